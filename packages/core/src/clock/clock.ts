@@ -1,0 +1,36 @@
+/**
+ * Where every pattern reads time and schedules its waits. Inject one (for
+ * example the `FakeClock` from `@resilience/core/testing`) to drive time in tests.
+ *
+ * Times are milliseconds on a monotonic scale; only differences matter.
+ */
+export interface Clock {
+  /** The current time in milliseconds (monotonic). */
+  now(): number;
+  /** Calls `fn` once after `ms` milliseconds; returns a handle for {@link Clock.clearTimeout}. */
+  setTimeout(fn: () => void, ms: number): unknown;
+  /** Cancels a pending timer; a handle that already fired or was cleared is ignored. */
+  clearTimeout(handle: unknown): void;
+}
+
+/**
+ * The default clock: `performance.now()` for time and the global timers,
+ * unref'd so that a pending wait never keeps the process alive.
+ */
+export const systemClock: Clock = {
+  now: () => performance.now(),
+  setTimeout: (fn, ms) => unrefTimer(setTimeout(fn, ms)),
+  clearTimeout: (handle) => clearTimeout(handle as Parameters<typeof clearTimeout>[0]),
+};
+
+/**
+ * Calls `unref()` on a timer handle when it has one (Node's timers do; a
+ * user's clock may return anything) and returns the handle.
+ */
+export function unrefTimer<H>(handle: H): H {
+  if (typeof handle === 'object' && handle !== null) {
+    const unref = (handle as { unref?: unknown }).unref;
+    if (typeof unref === 'function') unref.call(handle);
+  }
+  return handle;
+}

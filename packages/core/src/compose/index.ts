@@ -1,0 +1,1 @@
+export { asMiddleware, chain, type Handler, type Middleware } from './middleware.js';

@@ -1,0 +1,47 @@
+import { describe, expect, it } from 'vitest';
+import type { ExecuteOptions, Operation } from '../context.js';
+import { rootContext } from '../internal/context.js';
+import { asMiddleware, chain, type Handler, type Middleware } from './middleware.js';
+
+function tag(log: string[], name: string): Middleware<string> {
+  return (next) => async (ctx) => {
+    log.push(`${name}:in`);
+    const result = await next(ctx);
+    log.push(`${name}:out`);
+    return `${name}(${result})`;
+  };
+}
+
+describe('chain', () => {
+  it('runs the first middleware outermost', async () => {
+    const log: string[] = [];
+    const handler = chain(tag(log, 'a'), tag(log, 'b'), tag(log, 'c'))(async () => {
+      log.push('work');
+      return 'x';
+    });
+    await expect(handler(rootContext)).resolves.toBe('a(b(c(x)))');
+    expect(log).toEqual(['a:in', 'b:in', 'c:in', 'work', 'c:out', 'b:out', 'a:out']);
+  });
+
+  it('returns the handler itself when given no middleware', () => {
+    const handler: Handler<number> = async () => 1;
+    expect(chain<number>()(handler)).toBe(handler);
+  });
+});
+
+describe('asMiddleware', () => {
+  it('hands the incoming context to execute as its options', async () => {
+    const seen: (ExecuteOptions | undefined)[] = [];
+    const policy = {
+      execute<R>(fn: Operation<R>, options?: ExecuteOptions): Promise<R> {
+        seen.push(options);
+        return Promise.resolve(fn({ signal: options?.signal ?? rootContext.signal, attempt: 7 }));
+      },
+    };
+    const ctx = { signal: new AbortController().signal, attempt: 2, deadline: 500 };
+    const handler = chain(asMiddleware<number>(policy))(async (inner) => inner.attempt);
+    await expect(handler(ctx)).resolves.toBe(7);
+    expect(seen).toEqual([ctx]);
+    expect(seen[0]).toBe(ctx);
+  });
+});

@@ -1,0 +1,66 @@
+/** A class of errors, as accepted by {@link errorIs}. */
+// biome-ignore lint/suspicious/noExplicitAny: constructor parameters are irrelevant to matching.
+export type ErrorClass<E = unknown> = abstract new (...args: any[]) => E;
+
+/** What {@link searchChain} found, boxed so that a found `undefined` differs from nothing found. */
+interface Found {
+  readonly value: unknown;
+}
+
+/**
+ * Depth-first walk of `err`, its `cause` chain and the `errors` of any
+ * `AggregateError`, in that order; cycles are tolerated.
+ */
+function searchChain(err: unknown, predicate: (candidate: unknown) => boolean): Found | undefined {
+  const stack: unknown[] = [err];
+  const seen = new Set<unknown>();
+  while (stack.length > 0) {
+    const current = stack.pop();
+    if (predicate(current)) return { value: current };
+    if (current === null || typeof current !== 'object' || seen.has(current)) continue;
+    seen.add(current);
+    if ('cause' in current) stack.push(current.cause);
+    if (current instanceof AggregateError) {
+      for (let i = current.errors.length - 1; i >= 0; i--) stack.push(current.errors[i]);
+    }
+  }
+  return undefined;
+}
+
+/**
+ * True when `err`, or any error in its `cause` chain (and the `errors` of an
+ * `AggregateError`), is `target` itself or, where `target` is a class, an
+ * instance of it. Go's `errors.Is` for promises that reject.
+ *
+ * @example
+ * ```ts
+ * errorIs(new Error('wrapped', { cause: connReset }), connReset); // true
+ * errorIs(new AggregateError([new TimeoutError({ timeoutMs: 5 })]), TimeoutError); // true
+ * ```
+ */
+export function errorIs(err: unknown, target: unknown): boolean {
+  if (typeof target === 'function') {
+    const cls = target as ErrorClass;
+    return (
+      searchChain(err, (c) => c === target || (typeof c === 'object' && c !== null && c instanceof cls)) !== undefined
+    );
+  }
+  return searchChain(err, (c) => c === target) !== undefined;
+}
+
+/**
+ * The first value in `err`'s `cause` chain (see {@link errorIs} for the walk
+ * order) for which `predicate` is true, or `undefined`.
+ *
+ * @example
+ * ```ts
+ * const hinted = findInChain(err, (e): e is { retryAfterMs: number } =>
+ *   typeof (e as { retryAfterMs?: unknown })?.retryAfterMs === 'number');
+ * ```
+ */
+export function findInChain<T>(err: unknown, predicate: (candidate: unknown) => candidate is T): T | undefined;
+/** The first value in `err`'s `cause` chain for which `predicate` is true, or `undefined`. */
+export function findInChain(err: unknown, predicate: (candidate: unknown) => boolean): unknown;
+export function findInChain(err: unknown, predicate: (candidate: unknown) => boolean): unknown {
+  return searchChain(err, predicate)?.value;
+}

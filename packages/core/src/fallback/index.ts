@@ -1,0 +1,2 @@
+// Placeholder until the pattern lands; replaced by its own named re-exports.
+export {};

@@ -1,0 +1,13 @@
+export type {
+  CallOutcome,
+  CircuitStateName,
+  Logger,
+  MetricsRecorder,
+  ObservabilityOptions,
+  PatternName,
+  SpanAttributeValue,
+  SpanLike,
+  SpanOptionsLike,
+  SpanStatusLike,
+  TracerLike,
+} from './types.js';

@@ -33,6 +33,28 @@ export class Telemetry {
   readonly #baseAttributes: Readonly<Record<string, SpanAttributeValue>>;
 
   /**
+   * The telemetry for a pattern instance. Instances configured with none of
+   * `name`, `logger`, `tracer` or `metrics` share one object per pattern kind,
+   * so a plain instance retains no telemetry state of its own.
+   */
+  static for(pattern: PatternName, options: ObservabilityOptions): Telemetry {
+    if (
+      options.name === undefined &&
+      options.logger === undefined &&
+      options.tracer === undefined &&
+      options.metrics === undefined
+    ) {
+      let shared = unconfigured.get(pattern);
+      if (shared === undefined) {
+        shared = new Telemetry(pattern, {});
+        unconfigured.set(pattern, shared);
+      }
+      return shared;
+    }
+    return new Telemetry(pattern, options);
+  }
+
+  /**
    * @param pattern - the pattern's kind
    * @param options - the pattern's observability options
    */
@@ -93,6 +115,8 @@ export class Telemetry {
     }
   }
 }
+
+const unconfigured = new Map<PatternName, Telemetry>();
 
 /** Marks `span` as failed with `err`. */
 export function recordFailure(span: SpanLike, err: unknown): void {

@@ -6,19 +6,24 @@ import { defineConfig } from 'vitest/config';
 // condition, so tests need no prior build.
 const conditions = ['@resilience/source', ...defaultServerConditions];
 
-const packages = readdirSync(new URL('./packages', import.meta.url), { withFileTypes: true })
-  .filter((entry) => entry.isDirectory())
-  .map((entry) => entry.name);
+function workspaceDirs(parent: string): string[] {
+  return readdirSync(new URL(`./${parent}`, import.meta.url), { withFileTypes: true })
+    .filter((entry) => entry.isDirectory())
+    .map((entry) => `${parent}/${entry.name}`);
+}
+
+// One vitest project per workspace package: packages, examples and the benchmarks harness.
+const projectRoots = [...workspaceDirs('packages'), ...workspaceDirs('examples'), 'benchmarks'];
 
 export default defineConfig({
   resolve: { conditions },
   ssr: { resolve: { conditions, externalConditions: conditions } },
   test: {
-    projects: packages.map((name) => ({
+    projects: projectRoots.map((root) => ({
       extends: true,
       test: {
-        name,
-        root: `packages/${name}`,
+        name: root.slice(root.lastIndexOf('/') + 1),
+        root,
         include: ['src/**/*.test.ts', 'test/**/*.test.ts'],
         testTimeout: 20_000,
       },

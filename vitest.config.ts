@@ -3,8 +3,9 @@ import { defaultServerConditions } from 'vite';
 import { defineConfig } from 'vitest/config';
 
 // Workspace packages resolve to their TypeScript sources through this export
-// condition, so tests need no prior build.
-const conditions = ['@resilience/source', ...defaultServerConditions];
+// condition, so tests need no prior build. Vite's `module` condition is left
+// out: dependencies are loaded by Node itself, which must see what Node sees.
+const conditions = ['@resilience/source', ...defaultServerConditions.filter((c) => c !== 'module')];
 
 function workspaceDirs(parent: string): string[] {
   return readdirSync(new URL(`./${parent}`, import.meta.url), { withFileTypes: true })
@@ -17,7 +18,7 @@ const projectRoots = [...workspaceDirs('packages'), ...workspaceDirs('examples')
 
 export default defineConfig({
   resolve: { conditions },
-  ssr: { resolve: { conditions, externalConditions: conditions } },
+  ssr: { resolve: { conditions } },
   test: {
     projects: projectRoots.map((root) => ({
       extends: true,

@@ -1,2 +1,1 @@
-// Placeholder until the pattern lands; replaced by its own named re-exports.
-export {};
+export { Fallback, type FallbackConfig, type FallbackHandler } from './fallback.js';

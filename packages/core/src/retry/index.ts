@@ -1,2 +1,10 @@
-// Placeholder until the pattern lands; replaced by its own named re-exports.
-export {};
+export {
+  BackoffPolicy,
+  equalJitter,
+  fullJitter,
+  type Jitter,
+  type JitterStrategy,
+} from './backoff.js';
+export { Retry } from './retry.js';
+export { RetryBudget, type RetryBudgetConfig } from './retry-budget.js';
+export type { ErrorMatcher, RetryConfig } from './types.js';

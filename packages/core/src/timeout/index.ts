@@ -1,2 +1,2 @@
-// Placeholder until the pattern lands; replaced by its own named re-exports.
-export {};
+export { Timeout } from './timeout.js';
+export type { TimeoutConfig, TimeoutExecuteOptions } from './types.js';

@@ -1,0 +1,138 @@
+import type { Clock } from '../clock/clock.js';
+import { configObject, numberOption } from '../internal/validate.js';
+import { clockOption } from './clock-option.js';
+
+/** Options of a {@link RetryBudget}. */
+export interface RetryBudgetConfig {
+  /**
+   * The largest share of retries among calls over the window: with 0.2, the
+   * retries of every `Retry` sharing the budget add at most 20% to the calls
+   * they make (plus the `minRetriesPerSecond` reserve). Between 0 and 1.
+   * @default 0.2
+   */
+  ratio?: number;
+  /**
+   * Retries allowed per second of the window whatever the ratio says, so a
+   * service with little traffic can still retry.
+   * @default 10
+   */
+  minRetriesPerSecond?: number;
+  /**
+   * How far back calls and retries are counted, in milliseconds.
+   * @default 10000
+   */
+  window?: number;
+  /**
+   * Where time comes from.
+   * @default systemClock
+   */
+  clock?: Clock;
+}
+
+/** The window is counted in this many slices; older slices drop out whole. */
+const SLICES = 10;
+
+/** The ring position of a slice number (slice numbers may be negative). */
+function sliceIndex(slice: number): number {
+  return ((slice % SLICES) + SLICES) % SLICES;
+}
+
+/**
+ * A retry budget that several `Retry` instances can share, like gRPC's retry
+ * throttling or Envoy's retry budget: each call through a `Retry` using the
+ * budget counts as a call, each retry asks the budget first, and retries stop
+ * while the share of retries among the calls of the recent window has reached
+ * `ratio`. A failing dependency then sees at most `1 + ratio` times its normal
+ * load instead of `maxAttempts` times.
+ *
+ * A `Retry` whose retry is refused by the budget gives up with a
+ * `MaxAttemptsReachedError` whose `cause` is the last error.
+ *
+ * @example
+ * ```ts
+ * // One budget for every client of the inventory service.
+ * const budget = new RetryBudget({ ratio: 0.1, minRetriesPerSecond: 5 });
+ * const reads = new Retry({ maxAttempts: 4, budget });
+ * const writes = new Retry({ maxAttempts: 2, budget, nonRetryableErrors: [ConflictError] });
+ * // Under an outage, both together retry at most 10% of their calls (plus 5 a second).
+ * ```
+ */
+export class RetryBudget {
+  /** The largest share of retries among calls. */
+  readonly ratio: number;
+  /** Retries always allowed per second. */
+  readonly minRetriesPerSecond: number;
+  /** The counting window in milliseconds. */
+  readonly window: number;
+  readonly #clock: Clock;
+  readonly #sliceMs: number;
+  readonly #reserve: number;
+  readonly #calls: number[] = new Array<number>(SLICES).fill(0);
+  readonly #retries: number[] = new Array<number>(SLICES).fill(0);
+  #slice = 0;
+  #totalCalls = 0;
+  #totalRetries = 0;
+
+  /** @param config - ratio, reserve, window and clock */
+  constructor(config?: RetryBudgetConfig) {
+    const c = configObject('RetryBudget', config);
+    this.ratio = numberOption('RetryBudget', 'ratio', c.ratio, 0.2, { min: 0, max: 1 });
+    this.minRetriesPerSecond = numberOption('RetryBudget', 'minRetriesPerSecond', c.minRetriesPerSecond, 10, {
+      min: 0,
+    });
+    this.window = numberOption('RetryBudget', 'window', c.window, 10_000, { min: 0, minExclusive: true });
+    const clock = clockOption('RetryBudget', c.clock);
+    this.#clock = clock;
+    this.#sliceMs = this.window / SLICES;
+    this.#reserve = (this.minRetriesPerSecond * this.window) / 1000;
+    this.#slice = Math.floor(clock.now() / this.#sliceMs);
+  }
+
+  /** Calls counted in the current window. */
+  get calls(): number {
+    this.#roll();
+    return this.#totalCalls;
+  }
+
+  /** Retries counted in the current window. */
+  get retries(): number {
+    this.#roll();
+    return this.#totalRetries;
+  }
+
+  /** True when a retry would be allowed now (takes nothing). */
+  canRetry(): boolean {
+    this.#roll();
+    return this.#totalRetries + 1 <= Math.max(this.#reserve, this.ratio * this.#totalCalls);
+  }
+
+  /** Counts one call (a first attempt). A `Retry` calls it for you. */
+  recordCall(): void {
+    this.#roll();
+    this.#totalCalls++;
+    this.#calls[sliceIndex(this.#slice)]! += 1;
+  }
+
+  /** Takes one retry from the budget when one is left; returns whether it may happen. */
+  tryRetry(): boolean {
+    if (!this.canRetry()) return false;
+    this.#totalRetries++;
+    this.#retries[sliceIndex(this.#slice)]! += 1;
+    return true;
+  }
+
+  /** Drops the slices that fell out of the window. */
+  #roll(): void {
+    const slice = Math.floor(this.#clock.now() / this.#sliceMs);
+    if (slice <= this.#slice) return;
+    const stale = Math.min(slice - this.#slice, SLICES);
+    for (let i = 1; i <= stale; i++) {
+      const index = sliceIndex(this.#slice + i);
+      this.#totalCalls -= this.#calls[index]!;
+      this.#totalRetries -= this.#retries[index]!;
+      this.#calls[index] = 0;
+      this.#retries[index] = 0;
+    }
+    this.#slice = slice;
+  }
+}

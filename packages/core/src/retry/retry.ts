@@ -1,0 +1,299 @@
+import type { Clock } from '../clock/clock.js';
+import type { ExecuteOptions, ExecutionContext, Operation, Policy } from '../context.js';
+import { errorIs, findInChain } from '../errors/error-is.js';
+import { MaxAttemptsReachedError } from '../errors/errors.js';
+import { isRetryable as isMarkedRetryable } from '../errors/retryable.js';
+import { neverAbortedSignal, rootContext } from '../internal/context.js';
+import { Telemetry } from '../internal/telemetry.js';
+import { configObject, functionOption, numberOption, oneOfOption } from '../internal/validate.js';
+import { type BackoffSettings, backoffPolicies, clampDelay, computeDelay, jitterStrategy } from './backoff.js';
+import { clockOption } from './clock-option.js';
+import { RetryBudget } from './retry-budget.js';
+import { sleep } from './sleep.js';
+import type { ErrorMatcher, RetryConfig } from './types.js';
+
+const OWNER = 'Retry';
+/** The longest delay a Node timer can wait. */
+const MAX_TIMER_MS = 2_147_483_647;
+
+function hasRetryAfter(candidate: unknown): candidate is { retryAfterMs: number } {
+  if (typeof candidate !== 'object' || candidate === null) return false;
+  const hint = (candidate as { retryAfterMs?: unknown }).retryAfterMs;
+  return typeof hint === 'number' && !Number.isNaN(hint);
+}
+
+function matchers(field: string, value: unknown): readonly ErrorMatcher[] | undefined {
+  if (value === undefined) return undefined;
+  if (!Array.isArray(value)) throw new TypeError(`${OWNER}: ${field} must be an array of errors or error classes`);
+  for (const item of value) {
+    if (item === null || (typeof item !== 'object' && typeof item !== 'function')) {
+      throw new TypeError(`${OWNER}: ${field} must hold error objects or classes, got ${String(item)}`);
+    }
+  }
+  return value.length === 0 ? undefined : [...value];
+}
+
+function jitterOption(value: unknown): BackoffSettings['jitter'] {
+  if (value === undefined) return undefined;
+  if (typeof value === 'boolean' || value === 'full' || value === 'equal' || typeof value === 'function') {
+    return jitterStrategy(value as Parameters<typeof jitterStrategy>[0]);
+  }
+  throw new RangeError(`${OWNER}: jitter must be a boolean, "full", "equal" or a function, got ${String(value)}`);
+}
+
+/** The context of the first attempt: the caller's own when it already is one for attempt 1. */
+function firstContext(options: ExecuteOptions | undefined): ExecutionContext {
+  if (options === undefined) return rootContext;
+  const signal = options.signal;
+  if (signal !== undefined && options.attempt === 1) return options as ExecutionContext;
+  return { signal: signal ?? neverAbortedSignal, attempt: 1, deadline: options.deadline };
+}
+
+/**
+ * Runs the work again when it fails, waiting between attempts with a backoff.
+ *
+ * - Classifies errors with `retryableErrors`, `nonRetryableErrors`,
+ *   `isRetryable` and `retryable()` marks (non-retryable wins; with none
+ *   given, every error is retried) and values with `retryOnResult`.
+ * - Waits the backoff (exponential, linear, constant or decorrelated jitter,
+ *   capped by `maxDelay`), or a server's hint: `retryAfterMs` in the error's
+ *   `cause` chain, or the `delay` option.
+ * - Stops at `maxAttempts`, at `maxElapsed`, before the caller's deadline, when
+ *   a shared `RetryBudget` is spent, or when the caller's signal aborts.
+ *
+ * How a call ends:
+ * - the work's value, as soon as an attempt succeeds (or, for a result-based
+ *   retry, the last value once retrying stops);
+ * - a non-retryable error, rethrown as it is;
+ * - the signal's reason when the caller's signal aborts (a delay ends at once);
+ * - otherwise a `MaxAttemptsReachedError` with the last error as `cause` and
+ *   `attempts`: when `maxAttempts` ran out, and also when `maxElapsed`, the
+ *   deadline or the budget leave no room for another attempt (its message
+ *   says which).
+ *
+ * Each attempt gets `{ signal, attempt, deadline }`: `attempt` counts from 1,
+ * the caller's signal and deadline are passed on.
+ *
+ * @example
+ * ```ts
+ * const retry = new Retry({ maxAttempts: 4, initialDelay: 200, jitter: 'full', nonRetryableErrors: [AuthError] });
+ * const user = await retry.execute(({ signal }) => fetchUser(id, { signal }));
+ * ```
+ */
+export class Retry<T = unknown> implements Policy<T> {
+  /** How many attempts at most, the first one included. */
+  readonly maxAttempts: number;
+  readonly #settings: BackoffSettings;
+  readonly #maxElapsed: number;
+  readonly #clock: Clock;
+  readonly #retryable: readonly ErrorMatcher[] | undefined;
+  readonly #nonRetryable: readonly ErrorMatcher[] | undefined;
+  readonly #isRetryable: ((err: unknown) => boolean) | undefined;
+  readonly #classified: boolean;
+  readonly #retryOnResult: ((value: T) => boolean) | undefined;
+  readonly #delay: ((errOrResult: unknown, attempt: number) => number | undefined) | undefined;
+  readonly #budget: RetryBudget | undefined;
+  readonly #onRetry: ((attempt: number, err: unknown, delayMs: number) => void) | undefined;
+  readonly #telemetry: Telemetry;
+  /** True when the first attempt needs nothing but `await fn(ctx)`. */
+  readonly #plain: boolean;
+
+  /** @param config - limits, backoff, classifiers, hooks and observability */
+  constructor(config?: RetryConfig<T>) {
+    const c = configObject(OWNER, config);
+    this.maxAttempts = numberOption(OWNER, 'maxAttempts', c.maxAttempts, 3, {
+      min: 1,
+      integer: true,
+      allowInfinity: true,
+    });
+    const random = functionOption(OWNER, 'random', c.random) ?? Math.random;
+    this.#settings = Object.freeze({
+      backoff: oneOfOption(OWNER, 'backoff', c.backoff, backoffPolicies, 'exponential'),
+      initialDelay: numberOption(OWNER, 'initialDelay', c.initialDelay, 100, { min: 0 }),
+      maxDelay: numberOption(OWNER, 'maxDelay', c.maxDelay, 30_000, { min: 0, max: MAX_TIMER_MS }),
+      multiplier: numberOption(OWNER, 'multiplier', c.multiplier, 2, { min: 1 }),
+      jitter: jitterOption(c.jitter),
+      random,
+    });
+    this.#maxElapsed = numberOption(OWNER, 'maxElapsed', c.maxElapsed, Number.POSITIVE_INFINITY, {
+      min: 0,
+      minExclusive: true,
+      allowInfinity: true,
+    });
+    this.#clock = clockOption(OWNER, c.clock);
+    this.#retryable = matchers('retryableErrors', c.retryableErrors);
+    this.#nonRetryable = matchers('nonRetryableErrors', c.nonRetryableErrors);
+    this.#isRetryable = functionOption(OWNER, 'isRetryable', c.isRetryable);
+    this.#classified = c.retryableErrors !== undefined || this.#isRetryable !== undefined;
+    this.#retryOnResult = functionOption(OWNER, 'retryOnResult', c.retryOnResult);
+    this.#delay = functionOption(OWNER, 'delay', c.delay);
+    if (c.budget !== undefined && !(c.budget instanceof RetryBudget)) {
+      throw new TypeError(`${OWNER}: budget must be a RetryBudget`);
+    }
+    this.#budget = c.budget;
+    this.#onRetry = functionOption(OWNER, 'onRetry', c.onRetry);
+    this.#telemetry = Telemetry.for('retry', c);
+    this.#plain =
+      this.#telemetry.tracer === undefined &&
+      this.#telemetry.metrics === undefined &&
+      this.#retryOnResult === undefined &&
+      this.#budget === undefined;
+  }
+
+  /**
+   * Runs `fn`, retrying as configured. See the class description for how the
+   * call ends.
+   */
+  async execute<R extends T>(fn: Operation<R>, options?: ExecuteOptions): Promise<R> {
+    const ctx = firstContext(options);
+    if (ctx.signal.aborted) throw ctx.signal.reason;
+    if (this.#plain) {
+      const start = this.#maxElapsed === Number.POSITIVE_INFINITY ? 0 : this.#clock.now();
+      try {
+        return await fn(ctx);
+      } catch (err) {
+        return this.#run(fn, ctx, start, 1, true, err);
+      }
+    }
+    this.#budget?.recordCall();
+    const start = this.#maxElapsed === Number.POSITIVE_INFINITY ? 0 : this.#clock.now();
+    return this.#run(fn, ctx, start, 0, false, undefined);
+  }
+
+  /**
+   * The retry loop. `attempt` attempts already ran; the last one `failed`
+   * with, or returned, `outcome`.
+   */
+  async #run<R extends T>(
+    fn: Operation<R>,
+    first: ExecutionContext,
+    start: number,
+    attempt: number,
+    failed: boolean,
+    outcome: unknown,
+  ): Promise<R> {
+    const { signal, deadline } = first;
+    const telemetry = this.#telemetry;
+    let ctx = first;
+    let previousDelay = 0;
+    for (;;) {
+      if (attempt > 0) {
+        // Decide on the last attempt's outcome.
+        let again: boolean;
+        if (!failed) again = this.#retryResult(outcome as R);
+        else if (signal.aborted) again = false;
+        else again = this.#retryError(outcome);
+        telemetry.metrics?.recordRetryAttempt(telemetry.name, attempt, !again && !failed);
+        if (!again) {
+          if (failed && signal.aborted) throw signal.reason;
+          if (failed) throw outcome;
+          return outcome as R;
+        }
+        if (signal.aborted) throw signal.reason;
+        const delay = this.#delayFor(outcome, failed, attempt, previousDelay);
+        const stop = this.#limit(attempt, delay, start, deadline);
+        if (stop !== undefined) {
+          if (!failed) return outcome as R;
+          throw new MaxAttemptsReachedError({
+            attempts: attempt,
+            cause: outcome,
+            message: `Gave up after ${attempt} attempt${attempt === 1 ? '' : 's'}${stop}`,
+          });
+        }
+        telemetry.invokeHook(this.#onRetry, 'onRetry', attempt, outcome, delay);
+        telemetry.log('debug', 'retrying', { attempt, delayMs: delay });
+        if (delay > 0) await sleep(this.#clock, delay, signal);
+        else if (signal.aborted) throw signal.reason;
+        previousDelay = delay;
+        ctx = { signal, attempt: attempt + 1, deadline };
+      }
+      attempt++;
+      try {
+        outcome = await (telemetry.tracer === undefined ? fn(ctx) : this.#traced(fn, ctx));
+        failed = false;
+      } catch (err) {
+        outcome = err;
+        failed = true;
+      }
+    }
+  }
+
+  #traced<R>(fn: Operation<R>, ctx: ExecutionContext): Promise<R> {
+    return this.#telemetry.traced(
+      'resilience.retry.attempt',
+      { 'resilience.retry.attempt': ctx.attempt },
+      async () => await fn(ctx),
+    );
+  }
+
+  /**
+   * Why no further attempt may start after `attempt` attempts and a `delay`
+   * (as a message suffix), or `undefined` when one may. Takes a retry from the
+   * budget when everything else allows it.
+   */
+  #limit(attempt: number, delay: number, start: number, deadline: number | undefined): string | undefined {
+    if (attempt >= this.maxAttempts) return '';
+    if (deadline !== undefined || this.#maxElapsed !== Number.POSITIVE_INFINITY) {
+      const resumeAt = this.#clock.now() + delay;
+      if (deadline !== undefined && resumeAt >= deadline) {
+        return `: a ${delay} ms delay would not end before the deadline`;
+      }
+      if (resumeAt >= start + this.#maxElapsed) {
+        return `: a ${delay} ms delay would pass maxElapsed (${this.#maxElapsed} ms)`;
+      }
+    }
+    if (this.#budget !== undefined && !this.#budget.tryRetry()) return ': the retry budget is spent';
+    return undefined;
+  }
+
+  /** Whether a thrown value is retried (the signal has not aborted). */
+  #retryError(err: unknown): boolean {
+    const nonRetryable = this.#nonRetryable;
+    if (nonRetryable !== undefined) {
+      for (const matcher of nonRetryable) if (errorIs(err, matcher)) return false;
+    }
+    if (isMarkedRetryable(err) || !this.#classified) return true;
+    const retryable = this.#retryable;
+    if (retryable !== undefined) {
+      for (const matcher of retryable) if (errorIs(err, matcher)) return true;
+    }
+    const decide = this.#isRetryable;
+    if (decide === undefined) return false;
+    try {
+      return decide(err) === true;
+    } catch (hookErr) {
+      this.#telemetry.log('error', 'isRetryable threw', { err: hookErr });
+      return false;
+    }
+  }
+
+  /** Whether a returned value is retried. */
+  #retryResult(value: T): boolean {
+    const decide = this.#retryOnResult;
+    if (decide === undefined) return false;
+    try {
+      return decide(value) === true;
+    } catch (hookErr) {
+      this.#telemetry.log('error', 'retryOnResult threw', { err: hookErr });
+      return false;
+    }
+  }
+
+  /** The wait before the next attempt: a server's hint when there is one, else the backoff. */
+  #delayFor(outcome: unknown, failed: boolean, attempt: number, previous: number): number {
+    const settings = this.#settings;
+    let hint: number | undefined;
+    const delayFn = this.#delay;
+    if (delayFn !== undefined) {
+      try {
+        hint = delayFn(outcome, attempt);
+      } catch (hookErr) {
+        this.#telemetry.log('error', 'delay threw', { err: hookErr });
+      }
+    } else if (failed) {
+      hint = findInChain(outcome, hasRetryAfter)?.retryAfterMs;
+    }
+    if (typeof hint === 'number' && !Number.isNaN(hint)) return clampDelay(hint, settings.maxDelay);
+    return computeDelay(settings, attempt, previous);
+  }
+}

@@ -1,0 +1,214 @@
+import { type Clock, unrefTimer } from '../clock/clock.js';
+import type { Operation, Policy } from '../context.js';
+import { TimeoutError } from '../errors/errors.js';
+import { neverAbortedSignal } from '../internal/context.js';
+import { Telemetry } from '../internal/telemetry.js';
+import { configObject, functionOption, numberOption } from '../internal/validate.js';
+import { clockOption } from '../retry/clock-option.js';
+import { PendingCall } from './pending-call.js';
+import type { TimeoutConfig, TimeoutExecuteOptions } from './types.js';
+
+const OWNER = 'Timeout';
+const INFINITY = Number.POSITIVE_INFINITY;
+/** Node's timers fire at once for longer delays; longer waits are re-armed. */
+const MAX_TIMER_MS = 2_147_483_647;
+
+function isThenable<R>(value: R | PromiseLike<R>): value is PromiseLike<R> {
+  return (
+    (typeof value === 'object' || typeof value === 'function') &&
+    value !== null &&
+    typeof (value as { then?: unknown }).then === 'function'
+  );
+}
+
+/**
+ * Bounds the time of the work, cooperatively and aggressively at once: when
+ * time is up, `ctx.signal` aborts with a `TimeoutError` and the returned
+ * promise rejects with that error at once, even if the work ignores the
+ * signal. A late value or a late rejection of the work is swallowed.
+ *
+ * Deadlines propagate: `ctx.deadline` is the absolute clock time by which the
+ * work must end; a caller's `deadline` (an outer `Timeout`'s context passed as
+ * options) is kept when it is earlier; with no time left the call rejects
+ * without running the work.
+ *
+ * Cheap when the work finishes in time: the `AbortController` behind
+ * `ctx.signal` is created only when the work reads it, nothing is aborted on
+ * success, and calls with the default limit share one timer per `Timeout`
+ * over a queue of deadlines (they expire in arrival order) instead of a timer
+ * each. That timer is unref'd, and may stay armed, idle, until its time after
+ * the last call settled; calls with their own `timeout` get a timer each,
+ * cleared when they settle.
+ *
+ * @example
+ * ```ts
+ * const timeout = new Timeout({ defaultTimeout: 2_000 });
+ * const body = await timeout.execute(({ signal }) => fetch(url, { signal }).then((r) => r.text()));
+ * ```
+ */
+export class Timeout<T = unknown> implements Policy<T, TimeoutExecuteOptions> {
+  /** The limit of a call that passes no `timeout`, in milliseconds. */
+  readonly defaultTimeout: number;
+  readonly #clock: Clock;
+  readonly #onTimeout: ((timeoutMs: number) => void) | undefined;
+  readonly #telemetry: Telemetry;
+  readonly #onTimer: () => void;
+  #head: PendingCall | undefined = undefined;
+  #tail: PendingCall | undefined = undefined;
+  #armed = false;
+
+  /** @param config - the default limit, `onTimeout`, clock and observability */
+  constructor(config?: TimeoutConfig) {
+    const c = configObject(OWNER, config);
+    this.defaultTimeout = numberOption(OWNER, 'defaultTimeout', c.defaultTimeout, 30_000, {
+      min: 0,
+      minExclusive: true,
+      allowInfinity: true,
+    });
+    this.#clock = clockOption(OWNER, c.clock);
+    this.#onTimeout = functionOption(OWNER, 'onTimeout', c.onTimeout);
+    this.#telemetry = Telemetry.for('timeout', c);
+    this.#onTimer = () => this.#fire();
+  }
+
+  /**
+   * Runs `fn` with a time limit: `options.timeout`, else `defaultTimeout`,
+   * shortened by `options.deadline`. Rejects with a `TimeoutError` when the
+   * time is up, with the caller's reason when `options.signal` is already
+   * aborted, and with a `RangeError` for an invalid `timeout`.
+   */
+  execute<R extends T>(fn: Operation<R>, options?: TimeoutExecuteOptions): Promise<R> {
+    let signal = neverAbortedSignal;
+    let timeoutMs = this.defaultTimeout;
+    let attempt = 1;
+    let shared = true;
+    let callerDeadline: number | undefined;
+    if (options !== undefined) {
+      const callerSignal = options.signal;
+      if (callerSignal !== undefined) {
+        if (callerSignal.aborted) return Promise.reject(callerSignal.reason);
+        signal = callerSignal;
+      }
+      const own = options.timeout;
+      if (own !== undefined && own !== timeoutMs) {
+        if (typeof own !== 'number' || !(own >= 0)) {
+          return Promise.reject(
+            new RangeError(`${OWNER}: timeout must be a number >= 0 (or Infinity), got ${String(own)}`),
+          );
+        }
+        timeoutMs = own;
+        shared = false;
+      }
+      attempt = options.attempt ?? 1;
+      callerDeadline = options.deadline;
+    }
+    const now = this.#clock.now();
+    let deadline = now + timeoutMs;
+    if (callerDeadline !== undefined && callerDeadline < deadline) {
+      deadline = callerDeadline;
+      timeoutMs = deadline > now ? deadline - now : 0;
+    }
+    if (!(deadline > now)) {
+      const error = new TimeoutError({ timeoutMs, message: 'No time left to start the operation' });
+      this.#timedOut(error);
+      return Promise.reject(error);
+    }
+    const call = new PendingCall(signal, attempt, deadline === INFINITY ? undefined : deadline, timeoutMs);
+    if (this.#telemetry.tracer === undefined) return this.#run(fn, call, shared);
+    return this.#telemetry.traced('resilience.timeout', { 'resilience.timeout.ms': timeoutMs }, () =>
+      this.#run(fn, call, shared),
+    );
+  }
+
+  async #run<R>(fn: Operation<R>, call: PendingCall, shared: boolean): Promise<R> {
+    try {
+      const value = fn(call);
+      if (!isThenable(value)) return value;
+      return await new Promise<R>((resolve, reject) => {
+        call.reject = reject;
+        value.then(resolve, reject);
+        if (call.deadline !== undefined) this.#schedule(call, shared);
+      });
+    } finally {
+      this.#settle(call);
+    }
+  }
+
+  /** Puts the call in the shared queue when it keeps the queue in deadline order, else gives it its own timer. */
+  #schedule(call: PendingCall, shared: boolean): void {
+    const deadline = call.deadline as number;
+    const tail = this.#tail;
+    if (shared && (tail === undefined || deadline >= (tail.deadline as number))) {
+      call.queued = true;
+      call.prev = tail;
+      if (tail === undefined) this.#head = call;
+      else tail.next = call;
+      this.#tail = call;
+      if (!this.#armed) this.#arm(deadline - this.#clock.now());
+      return;
+    }
+    this.#armCall(call);
+  }
+
+  /** A call's own timer (re-armed when a clamped long delay fires early). */
+  #armCall(call: PendingCall): void {
+    const ms = (call.deadline as number) - this.#clock.now();
+    if (ms <= 0) {
+      this.#expire(call);
+      return;
+    }
+    call.timer = unrefTimer(this.#clock.setTimeout(() => this.#armCall(call), Math.min(ms, MAX_TIMER_MS)));
+  }
+
+  #arm(ms: number): void {
+    this.#armed = true;
+    unrefTimer(this.#clock.setTimeout(this.#onTimer, Math.min(ms, MAX_TIMER_MS)));
+  }
+
+  /** The shared timer: expires every queued call whose deadline passed, then re-arms for the next one. */
+  #fire(): void {
+    this.#armed = false;
+    const now = this.#clock.now();
+    for (let head = this.#head; head !== undefined && (head.deadline as number) <= now; head = this.#head) {
+      this.#expire(head);
+    }
+    const head = this.#head;
+    if (head !== undefined && !this.#armed) this.#arm((head.deadline as number) - now);
+  }
+
+  #expire(call: PendingCall): void {
+    this.#unlink(call);
+    call.timer = undefined;
+    const error = new TimeoutError({ timeoutMs: call.timeoutMs });
+    call.expire(error);
+    this.#timedOut(error);
+  }
+
+  #timedOut(error: TimeoutError): void {
+    const telemetry = this.#telemetry;
+    telemetry.metrics?.recordTimeout(telemetry.name);
+    telemetry.log('warn', 'timed out', { timeoutMs: error.timeoutMs });
+    telemetry.invokeHook(this.#onTimeout, 'onTimeout', error.timeoutMs);
+  }
+
+  #settle(call: PendingCall): void {
+    if (call.queued) this.#unlink(call);
+    else if (call.timer !== undefined) {
+      this.#clock.clearTimeout(call.timer);
+      call.timer = undefined;
+    }
+    call.release();
+  }
+
+  #unlink(call: PendingCall): void {
+    if (!call.queued) return;
+    call.queued = false;
+    const { prev, next } = call;
+    if (prev === undefined) this.#head = next;
+    else prev.next = next;
+    if (next === undefined) this.#tail = prev;
+    else next.prev = prev;
+    call.prev = undefined;
+    call.next = undefined;
+  }
+}

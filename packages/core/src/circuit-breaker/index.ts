@@ -1,2 +1,12 @@
-// Placeholder until the pattern lands; replaced by its own named re-exports.
-export {};
+export { CircuitBreaker } from './circuit-breaker.js';
+export {
+  type CircuitBreakerConfig,
+  type CircuitBreakerSnapshot,
+  type CircuitMode,
+  type CircuitPermit,
+  CircuitState,
+  type Counts,
+  type CountWindowConfig,
+  type SlidingWindowConfig,
+  type TimeWindowConfig,
+} from './types.js';

@@ -1,0 +1,223 @@
+import { type Clock, systemClock } from '../clock/clock.js';
+import { functionOption, type NumberRule, numberOption, oneOfOption, requiredNumber } from '../internal/validate.js';
+import type { CircuitBreakerConfig, CircuitState as CircuitStateType, Counts, SlidingWindowConfig } from './types.js';
+
+/** The owner named in every configuration error. */
+export const OWNER = 'CircuitBreaker';
+
+const DEFAULT_TIMEOUT = 60_000;
+const DEFAULT_MAX_TIMEOUT = 600_000;
+const DEFAULT_MINIMUM_CALLS = 10;
+const DEFAULT_BUCKETS = 10;
+const MAX_BUCKETS = 1_000;
+
+/** Classifies a thrown value: `true` when it matches. */
+type ErrorPredicate = (error: unknown) => boolean;
+
+/** A window, checked and with its defaults filled in. */
+export interface WindowSettings {
+  /** `'count'` or `'time'`. */
+  readonly kind: 'count' | 'time';
+  /** Calls held by a count window; buckets of a time window. */
+  readonly slots: number;
+  /** Length of one bucket of a time window, in ms (0 for a count window). */
+  readonly bucketMs: number;
+  /** Calls needed before rates count. */
+  readonly minimumCalls: number;
+  /** Failure rate that trips (above 1: never). */
+  readonly failureRateThreshold: number;
+  /** Slow-call rate that trips (above 1: never). */
+  readonly slowCallRateThreshold: number;
+}
+
+/**
+ * A breaker's configuration after validation, with every default filled in.
+ * Built once per instance; instances with the default configuration share one.
+ */
+export interface Settings<T> {
+  /** Half-open slots per episode (>= 1). */
+  readonly maxRequests: number;
+  /** Closed-count reset period in ms; 0 never resets. */
+  readonly interval: number;
+  /** Base open time in ms. */
+  readonly timeout: number;
+  /** Trip predicate on counts; `undefined` when only rates trip. */
+  readonly readyToTrip: ((counts: Counts) => boolean) | undefined;
+  /** The transition listener. */
+  readonly onStateChange: ((from: CircuitStateType, to: CircuitStateType) => void) | undefined;
+  /** gobreaker's `IsSuccessful`. */
+  readonly isSuccessful: ErrorPredicate | undefined;
+  /** `isIgnored` and `isExcluded` merged. */
+  readonly isIgnored: ErrorPredicate | undefined;
+  /** Result-based failure. */
+  readonly isFailureResult: ((result: T) => boolean) | undefined;
+  /** The rate window, if any. */
+  readonly window: WindowSettings | undefined;
+  /** Slow-call threshold in ms (`Infinity`: none). */
+  readonly slowCallDuration: number;
+  /** Open-time growth per failed half-open episode. */
+  readonly backoffMultiplier: number;
+  /** Cap of the open time in ms. */
+  readonly maxTimeout: number;
+  /** Bound on a half-open episode whose probes do not report, in ms. */
+  readonly halfOpenTimeout: number;
+  /** The clock. */
+  readonly clock: Clock;
+  /** Whether each call's duration must be measured (slow calls or duration metrics). */
+  readonly timed: boolean;
+}
+
+/** gobreaker's default `ReadyToTrip`: more than five failures in a row. */
+export function defaultReadyToTrip(counts: Counts): boolean {
+  return counts.consecutiveFailures > 5;
+}
+
+const settingKeys = [
+  'maxRequests',
+  'interval',
+  'timeout',
+  'readyToTrip',
+  'onStateChange',
+  'isSuccessful',
+  'isIgnored',
+  'isExcluded',
+  'isFailureResult',
+  'window',
+  'failureRateThreshold',
+  'minimumCalls',
+  'slowCallDuration',
+  'slowCallRateThreshold',
+  'backoffMultiplier',
+  'maxTimeout',
+  'halfOpenTimeout',
+  'clock',
+  'metrics',
+] as const;
+
+let sharedDefaults: Settings<unknown> | undefined;
+
+/**
+ * Validates `config` and fills in the defaults. Throws a `TypeError` or
+ * `RangeError` naming the option and the value on bad input.
+ */
+export function normalizeSettings<T>(config: CircuitBreakerConfig<T>): Settings<T> {
+  if (settingKeys.every((key) => config[key] === undefined)) {
+    sharedDefaults ??= Object.freeze(buildSettings<unknown>({}));
+    return sharedDefaults;
+  }
+  return Object.freeze(buildSettings(config));
+}
+
+function buildSettings<T>(config: CircuitBreakerConfig<T>): Settings<T> {
+  const maxRequests = numberOption(OWNER, 'maxRequests', config.maxRequests, 1, { min: 0, integer: true }) || 1;
+  const interval = numberOption(OWNER, 'interval', config.interval, 0, { min: 0, allowInfinity: true });
+  const timeout = numberOption(OWNER, 'timeout', config.timeout, DEFAULT_TIMEOUT, { min: 0 }) || DEFAULT_TIMEOUT;
+  const backoffMultiplier = numberOption(OWNER, 'backoffMultiplier', config.backoffMultiplier, 1, { min: 1 });
+  const maxTimeout = numberOption(OWNER, 'maxTimeout', config.maxTimeout, Math.max(timeout, DEFAULT_MAX_TIMEOUT), {
+    min: timeout,
+  });
+  const halfOpenTimeout = numberOption(OWNER, 'halfOpenTimeout', config.halfOpenTimeout, timeout, {
+    min: 0,
+    minExclusive: true,
+    allowInfinity: true,
+  });
+  const isIgnored = mergePredicates(
+    functionOption(OWNER, 'isIgnored', config.isIgnored),
+    functionOption(OWNER, 'isExcluded', config.isExcluded),
+  );
+  const window = windowSettings(config);
+  const slowCallDuration = numberOption(OWNER, 'slowCallDuration', config.slowCallDuration, Number.POSITIVE_INFINITY, {
+    min: 0,
+    allowInfinity: true,
+  });
+  if (slowCallDuration !== Number.POSITIVE_INFINITY && window === undefined) {
+    throw new TypeError(
+      `${OWNER}: slowCallDuration needs a window, got slowCallDuration ${slowCallDuration} and no window`,
+    );
+  }
+  const readyToTrip = functionOption(OWNER, 'readyToTrip', config.readyToTrip);
+  return {
+    maxRequests,
+    interval: interval === Number.POSITIVE_INFINITY ? 0 : interval,
+    timeout,
+    readyToTrip: readyToTrip ?? (window === undefined ? defaultReadyToTrip : undefined),
+    onStateChange: functionOption(OWNER, 'onStateChange', config.onStateChange),
+    isSuccessful: functionOption(OWNER, 'isSuccessful', config.isSuccessful),
+    isIgnored,
+    isFailureResult: functionOption(OWNER, 'isFailureResult', config.isFailureResult),
+    window,
+    slowCallDuration,
+    backoffMultiplier,
+    maxTimeout,
+    halfOpenTimeout,
+    clock: clockOption(config.clock),
+    timed: slowCallDuration !== Number.POSITIVE_INFINITY || config.metrics !== undefined,
+  };
+}
+
+function mergePredicates(a: ErrorPredicate | undefined, b: ErrorPredicate | undefined): ErrorPredicate | undefined {
+  if (a === undefined) return b;
+  if (b === undefined) return a;
+  return (error) => a(error) || b(error);
+}
+
+function clockOption(clock: unknown): Clock {
+  if (clock === undefined) return systemClock;
+  const candidate = clock as Partial<Clock> | null;
+  if (
+    candidate === null ||
+    typeof candidate !== 'object' ||
+    typeof candidate.now !== 'function' ||
+    typeof candidate.setTimeout !== 'function' ||
+    typeof candidate.clearTimeout !== 'function'
+  ) {
+    throw new TypeError(
+      `${OWNER}: clock must be an object with now, setTimeout and clearTimeout, got ${String(clock)}`,
+    );
+  }
+  return clock as Clock;
+}
+
+function windowSettings<T>(config: CircuitBreakerConfig<T>): WindowSettings | undefined {
+  const window = config.window as SlidingWindowConfig | null | undefined;
+  if (window === undefined) {
+    for (const key of ['failureRateThreshold', 'minimumCalls', 'slowCallRateThreshold'] as const) {
+      if (config[key] !== undefined) {
+        throw new TypeError(`${OWNER}: ${key} needs a window, got ${key} ${String(config[key])} and no window`);
+      }
+    }
+    return undefined;
+  }
+  if (window === null || typeof window !== 'object') {
+    throw new TypeError(`${OWNER}: window must be an object, got ${String(window)}`);
+  }
+  const kind = oneOfOption(OWNER, 'window.kind', window.kind, ['count', 'time'], 'count');
+  let slots: number;
+  let bucketMs = 0;
+  if (kind === 'count') {
+    const size = (window as { size?: unknown }).size;
+    slots = requiredNumber(OWNER, 'window.size', size, { min: 1, integer: true });
+  } else {
+    const { duration, buckets } = window as { duration?: unknown; buckets?: unknown };
+    const ms = requiredNumber(OWNER, 'window.duration', duration, { min: 0, minExclusive: true });
+    slots = numberOption(OWNER, 'window.buckets', buckets, DEFAULT_BUCKETS, {
+      min: 1,
+      max: MAX_BUCKETS,
+      integer: true,
+    });
+    bucketMs = ms / slots;
+  }
+  const isCount = kind === 'count';
+  const minimumRule: NumberRule = isCount ? { min: 1, max: slots, integer: true } : { min: 1, integer: true };
+  const fallback = isCount ? Math.min(DEFAULT_MINIMUM_CALLS, slots) : DEFAULT_MINIMUM_CALLS;
+  const minimumCalls = numberOption(OWNER, 'minimumCalls', config.minimumCalls, fallback, minimumRule);
+  const rate = { min: 0, minExclusive: true, max: 1 };
+  return {
+    kind,
+    slots,
+    bucketMs,
+    minimumCalls,
+    failureRateThreshold: numberOption(OWNER, 'failureRateThreshold', config.failureRateThreshold, 0.5, rate),
+    slowCallRateThreshold: numberOption(OWNER, 'slowCallRateThreshold', config.slowCallRateThreshold, 1, rate),
+  };
+}

@@ -1,0 +1,48 @@
+import { isBulkheadFullError, type Policy } from '@resilience/core';
+import type { NextFunction, Request, RequestHandler, Response } from 'express';
+import { runGuarded } from './internal/guard.js';
+import { Rejection } from './internal/respond.js';
+import { describeValue, optionsObject, requireMethod, statusOption } from './internal/validate.js';
+import type { BulkheadMiddlewareOptions } from './types.js';
+
+const OWNER = 'bulkhead';
+
+const defaultBody = Object.freeze({
+  error: 'overloaded',
+  message: 'The service is busy. Try again later.',
+});
+
+/**
+ * Limits how many requests run at once with a core `Bulkhead`: a request
+ * holds a slot from `next()` until its response is over (finished, or the
+ * client gone). Requests beyond `maxConcurrent` wait in the bulkhead's queue
+ * (a client that disconnects leaves it at once); when the queue is full or
+ * the wait runs out, the middleware answers 503 with `Retry-After`.
+ * `req.signal` aborts when the client disconnects (or when an outer
+ * `timeout()` fires).
+ *
+ * @param bh - a core `Bulkhead` (or any policy whose `execute` rejects with a `BulkheadFullError`)
+ * @param options - `Retry-After` seconds, rejection status and body
+ * @example
+ * ```ts
+ * app.use('/search', bulkhead(new Bulkhead({ maxConcurrent: 20, maxQueue: 50, queueTimeout: 1_000 })));
+ * ```
+ */
+export function bulkhead(bh: Policy, options?: BulkheadMiddlewareOptions): RequestHandler {
+  requireMethod(OWNER, 'bh', bh, 'execute');
+  const opts = optionsObject(OWNER, options);
+  const retryAfter = opts.retryAfter ?? 1;
+  if (retryAfter !== false && (typeof retryAfter !== 'number' || !Number.isInteger(retryAfter) || retryAfter < 0)) {
+    throw new RangeError(`${OWNER}: retryAfter must be an integer >= 0 or false, got ${describeValue(retryAfter)}`);
+  }
+  const retryAfterSeconds = retryAfter === false ? undefined : retryAfter;
+  const rejection = new Rejection(statusOption(OWNER, opts.statusCode, 503), opts.body, defaultBody);
+
+  return (req: Request, res: Response, next: NextFunction): void => {
+    runGuarded(bh, req, res, next, (err) => {
+      if (!isBulkheadFullError(err)) return false;
+      rejection.send(req, res, err, retryAfterSeconds);
+      return true;
+    });
+  };
+}

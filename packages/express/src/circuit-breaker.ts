@@ -1,0 +1,128 @@
+import { isCircuitOpenError } from '@resilience/core';
+import type { ErrorRequestHandler, NextFunction, Request, RequestHandler, Response } from 'express';
+import { onResponseEnd } from './internal/lifecycle.js';
+import { Rejection, retryAfterSeconds } from './internal/respond.js';
+import { describeValue, functionOption, optionsObject, requireMethod, statusOption } from './internal/validate.js';
+import type { CircuitBreakerLike, CircuitBreakerMiddlewareOptions, CircuitPermitLike } from './types.js';
+
+const OWNER = 'circuitBreaker';
+
+/** The middleware returned by {@link circuitBreaker}, with its companion error handler. */
+export type CircuitBreakerMiddleware = RequestHandler & {
+  /**
+   * An error-handling middleware to mount after your routes: it marks the
+   * request's call as failed whenever an error is passed to `next()`, even
+   * when your error handler then answers with a status below 500, and passes
+   * the error on unchanged.
+   */
+  readonly errorHandler: ErrorRequestHandler;
+};
+
+const defaultBody = Object.freeze({
+  error: 'service_unavailable',
+  message: 'The service is temporarily unavailable. Try again later.',
+});
+
+const isServerError = (status: number): boolean => status >= 500;
+const everyError = (): boolean => true;
+
+/** The state of one admitted request, reported once when its response is over. */
+interface BreakerCall {
+  readonly permit: CircuitPermitLike;
+  /** Set by the error handler: the error passed to `next()`, boxed so `undefined` can be an error too. */
+  error: { readonly value: unknown } | undefined;
+}
+
+function failurePredicate(value: CircuitBreakerMiddlewareOptions['failureStatuses']): (status: number) => boolean {
+  if (value === undefined) return isServerError;
+  if (typeof value === 'function') return value;
+  if (!Array.isArray(value) || !value.every((s) => Number.isInteger(s))) {
+    throw new TypeError(
+      `${OWNER}: failureStatuses must be an array of status codes or a function, got ${describeValue(value)}`,
+    );
+  }
+  const statuses = new Set<number>(value);
+  return (status) => statuses.has(status);
+}
+
+/**
+ * Guards the routes after it with a circuit breaker. Each request is one
+ * call: admitted with `breaker.acquire()` and reported when its response is
+ * over. A finished answer with a failing status (5xx by default) is a
+ * failure, any other finished answer a success; a client that disconnects
+ * before the answer is finished is neither (the call is ignored). While the
+ * breaker rejects, the middleware answers 503 with `Retry-After` (seconds
+ * until the breaker admits a probe, rounded up) and a body that never shows
+ * internal error details.
+ *
+ * An error passed to `next()` usually ends as a 500 and so as a failure; to
+ * count every such error whatever status your error handler picks, mount
+ * `middleware.errorHandler` after your routes.
+ *
+ * @param breaker - a core `CircuitBreaker` (or anything with its `acquire()`)
+ * @param options - failing statuses, rejection status and body
+ * @example
+ * ```ts
+ * const breaker = new CircuitBreaker({ timeout: 30_000 });
+ * const guard = circuitBreaker(breaker);
+ * app.use('/orders', guard, ordersRouter);
+ * app.use(guard.errorHandler);
+ * ```
+ */
+export function circuitBreaker(
+  breaker: CircuitBreakerLike,
+  options?: CircuitBreakerMiddlewareOptions,
+): CircuitBreakerMiddleware {
+  requireMethod(OWNER, 'breaker', breaker, 'acquire');
+  const opts = optionsObject(OWNER, options);
+  const isFailureStatus = failurePredicate(opts.failureStatuses);
+  const isFailureError = functionOption(OWNER, 'isFailureError', opts.isFailureError) ?? everyError;
+  const rejection = new Rejection(statusOption(OWNER, opts.statusCode, 503), opts.body, defaultBody);
+  const calls = new WeakMap<Request, BreakerCall>();
+
+  const finish = (call: BreakerCall, res: Response, finished: boolean): void => {
+    if (!finished) {
+      call.permit.ignore();
+      return;
+    }
+    const error = call.error;
+    try {
+      if (error !== undefined && isFailureError(error.value)) {
+        call.permit.failure(error.value);
+      } else if (isFailureStatus(res.statusCode)) {
+        call.permit.failure(error?.value);
+      } else {
+        call.permit.success();
+      }
+    } catch (predicateError) {
+      // A throwing predicate must not crash the process from a 'close' listener: count a failure.
+      call.permit.failure(predicateError);
+    }
+  };
+
+  const middleware: RequestHandler = (req: Request, res: Response, next: NextFunction): void => {
+    let permit: CircuitPermitLike;
+    try {
+      permit = breaker.acquire();
+    } catch (err) {
+      if (isCircuitOpenError(err)) {
+        rejection.send(req, res, err, retryAfterSeconds(err.retryAfterMs));
+      } else {
+        next(err);
+      }
+      return;
+    }
+    const call: BreakerCall = { permit, error: undefined };
+    calls.set(req, call);
+    onResponseEnd(res, (finished) => finish(call, res, finished));
+    next();
+  };
+
+  const errorHandler: ErrorRequestHandler = (err: unknown, req: Request, _res: Response, next: NextFunction) => {
+    const call = calls.get(req);
+    if (call !== undefined && call.error === undefined) call.error = { value: err };
+    next(err);
+  };
+
+  return Object.assign(middleware, { errorHandler });
+}

@@ -1,0 +1,69 @@
+import type { ExecutionContext, Policy } from '@resilience/core';
+import type { NextFunction, Request, Response } from 'express';
+import { clientSignal, responseDone } from './lifecycle.js';
+
+/**
+ * Runs the rest of the request (everything after `next()` until the response
+ * is over) under `policy`, with the request's signal as the caller's signal:
+ * `req.signal` when an outer middleware set one, else a signal that aborts
+ * when the client disconnects. While the request runs, `req.signal` is the
+ * policy's `ctx.signal`.
+ *
+ * `onRejected(err)` handles the policy's own rejections (it returns whether
+ * it did). A rejection with the caller signal's reason is left to whoever
+ * aborted it; anything else before `next()` ran goes to `next(err)`.
+ */
+export function runGuarded(
+  policy: Policy,
+  req: Request,
+  res: Response,
+  next: NextFunction,
+  onRejected: (err: unknown) => boolean,
+): void {
+  const signal = req.signal ?? clientSignal(res);
+  let started = false;
+  const work = (ctx: ExecutionContext): Promise<void> => {
+    started = true;
+    req.signal = ctx.signal;
+    next();
+    return responseDone(res);
+  };
+  policy.execute(work, { signal }).then(undefined, (err: unknown) => {
+    if (signal.aborted && err === signal.reason) return;
+    if (onRejected(err)) return;
+    if (!started && !res.headersSent) next(err);
+  });
+}
+
+const noop = (): void => {};
+
+function callLastCallback(args: unknown[]): void {
+  const last = args[args.length - 1];
+  if (typeof last === 'function') process.nextTick(last as () => void);
+}
+
+/**
+ * Makes every later write to `res` a no-op, so a handler that answers after
+ * the middleware already did writes nothing and throws no
+ * `ERR_HTTP_HEADERS_SENT`. Callbacks given to `write`/`end` still run.
+ */
+export function silenceResponse(res: Response): void {
+  const target = res as unknown as Record<string, unknown>;
+  const returnsSelf = function (this: unknown): unknown {
+    return this;
+  };
+  target.writeHead = returnsSelf;
+  target.setHeader = returnsSelf;
+  target.setHeaders = returnsSelf;
+  target.appendHeader = returnsSelf;
+  target.removeHeader = noop;
+  target.flushHeaders = noop;
+  target.write = (...args: unknown[]): boolean => {
+    callLastCallback(args);
+    return true;
+  };
+  target.end = function (this: unknown, ...args: unknown[]): unknown {
+    callLastCallback(args);
+    return this;
+  };
+}

@@ -1,0 +1,58 @@
+import { isTimeoutError, type Policy, Timeout } from '@resilience/core';
+import type { NextFunction, Request, RequestHandler, Response } from 'express';
+import { runGuarded, silenceResponse } from './internal/guard.js';
+import { Rejection } from './internal/respond.js';
+import { describeValue, optionsObject, requireMethod, statusOption } from './internal/validate.js';
+import type { TimeoutMiddlewareOptions } from './types.js';
+
+const OWNER = 'timeout';
+
+const defaultBody = Object.freeze({ error: 'timeout', message: 'The request took too long to process.' });
+
+function toPolicy(msOrTimeout: number | Policy): Policy {
+  if (typeof msOrTimeout === 'number') {
+    if (!Number.isFinite(msOrTimeout) || msOrTimeout <= 0) {
+      throw new RangeError(`${OWNER}: ms must be a finite number > 0, got ${describeValue(msOrTimeout)}`);
+    }
+    return new Timeout({ defaultTimeout: msOrTimeout });
+  }
+  requireMethod(OWNER, 'msOrTimeout', msOrTimeout, 'execute');
+  return msOrTimeout;
+}
+
+/**
+ * Gives every request a time limit. The handler gets an `AbortSignal` at
+ * `req.signal` that aborts when the time is up or the client disconnects;
+ * pass it to whatever it awaits (`fetch(url, { signal: req.signal })`).
+ * When the time is up and nothing was sent yet, the middleware answers 503
+ * (set `statusCode: 504` if you prefer) and any later answer from the
+ * handler writes nothing: no `ERR_HTTP_HEADERS_SENT`, no crash. When the
+ * handler had already started answering, the response is left to it.
+ *
+ * @param msOrTimeout - milliseconds, or a core `Timeout` (or any policy whose
+ *   `execute` rejects with a `TimeoutError`) for its clock, hooks and telemetry
+ * @param options - rejection status and body
+ * @example
+ * ```ts
+ * app.get('/report', timeout(2_000), async (req, res) => {
+ *   const data = await fetch(reportUrl, { signal: req.signal });
+ *   res.json(await data.json());
+ * });
+ * ```
+ */
+export function timeout(msOrTimeout: number | Policy, options?: TimeoutMiddlewareOptions): RequestHandler {
+  const policy = toPolicy(msOrTimeout);
+  const opts = optionsObject(OWNER, options);
+  const rejection = new Rejection(statusOption(OWNER, opts.statusCode, 503), opts.body, defaultBody);
+
+  return (req: Request, res: Response, next: NextFunction): void => {
+    runGuarded(policy, req, res, next, (err) => {
+      if (!isTimeoutError(err)) return false;
+      if (!res.headersSent) {
+        rejection.send(req, res, err);
+        silenceResponse(res);
+      }
+      return true;
+    });
+  };
+}

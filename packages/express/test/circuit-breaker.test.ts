@@ -1,0 +1,237 @@
+import { CircuitOpenError } from '@resilience/core';
+import type { ErrorRequestHandler } from 'express';
+import { afterEach, describe, expect, it } from 'vitest';
+import { type CircuitBreakerLike, type CircuitPermitLike, circuitBreaker } from '../src/index.js';
+import { disconnectMidRequest, expressVersions, type Report, type Served, serve, until } from './helpers.js';
+
+/** A breaker double that records the first report of each permit, as the real one counts it. */
+class RecordingBreaker implements CircuitBreakerLike {
+  readonly reports: Array<{ kind: Report; error?: unknown }> = [];
+  rejectWith: unknown;
+
+  acquire(): CircuitPermitLike {
+    if (this.rejectWith !== undefined) throw this.rejectWith;
+    let done = false;
+    const report = (kind: Report, error?: unknown): void => {
+      if (done) return;
+      done = true;
+      this.reports.push(error === undefined ? { kind } : { kind, error });
+    };
+    return {
+      success: () => report('success'),
+      failure: (error?: unknown) => report('failure', error),
+      ignore: () => report('ignore'),
+    };
+  }
+
+  kinds(): Report[] {
+    return this.reports.map((r) => r.kind);
+  }
+}
+
+describe.each(expressVersions)('circuitBreaker on %s', (_name, express) => {
+  let served: Served | undefined;
+  afterEach(async () => {
+    await served?.close();
+    served = undefined;
+  });
+
+  function appWith(breaker: CircuitBreakerLike, options?: Parameters<typeof circuitBreaker>[1]) {
+    const app = express();
+    const guard = circuitBreaker(breaker, options);
+    app.use(guard);
+    app.get('/status/:code', (req, res) => {
+      res.status(Number(req.params.code)).send('answer');
+    });
+    app.get('/throw', () => {
+      throw new Error('secret database password in message');
+    });
+    app.get('/next-error', (_req, _res, next) => {
+      const err = Object.assign(new Error('not found'), { status: 404 });
+      next(err);
+    });
+    return { app, guard };
+  }
+
+  it('records a success for 2xx, 3xx and 4xx answers and a failure for 5xx, when the response finishes', async () => {
+    const breaker = new RecordingBreaker();
+    served = await serve(appWith(breaker).app);
+    for (const code of [200, 204, 302, 404, 429, 500, 502, 503]) {
+      const res = await fetch(`${served.url}/status/${code}`, { redirect: 'manual' });
+      expect(res.status).toBe(code);
+      await res.arrayBuffer();
+    }
+    await until(() => breaker.reports.length === 8);
+    expect(breaker.kinds()).toEqual([
+      'success',
+      'success',
+      'success',
+      'success',
+      'success',
+      'failure',
+      'failure',
+      'failure',
+    ]);
+  });
+
+  it('counts the statuses given in failureStatuses (a list or a predicate) instead', async () => {
+    const listed = new RecordingBreaker();
+    served = await serve(appWith(listed, { failureStatuses: [429, 503] }).app);
+    for (const code of [500, 429, 503]) await (await fetch(`${served.url}/status/${code}`)).arrayBuffer();
+    await until(() => listed.reports.length === 3);
+    expect(listed.kinds()).toEqual(['success', 'failure', 'failure']);
+    await served.close();
+
+    const predicate = new RecordingBreaker();
+    served = await serve(appWith(predicate, { failureStatuses: (s) => s === 404 }).app);
+    for (const code of [500, 404]) await (await fetch(`${served.url}/status/${code}`)).arrayBuffer();
+    await until(() => predicate.reports.length === 2);
+    expect(predicate.kinds()).toEqual(['success', 'failure']);
+  });
+
+  it('records a thrown error as a failure (Express answers 500) without leaking its message', async () => {
+    const breaker = new RecordingBreaker();
+    const { app } = appWith(breaker);
+    const quiet: ErrorRequestHandler = (_err, _req, res, _next) => {
+      res.status(500).json({ error: 'internal' });
+    };
+    app.use(quiet);
+    served = await serve(app);
+    const res = await fetch(`${served.url}/throw`);
+    expect(res.status).toBe(500);
+    expect(await res.text()).not.toContain('secret');
+    await until(() => breaker.reports.length === 1);
+    expect(breaker.kinds()).toEqual(['failure']);
+  });
+
+  it('with errorHandler mounted, any error passed to next() is a failure even when answered 404', async () => {
+    const breaker = new RecordingBreaker();
+    const { app, guard } = appWith(breaker);
+    app.use(guard.errorHandler);
+    const toStatus: ErrorRequestHandler = (err: { status?: number }, _req, res, _next) => {
+      res.status(err.status ?? 500).send('handled');
+    };
+    app.use(toStatus);
+    served = await serve(app);
+    const res = await fetch(`${served.url}/next-error`);
+    expect(res.status).toBe(404);
+    await res.arrayBuffer();
+    await until(() => breaker.reports.length === 1);
+    expect(breaker.reports[0]?.kind).toBe('failure');
+    expect(breaker.reports[0]?.error).toMatchObject({ message: 'not found' });
+  });
+
+  it('isFailureError can exempt errors; the answer status still decides then', async () => {
+    const breaker = new RecordingBreaker();
+    const { app, guard } = appWith(breaker, { isFailureError: (err) => (err as { status?: number }).status !== 404 });
+    app.use(guard.errorHandler);
+    const toStatus: ErrorRequestHandler = (err: { status?: number }, _req, res, _next) => {
+      res.status(err.status ?? 500).send('handled');
+    };
+    app.use(toStatus);
+    served = await serve(app);
+    await (await fetch(`${served.url}/next-error`)).arrayBuffer();
+    await (await fetch(`${served.url}/throw`)).arrayBuffer();
+    await until(() => breaker.reports.length === 2);
+    expect(breaker.kinds()).toEqual(['success', 'failure']);
+  });
+
+  it('a client that disconnects before the answer is neither success nor failure', async () => {
+    const breaker = new RecordingBreaker();
+    const app = express();
+    app.use(circuitBreaker(breaker));
+    let entered = false;
+    app.get('/slow', (_req, res) => {
+      entered = true;
+      setTimeout(() => res.status(500).send('late'), 30);
+    });
+    served = await serve(app);
+    await disconnectMidRequest(`${served.url}/slow`, () => entered);
+    await until(() => breaker.reports.length === 1);
+    expect(breaker.kinds()).toEqual(['ignore']);
+  });
+
+  it('answers 503 with Retry-After (seconds, rounded up) and a safe body while open', async () => {
+    const breaker = new RecordingBreaker();
+    breaker.rejectWith = new CircuitOpenError({ retryAfterMs: 1500, cause: new Error('db password leaked') });
+    served = await serve(appWith(breaker).app);
+    const res = await fetch(`${served.url}/status/200`);
+    expect(res.status).toBe(503);
+    expect(res.headers.get('retry-after')).toBe('2');
+    expect(res.headers.get('content-type')).toContain('application/json');
+    const body = await res.text();
+    expect(JSON.parse(body)).toEqual({
+      error: 'service_unavailable',
+      message: 'The service is temporarily unavailable. Try again later.',
+    });
+    expect(body).not.toContain('password');
+    expect(breaker.reports).toEqual([]);
+  });
+
+  it('omits Retry-After when the breaker does not know when it will admit, and honours body and statusCode', async () => {
+    const breaker = new RecordingBreaker();
+    breaker.rejectWith = new CircuitOpenError();
+    served = await serve(appWith(breaker, { statusCode: 502, body: 'upstream is resting' }).app);
+    const res = await fetch(`${served.url}/status/200`);
+    expect(res.status).toBe(502);
+    expect(res.headers.get('retry-after')).toBeNull();
+    expect(res.headers.get('content-type')).toContain('text/plain');
+    expect(await res.text()).toBe('upstream is resting');
+  });
+
+  it('computes the body per request when given a function', async () => {
+    const breaker = new RecordingBreaker();
+    breaker.rejectWith = new CircuitOpenError({ retryAfterMs: 10 });
+    served = await serve(appWith(breaker, { body: (req) => ({ path: req.path }) }).app);
+    const res = await fetch(`${served.url}/status/200`);
+    expect(res.headers.get('retry-after')).toBe('1');
+    expect(await res.json()).toEqual({ path: '/status/200' });
+  });
+
+  it('passes an unexpected error from acquire() to next()', async () => {
+    const breaker = new RecordingBreaker();
+    breaker.rejectWith = new Error('broken breaker');
+    const { app } = appWith(breaker);
+    const handler: ErrorRequestHandler = (err: Error, _req, res, _next) => {
+      res.status(500).send(`seen: ${err.message}`);
+    };
+    app.use(handler);
+    served = await serve(app);
+    const res = await fetch(`${served.url}/status/200`);
+    expect(await res.text()).toBe('seen: broken breaker');
+  });
+
+  it('a throwing failureStatuses predicate counts a failure and does not crash the process', async () => {
+    const breaker = new RecordingBreaker();
+    served = await serve(
+      appWith(breaker, {
+        failureStatuses: () => {
+          throw new Error('bad predicate');
+        },
+      }).app,
+    );
+    await (await fetch(`${served.url}/status/200`)).arrayBuffer();
+    await until(() => breaker.reports.length === 1);
+    expect(breaker.kinds()).toEqual(['failure']);
+  });
+});
+
+describe('circuitBreaker configuration', () => {
+  const breaker = new RecordingBreaker();
+
+  it('refuses what cannot work, naming the option and the value', () => {
+    expect(() => circuitBreaker({} as CircuitBreakerLike)).toThrow(
+      'circuitBreaker: breaker must have an acquire() method, got an object',
+    );
+    expect(() => circuitBreaker(breaker, { statusCode: 200 })).toThrow(
+      'circuitBreaker: statusCode must be an integer >= 400 and <= 599, got 200',
+    );
+    expect(() => circuitBreaker(breaker, { failureStatuses: ['500'] as unknown as number[] })).toThrow(
+      'circuitBreaker: failureStatuses must be an array of status codes or a function, got an array',
+    );
+    expect(() => circuitBreaker(breaker, { isFailureError: 1 as unknown as () => boolean })).toThrow(
+      'circuitBreaker: isFailureError must be a function, got 1',
+    );
+    expect(() => circuitBreaker(breaker, 'x' as never)).toThrow('circuitBreaker: options must be an object, got "x"');
+  });
+});

@@ -1,0 +1,112 @@
+/**
+ * `pnpm bench [--quick] [--only=<scenario,…>] [--no-write]`: runs every
+ * scenario, each subject in its own child process, then writes
+ * `docs/benchmarks.md`, the README table and `benchmarks/results/latest.json`.
+ */
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { loadServer } from './harness/http.js';
+import { CHILD_FLAGS, runInChild } from './harness/spawn.js';
+import type { MeasureOptions } from './harness/types.js';
+import { gitRevision, installedVersion, machineInfo } from './report/machine.js';
+import { renderMarkdown } from './report/markdown.js';
+import type { BenchReport, ScenarioReport, SubjectReport } from './report/model.js';
+import { renderReadmeTable, replaceRegion } from './report/readme.js';
+import { scenarios } from './scenarios/index.js';
+
+const FULL: MeasureOptions = {
+  warmupMs: 500,
+  rounds: 15,
+  roundMs: 150,
+  byteBatches: 10,
+  instances: 5000,
+  httpSeconds: 4,
+};
+const QUICK: MeasureOptions = {
+  warmupMs: 150,
+  rounds: 5,
+  roundMs: 30,
+  byteBatches: 4,
+  instances: 1000,
+  httpSeconds: 1,
+};
+
+const packageRoot = new URL('../', import.meta.url);
+const repoRoot = new URL('../', packageRoot);
+
+function parseArgs(argv: readonly string[]): { quick: boolean; only: string[] | undefined; write: boolean } {
+  let quick = false;
+  let only: string[] | undefined;
+  let write = true;
+  for (const arg of argv) {
+    if (arg === '--quick') quick = true;
+    else if (arg === '--no-write') write = false;
+    else if (arg.startsWith('--only=')) only = arg.slice('--only='.length).split(',');
+    else if (arg !== '--') throw new Error(`bench: unknown argument ${arg} (use --quick, --only=<ids>, --no-write)`);
+  }
+  return { quick, only, write };
+}
+
+function versions(): Record<string, string> {
+  const libraries = new Set(scenarios.flatMap((s) => s.subjects.map((subject) => subject.library)));
+  const found: Record<string, string> = {};
+  const revision = gitRevision(repoRoot);
+  for (const name of [...libraries].sort()) {
+    const version = installedVersion(packageRoot, name);
+    found[name] = name.startsWith('@resilience/') ? `${version} (built from ${revision})` : version;
+  }
+  return found;
+}
+
+async function main(): Promise<void> {
+  const args = parseArgs(process.argv.slice(2));
+  const measure = args.quick ? QUICK : FULL;
+  const chosen = args.only === undefined ? scenarios : scenarios.filter((s) => args.only?.includes(s.id));
+  if (chosen.length === 0) throw new Error(`bench: no scenario matches --only=${args.only?.join(',')}`);
+  const started = Date.now();
+  const reports: ScenarioReport[] = [];
+  for (const scenario of chosen) {
+    const subjects: SubjectReport[] = [];
+    for (const subject of scenario.subjects) {
+      const outcome = await runInChild(scenario.id, subject.id, measure, {
+        onListening: (port) => loadServer(port, { seconds: measure.httpSeconds, warmupSeconds: args.quick ? 0.5 : 1 }),
+      });
+      subjects.push({ id: subject.id, label: subject.label, library: subject.library, outcome });
+      const detail = outcome.status === 'ok' ? '' : ` — ${outcome.reason.split('\n')[0]}`;
+      console.log(`  ${scenario.id} / ${subject.id}: ${outcome.status}${detail}`);
+    }
+    reports.push({
+      id: scenario.id,
+      title: scenario.title,
+      kind: scenario.kind,
+      config: scenario.config,
+      baselineLabel: scenario.baselineLabel,
+      ...(scenario.baselineSubject === undefined ? {} : { baselineSubject: scenario.baselineSubject }),
+      targets: scenario.targets,
+      subjects,
+    });
+  }
+  const report: BenchReport = {
+    date: new Date().toISOString(),
+    quick: args.quick,
+    machine: machineInfo(),
+    versions: versions(),
+    childFlags: CHILD_FLAGS,
+    settings: { ...measure },
+    scenarios: reports,
+  };
+  const markdown = renderMarkdown(report);
+  if (args.write) {
+    mkdirSync(new URL('docs/', repoRoot), { recursive: true });
+    writeFileSync(new URL('docs/benchmarks.md', repoRoot), markdown);
+    const readmeUrl = new URL('README.md', repoRoot);
+    writeFileSync(readmeUrl, replaceRegion(readFileSync(readmeUrl, 'utf8'), renderReadmeTable(report)));
+    mkdirSync(new URL('results/', packageRoot), { recursive: true });
+    writeFileSync(new URL('results/latest.json', packageRoot), `${JSON.stringify(report, null, 2)}\n`);
+    console.log('wrote docs/benchmarks.md, the README table and benchmarks/results/latest.json');
+  } else {
+    console.log(markdown);
+  }
+  console.log(`bench: ${((Date.now() - started) / 1000).toFixed(1)} s`);
+}
+
+await main();

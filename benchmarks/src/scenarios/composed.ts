@@ -1,0 +1,83 @@
+import { ourBreaker } from './breakers.js';
+import { ourBulkhead } from './bulkhead.js';
+import { awaitFn, fn, prepared, unavailable } from './fixtures.js';
+import { type CoreModule, type Executable, loadCore } from './ours.js';
+import { cockatielRetry, ourRetry } from './retry.js';
+import { ourTimeout } from './timeout.js';
+import type { ScenarioDef } from './types.js';
+
+type Handler = (ctx: object) => Promise<number>;
+type Middleware = (next: Handler) => Handler;
+
+/** Our four patterns with the configurations of the single-pattern scenarios, outermost first. */
+async function ourFour(): Promise<Executable[] | string> {
+  const breaker = await ourBreaker();
+  if (typeof breaker === 'string') return breaker;
+  const parts = [await ourTimeout(), await ourRetry(), breaker.instance as Executable, await ourBulkhead()];
+  const missing = parts.find((part): part is string => typeof part === 'string');
+  return missing ?? (parts as Executable[]);
+}
+
+/** Our pipeline builder: `compose(timeout, retry, breaker, bulkhead)`. */
+async function ourPipeline(core: CoreModule, four: Executable[]): Promise<Executable | string> {
+  const compose = core.compose;
+  if (typeof compose !== 'function') return '@resilience/core has no compose export yet: not yet available';
+  return (compose as (...policies: Executable[]) => Executable)(...four);
+}
+
+/** Timeout, retry, breaker and bulkhead in one call. */
+export const composed: ScenarioDef = {
+  id: 'composed',
+  title: 'Composed timeout + retry + breaker + bulkhead',
+  kind: 'latency',
+  config:
+    'outermost first: timeout 1,000 ms (aggressive), retry 3 attempts exponential from 100 ms, breaker (6 consecutive ' +
+    'failures, 60 s), bulkhead(10, 100); the configurations of the single-pattern scenarios',
+  baselineLabel: 'await fn()',
+  baseline: awaitFn,
+  subjects: [
+    {
+      id: 'ours',
+      label: '@resilience/core compose(…)',
+      library: '@resilience/core',
+      setup: async () => {
+        const four = await ourFour();
+        if (typeof four === 'string') return unavailable(four);
+        const pipeline = await ourPipeline(await loadCore(), four);
+        return typeof pipeline === 'string' ? unavailable(pipeline) : prepared({ run: () => pipeline.execute(fn) });
+      },
+    },
+    {
+      id: 'ours-chain',
+      label: '@resilience/core chain(asMiddleware(…))',
+      library: '@resilience/core',
+      setup: async () => {
+        const four = await ourFour();
+        if (typeof four === 'string') return unavailable(four);
+        const core = await loadCore();
+        const chain = core.chain as (...m: Middleware[]) => Middleware;
+        const asMiddleware = core.asMiddleware as (policy: Executable) => Middleware;
+        const handler = chain(...four.map((policy) => asMiddleware(policy)))(fn);
+        const ctx = { signal: new AbortController().signal, attempt: 1 };
+        return prepared({ run: () => handler(ctx) });
+      },
+    },
+    {
+      id: 'cockatiel',
+      label: 'cockatiel wrap(…)',
+      library: 'cockatiel',
+      setup: async () => {
+        const { bulkhead, circuitBreaker, ConsecutiveBreaker, handleAll, TimeoutStrategy, timeout, wrap } =
+          await import('cockatiel');
+        const policy = wrap(
+          timeout(1000, TimeoutStrategy.Aggressive),
+          await cockatielRetry(),
+          circuitBreaker(handleAll, { halfOpenAfter: 60_000, breaker: new ConsecutiveBreaker(6) }),
+          bulkhead(10, 100),
+        );
+        return prepared({ run: () => policy.execute(fn) });
+      },
+    },
+  ],
+  targets: [{ subject: 'ours', against: 'cockatiel', maxRatio: 0.1 }],
+};

@@ -1,0 +1,39 @@
+import { breakerHeap } from './breaker-heap.js';
+import { bulkheadUncontended } from './bulkhead.js';
+import { breakerClosed, breakerThroughput } from './circuit-breaker.js';
+import { composed } from './composed.js';
+import { expressRateLimit } from './express.js';
+import { rateLimitedCall, rateLimitManyKeys, rateLimitOneKey } from './rate-limit.js';
+import { retryFirstAttempt } from './retry.js';
+import { timeoutInTime } from './timeout.js';
+import type { ScenarioDef } from './types.js';
+
+export type { ScenarioDef, ScenarioKind, SubjectDef, TargetDef } from './types.js';
+
+/** Every scenario, in report order. */
+export const scenarios: readonly ScenarioDef[] = [
+  breakerClosed,
+  retryFirstAttempt,
+  timeoutInTime,
+  bulkheadUncontended,
+  composed,
+  rateLimitOneKey,
+  rateLimitManyKeys,
+  rateLimitedCall,
+  breakerHeap,
+  breakerThroughput,
+  expressRateLimit,
+];
+
+/** Looks a scenario and subject up by id. */
+export function findSubject(
+  scenarioId: string,
+  subjectId: string,
+): { scenario: ScenarioDef; subject: ScenarioDef['subjects'][number] } {
+  const scenario = scenarios.find((s) => s.id === scenarioId);
+  const subject = scenario?.subjects.find((s) => s.id === subjectId);
+  if (scenario === undefined || subject === undefined) {
+    throw new Error(`benchmarks: unknown scenario/subject ${scenarioId}/${subjectId}`);
+  }
+  return { scenario, subject };
+}

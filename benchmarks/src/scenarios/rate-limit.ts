@@ -1,0 +1,163 @@
+import type { Op } from '../harness/types.js';
+import { fn, prepared, unavailable } from './fixtures.js';
+import { ours } from './ours.js';
+import type { ScenarioDef, SubjectDef } from './types.js';
+
+/** Decisions per second every library is configured for: high enough that every call is allowed. */
+const RATE = 1_000_000_000;
+
+interface OurLimiter {
+  allow(key?: string): boolean;
+  consume(key?: string): unknown;
+  execute(fn: () => Promise<number>, options?: { key?: string }): Promise<number>;
+}
+
+/** The keys a scenario rotates through, built once per process. */
+function keysOf(count: number): string[] {
+  return Array.from({ length: count }, (_, i) => (count === 1 ? 'client' : `client:${i}`));
+}
+
+/** A sync op over rotating keys. */
+function keyed(keys: readonly string[], decide: (key: string) => unknown): Op {
+  const n = keys.length;
+  let i = 0;
+  return {
+    sync: true,
+    run: () => {
+      const key = keys[i] as string;
+      i = i + 1 === n ? 0 : i + 1;
+      return decide(key);
+    },
+  };
+}
+
+/** An async op over rotating keys. */
+function keyedAsync(keys: readonly string[], decide: (key: string) => Promise<unknown>): Op {
+  const { run } = keyed(keys, decide);
+  return { run };
+}
+
+async function ourLimiter(keyCount: number): Promise<OurLimiter | string> {
+  const RateLimiter = await ours<OurLimiter>('RateLimiter');
+  if (typeof RateLimiter === 'string') return RateLimiter;
+  // Room for every key, so no eviction happens inside the measurement.
+  return new RateLimiter({ rate: RATE, interval: 1000, burst: RATE, maxKeys: Math.max(keyCount * 2, 10_000) });
+}
+
+async function flexible(): Promise<{ consume: (key: string) => Promise<unknown> }> {
+  const { RateLimiterMemory } = await import('rate-limiter-flexible');
+  return new RateLimiterMemory({ points: RATE, duration: 1 });
+}
+
+function decisionSubjects(keyCount: number): SubjectDef[] {
+  const keys = (): string[] => keysOf(keyCount);
+  return [
+    {
+      id: 'ours',
+      label: '@resilience/core RateLimiter allow(key)',
+      library: '@resilience/core',
+      setup: async () => {
+        const limiter = await ourLimiter(keyCount);
+        if (typeof limiter === 'string') return unavailable(limiter);
+        return prepared(keyed(keys(), (key) => limiter.allow(key)));
+      },
+    },
+    {
+      id: 'ours-consume',
+      label: '@resilience/core RateLimiter consume(key) (with header report)',
+      library: '@resilience/core',
+      setup: async () => {
+        const limiter = await ourLimiter(keyCount);
+        if (typeof limiter === 'string') return unavailable(limiter);
+        return prepared(keyed(keys(), (key) => limiter.consume(key)));
+      },
+    },
+    {
+      id: 'rate-limiter-flexible',
+      label: 'rate-limiter-flexible RateLimiterMemory await consume(key)',
+      library: 'rate-limiter-flexible',
+      setup: async () => {
+        const limiter = await flexible();
+        return prepared(keyedAsync(keys(), (key) => limiter.consume(key)));
+      },
+    },
+  ];
+}
+
+const DECISION_CONFIG =
+  `${RATE.toExponential(0)} per second (every call allowed): ours token bucket rate = burst = 1e9 per 1,000 ms, ` +
+  'rate-limiter-flexible memory 1e9 points per 1 s; rate-limiter-flexible answers with a promise, so its await counts';
+
+/** One key: the cost of a decision for a hot key. */
+export const rateLimitOneKey: ScenarioDef = {
+  id: 'rate-limit-1-key',
+  title: 'Rate-limit decision, 1 key',
+  kind: 'latency',
+  config: DECISION_CONFIG,
+  baselineLabel: 'picking the key (sync loop)',
+  baseline: () => keyed(keysOf(1), (key) => key),
+  subjects: decisionSubjects(1),
+  targets: [{ subject: 'ours', against: 'rate-limiter-flexible', maxRatio: 0.2, maxOverheadBytes: 0.5 }],
+};
+
+/** 10,000 keys in rotation: every decision misses the CPU cache of the last one. */
+export const rateLimitManyKeys: ScenarioDef = {
+  id: 'rate-limit-10k-keys',
+  title: 'Rate-limit decision, 10,000 rotating keys',
+  kind: 'latency',
+  config: DECISION_CONFIG,
+  baselineLabel: 'picking the key (sync loop)',
+  baseline: () => keyed(keysOf(10_000), (key) => key),
+  subjects: decisionSubjects(10_000),
+  targets: [{ subject: 'ours', against: 'rate-limiter-flexible', maxRatio: 0.2, maxOverheadBytes: 0.5 }],
+};
+
+/** A call admitted by a limiter: the only place bottleneck is comparable (it schedules jobs, it has no decision call). */
+export const rateLimitedCall: ScenarioDef = {
+  id: 'rate-limited-call',
+  title: 'Rate-limited call, 1 key',
+  kind: 'latency',
+  config: `${DECISION_CONFIG}; bottleneck reservoir 1e9 refreshed every 1,000 ms, no concurrency limit`,
+  baselineLabel: 'await fn()',
+  baseline: () => ({ run: () => fn() }),
+  subjects: [
+    {
+      id: 'ours',
+      label: '@resilience/core RateLimiter execute(fn)',
+      library: '@resilience/core',
+      setup: async () => {
+        const limiter = await ourLimiter(1);
+        if (typeof limiter === 'string') return unavailable(limiter);
+        return prepared({ run: () => limiter.execute(fn) });
+      },
+    },
+    {
+      id: 'rate-limiter-flexible',
+      label: 'rate-limiter-flexible await consume(key), then fn',
+      library: 'rate-limiter-flexible',
+      setup: async () => {
+        const limiter = await flexible();
+        const call = async (): Promise<number> => {
+          await limiter.consume('client');
+          return fn();
+        };
+        return prepared({ run: call });
+      },
+    },
+    {
+      id: 'bottleneck',
+      label: 'bottleneck schedule(fn)',
+      library: 'bottleneck',
+      setup: async () => {
+        const { default: Bottleneck } = await import('bottleneck');
+        const limiter = new Bottleneck({
+          reservoir: RATE,
+          reservoirRefreshAmount: RATE,
+          reservoirRefreshInterval: 1000,
+        });
+        return prepared({ run: () => limiter.schedule(fn) });
+      },
+    },
+  ],
+  targets: [],
+};

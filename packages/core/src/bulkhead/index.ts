@@ -1,2 +1,2 @@
-// Placeholder until the pattern lands; replaced by its own named re-exports.
-export {};
+export { Bulkhead } from './bulkhead.js';
+export type { BulkheadConfig, BulkheadRejectReason } from './types.js';

@@ -1,0 +1,235 @@
+import { type Clock, systemClock, unrefTimer } from '../clock/clock.js';
+import type { ExecuteOptions, ExecutionContext, Operation, Policy } from '../context.js';
+import { BulkheadFullError } from '../errors/errors.js';
+import { toContext } from '../internal/context.js';
+import { LinkedQueue, type LinkedQueueNode } from '../internal/linked-queue.js';
+import { Telemetry } from '../internal/telemetry.js';
+import { configObject, functionOption, numberOption, requiredNumber } from '../internal/validate.js';
+import type { BulkheadConfig, BulkheadRejectReason } from './types.js';
+
+const OWNER = 'Bulkhead';
+
+/** A call waiting for a slot. It is its own abort listener (`handleEvent`), so queueing allocates no closure. */
+class Waiter {
+  readonly fn: Operation<unknown>;
+  readonly ctx: ExecutionContext;
+  readonly resolve: (value: unknown) => void;
+  readonly reject: (reason: unknown) => void;
+  readonly expiresAt: number;
+  readonly onAbort: (waiter: Waiter) => void;
+  node: LinkedQueueNode<Waiter> | null = null;
+
+  constructor(
+    fn: Operation<unknown>,
+    ctx: ExecutionContext,
+    resolve: (value: unknown) => void,
+    reject: (reason: unknown) => void,
+    expiresAt: number,
+    onAbort: (waiter: Waiter) => void,
+  ) {
+    this.fn = fn;
+    this.ctx = ctx;
+    this.resolve = resolve;
+    this.reject = reject;
+    this.expiresAt = expiresAt;
+    this.onAbort = onAbort;
+  }
+
+  handleEvent(): void {
+    this.onAbort(this);
+  }
+}
+
+/**
+ * Limits how many calls run at once, like the watertight compartments of a
+ * ship: a slow dependency can tie up at most `maxConcurrent` calls, and the
+ * rest of the service keeps its resources. Up to `maxQueue` further calls wait
+ * for a slot in FIFO order (at most `queueTimeout` ms); the others are rejected
+ * at once with a {@link BulkheadFullError}.
+ *
+ * A slot is released exactly once, when `fn` settles, whatever it does (throws
+ * synchronously, rejects, resolves late). It stays held until then even if the
+ * caller has given up: `fn` is told through `ctx.signal` and should stop, but a
+ * bulkhead cannot reclaim a slot from work that is still running. A queued call
+ * whose signal aborts leaves the queue at once, rejecting with the abort reason.
+ *
+ * A call that finds a free slot costs one `async` layer: no closure, timer or
+ * listener.
+ *
+ * @example
+ * ```ts
+ * const bulkhead = new Bulkhead({ maxConcurrent: 10, maxQueue: 100, queueTimeout: 2_000 });
+ * const user = await bulkhead.execute(({ signal }) => fetchUser(id, { signal }));
+ * console.log(bulkhead.active, bulkhead.queued);
+ * ```
+ */
+export class Bulkhead<T = unknown> implements Policy<T> {
+  /** How many calls may run at once. */
+  readonly maxConcurrent: number;
+  /** How many calls may wait for a slot. */
+  readonly maxQueue: number;
+  /** The longest a call may wait in the queue, in ms (`Infinity` when unbounded). */
+  readonly queueTimeout: number;
+  readonly #clock: Clock;
+  readonly #telemetry: Telemetry;
+  readonly #metrics: boolean;
+  readonly #traced: boolean;
+  readonly #maxConcurrent: number;
+  readonly #onRejected: ((reason: BulkheadRejectReason) => void) | undefined;
+  readonly #queue = new LinkedQueue<Waiter>();
+  readonly #abortWaiter: (waiter: Waiter) => void;
+  readonly #expire: () => void;
+  #active = 0;
+  #timer: unknown = undefined;
+  #timerArmed = false;
+
+  /**
+   * @param config - `maxConcurrent` (required), `maxQueue`, `queueTimeout`, `onRejected`, `clock` and observability options
+   * @throws TypeError or RangeError naming the option when the config is invalid
+   */
+  constructor(config: BulkheadConfig) {
+    const c = configObject(OWNER, config) as Partial<BulkheadConfig>;
+    this.maxConcurrent = requiredNumber(OWNER, 'maxConcurrent', c.maxConcurrent, { min: 1, integer: true });
+    this.maxQueue = numberOption(OWNER, 'maxQueue', c.maxQueue, 0, { min: 0, integer: true, allowInfinity: true });
+    this.queueTimeout = numberOption(OWNER, 'queueTimeout', c.queueTimeout, Number.POSITIVE_INFINITY, {
+      min: 0,
+      allowInfinity: true,
+    });
+    this.#onRejected = functionOption(OWNER, 'onRejected', c.onRejected);
+    const clock = c.clock ?? systemClock;
+    if (typeof clock !== 'object' || clock === null || typeof clock.now !== 'function') {
+      throw new TypeError(`${OWNER}: clock must be a Clock (now, setTimeout, clearTimeout)`);
+    }
+    this.#clock = clock;
+    this.#telemetry = Telemetry.for('bulkhead', c);
+    this.#metrics = this.#telemetry.metrics !== undefined;
+    this.#traced = this.#telemetry.tracer !== undefined;
+    this.#maxConcurrent = this.maxConcurrent;
+    this.#abortWaiter = (waiter) => this.#leave(waiter, waiter.ctx.signal.reason);
+    this.#expire = () => this.#expireWaiters();
+  }
+
+  /** How many calls are running now. */
+  get active(): number {
+    return this.#active;
+  }
+
+  /** How many calls are waiting for a slot. */
+  get queued(): number {
+    return this.#queue.size;
+  }
+
+  /**
+   * Runs `fn` when a slot is free: at once, after a wait in the queue, or not
+   * at all (a {@link BulkheadFullError}). Settles with `fn`'s own value or
+   * error. An already aborted `options.signal` rejects with its reason.
+   */
+  execute<R extends T>(fn: Operation<R>, options?: ExecuteOptions): Promise<R> {
+    if (this.#traced) return this.#telemetry.traced('resilience.bulkhead', undefined, () => this.#admit(fn, options));
+    if (this.#active < this.#maxConcurrent && (options === undefined || options.signal?.aborted !== true)) {
+      this.#active++;
+      if (this.#metrics) this.#record();
+      return this.#run(fn, toContext(options));
+    }
+    return this.#admit(fn, options);
+  }
+
+  #admit<R>(fn: Operation<R>, options: ExecuteOptions | undefined): Promise<R> {
+    const signal = options?.signal;
+    if (signal?.aborted) return Promise.reject(signal.reason);
+    if (this.#active < this.#maxConcurrent) {
+      this.#active++;
+      if (this.#metrics) this.#record();
+      return this.#run(fn, toContext(options));
+    }
+    if (this.#queue.size < this.maxQueue) return this.#enqueue(fn, toContext(options));
+    return Promise.reject(this.#rejection('full'));
+  }
+
+  async #run<R>(fn: Operation<R>, ctx: ExecutionContext): Promise<R> {
+    try {
+      return await fn(ctx);
+    } finally {
+      if (this.#queue.size === 0) {
+        this.#active--;
+        if (this.#metrics) this.#record();
+      } else {
+        this.#handOver();
+      }
+    }
+  }
+
+  #enqueue<R>(fn: Operation<R>, ctx: ExecutionContext): Promise<R> {
+    return new Promise<R>((resolve, reject) => {
+      const expiresAt = this.queueTimeout === Number.POSITIVE_INFINITY ? 0 : this.#clock.now() + this.queueTimeout;
+      const waiter = new Waiter(
+        fn as Operation<unknown>,
+        ctx,
+        resolve as (value: unknown) => void,
+        reject,
+        expiresAt,
+        this.#abortWaiter,
+      );
+      waiter.node = this.#queue.push(waiter);
+      ctx.signal.addEventListener('abort', waiter, { once: true });
+      this.#record();
+      this.#armTimer();
+    });
+  }
+
+  /** A slot came free and the queue is not empty: the oldest waiter gets it. */
+  #handOver(): void {
+    const waiter = this.#queue.shift() as Waiter;
+    waiter.ctx.signal.removeEventListener('abort', waiter);
+    if (this.#queue.size === 0) this.#disarmTimer();
+    this.#record();
+    waiter.resolve(this.#run(waiter.fn, waiter.ctx));
+  }
+
+  /** Takes `waiter` out of the queue (abort or queue timeout) and rejects it with `reason`. */
+  #leave(waiter: Waiter, reason: unknown): void {
+    if (!this.#queue.remove(waiter.node as LinkedQueueNode<Waiter>)) return;
+    waiter.ctx.signal.removeEventListener('abort', waiter);
+    if (this.#queue.size === 0) this.#disarmTimer();
+    this.#record();
+    waiter.reject(reason);
+  }
+
+  #expireWaiters(): void {
+    this.#timerArmed = false;
+    this.#timer = undefined;
+    const now = this.#clock.now();
+    for (let head = this.#queue.peek(); head !== undefined && head.expiresAt <= now; head = this.#queue.peek()) {
+      this.#leave(head, this.#rejection('queue-timeout'));
+    }
+    this.#armTimer();
+  }
+
+  #armTimer(): void {
+    if (this.#timerArmed || this.queueTimeout === Number.POSITIVE_INFINITY) return;
+    const head = this.#queue.peek();
+    if (head === undefined) return;
+    this.#timerArmed = true;
+    this.#timer = unrefTimer(this.#clock.setTimeout(this.#expire, head.expiresAt - this.#clock.now()));
+  }
+
+  #disarmTimer(): void {
+    if (!this.#timerArmed) return;
+    this.#timerArmed = false;
+    this.#clock.clearTimeout(this.#timer);
+    this.#timer = undefined;
+  }
+
+  #rejection(reason: BulkheadRejectReason): BulkheadFullError {
+    const telemetry = this.#telemetry;
+    telemetry.invokeHook(this.#onRejected, 'onRejected', reason);
+    telemetry.log('debug', 'bulkhead rejected a call', { reason, active: this.#active, queued: this.#queue.size });
+    return new BulkheadFullError(
+      reason === 'full' ? {} : { message: `Bulkhead queue wait exceeded ${this.queueTimeout} ms` },
+    );
+  }
+
+  #record(): void {
+    this.#telemetry.metrics?.recordBulkheadUtilization(this.#telemetry.name, this.#active, this.#queue.size);
+  }
+}

@@ -86,7 +86,9 @@ export class CircuitBreaker<T = unknown> implements Policy<T> {
     const window = this.#settings.window;
     this.#window = window === undefined ? undefined : createWindow(window);
     const initial = readInitialState(config.initialState);
-    if (initial !== undefined) {
+    if (initial === undefined) {
+      if (this.#settings.interval > 0) this.#startGeneration(this.#settings.clock.now());
+    } else {
       this.#mode = initial.mode;
       this.#failedEpisodes = initial.failedEpisodes;
       this.#state = initial.state;

@@ -1,8 +1,9 @@
-import { CircuitOpenError } from '@resilience/core';
+import { CircuitBreaker, CircuitOpenError } from '@resilience/core';
+import { FakeClock } from '@resilience/core/testing';
 import type { ErrorRequestHandler } from 'express';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type CircuitBreakerLike, type CircuitPermitLike, circuitBreaker } from '../src/index.js';
-import { disconnectMidRequest, expressVersions, type Report, type Served, serve, until } from './helpers.js';
+import { disconnectMidRequest, expressVersions, type Report, type Served, serve, sleep, until } from './helpers.js';
 
 /** A breaker double that records the first report of each permit, as the real one counts it. */
 class RecordingBreaker implements CircuitBreakerLike {
@@ -213,6 +214,66 @@ describe.each(expressVersions)('circuitBreaker on %s', (_name, express) => {
     await (await fetch(`${served.url}/status/200`)).arrayBuffer();
     await until(() => breaker.reports.length === 1);
     expect(breaker.kinds()).toEqual(['failure']);
+  });
+});
+
+describe.each(expressVersions)('circuitBreaker with the core CircuitBreaker on %s', (_name, express) => {
+  let served: Served | undefined;
+  afterEach(async () => {
+    await served?.close();
+    served = undefined;
+  });
+
+  it('opens after failing answers, rejects with Retry-After, and closes after a successful probe', async () => {
+    const clock = new FakeClock();
+    const transitions: string[] = [];
+    const breaker = new CircuitBreaker({
+      clock,
+      timeout: 5000,
+      readyToTrip: (counts) => counts.consecutiveFailures >= 2,
+      onStateChange: (from, to) => transitions.push(`${from}->${to}`),
+    });
+    let upstreamStatus = 500;
+    let calls = 0;
+    const app = express();
+    app.use(circuitBreaker(breaker));
+    app.get('/', (_req, res) => {
+      calls++;
+      res.status(upstreamStatus).send('upstream');
+    });
+    served = await serve(app);
+    expect((await fetch(served.url)).status).toBe(500);
+    expect((await fetch(served.url)).status).toBe(500);
+    await until(() => breaker.state === 'open');
+    const rejected = await fetch(served.url);
+    expect(rejected.status).toBe(503);
+    expect(rejected.headers.get('retry-after')).toBe('5');
+    expect(calls).toBe(2);
+    await clock.advance(4000);
+    expect((await fetch(served.url)).headers.get('retry-after')).toBe('1');
+    await clock.advance(1001);
+    upstreamStatus = 200;
+    expect((await fetch(served.url)).status).toBe(200);
+    await until(() => breaker.state === 'closed');
+    expect(transitions).toEqual(['closed->open', 'open->half-open', 'half-open->closed']);
+    expect(calls).toBe(3);
+  });
+
+  it('a disconnected client does not count: a failing answer it left before stays uncounted', async () => {
+    const clock = new FakeClock();
+    const breaker = new CircuitBreaker({ clock, readyToTrip: (counts) => counts.consecutiveFailures >= 1 });
+    const app = express();
+    app.use(circuitBreaker(breaker));
+    let entered = 0;
+    app.get('/', (_req, res) => {
+      entered++;
+      setTimeout(() => res.status(500).send('late'), 30);
+    });
+    served = await serve(app);
+    await disconnectMidRequest(served.url, () => entered === 1);
+    await sleep(40);
+    expect(breaker.state).toBe('closed');
+    expect(breaker.counts.totalFailures).toBe(0);
   });
 });
 

@@ -61,3 +61,18 @@ export async function disconnectMidRequest(url: string, ready: () => boolean): P
 
 /** A report made through a recording permit. */
 export type Report = 'success' | 'failure' | 'ignore';
+
+/** A promise with its resolve function, for handlers the test releases by hand. */
+export interface Gate {
+  readonly promise: Promise<void>;
+  open(): void;
+}
+
+/** A closed {@link Gate}. */
+export function gate(): Gate {
+  let open!: () => void;
+  const promise = new Promise<void>((resolve) => {
+    open = resolve;
+  });
+  return { promise, open };
+}

@@ -1,0 +1,180 @@
+import { isTimeoutError, Timeout } from '@resilience/core';
+import { FakeClock } from '@resilience/core/testing';
+import type { ErrorRequestHandler, Response } from 'express';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { timeout } from '../src/index.js';
+import { disconnectMidRequest, expressVersions, gate, type Served, serve, until } from './helpers.js';
+
+describe.each(expressVersions)('timeout on %s', (_name, express) => {
+  let served: Served | undefined;
+  let crashes: unknown[];
+  const onCrash = (err: unknown): void => {
+    crashes.push(err);
+  };
+  beforeEach(() => {
+    crashes = [];
+    process.on('uncaughtException', onCrash);
+    process.on('unhandledRejection', onCrash);
+  });
+  afterEach(async () => {
+    process.off('uncaughtException', onCrash);
+    process.off('unhandledRejection', onCrash);
+    await served?.close();
+    served = undefined;
+    expect(crashes).toEqual([]);
+  });
+
+  it('lets a handler that answers in time through, with a live req.signal', async () => {
+    const app = express();
+    let signal: AbortSignal | undefined;
+    app.get('/fast', timeout(1000), (req, res) => {
+      signal = req.signal;
+      res.json({ ok: true });
+    });
+    served = await serve(app);
+    const res = await fetch(`${served.url}/fast`);
+    expect(res.status).toBe(200);
+    expect(await res.json()).toEqual({ ok: true });
+    expect(signal).toBeInstanceOf(AbortSignal);
+    expect(signal?.aborted).toBe(false);
+  });
+
+  it('answers 503 when time is up; the late answer writes nothing and throws nothing', async () => {
+    const clock = new FakeClock();
+    const app = express();
+    const release = gate();
+    let entered = false;
+    let lateError: unknown = 'not run';
+    let signal: AbortSignal | undefined;
+    app.get('/slow', timeout(new Timeout({ defaultTimeout: 1000, clock })), async (req, res) => {
+      entered = true;
+      signal = req.signal;
+      await release.promise;
+      try {
+        res.setHeader('X-Late', 'yes');
+        res.status(200).json({ late: true });
+        lateError = undefined;
+      } catch (err) {
+        lateError = err;
+      }
+    });
+    app.get('/after', (_req, res) => {
+      res.send('still serving');
+    });
+    served = await serve(app);
+    const pending = fetch(`${served.url}/slow`);
+    await until(() => entered);
+    await clock.advance(1000);
+    const res = await pending;
+    expect(res.status).toBe(503);
+    expect(res.headers.get('x-late')).toBeNull();
+    expect(await res.json()).toEqual({ error: 'timeout', message: 'The request took too long to process.' });
+    expect(signal?.aborted).toBe(true);
+    expect(isTimeoutError(signal?.reason)).toBe(true);
+    release.open();
+    await until(() => lateError !== 'not run');
+    expect(lateError).toBeUndefined();
+    const after = await fetch(`${served.url}/after`);
+    expect(await after.text()).toBe('still serving');
+  });
+
+  it('a late handler that writes raw, ends with a callback or fails through next() stays harmless', async () => {
+    const clock = new FakeClock();
+    const app = express();
+    const release = gate();
+    let entered = false;
+    let endCallbackRan = false;
+    app.get('/raw', timeout(new Timeout({ defaultTimeout: 50, clock })), async (_req, res, next) => {
+      entered = true;
+      await release.promise;
+      res.writeHead(200, { 'X-Late': 'yes' });
+      res.write('partial');
+      res.end('done', () => {
+        endCallbackRan = true;
+      });
+      next(new Error('late failure'));
+    });
+    const handler: ErrorRequestHandler = (_err, _req, res, _next) => {
+      res.status(500).send('late error page');
+    };
+    app.use(handler);
+    served = await serve(app);
+    const pending = fetch(`${served.url}/raw`);
+    await until(() => entered);
+    await clock.advance(50);
+    const res = await pending;
+    expect(res.status).toBe(503);
+    expect(await res.text()).toContain('timeout');
+    release.open();
+    await until(() => endCallbackRan);
+  });
+
+  it('answers 504 and a custom body when configured', async () => {
+    const app = express();
+    app.get('/never', timeout(20, { statusCode: 504, body: 'gateway timeout' }), () => {});
+    served = await serve(app);
+    const res = await fetch(`${served.url}/never`);
+    expect(res.status).toBe(504);
+    expect(await res.text()).toBe('gateway timeout');
+  });
+
+  it('leaves a response that had started to the handler, whose signal still aborts', async () => {
+    const clock = new FakeClock();
+    const app = express();
+    let streaming: Response | undefined;
+    let signal: AbortSignal | undefined;
+    app.get('/stream', timeout(new Timeout({ defaultTimeout: 100, clock })), (req, res) => {
+      signal = req.signal;
+      res.status(200).write('first;');
+      streaming = res;
+    });
+    served = await serve(app);
+    const pending = fetch(`${served.url}/stream`);
+    await until(() => streaming !== undefined);
+    const res = await pending;
+    expect(res.status).toBe(200);
+    await clock.advance(100);
+    expect(signal?.aborted).toBe(true);
+    streaming?.end('last');
+    expect(await res.text()).toBe('first;last');
+  });
+
+  it('aborts req.signal when the client disconnects, and answers nothing', async () => {
+    const app = express();
+    let signal: AbortSignal | undefined;
+    app.get('/wait', timeout(5000), (req) => {
+      signal = req.signal;
+    });
+    served = await serve(app);
+    await disconnectMidRequest(`${served.url}/wait`, () => signal !== undefined);
+    await until(() => signal?.aborted === true);
+    expect(signal?.reason).toMatchObject({ name: 'AbortError' });
+  });
+
+  it('passes an error of the policy other than a timeout to next()', async () => {
+    const app = express();
+    const broken = { execute: () => Promise.reject(new Error('policy broke')) };
+    app.get('/x', timeout(broken), (_req, res) => {
+      res.send('not reached');
+    });
+    const handler: ErrorRequestHandler = (err: Error, _req, res, _next) => {
+      res.status(500).send(err.message);
+    };
+    app.use(handler);
+    served = await serve(app);
+    const res = await fetch(`${served.url}/x`);
+    expect(res.status).toBe(500);
+    expect(await res.text()).toBe('policy broke');
+  });
+});
+
+describe('timeout configuration', () => {
+  it('refuses what cannot work, naming the option and the value', () => {
+    expect(() => timeout(0)).toThrow('timeout: ms must be a finite number > 0, got 0');
+    expect(() => timeout(Number.NaN)).toThrow('timeout: ms must be a finite number > 0, got NaN');
+    expect(() => timeout({} as never)).toThrow('timeout: msOrTimeout must have an execute() method, got an object');
+    expect(() => timeout(10, { statusCode: 302 })).toThrow(
+      'timeout: statusCode must be an integer >= 400 and <= 599, got 302',
+    );
+  });
+});

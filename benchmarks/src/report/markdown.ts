@@ -9,8 +9,18 @@ function isOurs(subject: SubjectReport): boolean {
   return subject.library.startsWith('@resilience/');
 }
 
-function oursRatio(scenario: ScenarioReport, subject: SubjectReport): string {
-  return isOurs(subject) ? '—' : formatRatio(ratioOf(scenario, OURS, subject.id));
+/** Our subjects of a scenario: each gets a ratio column. */
+function oursIds(scenario: ScenarioReport): string[] {
+  return scenario.subjects.filter(isOurs).map((s) => s.id);
+}
+
+/** One cell per subject of ours: `ours ÷ this` (blank on our own rows). */
+function oursRatios(scenario: ScenarioReport, subject: SubjectReport): string[] {
+  return oursIds(scenario).map((id) => (isOurs(subject) ? '—' : formatRatio(ratioOf(scenario, id, subject.id))));
+}
+
+function ratioHeads(scenario: ScenarioReport): string[] {
+  return oursIds(scenario).map((id) => `${id} ÷ this`);
 }
 
 function latencyRow(scenario: ScenarioReport, subject: SubjectReport, result: LatencyResult): string[] {
@@ -25,8 +35,7 @@ function latencyRow(scenario: ScenarioReport, subject: SubjectReport, result: La
   if (scenario.kind === 'throughput') {
     row.push(formatRate(1e9 / result.subjectNs.median), formatRate(1e9 / result.baselineNs.median));
   }
-  row.push(oursRatio(scenario, subject));
-  return row;
+  return [...row, ...oursRatios(scenario, subject)];
 }
 
 function header(scenario: ScenarioReport): string[] {
@@ -42,10 +51,10 @@ function header(scenario: ScenarioReport): string[] {
         'bytes/op',
       ];
       if (scenario.kind === 'throughput') head.push('calls/s', 'bare calls/s');
-      return [...head, 'ours ÷ this'];
+      return [...head, ...ratioHeads(scenario)];
     }
     case 'instance':
-      return ['library', 'bytes per instance: median (min – max)', 'ours ÷ this'];
+      return ['library', 'bytes per instance: median (min – max)', ...ratioHeads(scenario)];
     case 'http':
       return [
         'server',
@@ -55,7 +64,7 @@ function header(scenario: ScenarioReport): string[] {
         'latency p99',
         'µs/request over bare',
         'non-2xx',
-        'ours ÷ this',
+        ...ratioHeads(scenario),
       ];
   }
 }
@@ -70,7 +79,7 @@ function row(scenario: ScenarioReport, subject: SubjectReport): string[] {
     case 'latency':
       return latencyRow(scenario, subject, result);
     case 'instance':
-      return [subject.label, formatSummary(result.bytesPerInstance, formatBytes), oursRatio(scenario, subject)];
+      return [subject.label, formatSummary(result.bytesPerInstance, formatBytes), ...oursRatios(scenario, subject)];
     case 'http': {
       const bare = subject.id === scenario.baselineSubject;
       const overhead = bare ? undefined : httpOverheadUs(scenario, result.meanRequestsPerSecond);
@@ -82,7 +91,7 @@ function row(scenario: ScenarioReport, subject: SubjectReport): string[] {
         `${result.latencyP99Ms.toFixed(2)} ms`,
         overhead === undefined ? '—' : `${overhead.toFixed(1)} µs`,
         `${result.non2xx + result.errors}`,
-        bare ? '—' : oursRatio(scenario, subject),
+        ...(bare ? oursIds(scenario).map(() => '—') : oursRatios(scenario, subject)),
       ];
     }
   }

@@ -1,0 +1,249 @@
+import { RateLimiter } from '@resilience/core';
+import { FakeClock } from '@resilience/core/testing';
+import type { ErrorRequestHandler, Request } from 'express';
+import { afterEach, describe, expect, it } from 'vitest';
+import { type RateLimitDecision, type RateLimiterLike, rateLimit } from '../src/index.js';
+import { expressVersions, type Served, serve } from './helpers.js';
+
+/** The same limiter behind promises, as a distributed limiter answers. */
+function asyncLimiter(inner: RateLimiter): RateLimiterLike {
+  return {
+    rate: inner.rate,
+    burst: inner.burst,
+    interval: inner.interval,
+    consume: async (key: string, tokens: number): Promise<RateLimitDecision> => {
+      await new Promise((resolve) => setImmediate(resolve));
+      return inner.consume(key, tokens);
+    },
+  };
+}
+
+/** A logger that keeps what it is told. */
+function memoryLogger() {
+  const records: Array<{ msg: string; attrs?: Record<string, unknown> }> = [];
+  const push = (msg: string, attrs?: Record<string, unknown>): void => {
+    records.push(attrs === undefined ? { msg } : { msg, attrs });
+  };
+  return { records, logger: { debug: push, info: push, warn: push, error: push } };
+}
+
+describe.each(expressVersions)('rateLimit on %s', (_name, express) => {
+  let served: Served | undefined;
+  afterEach(async () => {
+    await served?.close();
+    served = undefined;
+  });
+
+  async function start(limiter: RateLimiterLike, options?: Parameters<typeof rateLimit>[1], trustProxy = false) {
+    const app = express();
+    if (trustProxy) app.set('trust proxy', true);
+    app.use(rateLimit(limiter, options));
+    app.get('/', (_req, res) => {
+      res.send('ok');
+    });
+    served = await serve(app);
+    return served.url;
+  }
+
+  for (const mode of ['sync', 'async'] as const) {
+    it(`lets ${mode} decisions through with draft-7 headers, then answers 429 with Retry-After`, async () => {
+      const clock = new FakeClock();
+      const core = new RateLimiter({ rate: 2, interval: 1000, clock });
+      const url = await start(mode === 'sync' ? core : asyncLimiter(core));
+      const first = await fetch(url);
+      expect(first.status).toBe(200);
+      expect(first.headers.get('ratelimit-policy')).toBe('2;w=1');
+      expect(first.headers.get('ratelimit')).toBe('limit=2, remaining=1, reset=1');
+      expect(await first.text()).toBe('ok');
+      expect((await fetch(url)).headers.get('ratelimit')).toBe('limit=2, remaining=0, reset=1');
+      const refused = await fetch(url);
+      expect(refused.status).toBe(429);
+      expect(refused.headers.get('retry-after')).toBe('1');
+      expect(refused.headers.get('ratelimit')).toBe('limit=2, remaining=0, reset=1');
+      expect(await refused.json()).toEqual({ error: 'rate_limited', message: 'Too many requests. Try again later.' });
+      await clock.advance(500);
+      expect((await fetch(url)).status).toBe(200);
+    });
+  }
+
+  it('writes draft-8 headers with the policy name, and legacy X-RateLimit-* on request', async () => {
+    const clock = new FakeClock();
+    const url = await start(new RateLimiter({ rate: 10, interval: 60_000, clock }), {
+      standardHeaders: 'draft-8',
+      legacyHeaders: true,
+      policyName: 'per-ip',
+    });
+    const before = Math.floor(Date.now() / 1000);
+    const res = await fetch(url);
+    expect(res.headers.get('ratelimit-policy')).toBe('"per-ip";q=10;w=60');
+    expect(res.headers.get('ratelimit')).toBe('"per-ip";r=9;t=6');
+    expect(res.headers.get('x-ratelimit-limit')).toBe('10');
+    expect(res.headers.get('x-ratelimit-remaining')).toBe('9');
+    const reset = Number(res.headers.get('x-ratelimit-reset'));
+    expect(reset).toBeGreaterThanOrEqual(before + 6);
+    expect(reset).toBeLessThanOrEqual(before + 8);
+  });
+
+  it('writes no rate-limit headers when asked for none, but still Retry-After on 429', async () => {
+    const url = await start(new RateLimiter({ rate: 1, interval: 1000, clock: new FakeClock() }), {
+      standardHeaders: false,
+    });
+    const ok = await fetch(url);
+    expect([...ok.headers.keys()].filter((h) => h.includes('ratelimit'))).toEqual([]);
+    const refused = await fetch(url);
+    expect(refused.status).toBe(429);
+    expect(refused.headers.get('retry-after')).toBe('1');
+    expect([...refused.headers.keys()].filter((h) => h.includes('ratelimit'))).toEqual([]);
+  });
+
+  it('advertises a token bucket as its burst over the time to refill it', async () => {
+    const url = await start(new RateLimiter({ rate: 5, interval: 1000, burst: 20, clock: new FakeClock() }));
+    expect((await fetch(url)).headers.get('ratelimit-policy')).toBe('20;w=4');
+  });
+
+  it('keys by req.ip, so trust proxy decides, and groups IPv6 clients by /56', async () => {
+    const url = await start(new RateLimiter({ rate: 1, interval: 60_000, clock: new FakeClock() }), {}, true);
+    const from = (ip: string) => fetch(url, { headers: { 'X-Forwarded-For': ip } }).then((r) => r.status);
+    expect(await from('203.0.113.1')).toBe(200);
+    expect(await from('203.0.113.1')).toBe(429);
+    expect(await from('203.0.113.2')).toBe(200);
+    expect(await from('2001:db8:1:100::1')).toBe(200);
+    expect(await from('2001:db8:1:1ff:ffff::9')).toBe(429);
+    expect(await from('2001:db8:1:200::1')).toBe(200);
+    expect(await from('::ffff:203.0.113.2')).toBe(429);
+  });
+
+  it('ipv6Subnet: false keys by the full address, a number by that prefix', async () => {
+    const full = await start(
+      new RateLimiter({ rate: 1, interval: 60_000, clock: new FakeClock() }),
+      { ipv6Subnet: false },
+      true,
+    );
+    const from = (url: string, ip: string) => fetch(url, { headers: { 'X-Forwarded-For': ip } }).then((r) => r.status);
+    expect(await from(full, '2001:db8::1')).toBe(200);
+    expect(await from(full, '2001:db8::2')).toBe(200);
+    await served?.close();
+    const wide = await start(
+      new RateLimiter({ rate: 1, interval: 60_000, clock: new FakeClock() }),
+      { ipv6Subnet: 32 },
+      true,
+    );
+    expect(await from(wide, '2001:db8:1::1')).toBe(200);
+    expect(await from(wide, '2001:db8:ffff::1')).toBe(429);
+  });
+
+  it('takes a key function, a cost and a skip predicate', async () => {
+    const clock = new FakeClock();
+    const url = await start(new RateLimiter({ rate: 3, interval: 1000, clock }), {
+      key: (req: Request) => String(req.headers['x-api-key'] ?? 'anonymous'),
+      cost: (req: Request) => (req.headers['x-heavy'] ? 3 : 1),
+      skip: (req: Request) => req.headers['x-internal'] === 'yes',
+    });
+    const send = (headers: Record<string, string>) => fetch(url, { headers }).then((r) => r.status);
+    expect(await send({ 'x-api-key': 'a', 'x-heavy': '1' })).toBe(200);
+    expect(await send({ 'x-api-key': 'a' })).toBe(429);
+    expect(await send({ 'x-api-key': 'a', 'x-internal': 'yes' })).toBe(200);
+    expect(await send({ 'x-api-key': 'b' })).toBe(200);
+  });
+
+  it('passes an error thrown by the key function to next()', async () => {
+    const app = express();
+    app.use(
+      rateLimit(new RateLimiter({ rate: 1 }), {
+        key: () => {
+          throw new Error('no key');
+        },
+      }),
+    );
+    const handler: ErrorRequestHandler = (err: Error, _req, res, _next) => {
+      res.status(500).send(err.message);
+    };
+    app.use(handler);
+    served = await serve(app);
+    expect(await (await fetch(served.url)).text()).toBe('no key');
+  });
+
+  for (const failure of ['throws', 'rejects'] as const) {
+    it(`fails open by default when the limiter ${failure}, and logs it once per second`, async () => {
+      const { records, logger } = memoryLogger();
+      const broken: RateLimiterLike = {
+        rate: 1,
+        burst: 1,
+        interval: 1000,
+        consume: () => {
+          if (failure === 'throws') throw new Error('redis down');
+          return Promise.reject(new Error('redis down'));
+        },
+      };
+      const url = await start(broken, { logger });
+      expect((await fetch(url)).status).toBe(200);
+      expect((await fetch(url)).status).toBe(200);
+      expect(records).toHaveLength(1);
+      expect(records[0]?.msg).toBe('rate limiter failed; letting requests through');
+      expect(records[0]?.attrs).toMatchObject({ err: { message: 'redis down' }, failMode: 'open', failures: 1 });
+    });
+
+    it(`fails closed with 503 when configured and the limiter ${failure}`, async () => {
+      const { records, logger } = memoryLogger();
+      const broken: RateLimiterLike = {
+        rate: 1,
+        burst: 1,
+        interval: 1000,
+        consume: () => {
+          if (failure === 'throws') throw new Error('redis down');
+          return Promise.reject(new Error('redis down'));
+        },
+      };
+      const url = await start(broken, { logger, failMode: 'closed' });
+      const res = await fetch(url);
+      expect(res.status).toBe(503);
+      expect(await res.text()).not.toContain('redis');
+      expect(records[0]?.msg).toBe('rate limiter failed; answering 503');
+    });
+  }
+
+  it('answers with the configured status and body', async () => {
+    const url = await start(new RateLimiter({ rate: 1, clock: new FakeClock() }), {
+      statusCode: 503,
+      body: (req: Request) => `slow down, ${req.path}`,
+    });
+    await fetch(url);
+    const res = await fetch(url);
+    expect(res.status).toBe(503);
+    expect(await res.text()).toBe('slow down, /');
+  });
+});
+
+describe('rateLimit configuration', () => {
+  const limiter = new RateLimiter({ rate: 1 });
+
+  it('refuses what cannot work, naming the option and the value', () => {
+    expect(() => rateLimit({} as RateLimiterLike)).toThrow(
+      'rateLimit: limiter must have a consume() method, got an object',
+    );
+    expect(() => rateLimit(limiter, { cost: 0 })).toThrow(
+      'rateLimit: cost must be a finite number > 0 or a function, got 0',
+    );
+    expect(() => rateLimit(limiter, { ipv6Subnet: 129 })).toThrow(
+      'rateLimit: ipv6Subnet must be an integer >= 1 and <= 128, got 129',
+    );
+    expect(() => rateLimit(limiter, { standardHeaders: 'draft-6' as never })).toThrow(
+      'rateLimit: standardHeaders must be one of "draft-7", "draft-8", false, got "draft-6"',
+    );
+    expect(() => rateLimit(limiter, { failMode: 'half' as never })).toThrow(
+      'rateLimit: failMode must be one of "open", "closed", got "half"',
+    );
+    expect(() => rateLimit(limiter, { policyName: 'caf\u00e9' })).toThrow(
+      'rateLimit: policyName must be a string of printable ASCII, got "café"',
+    );
+    expect(() => rateLimit(limiter, { key: 'ip' as never })).toThrow('rateLimit: key must be a function, got "ip"');
+    expect(() => rateLimit(limiter, { logger: {} as never })).toThrow(
+      'rateLimit: logger must have an error() method, got an object',
+    );
+    const noSettings = { consume: limiter.consume.bind(limiter) } as unknown as RateLimiterLike;
+    expect(() => rateLimit(noSettings)).toThrow(
+      'rateLimit: limiter.rate must be a finite number > 0 to write rate-limit headers, got undefined',
+    );
+    expect(() => rateLimit(noSettings, { standardHeaders: false })).not.toThrow();
+  });
+});

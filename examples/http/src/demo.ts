@@ -1,0 +1,176 @@
+import { createWriteStream } from 'node:fs';
+import type { AddressInfo } from 'node:net';
+import { parseArgs } from 'node:util';
+import { createGateway } from './gateway.js';
+import { jsonLogger } from './log.js';
+import { evaluate, type RunRecord, summary, type Transition } from './report.js';
+import { buildTimeline, PHASE_NAMES, type PhaseName, parsePhases, phaseAt } from './timeline.js';
+import { emptyTally, type Outcome, type Tally, TrafficGenerator } from './traffic.js';
+import { startUpstream } from './upstream.js';
+import { LiveView } from './view.js';
+
+const HELP = `Usage: pnpm demo [-- options]
+
+Starts a gateway guarded by every @resilience pattern in front of a flaky
+upstream (both on loopback), drives traffic through a scripted fault timeline
+and shows, second by second, what the patterns do. Ends with a summary; the
+exit code is 1 when the patterns did not behave as expected.
+
+Options:
+  --duration <seconds>  length of the whole run, at least 5       (default 30)
+  --port <port>         port of the gateway, 0 for any free one     (default 0)
+  --phases <list>       phases to run, comma-separated, in order
+                        (default ${PHASE_NAMES.join(',')})
+  --logs <file>         write the gateway's structured logs (JSON lines) there
+  -h, --help            show this help
+
+Phases: healthy (all is well), failing (every upstream answer a 500: the
+breaker opens), slow (2 s answers: timeouts), recovery (the breaker closes
+again), spike (8x traffic: 429s from the rate limiter).
+`;
+
+interface Options {
+  readonly durationMs: number;
+  readonly port: number;
+  readonly phases: PhaseName[];
+  readonly logs: string | undefined;
+}
+
+function options(argv: string[]): Options | undefined {
+  const { values } = parseArgs({
+    args: argv.filter((a) => a !== '--'),
+    options: {
+      duration: { type: 'string', default: '30' },
+      port: { type: 'string', default: '0' },
+      phases: { type: 'string', default: PHASE_NAMES.join(',') },
+      logs: { type: 'string' },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
+  });
+  if (values.help) return undefined;
+  const duration = Number(values.duration);
+  if (!Number.isFinite(duration) || duration < 5)
+    throw new RangeError(`--duration must be >= 5, got ${values.duration}`);
+  const port = Number(values.port);
+  if (!Number.isInteger(port) || port < 0 || port > 65_535)
+    throw new RangeError(`--port must be 0-65535, got ${values.port}`);
+  return { durationMs: duration * 1000, port, phases: parsePhases(values.phases), logs: values.logs };
+}
+
+async function run(opts: Options): Promise<boolean> {
+  const timeline = buildTimeline(opts.phases, opts.durationMs);
+  const recovery = timeline.find((p) => p.name === 'recovery');
+  const breakerOpenTime = Math.min(2000, Math.max(200, recovery ? (recovery.endMs - recovery.startMs) / 4 : 1000));
+  const logFile = opts.logs === undefined ? undefined : createWriteStream(opts.logs);
+  const logger = jsonLogger((line) => logFile?.write(line), { service: 'gateway' });
+
+  const started = performance.now();
+  const elapsed = (): number => performance.now() - started;
+  const transitions: Transition[] = [];
+  let recent: string[] = [];
+
+  const upstream = await startUpstream(0);
+  const gateway = createGateway({
+    upstreamUrl: upstream.url,
+    logger,
+    breakerOpenTime,
+    onBreakerChange: (from, to) => {
+      transitions.push({ atMs: elapsed(), phase: phaseAt(timeline, elapsed()).name, from, to });
+      recent.push(`${from}→${to}`);
+    },
+  });
+  const server = gateway.app.listen(opts.port, '127.0.0.1');
+  await new Promise<void>((resolve, reject) => {
+    server.once('listening', resolve);
+    server.once('error', reject);
+  });
+  const { port } = server.address() as AddressInfo;
+
+  const tallies = new Map<PhaseName, Tally>(timeline.map((p) => [p.name, emptyTally()]));
+  const stateAtEnd = new Map<PhaseName, string>();
+  const peakLoad = new Map<PhaseName, { active: number; queued: number }>(
+    timeline.map((p) => [p.name, { active: 0, queued: 0 }]),
+  );
+  const total = emptyTally();
+  let second = emptyTally();
+  const traffic = new TrafficGenerator(`http://127.0.0.1:${port}/api/quote`, (outcome: Outcome) => {
+    const tally = tallies.get(phaseAt(timeline, elapsed()).name) as Tally;
+    tally[outcome]++;
+    total[outcome]++;
+    second[outcome]++;
+  });
+
+  const view = new LiveView(process.stdout);
+  console.log(
+    `Gateway http://127.0.0.1:${port}/api/quote in front of ${upstream.url}; ${timeline.length} phases over ${opts.durationMs / 1000} s.\n`,
+  );
+  let current = timeline[0] as (typeof timeline)[number];
+  upstream.setMode(current.upstream);
+  traffic.setRate(current.rate);
+  traffic.start();
+
+  await new Promise<void>((resolve) => {
+    let nextFrame = 1000;
+    const tick = setInterval(() => {
+      const now = elapsed();
+      const phase = phaseAt(timeline, now);
+      const peak = peakLoad.get(phase.name) as { active: number; queued: number };
+      peak.active = Math.max(peak.active, gateway.bulkhead.active);
+      peak.queued = Math.max(peak.queued, gateway.bulkhead.queued);
+      if (phase !== current || now >= opts.durationMs) stateAtEnd.set(current.name, gateway.breaker.state);
+      if (phase !== current) {
+        current = phase;
+        upstream.setMode(phase.upstream);
+        traffic.setRate(phase.rate);
+      }
+      if (now >= nextFrame || now >= opts.durationMs) {
+        nextFrame += 1000;
+        view.render({
+          elapsedMs: Math.min(now, opts.durationMs),
+          durationMs: opts.durationMs,
+          phase,
+          phaseCount: timeline.length,
+          second,
+          total,
+          breakerState: gateway.breaker.state,
+          transitions: recent,
+          bulkheadActive: gateway.bulkhead.active,
+          bulkheadQueued: gateway.bulkhead.queued,
+          bulkheadMax: gateway.maxConcurrent,
+        });
+        second = emptyTally();
+        recent = [];
+      }
+      if (now >= opts.durationMs) {
+        clearInterval(tick);
+        resolve();
+      }
+    }, 50);
+  });
+
+  await traffic.stop();
+  view.finish();
+  server.closeAllConnections();
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  await upstream.close();
+  await new Promise<void>((resolve) => (logFile ? logFile.end(resolve) : resolve()));
+
+  const record: RunRecord = { timeline, tallies, transitions, stateAtEnd, peakLoad, durationMs: elapsed() };
+  const checks = evaluate(record);
+  process.stdout.write(summary(record, checks, process.stdout.isTTY === true && !('NO_COLOR' in process.env)));
+  return checks.every((c) => c.passed);
+}
+
+try {
+  const opts = options(process.argv.slice(2));
+  if (opts === undefined) {
+    process.stdout.write(HELP);
+  } else {
+    const ok = await run(opts);
+    process.exitCode = ok ? 0 : 1;
+  }
+} catch (err) {
+  console.error(err instanceof Error ? err.message : err);
+  console.error('Run with --help for the options.');
+  process.exitCode = 2;
+}

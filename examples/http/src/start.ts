@@ -1,0 +1,40 @@
+import { parseArgs } from 'node:util';
+import { createGateway } from './gateway.js';
+import { jsonLogger } from './log.js';
+import { startUpstream } from './upstream.js';
+
+const { values } = parseArgs({
+  options: {
+    port: { type: 'string', default: '3000' },
+    'upstream-port': { type: 'string', default: '3001' },
+  },
+});
+
+const logger = jsonLogger((line) => process.stdout.write(line), { service: 'gateway' });
+const upstream = await startUpstream(Number(values['upstream-port']));
+const { app } = createGateway({ upstreamUrl: upstream.url, logger });
+const server = app.listen(Number(values.port), '127.0.0.1', () => {
+  const address = server.address();
+  const port = typeof address === 'object' && address !== null ? address.port : values.port;
+  logger.info('gateway listening', { url: `http://127.0.0.1:${port}`, upstream: upstream.url });
+  console.error(`
+  Gateway   http://127.0.0.1:${port}/api/quote   (health: /health)
+  Upstream  ${upstream.url}/quote
+
+  Break the upstream and watch the patterns react:
+    curl -X PUT ${upstream.url}/mode/failing   # every answer a 500: the breaker opens
+    curl -X PUT ${upstream.url}/mode/slow      # 2 s answers: timeouts
+    curl -X PUT ${upstream.url}/mode/healthy   # recovery: the breaker closes again
+  Ctrl-C to stop.
+`);
+});
+
+const stop = (): void => {
+  logger.info('shutting down', {});
+  server.closeAllConnections();
+  server.close(() => {
+    void upstream.close().then(() => process.exit(0));
+  });
+};
+process.once('SIGINT', stop);
+process.once('SIGTERM', stop);

@@ -4,14 +4,14 @@
  * `docs/benchmarks.md`, the README table and `benchmarks/results/latest.json`.
  */
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { loadServer } from './harness/http.js';
+import { runHttpScenario } from './harness/http.js';
 import { CHILD_FLAGS, runInChild } from './harness/spawn.js';
-import type { MeasureOptions } from './harness/types.js';
+import type { MeasureOptions, SubjectOutcome } from './harness/types.js';
 import { gitRevision, installedVersion, machineInfo } from './report/machine.js';
 import { renderMarkdown } from './report/markdown.js';
 import type { BenchReport, ScenarioReport, SubjectReport } from './report/model.js';
 import { renderReadmeTable, replaceRegion } from './report/readme.js';
-import { scenarios } from './scenarios/index.js';
+import { type ScenarioDef, scenarios } from './scenarios/index.js';
 
 const FULL: MeasureOptions = {
   warmupMs: 500,
@@ -19,7 +19,8 @@ const FULL: MeasureOptions = {
   roundMs: 150,
   byteBatches: 10,
   instances: 5000,
-  httpSeconds: 4,
+  httpSeconds: 2,
+  httpRounds: 5,
 };
 const QUICK: MeasureOptions = {
   warmupMs: 150,
@@ -28,6 +29,7 @@ const QUICK: MeasureOptions = {
   byteBatches: 4,
   instances: 1000,
   httpSeconds: 1,
+  httpRounds: 2,
 };
 
 const packageRoot = new URL('../', import.meta.url);
@@ -57,6 +59,13 @@ function versions(): Record<string, string> {
   return found;
 }
 
+/** One child after another: a measurement never shares the CPU with another of ours. */
+async function runEach(scenario: ScenarioDef, measure: MeasureOptions): Promise<SubjectOutcome[]> {
+  const outcomes: SubjectOutcome[] = [];
+  for (const subject of scenario.subjects) outcomes.push(await runInChild(scenario.id, subject.id, measure));
+  return outcomes;
+}
+
 async function main(): Promise<void> {
   const args = parseArgs(process.argv.slice(2));
   const measure = args.quick ? QUICK : FULL;
@@ -65,15 +74,16 @@ async function main(): Promise<void> {
   const started = Date.now();
   const reports: ScenarioReport[] = [];
   for (const scenario of chosen) {
-    const subjects: SubjectReport[] = [];
-    for (const subject of scenario.subjects) {
-      const outcome = await runInChild(scenario.id, subject.id, measure, {
-        onListening: (port) => loadServer(port, { seconds: measure.httpSeconds, warmupSeconds: args.quick ? 0.5 : 1 }),
-      });
-      subjects.push({ id: subject.id, label: subject.label, library: subject.library, outcome });
+    const outcomes =
+      scenario.kind === 'http'
+        ? await runHttpScenario(scenario, measure, args.quick ? 0.5 : 1)
+        : await runEach(scenario, measure);
+    const subjects: SubjectReport[] = scenario.subjects.map((subject, i) => {
+      const outcome = outcomes[i] as SubjectOutcome;
       const detail = outcome.status === 'ok' ? '' : ` — ${outcome.reason.split('\n')[0]}`;
       console.log(`  ${scenario.id} / ${subject.id}: ${outcome.status}${detail}`);
-    }
+      return { id: subject.id, label: subject.label, library: subject.library, outcome };
+    });
     reports.push({
       id: scenario.id,
       title: scenario.title,

@@ -154,8 +154,8 @@ describe('renderMarkdown', () => {
   it('has the machine, versions, a target table and a table per scenario', () => {
     expect(md).toContain('| Test CPU | 2 | 8 GiB | Linux | v20.20.2 | 11.3 |');
     expect(md).toContain('| cockatiel | 3.2.1 |');
-    expect(md).toContain('| Circuit breaker, closed fast path | ≤ 0.5× cockatiel | 0.33× | ✅ pass |');
-    expect(md).toContain('| Circuit breaker, closed fast path | ≤ 0.2× opossum | 0.25× | ❌ miss |');
+    expect(md).toContain('| Circuit breaker, closed fast path | ≤ 0.5× cockatiel | 0.333× | ✅ pass |');
+    expect(md).toContain('| Circuit breaker, closed fast path | ≤ 0.2× opossum | 0.250× | ❌ miss |');
     expect(md).toContain('## Rate-limit decision, 1 key');
     expect(md).toContain('## How measured');
     expect(md).toContain('Quick run');
@@ -175,7 +175,7 @@ describe('README region', () => {
     expect(next.startsWith(`# x\n\n${README_START}\n`)).toBe(true);
     expect(next.endsWith(`${README_END}\n\nafter\n`)).toBe(true);
     expect(next).not.toContain('old');
-    expect(next).toContain('| Circuit breaker, closed fast path | +40 ns | cockatiel: +120 ns (ours 0.33×)');
+    expect(next).toContain('| Circuit breaker, closed fast path | +40 ns | cockatiel: +120 ns (ours 0.333×)');
   });
 
   it('refuses a README without the markers', () => {

@@ -1,9 +1,12 @@
 /**
- * The child process of one subject: `node --expose-gc child.js <registry> <scenario> <subject> <options>`.
+ * The child process of one subject: `node --expose-gc child.js <registry> <scenario> <subject> [options]`.
+ * Started by hand (no IPC channel) it prints its result, e.g. to profile one subject:
+ * `node --expose-gc --cpu-prof dist/harness/child.js ./dist/scenarios/index.js breaker-closed ours`.
  * It loads only that subject's library, measures it against the baseline in
  * this same process, and reports over IPC. A server subject listens, reports
  * its port and waits for `stop`.
  */
+import { pathToFileURL } from 'node:url';
 import type { ScenarioDef, SubjectDef } from '../scenarios/types.js';
 import { measureInstances } from './heap.js';
 import { measureLatency } from './measure.js';
@@ -13,10 +16,12 @@ interface Registry {
   findSubject(scenarioId: string, subjectId: string): { scenario: ScenarioDef; subject: SubjectDef };
 }
 
+/** Reports to the parent over IPC; started by hand (to profile one subject), prints the JSON instead. */
 function send(message: ChildMessage): Promise<void> {
   return new Promise((resolve, reject) => {
     if (process.send === undefined) {
-      reject(new Error('benchmarks: child.js must be started with an IPC channel (fork)'));
+      console.log(JSON.stringify(message, null, 2));
+      resolve();
       return;
     }
     process.send(message, undefined, {}, (error) => (error ? reject(error) : resolve()));
@@ -58,13 +63,26 @@ async function measure(
   }
 }
 
-const [registryUrl, scenarioId, subjectId, optionsJson] = process.argv.slice(2);
-if (registryUrl === undefined || scenarioId === undefined || subjectId === undefined || optionsJson === undefined) {
-  console.error('usage: child.js <registry-url> <scenario> <subject> <options-json>');
+/** Settings when started by hand without options: long enough for a useful profile. */
+const MANUAL: MeasureOptions = {
+  warmupMs: 500,
+  rounds: 10,
+  roundMs: 300,
+  byteBatches: 4,
+  instances: 5000,
+  httpSeconds: 2,
+  httpRounds: 5,
+};
+
+const [registry, scenarioId, subjectId, optionsJson] = process.argv.slice(2);
+if (registry === undefined || scenarioId === undefined || subjectId === undefined) {
+  console.error('usage: child.js <registry-url-or-path> <scenario> <subject> [options-json]');
   process.exit(2);
 }
 try {
-  await measure(registryUrl, scenarioId, subjectId, JSON.parse(optionsJson) as MeasureOptions);
+  const registryUrl = /^[a-z]+:/.test(registry) ? registry : pathToFileURL(registry).href;
+  const options = optionsJson === undefined ? MANUAL : (JSON.parse(optionsJson) as MeasureOptions);
+  await measure(registryUrl, scenarioId, subjectId, options);
 } catch (error) {
   await send({ status: 'failed', reason: error instanceof Error ? (error.stack ?? error.message) : String(error) });
 }

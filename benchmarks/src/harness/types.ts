@@ -32,8 +32,10 @@ export interface MeasureOptions {
   readonly byteBatches: number;
   /** Instances created per round when measuring heap per instance. @default 5000 */
   readonly instances: number;
-  /** Seconds of autocannon load per HTTP variant. @default 4 */
+  /** Seconds of autocannon load per HTTP variant and round. @default 2 */
   readonly httpSeconds: number;
+  /** Interleaved rounds of load per HTTP variant. @default 5 */
+  readonly httpRounds: number;
 }
 
 /** Bytes allocated per call, from heapUsed deltas over batches during which no GC ran. */
@@ -75,13 +77,13 @@ export interface InstanceResult {
 /** Load test of one HTTP server variant with autocannon. */
 export interface HttpResult {
   readonly kind: 'http';
-  /** Requests per second (autocannon's per-second samples). */
+  /** Requests answered per second, one value per round. */
   readonly requestsPerSecond: Summary;
-  /** Requests answered per second over the whole measured run. */
+  /** The median over rounds of requests answered per second: what ratios use. */
   readonly meanRequestsPerSecond: number;
-  /** Mean latency in ms. */
+  /** Mean latency in ms (median over rounds). */
   readonly latencyMeanMs: number;
-  /** 99th percentile latency in ms. */
+  /** 99th percentile latency in ms (median over rounds). */
   readonly latencyP99Ms: number;
   /** Total requests answered. */
   readonly requests: number;

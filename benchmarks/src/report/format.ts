@@ -23,11 +23,11 @@ export function formatRate(perSecond: number): string {
   return `${Math.round(perSecond)} /s`;
 }
 
-/** `0.31×`; ratios under 0.01 show as `<0.01×`. */
+/** `0.312×`, `2.50×`, `31×`; ratios under 0.01 show as `<0.01×`. */
 export function formatRatio(ratio: number | undefined): string {
   if (ratio === undefined) return '—';
   if (ratio < 0.01) return '<0.01×';
-  return `${ratio.toFixed(ratio < 10 ? 2 : 0)}×`;
+  return `${ratio.toFixed(ratio < 1 ? 3 : ratio < 10 ? 2 : 0)}×`;
 }
 
 /** `median (min – max)` in a unit. */

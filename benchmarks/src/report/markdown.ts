@@ -58,7 +58,7 @@ function header(scenario: ScenarioReport): string[] {
     case 'http':
       return [
         'server',
-        'req/s: median of 1 s samples',
+        'req/s: median (min – max) over rounds',
         'mean req/s',
         'latency mean',
         'latency p99',
@@ -122,7 +122,7 @@ export function targetRows(report: BenchReport): string[][] {
       const measuredBytes = v.overheadBytes === undefined ? '' : `, ${formatBytes(v.overheadBytes)}/op`;
       return [
         scenario.title,
-        `≤ ${v.target.maxRatio}× ${label(scenario, v.target.against)}${bytes}`,
+        `${v.target.subject === OURS ? '' : `${v.target.subject}: `}≤ ${v.target.maxRatio}× ${label(scenario, v.target.against)}${bytes}`,
         `${formatRatio(v.ratio)}${measuredBytes}`,
         v.status === 'pass' ? '✅ pass' : v.status === 'miss' ? '❌ miss' : 'not measured',
       ];
@@ -158,8 +158,10 @@ const HOW_MEASURED = `## How measured
 - Heap per instance: instances created into a preallocated array between two full GCs; growth of \`heapUsed\` divided
   by the count, median over rounds (opossum's per-instance interval timers are shut down between rounds).
 - Throughput: each run starts 1,000 calls before awaiting any, then awaits them with \`Promise.all\`.
-- HTTP: each server variant in its own child; autocannon (10 connections, loopback) in the parent after a warmup.
-  Overhead per request = 1/req·s⁻¹ of the variant − 1/req·s⁻¹ of the server without a limiter.
+- HTTP: each server variant in its own child, all started at once (idle while another is loaded); autocannon
+  (10 connections, loopback) in the parent warms each, then loads them in interleaved rounds, the order rotating,
+  so noise from elsewhere falls on all alike. Overhead per request = 1/(req/s) of the variant − 1/(req/s) of the
+  server without a limiter, from the medians over rounds.
 - Ratios (ours ÷ theirs) compare overheads from the same run. An overhead at or below zero (lost in the baseline's
   noise) counts as 0. The machine is shared and noisy: compare ratios within one run, never absolute times across runs.
 `;

@@ -8,12 +8,24 @@ export const breakerHeap: ScenarioDef = {
   id: 'breaker-heap',
   title: 'Heap retained per breaker instance',
   kind: 'instance',
-  config: `${BREAKER_CONFIG}; instances kept in a preallocated array, full GC before and after`,
+  config:
+    `${BREAKER_CONFIG}; ours once with no settings (its defaults are this configuration) and once with a setting ` +
+    'spelt out; instances kept in a preallocated array, full GC before and after',
   baselineLabel: 'none (absolute bytes per instance)',
   subjects: [
     {
       id: 'ours',
       label: '@resilience/core CircuitBreaker',
+      library: '@resilience/core',
+      setup: async () => {
+        const CircuitBreaker = await ours('CircuitBreaker');
+        if (typeof CircuitBreaker === 'string') return unavailable(CircuitBreaker);
+        return { kind: 'instance', create: () => new CircuitBreaker({}) };
+      },
+    },
+    {
+      id: 'ours-configured',
+      label: '@resilience/core CircuitBreaker, the same settings spelt out (`{ timeout: 60_000 }`)',
       library: '@resilience/core',
       setup: async () => {
         const CircuitBreaker = await ours('CircuitBreaker');
@@ -48,5 +60,8 @@ export const breakerHeap: ScenarioDef = {
       },
     },
   ],
-  targets: [{ subject: 'ours', against: 'cockatiel', maxRatio: 0.25 }],
+  targets: [
+    { subject: 'ours', against: 'cockatiel', maxRatio: 0.25 },
+    { subject: 'ours-configured', against: 'cockatiel', maxRatio: 0.25 },
+  ],
 };

@@ -10,11 +10,11 @@ export const BREAKER_CONFIG: string =
 /** A function that makes a call through a breaker, or why it cannot. */
 export type BreakerFactory = () => Promise<{ call: () => Promise<unknown>; instance: unknown } | string>;
 
-/** Our `CircuitBreaker` with the shared configuration. */
+/** Our `CircuitBreaker` with the shared configuration: its defaults (gobreaker's) are that configuration. */
 export const ourBreaker: BreakerFactory = async () => {
   const CircuitBreaker = await ours('CircuitBreaker');
   if (typeof CircuitBreaker === 'string') return CircuitBreaker;
-  const breaker: Executable = new CircuitBreaker({ timeout: 60_000 });
+  const breaker: Executable = new CircuitBreaker({});
   return { call: () => breaker.execute(fn), instance: breaker };
 };
 

@@ -1,3 +1,4 @@
+import type { IPolicy } from 'cockatiel';
 import { ourBreaker } from './breakers.js';
 import { ourBulkhead } from './bulkhead.js';
 import { awaitFn, fn, prepared, unavailable } from './fixtures.js';
@@ -25,6 +26,19 @@ async function ourPipeline(core: CoreModule, four: Executable[]): Promise<Execut
   return (compose as (...policies: Executable[]) => Executable)(...four);
 }
 
+/** cockatiel's four policies with the same configurations, outermost first. */
+async function cockatielWrap(): Promise<IPolicy> {
+  const { bulkhead, circuitBreaker, ConsecutiveBreaker, handleAll, TimeoutStrategy, timeout, wrap } = await import(
+    'cockatiel'
+  );
+  return wrap(
+    timeout(1000, TimeoutStrategy.Aggressive),
+    await cockatielRetry(),
+    circuitBreaker(handleAll, { halfOpenAfter: 60_000, breaker: new ConsecutiveBreaker(6) }),
+    bulkhead(10, 100),
+  );
+}
+
 /** Timeout, retry, breaker and bulkhead in one call. */
 export const composed: ScenarioDef = {
   id: 'composed',
@@ -32,7 +46,8 @@ export const composed: ScenarioDef = {
   kind: 'latency',
   config:
     'outermost first: timeout 1,000 ms (aggressive), retry 3 attempts exponential from 100 ms, breaker (6 consecutive ' +
-    'failures, 60 s), bulkhead(10, 100); the configurations of the single-pattern scenarios',
+    'failures, 60 s), bulkhead(10, 100); the configurations of the single-pattern scenarios. A `chain` handler needs ' +
+    'a context, so that row passes one with a caller `AbortSignal`; the last cockatiel row gets the same signal',
   baselineLabel: 'await fn()',
   baseline: awaitFn,
   subjects: [
@@ -49,7 +64,7 @@ export const composed: ScenarioDef = {
     },
     {
       id: 'ours-chain',
-      label: '@resilience/core chain(asMiddleware(…))',
+      label: '@resilience/core chain(asMiddleware(…)), with a caller signal',
       library: '@resilience/core',
       setup: async () => {
         const four = await ourFour();
@@ -67,15 +82,18 @@ export const composed: ScenarioDef = {
       label: 'cockatiel wrap(…)',
       library: 'cockatiel',
       setup: async () => {
-        const { bulkhead, circuitBreaker, ConsecutiveBreaker, handleAll, TimeoutStrategy, timeout, wrap } =
-          await import('cockatiel');
-        const policy = wrap(
-          timeout(1000, TimeoutStrategy.Aggressive),
-          await cockatielRetry(),
-          circuitBreaker(handleAll, { halfOpenAfter: 60_000, breaker: new ConsecutiveBreaker(6) }),
-          bulkhead(10, 100),
-        );
+        const policy = await cockatielWrap();
         return prepared({ run: () => policy.execute(fn) });
+      },
+    },
+    {
+      id: 'cockatiel-signal',
+      label: 'cockatiel wrap(…), with a caller signal (as the chain row gets)',
+      library: 'cockatiel',
+      setup: async () => {
+        const policy = await cockatielWrap();
+        const signal = new AbortController().signal;
+        return prepared({ run: () => policy.execute(fn, signal) });
       },
     },
   ],

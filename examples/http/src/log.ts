@@ -5,7 +5,12 @@ type Level = keyof Logger;
 function serialise(value: unknown): unknown {
   if (value instanceof Error) {
     const code = (value as { code?: unknown }).code;
-    return { name: value.name, message: value.message, ...(code === undefined ? {} : { code }) };
+    return {
+      name: value.name,
+      message: value.message,
+      ...(code === undefined ? {} : { code }),
+      ...(value.cause === undefined ? {} : { cause: serialise(value.cause) }),
+    };
   }
   return value;
 }
@@ -13,7 +18,7 @@ function serialise(value: unknown): unknown {
 /**
  * A structured logger for the core's `Logger` interface: one JSON object a
  * line (`time`, `level`, `msg`, then the attributes, errors as
- * `{ name, message, code }`), handed to `write`. Swap in `fromPino()` from
+ * `{ name, message, code, cause }`), handed to `write`. Swap in `fromPino()` from
  * `@resilience/logging` in a real service.
  */
 export function jsonLogger(write: (line: string) => void, fields: Record<string, unknown> = {}): Logger {

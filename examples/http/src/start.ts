@@ -4,6 +4,7 @@ import { jsonLogger } from './log.js';
 import { startUpstream } from './upstream.js';
 
 const { values } = parseArgs({
+  args: process.argv.slice(2).filter((a) => a !== '--'),
   options: {
     port: { type: 'string', default: '3000' },
     'upstream-port': { type: 'string', default: '3001' },

@@ -221,3 +221,10 @@ function windowSettings<T>(config: CircuitBreakerConfig<T>): WindowSettings | un
     slowCallRateThreshold: numberOption(OWNER, 'slowCallRateThreshold', config.slowCallRateThreshold, 1, rate),
   };
 }
+
+/** The open time after `failedEpisodes` failed half-open episodes in a row: `timeout × multiplier^n`, capped. */
+export function openDuration<T>(settings: Settings<T>, failedEpisodes: number): number {
+  const { timeout, backoffMultiplier, maxTimeout } = settings;
+  if (failedEpisodes === 0 || backoffMultiplier === 1) return timeout;
+  return Math.min(timeout * backoffMultiplier ** failedEpisodes, maxTimeout);
+}

@@ -259,6 +259,16 @@ describe('CircuitBreaker: open-time backoff and half-open bound', () => {
     ]);
   });
 
+  it('does not leave half-open while a probe slot is still free', async () => {
+    const { breaker, clock } = setup({ readyToTrip: () => true, timeout: 100, halfOpenTimeout: 50, maxRequests: 2 });
+    await expect(breaker.execute(fail)).rejects.toBe(boom);
+    await clock.advance(101);
+    void breaker.execute(() => new Promise(() => {}));
+    await clock.advance(1000);
+    expect(breaker.state).toBe('half-open');
+    await expect(breaker.execute(ok)).resolves.toBe('ok');
+  });
+
   it('bounds half-open with the value of timeout by default, and catches up several transitions at once', async () => {
     const { breaker, clock, transitions } = setup({ readyToTrip: () => true, timeout: 100 });
     await expect(breaker.execute(fail)).rejects.toBe(boom);

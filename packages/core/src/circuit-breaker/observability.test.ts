@@ -107,6 +107,27 @@ describe('CircuitBreaker: observability', () => {
     expect(states).toEqual(['closed', 'open']);
   });
 
+  it('survives a metrics recorder that throws: the caller still gets its own outcome, the error is logged', async () => {
+    const { logger, records } = recordingLogger();
+    const broken = (): never => {
+      throw new Error('registry closed');
+    };
+    const metrics: MetricsRecorder = {
+      recordCircuitBreakerState: broken,
+      recordCircuitBreakerCall: broken,
+      recordRetryAttempt: broken,
+      recordRateLimitHit: broken,
+      recordBulkheadUtilization: broken,
+      recordTimeout: broken,
+    };
+    const breaker = new CircuitBreaker({ metrics, logger, readyToTrip: () => true });
+    await expect(breaker.execute(() => 'value')).resolves.toBe('value');
+    await expect(breaker.execute(fail)).rejects.toBe(boom);
+    await expect(breaker.execute(() => 1)).rejects.toThrow('open');
+    expect(breaker.state).toBe('open');
+    expect(records.filter(([, msg]) => msg === 'metrics recorder threw')).toHaveLength(5);
+  });
+
   it('logs each state change (warn when opening) and a throwing listener', async () => {
     const clock = new FakeClock();
     const { logger, records } = recordingLogger();

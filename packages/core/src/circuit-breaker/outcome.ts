@@ -1,0 +1,84 @@
+import type { Telemetry } from '../internal/telemetry.js';
+import type { CallOutcome } from '../observability/types.js';
+import type { Settings } from './config.js';
+import type { CircuitState, Counts } from './types.js';
+
+/** How a call ended: an index into {@link outcomeNames}. */
+export type Outcome = 0 | 1 | 2;
+/** The call succeeded. */
+export const SUCCESS: Outcome = 0;
+/** The call failed. */
+export const FAILURE: Outcome = 1;
+/** The call counts as neither. */
+export const IGNORED: Outcome = 2;
+/** Each {@link Outcome} as reported to metrics. */
+export const outcomeNames: readonly CallOutcome[] = ['success', 'failure', 'ignored'];
+
+/**
+ * The outcome of a thrown value: `isIgnored` first, then `isSuccessful`. A
+ * classifier that throws is logged and the value counts as a failure.
+ */
+export function classifyError<T>(settings: Settings<T>, telemetry: Telemetry, error: unknown): Outcome {
+  const { isIgnored, isSuccessful } = settings;
+  if (isIgnored === undefined && isSuccessful === undefined) return FAILURE;
+  try {
+    if (isIgnored?.(error)) return IGNORED;
+    return isSuccessful?.(error) ? SUCCESS : FAILURE;
+  } catch (err) {
+    telemetry.log('error', 'isIgnored or isSuccessful threw', { err });
+    return FAILURE;
+  }
+}
+
+/**
+ * The outcome of a returned value: a failure when `isFailureResult` says so. A
+ * classifier that throws is logged and the value counts as a success.
+ */
+export function classifyResult<T>(settings: Settings<T>, telemetry: Telemetry, result: T): Outcome {
+  const isFailureResult = settings.isFailureResult;
+  if (isFailureResult === undefined) return SUCCESS;
+  try {
+    return isFailureResult(result) ? FAILURE : SUCCESS;
+  } catch (err) {
+    telemetry.log('error', 'isFailureResult threw', { err });
+    return SUCCESS;
+  }
+}
+
+/** Asks `readyToTrip` with `counts`; a predicate that throws is logged and does not trip. */
+export function askReadyToTrip<T>(settings: Settings<T>, telemetry: Telemetry, counts: () => Counts): boolean {
+  const readyToTrip = settings.readyToTrip;
+  if (readyToTrip === undefined) return false;
+  try {
+    return Boolean(readyToTrip(counts()));
+  } catch (err) {
+    telemetry.log('error', 'readyToTrip threw', { err });
+    return false;
+  }
+}
+
+/** Reports the breaker's state to the metrics recorder, if any; a recorder that throws is logged. */
+export function reportState(telemetry: Telemetry, state: CircuitState): void {
+  const metrics = telemetry.metrics;
+  if (metrics === undefined) return;
+  try {
+    metrics.recordCircuitBreakerState(telemetry.name, state);
+  } catch (err) {
+    telemetry.log('error', 'metrics recorder threw', { err });
+  }
+}
+
+/**
+ * Reports one call's outcome (and its duration in seconds, when measured) to
+ * the metrics recorder, if any; a recorder that throws is logged.
+ */
+export function reportCall(telemetry: Telemetry, outcome: CallOutcome, seconds: number | undefined): void {
+  const metrics = telemetry.metrics;
+  if (metrics === undefined) return;
+  try {
+    metrics.recordCircuitBreakerCall?.(telemetry.name, outcome);
+    if (seconds !== undefined) metrics.recordCallDuration?.(telemetry.name, 'circuit_breaker', outcome, seconds);
+  } catch (err) {
+    telemetry.log('error', 'metrics recorder threw', { err });
+  }
+}

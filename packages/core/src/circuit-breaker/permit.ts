@@ -1,0 +1,42 @@
+import { classifyError, FAILURE, IGNORED, type Outcome, SUCCESS } from './outcome.js';
+import type { CircuitStateMachine } from './state-machine.js';
+import type { CircuitPermit } from './types.js';
+
+/** The permit of one admitted call; only its first report counts. */
+export class BreakerPermit implements CircuitPermit {
+  #machine: CircuitStateMachine<unknown> | undefined;
+  readonly #generation: number;
+  readonly #start: number;
+
+  /**
+   * @param machine - the state machine of the breaker that admitted the call
+   * @param generation - its generation at admission
+   * @param start - the clock time of admission (0 when durations are not measured)
+   */
+  constructor(machine: CircuitStateMachine<never>, generation: number, start: number) {
+    this.#machine = machine as CircuitStateMachine<unknown>;
+    this.#generation = generation;
+    this.#start = start;
+  }
+
+  success(): void {
+    this.#report(SUCCESS);
+  }
+
+  failure(error?: unknown): void {
+    const machine = this.#machine;
+    if (machine === undefined) return;
+    this.#report(error === undefined ? FAILURE : classifyError(machine.settings, machine.telemetry, error));
+  }
+
+  ignore(): void {
+    this.#report(IGNORED);
+  }
+
+  #report(outcome: Outcome): void {
+    const machine = this.#machine;
+    if (machine === undefined) return;
+    this.#machine = undefined;
+    machine.record(this.#generation, outcome, this.#start);
+  }
+}

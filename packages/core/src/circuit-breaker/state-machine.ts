@@ -1,0 +1,304 @@
+import { CircuitOpenError } from '../errors/errors.js';
+import type { Telemetry } from '../internal/telemetry.js';
+import type { CallOutcome } from '../observability/types.js';
+import { openDuration, type Settings } from './config.js';
+import {
+  askReadyToTrip,
+  classifyError,
+  classifyResult,
+  FAILURE,
+  IGNORED,
+  type Outcome,
+  outcomeNames,
+  reportCall,
+  reportState,
+} from './outcome.js';
+import type { InitialState } from './snapshot.js';
+import { type CircuitBreakerSnapshot, type CircuitMode, CircuitState, type Counts } from './types.js';
+import { createWindow, type OutcomeWindow, ratesExceeded } from './windows.js';
+
+const CLOSED = CircuitState.Closed;
+const OPEN = CircuitState.Open;
+const HALF_OPEN = CircuitState.HalfOpen;
+const NONE = Number.POSITIVE_INFINITY;
+
+/** The span and log attribute that carries the state. */
+export const STATE_ATTRIBUTE = 'resilience.circuit_breaker.state';
+
+/**
+ * The state machine behind a `CircuitBreaker` (internal): gobreaker's lazy
+ * transitions and generations, plus windows, backoff and the half-open bound.
+ * Every time-dependent transition happens when something looks, never on a timer.
+ */
+export class CircuitStateMachine<T> {
+  /** The normalised configuration. */
+  readonly settings: Settings<T>;
+  /** Logs, spans and metrics. */
+  readonly telemetry: Telemetry;
+  readonly #window: OutcomeWindow | undefined;
+  #state: CircuitState = CLOSED;
+  #mode: CircuitMode = 'auto';
+  #generation = 0;
+  /** When the current generation ends (interval, open time or half-open bound); `Infinity` for never. */
+  #expiry = NONE;
+  #requests = 0;
+  #totalSuccesses = 0;
+  #totalFailures = 0;
+  #consecutiveSuccesses = 0;
+  #consecutiveFailures = 0;
+  #failedEpisodes = 0;
+
+  /**
+   * @param settings - the normalised configuration
+   * @param telemetry - the breaker's telemetry
+   * @param initial - a checked `initialState`, if any
+   */
+  constructor(settings: Settings<T>, telemetry: Telemetry, initial: InitialState | undefined) {
+    this.settings = settings;
+    this.telemetry = telemetry;
+    const window = settings.window;
+    this.#window = window === undefined ? undefined : createWindow(window);
+    if (initial === undefined) {
+      if (settings.interval > 0) this.startGeneration(settings.clock.now());
+    } else {
+      this.#mode = initial.mode;
+      this.#failedEpisodes = initial.failedEpisodes;
+      this.#state = initial.state;
+      const now = settings.clock.now();
+      this.startGeneration(now);
+      const { counts, openRemainingMs } = initial;
+      if (initial.state === CLOSED && counts !== undefined) this.#restoreCounts(counts);
+      if (initial.state === OPEN && openRemainingMs !== undefined && this.#mode === 'auto') {
+        this.#expiry = now + openRemainingMs;
+      }
+    }
+    reportState(telemetry, this.#state);
+  }
+
+  /** The current state, after any transition that is due. */
+  get state(): CircuitState {
+    if (this.#expiry !== NONE) this.refresh(this.settings.clock.now());
+    return this.#state;
+  }
+
+  /** Who decides the state. */
+  get mode(): CircuitMode {
+    return this.#mode;
+  }
+
+  /**
+   * Puts the breaker under `mode`: `'isolated'` forces it open, `'disabled'`
+   * forces it closed, `'auto'` restarts it closed with counts, window and
+   * backoff cleared. Always a new generation.
+   */
+  force(mode: CircuitMode): void {
+    this.#mode = mode;
+    const target = mode === 'isolated' ? OPEN : CLOSED;
+    if (mode === 'auto') {
+      this.#failedEpisodes = 0;
+      this.#window?.reset();
+    }
+    const now = this.settings.clock.now();
+    if (this.#state === target) this.startGeneration(now);
+    else this.transition(target, now);
+  }
+
+  /** The state as a snapshot for `initialState`. */
+  snapshot(): CircuitBreakerSnapshot {
+    const state = this.state;
+    const open = state === OPEN && this.#mode === 'auto';
+    return {
+      state,
+      mode: this.#mode,
+      counts: this.counts(),
+      ...(open ? { openRemainingMs: Math.max(0, this.#expiry - this.settings.clock.now()) } : {}),
+      failedEpisodes: this.#failedEpisodes,
+      savedAt: Date.now(),
+    };
+  }
+
+  /** Counts a call of `generation` that returned `result` (a failure when `isFailureResult` says so). */
+  succeeded(generation: number, result: T, start: number): void {
+    this.record(generation, classifyResult(this.settings, this.telemetry, result), start);
+  }
+
+  /** Counts a call of `generation` that threw `error` (see `isIgnored` and `isSuccessful`). */
+  failed(generation: number, error: unknown, start: number): void {
+    this.record(generation, classifyError(this.settings, this.telemetry, error), start);
+  }
+
+  /** Admits a call (counting it) and returns its generation, or throws `CircuitOpenError`. */
+  admit(): number {
+    if (this.#state === CLOSED && this.#expiry === NONE && this.#mode === 'auto') {
+      this.#requests++;
+      return this.#generation;
+    }
+    if (this.#mode === 'disabled') return this.#generation;
+    if (this.#mode === 'isolated') throw this.#reject('Circuit breaker is isolated', undefined);
+    const settings = this.settings;
+    const now = settings.clock.now();
+    this.refresh(now);
+    const state = this.#state;
+    if (state === OPEN) throw this.#reject(undefined, Math.max(0, this.#expiry - now));
+    if (state === HALF_OPEN) {
+      if (this.#requests >= settings.maxRequests) {
+        throw this.#reject('Circuit breaker is half-open and admits no more probes', this.#halfOpenRetryAfter(now));
+      }
+      this.#expiry = now + settings.halfOpenTimeout;
+    }
+    this.#requests++;
+    return this.#generation;
+  }
+
+  #reject(message: string | undefined, retryAfterMs: number | undefined): CircuitOpenError {
+    const telemetry = this.telemetry;
+    reportCall(telemetry, 'rejected', undefined);
+    return new CircuitOpenError(message === undefined ? { retryAfterMs } : { retryAfterMs, message });
+  }
+
+  /** While half-open and full: the time until the episode's bound passes plus the next open time. */
+  #halfOpenRetryAfter(now: number): number | undefined {
+    const expiry = this.#expiry;
+    if (expiry === NONE) return undefined;
+    return Math.max(0, expiry - now) + openDuration(this.settings, this.#failedEpisodes + 1);
+  }
+
+  /** Counts a finished call of `generation`; a result of an earlier generation changes nothing. */
+  record(generation: number, outcome: Outcome, start: number): void {
+    const settings = this.settings;
+    const telemetry = this.telemetry;
+    let now = Number.NaN;
+    let slow = false;
+    if (settings.timed) {
+      now = settings.clock.now();
+      const duration = now - start;
+      slow = duration > settings.slowCallDuration;
+      if (telemetry.metrics !== undefined) reportCall(telemetry, outcomeNames[outcome] as CallOutcome, duration / 1000);
+    }
+    if (this.#mode !== 'auto') return;
+    if (this.#expiry !== NONE) {
+      if (Number.isNaN(now)) now = settings.clock.now();
+      this.refresh(now);
+    }
+    if (generation !== this.#generation) return;
+    if (outcome === IGNORED) {
+      if (this.#requests > 0) this.#requests--;
+      return;
+    }
+    if (this.#state === CLOSED) this.#recordClosed(outcome, slow, now);
+    else this.#recordHalfOpen(outcome === FAILURE || slow, now);
+  }
+
+  #recordClosed(outcome: Outcome, slow: boolean, now: number): void {
+    const failed = outcome === FAILURE;
+    if (failed) {
+      this.#totalFailures++;
+      this.#consecutiveFailures++;
+      this.#consecutiveSuccesses = 0;
+    } else {
+      this.#totalSuccesses++;
+      this.#consecutiveSuccesses++;
+      this.#consecutiveFailures = 0;
+    }
+    const window = this.#window;
+    let trip = false;
+    if (window !== undefined) {
+      const settings = this.settings;
+      window.record(Number.isNaN(now) && settings.window?.kind === 'time' ? settings.clock.now() : now, failed, slow);
+      if (failed || slow) trip = ratesExceeded(window, settings.window!);
+    }
+    if (failed && !trip) trip = askReadyToTrip(this.settings, this.telemetry, () => this.counts());
+    if (trip) this.transition(OPEN, Number.isNaN(now) ? this.settings.clock.now() : now);
+  }
+
+  #recordHalfOpen(failed: boolean, now: number): void {
+    const at = Number.isNaN(now) ? this.settings.clock.now() : now;
+    if (failed) {
+      this.transition(OPEN, at);
+      return;
+    }
+    this.#totalSuccesses++;
+    this.#consecutiveSuccesses++;
+    this.#consecutiveFailures = 0;
+    if (this.#consecutiveSuccesses >= this.settings.maxRequests) this.transition(CLOSED, at);
+  }
+
+  /** Applies the transitions that are due at `now` (gobreaker's `currentState`). */
+  refresh(now: number): void {
+    while (this.#mode === 'auto') {
+      const expiry = this.#expiry;
+      if (!(expiry < now)) return;
+      const state = this.#state;
+      if (state === CLOSED) {
+        this.startGeneration(now);
+        return;
+      }
+      if (state === OPEN) {
+        this.transition(HALF_OPEN, now);
+      } else if (this.#requests >= this.settings.maxRequests) {
+        // Every probe slot is taken and none reported in time: the episode failed when its bound passed.
+        this.transition(OPEN, expiry);
+      } else {
+        return;
+      }
+    }
+  }
+
+  /** Moves to `to` (nothing when already there), starts a new generation, then notifies. */
+  transition(to: CircuitState, now: number): void {
+    const from = this.#state;
+    if (from === to) return;
+    this.#state = to;
+    if (to === CLOSED) {
+      this.#failedEpisodes = 0;
+      this.#window?.reset();
+    } else if (from === HALF_OPEN && to === OPEN && this.#mode === 'auto') {
+      this.#failedEpisodes++;
+    }
+    this.startGeneration(now);
+    this.#notify(from, to);
+  }
+
+  #notify(from: CircuitState, to: CircuitState): void {
+    const telemetry = this.telemetry;
+    telemetry.log(to === OPEN ? 'warn' : 'info', 'circuit breaker state changed', {
+      'resilience.circuit_breaker.from': from,
+      [STATE_ATTRIBUTE]: to,
+    });
+    reportState(telemetry, to);
+    telemetry.invokeHook(this.settings.onStateChange, 'onStateChange', from, to);
+  }
+
+  /** gobreaker's `toNewGeneration`: a new generation, cleared counts, the expiry of the current state. */
+  startGeneration(now: number): void {
+    this.#generation++;
+    this.#requests = 0;
+    this.#totalSuccesses = 0;
+    this.#totalFailures = 0;
+    this.#consecutiveSuccesses = 0;
+    this.#consecutiveFailures = 0;
+    const settings = this.settings;
+    const state = this.#state;
+    if (this.#mode !== 'auto' || state === HALF_OPEN) this.#expiry = NONE;
+    else if (state === OPEN) this.#expiry = now + openDuration(settings, this.#failedEpisodes);
+    else this.#expiry = settings.interval > 0 ? now + settings.interval : NONE;
+  }
+
+  counts(): Counts {
+    return {
+      requests: this.#requests,
+      totalSuccesses: this.#totalSuccesses,
+      totalFailures: this.#totalFailures,
+      consecutiveSuccesses: this.#consecutiveSuccesses,
+      consecutiveFailures: this.#consecutiveFailures,
+    };
+  }
+
+  #restoreCounts(counts: Counts): void {
+    this.#requests = counts.requests;
+    this.#totalSuccesses = counts.totalSuccesses;
+    this.#totalFailures = counts.totalFailures;
+    this.#consecutiveSuccesses = counts.consecutiveSuccesses;
+    this.#consecutiveFailures = counts.consecutiveFailures;
+  }
+}

@@ -14,12 +14,16 @@ export interface Clock {
 }
 
 /**
- * The default clock: `performance.now()` for time and the global timers,
- * unref'd so that a pending wait never keeps the process alive.
+ * The default clock: `performance.now()` for time and the global timers.
+ *
+ * Its timers are ordinary (ref'd) ones: each pattern decides with
+ * {@link unrefTimer} which of its timers must not keep the process alive (a
+ * timeout's watchdog does not; a retry's back-off delay that the caller is
+ * awaiting does, like the I/O it stands for).
  */
 export const systemClock: Clock = {
   now: () => performance.now(),
-  setTimeout: (fn, ms) => unrefTimer(setTimeout(fn, ms)),
+  setTimeout: (fn, ms) => setTimeout(fn, ms),
   clearTimeout: (handle) => clearTimeout(handle as Parameters<typeof clearTimeout>[0]),
 };
 

@@ -177,7 +177,7 @@ export class Timeout<T = unknown> implements Policy<T, TimeoutExecuteOptions> {
   }
 
   #expire(call: PendingCall): void {
-    this.#unlink(call);
+    if (call.queued) this.#unlink(call);
     call.timer = undefined;
     const error = new TimeoutError({ timeoutMs: call.timeoutMs });
     call.expire(error);
@@ -200,8 +200,8 @@ export class Timeout<T = unknown> implements Policy<T, TimeoutExecuteOptions> {
     call.release();
   }
 
+  /** Takes a queued call out of the queue. */
   #unlink(call: PendingCall): void {
-    if (!call.queued) return;
     call.queued = false;
     const { prev, next } = call;
     if (prev === undefined) this.#head = next;

@@ -1,0 +1,463 @@
+import { getEventListeners } from 'node:events';
+import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import type { ExecutionContext } from '../context.js';
+import { TimeoutError } from '../errors/errors.js';
+import { isTimeoutError } from '../errors/guards.js';
+import type { Logger, MetricsRecorder } from '../observability/types.js';
+import { FakeClock } from '../testing/index.js';
+import { Timeout } from './timeout.js';
+
+/** A promise settled by hand. */
+function deferred<V>() {
+  let resolve!: (v: V) => void;
+  let reject!: (e: unknown) => void;
+  const promise = new Promise<V>((res, rej) => {
+    resolve = res;
+    reject = rej;
+  });
+  return { promise, resolve, reject };
+}
+
+function outcome<V>(promise: Promise<V>): Promise<{ value?: V; error?: unknown }> {
+  return promise.then(
+    (value) => ({ value }),
+    (error: unknown) => ({ error }),
+  );
+}
+
+const unhandled: unknown[] = [];
+const onUnhandled = (reason: unknown): void => {
+  unhandled.push(reason);
+};
+beforeEach(() => {
+  unhandled.length = 0;
+  process.on('unhandledRejection', onUnhandled);
+});
+afterEach(async () => {
+  await new Promise((resolve) => setTimeout(resolve, 5));
+  process.off('unhandledRejection', onUnhandled);
+  expect(unhandled).toEqual([]);
+});
+
+describe('Timeout: in time', () => {
+  it('returns the value and aborts nothing', async () => {
+    const clock = new FakeClock();
+    const timeout = new Timeout({ clock, defaultTimeout: 100 });
+    let signal: AbortSignal | undefined;
+    await expect(
+      timeout.execute(async (ctx) => {
+        signal = ctx.signal;
+        return 'ok';
+      }),
+    ).resolves.toBe('ok');
+    expect(signal?.aborted).toBe(false);
+    await clock.advance(100);
+    expect(signal?.aborted).toBe(false);
+    expect(clock.pendingTimers).toBe(0);
+  });
+
+  it('returns sync values and rethrows sync throws as they are', async () => {
+    const timeout = new Timeout({ clock: new FakeClock() });
+    await expect(timeout.execute(() => 5)).resolves.toBe(5);
+    await expect(
+      timeout.execute(() => {
+        throw 'plain';
+      }),
+    ).rejects.toBe('plain');
+    await expect(timeout.execute(() => Promise.reject(undefined))).rejects.toBeUndefined();
+  });
+
+  it('accepts a thenable that is not a native promise', async () => {
+    const timeout = new Timeout({ clock: new FakeClock() });
+    // biome-ignore lint/suspicious/noThenProperty: the test needs a thenable that is not a native promise.
+    const thenable: PromiseLike<number> = { then: (onValue) => Promise.resolve(onValue?.(3)) as never };
+    await expect(timeout.execute(() => thenable)).resolves.toBe(3);
+  });
+
+  it('gives the work the deadline, the attempt and a lazily created signal', async () => {
+    const clock = new FakeClock({ now: 1000 });
+    const timeout = new Timeout({ clock, defaultTimeout: 250 });
+    let ctx: ExecutionContext | undefined;
+    await timeout.execute(
+      async (c) => {
+        ctx = c;
+      },
+      { attempt: 3 },
+    );
+    expect(ctx?.deadline).toBe(1250);
+    expect(ctx?.attempt).toBe(3);
+    expect(ctx?.signal).toBe(ctx?.signal);
+    expect(ctx?.signal.aborted).toBe(false);
+  });
+});
+
+describe('Timeout: out of time', () => {
+  it('rejects with TimeoutError at once even when the work ignores the signal', async () => {
+    const clock = new FakeClock();
+    const onTimeout = vi.fn();
+    const timeout = new Timeout({ clock, defaultTimeout: 100, onTimeout });
+    const work = deferred<string>();
+    let ctx: ExecutionContext | undefined;
+    const done = outcome(
+      timeout.execute((c) => {
+        ctx = c;
+        return work.promise;
+      }),
+    );
+    await clock.advance(99);
+    expect(onTimeout).not.toHaveBeenCalled();
+    await clock.advance(1);
+    const { error } = await done;
+    expect(error).toBeInstanceOf(TimeoutError);
+    expect(isTimeoutError(error)).toBe(true);
+    expect((error as TimeoutError).timeoutMs).toBe(100);
+    expect((error as TimeoutError).name).toBe('TimeoutError');
+    expect(onTimeout).toHaveBeenCalledWith(100);
+    // read after the timeout: already aborted with the same error
+    expect(ctx?.signal.aborted).toBe(true);
+    expect(ctx?.signal.reason).toBe(error);
+    work.reject(new Error('late failure')); // swallowed: afterEach fails on an unhandled rejection
+    work.resolve('late value');
+    expect(clock.pendingTimers).toBe(0);
+  });
+
+  it('aborts a signal the work holds with the TimeoutError', async () => {
+    const clock = new FakeClock();
+    const timeout = new Timeout({ clock, defaultTimeout: 10 });
+    const reasons: unknown[] = [];
+    const done = outcome(
+      timeout.execute(
+        ({ signal }) =>
+          new Promise((_, reject) => {
+            signal.addEventListener('abort', () => {
+              reasons.push(signal.reason);
+              reject(new Error('work saw the abort'));
+            });
+          }),
+      ),
+    );
+    await clock.advance(10);
+    const { error } = await done;
+    expect(reasons).toEqual([error]);
+    expect(isTimeoutError(error)).toBe(true);
+  });
+
+  it('expires queued calls in order and re-arms the one timer for the next', async () => {
+    const clock = new FakeClock();
+    const timeout = new Timeout({ clock, defaultTimeout: 100 });
+    const first = deferred<number>();
+    const a = outcome(timeout.execute(() => first.promise));
+    await clock.advance(30);
+    const b = outcome(timeout.execute(() => new Promise<number>(() => {})));
+    await clock.advance(30);
+    const c = outcome(timeout.execute(() => new Promise<number>(() => {})));
+    expect(clock.pendingTimers).toBe(1);
+    first.resolve(1);
+    expect(await a).toEqual({ value: 1 });
+    await clock.advance(40); // t=100: the timer finds no due call and re-arms for b
+    expect(clock.pendingTimers).toBe(1);
+    expect(clock.nextTimerAt).toBe(130);
+    await clock.advance(30);
+    expect(isTimeoutError((await b).error)).toBe(true);
+    await clock.advance(29);
+    expect(clock.nextTimerAt).toBe(160);
+    await clock.advance(1);
+    expect(isTimeoutError((await c).error)).toBe(true);
+    expect(clock.pendingTimers).toBe(0);
+  });
+
+  it('unlinks calls that settle out of order and still expires the rest', async () => {
+    const clock = new FakeClock();
+    const timeout = new Timeout({ clock, defaultTimeout: 100 });
+    const works = [deferred<number>(), deferred<number>(), deferred<number>(), deferred<number>()];
+    const calls = works.map((w) => outcome(timeout.execute(() => w.promise)));
+    works[2]?.resolve(2); // a middle one
+    works[3]?.resolve(3); // the tail
+    await clock.advance(10);
+    const later = outcome(timeout.execute(() => new Promise<number>(() => {})));
+    await clock.advance(90);
+    const results = await Promise.all(calls);
+    expect(results.map((r) => (isTimeoutError(r.error) ? 'timeout' : r.value))).toEqual(['timeout', 'timeout', 2, 3]);
+    await clock.advance(10);
+    expect(isTimeoutError((await later).error)).toBe(true);
+    expect(clock.pendingTimers).toBe(0);
+  });
+
+  it('expires every queued call that is due when the timer fires', async () => {
+    const clock = new FakeClock();
+    const timeout = new Timeout({ clock, defaultTimeout: 50 });
+    const never = (): Promise<never> => new Promise<never>(() => {});
+    const calls = [outcome(timeout.execute(never)), outcome(timeout.execute(never)), outcome(timeout.execute(never))];
+    await clock.advance(50);
+    const results = await Promise.all(calls);
+    expect(results.every((r) => isTimeoutError(r.error))).toBe(true);
+  });
+
+  it('records the timeout and logs it; a throwing onTimeout is logged', async () => {
+    const clock = new FakeClock();
+    const records: string[] = [];
+    const logger = {
+      debug: () => {},
+      info: () => {},
+      warn: (msg: string) => records.push(`warn: ${msg}`),
+      error: (msg: string) => records.push(`error: ${msg}`),
+    } as Logger;
+    const recordTimeout = vi.fn();
+    const metrics = { recordTimeout } as unknown as MetricsRecorder;
+    const timeout = new Timeout({
+      clock,
+      name: 'db',
+      logger,
+      metrics,
+      defaultTimeout: 5,
+      onTimeout: () => {
+        throw new Error('hook broke');
+      },
+    });
+    const done = outcome(timeout.execute(() => new Promise(() => {})));
+    await clock.advance(5);
+    expect(isTimeoutError((await done).error)).toBe(true);
+    expect(recordTimeout).toHaveBeenCalledWith('db');
+    expect(records).toEqual(['warn: timed out', 'error: onTimeout threw']);
+  });
+
+  it('sets the span status to error on timeout', async () => {
+    const exporter = new InMemorySpanExporter();
+    const provider = new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(exporter)] });
+    const clock = new FakeClock();
+    const timeout = new Timeout({ clock, defaultTimeout: 5, tracer: provider.getTracer('t') });
+    await timeout.execute(async () => 1);
+    const done = outcome(timeout.execute(() => new Promise(() => {})));
+    await clock.advance(5);
+    await done;
+    const spans = exporter.getFinishedSpans();
+    expect(spans.map((s) => [s.name, s.status.code, s.attributes['resilience.timeout.ms']])).toEqual([
+      ['resilience.timeout', 0, 5],
+      ['resilience.timeout', 2, 5],
+    ]);
+  });
+});
+
+describe('Timeout: per-call limits and deadlines', () => {
+  it('gives a call with its own timeout its own timer, cleared when it settles', async () => {
+    const clock = new FakeClock();
+    const timeout = new Timeout({ clock, defaultTimeout: 1000 });
+    const work = deferred<number>();
+    const done = timeout.execute(() => work.promise, { timeout: 20 });
+    expect(clock.pendingTimers).toBe(1);
+    work.resolve(1);
+    await expect(done).resolves.toBe(1);
+    expect(clock.pendingTimers).toBe(0);
+    const late = outcome(timeout.execute(() => new Promise(() => {}), { timeout: 20 }));
+    await clock.advance(20);
+    expect(((await late).error as TimeoutError).timeoutMs).toBe(20);
+  });
+
+  it('a timeout equal to the default shares the queue', async () => {
+    const clock = new FakeClock();
+    const timeout = new Timeout({ clock, defaultTimeout: 10 });
+    const done = outcome(timeout.execute(() => new Promise(() => {}), { timeout: 10 }));
+    await clock.advance(10);
+    expect(isTimeoutError((await done).error)).toBe(true);
+  });
+
+  it('keeps an earlier caller deadline and ignores a later one', async () => {
+    const clock = new FakeClock();
+    const timeout = new Timeout({ clock, defaultTimeout: 100 });
+    const deadlines: (number | undefined)[] = [];
+    await timeout.execute(async (ctx) => deadlines.push(ctx.deadline), { deadline: 40 });
+    await timeout.execute(async (ctx) => deadlines.push(ctx.deadline), { deadline: 400 });
+    expect(deadlines).toEqual([40, 100]);
+    const done = outcome(timeout.execute(() => new Promise(() => {}), { deadline: 40 }));
+    await clock.advance(40);
+    expect(((await done).error as TimeoutError).timeoutMs).toBe(40);
+  });
+
+  it('nested timeouts keep the earliest deadline', async () => {
+    const clock = new FakeClock();
+    const outer = new Timeout({ clock, defaultTimeout: 100 });
+    const inner = new Timeout({ clock, defaultTimeout: 500 });
+    let innerCtx: ExecutionContext | undefined;
+    const done = outcome(
+      outer.execute((ctx) =>
+        inner.execute((c) => {
+          innerCtx = c;
+          return new Promise(() => {});
+        }, ctx),
+      ),
+    );
+    expect(innerCtx?.deadline).toBe(100);
+    await clock.advance(100);
+    expect(((await done).error as TimeoutError).timeoutMs).toBe(100);
+    expect(clock.pendingTimers).toBe(0);
+  });
+
+  it('rejects without calling the work when no time is left', async () => {
+    const clock = new FakeClock({ now: 500 });
+    const onTimeout = vi.fn();
+    const timeout = new Timeout({ clock, defaultTimeout: 100, onTimeout });
+    const fn = vi.fn(async () => 1);
+    const { error } = await outcome(timeout.execute(fn, { deadline: 500 }));
+    expect(isTimeoutError(error)).toBe(true);
+    expect((error as TimeoutError).timeoutMs).toBe(0);
+    expect(fn).not.toHaveBeenCalled();
+    expect(onTimeout).toHaveBeenCalledWith(0);
+    await expect(timeout.execute(fn, { timeout: 0 })).rejects.toBeInstanceOf(TimeoutError);
+    expect(fn).not.toHaveBeenCalled();
+  });
+
+  it('a caller deadline out of queue order gets its own timer', async () => {
+    const clock = new FakeClock();
+    const timeout = new Timeout({ clock, defaultTimeout: 100 });
+    const first = outcome(timeout.execute(() => new Promise(() => {})));
+    const second = outcome(timeout.execute(() => new Promise(() => {}), { deadline: 30 }));
+    expect(clock.pendingTimers).toBe(2);
+    await clock.advance(30);
+    expect(((await second).error as TimeoutError).timeoutMs).toBe(30);
+    await clock.advance(70);
+    expect(isTimeoutError((await first).error)).toBe(true);
+  });
+
+  it('with an infinite limit arms no timer and passes no deadline', async () => {
+    const clock = new FakeClock();
+    const timeout = new Timeout({ clock, defaultTimeout: Number.POSITIVE_INFINITY });
+    const work = deferred<number>();
+    let ctx: ExecutionContext | undefined;
+    const done = timeout.execute((c) => {
+      ctx = c;
+      return work.promise;
+    });
+    expect(clock.pendingTimers).toBe(0);
+    expect(ctx?.deadline).toBeUndefined();
+    work.resolve(2);
+    await expect(done).resolves.toBe(2);
+  });
+
+  it('waits out limits longer than a Node timer can arm', async () => {
+    const clock = new FakeClock();
+    const timeout = new Timeout({ clock, defaultTimeout: 3e9 });
+    const shared = outcome(timeout.execute(() => new Promise(() => {})));
+    const own = outcome(timeout.execute(() => new Promise(() => {}), { timeout: 4e9 }));
+    expect(clock.nextTimerAt).toBe(2_147_483_647);
+    await clock.advance(2_147_483_647);
+    expect(clock.pendingTimers).toBe(2);
+    await clock.advance(3e9 - 2_147_483_647);
+    expect(isTimeoutError((await shared).error)).toBe(true);
+    await clock.advance(1e9);
+    expect(isTimeoutError((await own).error)).toBe(true);
+  });
+
+  it('rejects an invalid per-call timeout with a RangeError', async () => {
+    const timeout = new Timeout({ clock: new FakeClock() });
+    await expect(timeout.execute(async () => 1, { timeout: -1 })).rejects.toThrow(
+      'Timeout: timeout must be a number >= 0 (or Infinity), got -1',
+    );
+    await expect(timeout.execute(async () => 1, { timeout: Number.NaN })).rejects.toBeInstanceOf(RangeError);
+    await expect(timeout.execute(async () => 1, { timeout: '5' as never })).rejects.toBeInstanceOf(RangeError);
+  });
+});
+
+describe('Timeout: the caller signal', () => {
+  it('rejects at once with the reason of an aborted signal, without calling the work', async () => {
+    const timeout = new Timeout();
+    const fn = vi.fn(async () => 1);
+    const reason = new Error('gone');
+    await expect(timeout.execute(fn, { signal: AbortSignal.abort(reason) })).rejects.toBe(reason);
+    expect(fn).not.toHaveBeenCalled();
+  });
+
+  it('links the caller signal only when the work reads ctx.signal, and unlinks it when the call settles', async () => {
+    const clock = new FakeClock();
+    const timeout = new Timeout({ clock, defaultTimeout: 100 });
+    const controller = new AbortController();
+    const work = deferred<number>();
+    await timeout.execute(async () => 1, { signal: controller.signal });
+    expect(getEventListeners(controller.signal, 'abort')).toHaveLength(0);
+    let signal: AbortSignal | undefined;
+    const done = timeout.execute(
+      (ctx) => {
+        signal = ctx.signal;
+        return work.promise;
+      },
+      { signal: controller.signal },
+    );
+    expect(getEventListeners(controller.signal, 'abort')).toHaveLength(1);
+    work.resolve(1);
+    await done;
+    expect(getEventListeners(controller.signal, 'abort')).toHaveLength(0);
+    expect(signal?.aborted).toBe(false);
+  });
+
+  it('passes the caller abort on to ctx.signal', async () => {
+    const clock = new FakeClock();
+    const timeout = new Timeout({ clock, defaultTimeout: 100 });
+    const controller = new AbortController();
+    const reason = new Error('caller gone');
+    const done = timeout.execute(
+      ({ signal }) =>
+        new Promise((_, reject) => {
+          signal.addEventListener('abort', () => reject(signal.reason));
+        }),
+      { signal: controller.signal },
+    );
+    controller.abort(reason);
+    await expect(done).rejects.toBe(reason);
+    expect(getEventListeners(controller.signal, 'abort')).toHaveLength(0);
+  });
+
+  it('a signal first read after the caller aborted is already aborted; one read after settling is not linked', async () => {
+    const clock = new FakeClock();
+    const timeout = new Timeout({ clock, defaultTimeout: 100 });
+    const controller = new AbortController();
+    const reason = new Error('caller gone');
+    let ctx: ExecutionContext | undefined;
+    const work = deferred<number>();
+    const done = timeout.execute(
+      (c) => {
+        ctx = c;
+        return work.promise;
+      },
+      { signal: controller.signal },
+    );
+    controller.abort(reason);
+    expect(ctx?.signal.reason).toBe(reason);
+    work.resolve(1);
+    await done;
+
+    const other = new AbortController();
+    await timeout.execute(
+      async (c) => {
+        ctx = c;
+      },
+      { signal: other.signal },
+    );
+    expect(ctx?.signal.aborted).toBe(false);
+    expect(getEventListeners(other.signal, 'abort')).toHaveLength(0);
+  });
+});
+
+describe('Timeout: real clock', () => {
+  it('times out on the system clock, swallows the late rejection and keeps nothing alive', async () => {
+    const timeout = new Timeout({ defaultTimeout: 15 });
+    const done = timeout.execute(() => new Promise((_, reject) => setTimeout(() => reject(new Error('late')), 30)));
+    await expect(done).rejects.toBeInstanceOf(TimeoutError);
+    await new Promise((resolve) => setTimeout(resolve, 40));
+  });
+});
+
+describe('Timeout: configuration', () => {
+  it.each([
+    [{ defaultTimeout: 0 }, 'Timeout: defaultTimeout must be a finite number (or Infinity) > 0, got 0'],
+    [{ defaultTimeout: -5 }, 'defaultTimeout'],
+    [{ defaultTimeout: Number.NaN }, 'defaultTimeout'],
+    [{ onTimeout: 'x' }, 'onTimeout'],
+    [{ clock: { now: () => 0 } }, 'clock'],
+  ])('rejects %o', (config, message) => {
+    expect(() => new Timeout(config as never)).toThrow(message);
+  });
+
+  it('defaults to 30 s', () => {
+    expect(new Timeout().defaultTimeout).toBe(30_000);
+  });
+});

@@ -72,6 +72,22 @@ describe('CircuitBreaker: configuration', () => {
     expect(normalizeSettings({ timeout: 5 })).not.toBe(a);
   });
 
+  it('shares the defaults when they are spelt out, and the settings of breakers built in a row from one configuration', () => {
+    const defaults = normalizeSettings({});
+    expect(normalizeSettings({ timeout: 60_000, maxRequests: 1, interval: 0 })).toBe(defaults);
+    const windowed = { window: { kind: 'count', size: 20 }, failureRateThreshold: 0.4 } as const;
+    const first = normalizeSettings(windowed);
+    expect(normalizeSettings({ ...windowed, window: { kind: 'count', size: 20 } })).toBe(first);
+    expect(normalizeSettings({ ...windowed, failureRateThreshold: 0.3 })).not.toBe(first);
+    const trip = () => true;
+    const a = normalizeSettings({ readyToTrip: trip });
+    expect(normalizeSettings({ readyToTrip: trip })).toBe(a);
+    expect(normalizeSettings({ readyToTrip: () => true })).not.toBe(a);
+    expect(normalizeSettings({ window: { kind: 'count', size: 20 } })).not.toBe(
+      normalizeSettings({ window: { kind: 'time', duration: 20 } }),
+    );
+  });
+
   it('fills in gobreaker defaults: maxRequests 0 is 1, timeout 0 is 60000, interval Infinity never clears', () => {
     const settings = normalizeSettings({ maxRequests: 0, timeout: 0, interval: Number.POSITIVE_INFINITY });
     expect(settings).toMatchObject({ maxRequests: 1, timeout: 60_000, interval: 0 });

@@ -95,17 +95,39 @@ const settingKeys = [
 ] as const;
 
 let sharedDefaults: Settings<unknown> | undefined;
+/** The latest settings built, shared with the next breaker whose settings come out the same. */
+let latest: Settings<unknown> | undefined;
 
 /**
  * Validates `config` and fills in the defaults. Throws a `TypeError` or
  * `RangeError` naming the option and the value on bad input.
+ *
+ * Breakers whose settings come out the same (the defaults, spelt out or not,
+ * or many breakers built in a row from one configuration) share one frozen
+ * settings object, so that an instance retains little memory of its own.
  */
 export function normalizeSettings<T>(config: CircuitBreakerConfig<T>): Settings<T> {
-  if (settingKeys.every((key) => config[key] === undefined)) {
-    sharedDefaults ??= Object.freeze(buildSettings<unknown>({}));
-    return sharedDefaults;
+  sharedDefaults ??= Object.freeze(buildSettings<unknown>({}));
+  if (settingKeys.every((key) => config[key] === undefined)) return sharedDefaults;
+  const built = buildSettings(config);
+  if (sameSettings(built, sharedDefaults)) return sharedDefaults;
+  if (latest !== undefined && sameSettings(built, latest)) return latest;
+  const frozen = Object.freeze(built);
+  latest = frozen as Settings<unknown>;
+  return frozen;
+}
+
+function sameSettings<T>(a: Settings<T>, b: Settings<unknown>): boolean {
+  for (const key of Object.keys(a) as (keyof Settings<T>)[]) {
+    const x = a[key];
+    const y = b[key];
+    if (x === y) continue;
+    if (key !== 'window' || x === undefined || y === undefined) return false;
+    const wx = x as WindowSettings;
+    const wy = y as WindowSettings;
+    for (const field of Object.keys(wx) as (keyof WindowSettings)[]) if (wx[field] !== wy[field]) return false;
   }
-  return Object.freeze(buildSettings(config));
+  return true;
 }
 
 function buildSettings<T>(config: CircuitBreakerConfig<T>): Settings<T> {

@@ -19,20 +19,24 @@ export class BreakerPermit implements CircuitPermit {
     this.#start = start;
   }
 
+  /** Reports a success (see {@link CircuitPermit.success}). */
   success(): void {
     this.#report(SUCCESS);
   }
 
+  /** Reports a failure, classifying `error` when given (see {@link CircuitPermit.failure}). */
   failure(error?: unknown): void {
     const machine = this.#machine;
     if (machine === undefined) return;
     this.#report(error === undefined ? FAILURE : classifyError(machine.settings, machine.telemetry, error));
   }
 
+  /** Reports neither (see {@link CircuitPermit.ignore}). */
   ignore(): void {
     this.#report(IGNORED);
   }
 
+  /** Counts the first report only. */
   #report(outcome: Outcome): void {
     const machine = this.#machine;
     if (machine === undefined) return;

@@ -150,6 +150,7 @@ export class CircuitStateMachine<T> {
     return this.#generation;
   }
 
+  /** A rejection to throw (counted as `rejected` in metrics). */
   #reject(message: string | undefined, retryAfterMs: number | undefined): CircuitOpenError {
     const telemetry = this.telemetry;
     reportCall(telemetry, 'rejected', undefined);
@@ -189,6 +190,7 @@ export class CircuitStateMachine<T> {
     else this.#recordHalfOpen(outcome === FAILURE || slow, now);
   }
 
+  /** gobreaker's closed `onSuccess`/`onFailure`, plus the window and its rates. */
   #recordClosed(outcome: Outcome, slow: boolean, now: number): void {
     const failed = outcome === FAILURE;
     if (failed) {
@@ -211,6 +213,7 @@ export class CircuitStateMachine<T> {
     if (trip) this.transition(OPEN, Number.isNaN(now) ? this.settings.clock.now() : now);
   }
 
+  /** gobreaker's half-open rules: any failure (or slow probe) opens, `maxRequests` successes in a row close. */
   #recordHalfOpen(failed: boolean, now: number): void {
     const at = Number.isNaN(now) ? this.settings.clock.now() : now;
     if (failed) {
@@ -259,6 +262,7 @@ export class CircuitStateMachine<T> {
     this.#notify(from, to);
   }
 
+  /** Logs the transition, reports the state to metrics and calls `onStateChange`, in that order. */
   #notify(from: CircuitState, to: CircuitState): void {
     const telemetry = this.telemetry;
     telemetry.log(to === OPEN ? 'warn' : 'info', 'circuit breaker state changed', {
@@ -284,6 +288,7 @@ export class CircuitStateMachine<T> {
     else this.#expiry = settings.interval > 0 ? now + settings.interval : NONE;
   }
 
+  /** A copy of the counts (no transition applied: read `state` first). */
   counts(): Counts {
     return {
       requests: this.#requests,
@@ -294,6 +299,7 @@ export class CircuitStateMachine<T> {
     };
   }
 
+  /** Sets the counts from a snapshot. */
   #restoreCounts(counts: Counts): void {
     this.#requests = counts.requests;
     this.#totalSuccesses = counts.totalSuccesses;

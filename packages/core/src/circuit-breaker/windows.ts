@@ -22,8 +22,11 @@ export interface OutcomeWindow {
 
 /** The last `size` outcomes, in a ring of one byte each. */
 export class CountWindow implements OutcomeWindow {
+  /** Calls in the window. */
   calls = 0;
+  /** Failed calls in the window. */
   failures = 0;
+  /** Slow calls in the window. */
   slowCalls = 0;
   readonly #ring: Uint8Array;
   #next = 0;
@@ -33,6 +36,7 @@ export class CountWindow implements OutcomeWindow {
     this.#ring = new Uint8Array(size);
   }
 
+  /** Adds one outcome, pushing out the oldest when the window is full (`now` is not needed). */
   record(_now: number, failed: boolean, slow: boolean): void {
     const ring = this.#ring;
     const index = this.#next;
@@ -50,6 +54,7 @@ export class CountWindow implements OutcomeWindow {
     this.#next = index + 1 === ring.length ? 0 : index + 1;
   }
 
+  /** Forgets every outcome. */
   reset(): void {
     this.#ring.fill(0);
     this.calls = 0;
@@ -64,8 +69,11 @@ export class CountWindow implements OutcomeWindow {
  * time moves past a bucket, the whole bucket drops out.
  */
 export class TimeWindow implements OutcomeWindow {
+  /** Calls in the window (as of the latest record). */
   calls = 0;
+  /** Failed calls in the window. */
   failures = 0;
+  /** Slow calls in the window. */
   slowCalls = 0;
   readonly #bucketMs: number;
   readonly #calls: Uint32Array;
@@ -85,6 +93,7 @@ export class TimeWindow implements OutcomeWindow {
     this.#slow = new Uint32Array(buckets);
   }
 
+  /** Adds one outcome at clock time `now`, first dropping the buckets that time moved past. */
   record(now: number, failed: boolean, slow: boolean): void {
     const n = this.#calls.length;
     let bucket = Math.floor(now / this.#bucketMs);
@@ -110,6 +119,7 @@ export class TimeWindow implements OutcomeWindow {
     }
   }
 
+  /** Forgets every outcome. */
   reset(): void {
     this.#calls.fill(0);
     this.#failures.fill(0);

@@ -37,11 +37,11 @@ function keyedAsync(keys: readonly string[], decide: (key: string) => Promise<un
   return { run };
 }
 
-async function ourLimiter(keyCount: number): Promise<OurLimiter | string> {
+async function ourLimiter(): Promise<OurLimiter | string> {
   const RateLimiter = await ours<OurLimiter>('RateLimiter');
   if (typeof RateLimiter === 'string') return RateLimiter;
-  // Room for every key, so no eviction happens inside the measurement.
-  return new RateLimiter({ rate: RATE, interval: 1000, burst: RATE, maxKeys: Math.max(keyCount * 2, 10_000) });
+  // Its default key cap (100,000) holds every key of the scenarios, like rate-limiter-flexible's unbounded map.
+  return new RateLimiter({ rate: RATE, interval: 1000, burst: RATE });
 }
 
 async function flexible(): Promise<{ consume: (key: string) => Promise<unknown> }> {
@@ -57,7 +57,7 @@ function decisionSubjects(keyCount: number): SubjectDef[] {
       label: '@resilience/core RateLimiter allow(key)',
       library: '@resilience/core',
       setup: async () => {
-        const limiter = await ourLimiter(keyCount);
+        const limiter = await ourLimiter();
         if (typeof limiter === 'string') return unavailable(limiter);
         return prepared(keyed(keys(), (key) => limiter.allow(key)));
       },
@@ -67,7 +67,7 @@ function decisionSubjects(keyCount: number): SubjectDef[] {
       label: '@resilience/core RateLimiter consume(key) (with header report)',
       library: '@resilience/core',
       setup: async () => {
-        const limiter = await ourLimiter(keyCount);
+        const limiter = await ourLimiter();
         if (typeof limiter === 'string') return unavailable(limiter);
         return prepared(keyed(keys(), (key) => limiter.consume(key)));
       },
@@ -126,7 +126,7 @@ export const rateLimitedCall: ScenarioDef = {
       label: '@resilience/core RateLimiter execute(fn)',
       library: '@resilience/core',
       setup: async () => {
-        const limiter = await ourLimiter(1);
+        const limiter = await ourLimiter();
         if (typeof limiter === 'string') return unavailable(limiter);
         return prepared({ run: () => limiter.execute(fn) });
       },

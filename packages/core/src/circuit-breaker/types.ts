@@ -157,7 +157,9 @@ export interface CircuitBreakerConfig<T = unknown> extends ObservabilityOptions 
   isFailureResult?: ((result: T) => boolean) | undefined;
   /**
    * A sliding window of outcomes for tripping on rates while closed. Required
-   * by `failureRateThreshold` and `slowCallDuration`.
+   * by `failureRateThreshold` and `slowCallDuration`. Only the current
+   * generation's outcomes enter it; `interval` does not clear it, closing does.
+   * Rates are checked after a failure or a slow call (a fast success never trips).
    * @default none
    */
   window?: SlidingWindowConfig | undefined;

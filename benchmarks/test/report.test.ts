@@ -161,6 +161,11 @@ describe('renderMarkdown', () => {
     expect(md).toContain('Quick run');
   });
 
+  it('explains a missed target under its table, and only a missed one', () => {
+    expect(md).toContain('**Why the target is missed:** The closed path');
+    expect(md).not.toContain('**Why the target is missed:** Each `allow()`');
+  });
+
   it('writes rows for failures and subjects not available yet', () => {
     expect(md).toContain('| gone | failed: boom |');
     expect(md).toContain('not yet available (not built)');

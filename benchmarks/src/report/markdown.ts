@@ -1,6 +1,7 @@
 import type { LatencyResult } from '../harness/types.js';
 import { cell, formatBytes, formatNs, formatRate, formatRatio, formatSummary, outcomeNote } from './format.js';
 import { type BenchReport, ratioOf, type ScenarioReport, type SubjectReport, verdicts } from './model.js';
+import { missNotes } from './notes.js';
 
 /** The id of our primary subject in every scenario. */
 export const OURS = 'ours';
@@ -131,6 +132,8 @@ export function targetRows(report: BenchReport): string[][] {
 }
 
 function scenarioSection(scenario: ScenarioReport): string {
+  const missed = verdicts(scenario).some((v) => v.status === 'miss');
+  const note = missNotes[scenario.id];
   return [
     `## ${scenario.title}`,
     '',
@@ -141,6 +144,7 @@ function scenarioSection(scenario: ScenarioReport): string {
       scenario.subjects.map((s) => row(scenario, s)),
     ),
     '',
+    ...(missed && note !== undefined ? [`**Why the target is missed:** ${note}`, ''] : []),
   ].join('\n');
 }
 

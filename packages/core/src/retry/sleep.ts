@@ -1,9 +1,12 @@
-import { type Clock, unrefTimer } from '../clock/clock.js';
+import type { Clock } from '../clock/clock.js';
 import { neverAbortedSignal } from '../internal/context.js';
 
 /**
  * Waits `ms` on `clock`. Rejects at once with the signal's reason when it
  * aborts, clearing the timer; the abort listener is removed either way.
+ *
+ * The timer is an ordinary (ref'd) one: a caller is awaiting this delay, and
+ * a script must not exit in the middle of a back-off with its call unsettled.
  */
 export function sleep(clock: Clock, ms: number, signal: AbortSignal): Promise<void> {
   return new Promise<void>((resolve, reject) => {
@@ -12,19 +15,17 @@ export function sleep(clock: Clock, ms: number, signal: AbortSignal): Promise<vo
       return;
     }
     if (signal === neverAbortedSignal) {
-      unrefTimer(clock.setTimeout(resolve, ms));
+      clock.setTimeout(resolve, ms);
       return;
     }
     const onAbort = (): void => {
       clock.clearTimeout(handle);
       reject(signal.reason);
     };
-    const handle = unrefTimer(
-      clock.setTimeout(() => {
-        signal.removeEventListener('abort', onAbort);
-        resolve();
-      }, ms),
-    );
+    const handle = clock.setTimeout(() => {
+      signal.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
     signal.addEventListener('abort', onAbort, { once: true });
   });
 }

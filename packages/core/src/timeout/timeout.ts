@@ -40,6 +40,11 @@ function isThenable<R>(value: R | PromiseLike<R>): value is PromiseLike<R> {
  * the last call settled; calls with their own `timeout` get a timer each,
  * cleared when they settle.
  *
+ * The caller's signal reaches `ctx.signal` (linked only when the work reads
+ * it, unlinked when the call settles); on a caller's abort the returned
+ * promise settles as the work does, so work that ignores signals should be
+ * given a limit of its own.
+ *
  * @example
  * ```ts
  * const timeout = new Timeout({ defaultTimeout: 2_000 });

@@ -1,0 +1,283 @@
+import { getEventListeners } from 'node:events';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import type { ExecutionContext } from '../context.js';
+import { TimeoutError } from '../errors/errors.js';
+import { isTimeoutError } from '../errors/guards.js';
+import { FakeClock } from '../testing/index.js';
+import { Timeout } from './timeout.js';
+
+/** A promise settled by hand. */
+function deferred<V>() {
+  let resolve!: (v: V) => void;
+  let reject!: (e: unknown) => void;
+  const promise = new Promise<V>((res, rej) => {
+    resolve = res;
+    reject = rej;
+  });
+  return { promise, resolve, reject };
+}
+
+function outcome<V>(promise: Promise<V>): Promise<{ value?: V; error?: unknown }> {
+  return promise.then(
+    (value) => ({ value }),
+    (error: unknown) => ({ error }),
+  );
+}
+
+const unhandled: unknown[] = [];
+const onUnhandled = (reason: unknown): void => {
+  unhandled.push(reason);
+};
+beforeEach(() => {
+  unhandled.length = 0;
+  process.on('unhandledRejection', onUnhandled);
+});
+afterEach(async () => {
+  await new Promise((resolve) => setTimeout(resolve, 5));
+  process.off('unhandledRejection', onUnhandled);
+  expect(unhandled).toEqual([]);
+});
+
+describe('Timeout: per-call limits and deadlines', () => {
+  it('gives a call with its own timeout its own timer, cleared when it settles', async () => {
+    const clock = new FakeClock();
+    const timeout = new Timeout({ clock, defaultTimeout: 1000 });
+    const work = deferred<number>();
+    const done = timeout.execute(() => work.promise, { timeout: 20 });
+    expect(clock.pendingTimers).toBe(1);
+    work.resolve(1);
+    await expect(done).resolves.toBe(1);
+    expect(clock.pendingTimers).toBe(0);
+    const late = outcome(timeout.execute(() => new Promise(() => {}), { timeout: 20 }));
+    await clock.advance(20);
+    expect(((await late).error as TimeoutError).timeoutMs).toBe(20);
+  });
+
+  it('a timeout equal to the default shares the queue', async () => {
+    const clock = new FakeClock();
+    const timeout = new Timeout({ clock, defaultTimeout: 10 });
+    const done = outcome(timeout.execute(() => new Promise(() => {}), { timeout: 10 }));
+    await clock.advance(10);
+    expect(isTimeoutError((await done).error)).toBe(true);
+  });
+
+  it('keeps an earlier caller deadline and ignores a later one', async () => {
+    const clock = new FakeClock();
+    const timeout = new Timeout({ clock, defaultTimeout: 100 });
+    const deadlines: (number | undefined)[] = [];
+    await timeout.execute(async (ctx) => deadlines.push(ctx.deadline), { deadline: 40 });
+    await timeout.execute(async (ctx) => deadlines.push(ctx.deadline), { deadline: 400 });
+    expect(deadlines).toEqual([40, 100]);
+    const done = outcome(timeout.execute(() => new Promise(() => {}), { deadline: 40 }));
+    await clock.advance(40);
+    expect(((await done).error as TimeoutError).timeoutMs).toBe(40);
+  });
+
+  it('nested timeouts keep the earliest deadline', async () => {
+    const clock = new FakeClock();
+    const outer = new Timeout({ clock, defaultTimeout: 100 });
+    const inner = new Timeout({ clock, defaultTimeout: 500 });
+    let innerCtx: ExecutionContext | undefined;
+    const done = outcome(
+      outer.execute((ctx) =>
+        inner.execute((c) => {
+          innerCtx = c;
+          return new Promise(() => {});
+        }, ctx),
+      ),
+    );
+    expect(innerCtx?.deadline).toBe(100);
+    await clock.advance(100);
+    expect(((await done).error as TimeoutError).timeoutMs).toBe(100);
+    expect(clock.pendingTimers).toBe(0);
+  });
+
+  it('rejects without calling the work when no time is left', async () => {
+    const clock = new FakeClock({ now: 500 });
+    const onTimeout = vi.fn();
+    const timeout = new Timeout({ clock, defaultTimeout: 100, onTimeout });
+    const fn = vi.fn(async () => 1);
+    const { error } = await outcome(timeout.execute(fn, { deadline: 500 }));
+    expect(isTimeoutError(error)).toBe(true);
+    expect((error as TimeoutError).timeoutMs).toBe(0);
+    expect(fn).not.toHaveBeenCalled();
+    expect(onTimeout).toHaveBeenCalledWith(0);
+    await expect(timeout.execute(fn, { timeout: 0 })).rejects.toBeInstanceOf(TimeoutError);
+    expect(fn).not.toHaveBeenCalled();
+  });
+
+  it('a caller deadline out of queue order gets its own timer', async () => {
+    const clock = new FakeClock();
+    const timeout = new Timeout({ clock, defaultTimeout: 100 });
+    const first = outcome(timeout.execute(() => new Promise(() => {})));
+    const second = outcome(timeout.execute(() => new Promise(() => {}), { deadline: 30 }));
+    expect(clock.pendingTimers).toBe(2);
+    await clock.advance(30);
+    expect(((await second).error as TimeoutError).timeoutMs).toBe(30);
+    await clock.advance(70);
+    expect(isTimeoutError((await first).error)).toBe(true);
+  });
+
+  it('with an infinite limit arms no timer and passes no deadline', async () => {
+    const clock = new FakeClock();
+    const timeout = new Timeout({ clock, defaultTimeout: Number.POSITIVE_INFINITY });
+    const work = deferred<number>();
+    let ctx: ExecutionContext | undefined;
+    const done = timeout.execute((c) => {
+      ctx = c;
+      return work.promise;
+    });
+    expect(clock.pendingTimers).toBe(0);
+    expect(ctx?.deadline).toBeUndefined();
+    work.resolve(2);
+    await expect(done).resolves.toBe(2);
+  });
+
+  it('waits out limits longer than a Node timer can arm', async () => {
+    const clock = new FakeClock();
+    const timeout = new Timeout({ clock, defaultTimeout: 3e9 });
+    const shared = outcome(timeout.execute(() => new Promise(() => {})));
+    const own = outcome(timeout.execute(() => new Promise(() => {}), { timeout: 4e9 }));
+    expect(clock.nextTimerAt).toBe(2_147_483_647);
+    await clock.advance(2_147_483_647);
+    expect(clock.pendingTimers).toBe(2);
+    await clock.advance(3e9 - 2_147_483_647);
+    expect(isTimeoutError((await shared).error)).toBe(true);
+    await clock.advance(1e9);
+    expect(isTimeoutError((await own).error)).toBe(true);
+  });
+
+  it('rejects an invalid per-call timeout with a RangeError', async () => {
+    const timeout = new Timeout({ clock: new FakeClock() });
+    await expect(timeout.execute(async () => 1, { timeout: -1 })).rejects.toThrow(
+      'Timeout: timeout must be a number >= 0 (or Infinity), got -1',
+    );
+    await expect(timeout.execute(async () => 1, { timeout: Number.NaN })).rejects.toBeInstanceOf(RangeError);
+    await expect(timeout.execute(async () => 1, { timeout: '5' as never })).rejects.toBeInstanceOf(RangeError);
+  });
+});
+
+describe('Timeout: the caller signal', () => {
+  it('rejects at once with the reason of an aborted signal, without calling the work', async () => {
+    const timeout = new Timeout();
+    const fn = vi.fn(async () => 1);
+    const reason = new Error('gone');
+    await expect(timeout.execute(fn, { signal: AbortSignal.abort(reason) })).rejects.toBe(reason);
+    expect(fn).not.toHaveBeenCalled();
+  });
+
+  it('links the caller signal only when the work reads ctx.signal, and unlinks it when the call settles', async () => {
+    const clock = new FakeClock();
+    const timeout = new Timeout({ clock, defaultTimeout: 100 });
+    const controller = new AbortController();
+    const work = deferred<number>();
+    await timeout.execute(async () => 1, { signal: controller.signal });
+    expect(getEventListeners(controller.signal, 'abort')).toHaveLength(0);
+    let signal: AbortSignal | undefined;
+    const done = timeout.execute(
+      (ctx) => {
+        signal = ctx.signal;
+        return work.promise;
+      },
+      { signal: controller.signal },
+    );
+    expect(getEventListeners(controller.signal, 'abort')).toHaveLength(1);
+    work.resolve(1);
+    await done;
+    expect(getEventListeners(controller.signal, 'abort')).toHaveLength(0);
+    expect(signal?.aborted).toBe(false);
+  });
+
+  it('passes the caller abort on to ctx.signal', async () => {
+    const clock = new FakeClock();
+    const timeout = new Timeout({ clock, defaultTimeout: 100 });
+    const controller = new AbortController();
+    const reason = new Error('caller gone');
+    const done = timeout.execute(
+      ({ signal }) =>
+        new Promise((_, reject) => {
+          signal.addEventListener('abort', () => reject(signal.reason));
+        }),
+      { signal: controller.signal },
+    );
+    controller.abort(reason);
+    await expect(done).rejects.toBe(reason);
+    expect(getEventListeners(controller.signal, 'abort')).toHaveLength(0);
+  });
+
+  it('a signal first read after the caller aborted is already aborted; one read after settling is not linked', async () => {
+    const clock = new FakeClock();
+    const timeout = new Timeout({ clock, defaultTimeout: 100 });
+    const controller = new AbortController();
+    const reason = new Error('caller gone');
+    let ctx: ExecutionContext | undefined;
+    const work = deferred<number>();
+    const done = timeout.execute(
+      (c) => {
+        ctx = c;
+        return work.promise;
+      },
+      { signal: controller.signal },
+    );
+    controller.abort(reason);
+    expect(ctx?.signal.reason).toBe(reason);
+    work.resolve(1);
+    await done;
+
+    const other = new AbortController();
+    await timeout.execute(
+      async (c) => {
+        ctx = c;
+      },
+      { signal: other.signal },
+    );
+    expect(ctx?.signal.aborted).toBe(false);
+    expect(getEventListeners(other.signal, 'abort')).toHaveLength(0);
+  });
+});
+
+describe('Timeout: real clock', () => {
+  it('times out on the system clock, swallows the late rejection and keeps nothing alive', async () => {
+    const timeout = new Timeout({ defaultTimeout: 15 });
+    const done = timeout.execute(() => new Promise((_, reject) => setTimeout(() => reject(new Error('late')), 30)));
+    await expect(done).rejects.toBeInstanceOf(TimeoutError);
+    await new Promise((resolve) => setTimeout(resolve, 40));
+  });
+});
+
+describe('Timeout: process lifetime', () => {
+  it('unrefs its timers, shared and per call', async () => {
+    const handles: NodeJS.Timeout[] = [];
+    const clock = {
+      now: () => performance.now(),
+      setTimeout: (fn: () => void, ms: number) => {
+        const handle = setTimeout(fn, ms);
+        handles.push(handle);
+        return handle;
+      },
+      clearTimeout: (handle: unknown) => clearTimeout(handle as NodeJS.Timeout),
+    };
+    const timeout = new Timeout({ clock, defaultTimeout: 1000 });
+    await timeout.execute(async () => 1);
+    await timeout.execute(async () => 1, { timeout: 500 });
+    expect(handles).toHaveLength(2);
+    expect(handles.map((h) => h.hasRef())).toEqual([false, false]);
+    for (const h of handles) clearTimeout(h);
+  });
+});
+
+describe('Timeout: configuration', () => {
+  it.each([
+    [{ defaultTimeout: 0 }, 'Timeout: defaultTimeout must be a finite number (or Infinity) > 0, got 0'],
+    [{ defaultTimeout: -5 }, 'defaultTimeout'],
+    [{ defaultTimeout: Number.NaN }, 'defaultTimeout'],
+    [{ onTimeout: 'x' }, 'onTimeout'],
+    [{ clock: { now: () => 0 } }, 'clock'],
+  ])('rejects %o', (config, message) => {
+    expect(() => new Timeout(config as never)).toThrow(message);
+  });
+
+  it('defaults to 30 s', () => {
+    expect(new Timeout().defaultTimeout).toBe(30_000);
+  });
+});

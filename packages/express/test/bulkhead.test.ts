@@ -2,7 +2,7 @@ import { Bulkhead, Timeout } from '@resilience/core';
 import { FakeClock } from '@resilience/core/testing';
 import { afterEach, describe, expect, it } from 'vitest';
 import { bulkhead, timeout } from '../src/index.js';
-import { disconnectMidRequest, expressVersions, type Gate, gate, type Served, serve, until } from './helpers.js';
+import { disconnectMidRequest, expressVersions, type Gate, gate, type Served, serve, sleep, until } from './helpers.js';
 
 describe.each(expressVersions)('bulkhead on %s', (_name, express) => {
   let served: Served | undefined;
@@ -84,6 +84,30 @@ describe.each(expressVersions)('bulkhead on %s', (_name, express) => {
     gates[0]?.open();
   });
 
+  it('never runs the rest of a request whose client left before it got there', async () => {
+    const bh = new Bulkhead({ maxConcurrent: 1 });
+    const app = express();
+    let arrived = false;
+    let handled = 0;
+    app.get(
+      '/late',
+      (req, _res, next) => {
+        arrived = true;
+        req.once('close', () => setTimeout(next, 5));
+      },
+      bulkhead(bh),
+      (_req, res) => {
+        handled++;
+        res.send('should not run');
+      },
+    );
+    served = await serve(app);
+    await disconnectMidRequest(`${served.url}/late`, () => arrived);
+    await sleep(40);
+    expect(handled).toBe(0);
+    expect(bh.active).toBe(0);
+  });
+
   it('takes retryAfter, statusCode and body options', async () => {
     const bh = new Bulkhead({ maxConcurrent: 1 });
     const { app, gates } = holdingApp(bh, { retryAfter: false, statusCode: 429, body: { busy: true } });
@@ -135,6 +159,9 @@ describe('bulkhead configuration', () => {
     expect(() => bulkhead(undefined as never)).toThrow('bulkhead: bh must have an execute() method, got undefined');
     expect(() => bulkhead(bh, { retryAfter: -1 })).toThrow(
       'bulkhead: retryAfter must be an integer >= 0 or false, got -1',
+    );
+    expect(() => bulkhead(bh, { retryAfter: '1' as never })).toThrow(
+      'bulkhead: retryAfter must be an integer >= 0 or false, got "1"',
     );
     expect(() => bulkhead(bh, { statusCode: 600 })).toThrow(
       'bulkhead: statusCode must be an integer >= 400 and <= 599, got 600',

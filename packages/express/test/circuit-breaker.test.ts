@@ -144,7 +144,8 @@ describe.each(expressVersions)('circuitBreaker on %s', (_name, express) => {
     let entered = false;
     app.get('/slow', (_req, res) => {
       entered = true;
-      setTimeout(() => res.status(500).send('late'), 30);
+      // Answers 500 only once the client is gone: that answer must not count.
+      res.once('close', () => res.status(500).send('late'));
     });
     served = await serve(app);
     await disconnectMidRequest(`${served.url}/slow`, () => entered);
@@ -187,6 +188,21 @@ describe.each(expressVersions)('circuitBreaker on %s', (_name, express) => {
     const res = await fetch(`${served.url}/status/200`);
     expect(res.headers.get('retry-after')).toBe('1');
     expect(await res.json()).toEqual({ path: '/status/200' });
+  });
+
+  it('answers with an empty body when the body function throws', async () => {
+    const breaker = new RecordingBreaker();
+    breaker.rejectWith = new CircuitOpenError();
+    served = await serve(
+      appWith(breaker, {
+        body: () => {
+          throw new Error('broken body');
+        },
+      }).app,
+    );
+    const res = await fetch(`${served.url}/status/200`);
+    expect(res.status).toBe(503);
+    expect(await res.text()).toBe('');
   });
 
   it('passes an unexpected error from acquire() to next()', async () => {
@@ -267,11 +283,12 @@ describe.each(expressVersions)('circuitBreaker with the core CircuitBreaker on %
     let entered = 0;
     app.get('/', (_req, res) => {
       entered++;
-      setTimeout(() => res.status(500).send('late'), 30);
+      // Answers 500 only once the client is gone: that answer must not count.
+      res.once('close', () => res.status(500).send('late'));
     });
     served = await serve(app);
     await disconnectMidRequest(served.url, () => entered === 1);
-    await sleep(40);
+    await sleep(20);
     expect(breaker.state).toBe('closed');
     expect(breaker.counts.totalFailures).toBe(0);
   });
@@ -294,5 +311,8 @@ describe('circuitBreaker configuration', () => {
       'circuitBreaker: isFailureError must be a function, got 1',
     );
     expect(() => circuitBreaker(breaker, 'x' as never)).toThrow('circuitBreaker: options must be an object, got "x"');
+    expect(() => circuitBreaker(breaker, (() => {}) as never)).toThrow(
+      'circuitBreaker: options must be an object, got a function',
+    );
   });
 });

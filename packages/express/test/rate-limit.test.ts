@@ -96,6 +96,17 @@ describe.each(expressVersions)('rateLimit on %s', (_name, express) => {
     expect([...refused.headers.keys()].filter((h) => h.includes('ratelimit'))).toEqual([]);
   });
 
+  it('writes only the legacy headers when standard headers are off', async () => {
+    const url = await start(new RateLimiter({ rate: 3, interval: 1000, clock: new FakeClock() }), {
+      standardHeaders: false,
+      legacyHeaders: true,
+    });
+    const res = await fetch(url);
+    expect(res.headers.get('ratelimit')).toBeNull();
+    expect(res.headers.get('ratelimit-policy')).toBeNull();
+    expect(res.headers.get('x-ratelimit-remaining')).toBe('2');
+  });
+
   it('advertises a token bucket as its burst over the time to refill it', async () => {
     const url = await start(new RateLimiter({ rate: 5, interval: 1000, burst: 20, clock: new FakeClock() }));
     expect((await fetch(url)).headers.get('ratelimit-policy')).toBe('20;w=4');
@@ -226,6 +237,9 @@ describe('rateLimit configuration', () => {
     );
     expect(() => rateLimit(limiter, { ipv6Subnet: 129 })).toThrow(
       'rateLimit: ipv6Subnet must be an integer >= 1 and <= 128, got 129',
+    );
+    expect(() => rateLimit(limiter, { ipv6Subnet: '56' as never })).toThrow(
+      'rateLimit: ipv6Subnet must be an integer >= 1 and <= 128, got "56"',
     );
     expect(() => rateLimit(limiter, { standardHeaders: 'draft-6' as never })).toThrow(
       'rateLimit: standardHeaders must be one of "draft-7", "draft-8", false, got "draft-6"',

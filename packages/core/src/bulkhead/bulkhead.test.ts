@@ -271,8 +271,13 @@ describe('Bulkhead', () => {
         return fn(span) as ReturnType<typeof fn>;
       },
     };
-    const bulkhead = new Bulkhead({ maxConcurrent: 1, tracer, name: 'pool' });
+    const recorder = metrics();
+    const bulkhead = new Bulkhead({ maxConcurrent: 1, tracer, name: 'pool', metrics: recorder });
     await expect(bulkhead.execute(() => 1)).resolves.toBe(1);
+    expect(recorder.utilization).toEqual([
+      [1, 0],
+      [0, 0],
+    ]);
     await expect(bulkhead.execute(() => Promise.reject(new Error('x')))).rejects.toThrow('x');
     expect(spans.map((s) => [s.name, s.ended])).toEqual([
       ['resilience.bulkhead', true],

@@ -126,11 +126,6 @@ export class Bulkhead<T = unknown> implements Policy<T> {
    */
   execute<R extends T>(fn: Operation<R>, options?: ExecuteOptions): Promise<R> {
     if (this.#traced) return this.#telemetry.traced('resilience.bulkhead', undefined, () => this.#admit(fn, options));
-    if (this.#active < this.#maxConcurrent && (options === undefined || options.signal?.aborted !== true)) {
-      this.#active++;
-      if (this.#metrics) this.#record();
-      return this.#run(fn, toContext(options));
-    }
     return this.#admit(fn, options);
   }
 
@@ -188,7 +183,8 @@ export class Bulkhead<T = unknown> implements Policy<T> {
 
   /** Takes `waiter` out of the queue (abort or queue timeout) and rejects it with `reason`. */
   #leave(waiter: Waiter, reason: unknown): void {
-    if (!this.#queue.remove(waiter.node as LinkedQueueNode<Waiter>)) return;
+    // Only queued waiters get here: a served waiter's listener is gone and it is no longer at the head.
+    this.#queue.remove(waiter.node as LinkedQueueNode<Waiter>);
     waiter.ctx.signal.removeEventListener('abort', waiter);
     if (this.#queue.size === 0) this.#disarmTimer();
     this.#record();

@@ -1,2 +1,10 @@
-// Placeholder until the pattern lands; replaced by its own named re-exports.
-export {};
+export { RateLimiter } from './rate-limiter.js';
+export {
+  type MaybePromise,
+  RateLimitAlgorithm,
+  type RateLimiterConfig,
+  type RateLimiterExecuteOptions,
+  type RateLimiterLike,
+  type RateLimitResult,
+  type RateLimitWaitOptions,
+} from './types.js';

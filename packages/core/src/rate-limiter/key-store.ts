@@ -1,0 +1,132 @@
+import { type Algorithm, KeyState } from './key-state.js';
+
+/** How many keys at the old end the idle sweep may drop per new key. */
+const SWEEP_PER_INSERT = 2;
+/** How many keys with waiters eviction steps over before evicting one anyway. */
+const EVICTION_PROBES = 8;
+
+/**
+ * The per-key states of a limiter: a `Map` for lookup (so `__proto__` or
+ * `constructor` are ordinary keys) and a doubly linked recency list through the
+ * states themselves, bounded by `maxKeys`. A `Map`'s own insertion order is
+ * not used as the LRU order: deleting from its front leaves holes that every
+ * later iteration skips, which turns a flood of new keys quadratic.
+ *
+ * A lookup of the most recent key changes nothing; any other moves the key to
+ * the young end with a few pointer writes (exact LRU, no allocation).
+ *
+ * Expiry: each new key first drops up to two keys at the old end whose state
+ * has been back to that of a key never seen for `idleTtl` ms (forgetting them
+ * changes no decision; the delay spares keys that come and go the cost of
+ * being re-created), then, at the cap, evicts the least recently used key,
+ * stepping over keys with queued waiters. No timer.
+ */
+export class KeyStore {
+  /** The cap on keys. */
+  readonly maxKeys: number;
+  readonly #map = new Map<string, KeyState>();
+  readonly #algorithm: Algorithm;
+  readonly #idleTtl: number;
+  readonly #sweepLimit: number;
+  #youngest: KeyState | null = null;
+  #oldest: KeyState | null = null;
+
+  /**
+   * @param maxKeys - the cap on keys
+   * @param idleTtl - how long a key must have been fresh before the sweep drops it (ms)
+   * @param algorithm - tells which keys may be forgotten
+   */
+  constructor(maxKeys: number, idleTtl: number, algorithm: Algorithm) {
+    this.maxKeys = maxKeys;
+    this.#idleTtl = idleTtl;
+    this.#sweepLimit = idleTtl === Number.POSITIVE_INFINITY ? 0 : SWEEP_PER_INSERT;
+    this.#algorithm = algorithm;
+  }
+
+  /** How many keys are kept. */
+  get size(): number {
+    return this.#map.size;
+  }
+
+  /** The state of `key`, if it is kept (without touching recency). */
+  peek(key: string): KeyState | undefined {
+    return this.#map.get(key);
+  }
+
+  /** The state of `key`, created when new; it becomes the most recently used. */
+  get(key: string, now: number): KeyState {
+    const state = this.#map.get(key);
+    if (state === undefined) return this.#insert(key, now);
+    if (state !== this.#youngest) {
+      this.#unlink(state);
+      this.#linkYoungest(state);
+    }
+    return state;
+  }
+
+  /** Drops every key whose state is back to that of a key never seen; returns how many. */
+  prune(now: number): number {
+    let dropped = 0;
+    for (let state = this.#oldest; state !== null; ) {
+      const newer = state.newer;
+      if (state.waiters === null && this.#algorithm.isFresh(state, now)) {
+        this.#drop(state);
+        dropped++;
+      }
+      state = newer;
+    }
+    return dropped;
+  }
+
+  #insert(key: string, now: number): KeyState {
+    const idleSince = now - this.#idleTtl;
+    for (let swept = 0; swept < this.#sweepLimit; swept++) {
+      const oldest = this.#oldest;
+      if (oldest === null || oldest.waiters !== null || !this.#algorithm.isFresh(oldest, idleSince)) break;
+      this.#drop(oldest);
+    }
+    if (this.#map.size >= this.maxKeys) this.#evict();
+    const state = new KeyState();
+    state.key = key;
+    this.#map.set(key, state);
+    this.#linkYoungest(state);
+    return state;
+  }
+
+  #evict(): void {
+    for (let probes = 0; probes < EVICTION_PROBES; probes++) {
+      const oldest = this.#oldest as KeyState;
+      if (oldest.waiters === null) {
+        this.#drop(oldest);
+        return;
+      }
+      this.#unlink(oldest);
+      this.#linkYoungest(oldest);
+    }
+    // Every probed key has waiters: the oldest goes anyway and keeps serving them on its own.
+    this.#drop(this.#oldest as KeyState);
+  }
+
+  #drop(state: KeyState): void {
+    this.#unlink(state);
+    this.#map.delete(state.key);
+  }
+
+  #unlink(state: KeyState): void {
+    const { newer, older } = state;
+    if (newer === null) this.#youngest = older;
+    else newer.older = older;
+    if (older === null) this.#oldest = newer;
+    else older.newer = newer;
+    state.newer = null;
+    state.older = null;
+  }
+
+  #linkYoungest(state: KeyState): void {
+    const youngest = this.#youngest;
+    state.older = youngest;
+    if (youngest === null) this.#oldest = state;
+    else youngest.newer = state;
+    this.#youngest = state;
+  }
+}

@@ -1,0 +1,270 @@
+import { type Clock, systemClock } from '../clock/clock.js';
+import type { Operation, Policy } from '../context.js';
+import { RateLimitExceededError } from '../errors/errors.js';
+import { toContext } from '../internal/context.js';
+import { Telemetry } from '../internal/telemetry.js';
+import { configObject, functionOption, numberOption, oneOfOption, requiredNumber } from '../internal/validate.js';
+import { type Algorithm, KeyState, TOKEN_EPSILON } from './key-state.js';
+import { KeyStore } from './key-store.js';
+import { SlidingWindow } from './sliding-window.js';
+import { TokenBucket } from './token-bucket.js';
+import type {
+  RateLimitAlgorithm,
+  RateLimiterConfig,
+  RateLimiterExecuteOptions,
+  RateLimiterLike,
+  RateLimitResult,
+  RateLimitWaitOptions,
+} from './types.js';
+import { WaitScheduler } from './wait-queue.js';
+
+const OWNER = 'RateLimiter';
+const ALGORITHMS: readonly RateLimitAlgorithm[] = ['token-bucket', 'sliding-window'];
+const resolved: Promise<void> = Promise.resolve();
+
+/**
+ * Limits how often something happens, per key (a user, an IP address, a
+ * tenant) or for everyone (no key): `rate` tokens per `interval` ms, up to
+ * `burst` at once. Decisions are synchronous and exact, refill is lazy
+ * arithmetic on the clock (no timers), and a decision on a known key costs a
+ * clock read and a `Map` lookup, with no allocation.
+ *
+ * - `allow(key?)`, `take(key, tokens)`: take the tokens, or none.
+ * - `consume(key?, tokens?)`: the same, plus what response headers need
+ *   (`limit`, `remaining`, `resetMs`, `retryAfterMs`); `check` reports without taking.
+ * - `wait(key?, { signal, tokens, maxWait, deadline })`: queue (FIFO per key)
+ *   until the tokens exist; rejects at once when they cannot come in time.
+ * - `execute(fn, { key, tokens, signal })`: take, then run `fn`.
+ *
+ * A key is never a metric label, a span attribute or a log field: keys are
+ * often personal data. {@link RateLimiterLike} is the seam a distributed
+ * limiter implements with the same method names, returning promises.
+ *
+ * @example
+ * ```ts
+ * const limiter = new RateLimiter({ rate: 100, interval: 60_000, burst: 20 });
+ * const { allowed, remaining, retryAfterMs } = limiter.consume(req.ip);
+ * if (!allowed) res.status(429).set('Retry-After', String(Math.ceil(retryAfterMs / 1000)));
+ * await limiter.wait('export-job', { tokens: 5, maxWait: 10_000, signal });
+ * ```
+ */
+export class RateLimiter implements RateLimiterLike, Policy<unknown, RateLimiterExecuteOptions> {
+  /** Tokens added per `interval`. */
+  readonly rate: number;
+  /** The bucket size (for a sliding window, equal to `rate`). */
+  readonly burst: number;
+  /** The period of `rate`, in ms. */
+  readonly interval: number;
+  /** The counting algorithm. */
+  readonly algorithm: RateLimitAlgorithm;
+  /** The cap on kept keys. */
+  readonly maxKeys: number;
+  /** How long an unused key whose state is back to that of a new key is kept, in ms. */
+  readonly idleTtl: number;
+  /** How long `execute` waits for tokens, in ms (0: not at all). */
+  readonly maxWait: number;
+  readonly #algo: Algorithm;
+  readonly #limit: number;
+  readonly #clock: Clock;
+  readonly #store: KeyStore;
+  readonly #default = new KeyState();
+  readonly #scratch = new KeyState();
+  readonly #scheduler: WaitScheduler;
+  readonly #telemetry: Telemetry;
+  readonly #onLimit: ((key: string | undefined) => void) | undefined;
+  readonly #waitByDefault: number;
+
+  /**
+   * @param config - `rate` (required), `interval`, `burst`, `algorithm`, `maxKeys`, `idleTtl`, `maxWait`, `onLimit`, `clock` and observability options
+   * @throws TypeError or RangeError naming the option when the config is invalid
+   */
+  constructor(config: RateLimiterConfig) {
+    const c = configObject(OWNER, config) as Partial<RateLimiterConfig>;
+    this.rate = requiredNumber(OWNER, 'rate', c.rate, { min: 0, minExclusive: true });
+    this.interval = numberOption(OWNER, 'interval', c.interval, 1000, { min: 0, minExclusive: true });
+    this.algorithm = oneOfOption(OWNER, 'algorithm', c.algorithm, ALGORITHMS, 'token-bucket');
+    this.burst = numberOption(OWNER, 'burst', c.burst, this.rate, { min: 1 });
+    if (this.algorithm === 'sliding-window' && this.burst !== this.rate) {
+      throw new RangeError(
+        `${OWNER}: burst must equal rate (or be left out) with the sliding-window algorithm, got ${this.burst}`,
+      );
+    }
+    if (this.algorithm === 'sliding-window' && this.rate < 1) {
+      throw new RangeError(`${OWNER}: rate must be >= 1 with the sliding-window algorithm, got ${this.rate}`);
+    }
+    this.maxKeys = numberOption(OWNER, 'maxKeys', c.maxKeys, 100_000, { min: 1, integer: true });
+    this.idleTtl = numberOption(OWNER, 'idleTtl', c.idleTtl, this.interval, { min: 0, allowInfinity: true });
+    this.maxWait = numberOption(OWNER, 'maxWait', c.maxWait, 0, { min: 0, allowInfinity: true });
+    this.#waitByDefault = c.maxWait === undefined ? Number.POSITIVE_INFINITY : this.maxWait;
+    this.#onLimit = functionOption(OWNER, 'onLimit', c.onLimit);
+    const clock = c.clock ?? systemClock;
+    if (typeof clock !== 'object' || clock === null || typeof clock.now !== 'function') {
+      throw new TypeError(`${OWNER}: clock must be a Clock (now, setTimeout, clearTimeout)`);
+    }
+    this.#clock = clock;
+    const origin = clock.now();
+    this.#algo =
+      this.algorithm === 'token-bucket'
+        ? new TokenBucket(this.rate, this.interval, this.burst, origin)
+        : new SlidingWindow(this.rate, this.interval, origin);
+    this.#limit = this.#algo.limit;
+    this.#store = new KeyStore(this.maxKeys, this.idleTtl, this.#algo);
+    this.#scheduler = new WaitScheduler(this.#algo, clock);
+    this.#telemetry = Telemetry.for('rate_limit', c);
+  }
+
+  /** How many keys are kept now (the default bucket not counted). */
+  get size(): number {
+    return this.#store.size;
+  }
+
+  /** Takes one token of `key` (the shared default bucket when omitted) if there is one. */
+  allow(key?: string): boolean {
+    const now = this.#clock.now();
+    const state = key === undefined ? this.#default : this.#store.get(key, now);
+    if (state.waiters === null && this.#algo.take(state, 1, now)) return true;
+    this.#refused(key);
+    return false;
+  }
+
+  /**
+   * Takes `tokens` of `key` at once, or none (all or nothing).
+   * @throws RangeError when `tokens` is not a finite number > 0 and <= the limit (it could never be taken)
+   */
+  take(key: string | undefined, tokens: number): boolean {
+    if (!(typeof tokens === 'number' && tokens > 0 && tokens <= this.#limit)) throw this.#badTokens(tokens);
+    const now = this.#clock.now();
+    const state = key === undefined ? this.#default : this.#store.get(key, now);
+    if (state.waiters === null && this.#algo.take(state, tokens, now)) return true;
+    this.#refused(key);
+    return false;
+  }
+
+  /**
+   * Takes `tokens` when they are there and reports, in one step, what the
+   * standard rate-limit response headers need.
+   * @throws RangeError when `tokens` is not a finite number > 0 and <= the limit
+   */
+  consume(key?: string, tokens = 1): RateLimitResult {
+    if (!(typeof tokens === 'number' && tokens > 0 && tokens <= this.#limit)) throw this.#badTokens(tokens);
+    const now = this.#clock.now();
+    const state = key === undefined ? this.#default : this.#store.get(key, now);
+    const allowed = state.waiters === null && this.#algo.take(state, tokens, now);
+    if (!allowed) this.#refused(key);
+    return this.#report(state, tokens, now, allowed);
+  }
+
+  /**
+   * Reports what {@link RateLimiter.consume} would, without taking anything
+   * (an unknown key is not stored).
+   * @throws RangeError when `tokens` is not a finite number > 0 and <= the limit
+   */
+  check(key?: string, tokens = 1): RateLimitResult {
+    if (!(typeof tokens === 'number' && tokens > 0 && tokens <= this.#limit)) throw this.#badTokens(tokens);
+    const now = this.#clock.now();
+    let state = key === undefined ? this.#default : this.#store.peek(key);
+    if (state === undefined) {
+      state = this.#scratch;
+      state.reset();
+    }
+    const allowed = state.waiters === null && this.#algo.delay(state, tokens, now) === 0;
+    return this.#report(state, tokens, now, allowed);
+  }
+
+  /**
+   * Resolves once `tokens` (default 1) of `key` are taken, queueing FIFO
+   * behind earlier waiters of the key. Rejects at once with a
+   * {@link RateLimitExceededError} (with `retryAfterMs`) when they cannot be
+   * taken within `maxWait` ms or before `deadline`, and with the signal's
+   * reason when it aborts; a failed wait keeps nothing and gives back its place.
+   */
+  wait(key?: string, options?: RateLimitWaitOptions): Promise<void> {
+    const signal = options?.signal;
+    if (signal?.aborted) return Promise.reject(signal.reason);
+    const tokens = options?.tokens ?? 1;
+    if (!(typeof tokens === 'number' && tokens > 0 && tokens <= this.#limit))
+      return Promise.reject(this.#badTokens(tokens));
+    const now = this.#clock.now();
+    const state = key === undefined ? this.#default : this.#store.get(key, now);
+    const queue = state.waiters;
+    if (queue === null && this.#algo.take(state, tokens, now)) return resolved;
+    const delay =
+      queue === null ? this.#algo.delay(state, tokens, now) : this.#algo.queueDelay(state, queue, tokens, now);
+    const maxWait = options?.maxWait ?? this.#waitByDefault;
+    const deadline = options?.deadline;
+    if (delay > maxWait || (deadline !== undefined && now + delay > deadline)) {
+      this.#refused(key);
+      return Promise.reject(new RateLimitExceededError({ retryAfterMs: delay }));
+    }
+    return this.#scheduler.enqueue(state, tokens, signal, now);
+  }
+
+  /**
+   * Takes the tokens (`options.tokens`, default 1, of `options.key`), then runs
+   * `fn` with the call's context. Without tokens it rejects at once with a
+   * {@link RateLimitExceededError}, or, when the limiter has a `maxWait`, waits
+   * like {@link RateLimiter.wait} (bounded by `options.deadline` too).
+   */
+  execute<R>(fn: Operation<R>, options?: RateLimiterExecuteOptions): Promise<R> {
+    if (this.#telemetry.tracer === undefined) return this.#execute(fn, options);
+    return this.#telemetry.traced('resilience.rate_limit', undefined, () => this.#execute(fn, options));
+  }
+
+  /**
+   * Drops every key whose state is back to that of a key never seen (a full
+   * bucket, an empty window). This also happens lazily as new keys arrive;
+   * call it to free memory after a burst of keys. Returns how many were dropped.
+   */
+  prune(): number {
+    return this.#store.prune(this.#clock.now());
+  }
+
+  async #execute<R>(fn: Operation<R>, options: RateLimiterExecuteOptions | undefined): Promise<R> {
+    const signal = options?.signal;
+    if (signal?.aborted) throw signal.reason;
+    const key = options?.key;
+    const tokens = options?.tokens ?? 1;
+    if (this.maxWait > 0) {
+      await this.wait(key, { signal, tokens, maxWait: this.maxWait, deadline: options?.deadline });
+    } else if (!this.take(key, tokens)) {
+      throw new RateLimitExceededError({ retryAfterMs: this.#retryAfter(key, tokens) });
+    }
+    return await fn(toContext(options));
+  }
+
+  #retryAfter(key: string | undefined, tokens: number): number {
+    const now = this.#clock.now();
+    const state = key === undefined ? this.#default : (this.#store.peek(key) as KeyState);
+    const queue = state.waiters;
+    return queue === null ? this.#algo.delay(state, tokens, now) : this.#algo.queueDelay(state, queue, tokens, now);
+  }
+
+  #report(state: KeyState, tokens: number, now: number, allowed: boolean): RateLimitResult {
+    const algo = this.#algo;
+    const queue = state.waiters;
+    const free = Math.floor(algo.available(state, now) - (queue === null ? 0 : queue.tokens) + TOKEN_EPSILON);
+    let retryAfterMs = 0;
+    if (!allowed) {
+      retryAfterMs = queue === null ? algo.delay(state, tokens, now) : algo.queueDelay(state, queue, tokens, now);
+    }
+    return {
+      allowed,
+      limit: this.#limit,
+      remaining: free > 0 ? free : 0,
+      resetMs: algo.resetMs(state, now),
+      retryAfterMs,
+    };
+  }
+
+  #refused(key: string | undefined): void {
+    const telemetry = this.#telemetry;
+    telemetry.metrics?.recordRateLimitHit(telemetry.name);
+    if (this.#onLimit !== undefined) telemetry.invokeHook(this.#onLimit, 'onLimit', key);
+    if (telemetry.logger !== undefined) telemetry.log('debug', 'rate limit exceeded');
+  }
+
+  #badTokens(tokens: unknown): RangeError {
+    const got = typeof tokens === 'string' ? JSON.stringify(tokens) : String(tokens);
+    return new RangeError(`${OWNER}: tokens must be a finite number > 0 and <= ${this.#limit} (the limit), got ${got}`);
+  }
+}

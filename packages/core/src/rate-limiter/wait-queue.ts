@@ -1,0 +1,138 @@
+import { type Clock, unrefTimer } from '../clock/clock.js';
+import { LinkedQueue, type LinkedQueueNode } from '../internal/linked-queue.js';
+import type { Algorithm, KeyState } from './key-state.js';
+
+/** A caller of `wait` queued on a key. It is its own abort listener (`handleEvent`). */
+export class RateWaiter {
+  /** The tokens it waits for. */
+  readonly tokens: number;
+  /** Settles the caller's promise. */
+  readonly resolve: () => void;
+  /** Rejects the caller's promise. */
+  readonly reject: (reason: unknown) => void;
+  /** The caller's signal, if any. */
+  readonly signal: AbortSignal | undefined;
+  /** The key it waits on. */
+  readonly state: KeyState;
+  /** The scheduler serving it. */
+  readonly scheduler: WaitScheduler;
+  /** Its place in the key's queue. */
+  node: LinkedQueueNode<RateWaiter> | null = null;
+
+  constructor(
+    tokens: number,
+    resolve: () => void,
+    reject: (reason: unknown) => void,
+    signal: AbortSignal | undefined,
+    state: KeyState,
+    scheduler: WaitScheduler,
+  ) {
+    this.tokens = tokens;
+    this.resolve = resolve;
+    this.reject = reject;
+    this.signal = signal;
+    this.state = state;
+    this.scheduler = scheduler;
+  }
+
+  /** The abort listener: leave the queue and reject with the signal's reason. */
+  handleEvent(): void {
+    this.scheduler.abort(this);
+  }
+}
+
+/** The FIFO queue of one key's waiters, with the one timer that wakes its head. */
+export class WaitQueue {
+  /** The waiters, oldest first. */
+  readonly list: LinkedQueue<RateWaiter> = new LinkedQueue<RateWaiter>();
+  /** The sum of the waiters' tokens. */
+  tokens = 0;
+  /** The pending wake-up timer's handle (one is pending while the queue has waiters). */
+  timer: unknown = undefined;
+  /** Serves the queue (the timer's callback), bound once per queue. */
+  readonly wake: () => void;
+
+  /** @param wake - serves the queue */
+  constructor(wake: () => void) {
+    this.wake = wake;
+  }
+}
+
+/**
+ * Serves the waiters of a limiter's keys: in order, each as soon as its tokens
+ * exist (never before), with one timer per key that has waiters and none for
+ * the others.
+ */
+export class WaitScheduler {
+  readonly #algorithm: Algorithm;
+  readonly #clock: Clock;
+
+  /**
+   * @param algorithm - the limiter's algorithm
+   * @param clock - the limiter's clock
+   */
+  constructor(algorithm: Algorithm, clock: Clock) {
+    this.#algorithm = algorithm;
+    this.#clock = clock;
+  }
+
+  /** Queues a caller for `tokens` of `state`; resolves once they are taken. */
+  enqueue(state: KeyState, tokens: number, signal: AbortSignal | undefined, now: number): Promise<void> {
+    let queue = state.waiters;
+    if (queue === null) {
+      queue = new WaitQueue(() => this.#serve(state));
+      state.waiters = queue;
+    }
+    const q = queue;
+    return new Promise<void>((resolve, reject) => {
+      const waiter = new RateWaiter(tokens, resolve, reject, signal, state, this);
+      waiter.node = q.list.push(waiter);
+      q.tokens += tokens;
+      signal?.addEventListener('abort', waiter, { once: true });
+      if (q.list.size === 1) this.#arm(state, q, now);
+    });
+  }
+
+  /** Takes an aborted waiter out of its queue, giving back its place. */
+  abort(waiter: RateWaiter): void {
+    // A waiter's listener is removed when it is served, so it is still queued here.
+    const queue = waiter.state.waiters as WaitQueue;
+    const wasHead = queue.list.peekNode() === waiter.node;
+    queue.list.remove(waiter.node as LinkedQueueNode<RateWaiter>);
+    queue.tokens -= waiter.tokens;
+    if (wasHead) {
+      // The head always has a wake-up armed: move it to the new head.
+      this.#clock.clearTimeout(queue.timer);
+      this.#arm(waiter.state, queue, this.#clock.now());
+    }
+    waiter.reject((waiter.signal as AbortSignal).reason);
+  }
+
+  /** Serves the head of the queue, and those behind it, while their tokens exist. */
+  #serve(state: KeyState): void {
+    // The timer is cleared before a queue is dropped, so the queue is still there.
+    const queue = state.waiters as WaitQueue;
+    queue.timer = undefined;
+    const now = this.#clock.now();
+    for (let head = queue.list.peek(); head !== undefined; head = queue.list.peek()) {
+      if (!this.#algorithm.take(state, head.tokens, now)) break;
+      queue.list.shift();
+      queue.tokens -= head.tokens;
+      head.signal?.removeEventListener('abort', head);
+      head.resolve();
+    }
+    this.#arm(state, queue, now);
+  }
+
+  /** Arms the timer for the head's tokens; forgets the queue when it is empty. */
+  #arm(state: KeyState, queue: WaitQueue, now: number): void {
+    const head = queue.list.peek();
+    if (head === undefined) {
+      queue.timer = undefined;
+      state.waiters = null;
+      queue.tokens = 0;
+      return;
+    }
+    queue.timer = unrefTimer(this.#clock.setTimeout(queue.wake, this.#algorithm.delay(state, head.tokens, now)));
+  }
+}

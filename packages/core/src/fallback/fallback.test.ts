@@ -138,6 +138,34 @@ describe('Fallback', () => {
     await expect(done).resolves.toBe('fallback after MaxAttemptsReachedError');
   });
 
+  it("passes a Timeout's context through, and never falls back once its caller aborted", async () => {
+    const clock = new FakeClock();
+    const timeout = new Timeout<string>({ clock, defaultTimeout: 100 });
+    const fb = new Fallback<string>({ fallback: 'fb' });
+    const seen: ExecutionContext[] = [];
+    await expect(
+      timeout.execute((ctx) => {
+        seen.push(ctx);
+        return fb.execute((inner) => {
+          seen.push(inner);
+          return Promise.reject(new Error('x'));
+        }, ctx);
+      }),
+    ).resolves.toBe('fb');
+    expect(seen[1]).toBe(seen[0]);
+    const caller = new AbortController();
+    const reason = new Error('gone');
+    await expect(
+      timeout.execute(
+        (ctx) => {
+          caller.abort(reason);
+          return fb.execute(async () => 'late', ctx);
+        },
+        { signal: caller.signal },
+      ),
+    ).rejects.toBe(reason);
+  });
+
   it('requires a fallback and validates the hooks', () => {
     expect(() => new Fallback(undefined as never)).toThrow('Fallback: fallback is required');
     expect(() => new Fallback({} as never)).toThrow('Fallback: fallback is required');

@@ -3,6 +3,7 @@ import { toContext } from '../internal/context.js';
 import { Telemetry } from '../internal/telemetry.js';
 import { configObject, functionOption } from '../internal/validate.js';
 import type { ObservabilityOptions, SpanLike } from '../observability/types.js';
+import { contextAbortReason, isAbortedContext, PendingCall } from '../timeout/pending-call.js';
 
 /** Computes the replacement value from the failure and the call's context. */
 export type FallbackHandler<T> = (err: unknown, ctx: ExecutionContext) => T | PromiseLike<T>;
@@ -71,8 +72,8 @@ export class Fallback<T = unknown> implements Policy<T> {
    * fallback's value is expected to fit what `fn` returns.
    */
   execute<R extends T>(fn: Operation<R>, options?: ExecuteOptions): Promise<R> {
-    const ctx = toContext(options);
-    if (ctx.signal.aborted) return Promise.reject(ctx.signal.reason);
+    const ctx = options instanceof PendingCall ? options : toContext(options);
+    if (isAbortedContext(ctx)) return Promise.reject(contextAbortReason(ctx));
     if (this.#telemetry.tracer === undefined) return this.#run(fn, ctx, undefined);
     return this.#telemetry.traced('resilience.fallback', undefined, (span) => this.#run(fn, ctx, span));
   }
@@ -81,7 +82,7 @@ export class Fallback<T = unknown> implements Policy<T> {
     try {
       return await fn(ctx);
     } catch (err) {
-      if (ctx.signal.aborted || !this.#handles(err)) throw err;
+      if (isAbortedContext(ctx) || !this.#handles(err)) throw err;
       const telemetry = this.#telemetry;
       span?.setAttribute('resilience.fallback.used', true);
       telemetry.log('debug', 'falling back', { err });

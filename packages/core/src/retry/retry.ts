@@ -6,6 +6,7 @@ import { isRetryable as isMarkedRetryable } from '../errors/retryable.js';
 import { neverAbortedSignal, rootContext } from '../internal/context.js';
 import { Telemetry } from '../internal/telemetry.js';
 import { configObject, functionOption, numberOption, oneOfOption } from '../internal/validate.js';
+import { contextAbortReason, isAbortedContext, PendingCall } from '../timeout/pending-call.js';
 import { type BackoffSettings, backoffPolicies, clampDelay, computeDelay, jitterStrategy } from './backoff.js';
 import { clockOption } from './clock-option.js';
 import { RetryBudget } from './retry-budget.js';
@@ -44,6 +45,8 @@ function jitterOption(value: unknown): BackoffSettings['jitter'] {
 /** The context of the first attempt: the caller's own when it already is one for attempt 1. */
 function firstContext(options: ExecuteOptions | undefined): ExecutionContext {
   if (options === undefined) return rootContext;
+  // A Timeout's context is passed on as it is, so its signal stays lazy.
+  if (options instanceof PendingCall && options.attempt === 1) return options;
   const signal = options.signal;
   if (signal !== undefined && options.attempt === 1) return options as ExecutionContext;
   return { signal: signal ?? neverAbortedSignal, attempt: 1, deadline: options.deadline };
@@ -146,7 +149,7 @@ export class Retry<T = unknown> implements Policy<T> {
    */
   async execute<R extends T>(fn: Operation<R>, options?: ExecuteOptions): Promise<R> {
     const ctx = firstContext(options);
-    if (ctx.signal.aborted) throw ctx.signal.reason;
+    if (isAbortedContext(ctx)) throw contextAbortReason(ctx);
     if (this.#plain) {
       const start = this.#maxElapsed === Number.POSITIVE_INFINITY ? 0 : this.#clock.now();
       try {

@@ -64,6 +64,24 @@ export class PendingCall implements ExecutionContext {
     return controller.signal;
   }
 
+  /**
+   * Whether `signal` has aborted (or would be aborted when created), read
+   * without creating it: an inner pattern checks this instead of
+   * `signal.aborted` to keep the signal lazy (see {@link isAbortedContext}).
+   */
+  get aborted(): boolean {
+    const controller = this.#controller;
+    if (controller !== undefined) return controller.signal.aborted;
+    return this.error !== undefined || this.#callerSignal.aborted;
+  }
+
+  /** The reason `signal` aborted (or would abort) with, read without creating it; `undefined` while not aborted. */
+  get abortReason(): unknown {
+    const controller = this.#controller;
+    if (controller !== undefined) return controller.signal.reason;
+    return this.error ?? this.#callerSignal.reason;
+  }
+
   /** Time is up: aborts the signal (when the work has one) and rejects the caller's promise. */
   expire(error: TimeoutError): void {
     this.error = error;
@@ -80,4 +98,19 @@ export class PendingCall implements ExecutionContext {
       this.#callerSignal.removeEventListener('abort', onAbort);
     }
   }
+}
+
+/**
+ * Whether the signal of `ctx` has aborted. For a `Timeout`'s context this
+ * reads the state without creating its lazy `AbortController`, so a pattern
+ * nested inside a `Timeout` that only checks for an abort keeps the success
+ * path free of controllers.
+ */
+export function isAbortedContext(ctx: ExecutionContext): boolean {
+  return ctx instanceof PendingCall ? ctx.aborted : ctx.signal.aborted;
+}
+
+/** The abort reason of `ctx` (see {@link isAbortedContext}), without creating a lazy signal. */
+export function contextAbortReason(ctx: ExecutionContext): unknown {
+  return ctx instanceof PendingCall ? ctx.abortReason : ctx.signal.reason;
 }

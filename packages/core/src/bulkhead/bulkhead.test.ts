@@ -2,10 +2,12 @@ import { getEventListeners } from 'node:events';
 import fc from 'fast-check';
 import { describe, expect, it, vi } from 'vitest';
 import type { ExecutionContext } from '../context.js';
-import { BulkheadFullError } from '../errors/errors.js';
+import { BulkheadFullError, TimeoutError } from '../errors/errors.js';
 import { isBulkheadFullError } from '../errors/guards.js';
+import { neverAbortedSignal } from '../internal/context.js';
 import type { MetricsRecorder, SpanLike, TracerLike } from '../observability/types.js';
 import { FakeClock } from '../testing/index.js';
+import { Timeout } from '../timeout/index.js';
 import { Bulkhead } from './bulkhead.js';
 
 interface Deferred<T> {
@@ -154,6 +156,31 @@ describe('Bulkhead', () => {
     await running;
     await expect(after).resolves.toBe('after');
     expect(fn).not.toHaveBeenCalled();
+  });
+
+  it('adds no listener to the shared signal of calls made without one', async () => {
+    const bulkhead = new Bulkhead({ maxConcurrent: 1, maxQueue: 20 });
+    const gate = deferred();
+    const calls = [
+      bulkhead.execute(() => gate.promise),
+      ...Array.from({ length: 20 }, () => bulkhead.execute(() => 1)),
+    ];
+    expect(getEventListeners(neverAbortedSignal, 'abort')).toHaveLength(0);
+    gate.resolve();
+    await Promise.all(calls);
+  });
+
+  it("passes a Timeout's context on as it is, and honours its abort", async () => {
+    const clock = new FakeClock();
+    const timeout = new Timeout({ defaultTimeout: 100, clock });
+    const bulkhead = new Bulkhead({ maxConcurrent: 1 });
+    await expect(timeout.execute((ctx) => bulkhead.execute((inner) => inner === ctx, ctx))).resolves.toBe(true);
+    const late = timeout.execute(async (ctx) => {
+      await clock.advance(150);
+      return bulkhead.execute(() => 'too late', ctx);
+    });
+    await expect(late).rejects.toBeInstanceOf(TimeoutError);
+    expect(bulkhead.active).toBe(0);
   });
 
   it('removes the listener of a waiter that got a slot', async () => {

@@ -1,10 +1,11 @@
 import { type Clock, systemClock, unrefTimer } from '../clock/clock.js';
 import type { ExecuteOptions, ExecutionContext, Operation, Policy } from '../context.js';
 import { BulkheadFullError } from '../errors/errors.js';
-import { toContext } from '../internal/context.js';
+import { neverAbortedSignal, toContext } from '../internal/context.js';
 import { LinkedQueue, type LinkedQueueNode } from '../internal/linked-queue.js';
 import { Telemetry } from '../internal/telemetry.js';
 import { configObject, functionOption, numberOption, requiredNumber } from '../internal/validate.js';
+import { contextAbortReason, isAbortedContext, PendingCall } from '../timeout/pending-call.js';
 import type { BulkheadConfig, BulkheadRejectReason } from './types.js';
 
 const OWNER = 'Bulkhead';
@@ -17,6 +18,8 @@ class Waiter {
   readonly reject: (reason: unknown) => void;
   readonly expiresAt: number;
   readonly onAbort: (waiter: Waiter) => void;
+  /** The signal it listens to; `undefined` for the shared never-aborting one. */
+  signal: AbortSignal | undefined = undefined;
   node: LinkedQueueNode<Waiter> | null = null;
 
   constructor(
@@ -105,7 +108,7 @@ export class Bulkhead<T = unknown> implements Policy<T> {
     this.#metrics = this.#telemetry.metrics !== undefined;
     this.#traced = this.#telemetry.tracer !== undefined;
     this.#maxConcurrent = this.maxConcurrent;
-    this.#abortWaiter = (waiter) => this.#leave(waiter, waiter.ctx.signal.reason);
+    this.#abortWaiter = (waiter) => this.#leave(waiter, (waiter.signal as AbortSignal).reason);
     this.#expire = () => this.#expireWaiters();
   }
 
@@ -130,14 +133,15 @@ export class Bulkhead<T = unknown> implements Policy<T> {
   }
 
   #admit<R>(fn: Operation<R>, options: ExecuteOptions | undefined): Promise<R> {
-    const signal = options?.signal;
-    if (signal?.aborted) return Promise.reject(signal.reason);
+    // A Timeout's context is passed on as it is, and read without creating its lazy signal.
+    const ctx = options instanceof PendingCall ? options : toContext(options);
+    if (isAbortedContext(ctx)) return Promise.reject(contextAbortReason(ctx));
     if (this.#active < this.#maxConcurrent) {
       this.#active++;
       if (this.#metrics) this.#record();
-      return this.#run(fn, toContext(options));
+      return this.#run(fn, ctx);
     }
-    if (this.#queue.size < this.maxQueue) return this.#enqueue(fn, toContext(options));
+    if (this.#queue.size < this.maxQueue) return this.#enqueue(fn, ctx);
     return Promise.reject(this.#rejection('full'));
   }
 
@@ -166,7 +170,11 @@ export class Bulkhead<T = unknown> implements Policy<T> {
         this.#abortWaiter,
       );
       waiter.node = this.#queue.push(waiter);
-      ctx.signal.addEventListener('abort', waiter, { once: true });
+      const signal = ctx.signal;
+      if (signal !== neverAbortedSignal) {
+        waiter.signal = signal;
+        signal.addEventListener('abort', waiter, { once: true });
+      }
       this.#record();
       this.#armTimer();
     });
@@ -175,7 +183,7 @@ export class Bulkhead<T = unknown> implements Policy<T> {
   /** A slot came free and the queue is not empty: the oldest waiter gets it. */
   #handOver(): void {
     const waiter = this.#queue.shift() as Waiter;
-    waiter.ctx.signal.removeEventListener('abort', waiter);
+    waiter.signal?.removeEventListener('abort', waiter);
     if (this.#queue.size === 0) this.#disarmTimer();
     this.#record();
     waiter.resolve(this.#run(waiter.fn, waiter.ctx));
@@ -185,7 +193,7 @@ export class Bulkhead<T = unknown> implements Policy<T> {
   #leave(waiter: Waiter, reason: unknown): void {
     // Only queued waiters get here: a served waiter's listener is gone and it is no longer at the head.
     this.#queue.remove(waiter.node as LinkedQueueNode<Waiter>);
-    waiter.ctx.signal.removeEventListener('abort', waiter);
+    waiter.signal?.removeEventListener('abort', waiter);
     if (this.#queue.size === 0) this.#disarmTimer();
     this.#record();
     waiter.reject(reason);

@@ -3,6 +3,7 @@ import type { ExecutionContext } from '../context.js';
 import { RateLimitExceededError } from '../errors/errors.js';
 import type { Logger, MetricsRecorder, SpanLike, TracerLike } from '../observability/types.js';
 import { FakeClock } from '../testing/index.js';
+import { Timeout } from '../timeout/index.js';
 import { RateLimiter } from './rate-limiter.js';
 import type { RateLimiterLike } from './types.js';
 
@@ -200,6 +201,20 @@ describe('RateLimiter.execute', () => {
       }),
     ).rejects.toBe('thrown string');
     await expect(limiter.execute(() => 1)).rejects.toMatchObject({ retryAfterMs: 1000 / 3 });
+  });
+
+  it("passes a Timeout's context on as it is and waits under its signal and deadline", async () => {
+    const clock = new FakeClock();
+    const timeout = new Timeout({ defaultTimeout: 100, clock });
+    const limiter = new RateLimiter({ rate: 10, burst: 1, maxWait: 1000, clock });
+    await expect(timeout.execute((ctx) => limiter.execute((inner) => inner === ctx, ctx))).resolves.toBe(true);
+    // The next token is due at 100 ms; a 50 ms timeout's deadline is earlier: refused at once.
+    await expect(timeout.execute((ctx) => limiter.execute(() => 'x', ctx), { timeout: 50 })).rejects.toBeInstanceOf(
+      RateLimitExceededError,
+    );
+    const waiting = limiter.execute(() => 'served', { signal: new AbortController().signal });
+    await clock.advance(100);
+    await expect(waiting).resolves.toBe('served');
   });
 
   it('rejects at once with the reason of an aborted signal and takes nothing', async () => {

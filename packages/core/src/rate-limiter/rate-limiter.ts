@@ -1,9 +1,10 @@
 import { type Clock, systemClock } from '../clock/clock.js';
 import type { Operation, Policy } from '../context.js';
 import { RateLimitExceededError } from '../errors/errors.js';
-import { toContext } from '../internal/context.js';
+import { neverAbortedSignal, toContext } from '../internal/context.js';
 import { Telemetry } from '../internal/telemetry.js';
 import { configObject, functionOption, numberOption, oneOfOption, requiredNumber } from '../internal/validate.js';
+import { contextAbortReason, isAbortedContext, PendingCall } from '../timeout/pending-call.js';
 import { type Algorithm, KeyState, TOKEN_EPSILON } from './key-state.js';
 import { KeyStore } from './key-store.js';
 import { SlidingWindow } from './sliding-window.js';
@@ -220,16 +221,23 @@ export class RateLimiter implements RateLimiterLike, Policy<unknown, RateLimiter
   }
 
   async #execute<R>(fn: Operation<R>, options: RateLimiterExecuteOptions | undefined): Promise<R> {
-    const signal = options?.signal;
-    if (signal?.aborted) throw signal.reason;
+    // A Timeout's context is passed on as it is, and read without creating its lazy signal.
+    const ctx = options instanceof PendingCall ? options : toContext(options);
+    if (isAbortedContext(ctx)) throw contextAbortReason(ctx);
     const key = options?.key;
     const tokens = options?.tokens ?? 1;
     if (this.maxWait > 0) {
-      await this.wait(key, { signal, tokens, maxWait: this.maxWait, deadline: options?.deadline });
+      const signal = ctx.signal;
+      await this.wait(key, {
+        signal: signal === neverAbortedSignal ? undefined : signal,
+        tokens,
+        maxWait: this.maxWait,
+        deadline: ctx.deadline,
+      });
     } else if (!this.take(key, tokens)) {
       throw new RateLimitExceededError({ retryAfterMs: this.#retryAfter(key, tokens) });
     }
-    return await fn(toContext(options));
+    return await fn(ctx);
   }
 
   #retryAfter(key: string | undefined, tokens: number): number {

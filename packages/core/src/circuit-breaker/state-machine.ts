@@ -119,7 +119,23 @@ export class CircuitStateMachine<T> {
 
   /** Counts a call of `generation` that returned `result` (a failure when `isFailureResult` says so). */
   succeeded(generation: number, result: T, start: number): void {
-    this.record(generation, classifyResult(this.settings, this.telemetry, result), start);
+    const settings = this.settings;
+    if (
+      generation === this.#generation &&
+      this.#expiry === NONE &&
+      this.#state === CLOSED &&
+      this.#mode === 'auto' &&
+      this.#window === undefined &&
+      !settings.timed &&
+      settings.isFailureResult === undefined
+    ) {
+      // The closed fast path: nothing to classify, measure, refresh or trip.
+      this.#totalSuccesses++;
+      this.#consecutiveSuccesses++;
+      this.#consecutiveFailures = 0;
+      return;
+    }
+    this.record(generation, classifyResult(settings, this.telemetry, result), start);
   }
 
   /** Counts a call of `generation` that threw `error` (see `isIgnored` and `isSuccessful`). */

@@ -7,7 +7,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { runHttpScenario } from './harness/http.js';
 import { CHILD_FLAGS, runInChild } from './harness/spawn.js';
 import type { MeasureOptions, SubjectOutcome } from './harness/types.js';
-import { gitRevision, installedVersion, machineInfo } from './report/machine.js';
+import { gitRevision, installedVersion, loadAverage, machineInfo } from './report/machine.js';
 import { renderMarkdown } from './report/markdown.js';
 import type { BenchReport, ScenarioReport, SubjectReport } from './report/model.js';
 import { renderReadmeTable, replaceRegion } from './report/readme.js';
@@ -72,6 +72,7 @@ async function main(): Promise<void> {
   const chosen = args.only === undefined ? scenarios : scenarios.filter((s) => args.only?.includes(s.id));
   if (chosen.length === 0) throw new Error(`bench: no scenario matches --only=${args.only?.join(',')}`);
   const started = Date.now();
+  const loadAtStart = loadAverage();
   const reports: ScenarioReport[] = [];
   for (const scenario of chosen) {
     const outcomes =
@@ -98,7 +99,7 @@ async function main(): Promise<void> {
   const report: BenchReport = {
     date: new Date().toISOString(),
     quick: args.quick,
-    machine: machineInfo(),
+    machine: machineInfo(loadAtStart),
     versions: versions(),
     childFlags: CHILD_FLAGS,
     settings: { ...measure },

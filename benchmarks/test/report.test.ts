@@ -106,7 +106,15 @@ const http: ScenarioReport = {
 const report: BenchReport = {
   date: '2026-01-02T03:04:05.000Z',
   quick: true,
-  machine: { cpu: 'Test CPU', cores: 2, memoryGiB: 8, os: 'Linux', node: 'v20.20.2', v8: '11.3' },
+  machine: {
+    cpu: 'Test CPU',
+    cores: 2,
+    memoryGiB: 8,
+    os: 'Linux',
+    node: 'v20.20.2',
+    v8: '11.3',
+    loadAverage: '0.5 → 0.7',
+  },
   versions: { cockatiel: '3.2.1', '@resilience/core': '0.0.0 (built from abc1234)' },
   childFlags: ['--expose-gc'],
   settings: { rounds: 5 },
@@ -152,7 +160,7 @@ describe('renderMarkdown', () => {
   const md = renderMarkdown(report);
 
   it('has the machine, versions, a target table and a table per scenario', () => {
-    expect(md).toContain('| Test CPU | 2 | 8 GiB | Linux | v20.20.2 | 11.3 |');
+    expect(md).toContain('| Test CPU | 2 | 8 GiB | Linux | v20.20.2 | 11.3 | 0.5 → 0.7 |');
     expect(md).toContain('| cockatiel | 3.2.1 |');
     expect(md).toContain('| Circuit breaker, closed fast path | ≤ 0.5× cockatiel | 0.333× | ✅ pass |');
     expect(md).toContain('| Circuit breaker, closed fast path | ≤ 0.2× opossum | 0.250× | ❌ miss |');

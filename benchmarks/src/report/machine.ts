@@ -3,8 +3,13 @@ import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import type { MachineInfo } from './model.js';
 
-/** The machine and runtime of this process. */
-export function machineInfo(): MachineInfo {
+/** The 1-minute load average, one decimal. */
+export function loadAverage(): string {
+  return (os.loadavg()[0] ?? 0).toFixed(1);
+}
+
+/** The machine and runtime of this process; `loadAtStart` is {@link loadAverage} when the run began. */
+export function machineInfo(loadAtStart: string): MachineInfo {
   const cpus = os.cpus();
   return {
     cpu: cpus[0]?.model.trim() ?? 'unknown',
@@ -13,6 +18,7 @@ export function machineInfo(): MachineInfo {
     os: `${os.type()} ${os.release()} ${os.arch()}`,
     node: process.version,
     v8: process.versions.v8,
+    loadAverage: `${loadAtStart} → ${loadAverage()}`,
   };
 }
 

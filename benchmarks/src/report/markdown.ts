@@ -181,8 +181,8 @@ export function renderMarkdown(report: BenchReport): string {
       (report.quick ? ' **Quick run: few, short rounds; numbers are rough.**' : ''),
     '',
     table(
-      ['CPU', 'cores', 'memory', 'OS', 'Node', 'V8'],
-      [[m.cpu, `${m.cores}`, `${m.memoryGiB} GiB`, m.os, m.node, m.v8]],
+      ['CPU', 'cores', 'memory', 'OS', 'Node', 'V8', 'load average (1 min), start → end'],
+      [[m.cpu, `${m.cores}`, `${m.memoryGiB} GiB`, m.os, m.node, m.v8, m.loadAverage]],
     ),
     '',
     `Child flags: \`${report.childFlags.join(' ')}\`. Settings: ${Object.entries(report.settings)

@@ -9,6 +9,8 @@ export interface MachineInfo {
   readonly os: string;
   readonly node: string;
   readonly v8: string;
+  /** 1-minute load average when the run started and when it ended (other work on a shared machine shows here). */
+  readonly loadAverage: string;
 }
 
 /** One subject's row. */

@@ -44,7 +44,7 @@ export function renderReadmeTable(report: BenchReport): string {
   return [
     `Overhead per call over a bare \`await fn()\` (heap: bytes per instance; HTTP: µs per request over Express alone), ` +
       `medians of one \`pnpm bench${report.quick ? ' --quick' : ''}\` run on ${report.date.slice(0, 10)}, ` +
-      `${m.cpu} × ${m.cores}, Node ${m.node}. Details, bytes per call and how it is measured: ` +
+      `${m.cpu} × ${m.cores}, Node ${m.node}, load average ${m.loadAverage}. Details, bytes per call and how it is measured: ` +
       '[docs/benchmarks.md](docs/benchmarks.md).',
     '',
     table(['scenario', '@resilience', 'others (ours ÷ theirs)'], report.scenarios.map(compactRow)),

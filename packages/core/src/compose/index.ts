@@ -1,1 +1,9 @@
 export { asMiddleware, chain, type Handler, type Middleware } from './middleware.js';
+export {
+  compose,
+  Pipeline,
+  PipelineBuilder,
+  type PipelineRateLimitOptions,
+  type PipelineStage,
+  pipeline,
+} from './pipeline.js';

@@ -1,0 +1,194 @@
+import { Bulkhead } from '../bulkhead/bulkhead.js';
+import type { BulkheadConfig } from '../bulkhead/types.js';
+import { CircuitBreaker } from '../circuit-breaker/circuit-breaker.js';
+import type { CircuitBreakerConfig } from '../circuit-breaker/types.js';
+import type { ExecuteOptions, ExecutionContext, Operation, Policy } from '../context.js';
+import { Fallback, type FallbackConfig } from '../fallback/fallback.js';
+import { toContext } from '../internal/context.js';
+import { RateLimiter } from '../rate-limiter/rate-limiter.js';
+import type { RateLimiterConfig, RateLimiterLike } from '../rate-limiter/types.js';
+import { Retry } from '../retry/retry.js';
+import type { RetryConfig } from '../retry/types.js';
+import { Timeout } from '../timeout/timeout.js';
+import type { TimeoutConfig } from '../timeout/types.js';
+import { RateLimitStage } from './pipeline-stages.js';
+
+/**
+ * A step of a pipeline: any policy whose `execute` takes the outer step's
+ * context as its options (every pattern of the core does).
+ */
+export interface PipelineStage<T = unknown> {
+  /** Runs `fn` under the step, with the outer step's context as options. */
+  execute<R extends T>(fn: Operation<R>, options?: ExecutionContext): Promise<R>;
+}
+
+/** Options of {@link PipelineBuilder.rateLimit}: whose budget the pipeline spends, and how much per call. */
+export interface PipelineRateLimitOptions {
+  /**
+   * The key every call of this pipeline spends (for example the name of the
+   * downstream service).
+   * @default the limiter's shared default bucket
+   */
+  key?: string | undefined;
+  /**
+   * Tokens per call.
+   * @default 1
+   */
+  tokens?: number | undefined;
+}
+
+function checkStage(value: unknown, method: string): void {
+  if (typeof (value as { execute?: unknown } | null)?.execute !== 'function') {
+    throw new TypeError(`pipeline: ${method}() needs a policy with an execute method or a config object`);
+  }
+}
+
+/**
+ * Patterns composed into one policy. The first step is the outermost: it
+ * calls the second, which calls the third, and so on down to `fn`. Each step
+ * hands its context (signal, attempt, deadline) to the next as options, so an
+ * outer timeout's deadline and a retry's attempt number reach the work.
+ *
+ * Build one with {@link pipeline} or {@link compose}.
+ */
+export class Pipeline<T = unknown> implements Policy<T> {
+  /** The steps, outermost first. */
+  readonly stages: readonly PipelineStage<T>[];
+
+  /** @param stages - the steps, outermost first */
+  constructor(stages: readonly PipelineStage<T>[]) {
+    for (const stage of stages) checkStage(stage, 'compose');
+    this.stages = Object.freeze([...stages]);
+  }
+
+  /**
+   * Runs `fn` through every step. Settles once, with `fn`'s value or error or
+   * a step's rejection. An already aborted `options.signal` rejects at once
+   * with its reason (with no steps, too) and starts nothing.
+   */
+  execute<R extends T>(fn: Operation<R>, options?: ExecuteOptions): Promise<R> {
+    if (this.stages.length === 0) return runDirectly(fn, options);
+    return this.#run(0, fn, options as ExecutionContext | undefined);
+  }
+
+  #run<R extends T>(index: number, fn: Operation<R>, ctx: ExecutionContext | undefined): Promise<R> {
+    const stage = this.stages[index] as PipelineStage<T>;
+    if (index === this.stages.length - 1) return stage.execute(fn, ctx);
+    return stage.execute((inner) => this.#run(index + 1, fn, inner), ctx);
+  }
+}
+
+async function runDirectly<R>(fn: Operation<R>, options: ExecuteOptions | undefined): Promise<R> {
+  const signal = options?.signal;
+  if (signal?.aborted) throw signal.reason;
+  return await fn(toContext(options));
+}
+
+/**
+ * Builds a {@link Pipeline} step by step; each method adds a step inside the
+ * previous ones, so the code reads from the outside in. Each pattern method
+ * takes an instance (shared with other code, its state included) or a config
+ * to build one from.
+ *
+ * The recommended order, outermost first:
+ * 1. `fallback` (optional): replaces the final failure, after everything else gave up;
+ * 2. an overall `timeout`: bounds the whole call, retries and their delays
+ *    included; its deadline flows down so no retry delay starts that cannot end in time;
+ * 3. `retry`: retries what the inner steps fail with, attempt by attempt;
+ * 4. `circuitBreaker`: counts every attempt, and when open fails fast (a
+ *    `CircuitOpenError` with `retryAfterMs`, which the retry can honour) without
+ *    taking a bulkhead slot or a rate-limit token;
+ * 5. a per-attempt `timeout`: bounds one attempt, so a hung call becomes a
+ *    failure the breaker counts and the retry retries;
+ * 6. `bulkhead` (and a `rateLimit` that protects the dependency): innermost, so a
+ *    slot or token is spent only by an attempt that really runs, not held through
+ *    retry delays. A `rateLimit` that admits incoming requests goes first instead.
+ *
+ * @example
+ * ```ts
+ * const resilient = pipeline<User>()
+ *   .timeout(10_000)                          // overall
+ *   .retry({ maxAttempts: 3, initialDelay: 200 })
+ *   .circuitBreaker({ timeout: 30_000 })
+ *   .timeout(2_000)                           // per attempt
+ *   .bulkhead({ maxConcurrent: 10, maxQueue: 50 })
+ *   .build();
+ * const user = await resilient.execute(({ signal }) => fetchUser(id, { signal }));
+ * ```
+ */
+export class PipelineBuilder<T = unknown> {
+  readonly #stages: PipelineStage<T>[] = [];
+
+  /** Adds any policy (a pattern, another pipeline, your own object with `execute`). */
+  use(policy: PipelineStage<T>): this {
+    checkStage(policy, 'use');
+    this.#stages.push(policy);
+    return this;
+  }
+
+  /** Adds a {@link Timeout}: an instance, a config, or a limit in ms (its `defaultTimeout`). */
+  timeout(timeout: Timeout<T> | TimeoutConfig | number): this {
+    if (typeof timeout === 'number') return this.use(new Timeout<T>({ defaultTimeout: timeout }));
+    return this.use(timeout instanceof Timeout ? timeout : new Timeout<T>(timeout));
+  }
+
+  /** Adds a {@link Retry}: an instance or a config. */
+  retry(retry: Retry<T> | RetryConfig<T>): this {
+    return this.use(retry instanceof Retry ? retry : new Retry<T>(retry));
+  }
+
+  /** Adds a {@link CircuitBreaker}: an instance or a config. */
+  circuitBreaker(breaker: CircuitBreaker<T> | CircuitBreakerConfig<T>): this {
+    return this.use(breaker instanceof CircuitBreaker ? breaker : new CircuitBreaker<T>(breaker));
+  }
+
+  /** Adds a {@link Bulkhead}: an instance or a config. */
+  bulkhead(bulkhead: Bulkhead<T> | BulkheadConfig): this {
+    return this.use(bulkhead instanceof Bulkhead ? bulkhead : new Bulkhead<T>(bulkhead));
+  }
+
+  /**
+   * Adds a rate limit: a {@link RateLimiter} (or any {@link RateLimiterLike},
+   * such as a distributed one) or a config. Every call spends `options.tokens`
+   * of `options.key`; without tokens it fails with a `RateLimitExceededError`,
+   * or waits when the limiter has a `maxWait`.
+   */
+  rateLimit(limiter: RateLimiterLike | RateLimiterConfig, options?: PipelineRateLimitOptions): this {
+    const instance = typeof (limiter as RateLimiterLike).execute === 'function' ? (limiter as RateLimiterLike) : null;
+    const resolved = instance ?? new RateLimiter(limiter as RateLimiterConfig);
+    if (options?.key === undefined && options?.tokens === undefined) return this.use(resolved);
+    return this.use(new RateLimitStage<T>(resolved, options.key, options.tokens));
+  }
+
+  /** Adds a {@link Fallback}: an instance or a config. */
+  fallback(fallback: Fallback<T> | FallbackConfig<T>): this {
+    return this.use(fallback instanceof Fallback ? fallback : new Fallback<T>(fallback));
+  }
+
+  /** The pipeline of the steps added so far (later changes to the builder do not affect it). */
+  build(): Pipeline<T> {
+    return new Pipeline<T>(this.#stages);
+  }
+}
+
+/**
+ * Starts a {@link PipelineBuilder}: `pipeline().timeout(…).retry(…).build()`.
+ * See the builder for the recommended order of the patterns.
+ */
+export function pipeline<T = unknown>(): PipelineBuilder<T> {
+  return new PipelineBuilder<T>();
+}
+
+/**
+ * Composes policies into one {@link Pipeline}; the first is the outermost, so
+ * `compose(a, b, c).execute(fn)` is `a.execute((ctx) => b.execute((ctx2) => c.execute(fn, ctx2), ctx))`.
+ *
+ * @example
+ * ```ts
+ * const policy = compose(overallTimeout, retry, breaker, attemptTimeout, bulkhead);
+ * await policy.execute(({ signal }) => fetch(url, { signal }));
+ * ```
+ */
+export function compose<T = unknown>(...policies: readonly PipelineStage<T>[]): Pipeline<T> {
+  return new Pipeline<T>(policies);
+}

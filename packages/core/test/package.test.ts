@@ -48,14 +48,15 @@ describe('@resilience/core package', () => {
     expect(bare).toEqual([]);
   });
 
-  it('is an ESM package whose exports put types first and export package.json', () => {
+  it('is an ESM package whose exports resolve types before code and export package.json', () => {
     expect(manifest.type).toBe('module');
     expect(manifest.sideEffects).toBe(false);
     expect(manifest.engines.node).toBe('>=20.19');
     expect(manifest.exports['./package.json']).toBe('./package.json');
     for (const [subpath, target] of Object.entries(manifest.exports)) {
       if (typeof target === 'string') continue;
-      expect(Object.keys(target)[0], subpath).toBe('types');
+      // The workspace-only source condition comes first so that typecheck and tests never see a stale dist.
+      expect(Object.keys(target), subpath).toEqual(['@resilience/source', 'types', 'default']);
       expect(existsSync(join(root, target['@resilience/source'] ?? '')), subpath).toBe(true);
     }
   });

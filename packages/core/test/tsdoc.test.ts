@@ -7,7 +7,8 @@ import { describe, expect, it } from 'vitest';
 // The check lives here, in the package every other one builds on, and reads all
 // of packages/*/src so that no package escapes it.
 const packagesDir = fileURLToPath(new URL('../..', import.meta.url));
-const declaration = /^export\s+(?:declare\s+)?(?:abstract\s+)?(?:async\s+)?(class|function|const|let|interface|type)\s+([A-Za-z_$][\w$]*)/;
+const declaration =
+  /^export\s+(?:declare\s+)?(?:abstract\s+)?(?:async\s+)?(class|function|const|let|interface|type)\s+([A-Za-z_$][\w$]*)/;
 
 function sources(dir: string): string[] {
   return readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {

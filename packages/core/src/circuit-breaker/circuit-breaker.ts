@@ -2,9 +2,10 @@ import type { ExecuteOptions, ExecutionContext, Operation, Policy } from '../con
 import { toContext } from '../internal/context.js';
 import { Telemetry } from '../internal/telemetry.js';
 import { normalizeSettings } from './config.js';
+import { STATE_ATTRIBUTE } from './outcome.js';
 import { BreakerPermit } from './permit.js';
 import { readInitialState } from './snapshot.js';
-import { CircuitStateMachine, STATE_ATTRIBUTE } from './state-machine.js';
+import { CircuitStateMachine } from './state-machine.js';
 import type {
   CircuitBreakerConfig,
   CircuitBreakerSnapshot,

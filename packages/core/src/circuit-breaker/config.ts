@@ -65,6 +65,8 @@ export interface Settings<T> {
   readonly clock: Clock;
   /** Whether each call's duration must be measured (slow calls or duration metrics). */
   readonly timed: boolean;
+  /** No window, no timing, no `isFailureResult`: a closed success only bumps two counts. */
+  readonly plain: boolean;
 }
 
 /** gobreaker's default `ReadyToTrip`: more than five failures in a row. */
@@ -158,6 +160,8 @@ function buildSettings<T>(config: CircuitBreakerConfig<T>): Settings<T> {
     );
   }
   const readyToTrip = functionOption(OWNER, 'readyToTrip', config.readyToTrip);
+  const timed = slowCallDuration !== Number.POSITIVE_INFINITY || config.metrics !== undefined;
+  const isFailureResult = functionOption(OWNER, 'isFailureResult', config.isFailureResult);
   return {
     maxRequests,
     interval: interval === Number.POSITIVE_INFINITY ? 0 : interval,
@@ -166,14 +170,15 @@ function buildSettings<T>(config: CircuitBreakerConfig<T>): Settings<T> {
     onStateChange: functionOption(OWNER, 'onStateChange', config.onStateChange),
     isSuccessful: functionOption(OWNER, 'isSuccessful', config.isSuccessful),
     isIgnored,
-    isFailureResult: functionOption(OWNER, 'isFailureResult', config.isFailureResult),
+    isFailureResult,
     window,
     slowCallDuration,
     backoffMultiplier,
     maxTimeout,
     halfOpenTimeout,
     clock: clockOption(config.clock),
-    timed: slowCallDuration !== Number.POSITIVE_INFINITY || config.metrics !== undefined,
+    timed,
+    plain: !timed && window === undefined && isFailureResult === undefined,
   };
 }
 

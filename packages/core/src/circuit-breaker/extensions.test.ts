@@ -314,10 +314,18 @@ describe('CircuitBreaker: manual control', () => {
     breaker.disable();
     expect(breaker.state).toBe('closed');
     for (let i = 0; i < 5; i++) await expect(breaker.execute(fail)).rejects.toBe(boom);
+    await expect(breaker.execute(ok)).resolves.toBe('ok');
     breaker.acquire().failure();
+    breaker.acquire().success();
     await clock.advance(100);
     expect(breaker.state).toBe('closed');
-    expect(breaker.counts.requests).toBe(0);
+    expect(breaker.counts).toEqual({
+      requests: 0,
+      totalSuccesses: 0,
+      totalFailures: 0,
+      consecutiveSuccesses: 0,
+      consecutiveFailures: 0,
+    });
     breaker.disable();
     breaker.release();
     await expect(breaker.execute(fail)).rejects.toBe(boom);

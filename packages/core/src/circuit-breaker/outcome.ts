@@ -1,7 +1,11 @@
+import { CircuitOpenError } from '../errors/errors.js';
 import type { Telemetry } from '../internal/telemetry.js';
 import type { CallOutcome } from '../observability/types.js';
 import type { Settings } from './config.js';
 import type { CircuitState, Counts } from './types.js';
+
+/** The span and log attribute that carries the state. */
+export const STATE_ATTRIBUTE = 'resilience.circuit_breaker.state';
 
 /** How a call ended: an index into {@link outcomeNames}. */
 export type Outcome = 0 | 1 | 2;
@@ -81,4 +85,29 @@ export function reportCall(telemetry: Telemetry, outcome: CallOutcome, seconds: 
   } catch (err) {
     telemetry.log('error', 'metrics recorder threw', { err });
   }
+}
+
+/** A `CircuitOpenError` to throw for a rejected call, counted as `rejected` in metrics. */
+export function reject(
+  telemetry: Telemetry,
+  message: string | undefined,
+  retryAfterMs: number | undefined,
+): CircuitOpenError {
+  reportCall(telemetry, 'rejected', undefined);
+  return new CircuitOpenError(message === undefined ? { retryAfterMs } : { retryAfterMs, message });
+}
+
+/** Logs a transition (`warn` when opening), reports the new state to metrics, then calls `onStateChange`. */
+export function notifyTransition(
+  telemetry: Telemetry,
+  onStateChange: ((from: CircuitState, to: CircuitState) => void) | undefined,
+  from: CircuitState,
+  to: CircuitState,
+): void {
+  telemetry.log(to === 'open' ? 'warn' : 'info', 'circuit breaker state changed', {
+    'resilience.circuit_breaker.from': from,
+    [STATE_ATTRIBUTE]: to,
+  });
+  reportState(telemetry, to);
+  telemetry.invokeHook(onStateChange, 'onStateChange', from, to);
 }

@@ -1,4 +1,3 @@
-import { CircuitOpenError } from '../errors/errors.js';
 import type { Telemetry } from '../internal/telemetry.js';
 import type { CallOutcome } from '../observability/types.js';
 import { openDuration, type Settings } from './config.js';
@@ -8,8 +7,10 @@ import {
   classifyResult,
   FAILURE,
   IGNORED,
+  notifyTransition,
   type Outcome,
   outcomeNames,
+  reject,
   reportCall,
   reportState,
 } from './outcome.js';
@@ -21,9 +22,6 @@ const CLOSED = CircuitState.Closed;
 const OPEN = CircuitState.Open;
 const HALF_OPEN = CircuitState.HalfOpen;
 const NONE = Number.POSITIVE_INFINITY;
-
-/** The span and log attribute that carries the state. */
-export const STATE_ATTRIBUTE = 'resilience.circuit_breaker.state';
 
 /**
  * The state machine behind a `CircuitBreaker` (internal): gobreaker's lazy
@@ -86,11 +84,7 @@ export class CircuitStateMachine<T> {
     return this.#mode;
   }
 
-  /**
-   * Puts the breaker under `mode`: `'isolated'` forces it open, `'disabled'`
-   * forces it closed, `'auto'` restarts it closed with counts, window and
-   * backoff cleared. Always a new generation.
-   */
+  /** `'isolated'` forces open, `'disabled'` forces closed, `'auto'` restarts closed and clean; a new generation. */
   force(mode: CircuitMode): void {
     this.#mode = mode;
     const target = mode === 'isolated' ? OPEN : CLOSED;
@@ -117,19 +111,11 @@ export class CircuitStateMachine<T> {
     };
   }
 
-  /** Counts a call of `generation` that returned `result` (a failure when `isFailureResult` says so). */
+  /** Counts a call that returned `result` (a failure if `isFailureResult` says so); a closed plain success is fast. */
   succeeded(generation: number, result: T, start: number): void {
     const settings = this.settings;
-    if (
-      generation === this.#generation &&
-      this.#expiry === NONE &&
-      this.#state === CLOSED &&
-      this.#mode === 'auto' &&
-      this.#window === undefined &&
-      !settings.timed &&
-      settings.isFailureResult === undefined
-    ) {
-      // The closed fast path: nothing to classify, measure, refresh or trip.
+    const fast = settings.plain && this.#state === CLOSED && this.#expiry === NONE && this.#mode === 'auto';
+    if (fast && generation === this.#generation) {
       this.#totalSuccesses++;
       this.#consecutiveSuccesses++;
       this.#consecutiveFailures = 0;
@@ -150,27 +136,24 @@ export class CircuitStateMachine<T> {
       return this.#generation;
     }
     if (this.#mode === 'disabled') return this.#generation;
-    if (this.#mode === 'isolated') throw this.#reject('Circuit breaker is isolated', undefined);
+    if (this.#mode === 'isolated') throw reject(this.telemetry, 'Circuit breaker is isolated', undefined);
     const settings = this.settings;
     const now = settings.clock.now();
     this.refresh(now);
     const state = this.#state;
-    if (state === OPEN) throw this.#reject(undefined, Math.max(0, this.#expiry - now));
+    if (state === OPEN) throw reject(this.telemetry, undefined, Math.max(0, this.#expiry - now));
     if (state === HALF_OPEN) {
       if (this.#requests >= settings.maxRequests) {
-        throw this.#reject('Circuit breaker is half-open and admits no more probes', this.#halfOpenRetryAfter(now));
+        throw reject(
+          this.telemetry,
+          'Circuit breaker is half-open and admits no more probes',
+          this.#halfOpenRetryAfter(now),
+        );
       }
       this.#expiry = now + settings.halfOpenTimeout;
     }
     this.#requests++;
     return this.#generation;
-  }
-
-  /** A rejection to throw (counted as `rejected` in metrics). */
-  #reject(message: string | undefined, retryAfterMs: number | undefined): CircuitOpenError {
-    const telemetry = this.telemetry;
-    reportCall(telemetry, 'rejected', undefined);
-    return new CircuitOpenError(message === undefined ? { retryAfterMs } : { retryAfterMs, message });
   }
 
   /** While half-open and full: the time until the episode's bound passes plus the next open time. */
@@ -275,18 +258,7 @@ export class CircuitStateMachine<T> {
       this.#failedEpisodes++;
     }
     this.startGeneration(now);
-    this.#notify(from, to);
-  }
-
-  /** Logs the transition, reports the state to metrics and calls `onStateChange`, in that order. */
-  #notify(from: CircuitState, to: CircuitState): void {
-    const telemetry = this.telemetry;
-    telemetry.log(to === OPEN ? 'warn' : 'info', 'circuit breaker state changed', {
-      'resilience.circuit_breaker.from': from,
-      [STATE_ATTRIBUTE]: to,
-    });
-    reportState(telemetry, to);
-    telemetry.invokeHook(this.settings.onStateChange, 'onStateChange', from, to);
+    notifyTransition(this.telemetry, this.settings.onStateChange, from, to);
   }
 
   /** gobreaker's `toNewGeneration`: a new generation, cleared counts, the expiry of the current state. */

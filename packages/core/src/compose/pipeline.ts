@@ -51,14 +51,38 @@ function checkStage(value: unknown, method: string): void {
  *
  * Build one with {@link pipeline} or {@link compose}.
  */
+type Runner<T> = <R extends T>(fn: Operation<R>, ctx: ExecutionContext | undefined) => Promise<R>;
+
+/** Chains the steps once, at construction, so a call allocates only one closure per inner step. */
+function chainStages<T>(stages: readonly PipelineStage<T>[]): Runner<T> {
+  const last = stages[stages.length - 1] as PipelineStage<T>;
+  let run: Runner<T> = (fn, ctx) => last.execute(fn, ctx);
+  for (let i = stages.length - 2; i >= 0; i--) {
+    const stage = stages[i] as PipelineStage<T>;
+    const next = run;
+    run = (fn, ctx) => stage.execute((inner) => next(fn, inner), ctx);
+  }
+  return run;
+}
+
+/**
+ * Patterns composed into one policy. The first step is the outermost: it
+ * calls the second, which calls the third, and so on down to `fn`. Each step
+ * hands its context (signal, attempt, deadline) to the next as options, so an
+ * outer timeout's deadline and a retry's attempt number reach the work.
+ *
+ * Build one with {@link pipeline} or {@link compose}.
+ */
 export class Pipeline<T = unknown> implements Policy<T> {
   /** The steps, outermost first. */
   readonly stages: readonly PipelineStage<T>[];
+  readonly #run: Runner<T> | undefined;
 
   /** @param stages - the steps, outermost first */
   constructor(stages: readonly PipelineStage<T>[]) {
     for (const stage of stages) checkStage(stage, 'compose');
     this.stages = Object.freeze([...stages]);
+    this.#run = stages.length === 0 ? undefined : chainStages(this.stages);
   }
 
   /**
@@ -67,14 +91,9 @@ export class Pipeline<T = unknown> implements Policy<T> {
    * with its reason (with no steps, too) and starts nothing.
    */
   execute<R extends T>(fn: Operation<R>, options?: ExecuteOptions): Promise<R> {
-    if (this.stages.length === 0) return runDirectly(fn, options);
-    return this.#run(0, fn, options as ExecutionContext | undefined);
-  }
-
-  #run<R extends T>(index: number, fn: Operation<R>, ctx: ExecutionContext | undefined): Promise<R> {
-    const stage = this.stages[index] as PipelineStage<T>;
-    if (index === this.stages.length - 1) return stage.execute(fn, ctx);
-    return stage.execute((inner) => this.#run(index + 1, fn, inner), ctx);
+    const run = this.#run;
+    if (run === undefined) return runDirectly(fn, options);
+    return run(fn, options as ExecutionContext | undefined);
   }
 }
 

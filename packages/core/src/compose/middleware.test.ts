@@ -15,7 +15,11 @@ function tag(log: string[], name: string): Middleware<string> {
 describe('chain', () => {
   it('runs the first middleware outermost', async () => {
     const log: string[] = [];
-    const handler = chain(tag(log, 'a'), tag(log, 'b'), tag(log, 'c'))(async () => {
+    const handler = chain(
+      tag(log, 'a'),
+      tag(log, 'b'),
+      tag(log, 'c'),
+    )(async () => {
       log.push('work');
       return 'x';
     });

@@ -35,17 +35,25 @@ const QUICK: MeasureOptions = {
 const packageRoot = new URL('../', import.meta.url);
 const repoRoot = new URL('../', packageRoot);
 
-function parseArgs(argv: readonly string[]): { quick: boolean; only: string[] | undefined; write: boolean } {
+function parseArgs(argv: readonly string[]): {
+  quick: boolean;
+  only: string[] | undefined;
+  write: boolean;
+  render: boolean;
+} {
+  let render = false;
   let quick = false;
   let only: string[] | undefined;
   let write = true;
   for (const arg of argv) {
     if (arg === '--quick') quick = true;
     else if (arg === '--no-write') write = false;
+    else if (arg === '--render') render = true;
     else if (arg.startsWith('--only=')) only = arg.slice('--only='.length).split(',');
-    else if (arg !== '--') throw new Error(`bench: unknown argument ${arg} (use --quick, --only=<ids>, --no-write)`);
+    else if (arg !== '--')
+      throw new Error(`bench: unknown argument ${arg} (use --quick, --only=<ids>, --no-write, --render)`);
   }
-  return { quick, only, write };
+  return { quick, only, write, render };
 }
 
 function versions(): Record<string, string> {
@@ -66,8 +74,29 @@ async function runEach(scenario: ScenarioDef, measure: MeasureOptions): Promise<
   return outcomes;
 }
 
+/** Writes the doc, the README table and the raw JSON (or prints the doc). */
+function publish(report: BenchReport, write: boolean): void {
+  const markdown = renderMarkdown(report);
+  if (!write) {
+    console.log(markdown);
+    return;
+  }
+  mkdirSync(new URL('docs/', repoRoot), { recursive: true });
+  writeFileSync(new URL('docs/benchmarks.md', repoRoot), markdown);
+  const readmeUrl = new URL('README.md', repoRoot);
+  writeFileSync(readmeUrl, replaceRegion(readFileSync(readmeUrl, 'utf8'), renderReadmeTable(report)));
+  mkdirSync(new URL('results/', packageRoot), { recursive: true });
+  writeFileSync(new URL('results/latest.json', packageRoot), `${JSON.stringify(report, null, 2)}\n`);
+  console.log('wrote docs/benchmarks.md, the README table and benchmarks/results/latest.json');
+}
+
 async function main(): Promise<void> {
   const args = parseArgs(process.argv.slice(2));
+  if (args.render) {
+    // Re-renders the last run's numbers (after a change to the report's text), measuring nothing.
+    publish(JSON.parse(readFileSync(new URL('results/latest.json', packageRoot), 'utf8')) as BenchReport, args.write);
+    return;
+  }
   const measure = args.quick ? QUICK : FULL;
   const chosen = args.only === undefined ? scenarios : scenarios.filter((s) => args.only?.includes(s.id));
   if (chosen.length === 0) throw new Error(`bench: no scenario matches --only=${args.only?.join(',')}`);
@@ -105,18 +134,7 @@ async function main(): Promise<void> {
     settings: { ...measure },
     scenarios: reports,
   };
-  const markdown = renderMarkdown(report);
-  if (args.write) {
-    mkdirSync(new URL('docs/', repoRoot), { recursive: true });
-    writeFileSync(new URL('docs/benchmarks.md', repoRoot), markdown);
-    const readmeUrl = new URL('README.md', repoRoot);
-    writeFileSync(readmeUrl, replaceRegion(readFileSync(readmeUrl, 'utf8'), renderReadmeTable(report)));
-    mkdirSync(new URL('results/', packageRoot), { recursive: true });
-    writeFileSync(new URL('results/latest.json', packageRoot), `${JSON.stringify(report, null, 2)}\n`);
-    console.log('wrote docs/benchmarks.md, the README table and benchmarks/results/latest.json');
-  } else {
-    console.log(markdown);
-  }
+  publish(report, args.write);
   console.log(`bench: ${((Date.now() - started) / 1000).toFixed(1)} s`);
 }
 

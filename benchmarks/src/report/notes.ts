@@ -21,8 +21,11 @@ export const missNotes: Readonly<Record<string, string>> = {
     'bytes with the default key cap. (With `maxKeys` set to twice the key count, the key store re-ordered keys on ' +
     'almost every call and allocated ~250 B per decision; the default cap of 100,000 does not.)',
   composed:
-    'The `chain(asMiddleware(…))` row pays for the caller signal: each inner pattern reads `ctx.signal`, which makes ' +
-    'the Timeout’s lazy context (`PendingCall.signal`, `packages/core/src/timeout/pending-call.ts`) create an ' +
-    '`AbortController` and link it to the caller’s signal (`addEventListener`/`removeEventListener` per call); ' +
-    '`createAbortSignal` alone is ~19 % of that profile and the garbage collector ~28 %.',
+    'Both our rows are dominated by one `AbortController` per call: the inner patterns read `ctx.signal` of the ' +
+    'Timeout’s lazy context (`PendingCall.signal`, `packages/core/src/timeout/pending-call.ts`; read by ' +
+    '`toContext` in `internal/context.ts`, `retry.ts` and `bulkhead.ts` when they are handed that context), which ' +
+    'creates the controller the laziness was meant to avoid. In the `compose(…)` profile `createAbortSignal` is 30 % ' +
+    'and the garbage collector 30 % of the samples; the `chain` row also links it to the caller’s signal ' +
+    '(`addEventListener`/`removeEventListener` per call). Inner patterns need a way to pass the context on and ask ' +
+    '“aborted?” without reading `signal`.',
 };

@@ -15,7 +15,7 @@ function headline(scenario: ScenarioReport, subject: SubjectReport): string {
     case 'instance':
       return formatBytes(cost);
     case 'http':
-      return `+${cost.toFixed(1)} µs/req`;
+      return `${cost >= 0 ? '+' : ''}${cost.toFixed(1)} µs/req`;
     default:
       return `+${formatNs(Math.max(cost, 0))}`;
   }

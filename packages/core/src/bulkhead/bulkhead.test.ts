@@ -323,7 +323,9 @@ describe('Bulkhead', () => {
     expect(make({ maxConcurrent: 1, maxQueue: -1 })).toThrow('Bulkhead: maxQueue must be');
     expect(make({ maxConcurrent: 1, queueTimeout: -5 })).toThrow('Bulkhead: queueTimeout must be');
     expect(make({ maxConcurrent: 1, onRejected: 'no' })).toThrow('Bulkhead: onRejected must be a function');
-    expect(make({ maxConcurrent: 1, clock: {} })).toThrow('Bulkhead: clock must be a Clock');
+    expect(make({ maxConcurrent: 1, clock: {} })).toThrow(
+      'Bulkhead: clock must be an object with now(), setTimeout() and clearTimeout(), got an object',
+    );
     expect(make(null)).toThrow('Bulkhead: config must be an object');
     const ok = new Bulkhead({ maxConcurrent: 3, maxQueue: Number.POSITIVE_INFINITY });
     expect([ok.maxConcurrent, ok.maxQueue, ok.queueTimeout]).toEqual([

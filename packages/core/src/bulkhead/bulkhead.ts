@@ -1,11 +1,10 @@
-import { type Clock, systemClock, unrefTimer } from '../clock/clock.js';
+import { type Clock, unrefTimer } from '../clock/clock.js';
 import type { ExecuteOptions, ExecutionContext, Operation, Policy } from '../context.js';
 import { BulkheadFullError } from '../errors/errors.js';
-import { neverAbortedSignal, toContext } from '../internal/context.js';
+import { contextAbortReason, isAbortedContext, neverAbortedSignal, toContext } from '../internal/context.js';
 import { LinkedQueue, type LinkedQueueNode } from '../internal/linked-queue.js';
 import { Telemetry } from '../internal/telemetry.js';
-import { configObject, functionOption, numberOption, requiredNumber } from '../internal/validate.js';
-import { contextAbortReason, isAbortedContext, PendingCall } from '../timeout/pending-call.js';
+import { clockOption, configObject, functionOption, numberOption, requiredNumber } from '../internal/validate.js';
 import type { BulkheadConfig, BulkheadRejectReason } from './types.js';
 
 const OWNER = 'Bulkhead';
@@ -99,10 +98,7 @@ export class Bulkhead<T = unknown> implements Policy<T> {
       allowInfinity: true,
     });
     this.#onRejected = functionOption(OWNER, 'onRejected', c.onRejected);
-    const clock = c.clock ?? systemClock;
-    if (typeof clock !== 'object' || clock === null || typeof clock.now !== 'function') {
-      throw new TypeError(`${OWNER}: clock must be a Clock (now, setTimeout, clearTimeout)`);
-    }
+    const clock = clockOption(OWNER, c.clock);
     this.#clock = clock;
     this.#telemetry = Telemetry.for('bulkhead', c);
     this.#metrics = this.#telemetry.metrics !== undefined;
@@ -134,7 +130,7 @@ export class Bulkhead<T = unknown> implements Policy<T> {
 
   #admit<R>(fn: Operation<R>, options: ExecuteOptions | undefined): Promise<R> {
     // A Timeout's context is passed on as it is, and read without creating its lazy signal.
-    const ctx = options instanceof PendingCall ? options : toContext(options);
+    const ctx = toContext(options);
     if (isAbortedContext(ctx)) return Promise.reject(contextAbortReason(ctx));
     if (this.#active < this.#maxConcurrent) {
       this.#active++;

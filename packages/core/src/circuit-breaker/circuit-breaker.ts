@@ -1,5 +1,5 @@
 import type { ExecuteOptions, ExecutionContext, Operation, Policy } from '../context.js';
-import { toContext } from '../internal/context.js';
+import { contextAbortReason, isAbortedContext, rootContext, toContext } from '../internal/context.js';
 import { Telemetry } from '../internal/telemetry.js';
 import { normalizeSettings } from './config.js';
 import { STATE_ATTRIBUTE } from './outcome.js';
@@ -127,10 +127,8 @@ export class CircuitBreaker<T = unknown> implements Policy<T> {
 
   /** The synchronous prologue: abort check, admission and start time, without an async frame of its own. */
   #run<R extends T>(fn: Operation<R>, options: ExecuteOptions | undefined): Promise<R> {
-    if (options !== undefined) {
-      const signal = options.signal;
-      if (signal?.aborted) return Promise.reject(signal.reason);
-    }
+    const ctx = toContext(options);
+    if (ctx !== rootContext && isAbortedContext(ctx)) return Promise.reject(contextAbortReason(ctx));
     const machine = this.#machine;
     const settings = machine.settings;
     let generation: number;
@@ -141,7 +139,7 @@ export class CircuitBreaker<T = unknown> implements Policy<T> {
     } catch (error) {
       return Promise.reject(error);
     }
-    return this.#call(fn, toContext(options), generation, start);
+    return this.#call(fn, ctx, generation, start);
   }
 
   /** The one async frame per call: as few locals as possible, since each is kept across the await. */

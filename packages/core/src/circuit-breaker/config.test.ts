@@ -23,7 +23,11 @@ describe('CircuitBreaker: configuration', () => {
     ['failureRateThreshold', 0.5, /CircuitBreaker: failureRateThreshold needs a window/],
     ['minimumCalls', 5, /CircuitBreaker: minimumCalls needs a window/],
     ['slowCallRateThreshold', 0.5, /CircuitBreaker: slowCallRateThreshold needs a window/],
-    ['clock', { now: () => 0 }, /CircuitBreaker: clock must be an object with now, setTimeout and clearTimeout/],
+    [
+      'clock',
+      { now: () => 0 },
+      /CircuitBreaker: clock must be an object with now\(\), setTimeout\(\) and clearTimeout\(\), got an object/,
+    ],
     ['clock', null, /CircuitBreaker: clock must be an object/],
     ['window', 'count', /CircuitBreaker: window must be an object, got count/],
     ['window', null, /CircuitBreaker: window must be an object, got null/],

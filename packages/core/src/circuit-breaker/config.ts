@@ -1,5 +1,12 @@
-import { type Clock, systemClock } from '../clock/clock.js';
-import { functionOption, type NumberRule, numberOption, oneOfOption, requiredNumber } from '../internal/validate.js';
+import type { Clock } from '../clock/clock.js';
+import {
+  clockOption,
+  functionOption,
+  type NumberRule,
+  numberOption,
+  oneOfOption,
+  requiredNumber,
+} from '../internal/validate.js';
 import type { CircuitBreakerConfig, CircuitState as CircuitStateType, Counts, SlidingWindowConfig } from './types.js';
 
 /** The owner named in every configuration error. */
@@ -176,7 +183,7 @@ function buildSettings<T>(config: CircuitBreakerConfig<T>): Settings<T> {
     backoffMultiplier,
     maxTimeout,
     halfOpenTimeout,
-    clock: clockOption(config.clock),
+    clock: clockOption(OWNER, config.clock),
     timed,
     plain: !timed && window === undefined && isFailureResult === undefined,
   };
@@ -186,23 +193,6 @@ function mergePredicates(a: ErrorPredicate | undefined, b: ErrorPredicate | unde
   if (a === undefined) return b;
   if (b === undefined) return a;
   return (error) => a(error) || b(error);
-}
-
-function clockOption(clock: unknown): Clock {
-  if (clock === undefined) return systemClock;
-  const candidate = clock as Partial<Clock> | null;
-  if (
-    candidate === null ||
-    typeof candidate !== 'object' ||
-    typeof candidate.now !== 'function' ||
-    typeof candidate.setTimeout !== 'function' ||
-    typeof candidate.clearTimeout !== 'function'
-  ) {
-    throw new TypeError(
-      `${OWNER}: clock must be an object with now, setTimeout and clearTimeout, got ${String(clock)}`,
-    );
-  }
-  return clock as Clock;
 }
 
 function windowSettings<T>(config: CircuitBreakerConfig<T>): WindowSettings | undefined {

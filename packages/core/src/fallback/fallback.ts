@@ -1,9 +1,8 @@
 import type { ExecuteOptions, ExecutionContext, Operation, Policy } from '../context.js';
-import { toContext } from '../internal/context.js';
+import { contextAbortReason, isAbortedContext, toContext } from '../internal/context.js';
 import { Telemetry } from '../internal/telemetry.js';
 import { configObject, functionOption } from '../internal/validate.js';
 import type { ObservabilityOptions, SpanLike } from '../observability/types.js';
-import { contextAbortReason, isAbortedContext, PendingCall } from '../timeout/pending-call.js';
 
 /** Computes the replacement value from the failure and the call's context. */
 export type FallbackHandler<T> = (err: unknown, ctx: ExecutionContext) => T | PromiseLike<T>;
@@ -72,7 +71,7 @@ export class Fallback<T = unknown> implements Policy<T> {
    * fallback's value is expected to fit what `fn` returns.
    */
   execute<R extends T>(fn: Operation<R>, options?: ExecuteOptions): Promise<R> {
-    const ctx = options instanceof PendingCall ? options : toContext(options);
+    const ctx = toContext(options);
     if (isAbortedContext(ctx)) return Promise.reject(contextAbortReason(ctx));
     if (this.#telemetry.tracer === undefined) return this.#run(fn, ctx, undefined);
     return this.#telemetry.traced('resilience.fallback', undefined, (span) => this.#run(fn, ctx, span));

@@ -7,12 +7,43 @@ export const neverAbortedSignal: AbortSignal = new AbortController().signal;
 export const rootContext: ExecutionContext = Object.freeze({ signal: neverAbortedSignal, attempt: 1 });
 
 /**
+ * A context whose `signal` is created on first read (a `Timeout`'s: an
+ * `AbortController` costs more than the rest of the call). Inner patterns
+ * pass it on as it is and ask {@link isAbortedContext} rather than reading
+ * `signal`, so work that never looks at the signal never pays for one.
+ */
+export abstract class LazyContext implements ExecutionContext {
+  /** The attempt number passed on. */
+  abstract readonly attempt: number;
+  /** The absolute deadline, when one is known. */
+  abstract readonly deadline: number | undefined;
+  /** The signal, created on first read. */
+  abstract get signal(): AbortSignal;
+  /** Whether `signal` has aborted (or would have, once created), without creating it. */
+  abstract get aborted(): boolean;
+  /** The reason `signal` aborted (or would abort) with, without creating it; `undefined` while not aborted. */
+  abstract get abortReason(): unknown;
+}
+
+/**
  * The context to hand to the work for these options. Reuses `options` when it
- * already is a complete context (an outer pattern's), so composition allocates nothing.
+ * already is a complete context (an outer pattern's), so composition allocates
+ * nothing and a {@link LazyContext} stays lazy.
  */
 export function toContext(options: ExecuteOptions | undefined): ExecutionContext {
   if (options === undefined) return rootContext;
+  if (options instanceof LazyContext) return options;
   const { signal, attempt } = options;
   if (signal !== undefined && attempt !== undefined) return options as ExecutionContext;
   return { signal: signal ?? neverAbortedSignal, attempt: attempt ?? 1, deadline: options.deadline };
+}
+
+/** Whether the signal of `ctx` has aborted, without creating a {@link LazyContext}'s signal. */
+export function isAbortedContext(ctx: ExecutionContext): boolean {
+  return ctx instanceof LazyContext ? ctx.aborted : ctx.signal.aborted;
+}
+
+/** The abort reason of `ctx` (see {@link isAbortedContext}), without creating a lazy signal. */
+export function contextAbortReason(ctx: ExecutionContext): unknown {
+  return ctx instanceof LazyContext ? ctx.abortReason : ctx.signal.reason;
 }

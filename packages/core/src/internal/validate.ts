@@ -1,3 +1,5 @@
+import { type Clock, systemClock } from '../clock/clock.js';
+
 /**
  * Construction-time checks shared by every pattern. Each throws an error that
  * names the pattern, the option and the value it got, never a silent default.
@@ -115,4 +117,25 @@ export function configObject<C extends object>(owner: string, config: C | undefi
     throw new TypeError(`${owner}: config must be an object, got ${describe(config)}`);
   }
   return config;
+}
+
+/**
+ * Returns `value` when it looks like a {@link Clock}, `systemClock` when it is
+ * `undefined`; throws a `TypeError` naming the owner otherwise.
+ */
+export function clockOption(owner: string, value: unknown): Clock {
+  if (value === undefined) return systemClock;
+  const clock = value as Partial<Clock> | null;
+  if (
+    typeof clock !== 'object' ||
+    clock === null ||
+    typeof clock.now !== 'function' ||
+    typeof clock.setTimeout !== 'function' ||
+    typeof clock.clearTimeout !== 'function'
+  ) {
+    throw new TypeError(
+      `${owner}: clock must be an object with now(), setTimeout() and clearTimeout(), got ${describe(value)}`,
+    );
+  }
+  return clock as Clock;
 }

@@ -282,7 +282,10 @@ describe('RateLimiter config', () => {
     [{ rate: 1, idleTtl: -1 }, 'RateLimiter: idleTtl must be'],
     [{ rate: 1, maxWait: Number.NaN }, 'RateLimiter: maxWait must be'],
     [{ rate: 1, onLimit: 1 }, 'RateLimiter: onLimit must be a function, got 1'],
-    [{ rate: 1, clock: 'now' }, 'RateLimiter: clock must be a Clock'],
+    [
+      { rate: 1, clock: 'now' },
+      'RateLimiter: clock must be an object with now(), setTimeout() and clearTimeout(), got "now"',
+    ],
     [null, 'RateLimiter: config must be an object'],
   ])('refuses %j', (config, message) => {
     expect(make(config)).toThrow(message);

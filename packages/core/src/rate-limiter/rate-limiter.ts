@@ -1,10 +1,16 @@
-import { type Clock, systemClock } from '../clock/clock.js';
+import type { Clock } from '../clock/clock.js';
 import type { Operation, Policy } from '../context.js';
 import { RateLimitExceededError } from '../errors/errors.js';
-import { neverAbortedSignal, toContext } from '../internal/context.js';
+import { contextAbortReason, isAbortedContext, neverAbortedSignal, toContext } from '../internal/context.js';
 import { Telemetry } from '../internal/telemetry.js';
-import { configObject, functionOption, numberOption, oneOfOption, requiredNumber } from '../internal/validate.js';
-import { contextAbortReason, isAbortedContext, PendingCall } from '../timeout/pending-call.js';
+import {
+  clockOption,
+  configObject,
+  functionOption,
+  numberOption,
+  oneOfOption,
+  requiredNumber,
+} from '../internal/validate.js';
 import { type Algorithm, KeyState, TOKEN_EPSILON } from './key-state.js';
 import { KeyStore } from './key-store.js';
 import { SlidingWindow } from './sliding-window.js';
@@ -98,10 +104,7 @@ export class RateLimiter implements RateLimiterLike, Policy<unknown, RateLimiter
     this.maxWait = numberOption(OWNER, 'maxWait', c.maxWait, 0, { min: 0, allowInfinity: true });
     this.#waitByDefault = c.maxWait === undefined ? Number.POSITIVE_INFINITY : this.maxWait;
     this.#onLimit = functionOption(OWNER, 'onLimit', c.onLimit);
-    const clock = c.clock ?? systemClock;
-    if (typeof clock !== 'object' || clock === null || typeof clock.now !== 'function') {
-      throw new TypeError(`${OWNER}: clock must be a Clock (now, setTimeout, clearTimeout)`);
-    }
+    const clock = clockOption(OWNER, c.clock);
     this.#clock = clock;
     const origin = clock.now();
     this.#algo =
@@ -222,7 +225,7 @@ export class RateLimiter implements RateLimiterLike, Policy<unknown, RateLimiter
 
   async #execute<R>(fn: Operation<R>, options: RateLimiterExecuteOptions | undefined): Promise<R> {
     // A Timeout's context is passed on as it is, and read without creating its lazy signal.
-    const ctx = options instanceof PendingCall ? options : toContext(options);
+    const ctx = toContext(options);
     if (isAbortedContext(ctx)) throw contextAbortReason(ctx);
     const key = options?.key;
     const tokens = options?.tokens ?? 1;

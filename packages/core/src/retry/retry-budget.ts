@@ -1,6 +1,5 @@
 import type { Clock } from '../clock/clock.js';
-import { configObject, numberOption } from '../internal/validate.js';
-import { clockOption } from './clock-option.js';
+import { clockOption, configObject, numberOption } from '../internal/validate.js';
 
 /** Options of a {@link RetryBudget}. */
 export interface RetryBudgetConfig {

@@ -3,12 +3,16 @@ import type { ExecuteOptions, ExecutionContext, Operation, Policy } from '../con
 import { errorIs, findInChain } from '../errors/error-is.js';
 import { MaxAttemptsReachedError } from '../errors/errors.js';
 import { isRetryable as isMarkedRetryable } from '../errors/retryable.js';
-import { neverAbortedSignal, rootContext } from '../internal/context.js';
+import {
+  contextAbortReason,
+  isAbortedContext,
+  LazyContext,
+  neverAbortedSignal,
+  rootContext,
+} from '../internal/context.js';
 import { Telemetry } from '../internal/telemetry.js';
-import { configObject, functionOption, numberOption, oneOfOption } from '../internal/validate.js';
-import { contextAbortReason, isAbortedContext, PendingCall } from '../timeout/pending-call.js';
+import { clockOption, configObject, functionOption, numberOption, oneOfOption } from '../internal/validate.js';
 import { type BackoffSettings, backoffPolicies, clampDelay, computeDelay, jitterStrategy } from './backoff.js';
-import { clockOption } from './clock-option.js';
 import { RetryBudget } from './retry-budget.js';
 import { sleep } from './sleep.js';
 import type { ErrorMatcher, RetryConfig } from './types.js';
@@ -46,7 +50,7 @@ function jitterOption(value: unknown): BackoffSettings['jitter'] {
 function firstContext(options: ExecuteOptions | undefined): ExecutionContext {
   if (options === undefined) return rootContext;
   // A Timeout's context is passed on as it is, so its signal stays lazy.
-  if (options instanceof PendingCall && options.attempt === 1) return options;
+  if (options instanceof LazyContext && options.attempt === 1) return options;
   const signal = options.signal;
   if (signal !== undefined && options.attempt === 1) return options as ExecutionContext;
   return { signal: signal ?? neverAbortedSignal, attempt: 1, deadline: options.deadline };

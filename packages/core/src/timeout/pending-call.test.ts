@@ -2,10 +2,10 @@ import { getEventListeners } from 'node:events';
 import { describe, expect, it } from 'vitest';
 import type { ExecutionContext } from '../context.js';
 import { TimeoutError } from '../errors/errors.js';
-import { neverAbortedSignal, rootContext } from '../internal/context.js';
+import { contextAbortReason, isAbortedContext, neverAbortedSignal, rootContext } from '../internal/context.js';
 import { Retry } from '../retry/retry.js';
 import { FakeClock } from '../testing/index.js';
-import { contextAbortReason, isAbortedContext, PendingCall } from './pending-call.js';
+import { PendingCall } from './pending-call.js';
 import { Timeout } from './timeout.js';
 
 describe('PendingCall: abort state without a signal', () => {

@@ -1,6 +1,5 @@
-import type { ExecutionContext } from '../context.js';
 import type { TimeoutError } from '../errors/errors.js';
-import { neverAbortedSignal } from '../internal/context.js';
+import { LazyContext, neverAbortedSignal } from '../internal/context.js';
 
 /**
  * One call running under a `Timeout`: the context handed to the work, and a
@@ -9,7 +8,7 @@ import { neverAbortedSignal } from '../internal/context.js';
  * Its `signal` is created on first read only, so work that never looks at it
  * costs no `AbortController`, and the caller's signal is linked only then.
  */
-export class PendingCall implements ExecutionContext {
+export class PendingCall extends LazyContext {
   /** The attempt number passed on from the caller. */
   readonly attempt: number;
   /** The absolute clock time by which the work must end, `undefined` when unbounded. */
@@ -40,6 +39,7 @@ export class PendingCall implements ExecutionContext {
    * @param timeoutMs - the limit to report
    */
   constructor(callerSignal: AbortSignal, attempt: number, deadline: number | undefined, timeoutMs: number) {
+    super();
     this.#callerSignal = callerSignal;
     this.attempt = attempt;
     this.deadline = deadline;
@@ -67,7 +67,7 @@ export class PendingCall implements ExecutionContext {
   /**
    * Whether `signal` has aborted (or would be aborted when created), read
    * without creating it: an inner pattern checks this instead of
-   * `signal.aborted` to keep the signal lazy (see {@link isAbortedContext}).
+   * `signal.aborted` to keep the signal lazy.
    */
   get aborted(): boolean {
     const controller = this.#controller;
@@ -98,19 +98,4 @@ export class PendingCall implements ExecutionContext {
       this.#callerSignal.removeEventListener('abort', onAbort);
     }
   }
-}
-
-/**
- * Whether the signal of `ctx` has aborted. For a `Timeout`'s context this
- * reads the state without creating its lazy `AbortController`, so a pattern
- * nested inside a `Timeout` that only checks for an abort keeps the success
- * path free of controllers.
- */
-export function isAbortedContext(ctx: ExecutionContext): boolean {
-  return ctx instanceof PendingCall ? ctx.aborted : ctx.signal.aborted;
-}
-
-/** The abort reason of `ctx` (see {@link isAbortedContext}), without creating a lazy signal. */
-export function contextAbortReason(ctx: ExecutionContext): unknown {
-  return ctx instanceof PendingCall ? ctx.abortReason : ctx.signal.reason;
 }

@@ -3,8 +3,7 @@ import type { Operation, Policy } from '../context.js';
 import { TimeoutError } from '../errors/errors.js';
 import { neverAbortedSignal } from '../internal/context.js';
 import { Telemetry } from '../internal/telemetry.js';
-import { configObject, functionOption, numberOption } from '../internal/validate.js';
-import { clockOption } from '../retry/clock-option.js';
+import { clockOption, configObject, functionOption, numberOption } from '../internal/validate.js';
 import { PendingCall } from './pending-call.js';
 import type { TimeoutConfig, TimeoutExecuteOptions } from './types.js';
 

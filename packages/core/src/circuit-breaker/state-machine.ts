@@ -45,6 +45,7 @@ export class CircuitStateMachine<T> {
   #consecutiveSuccesses = 0;
   #consecutiveFailures = 0;
   #failedEpisodes = 0;
+  #settlers: Settlers<T> | undefined = undefined;
 
   /**
    * @param settings - the normalised configuration
@@ -122,6 +123,20 @@ export class CircuitStateMachine<T> {
       return;
     }
     this.record(generation, classifyResult(settings, this.telemetry, result), start);
+  }
+
+  /**
+   * The settlement callbacks for calls of `generation` that need no start
+   * time: made once per generation, so a call settles with a `then` and no
+   * closure of its own.
+   */
+  settlersFor(generation: number): Settlers<T> {
+    let settlers = this.#settlers;
+    if (settlers === undefined || settlers.generation !== generation) {
+      settlers = new Settlers(this, generation);
+      this.#settlers = settlers;
+    }
+    return settlers;
   }
 
   /** Counts a call of `generation` that threw `error` (see `isIgnored` and `isSuccessful`). */
@@ -294,5 +309,31 @@ export class CircuitStateMachine<T> {
     this.#totalFailures = counts.totalFailures;
     this.#consecutiveSuccesses = counts.consecutiveSuccesses;
     this.#consecutiveFailures = counts.consecutiveFailures;
+  }
+}
+
+/** `then` callbacks that count the outcome of a call of one generation and pass its value or error on. */
+export class Settlers<T> {
+  /** The generation whose calls these count. */
+  readonly generation: number;
+  /** Counts a success and returns the value. */
+  readonly fulfilled: <R extends T>(value: R) => R;
+  /** Counts a failure and rethrows the same value. */
+  readonly rejected: (error: unknown) => never;
+
+  /**
+   * @param machine - the breaker's state machine
+   * @param generation - the generation of the calls
+   */
+  constructor(machine: CircuitStateMachine<T>, generation: number) {
+    this.generation = generation;
+    this.fulfilled = (value) => {
+      machine.succeeded(generation, value, 0);
+      return value;
+    };
+    this.rejected = (error) => {
+      machine.failed(generation, error, 0);
+      throw error;
+    };
   }
 }

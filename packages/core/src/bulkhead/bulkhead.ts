@@ -81,6 +81,9 @@ export class Bulkhead<T = unknown> implements Policy<T> {
   readonly #queue = new LinkedQueue<Waiter>();
   readonly #abortWaiter: (waiter: Waiter) => void;
   readonly #expire: () => void;
+  /** Settlement callbacks of a call in a slot: release the slot, pass the value or error on. */
+  readonly #fulfilled: (value: unknown) => unknown;
+  readonly #rejected: (error: unknown) => never;
   #active = 0;
   #timer: unknown = undefined;
   #timerArmed = false;
@@ -106,6 +109,14 @@ export class Bulkhead<T = unknown> implements Policy<T> {
     this.#maxConcurrent = this.maxConcurrent;
     this.#abortWaiter = (waiter) => this.#leave(waiter, (waiter.signal as AbortSignal).reason);
     this.#expire = () => this.#expireWaiters();
+    this.#fulfilled = (value) => {
+      this.#release();
+      return value;
+    };
+    this.#rejected = (error) => {
+      this.#release();
+      throw error;
+    };
   }
 
   /** How many calls are running now. */
@@ -141,16 +152,24 @@ export class Bulkhead<T = unknown> implements Policy<T> {
     return Promise.reject(this.#rejection('full'));
   }
 
-  async #run<R>(fn: Operation<R>, ctx: ExecutionContext): Promise<R> {
+  /** Runs `fn` in a slot; the slot is released once, when `fn` settles, by callbacks shared by every call. */
+  #run<R>(fn: Operation<R>, ctx: ExecutionContext): Promise<R> {
+    let result: R | PromiseLike<R>;
     try {
-      return await fn(ctx);
-    } finally {
-      if (this.#queue.size === 0) {
-        this.#active--;
-        if (this.#metrics) this.#record();
-      } else {
-        this.#handOver();
-      }
+      result = fn(ctx);
+    } catch (error) {
+      this.#release();
+      return Promise.reject(error);
+    }
+    return Promise.resolve(result).then(this.#fulfilled as (value: R) => R, this.#rejected);
+  }
+
+  #release(): void {
+    if (this.#queue.size === 0) {
+      this.#active--;
+      if (this.#metrics) this.#record();
+    } else {
+      this.#handOver();
     }
   }
 

@@ -1,4 +1,4 @@
-export { asMiddleware, chain, type Handler, type Middleware } from './middleware.js';
+export { asMiddleware, chain, type Handler, type Middleware, type PolicyOf } from './middleware.js';
 export {
   compose,
   Pipeline,

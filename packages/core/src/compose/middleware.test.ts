@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, expectTypeOf, it } from 'vitest';
 import type { ExecuteOptions, Operation } from '../context.js';
 import { rootContext } from '../internal/context.js';
 import { asMiddleware, chain, type Handler, type Middleware } from './middleware.js';
@@ -47,5 +47,15 @@ describe('asMiddleware', () => {
     await expect(handler(ctx)).resolves.toBe(7);
     expect(seen).toEqual([ctx]);
     expect(seen[0]).toBe(ctx);
+  });
+});
+
+describe('asMiddleware typing', () => {
+  it('infers the value type from a typed pattern', async () => {
+    const { Retry } = await import('../retry/index.js');
+    const { Timeout } = await import('../timeout/index.js');
+    const handler = chain(asMiddleware(new Timeout<string>()), asMiddleware(new Retry<string>()))(async () => 'ok');
+    expectTypeOf(handler).toEqualTypeOf<Handler<string>>();
+    await expect(handler(rootContext)).resolves.toBe('ok');
   });
 });

@@ -1,4 +1,4 @@
-import type { ExecuteOptions, ExecutionContext, Operation, Policy } from '../context.js';
+import type { ExecuteOptions, ExecutionContext, Operation } from '../context.js';
 
 /** A step of a composed call: takes the context, returns the result. */
 export type Handler<T> = (ctx: ExecutionContext) => Promise<T>;
@@ -29,6 +29,16 @@ export function chain<T>(...middlewares: readonly Middleware<T>[]): Middleware<T
  * `execute`) as a {@link Middleware}. The incoming context is passed to
  * `execute` as its options, so signal, deadline and attempt flow through.
  */
-export function asMiddleware<T>(policy: Policy<T, ExecuteOptions>): Middleware<T> {
-  return (next) => (ctx) => policy.execute(next as Operation<T>, ctx);
+export function asMiddleware<T>(policy: PolicyOf<T>): Middleware<T> {
+  return (next) => (ctx) => policy.execute(next, ctx);
+}
+
+/**
+ * What {@link asMiddleware} needs of a policy: `execute` for work of type `T`.
+ * A {@link Policy} fits, and so does a pattern typed for `T` (`Retry<string>`),
+ * whose `T` is then inferred.
+ */
+export interface PolicyOf<T> {
+  /** Runs `fn` under the policy with the incoming context as its options. */
+  execute(fn: Operation<T>, options?: ExecuteOptions): Promise<T>;
 }

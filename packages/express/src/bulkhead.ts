@@ -1,8 +1,9 @@
 import { isBulkheadFullError, type Policy } from '@resilience/core';
+import { configObject, describeValue, requireMethod } from '@resilience/core/validate';
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import { runGuarded } from './internal/guard.js';
 import { Rejection } from './internal/respond.js';
-import { describeValue, optionsObject, requireMethod, statusOption } from './internal/validate.js';
+import { statusOption } from './internal/status.js';
 import type { BulkheadMiddlewareOptions } from './types.js';
 
 const OWNER = 'bulkhead';
@@ -30,7 +31,7 @@ const defaultBody = Object.freeze({
  */
 export function bulkhead(bh: Policy, options?: BulkheadMiddlewareOptions): RequestHandler {
   requireMethod(OWNER, 'bh', bh, 'execute');
-  const opts = optionsObject(OWNER, options);
+  const opts = configObject(OWNER, options, 'options');
   const retryAfter = opts.retryAfter ?? 1;
   if (retryAfter !== false && (typeof retryAfter !== 'number' || !Number.isInteger(retryAfter) || retryAfter < 0)) {
     throw new RangeError(`${OWNER}: retryAfter must be an integer >= 0 or false, got ${describeValue(retryAfter)}`);

@@ -1,8 +1,9 @@
 import { isCircuitOpenError } from '@resilience/core';
+import { configObject, describeValue, functionOption, requireMethod } from '@resilience/core/validate';
 import type { ErrorRequestHandler, NextFunction, Request, RequestHandler, Response } from 'express';
 import { onResponseEnd } from './internal/lifecycle.js';
 import { Rejection, retryAfterSeconds } from './internal/respond.js';
-import { describeValue, functionOption, optionsObject, requireMethod, statusOption } from './internal/validate.js';
+import { statusOption } from './internal/status.js';
 import type { CircuitBreakerLike, CircuitBreakerMiddlewareOptions, CircuitPermitLike } from './types.js';
 
 const OWNER = 'circuitBreaker';
@@ -74,7 +75,7 @@ export function circuitBreaker(
   options?: CircuitBreakerMiddlewareOptions,
 ): CircuitBreakerMiddleware {
   requireMethod(OWNER, 'breaker', breaker, 'acquire');
-  const opts = optionsObject(OWNER, options);
+  const opts = configObject(OWNER, options, 'options');
   const isFailureStatus = failurePredicate(opts.failureStatuses);
   const isFailureError = functionOption(OWNER, 'isFailureError', opts.isFailureError) ?? everyError;
   const rejection = new Rejection(statusOption(OWNER, opts.statusCode, 503), opts.body, defaultBody);

@@ -1,15 +1,15 @@
 import type { Logger } from '@resilience/core';
-import type { NextFunction, Request, RequestHandler, Response } from 'express';
-import { Rejection, retryAfterSeconds } from './internal/respond.js';
 import {
+  configObject,
   describeValue,
   functionOption,
-  integerOption,
+  numberOption,
   oneOfOption,
-  optionsObject,
   requireMethod,
-  statusOption,
-} from './internal/validate.js';
+} from '@resilience/core/validate';
+import type { NextFunction, Request, RequestHandler, Response } from 'express';
+import { Rejection, retryAfterSeconds } from './internal/respond.js';
+import { statusOption } from './internal/status.js';
 import { ipKey } from './ip-key.js';
 import { RateLimitHeaders } from './rate-limit-headers.js';
 import type { LimiterFailMode, RateLimitDecision, RateLimiterLike, RateLimitOptions } from './types.js';
@@ -93,9 +93,12 @@ function isThenable(value: unknown): value is PromiseLike<RateLimitDecision> {
  */
 export function rateLimit(limiter: RateLimiterLike, options?: RateLimitOptions): RequestHandler {
   requireMethod(OWNER, 'limiter', limiter, 'consume');
-  const opts = optionsObject(OWNER, options);
+  const opts = configObject(OWNER, options, 'options');
   const customKey = functionOption(OWNER, 'key', opts.key);
-  const subnet = opts.ipv6Subnet === false ? false : integerOption(OWNER, 'ipv6Subnet', opts.ipv6Subnet, 56, 1, 128);
+  const subnet =
+    opts.ipv6Subnet === false
+      ? false
+      : numberOption(OWNER, 'ipv6Subnet', opts.ipv6Subnet, 56, { min: 1, max: 128, integer: true });
   const key = customKey ?? ((req: Request): string => ipKey(req, subnet));
   const cost = opts.cost ?? 1;
   if (typeof cost !== 'function' && !positiveNumber(cost)) {

@@ -1,8 +1,9 @@
 import { isTimeoutError, type Policy, Timeout } from '@resilience/core';
+import { configObject, describeValue, requireMethod } from '@resilience/core/validate';
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import { runGuarded, silenceResponse } from './internal/guard.js';
 import { Rejection } from './internal/respond.js';
-import { describeValue, optionsObject, requireMethod, statusOption } from './internal/validate.js';
+import { statusOption } from './internal/status.js';
 import type { TimeoutMiddlewareOptions } from './types.js';
 
 const OWNER = 'timeout';
@@ -42,7 +43,7 @@ function toPolicy(msOrTimeout: number | Policy): Policy {
  */
 export function timeout(msOrTimeout: number | Policy, options?: TimeoutMiddlewareOptions): RequestHandler {
   const policy = toPolicy(msOrTimeout);
-  const opts = optionsObject(OWNER, options);
+  const opts = configObject(OWNER, options, 'options');
   const rejection = new Rejection(statusOption(OWNER, opts.statusCode, 503), opts.body, defaultBody);
 
   return (req: Request, res: Response, next: NextFunction): void => {

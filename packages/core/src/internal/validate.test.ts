@@ -1,11 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import {
   booleanOption,
+  clockOption,
   configObject,
+  describeValue,
   functionOption,
   numberOption,
   oneOfOption,
   requiredNumber,
+  requireMethod,
   stringOption,
 } from './validate.js';
 
@@ -92,5 +95,46 @@ describe('other options', () => {
     expect(configObject('P', config)).toBe(config);
     expect(() => configObject('P', null as never)).toThrow(new TypeError('P: config must be an object, got null'));
     expect(() => configObject('P', 5 as never)).toThrow('got 5');
+  });
+});
+
+describe('adapter helpers', () => {
+  it('describeValue names the kind of a bad value', () => {
+    expect(describeValue('x')).toBe('"x"');
+    expect(describeValue(undefined)).toBe('undefined');
+    expect(describeValue(Symbol('s'))).toBe('Symbol(s)');
+  });
+
+  it('configObject names the argument it checks', () => {
+    expect(() => configObject('rateLimit', 'fast' as never, 'options')).toThrow(
+      new TypeError('rateLimit: options must be an object, got "fast"'),
+    );
+  });
+
+  it('oneOfOption accepts literals other than strings', () => {
+    expect(oneOfOption('P', 'legacy', true, [true, false], false)).toBe(true);
+    expect(() => oneOfOption('P', 'legacy', 'yes', [true, false], false)).toThrow(
+      'P: legacy must be one of true, false, got "yes"',
+    );
+  });
+
+  it('requireMethod checks for a method and says which', () => {
+    expect(() => requireMethod('bulkhead', 'bh', { execute() {} }, 'execute')).not.toThrow();
+    expect(() => requireMethod('bulkhead', 'bh', {}, 'execute')).toThrow(
+      new TypeError('bulkhead: bh must have an execute() method, got an object'),
+    );
+    expect(() => requireMethod('rateLimit', 'limiter', null, 'consume')).toThrow(
+      'rateLimit: limiter must have a consume() method, got null',
+    );
+    expect(() => requireMethod('x', 'f', () => {}, 'execute')).toThrow('got a function');
+  });
+
+  it('clockOption takes a clock-shaped object or the system clock', () => {
+    const clock = { now: () => 0, setTimeout: () => 0, clearTimeout: () => {} };
+    expect(clockOption('P', clock)).toBe(clock);
+    expect(clockOption('P', undefined).now()).toBeGreaterThan(0);
+    expect(() => clockOption('P', { now: () => 0 })).toThrow(
+      'P: clock must be an object with now(), setTimeout() and clearTimeout(), got an object',
+    );
   });
 });

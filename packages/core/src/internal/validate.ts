@@ -5,7 +5,8 @@ import { type Clock, systemClock } from '../clock/clock.js';
  * names the pattern, the option and the value it got, never a silent default.
  */
 
-function describe(value: unknown): string {
+/** A short description of a bad value for an error message: strings quoted, objects and functions by kind. */
+export function describeValue(value: unknown): string {
   if (typeof value === 'string') return JSON.stringify(value);
   if (typeof value === 'bigint') return `${value}n`;
   if (typeof value === 'function') return 'a function';
@@ -55,7 +56,7 @@ export function numberOption(
 /** Like {@link numberOption} for an option with no default. */
 export function requiredNumber(owner: string, field: string, value: unknown, rule: NumberRule = {}): number {
   if (typeof value !== 'number') {
-    throw new TypeError(`${owner}: ${field} must be ${ruleText(rule)}, got ${describe(value)}`);
+    throw new TypeError(`${owner}: ${field} must be ${ruleText(rule)}, got ${describeValue(value)}`);
   }
   const ok =
     !Number.isNaN(value) &&
@@ -63,7 +64,7 @@ export function requiredNumber(owner: string, field: string, value: unknown, rul
     (!rule.integer || Number.isInteger(value) || value === Number.POSITIVE_INFINITY) &&
     (rule.min === undefined || (rule.minExclusive ? value > rule.min : value >= rule.min)) &&
     (rule.max === undefined || value <= rule.max);
-  if (!ok) throw new RangeError(`${owner}: ${field} must be ${ruleText(rule)}, got ${describe(value)}`);
+  if (!ok) throw new RangeError(`${owner}: ${field} must be ${ruleText(rule)}, got ${describeValue(value)}`);
   return value;
 }
 
@@ -74,13 +75,13 @@ export function functionOption<F extends (...args: never[]) => unknown>(
   value: F | undefined,
 ): F | undefined {
   if (value !== undefined && typeof value !== 'function') {
-    throw new TypeError(`${owner}: ${field} must be a function, got ${describe(value)}`);
+    throw new TypeError(`${owner}: ${field} must be a function, got ${describeValue(value)}`);
   }
   return value;
 }
 
 /** Returns `value` when it is one of `allowed`, `fallback` when `undefined`; throws a `RangeError` otherwise. */
-export function oneOfOption<V extends string>(
+export function oneOfOption<const V>(
   owner: string,
   field: string,
   value: unknown,
@@ -88,10 +89,9 @@ export function oneOfOption<V extends string>(
   fallback: V,
 ): V {
   if (value === undefined) return fallback;
-  if (typeof value !== 'string' || !(allowed as readonly string[]).includes(value)) {
-    throw new RangeError(
-      `${owner}: ${field} must be one of ${allowed.map((a) => `"${a}"`).join(', ')}, got ${describe(value)}`,
-    );
+  if (!(allowed as readonly unknown[]).includes(value)) {
+    const list = allowed.map((a) => (typeof a === 'string' ? `"${a}"` : String(a))).join(', ');
+    throw new RangeError(`${owner}: ${field} must be one of ${list}, got ${describeValue(value)}`);
   }
   return value as V;
 }
@@ -99,24 +99,45 @@ export function oneOfOption<V extends string>(
 /** Returns `value` when it is a boolean, `fallback` when `undefined`; throws a `TypeError` otherwise. */
 export function booleanOption(owner: string, field: string, value: unknown, fallback: boolean): boolean {
   if (value === undefined) return fallback;
-  if (typeof value !== 'boolean') throw new TypeError(`${owner}: ${field} must be a boolean, got ${describe(value)}`);
+  if (typeof value !== 'boolean')
+    throw new TypeError(`${owner}: ${field} must be a boolean, got ${describeValue(value)}`);
   return value;
 }
 
 /** Returns `value` when it is a string, `fallback` when `undefined`; throws a `TypeError` otherwise. */
 export function stringOption(owner: string, field: string, value: unknown, fallback: string): string {
   if (value === undefined) return fallback;
-  if (typeof value !== 'string') throw new TypeError(`${owner}: ${field} must be a string, got ${describe(value)}`);
+  if (typeof value !== 'string')
+    throw new TypeError(`${owner}: ${field} must be a string, got ${describeValue(value)}`);
   return value;
 }
 
-/** Throws a `TypeError` when `config` is neither an object nor `undefined`. */
-export function configObject<C extends object>(owner: string, config: C | undefined): C | Record<string, never> {
+/**
+ * Throws a `TypeError` when `config` is neither an object nor `undefined`;
+ * `what` names the argument in the message (`config`, `options`).
+ */
+export function configObject<C extends object>(
+  owner: string,
+  config: C | undefined,
+  what = 'config',
+): C | Record<string, never> {
   if (config === undefined) return {};
   if (config === null || typeof config !== 'object') {
-    throw new TypeError(`${owner}: config must be an object, got ${describe(config)}`);
+    throw new TypeError(`${owner}: ${what} must be an object, got ${describeValue(config)}`);
   }
   return config;
+}
+
+/** Throws a `TypeError` unless `target` has a method named `method` (`argument` names it in the message). */
+export function requireMethod(owner: string, argument: string, target: unknown, method: string): void {
+  if (
+    target === null ||
+    (typeof target !== 'object' && typeof target !== 'function') ||
+    typeof (target as Record<string, unknown>)[method] !== 'function'
+  ) {
+    const article = /^[aeiou]/.test(method) ? 'an' : 'a';
+    throw new TypeError(`${owner}: ${argument} must have ${article} ${method}() method, got ${describeValue(target)}`);
+  }
 }
 
 /**
@@ -134,7 +155,7 @@ export function clockOption(owner: string, value: unknown): Clock {
     typeof clock.clearTimeout !== 'function'
   ) {
     throw new TypeError(
-      `${owner}: clock must be an object with now(), setTimeout() and clearTimeout(), got ${describe(value)}`,
+      `${owner}: clock must be an object with now(), setTimeout() and clearTimeout(), got ${describeValue(value)}`,
     );
   }
   return clock as Clock;

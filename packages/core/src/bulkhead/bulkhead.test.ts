@@ -1,6 +1,7 @@
 import { getEventListeners } from 'node:events';
 import fc from 'fast-check';
 import { describe, expect, it, vi } from 'vitest';
+import { deferred } from '../../test/support.js';
 import type { ExecutionContext } from '../context.js';
 import { BulkheadFullError, TimeoutError } from '../errors/errors.js';
 import { isBulkheadFullError } from '../errors/guards.js';
@@ -9,22 +10,6 @@ import type { MetricsRecorder, SpanLike, TracerLike } from '../observability/typ
 import { FakeClock } from '../testing/index.js';
 import { Timeout } from '../timeout/index.js';
 import { Bulkhead } from './bulkhead.js';
-
-interface Deferred<T> {
-  promise: Promise<T>;
-  resolve(value: T): void;
-  reject(reason: unknown): void;
-}
-
-function deferred<T = void>(): Deferred<T> {
-  let resolve!: (value: T) => void;
-  let reject!: (reason: unknown) => void;
-  const promise = new Promise<T>((res, rej) => {
-    resolve = res;
-    reject = rej;
-  });
-  return { promise, resolve, reject };
-}
 
 const flush = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { deferred } from '../../test/support.js';
 import { CircuitOpenError } from '../errors/errors.js';
 import { isCircuitOpenError } from '../errors/guards.js';
 import { rootContext } from '../internal/context.js';
@@ -25,17 +26,6 @@ function setup(config: CircuitBreakerConfig<unknown> = {}) {
 
 async function failTimes(breaker: CircuitBreaker, n: number): Promise<void> {
   for (let i = 0; i < n; i++) await expect(breaker.execute(fail)).rejects.toBe(boom);
-}
-
-/** A call whose end the test decides. */
-function deferred<T>() {
-  let resolve!: (value: T) => void;
-  let reject!: (error: unknown) => void;
-  const promise = new Promise<T>((res, rej) => {
-    resolve = res;
-    reject = rej;
-  });
-  return { promise, resolve, reject };
 }
 
 async function openBreaker(config: CircuitBreakerConfig<unknown> = {}) {

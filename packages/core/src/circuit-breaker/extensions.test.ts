@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { deferred } from '../../test/support.js';
 import { CircuitOpenError } from '../errors/errors.js';
 import { FakeClock } from '../testing/index.js';
 import { CircuitBreaker } from './circuit-breaker.js';
@@ -21,14 +22,6 @@ function setup<T = unknown>(config: CircuitBreakerConfig<T> = {}) {
     ...config,
   });
   return { clock, breaker, transitions };
-}
-
-function deferred<T>() {
-  let resolve!: (value: T) => void;
-  const promise = new Promise<T>((res) => {
-    resolve = res;
-  });
-  return { promise, resolve };
 }
 
 /** A call that takes `ms` on the fake clock. */

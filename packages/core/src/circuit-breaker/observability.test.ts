@@ -1,21 +1,11 @@
-import { context } from '@opentelemetry/api';
-import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
-import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { CallOutcome, Logger, MetricsRecorder, PatternName, TracerLike } from '../observability/types.js';
+import { describe, expect, it } from 'vitest';
+import { inMemoryTracing, recordingLogger, useAsyncContextManager } from '../../test/support.js';
+import type { CallOutcome, MetricsRecorder, PatternName, TracerLike } from '../observability/types.js';
 import { FakeClock } from '../testing/index.js';
 import { CircuitBreaker } from './circuit-breaker.js';
 
-const exporter = new InMemorySpanExporter();
-const provider = new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(exporter)] });
-const contextManager = new AsyncLocalStorageContextManager();
-
-beforeAll(() => {
-  context.setGlobalContextManager(contextManager.enable());
-});
-afterAll(() => {
-  context.disable();
-});
+const { exporter, provider } = inMemoryTracing();
+useAsyncContextManager();
 
 function recordingMetrics() {
   const states: [string, string][] = [];
@@ -31,15 +21,6 @@ function recordingMetrics() {
     recordTimeout: () => {},
   };
   return { metrics, states, calls, durations };
-}
-
-function recordingLogger() {
-  const records: [string, string, Record<string, unknown> | undefined][] = [];
-  const at = (level: string) => (msg: string, attrs?: Record<string, unknown>) => {
-    records.push([level, msg, attrs]);
-  };
-  const logger: Logger = { debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error') };
-  return { logger, records };
 }
 
 const boom = new Error('boom');
@@ -108,7 +89,7 @@ describe('CircuitBreaker: observability', () => {
   });
 
   it('survives a metrics recorder that throws: the caller still gets its own outcome, the error is logged', async () => {
-    const { logger, records } = recordingLogger();
+    const logger = recordingLogger();
     const broken = (): never => {
       throw new Error('registry closed');
     };
@@ -125,12 +106,12 @@ describe('CircuitBreaker: observability', () => {
     await expect(breaker.execute(fail)).rejects.toBe(boom);
     await expect(breaker.execute(() => 1)).rejects.toThrow('open');
     expect(breaker.state).toBe('open');
-    expect(records.filter(([, msg]) => msg === 'metrics recorder threw')).toHaveLength(5);
+    expect(logger.records.filter(({ msg }) => msg === 'metrics recorder threw')).toHaveLength(5);
   });
 
   it('logs each state change (warn when opening) and a throwing listener', async () => {
     const clock = new FakeClock();
-    const { logger, records } = recordingLogger();
+    const logger = recordingLogger();
     const breaker = new CircuitBreaker({
       name: 'db',
       clock,
@@ -145,18 +126,18 @@ describe('CircuitBreaker: observability', () => {
     await clock.advance(11);
     expect(breaker.state).toBe('half-open');
     const base = { 'resilience.name': 'db', 'resilience.pattern': 'circuit_breaker' };
-    expect(records).toEqual([
-      [
-        'warn',
-        'circuit breaker state changed',
-        { ...base, 'resilience.circuit_breaker.from': 'closed', 'resilience.circuit_breaker.state': 'open' },
-      ],
-      [
-        'info',
-        'circuit breaker state changed',
-        { ...base, 'resilience.circuit_breaker.from': 'open', 'resilience.circuit_breaker.state': 'half-open' },
-      ],
-      ['error', 'onStateChange threw', { ...base, err: expect.any(Error) }],
+    expect(logger.records).toEqual([
+      {
+        level: 'warn',
+        msg: 'circuit breaker state changed',
+        attrs: { ...base, 'resilience.circuit_breaker.from': 'closed', 'resilience.circuit_breaker.state': 'open' },
+      },
+      {
+        level: 'info',
+        msg: 'circuit breaker state changed',
+        attrs: { ...base, 'resilience.circuit_breaker.from': 'open', 'resilience.circuit_breaker.state': 'half-open' },
+      },
+      { level: 'error', msg: 'onStateChange threw', attrs: { ...base, err: expect.any(Error) } },
     ]);
   });
 

@@ -1,5 +1,5 @@
-import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { describe, expect, it, vi } from 'vitest';
+import { inMemoryTracing } from '../../test/support.js';
 import { asMiddleware, chain } from '../compose/middleware.js';
 import type { ExecutionContext } from '../context.js';
 import { TimeoutError } from '../errors/errors.js';
@@ -109,8 +109,7 @@ describe('Fallback', () => {
   });
 
   it('opens a span and marks whether the fallback was used', async () => {
-    const exporter = new InMemorySpanExporter();
-    const provider = new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(exporter)] });
+    const { exporter, provider } = inMemoryTracing();
     const fb = new Fallback<string>({ fallback: 'fb', tracer: provider.getTracer('t') });
     await fb.execute(async () => 'ok');
     await fb.execute(() => Promise.reject(new Error('x')));

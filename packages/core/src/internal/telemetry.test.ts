@@ -1,28 +1,11 @@
-import { context, trace } from '@opentelemetry/api';
-import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
-import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import type { Logger, TracerLike } from '../observability/types.js';
+import { trace } from '@opentelemetry/api';
+import { describe, expect, it, vi } from 'vitest';
+import { inMemoryTracing, recordingLogger, useAsyncContextManager } from '../../test/support.js';
+import type { TracerLike } from '../observability/types.js';
 import { Telemetry } from './telemetry.js';
 
-const exporter = new InMemorySpanExporter();
-const provider = new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(exporter)] });
-const contextManager = new AsyncLocalStorageContextManager();
-
-beforeAll(() => {
-  context.setGlobalContextManager(contextManager.enable());
-});
-afterAll(() => {
-  context.disable();
-});
-
-function recordingLogger(): Logger & { records: [string, string, Record<string, unknown> | undefined][] } {
-  const records: [string, string, Record<string, unknown> | undefined][] = [];
-  const at = (level: string) => (msg: string, attrs?: Record<string, unknown>) => {
-    records.push([level, msg, attrs]);
-  };
-  return { records, debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error') };
-}
+const { exporter, provider } = inMemoryTracing();
+useAsyncContextManager();
 
 describe('Telemetry', () => {
   it('shares one object per pattern kind when nothing is configured', () => {
@@ -41,11 +24,11 @@ describe('Telemetry', () => {
     const telemetry = Telemetry.for('circuit_breaker', { name: 'payments', logger });
     telemetry.log('warn', 'circuit opened', { from: 'closed' });
     expect(logger.records).toEqual([
-      [
-        'warn',
-        'circuit opened',
-        { 'resilience.name': 'payments', 'resilience.pattern': 'circuit_breaker', from: 'closed' },
-      ],
+      {
+        level: 'warn',
+        msg: 'circuit opened',
+        attrs: { 'resilience.name': 'payments', 'resilience.pattern': 'circuit_breaker', from: 'closed' },
+      },
     ]);
     expect(() => Telemetry.for('circuit_breaker', {}).log('info', 'nobody listens')).not.toThrow();
   });
@@ -108,8 +91,8 @@ describe('Telemetry', () => {
     telemetry.invokeHook(() => {
       throw boom;
     }, 'onStateChange');
-    expect(logger.records.at(-1)?.[1]).toBe('onStateChange threw');
-    expect(logger.records.at(-1)?.[2]?.err).toBe(boom);
+    expect(logger.records.at(-1)?.msg).toBe('onStateChange threw');
+    expect(logger.records.at(-1)?.attrs?.err).toBe(boom);
     expect(() => telemetry.invokeHook(undefined, 'onStateChange')).not.toThrow();
   });
 });

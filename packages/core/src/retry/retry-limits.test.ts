@@ -1,45 +1,20 @@
 import { getEventListeners } from 'node:events';
-import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { describe, expect, it, vi } from 'vitest';
-import type { ExecutionContext } from '../context.js';
+import {
+  AuthError,
+  drain,
+  flaky,
+  inMemoryTracing,
+  NetworkError,
+  recordingLogger,
+  recordingSystemClock,
+} from '../../test/support.js';
 import { CircuitOpenError, type MaxAttemptsReachedError, RateLimitExceededError } from '../errors/errors.js';
 import { isMaxAttemptsReachedError } from '../errors/guards.js';
-import type { Logger, MetricsRecorder } from '../observability/types.js';
+import type { MetricsRecorder } from '../observability/types.js';
 import { FakeClock } from '../testing/index.js';
 import { Retry } from './retry.js';
 import { RetryBudget } from './retry-budget.js';
-
-class NetworkError extends Error {}
-class AuthError extends Error {}
-
-/** Work that fails `failures` times (with `error(n)`) then returns `value`; records when and how it ran. */
-function flaky<V>(
-  clock: FakeClock,
-  failures: number,
-  value: V,
-  error: (n: number) => unknown = (n) => new NetworkError(`fail ${n}`),
-) {
-  const calls: { at: number; ctx: ExecutionContext }[] = [];
-  const fn = (ctx: ExecutionContext): Promise<V> => {
-    calls.push({ at: clock.now(), ctx });
-    return calls.length <= failures ? Promise.reject(error(calls.length)) : Promise.resolve(value);
-  };
-  return { fn, calls };
-}
-
-/** Lets the pending attempt settle, then fires every timer (and those they schedule). */
-async function drain(clock: FakeClock): Promise<void> {
-  await clock.advance(0);
-  await clock.runAll();
-}
-
-function recordingLogger(): Logger & { records: string[] } {
-  const records: string[] = [];
-  const at = (level: string) => (msg: string) => {
-    records.push(`${level}: ${msg}`);
-  };
-  return { records, debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error') };
-}
 
 describe('Retry: server hints', () => {
   it('waits retryAfterMs from the cause chain instead of the backoff, capped by maxDelay', async () => {
@@ -92,7 +67,7 @@ describe('Retry: server hints', () => {
       ['fail 2', 2],
       ['fail 3', 3],
     ]);
-    expect(logger.records).toContain('error: delay threw');
+    expect(logger.records).toContainEqual(expect.objectContaining({ level: 'error', msg: 'delay threw' }));
   });
 
   it('gives a delay function the value of a result-based retry', async () => {
@@ -267,13 +242,12 @@ describe('Retry: hooks and telemetry', () => {
       [1, 'fail 1', 100],
       [2, 'fail 2', 200],
     ]);
-    expect(logger.records).toContain('error: onRetry threw');
-    expect(logger.records).toContain('debug: retrying');
+    expect(logger.records).toContainEqual(expect.objectContaining({ level: 'error', msg: 'onRetry threw' }));
+    expect(logger.records).toContainEqual(expect.objectContaining({ level: 'debug', msg: 'retrying' }));
   });
 
   it('records each attempt in metrics and opens a span per attempt', async () => {
-    const exporter = new InMemorySpanExporter();
-    const provider = new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(exporter)] });
+    const { exporter, provider } = inMemoryTracing();
     const attempts: unknown[] = [];
     const metrics = { recordRetryAttempt: (...args: unknown[]) => attempts.push(args) } as unknown as MetricsRecorder;
     const clock = new FakeClock();
@@ -353,16 +327,7 @@ describe('Retry: configuration', () => {
 
 describe('Retry: process lifetime', () => {
   it('keeps the process alive during a back-off (a caller awaits it)', async () => {
-    const handles: NodeJS.Timeout[] = [];
-    const clock = {
-      now: () => performance.now(),
-      setTimeout: (fn: () => void, ms: number) => {
-        const handle = setTimeout(fn, ms);
-        handles.push(handle);
-        return handle;
-      },
-      clearTimeout: (handle: unknown) => clearTimeout(handle as NodeJS.Timeout),
-    };
+    const { clock, handles } = recordingSystemClock();
     const retry = new Retry({ clock, initialDelay: 5 });
     let n = 0;
     await expect(retry.execute(() => (n++ === 0 ? Promise.reject(new NetworkError()) : 'ok'))).resolves.toBe('ok');

@@ -1,44 +1,12 @@
 import { describe, expect, it } from 'vitest';
+import { AuthError, drain, flaky, NetworkError, recordingLogger } from '../../test/support.js';
 import type { ExecutionContext } from '../context.js';
 import { MaxAttemptsReachedError } from '../errors/errors.js';
 import { isMaxAttemptsReachedError } from '../errors/guards.js';
 import { retryable } from '../errors/retryable.js';
 import { rootContext } from '../internal/context.js';
-import type { Logger } from '../observability/types.js';
 import { FakeClock } from '../testing/index.js';
 import { Retry } from './retry.js';
-
-class NetworkError extends Error {}
-class AuthError extends Error {}
-
-/** Work that fails `failures` times (with `error(n)`) then returns `value`; records when and how it ran. */
-function flaky<V>(
-  clock: FakeClock,
-  failures: number,
-  value: V,
-  error: (n: number) => unknown = (n) => new NetworkError(`fail ${n}`),
-) {
-  const calls: { at: number; ctx: ExecutionContext }[] = [];
-  const fn = (ctx: ExecutionContext): Promise<V> => {
-    calls.push({ at: clock.now(), ctx });
-    return calls.length <= failures ? Promise.reject(error(calls.length)) : Promise.resolve(value);
-  };
-  return { fn, calls };
-}
-
-/** Lets the pending attempt settle, then fires every timer (and those they schedule). */
-async function drain(clock: FakeClock): Promise<void> {
-  await clock.advance(0);
-  await clock.runAll();
-}
-
-function recordingLogger(): Logger & { records: string[] } {
-  const records: string[] = [];
-  const at = (level: string) => (msg: string) => {
-    records.push(`${level}: ${msg}`);
-  };
-  return { records, debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error') };
-}
 
 describe('Retry: attempts and backoff on the clock', () => {
   it('returns the first success without retrying and hands the root context to the work', async () => {
@@ -227,7 +195,7 @@ describe('Retry: classification', () => {
     await expect(retry.execute(() => (n++ === 0 ? Promise.reject('again') : 'ok'))).resolves.toBe('ok');
     await expect(retry.execute(() => Promise.reject('nope'))).rejects.toBe('nope');
     await expect(retry.execute(() => Promise.reject('boom'))).rejects.toBe('boom');
-    expect(logger.records).toContain('error: isRetryable threw');
+    expect(logger.records).toContainEqual(expect.objectContaining({ level: 'error', msg: 'isRetryable threw' }));
   });
 
   it('retries errors marked with retryable() even when the classifiers would not', async () => {
@@ -279,7 +247,7 @@ describe('Retry: result-based retry', () => {
       },
     });
     await expect(retry.execute(() => 1)).resolves.toBe(1);
-    expect(logger.records).toContain('error: retryOnResult threw');
+    expect(logger.records).toContainEqual(expect.objectContaining({ level: 'error', msg: 'retryOnResult threw' }));
   });
 
   it('rejects with the abort reason when the signal aborted before a result retry', async () => {

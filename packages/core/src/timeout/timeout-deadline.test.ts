@@ -1,42 +1,13 @@
 import { getEventListeners } from 'node:events';
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
+import { deferred, failOnUnhandledRejection, outcome, recordingSystemClock } from '../../test/support.js';
 import type { ExecutionContext } from '../context.js';
 import { TimeoutError } from '../errors/errors.js';
 import { isTimeoutError } from '../errors/guards.js';
 import { FakeClock } from '../testing/index.js';
 import { Timeout } from './timeout.js';
 
-/** A promise settled by hand. */
-function deferred<V>() {
-  let resolve!: (v: V) => void;
-  let reject!: (e: unknown) => void;
-  const promise = new Promise<V>((res, rej) => {
-    resolve = res;
-    reject = rej;
-  });
-  return { promise, resolve, reject };
-}
-
-function outcome<V>(promise: Promise<V>): Promise<{ value?: V; error?: unknown }> {
-  return promise.then(
-    (value) => ({ value }),
-    (error: unknown) => ({ error }),
-  );
-}
-
-const unhandled: unknown[] = [];
-const onUnhandled = (reason: unknown): void => {
-  unhandled.push(reason);
-};
-beforeEach(() => {
-  unhandled.length = 0;
-  process.on('unhandledRejection', onUnhandled);
-});
-afterEach(async () => {
-  await new Promise((resolve) => setTimeout(resolve, 5));
-  process.off('unhandledRejection', onUnhandled);
-  expect(unhandled).toEqual([]);
-});
+failOnUnhandledRejection();
 
 describe('Timeout: per-call limits and deadlines', () => {
   it('gives a call with its own timeout its own timer, cleared when it settles', async () => {
@@ -247,16 +218,7 @@ describe('Timeout: real clock', () => {
 
 describe('Timeout: process lifetime', () => {
   it('unrefs its timers, shared and per call', async () => {
-    const handles: NodeJS.Timeout[] = [];
-    const clock = {
-      now: () => performance.now(),
-      setTimeout: (fn: () => void, ms: number) => {
-        const handle = setTimeout(fn, ms);
-        handles.push(handle);
-        return handle;
-      },
-      clearTimeout: (handle: unknown) => clearTimeout(handle as NodeJS.Timeout),
-    };
+    const { clock, handles } = recordingSystemClock();
     const timeout = new Timeout({ clock, defaultTimeout: 1000 });
     await timeout.execute(async () => 1);
     await timeout.execute(async () => 1, { timeout: 500 });

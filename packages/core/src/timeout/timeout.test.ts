@@ -1,5 +1,5 @@
-import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
+import { deferred, failOnUnhandledRejection, inMemoryTracing, outcome } from '../../test/support.js';
 import type { ExecutionContext } from '../context.js';
 import { TimeoutError } from '../errors/errors.js';
 import { isTimeoutError } from '../errors/guards.js';
@@ -7,37 +7,7 @@ import type { Logger, MetricsRecorder } from '../observability/types.js';
 import { FakeClock } from '../testing/index.js';
 import { Timeout } from './timeout.js';
 
-/** A promise settled by hand. */
-function deferred<V>() {
-  let resolve!: (v: V) => void;
-  let reject!: (e: unknown) => void;
-  const promise = new Promise<V>((res, rej) => {
-    resolve = res;
-    reject = rej;
-  });
-  return { promise, resolve, reject };
-}
-
-function outcome<V>(promise: Promise<V>): Promise<{ value?: V; error?: unknown }> {
-  return promise.then(
-    (value) => ({ value }),
-    (error: unknown) => ({ error }),
-  );
-}
-
-const unhandled: unknown[] = [];
-const onUnhandled = (reason: unknown): void => {
-  unhandled.push(reason);
-};
-beforeEach(() => {
-  unhandled.length = 0;
-  process.on('unhandledRejection', onUnhandled);
-});
-afterEach(async () => {
-  await new Promise((resolve) => setTimeout(resolve, 5));
-  process.off('unhandledRejection', onUnhandled);
-  expect(unhandled).toEqual([]);
-});
+failOnUnhandledRejection();
 
 describe('Timeout: in time', () => {
   it('returns the value and aborts nothing', async () => {
@@ -222,8 +192,7 @@ describe('Timeout: out of time', () => {
   });
 
   it('sets the span status to error on timeout', async () => {
-    const exporter = new InMemorySpanExporter();
-    const provider = new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(exporter)] });
+    const { exporter, provider } = inMemoryTracing();
     const clock = new FakeClock();
     const timeout = new Timeout({ clock, defaultTimeout: 5, tracer: provider.getTracer('t') });
     await timeout.execute(async () => 1);

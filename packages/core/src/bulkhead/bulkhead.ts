@@ -2,15 +2,18 @@ import { type Clock, unrefTimer } from '../clock/clock.js';
 import type { ExecuteOptions, ExecutionContext, Operation, Policy } from '../context.js';
 import { BulkheadFullError } from '../errors/errors.js';
 import { contextAbortReason, isAbortedContext, neverAbortedSignal, toContext } from '../internal/context.js';
-import { LinkedQueue, type LinkedQueueNode } from '../internal/linked-queue.js';
+import { IntrusiveList, type ListNode } from '../internal/linked-queue.js';
 import { Telemetry } from '../internal/telemetry.js';
 import { clockOption, configObject, functionOption, numberOption, requiredNumber } from '../internal/validate.js';
 import type { BulkheadConfig, BulkheadRejectReason } from './types.js';
 
 const OWNER = 'Bulkhead';
 
-/** A call waiting for a slot. It is its own abort listener (`handleEvent`), so queueing allocates no closure. */
-class Waiter {
+/**
+ * A call waiting for a slot. It is its own abort listener (`handleEvent`) and
+ * its own node in the queue, so queueing allocates no closure and no node.
+ */
+class Waiter implements ListNode<Waiter> {
   readonly fn: Operation<unknown>;
   readonly ctx: ExecutionContext;
   readonly resolve: (value: unknown) => void;
@@ -19,7 +22,9 @@ class Waiter {
   readonly onAbort: (waiter: Waiter) => void;
   /** The signal it listens to; `undefined` for the shared never-aborting one. */
   signal: AbortSignal | undefined = undefined;
-  node: LinkedQueueNode<Waiter> | null = null;
+  /** Neighbours in the bulkhead's queue. */
+  listPrev: Waiter | null = null;
+  listNext: Waiter | null = null;
 
   constructor(
     fn: Operation<unknown>,
@@ -78,7 +83,7 @@ export class Bulkhead<T = unknown> implements Policy<T> {
   readonly #traced: boolean;
   readonly #maxConcurrent: number;
   readonly #onRejected: ((reason: BulkheadRejectReason) => void) | undefined;
-  readonly #queue = new LinkedQueue<Waiter>();
+  readonly #queue = new IntrusiveList<Waiter>();
   readonly #abortWaiter: (waiter: Waiter) => void;
   readonly #expire: () => void;
   /** Settlement callbacks of a call in a slot: release the slot, pass the value or error on. */
@@ -184,7 +189,7 @@ export class Bulkhead<T = unknown> implements Policy<T> {
         expiresAt,
         this.#abortWaiter,
       );
-      waiter.node = this.#queue.push(waiter);
+      this.#queue.push(waiter);
       const signal = ctx.signal;
       if (signal !== neverAbortedSignal) {
         waiter.signal = signal;
@@ -207,7 +212,7 @@ export class Bulkhead<T = unknown> implements Policy<T> {
   /** Takes `waiter` out of the queue (abort or queue timeout) and rejects it with `reason`. */
   #leave(waiter: Waiter, reason: unknown): void {
     // Only queued waiters get here: a served waiter's listener is gone and it is no longer at the head.
-    this.#queue.remove(waiter.node as LinkedQueueNode<Waiter>);
+    this.#queue.remove(waiter);
     waiter.signal?.removeEventListener('abort', waiter);
     if (this.#queue.size === 0) this.#disarmTimer();
     this.#record();
@@ -218,7 +223,7 @@ export class Bulkhead<T = unknown> implements Policy<T> {
     this.#timerArmed = false;
     this.#timer = undefined;
     const now = this.#clock.now();
-    for (let head = this.#queue.peek(); head !== undefined && head.expiresAt <= now; head = this.#queue.peek()) {
+    for (let head = this.#queue.first; head !== null && head.expiresAt <= now; head = this.#queue.first) {
       this.#leave(head, this.#rejection('queue-timeout'));
     }
     this.#armTimer();
@@ -226,8 +231,8 @@ export class Bulkhead<T = unknown> implements Policy<T> {
 
   #armTimer(): void {
     if (this.#timerArmed || this.queueTimeout === Number.POSITIVE_INFINITY) return;
-    const head = this.#queue.peek();
-    if (head === undefined) return;
+    const head = this.#queue.first;
+    if (head === null) return;
     this.#timerArmed = true;
     this.#timer = unrefTimer(this.#clock.setTimeout(this.#expire, head.expiresAt - this.#clock.now()));
   }

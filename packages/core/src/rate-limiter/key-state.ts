@@ -1,10 +1,11 @@
+import type { ListNode } from '../internal/linked-queue.js';
 import type { WaitQueue } from './wait-queue.js';
 
 /**
  * The state of one key. Every key has the same shape, whatever the algorithm,
  * so the `Map` of keys stays monomorphic and an update allocates nothing.
  */
-export class KeyState {
+export class KeyState implements ListNode<KeyState> {
   /** Token bucket: the scaled time at which the bucket is full again. Sliding window: the current window's index. */
   level = 0;
   /** Sliding window: tokens taken in the previous window. */
@@ -15,10 +16,10 @@ export class KeyState {
   waiters: WaitQueue | null = null;
   /** The key, for the key store (`''` for states it does not hold). */
   key = '';
-  /** The next more recently used key (the key store's recency list). */
-  newer: KeyState | null = null;
-  /** The next less recently used key (the key store's recency list). */
-  older: KeyState | null = null;
+  /** The next less recently used key (the key store's recency list, oldest first). */
+  listPrev: KeyState | null = null;
+  /** The next more recently used key (the key store's recency list, oldest first). */
+  listNext: KeyState | null = null;
 
   /** Back to the state of a key never seen. */
   reset(): void {

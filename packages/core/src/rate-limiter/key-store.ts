@@ -1,3 +1,4 @@
+import { IntrusiveList } from '../internal/linked-queue.js';
 import { type Algorithm, KeyState } from './key-state.js';
 
 /** How many keys at the old end the idle sweep may drop per new key. */
@@ -7,8 +8,8 @@ const EVICTION_PROBES = 8;
 
 /**
  * The per-key states of a limiter: a `Map` for lookup (so `__proto__` or
- * `constructor` are ordinary keys) and a doubly linked recency list through the
- * states themselves, bounded by `maxKeys`. A `Map`'s own insertion order is
+ * `constructor` are ordinary keys) and a recency list through the states
+ * themselves (an {@link IntrusiveList}, oldest first), bounded by `maxKeys`. A `Map`'s own insertion order is
  * not used as the LRU order: deleting from its front leaves holes that every
  * later iteration skips, which turns a flood of new keys quadratic.
  *
@@ -28,8 +29,8 @@ export class KeyStore {
   readonly #algorithm: Algorithm;
   readonly #idleTtl: number;
   readonly #sweepLimit: number;
-  #youngest: KeyState | null = null;
-  #oldest: KeyState | null = null;
+  /** The kept states, least recently used first. */
+  readonly #lru = new IntrusiveList<KeyState>();
 
   /**
    * @param maxKeys - the cap on keys
@@ -57,18 +58,15 @@ export class KeyStore {
   get(key: string, now: number): KeyState {
     const state = this.#map.get(key);
     if (state === undefined) return this.#insert(key, now);
-    if (state !== this.#youngest) {
-      this.#unlink(state);
-      this.#linkYoungest(state);
-    }
+    this.#lru.moveToBack(state);
     return state;
   }
 
   /** Drops every key whose state is back to that of a key never seen; returns how many. */
   prune(now: number): number {
     let dropped = 0;
-    for (let state = this.#oldest; state !== null; ) {
-      const newer = state.newer;
+    for (let state = this.#lru.first; state !== null; ) {
+      const newer = state.listNext;
       if (state.waiters === null && this.#algorithm.isFresh(state, now)) {
         this.#drop(state);
         dropped++;
@@ -81,7 +79,7 @@ export class KeyStore {
   #insert(key: string, now: number): KeyState {
     const idleSince = now - this.#idleTtl;
     for (let swept = 0; swept < this.#sweepLimit; swept++) {
-      const oldest = this.#oldest;
+      const oldest = this.#lru.first;
       if (oldest === null || oldest.waiters !== null || !this.#algorithm.isFresh(oldest, idleSince)) break;
       this.#drop(oldest);
     }
@@ -89,44 +87,26 @@ export class KeyStore {
     const state = new KeyState();
     state.key = key;
     this.#map.set(key, state);
-    this.#linkYoungest(state);
+    this.#lru.push(state);
     return state;
   }
 
   #evict(): void {
+    const lru = this.#lru;
     for (let probes = 0; probes < EVICTION_PROBES; probes++) {
-      const oldest = this.#oldest as KeyState;
+      const oldest = lru.first as KeyState;
       if (oldest.waiters === null) {
         this.#drop(oldest);
         return;
       }
-      this.#unlink(oldest);
-      this.#linkYoungest(oldest);
+      lru.moveToBack(oldest);
     }
     // Every probed key has waiters: the oldest goes anyway and keeps serving them on its own.
-    this.#drop(this.#oldest as KeyState);
+    this.#drop(lru.first as KeyState);
   }
 
   #drop(state: KeyState): void {
-    this.#unlink(state);
+    this.#lru.unlink(state);
     this.#map.delete(state.key);
-  }
-
-  #unlink(state: KeyState): void {
-    const { newer, older } = state;
-    if (newer === null) this.#youngest = older;
-    else newer.older = older;
-    if (older === null) this.#oldest = newer;
-    else older.newer = newer;
-    state.newer = null;
-    state.older = null;
-  }
-
-  #linkYoungest(state: KeyState): void {
-    const youngest = this.#youngest;
-    state.older = youngest;
-    if (youngest === null) this.#oldest = state;
-    else youngest.newer = state;
-    this.#youngest = state;
   }
 }

@@ -1,9 +1,9 @@
 import { type Clock, unrefTimer } from '../clock/clock.js';
-import { LinkedQueue, type LinkedQueueNode } from '../internal/linked-queue.js';
+import { IntrusiveList, type ListNode } from '../internal/linked-queue.js';
 import type { Algorithm, KeyState } from './key-state.js';
 
-/** A caller of `wait` queued on a key. It is its own abort listener (`handleEvent`). */
-export class RateWaiter {
+/** A caller of `wait` queued on a key. It is its own abort listener (`handleEvent`) and its own node in the key's queue. */
+export class RateWaiter implements ListNode<RateWaiter> {
   /** The tokens it waits for. */
   readonly tokens: number;
   /** Settles the caller's promise. */
@@ -16,8 +16,9 @@ export class RateWaiter {
   readonly state: KeyState;
   /** The scheduler serving it. */
   readonly scheduler: WaitScheduler;
-  /** Its place in the key's queue. */
-  node: LinkedQueueNode<RateWaiter> | null = null;
+  /** Neighbours in the key's queue. */
+  listPrev: RateWaiter | null = null;
+  listNext: RateWaiter | null = null;
 
   constructor(
     tokens: number,
@@ -44,7 +45,7 @@ export class RateWaiter {
 /** The FIFO queue of one key's waiters, with the one timer that wakes its head. */
 export class WaitQueue {
   /** The waiters, oldest first. */
-  readonly list: LinkedQueue<RateWaiter> = new LinkedQueue<RateWaiter>();
+  readonly list: IntrusiveList<RateWaiter> = new IntrusiveList<RateWaiter>();
   /** The sum of the waiters' tokens. */
   tokens = 0;
   /** The pending wake-up timer's handle (one is pending while the queue has waiters). */
@@ -86,7 +87,7 @@ export class WaitScheduler {
     const q = queue;
     return new Promise<void>((resolve, reject) => {
       const waiter = new RateWaiter(tokens, resolve, reject, signal, state, this);
-      waiter.node = q.list.push(waiter);
+      q.list.push(waiter);
       q.tokens += tokens;
       signal?.addEventListener('abort', waiter, { once: true });
       if (q.list.size === 1) this.#arm(state, q, now);
@@ -97,8 +98,8 @@ export class WaitScheduler {
   abort(waiter: RateWaiter): void {
     // A waiter's listener is removed when it is served, so it is still queued here.
     const queue = waiter.state.waiters as WaitQueue;
-    const wasHead = queue.list.peekNode() === waiter.node;
-    queue.list.remove(waiter.node as LinkedQueueNode<RateWaiter>);
+    const wasHead = queue.list.first === waiter;
+    queue.list.remove(waiter);
     queue.tokens -= waiter.tokens;
     if (wasHead) {
       // The head always has a wake-up armed: move it to the new head.
@@ -114,7 +115,7 @@ export class WaitScheduler {
     const queue = state.waiters as WaitQueue;
     queue.timer = undefined;
     const now = this.#clock.now();
-    for (let head = queue.list.peek(); head !== undefined; head = queue.list.peek()) {
+    for (let head = queue.list.first; head !== null; head = queue.list.first) {
       if (!this.#algorithm.take(state, head.tokens, now)) break;
       queue.list.shift();
       queue.tokens -= head.tokens;
@@ -126,8 +127,8 @@ export class WaitScheduler {
 
   /** Arms the timer for the head's tokens; forgets the queue when it is empty. */
   #arm(state: KeyState, queue: WaitQueue, now: number): void {
-    const head = queue.list.peek();
-    if (head === undefined) {
+    const head = queue.list.first;
+    if (head === null) {
       queue.timer = undefined;
       state.waiters = null;
       queue.tokens = 0;

@@ -1,5 +1,6 @@
 import type { TimeoutError } from '../errors/errors.js';
 import { LazyContext, neverAbortedSignal } from '../internal/context.js';
+import type { ListNode } from '../internal/linked-queue.js';
 
 /**
  * One call running under a `Timeout`: the context handed to the work, and a
@@ -8,18 +9,16 @@ import { LazyContext, neverAbortedSignal } from '../internal/context.js';
  * Its `signal` is created on first read only, so work that never looks at it
  * costs no `AbortController`, and the caller's signal is linked only then.
  */
-export class PendingCall extends LazyContext {
+export class PendingCall extends LazyContext implements ListNode<PendingCall> {
   /** The attempt number passed on from the caller. */
   readonly attempt: number;
   /** The absolute clock time by which the work must end, `undefined` when unbounded. */
   readonly deadline: number | undefined;
   /** The limit reported in the `TimeoutError`, in milliseconds. */
   readonly timeoutMs: number;
-  /** Neighbours in the Timeout's queue. */
-  prev: PendingCall | undefined = undefined;
-  next: PendingCall | undefined = undefined;
-  /** True while in the Timeout's queue. */
-  queued = false;
+  /** Neighbours in the Timeout's queue of deadlines (both `null` while not in it). */
+  listPrev: PendingCall | null = null;
+  listNext: PendingCall | null = null;
   /** The call's own timer, for calls that are not in the queue. */
   timer: unknown = undefined;
   /** Rejects the promise the caller holds (set once the work returned a promise). */

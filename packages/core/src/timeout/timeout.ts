@@ -2,6 +2,7 @@ import { type Clock, unrefTimer } from '../clock/clock.js';
 import type { Operation, Policy } from '../context.js';
 import { TimeoutError } from '../errors/errors.js';
 import { neverAbortedSignal } from '../internal/context.js';
+import { IntrusiveList } from '../internal/linked-queue.js';
 import { Telemetry } from '../internal/telemetry.js';
 import { clockOption, configObject, functionOption, numberOption } from '../internal/validate.js';
 import { PendingCall } from './pending-call.js';
@@ -57,8 +58,8 @@ export class Timeout<T = unknown> implements Policy<T, TimeoutExecuteOptions> {
   readonly #onTimeout: ((timeoutMs: number) => void) | undefined;
   readonly #telemetry: Telemetry;
   readonly #onTimer: () => void;
-  #head: PendingCall | undefined = undefined;
-  #tail: PendingCall | undefined = undefined;
+  /** The calls sharing the timer, in deadline order (so the head expires first). */
+  readonly #queue = new IntrusiveList<PendingCall>();
   #armed = false;
 
   /** @param config - the default limit, `onTimeout`, clock and observability */
@@ -141,13 +142,10 @@ export class Timeout<T = unknown> implements Policy<T, TimeoutExecuteOptions> {
   /** Puts the call in the shared queue when it keeps the queue in deadline order, else gives it its own timer. */
   #schedule(call: PendingCall, shared: boolean): void {
     const deadline = call.deadline as number;
-    const tail = this.#tail;
-    if (shared && (tail === undefined || deadline >= (tail.deadline as number))) {
-      call.queued = true;
-      call.prev = tail;
-      if (tail === undefined) this.#head = call;
-      else tail.next = call;
-      this.#tail = call;
+    const queue = this.#queue;
+    const tail = queue.last;
+    if (shared && (tail === null || deadline >= (tail.deadline as number))) {
+      queue.push(call);
       if (!this.#armed) this.#arm(deadline - this.#clock.now());
       return;
     }
@@ -173,15 +171,16 @@ export class Timeout<T = unknown> implements Policy<T, TimeoutExecuteOptions> {
   #fire(): void {
     this.#armed = false;
     const now = this.#clock.now();
-    for (let head = this.#head; head !== undefined && (head.deadline as number) <= now; head = this.#head) {
+    const queue = this.#queue;
+    for (let head = queue.first; head !== null && (head.deadline as number) <= now; head = queue.first) {
       this.#expire(head);
     }
-    const head = this.#head;
-    if (head !== undefined && !this.#armed) this.#arm((head.deadline as number) - now);
+    const head = queue.first;
+    if (head !== null && !this.#armed) this.#arm((head.deadline as number) - now);
   }
 
   #expire(call: PendingCall): void {
-    if (call.queued) this.#unlink(call);
+    this.#queue.remove(call);
     call.timer = undefined;
     const error = new TimeoutError({ timeoutMs: call.timeoutMs });
     call.expire(error);
@@ -196,23 +195,11 @@ export class Timeout<T = unknown> implements Policy<T, TimeoutExecuteOptions> {
   }
 
   #settle(call: PendingCall): void {
-    if (call.queued) this.#unlink(call);
-    else if (call.timer !== undefined) {
+    // A call that shared the timer has none of its own to clear.
+    if (!this.#queue.remove(call) && call.timer !== undefined) {
       this.#clock.clearTimeout(call.timer);
       call.timer = undefined;
     }
     call.release();
-  }
-
-  /** Takes a queued call out of the queue. */
-  #unlink(call: PendingCall): void {
-    call.queued = false;
-    const { prev, next } = call;
-    if (prev === undefined) this.#head = next;
-    else prev.next = next;
-    if (next === undefined) this.#tail = prev;
-    else next.prev = prev;
-    call.prev = undefined;
-    call.next = undefined;
   }
 }

@@ -2,7 +2,7 @@ import { type Clock, unrefTimer } from '../clock/clock.js';
 import type { ExecuteOptions, ExecutionContext, Operation, Policy } from '../context.js';
 import { BulkheadFullError } from '../errors/errors.js';
 import { contextAbortReason, isAbortedContext, neverAbortedSignal, toContext } from '../internal/context.js';
-import { IntrusiveList, type ListNode } from '../internal/linked-queue.js';
+import { IntrusiveList, type ListNode } from '../internal/intrusive-list.js';
 import { Telemetry } from '../internal/telemetry.js';
 import { clockOption, configObject, functionOption, numberOption, requiredNumber } from '../internal/validate.js';
 import type { BulkheadConfig, BulkheadRejectReason } from './types.js';

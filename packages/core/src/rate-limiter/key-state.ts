@@ -1,4 +1,4 @@
-import type { ListNode } from '../internal/linked-queue.js';
+import type { ListNode } from '../internal/intrusive-list.js';
 import type { WaitQueue } from './wait-queue.js';
 
 /**

@@ -1,4 +1,4 @@
-import { IntrusiveList } from '../internal/linked-queue.js';
+import { IntrusiveList } from '../internal/intrusive-list.js';
 import { type Algorithm, KeyState } from './key-state.js';
 
 /** How many keys at the old end the idle sweep may drop per new key. */

@@ -1,5 +1,5 @@
 import { type Clock, unrefTimer } from '../clock/clock.js';
-import { IntrusiveList, type ListNode } from '../internal/linked-queue.js';
+import { IntrusiveList, type ListNode } from '../internal/intrusive-list.js';
 import type { Algorithm, KeyState } from './key-state.js';
 
 /** A caller of `wait` queued on a key. It is its own abort listener (`handleEvent`) and its own node in the key's queue. */

@@ -1,6 +1,6 @@
 import type { TimeoutError } from '../errors/errors.js';
 import { LazyContext, neverAbortedSignal } from '../internal/context.js';
-import type { ListNode } from '../internal/linked-queue.js';
+import type { ListNode } from '../internal/intrusive-list.js';
 
 /**
  * One call running under a `Timeout`: the context handed to the work, and a

@@ -2,7 +2,7 @@ import { type Clock, unrefTimer } from '../clock/clock.js';
 import type { Operation, Policy } from '../context.js';
 import { TimeoutError } from '../errors/errors.js';
 import { neverAbortedSignal } from '../internal/context.js';
-import { IntrusiveList } from '../internal/linked-queue.js';
+import { IntrusiveList } from '../internal/intrusive-list.js';
 import { Telemetry } from '../internal/telemetry.js';
 import { clockOption, configObject, functionOption, numberOption } from '../internal/validate.js';
 import { PendingCall } from './pending-call.js';

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { IntrusiveList, type ListNode } from './linked-queue.js';
+import { IntrusiveList, type ListNode } from './intrusive-list.js';
 
 class Item implements ListNode<Item> {
   listPrev: Item | null = null;

@@ -34,6 +34,12 @@ interface BreakerCall {
   error: { readonly value: unknown } | undefined;
 }
 
+/** The error the server destroyed `res` with (`res.destroy(err)`), boxed; a client's disconnect leaves none. */
+function destroyedWith(res: Response): { readonly value: unknown } | undefined {
+  const errored = (res as { errored?: unknown }).errored;
+  return errored === undefined || errored === null ? undefined : { value: errored };
+}
+
 function failurePredicate(value: CircuitBreakerMiddlewareOptions['failureStatuses']): (status: number) => boolean {
   if (value === undefined) return isServerError;
   if (typeof value === 'function') return value;
@@ -51,7 +57,10 @@ function failurePredicate(value: CircuitBreakerMiddlewareOptions['failureStatuse
  * call: admitted with `breaker.acquire()` and reported when its response is
  * over. A finished answer with a failing status (5xx by default) is a
  * failure, any other finished answer a success; a client that disconnects
- * before the answer is finished is neither (the call is ignored). While the
+ * before the answer is finished is neither (the call is ignored). An error
+ * seen by `middleware.errorHandler`, or one the server destroyed the
+ * response with (`res.destroy(err)`), is a failure even when it cut off an
+ * answer that had started. While the
  * breaker rejects, the middleware answers 503 with `Retry-After` (seconds
  * until the breaker admits a probe, rounded up) and a body that never shows
  * internal error details.
@@ -82,14 +91,14 @@ export function circuitBreaker(
   const calls = new WeakMap<Request, BreakerCall>();
 
   const finish = (call: BreakerCall, res: Response, finished: boolean): void => {
-    if (!finished) {
-      call.permit.ignore();
-      return;
-    }
-    const error = call.error;
+    // An error passed to next() (seen by errorHandler), or one the response was destroyed with, is a failure
+    // even when the answer never finished: Express drops the connection of a response that had started.
+    const error = call.error ?? destroyedWith(res);
     try {
       if (error !== undefined && isFailureError(error.value)) {
         call.permit.failure(error.value);
+      } else if (!finished) {
+        call.permit.ignore();
       } else if (isFailureStatus(res.statusCode)) {
         call.permit.failure(error?.value);
       } else {

@@ -1,7 +1,7 @@
 import { isTimeoutError, type Policy, Timeout } from '@resilience/core';
 import { configObject, describeValue, requireMethod } from '@resilience/core/validate';
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
-import { runGuarded, silenceResponse } from './internal/guard.js';
+import { restoreHeaders, runGuarded, silenceResponse, snapshotHeaders } from './internal/guard.js';
 import { Rejection } from './internal/respond.js';
 import { statusOption } from './internal/status.js';
 import type { TimeoutMiddlewareOptions } from './types.js';
@@ -27,8 +27,11 @@ function toPolicy(msOrTimeout: number | Policy): Policy {
  * pass it to whatever it awaits (`fetch(url, { signal: req.signal })`).
  * When the time is up and nothing was sent yet, the middleware answers 503
  * (set `statusCode: 504` if you prefer) and any later answer from the
- * handler writes nothing: no `ERR_HTTP_HEADERS_SENT`, no crash. When the
- * handler had already started answering, the response is left to it.
+ * handler writes nothing: no `ERR_HTTP_HEADERS_SENT`, no crash. The timeout
+ * answer carries only the headers set before this middleware ran (the
+ * handler's `Cache-Control`, `Content-Encoding`, `Set-Cookie`... are
+ * removed), and its status stays what `res.statusCode` reports afterwards.
+ * When the handler had already started answering, the response is left to it.
  *
  * @param msOrTimeout - milliseconds, or a core `Timeout` (or any policy whose
  *   `execute` rejects with a `TimeoutError`) for its clock, hooks and telemetry
@@ -47,9 +50,12 @@ export function timeout(msOrTimeout: number | Policy, options?: TimeoutMiddlewar
   const rejection = new Rejection(statusOption(OWNER, opts.statusCode, 503), opts.body, defaultBody);
 
   return (req: Request, res: Response, next: NextFunction): void => {
+    // The headers the chain set before this middleware (CORS, rate-limit headers...) stay on a timeout answer.
+    const before = snapshotHeaders(res);
     runGuarded(policy, req, res, next, (err) => {
       if (!isTimeoutError(err)) return false;
       if (!res.headersSent) {
+        restoreHeaders(res, before);
         rejection.send(req, res, err);
         silenceResponse(res);
       }

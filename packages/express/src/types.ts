@@ -85,7 +85,9 @@ export interface CircuitBreakerMiddlewareOptions extends RejectionOptions {
   failureStatuses?: readonly number[] | ((status: number) => boolean) | undefined;
   /**
    * Whether an error passed to `next()` (seen by the middleware's
-   * `errorHandler`) counts as a failure whatever status the answer gets.
+   * `errorHandler`), or one the server destroyed the response with
+   * (`res.destroy(err)`), counts as a failure whatever status the answer
+   * gets, even when it cut off an answer that had started.
    * @default every error counts
    */
   isFailureError?: ((error: unknown) => boolean) | undefined;

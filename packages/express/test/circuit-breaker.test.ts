@@ -1,8 +1,9 @@
-import { CircuitBreaker, CircuitOpenError } from '@resilience/core';
+import http from 'node:http';
+import { CircuitBreaker, CircuitOpenError, Timeout } from '@resilience/core';
 import { FakeClock } from '@resilience/core/testing';
 import type { ErrorRequestHandler } from 'express';
 import { afterEach, describe, expect, it } from 'vitest';
-import { type CircuitBreakerLike, type CircuitPermitLike, circuitBreaker } from '../src/index.js';
+import { type CircuitBreakerLike, type CircuitPermitLike, circuitBreaker, timeout } from '../src/index.js';
 import { disconnectMidRequest, expressVersions, type Report, type Served, serve, sleep, until } from './helpers.js';
 
 /** A breaker double that records the first report of each permit, as the real one counts it. */
@@ -28,6 +29,19 @@ class RecordingBreaker implements CircuitBreakerLike {
   kinds(): Report[] {
     return this.reports.map((r) => r.kind);
   }
+}
+
+/** GETs `url` with node:http and resolves how the answer ended: `end`, or `aborted` when the server cut it off. */
+function rawGet(url: string): Promise<string> {
+  return new Promise((resolve) => {
+    const req = http.get(url, (res) => {
+      res.on('data', () => {});
+      res.on('end', () => resolve('end'));
+      res.on('aborted', () => resolve('aborted'));
+      res.on('error', () => resolve('aborted'));
+    });
+    req.on('error', () => resolve('aborted'));
+  });
 }
 
 describe.each(expressVersions)('circuitBreaker on %s', (_name, express) => {
@@ -105,6 +119,27 @@ describe.each(expressVersions)('circuitBreaker on %s', (_name, express) => {
     expect(breaker.kinds()).toEqual(['failure']);
   });
 
+  it("the middleware's own 503 never shows the error that opened the breaker", async () => {
+    const breaker = new CircuitBreaker({ readyToTrip: (counts) => counts.consecutiveFailures >= 1 });
+    const { app } = appWith(breaker);
+    const quiet: ErrorRequestHandler = (_err, _req, res, _next) => {
+      res.status(500).json({ error: 'internal' });
+    };
+    app.use(quiet);
+    served = await serve(app);
+    await (await fetch(`${served.url}/throw`)).arrayBuffer();
+    await until(() => breaker.state === 'open');
+    const rejected = await fetch(`${served.url}/throw`);
+    expect(rejected.status).toBe(503);
+    const body = await rejected.text();
+    expect(JSON.parse(body)).toEqual({
+      error: 'service_unavailable',
+      message: 'The service is temporarily unavailable. Try again later.',
+    });
+    expect(body).not.toContain('secret');
+    expect(body).not.toContain('password');
+  });
+
   it('with errorHandler mounted, any error passed to next() is a failure even when answered 404', async () => {
     const breaker = new RecordingBreaker();
     const { app, guard } = appWith(breaker);
@@ -135,6 +170,41 @@ describe.each(expressVersions)('circuitBreaker on %s', (_name, express) => {
     await (await fetch(`${served.url}/throw`)).arrayBuffer();
     await until(() => breaker.reports.length === 2);
     expect(breaker.kinds()).toEqual(['success', 'failure']);
+  });
+
+  it('an error passed to next() after the answer started is a failure, not ignored', async () => {
+    const breaker = new RecordingBreaker();
+    const app = express();
+    const guard = circuitBreaker(breaker);
+    app.use(guard);
+    app.get('/midstream', (_req, res, next) => {
+      res.status(200).write('partial');
+      setTimeout(() => next(new Error('upstream stream broke')), 5);
+    });
+    app.use(guard.errorHandler);
+    served = await serve(app);
+    const outcome = await rawGet(`${served.url}/midstream`);
+    expect(outcome).not.toBe('end');
+    await until(() => breaker.reports.length === 1);
+    expect(breaker.kinds()).toEqual(['failure']);
+    expect(breaker.reports[0]?.error).toMatchObject({ message: 'upstream stream broke' });
+  });
+
+  it('a response the server destroys with an error is a failure; isFailureError may exempt it', async () => {
+    const breaker = new RecordingBreaker();
+    const app = express();
+    app.use(circuitBreaker(breaker, { isFailureError: (err) => (err as Error).message !== 'exempt' }));
+    app.get('/destroy/:message', (req, res) => {
+      res.status(200).write('partial');
+      setTimeout(() => res.destroy(new Error(String(req.params.message))), 5);
+    });
+    served = await serve(app);
+    expect(await rawGet(`${served.url}/destroy/stream%20broke`)).not.toBe('end');
+    await until(() => breaker.reports.length === 1);
+    expect(await rawGet(`${served.url}/destroy/exempt`)).not.toBe('end');
+    await until(() => breaker.reports.length === 2);
+    expect(breaker.kinds()).toEqual(['failure', 'ignore']);
+    expect(breaker.reports[0]?.error).toMatchObject({ message: 'stream broke' });
   });
 
   it('a client that disconnects before the answer is neither success nor failure', async () => {
@@ -273,6 +343,36 @@ describe.each(expressVersions)('circuitBreaker with the core CircuitBreaker on %
     await until(() => breaker.state === 'closed');
     expect(transitions).toEqual(['closed->open', 'open->half-open', 'half-open->closed']);
     expect(calls).toBe(3);
+  });
+
+  it('a request that timed out counts as a failure even when the handler answers 200 late', async () => {
+    const clock = new FakeClock();
+    const breaker = new CircuitBreaker({ clock, readyToTrip: (counts) => counts.consecutiveFailures >= 3 });
+    const app = express();
+    let entered = 0;
+    let late = 0;
+    app.get('/', circuitBreaker(breaker), timeout(new Timeout({ defaultTimeout: 100, clock })), (_req, res) => {
+      entered++;
+      // A "serve a fallback" handler that answers once its work was cancelled: here right after the
+      // timeout's answer went out and before the response is over, setting the status both ways Express allows.
+      res.once('finish', () => {
+        res.statusCode = 200;
+        res.status(200).json({ fallback: true });
+        late++;
+      });
+    });
+    served = await serve(app);
+    for (let i = 1; i <= 3; i++) {
+      const pending = fetch(served.url);
+      await until(() => entered === i);
+      await clock.advance(100);
+      const res = await pending;
+      expect(res.status).toBe(503);
+      await res.arrayBuffer();
+      await until(() => late === i);
+    }
+    await until(() => breaker.state === 'open');
+    expect(breaker.counts.totalSuccesses).toBe(0);
   });
 
   it('a disconnected client does not count: a failing answer it left before stays uncounted', async () => {

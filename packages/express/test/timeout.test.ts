@@ -109,6 +109,82 @@ describe.each(expressVersions)('timeout on %s', (_name, express) => {
     await until(() => endCallbackRan);
   });
 
+  it('sends the timeout answer without the headers the handler had set, keeping those set before it', async () => {
+    const clock = new FakeClock();
+    const app = express();
+    const release = gate();
+    let entered = false;
+    app.get(
+      '/staged',
+      (_req, res, next) => {
+        res.setHeader('X-Before', 'kept');
+        res.append('Vary', 'Origin');
+        next();
+      },
+      timeout(new Timeout({ defaultTimeout: 100, clock })),
+      async (_req, res) => {
+        res.set('Cache-Control', 'public, max-age=86400');
+        res.set('Content-Encoding', 'gzip');
+        res.set('Set-Cookie', 'session=abc');
+        res.set('X-Before', 'changed by the handler');
+        res.statusMessage = 'Handler Says';
+        entered = true;
+        await release.promise;
+        res.send('late');
+      },
+    );
+    served = await serve(app);
+    const pending = fetch(`${served.url}/staged`);
+    await until(() => entered);
+    await clock.advance(100);
+    const res = await pending;
+    expect(res.status).toBe(503);
+    expect(res.statusText).toBe('Service Unavailable');
+    expect(res.headers.get('cache-control')).toBeNull();
+    expect(res.headers.get('content-encoding')).toBeNull();
+    expect(res.headers.get('set-cookie')).toBeNull();
+    expect(res.headers.get('x-before')).toBe('kept');
+    expect(res.headers.get('vary')).toBe('Origin');
+    expect(res.headers.get('content-type')).toContain('application/json');
+    // Readable as the JSON it claims to be (a leftover gzip encoding would break it).
+    expect(await res.json()).toEqual({ error: 'timeout', message: 'The request took too long to process.' });
+    release.open();
+  });
+
+  it('pins res.statusCode to the timeout answer: a late res.status(200) changes nothing', async () => {
+    const clock = new FakeClock();
+    const app = express();
+    let closedWith: number | undefined;
+    let lateStatus: number | undefined;
+    let lateDone = false;
+    let entered = false;
+    app.get('/fallback', timeout(new Timeout({ defaultTimeout: 100, clock })), (req, res) => {
+      entered = true;
+      res.once('close', () => {
+        closedWith = res.statusCode;
+      });
+      req.signal?.addEventListener('abort', () => {
+        // A common "serve a fallback" handler: answers 200 once its work was cancelled.
+        setImmediate(() => {
+          res.statusCode = 201;
+          res.status(200).json({ fallback: true });
+          lateStatus = res.statusCode;
+          lateDone = true;
+        });
+      });
+    });
+    served = await serve(app);
+    const pending = fetch(`${served.url}/fallback`);
+    await until(() => entered);
+    await clock.advance(100);
+    const res = await pending;
+    expect(res.status).toBe(503);
+    await res.arrayBuffer();
+    await until(() => lateDone && closedWith !== undefined);
+    expect(lateStatus).toBe(503);
+    expect(closedWith).toBe(503);
+  });
+
   it('answers 504 and a custom body when configured', async () => {
     const app = express();
     app.get('/never', timeout(20, { statusCode: 504, body: 'gateway timeout' }), () => {});

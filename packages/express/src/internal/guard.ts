@@ -42,16 +42,62 @@ function callLastCallback(args: unknown[]): void {
   if (typeof last === 'function') process.nextTick(last as () => void);
 }
 
+/** The headers of a response at one moment, to restore later with {@link restoreHeaders}. */
+export type HeaderSnapshot = ReadonlyArray<readonly [string, number | string | readonly string[]]>;
+
+/** The headers set on `res` so far (copied: later changes do not show in the snapshot). */
+export function snapshotHeaders(res: Response): HeaderSnapshot {
+  const names = res.getHeaderNames();
+  if (names.length === 0) return [];
+  const out: Array<readonly [string, number | string | readonly string[]]> = [];
+  for (const name of names) {
+    const value = res.getHeader(name);
+    if (value !== undefined) out.push([name, Array.isArray(value) ? [...value] : (value as number | string)]);
+  }
+  return out;
+}
+
+/**
+ * Puts `res` back to the headers of `snapshot`: every header set since is
+ * removed (a handler's `Cache-Control`, `Content-Encoding`, `Set-Cookie`
+ * must not go out with an answer it did not write), and a status message it
+ * set is dropped. Only while nothing was sent.
+ */
+export function restoreHeaders(res: Response, snapshot: HeaderSnapshot): void {
+  if (res.headersSent) return;
+  for (const name of res.getHeaderNames()) res.removeHeader(name);
+  for (const [name, value] of snapshot) res.setHeader(name, value);
+  res.statusMessage = '';
+}
+
 /**
  * Makes every later write to `res` a no-op, so a handler that answers after
  * the middleware already did writes nothing and throws no
- * `ERR_HTTP_HEADERS_SENT`. Callbacks given to `write`/`end` still run.
+ * `ERR_HTTP_HEADERS_SENT`. Callbacks given to `write`/`end` still run. The
+ * status code and message are pinned to the answer that was sent, so a late
+ * `res.status(200)` cannot make a circuit breaker (or a logger) that reads
+ * `res.statusCode` when the response is over see a status that never went out.
  */
 export function silenceResponse(res: Response): void {
   const target = res as unknown as Record<string, unknown>;
   const returnsSelf = function (this: unknown): unknown {
     return this;
   };
+  const statusCode = res.statusCode;
+  const statusMessage = res.statusMessage;
+  Object.defineProperty(target, 'statusCode', {
+    configurable: true,
+    enumerable: true,
+    get: () => statusCode,
+    set: noop,
+  });
+  Object.defineProperty(target, 'statusMessage', {
+    configurable: true,
+    enumerable: true,
+    get: () => statusMessage,
+    set: noop,
+  });
+  target.status = returnsSelf;
   target.writeHead = returnsSelf;
   target.setHeader = returnsSelf;
   target.setHeaders = returnsSelf;

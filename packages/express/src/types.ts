@@ -112,7 +112,9 @@ export interface RateLimitOptions extends RejectionOptions {
   /**
    * The prefix length IPv6 addresses are grouped by in the default key
    * (a client usually owns a whole /56 or /64), or `false` to key by the
-   * full address. IPv4-mapped IPv6 addresses are keyed as IPv4.
+   * full address (in one canonical spelling: `2001:DB8::1` and
+   * `2001:db8:0:0::1` are one key). IPv4-mapped IPv6 addresses are keyed as
+   * IPv4 either way.
    * @default 56
    */
   ipv6Subnet?: number | false | undefined;

@@ -40,6 +40,19 @@ describe('ipKey', () => {
     expect(ipKey(req(undefined, undefined))).toBe('');
     expect(ipKey(req('not-an-ip'))).toBe('not-an-ip');
   });
+
+  it('with ipv6Subnet false, keys IPv4-mapped addresses as IPv4 and spells every IPv6 address one way', () => {
+    expect(ipKey(req('::ffff:203.0.113.9'), false)).toBe('203.0.113.9');
+    expect(ipKey(req('::FFFF:cb00:7109'), false)).toBe('203.0.113.9');
+    expect(ipKey(req(undefined, '::ffff:10.0.0.1'), false)).toBe('10.0.0.1');
+    expect(ipKey(req('2001:DB8::1'), false)).toBe('2001:db8:0:0:0:0:0:1');
+    expect(ipKey(req('2001:db8:0:0::1'), false)).toBe('2001:db8:0:0:0:0:0:1');
+    expect(ipKey(req('2001:0db8:0000:0000:0000:0000:0000:0001'), false)).toBe('2001:db8:0:0:0:0:0:1');
+    expect(ipKey(req('2001:db8::2'), false)).toBe('2001:db8:0:0:0:0:0:2');
+    expect(ipKey(req('fe80::1%eth0'), false)).toBe('fe80:0:0:0:0:0:0:1');
+    expect(ipKey(req('198.51.100.7'), false)).toBe('198.51.100.7');
+    expect(ipKey(req('not-an-ip'), false)).toBe('not-an-ip');
+  });
 });
 
 describe('rate-limit headers', () => {

@@ -18,6 +18,19 @@ function asyncLimiter(inner: RateLimiter): RateLimiterLike {
   };
 }
 
+/** `inner`, noting the key of every consume() in `keys`. */
+function recordingKeys(inner: RateLimiter, keys: string[]): RateLimiterLike {
+  return {
+    rate: inner.rate,
+    burst: inner.burst,
+    interval: inner.interval,
+    consume: (key: string, tokens: number) => {
+      keys.push(key);
+      return inner.consume(key, tokens);
+    },
+  };
+}
+
 /** A logger that keeps what it is told. */
 function memoryLogger() {
   const records: Array<{ msg: string; attrs?: Record<string, unknown> }> = [];
@@ -124,6 +137,31 @@ describe.each(expressVersions)('rateLimit on %s', (_name, express) => {
     expect(await from('::ffff:203.0.113.2')).toBe(429);
   });
 
+  it('trust proxy off: an X-Forwarded-For header is ignored, the key is the socket address', async () => {
+    const keys: string[] = [];
+    const url = await start(
+      recordingKeys(new RateLimiter({ rate: 1, interval: 60_000, clock: new FakeClock() }), keys),
+    );
+    const from = (ip: string) => fetch(url, { headers: { 'X-Forwarded-For': ip } }).then((r) => r.status);
+    expect(await from('203.0.113.1')).toBe(200);
+    expect(await from('203.0.113.2')).toBe(429);
+    expect(keys).toEqual(['127.0.0.1', '127.0.0.1']);
+  });
+
+  it('trust proxy on: the key is the client named by X-Forwarded-For', async () => {
+    const keys: string[] = [];
+    const url = await start(
+      recordingKeys(new RateLimiter({ rate: 1, interval: 60_000, clock: new FakeClock() }), keys),
+      {},
+      true,
+    );
+    const from = (ip: string) => fetch(url, { headers: { 'X-Forwarded-For': ip } }).then((r) => r.status);
+    expect(await from('203.0.113.1')).toBe(200);
+    expect(await from('203.0.113.2')).toBe(200);
+    expect(await from('198.51.100.1, 203.0.113.1')).toBe(200);
+    expect(keys).toEqual(['203.0.113.1', '203.0.113.2', '198.51.100.1']);
+  });
+
   it('ipv6Subnet: false keys by the full address, a number by that prefix', async () => {
     const full = await start(
       new RateLimiter({ rate: 1, interval: 60_000, clock: new FakeClock() }),
@@ -133,6 +171,9 @@ describe.each(expressVersions)('rateLimit on %s', (_name, express) => {
     const from = (url: string, ip: string) => fetch(url, { headers: { 'X-Forwarded-For': ip } }).then((r) => r.status);
     expect(await from(full, '2001:db8::1')).toBe(200);
     expect(await from(full, '2001:db8::2')).toBe(200);
+    expect(await from(full, '2001:DB8:0:0::1')).toBe(429);
+    expect(await from(full, '::ffff:203.0.113.9')).toBe(200);
+    expect(await from(full, '203.0.113.9')).toBe(429);
     await served?.close();
     const wide = await start(
       new RateLimiter({ rate: 1, interval: 60_000, clock: new FakeClock() }),

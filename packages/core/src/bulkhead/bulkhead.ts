@@ -254,6 +254,6 @@ export class Bulkhead<T = unknown> implements Policy<T> {
   }
 
   #record(): void {
-    this.#telemetry.metrics?.recordBulkheadUtilization(this.#telemetry.name, this.#active, this.#queue.size);
+    this.#telemetry.recordBulkheadUtilization(this.#active, this.#queue.size);
   }
 }

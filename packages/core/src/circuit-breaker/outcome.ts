@@ -61,39 +61,13 @@ export function askReadyToTrip<T>(settings: Settings<T>, telemetry: Telemetry, c
   }
 }
 
-/** Reports the breaker's state to the metrics recorder, if any; a recorder that throws is logged. */
-export function reportState(telemetry: Telemetry, state: CircuitState): void {
-  const metrics = telemetry.metrics;
-  if (metrics === undefined) return;
-  try {
-    metrics.recordCircuitBreakerState(telemetry.name, state);
-  } catch (err) {
-    telemetry.log('error', 'metrics recorder threw', { err });
-  }
-}
-
-/**
- * Reports one call's outcome (and its duration in seconds, when measured) to
- * the metrics recorder, if any; a recorder that throws is logged.
- */
-export function reportCall(telemetry: Telemetry, outcome: CallOutcome, seconds: number | undefined): void {
-  const metrics = telemetry.metrics;
-  if (metrics === undefined) return;
-  try {
-    metrics.recordCircuitBreakerCall?.(telemetry.name, outcome);
-    if (seconds !== undefined) metrics.recordCallDuration?.(telemetry.name, 'circuit_breaker', outcome, seconds);
-  } catch (err) {
-    telemetry.log('error', 'metrics recorder threw', { err });
-  }
-}
-
 /** A `CircuitOpenError` to throw for a rejected call, counted as `rejected` in metrics. */
 export function reject(
   telemetry: Telemetry,
   message: string | undefined,
   retryAfterMs: number | undefined,
 ): CircuitOpenError {
-  reportCall(telemetry, 'rejected', undefined);
+  telemetry.recordCircuitBreakerCall('rejected', undefined);
   return new CircuitOpenError(message === undefined ? { retryAfterMs } : { retryAfterMs, message });
 }
 
@@ -108,6 +82,6 @@ export function notifyTransition(
     'resilience.circuit_breaker.from': from,
     [STATE_ATTRIBUTE]: to,
   });
-  reportState(telemetry, to);
+  telemetry.recordCircuitBreakerState(to);
   telemetry.invokeHook(onStateChange, 'onStateChange', from, to);
 }

@@ -76,7 +76,13 @@ describe('CircuitBreaker: properties', () => {
             admittedInEpisode.set(episode, n);
             expect(n).toBeLessThanOrEqual(cfg.maxRequests);
           };
+          // An ignored outcome gives its half-open slot back (issue 3), when its generation is still current.
+          const ignoredIn = (epoch: number): void => {
+            if (state !== 'half-open' || epoch !== transitions) return;
+            admittedInEpisode.set(episode, (admittedInEpisode.get(episode) ?? 0) - 1);
+          };
           const permits: { permit: CircuitPermit; epoch: number }[] = [];
+          const permitsReported = new Set<CircuitPermit>();
           const calls: { promise: Promise<void>; settled: number }[] = [];
 
           for (const [i, cmd] of commands.entries()) {
@@ -87,7 +93,9 @@ describe('CircuitBreaker: properties', () => {
               const work = async () => {
                 called = true;
                 admitted();
+                const epoch = transitions;
                 await s.schedule(Promise.resolve(), `call ${i}`);
+                if (cmd.plan === 'ignored') ignoredIn(epoch);
                 if (cmd.plan === 'failure' || cmd.plan === 'ignored') throw error;
                 return value;
               };
@@ -120,8 +128,11 @@ describe('CircuitBreaker: properties', () => {
               const before = comparable(breaker);
               const transitionsBefore = transitions;
               if (cmd.plan === 'success') permit.success();
-              else if (cmd.plan === 'ignored') permit.ignore();
-              else permit.failure(cmd.plan === 'failure' ? new Error('reported') : undefined);
+              else if (cmd.plan === 'ignored') {
+                if (!permitsReported.has(permit)) ignoredIn(epoch);
+                permit.ignore();
+              } else permit.failure(cmd.plan === 'failure' ? new Error('reported') : undefined);
+              permitsReported.add(permit);
               if (stale) {
                 expect(transitions).toBe(transitionsBefore);
                 expect(comparable(breaker)).toEqual(before);

@@ -11,8 +11,6 @@ import {
   type Outcome,
   outcomeNames,
   reject,
-  reportCall,
-  reportState,
 } from './outcome.js';
 import type { InitialState } from './snapshot.js';
 import { type CircuitBreakerSnapshot, type CircuitMode, CircuitState, type Counts } from './types.js';
@@ -71,7 +69,7 @@ export class CircuitStateMachine<T> {
         this.#expiry = now + openRemainingMs;
       }
     }
-    reportState(telemetry, this.#state);
+    telemetry.recordCircuitBreakerState(this.#state);
   }
 
   /** The current state, after any transition that is due. */
@@ -188,7 +186,8 @@ export class CircuitStateMachine<T> {
       now = settings.clock.now();
       const duration = now - start;
       slow = duration > settings.slowCallDuration;
-      if (telemetry.metrics !== undefined) reportCall(telemetry, outcomeNames[outcome] as CallOutcome, duration / 1000);
+      if (telemetry.metrics !== undefined)
+        telemetry.recordCircuitBreakerCall(outcomeNames[outcome] as CallOutcome, duration / 1000);
     }
     if (this.#mode !== 'auto') return;
     if (this.#expiry !== NONE) {

@@ -50,6 +50,12 @@ describe('errorIs', () => {
     expect(errorIs(a, b)).toBe(true);
   });
 
+  it('matches a function that is not a class by identity, never with instanceof', () => {
+    const notAClass = () => new Error('x');
+    expect(errorIs(new Error('x'), notAClass)).toBe(false);
+    expect(errorIs(notAClass, notAClass)).toBe(true);
+  });
+
   it('does not treat a plain object as an instance', () => {
     expect(errorIs({ name: 'TimeoutError' }, TimeoutError)).toBe(false);
     expect(errorIs(null, TimeoutError)).toBe(false);

@@ -39,7 +39,9 @@ function searchChain(err: unknown, predicate: (candidate: unknown) => boolean): 
  * ```
  */
 export function errorIs(err: unknown, target: unknown): boolean {
-  if (typeof target === 'function') {
+  // Only a constructor (a function with a prototype object) can be an `instanceof` target; an arrow function is
+  // matched by identity like any other value.
+  if (typeof target === 'function' && typeof target.prototype === 'object' && target.prototype !== null) {
     const cls = target as ErrorClass;
     return (
       searchChain(err, (c) => c === target || (typeof c === 'object' && c !== null && c instanceof cls)) !== undefined

@@ -1,4 +1,6 @@
 import type {
+  CallOutcome,
+  CircuitStateName,
   Logger,
   MetricsRecorder,
   ObservabilityOptions,
@@ -100,6 +102,77 @@ export class Telemetry {
         span.end();
       }
     });
+  }
+
+  /** Reports a circuit breaker's state; a recorder that throws is logged (as for every `record*` here). */
+  recordCircuitBreakerState(state: CircuitStateName): void {
+    const metrics = this.metrics;
+    if (metrics === undefined) return;
+    try {
+      metrics.recordCircuitBreakerState(this.name, state);
+    } catch (err) {
+      this.#recorderThrew(err);
+    }
+  }
+
+  /** Reports one breaker call's outcome, and its duration in seconds when measured. */
+  recordCircuitBreakerCall(outcome: CallOutcome, seconds: number | undefined): void {
+    const metrics = this.metrics;
+    if (metrics === undefined) return;
+    try {
+      metrics.recordCircuitBreakerCall?.(this.name, outcome);
+      if (seconds !== undefined) metrics.recordCallDuration?.(this.name, this.pattern, outcome, seconds);
+    } catch (err) {
+      this.#recorderThrew(err);
+    }
+  }
+
+  /** Reports a retry attempt's number and whether it ended the call with success. */
+  recordRetryAttempt(attempt: number, success: boolean): void {
+    const metrics = this.metrics;
+    if (metrics === undefined) return;
+    try {
+      metrics.recordRetryAttempt(this.name, attempt, success);
+    } catch (err) {
+      this.#recorderThrew(err);
+    }
+  }
+
+  /** Reports a refused rate-limit decision (never the key). */
+  recordRateLimitHit(): void {
+    const metrics = this.metrics;
+    if (metrics === undefined) return;
+    try {
+      metrics.recordRateLimitHit(this.name);
+    } catch (err) {
+      this.#recorderThrew(err);
+    }
+  }
+
+  /** Reports a bulkhead's load. */
+  recordBulkheadUtilization(active: number, queued: number): void {
+    const metrics = this.metrics;
+    if (metrics === undefined) return;
+    try {
+      metrics.recordBulkheadUtilization(this.name, active, queued);
+    } catch (err) {
+      this.#recorderThrew(err);
+    }
+  }
+
+  /** Reports a timeout that fired. */
+  recordTimeout(): void {
+    const metrics = this.metrics;
+    if (metrics === undefined) return;
+    try {
+      metrics.recordTimeout(this.name);
+    } catch (err) {
+      this.#recorderThrew(err);
+    }
+  }
+
+  #recorderThrew(err: unknown): void {
+    this.log('error', 'metrics recorder threw', { err });
   }
 
   /**

@@ -269,7 +269,7 @@ export class RateLimiter implements RateLimiterLike, Policy<unknown, RateLimiter
 
   #refused(key: string | undefined): void {
     const telemetry = this.#telemetry;
-    telemetry.metrics?.recordRateLimitHit(telemetry.name);
+    telemetry.recordRateLimitHit();
     if (this.#onLimit !== undefined) telemetry.invokeHook(this.#onLimit, 'onLimit', key);
     if (telemetry.logger !== undefined) telemetry.log('debug', 'rate limit exceeded');
   }

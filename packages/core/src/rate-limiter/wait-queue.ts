@@ -1,4 +1,4 @@
-import { type Clock, unrefTimer } from '../clock/clock.js';
+import type { Clock } from '../clock/clock.js';
 import { IntrusiveList, type ListNode } from '../internal/intrusive-list.js';
 import type { Algorithm, KeyState } from './key-state.js';
 
@@ -134,6 +134,7 @@ export class WaitScheduler {
       queue.tokens = 0;
       return;
     }
-    queue.timer = unrefTimer(this.#clock.setTimeout(queue.wake, this.#algorithm.delay(state, head.tokens, now)));
+    // An ordinary timer: it is the pending part of a call someone awaits (cleared when the queue empties).
+    queue.timer = this.#clock.setTimeout(queue.wake, this.#algorithm.delay(state, head.tokens, now));
   }
 }

@@ -1,6 +1,7 @@
 import { getEventListeners } from 'node:events';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { recordingSystemClock } from '../../test/support.js';
 import { RateLimitExceededError } from '../errors/errors.js';
 import { FakeClock } from '../testing/index.js';
 import { RateLimiter } from './rate-limiter.js';
@@ -224,5 +225,18 @@ describe('RateLimiter.wait properties', () => {
       ),
       { numRuns: 120 },
     );
+  });
+});
+
+describe('RateLimiter.wait: process lifetime', () => {
+  it('waits on an ordinary timer, as a caller awaits it, and leaves none once served', async () => {
+    const { clock, handles } = recordingSystemClock();
+    const limiter = new RateLimiter({ rate: 1, interval: 20, clock });
+    expect(limiter.allow()).toBe(true);
+    const waited = limiter.wait();
+    expect(handles.length).toBeGreaterThan(0);
+    expect(handles.every((handle) => handle.hasRef())).toBe(true);
+    await waited;
+    expect(limiter.allow()).toBe(false);
   });
 });

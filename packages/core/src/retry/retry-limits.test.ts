@@ -335,3 +335,25 @@ describe('Retry: process lifetime', () => {
     expect(handles[0]?.hasRef()).toBe(true);
   });
 });
+
+describe('Retry: a custom jitter or random that throws', () => {
+  it('is logged and the plain backoff is waited instead', async () => {
+    const clock = new FakeClock();
+    const logger = recordingLogger();
+    const retry = new Retry({
+      clock,
+      logger,
+      maxAttempts: 2,
+      initialDelay: 100,
+      jitter: () => {
+        throw new Error('bad jitter');
+      },
+    });
+    const { fn, calls } = flaky(clock, 1, 'ok');
+    const result = retry.execute(fn);
+    await drain(clock);
+    await expect(result).resolves.toBe('ok');
+    expect(calls.map((c) => c.at)).toEqual([0, 100]);
+    expect(logger.records).toContainEqual(expect.objectContaining({ level: 'error', msg: 'jitter threw' }));
+  });
+});

@@ -190,7 +190,7 @@ export class Retry<T = unknown> implements Policy<T> {
         if (!failed) again = this.#retryResult(outcome as R);
         else if (signal.aborted) again = false;
         else again = this.#retryError(outcome);
-        telemetry.metrics?.recordRetryAttempt(telemetry.name, attempt, !again && !failed);
+        telemetry.recordRetryAttempt(attempt, !again && !failed);
         if (!again) {
           if (failed && signal.aborted) throw signal.reason;
           if (failed) throw outcome;
@@ -301,6 +301,12 @@ export class Retry<T = unknown> implements Policy<T> {
       hint = findInChain(outcome, hasRetryAfter)?.retryAfterMs;
     }
     if (typeof hint === 'number' && !Number.isNaN(hint)) return clampDelay(hint, settings.maxDelay);
-    return computeDelay(settings, attempt, previous);
+    try {
+      return computeDelay(settings, attempt, previous);
+    } catch (hookErr) {
+      // A custom `jitter` or `random` threw: log it and wait the backoff without them.
+      this.#telemetry.log('error', 'jitter threw', { err: hookErr });
+      return computeDelay({ ...settings, jitter: undefined, random: Math.random }, attempt, previous);
+    }
   }
 }

@@ -243,3 +243,16 @@ describe('Timeout: configuration', () => {
     expect(new Timeout().defaultTimeout).toBe(30_000);
   });
 });
+
+describe('Timeout: a caller deadline earlier than the shared timer', () => {
+  it('fires at the caller deadline even while the shared timer is armed for later', async () => {
+    const clock = new FakeClock();
+    const timeout = new Timeout({ clock, defaultTimeout: 1000 });
+    await timeout.execute(async () => 1); // arms the shared timer for t=1000, then settles
+    const result = outcome(timeout.execute(() => new Promise<never>(() => {}), { deadline: 10 }));
+    await clock.advance(20);
+    const { error } = await result;
+    expect(isTimeoutError(error)).toBe(true);
+    expect((error as TimeoutError).timeoutMs).toBe(10);
+  });
+});

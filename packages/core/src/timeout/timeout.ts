@@ -110,6 +110,8 @@ export class Timeout<T = unknown> implements Policy<T, TimeoutExecuteOptions> {
     const now = this.#clock.now();
     let deadline = now + timeoutMs;
     if (callerDeadline !== undefined && callerDeadline < deadline) {
+      // Shared-timer deadlines grow in arrival order; an earlier one gets a timer of its own.
+      shared = false;
       deadline = callerDeadline;
       timeoutMs = deadline > now ? deadline - now : 0;
     }
@@ -189,7 +191,7 @@ export class Timeout<T = unknown> implements Policy<T, TimeoutExecuteOptions> {
 
   #timedOut(error: TimeoutError): void {
     const telemetry = this.#telemetry;
-    telemetry.metrics?.recordTimeout(telemetry.name);
+    telemetry.recordTimeout();
     telemetry.log('warn', 'timed out', { timeoutMs: error.timeoutMs });
     telemetry.invokeHook(this.#onTimeout, 'onTimeout', error.timeoutMs);
   }

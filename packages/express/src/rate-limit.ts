@@ -1,4 +1,3 @@
-import type { Logger } from '@resilience/core';
 import {
   configObject,
   describeValue,
@@ -8,6 +7,7 @@ import {
   requireMethod,
 } from '@resilience/core/validate';
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
+import { FailureLog } from './internal/failure-log.js';
 import { Rejection, retryAfterSeconds } from './internal/respond.js';
 import { statusOption } from './internal/status.js';
 import { ipKey } from './ip-key.js';
@@ -22,38 +22,25 @@ const unavailableBody = Object.freeze({
   message: 'The service is temporarily unavailable. Try again later.',
 });
 
-/** Logs limiter failures at most once a second, counting the ones in between. */
-class FailureLog {
-  readonly #logger: Logger;
-  readonly #mode: LimiterFailMode;
-  #lastAt = Number.NEGATIVE_INFINITY;
-  #suppressed = 0;
-
-  constructor(logger: Logger, mode: LimiterFailMode) {
-    this.#logger = logger;
-    this.#mode = mode;
-  }
-
-  report(err: unknown): void {
-    const now = Date.now();
-    if (now - this.#lastAt < 1000) {
-      this.#suppressed++;
-      return;
-    }
-    const failures = this.#suppressed + 1;
-    this.#lastAt = now;
-    this.#suppressed = 0;
-    const action = this.#mode === 'open' ? 'letting requests through' : 'answering 503';
-    try {
-      this.#logger.error(`rate limiter failed; ${action}`, { err, failures, failMode: this.#mode });
-    } catch {
-      // A broken logger must not break the request.
-    }
-  }
-}
-
 function positiveNumber(value: unknown): boolean {
   return typeof value === 'number' && Number.isFinite(value) && value > 0;
+}
+
+function finiteNumber(value: unknown): boolean {
+  return typeof value === 'number' && Number.isFinite(value);
+}
+
+/**
+ * Whether `value` is a decision the middleware can act on: `allowed` a
+ * boolean, `retryAfterMs` a number, and, when headers are written, `limit`,
+ * `remaining` and `resetMs` finite numbers.
+ */
+function isDecision(value: unknown, withHeaders: boolean): value is RateLimitDecision {
+  if (value === null || typeof value !== 'object') return false;
+  const d = value as Partial<Record<keyof RateLimitDecision, unknown>>;
+  if (typeof d.allowed !== 'boolean') return false;
+  if (!d.allowed && typeof d.retryAfterMs !== 'number') return false;
+  return !withHeaders || (finiteNumber(d.limit) && finiteNumber(d.remaining) && finiteNumber(d.resetMs));
 }
 
 function isThenable(value: unknown): value is PromiseLike<RateLimitDecision> {
@@ -77,11 +64,16 @@ function isThenable(value: unknown): value is PromiseLike<RateLimitDecision> {
  * `RateLimit: "default";r=9;t=1`), `X-RateLimit-*` with `legacyHeaders`,
  * or none.
  *
+ * A `cost(req)` that is not a finite number > 0 is the application's error
+ * and goes to `next(err)`; a cost above `limiter.burst` can never be paid
+ * and is answered 429 without `Retry-After`.
+ *
  * The core in-memory `RateLimiter` answers synchronously and is used on a
  * synchronous path (no promise per request); a distributed limiter whose
- * `consume` returns a promise works the same way. When the limiter throws
- * or rejects, `failMode` decides: `'open'` (default) lets the request
- * through, `'closed'` answers 503; the failure is logged either way.
+ * `consume` returns a promise works the same way. When the limiter throws,
+ * rejects or gives something that is not a decision, `failMode` decides:
+ * `'open'` (default) lets the request through, `'closed'` answers 503; the
+ * failure is logged either way.
  *
  * @param limiter - the core `RateLimiter`, a `RedisRateLimiter`, or any {@link RateLimiterLike}
  * @param options - key, cost, headers, failure mode, rejection status and body
@@ -103,6 +95,12 @@ export function rateLimit(limiter: RateLimiterLike, options?: RateLimitOptions):
   const cost = opts.cost ?? 1;
   if (typeof cost !== 'function' && !positiveNumber(cost)) {
     throw new RangeError(`${OWNER}: cost must be a finite number > 0 or a function, got ${describeValue(cost)}`);
+  }
+  const burst = positiveNumber(limiter.burst) ? limiter.burst : undefined;
+  if (typeof cost === 'number' && burst !== undefined && cost > burst) {
+    throw new RangeError(
+      `${OWNER}: cost must be at most limiter.burst (${burst}): no request could ever pass, got ${describeValue(cost)}`,
+    );
   }
   const skip = functionOption(OWNER, 'skip', opts.skip);
   const standard = oneOfOption<RateLimitOptions['standardHeaders']>(
@@ -141,12 +139,27 @@ export function rateLimit(limiter: RateLimiterLike, options?: RateLimitOptions):
   const limited = new Rejection(statusOption(OWNER, opts.statusCode, 429), opts.body, defaultBody);
   const unavailable = new Rejection(503, undefined, unavailableBody);
 
-  const decide = (decision: RateLimitDecision, req: Request, res: Response, next: NextFunction): void => {
-    if (headers.enabled) headers.write(res, decision);
-    if (decision.allowed) {
+  const decide = (decision: unknown, req: Request, res: Response, next: NextFunction): void => {
+    let allowed: boolean;
+    let retryAfterMs: number | undefined;
+    try {
+      if (!isDecision(decision, headers.enabled)) {
+        throw new TypeError(
+          `${OWNER}: the limiter's consume() gave ${describeValue(decision)}, not a decision ({ allowed, limit, remaining, resetMs, retryAfterMs })`,
+        );
+      }
+      if (headers.enabled) headers.write(res, decision);
+      allowed = decision.allowed;
+      retryAfterMs = decision.retryAfterMs;
+    } catch (err) {
+      // A malformed decision is a failure of the limiter, never a crash (this may run in a promise callback).
+      fail(err, req, res, next);
+      return;
+    }
+    if (allowed) {
       next();
     } else {
-      limited.send(req, res, undefined, retryAfterSeconds(decision.retryAfterMs));
+      limited.send(req, res, undefined, retryAfterSeconds(retryAfterMs));
     }
   };
 
@@ -161,7 +174,7 @@ export function rateLimit(limiter: RateLimiterLike, options?: RateLimitOptions):
 
   return (req: Request, res: Response, next: NextFunction): void => {
     let requestKey = '';
-    let tokens = 0;
+    let tokens: unknown = 0;
     let skipped: boolean;
     try {
       skipped = skip?.(req) === true;
@@ -178,16 +191,27 @@ export function rateLimit(limiter: RateLimiterLike, options?: RateLimitOptions):
       next();
       return;
     }
-    let decision: RateLimitDecision | PromiseLike<RateLimitDecision>;
+    if (!positiveNumber(tokens)) {
+      // The application's mistake: the limiter would refuse the call, and failMode 'open' would let it through.
+      next(new RangeError(`${OWNER}: cost(req) must return a finite number > 0, got ${describeValue(tokens)}`));
+      return;
+    }
+    if (burst !== undefined && (tokens as number) > burst) {
+      // More tokens than the bucket holds: this request can never pass, now or later (no Retry-After).
+      limited.send(req, res, undefined);
+      return;
+    }
+    let decision: unknown;
     try {
-      decision = limiter.consume(requestKey, tokens);
+      decision = limiter.consume(requestKey, tokens as number);
     } catch (err) {
       fail(err, req, res, next);
       return;
     }
     if (isThenable(decision)) {
-      decision.then(
-        (settled) => decide(settled, req, res, next),
+      // Promise.resolve() also turns a thenable whose then() throws into a rejection.
+      Promise.resolve(decision).then(
+        (settled: unknown) => decide(settled, req, res, next),
         (err: unknown) => fail(err, req, res, next),
       );
     } else {

@@ -120,6 +120,8 @@ export interface RateLimitOptions extends RejectionOptions {
   ipv6Subnet?: number | false | undefined;
   /**
    * How many tokens a request costs: a number or a function of the request.
+   * A function's result that is not a finite number > 0 goes to
+   * `next(err)`; a cost above `limiter.burst` is answered 429 at once.
    * @default 1
    */
   cost?: number | ((req: Request) => number) | undefined;
@@ -148,14 +150,16 @@ export interface RateLimitOptions extends RejectionOptions {
    */
   policyName?: string | undefined;
   /**
-   * When the limiter throws or rejects: `'open'` lets the request through,
-   * `'closed'` answers 503. Either way the failure is logged.
+   * When the limiter throws, rejects or gives a malformed decision: `'open'`
+   * lets the request through, `'closed'` answers 503. Either way the failure
+   * is logged.
    * @default 'open'
    */
   failMode?: LimiterFailMode | undefined;
   /**
    * Where a failing limiter is reported (at most one record per second,
-   * with the number of failures since the last one).
+   * with the number of failures since the last one; failures held back are
+   * reported a second after the last record).
    * @default console
    */
   logger?: Logger | undefined;

@@ -19,7 +19,7 @@ function asyncLimiter(inner: RateLimiter): RateLimiterLike {
 }
 
 /** `inner`, noting the key of every consume() in `keys`. */
-function recordingKeys(inner: RateLimiter, keys: string[]): RateLimiterLike {
+function recordingKeys(inner: RateLimiterLike, keys: string[]): RateLimiterLike {
   return {
     rate: inner.rate,
     burst: inner.burst,
@@ -254,6 +254,130 @@ describe.each(expressVersions)('rateLimit on %s', (_name, express) => {
     });
   }
 
+  it('a cost(req) that is not a finite number > 0 goes to next(err), not to the limiter or failMode', async () => {
+    const { records, logger } = memoryLogger();
+    const keys: string[] = [];
+    const app = express();
+    const costs: Record<string, unknown> = { nan: Number.NaN, zero: 0, negative: -1, infinite: Infinity, text: '2' };
+    app.use(
+      rateLimit(recordingKeys(new RateLimiter({ rate: 10, interval: 60_000, clock: new FakeClock() }), keys), {
+        logger,
+        cost: (req: Request) => costs[String(req.query.cost)] as number,
+      }),
+    );
+    app.get('/', (_req, res) => {
+      res.send('let through');
+    });
+    const handler: ErrorRequestHandler = (err: Error, _req, res, _next) => {
+      res.status(500).send(`${err.name}: ${err.message}`);
+    };
+    app.use(handler);
+    served = await serve(app);
+    for (const [name, value] of Object.entries(costs)) {
+      const res = await fetch(`${served.url}/?cost=${name}`);
+      expect(res.status).toBe(500);
+      const text = await res.text();
+      expect(text).toContain('RangeError: rateLimit: cost(req) must return a finite number > 0, got');
+      expect(text).toContain(typeof value === 'string' ? `"${value}"` : String(value));
+    }
+    expect(keys).toEqual([]);
+    expect(records).toEqual([]);
+  });
+
+  for (const mode of ['sync', 'async'] as const) {
+    it(`a cost above limiter.burst is answered 429 without Retry-After and takes no tokens (${mode})`, async () => {
+      const { records, logger } = memoryLogger();
+      const keys: string[] = [];
+      const core = new RateLimiter({ rate: 10, interval: 60_000, clock: new FakeClock() });
+      const limiter = recordingKeys(mode === 'sync' ? core : asyncLimiter(core), keys);
+      const url = await start(limiter, { logger, cost: (req: Request) => Number(req.headers['x-items'] ?? 1) });
+      const huge = await fetch(url, { headers: { 'x-items': '1000' } });
+      expect(huge.status).toBe(429);
+      expect(huge.headers.get('retry-after')).toBeNull();
+      expect(await huge.json()).toEqual({ error: 'rate_limited', message: 'Too many requests. Try again later.' });
+      expect((await fetch(url, { headers: { 'x-items': '11' } })).status).toBe(429);
+      const whole = await fetch(url, { headers: { 'x-items': '10' } });
+      expect(whole.status).toBe(200);
+      expect(whole.headers.get('ratelimit')).toBe('limit=10, remaining=0, reset=60');
+      expect(keys).toEqual(['127.0.0.1']);
+      expect(records).toEqual([]);
+    });
+
+    it(`a malformed decision from a ${mode} limiter goes to failMode and is logged, never a crash`, async () => {
+      const crashes: unknown[] = [];
+      const onCrash = (err: unknown): void => {
+        crashes.push(err);
+      };
+      process.on('unhandledRejection', onCrash);
+      process.on('uncaughtException', onCrash);
+      try {
+        const malformed: unknown[] = [
+          undefined,
+          null,
+          42,
+          { allowed: 'yes' },
+          { allowed: false },
+          { allowed: true, limit: 1, remaining: Number.NaN, resetMs: 0, retryAfterMs: 0 },
+          {
+            allowed: true,
+            get limit(): number {
+              throw new Error('broken getter');
+            },
+          },
+        ];
+        for (const failMode of ['closed', 'open'] as const) {
+          const { records, logger } = memoryLogger();
+          let next = 0;
+          const bad: RateLimiterLike = {
+            rate: 1,
+            burst: 1,
+            interval: 1000,
+            consume: () => {
+              const decision = malformed[next++ % malformed.length] as RateLimitDecision;
+              return mode === 'sync' ? decision : Promise.resolve(decision);
+            },
+          };
+          const url = await start(bad, { logger, failMode });
+          for (let i = 0; i < malformed.length; i++) {
+            const res = await fetch(url);
+            expect(res.status).toBe(failMode === 'closed' ? 503 : 200);
+            await res.arrayBuffer();
+          }
+          expect(records.length).toBeGreaterThanOrEqual(1);
+          expect(records[0]?.attrs).toMatchObject({ failMode, failures: 1 });
+          expect(records[0]?.attrs?.err).toMatchObject({
+            message: expect.stringContaining("rateLimit: the limiter's consume() gave undefined, not a decision"),
+          });
+          await served?.close();
+          served = undefined;
+        }
+        await new Promise((resolve) => setImmediate(resolve));
+        expect(crashes).toEqual([]);
+      } finally {
+        process.off('unhandledRejection', onCrash);
+        process.off('uncaughtException', onCrash);
+      }
+    });
+  }
+
+  it('a thenable whose then() throws is a limiter failure too', async () => {
+    const { records, logger } = memoryLogger();
+    const bad = {
+      rate: 1,
+      burst: 1,
+      interval: 1000,
+      consume: () => ({
+        // biome-ignore lint/suspicious/noThenProperty: a thenable that breaks is what this test is about
+        then() {
+          throw new Error('broken thenable');
+        },
+      }),
+    } as unknown as RateLimiterLike;
+    const url = await start(bad, { logger, failMode: 'closed' });
+    expect((await fetch(url)).status).toBe(503);
+    expect(records[0]?.attrs).toMatchObject({ err: { message: 'broken thenable' } });
+  });
+
   it('answers with the configured status and body', async () => {
     const url = await start(new RateLimiter({ rate: 1, clock: new FakeClock() }), {
       statusCode: 503,
@@ -275,6 +399,9 @@ describe('rateLimit configuration', () => {
     );
     expect(() => rateLimit(limiter, { cost: 0 })).toThrow(
       'rateLimit: cost must be a finite number > 0 or a function, got 0',
+    );
+    expect(() => rateLimit(limiter, { cost: 2 })).toThrow(
+      'rateLimit: cost must be at most limiter.burst (1): no request could ever pass, got 2',
     );
     expect(() => rateLimit(limiter, { ipv6Subnet: 129 })).toThrow(
       'rateLimit: ipv6Subnet must be an integer >= 1 and <= 128, got 129',

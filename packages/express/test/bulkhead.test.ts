@@ -1,5 +1,6 @@
 import { Bulkhead, Timeout } from '@resilience/core';
 import { FakeClock } from '@resilience/core/testing';
+import type { ErrorRequestHandler } from 'express';
 import { afterEach, describe, expect, it } from 'vitest';
 import { bulkhead, timeout } from '../src/index.js';
 import { disconnectMidRequest, expressVersions, type Gate, gate, type Served, serve, sleep, until } from './helpers.js';
@@ -106,6 +107,83 @@ describe.each(expressVersions)('bulkhead on %s', (_name, express) => {
     await sleep(40);
     expect(handled).toBe(0);
     expect(bh.active).toBe(0);
+  });
+
+  it("the caller's own abort (the client leaving) never reaches next(err)", async () => {
+    const bh = new Bulkhead({ maxConcurrent: 1, maxQueue: 5 });
+    const app = express();
+    const gates: Gate[] = [];
+    const errors: unknown[] = [];
+    let arrived = false;
+    app.get('/hold', bulkhead(bh), async (_req, res) => {
+      const g = gate();
+      gates.push(g);
+      await g.promise;
+      res.send('done');
+    });
+    // Reaches bulkhead() and timeout() only once its client is gone: their caller signal is already aborted.
+    app.get(
+      '/late',
+      (req, _res, next) => {
+        arrived = true;
+        req.once('close', () => setTimeout(next, 5));
+      },
+      bulkhead(bh),
+      timeout(5000),
+      (_req, res) => {
+        res.send('should not run');
+      },
+    );
+    const recordErrors: ErrorRequestHandler = (err, _req, _res, next) => {
+      errors.push(err);
+      next(err);
+    };
+    app.use(recordErrors);
+    served = await serve(app);
+    const holder = fetch(`${served.url}/hold`);
+    await until(() => gates.length === 1);
+    // Queued behind the holder, then gone.
+    await disconnectMidRequest(`${served.url}/hold`, () => bh.queued === 1);
+    await until(() => bh.queued === 0);
+    await disconnectMidRequest(`${served.url}/late`, () => arrived);
+    await sleep(40);
+    gates[0]?.open();
+    expect((await holder).status).toBe(200);
+    expect(errors).toEqual([]);
+    expect(gates).toHaveLength(1);
+  });
+
+  it('inside timeout(): the slot is free once the timeout answered, while the handler still runs', async () => {
+    const clock = new FakeClock();
+    const bh = new Bulkhead({ maxConcurrent: 1 });
+    const app = express();
+    const gates: Gate[] = [];
+    app.get('/work', timeout(new Timeout({ defaultTimeout: 500, clock })), bulkhead(bh), async (_req, res) => {
+      const g = gate();
+      gates.push(g);
+      await g.promise; // ignores its signal: keeps running after the timeout
+      res.send('done');
+    });
+    served = await serve(app);
+    const first = fetch(`${served.url}/work`);
+    await until(() => gates.length === 1);
+    expect(bh.active).toBe(1);
+    const busy = await fetch(`${served.url}/work`);
+    expect(busy.status).toBe(503);
+    expect(await busy.json()).toMatchObject({ error: 'overloaded' });
+    await clock.advance(500);
+    const res = await first;
+    expect(res.status).toBe(503);
+    expect(await res.json()).toMatchObject({ error: 'timeout' });
+    await until(() => bh.active === 0);
+    // The first handler has not finished, and a new request gets the slot.
+    const second = fetch(`${served.url}/work`);
+    await until(() => gates.length === 2);
+    expect(bh.active).toBe(1);
+    gates[1]?.open();
+    expect(await (await second).text()).toBe('done');
+    gates[0]?.open();
+    await until(() => bh.active === 0);
   });
 
   it('takes retryAfter, statusCode and body options', async () => {

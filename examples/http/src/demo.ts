@@ -1,4 +1,5 @@
-import { createWriteStream } from 'node:fs';
+import { createWriteStream, openSync, type WriteStream } from 'node:fs';
+import http, { type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { parseArgs } from 'node:util';
 import { createGateway } from './gateway.js';
@@ -33,7 +34,30 @@ interface Options {
   readonly durationMs: number;
   readonly port: number;
   readonly phases: PhaseName[];
-  readonly logs: string | undefined;
+  /** The log file, opened for writing while the options were read (so a bad path is an option error). */
+  readonly logs: { readonly path: string; readonly fd: number } | undefined;
+}
+
+/** A problem with what the user asked for: reported with a hint to `--help`, exit code 2. */
+class UsageError extends Error {
+  override readonly name = 'UsageError';
+}
+
+/** Whether `err` is about the options: ours, `parsePhases`'s `RangeError`s, or `parseArgs`'s own. */
+function isUsageError(err: unknown): boolean {
+  if (err instanceof UsageError || err instanceof RangeError) return true;
+  const code = (err as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && code.startsWith('ERR_PARSE_ARGS_');
+}
+
+/** Opens `path` for the gateway's logs, or throws a {@link UsageError} saying why it cannot. */
+function openLogs(path: string): { path: string; fd: number } {
+  try {
+    return { path, fd: openSync(path, 'w') };
+  } catch (err) {
+    const reason = err instanceof Error ? err.message : String(err);
+    throw new UsageError(`--logs: cannot write to ${path} (${reason})`);
+  }
 }
 
 function options(argv: string[]): Options | undefined {
@@ -50,19 +74,59 @@ function options(argv: string[]): Options | undefined {
   if (values.help) return undefined;
   const duration = Number(values.duration);
   if (!Number.isFinite(duration) || duration < 5)
-    throw new RangeError(`--duration must be >= 5, got ${values.duration}`);
+    throw new UsageError(`--duration must be >= 5, got ${values.duration}`);
   const port = Number(values.port);
   if (!Number.isInteger(port) || port < 0 || port > 65_535)
-    throw new RangeError(`--port must be 0-65535, got ${values.port}`);
-  return { durationMs: duration * 1000, port, phases: parsePhases(values.phases), logs: values.logs };
+    throw new UsageError(`--port must be 0-65535, got ${values.port}`);
+  const phases = parsePhases(values.phases);
+  // Opened last, so no other option error can leave it open.
+  const logs = values.logs === undefined ? undefined : openLogs(values.logs);
+  return { durationMs: duration * 1000, port, phases, logs };
+}
+
+/** A stream for the log file, or `undefined`; a write error later is reported once and ends the logging. */
+function logStream(logs: Options['logs']): WriteStream | undefined {
+  if (logs === undefined) return undefined;
+  const stream = createWriteStream(logs.path, { fd: logs.fd });
+  stream.once('error', (err) => {
+    console.error(`--logs: writing to ${logs.path} failed (${err.message}); logging stops`);
+  });
+  return stream;
+}
+
+/** Listens on `port` on loopback; a port in use (or not allowed) is a {@link UsageError}. */
+async function listen(server: Server, port: number): Promise<void> {
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server.once('listening', resolve);
+      server.once('error', reject);
+      server.listen(port, '127.0.0.1');
+    });
+  } catch (err) {
+    const code = (err as { code?: unknown }).code;
+    if (code === 'EADDRINUSE') {
+      throw new UsageError(`--port ${port}: the port is in use; choose another, or 0 for any free one`);
+    }
+    if (code === 'EACCES') throw new UsageError(`--port ${port}: not allowed to listen on this port`);
+    throw err;
+  }
 }
 
 async function run(opts: Options): Promise<boolean> {
   const timeline = buildTimeline(opts.phases, opts.durationMs);
   const recovery = timeline.find((p) => p.name === 'recovery');
   const breakerOpenTime = Math.min(2000, Math.max(200, recovery ? (recovery.endMs - recovery.startMs) / 4 : 1000));
-  const logFile = opts.logs === undefined ? undefined : createWriteStream(opts.logs);
-  const logger = jsonLogger((line) => logFile?.write(line), { service: 'gateway' });
+  const logFile = logStream(opts.logs);
+  const logger = jsonLogger((line) => (logFile?.writable ? logFile.write(line) : undefined), { service: 'gateway' });
+  const closeLogs = (): Promise<void> =>
+    new Promise<void>((resolve) => {
+      if (logFile?.writable) {
+        logFile.end(resolve);
+      } else {
+        logFile?.destroy();
+        resolve();
+      }
+    });
 
   const started = performance.now();
   const elapsed = (): number => performance.now() - started;
@@ -79,11 +143,15 @@ async function run(opts: Options): Promise<boolean> {
       recent.push(`${from}→${to}`);
     },
   });
-  const server = gateway.app.listen(opts.port, '127.0.0.1');
-  await new Promise<void>((resolve, reject) => {
-    server.once('listening', resolve);
-    server.once('error', reject);
-  });
+  const server = http.createServer(gateway.app);
+  try {
+    await listen(server, opts.port);
+  } catch (err) {
+    // Stop what was started, or the upstream keeps the process alive.
+    await upstream.close();
+    await closeLogs();
+    throw err;
+  }
   const { port } = server.address() as AddressInfo;
 
   const tallies = new Map<PhaseName, Tally>(timeline.map((p) => [p.name, emptyTally()]));
@@ -93,8 +161,10 @@ async function run(opts: Options): Promise<boolean> {
   );
   const total = emptyTally();
   let second = emptyTally();
-  const traffic = new TrafficGenerator(`http://127.0.0.1:${port}/api/quote`, (outcome: Outcome) => {
-    const tally = tallies.get(phaseAt(timeline, elapsed()).name) as Tally;
+  // An answer counts in the phase its request was sent in (an answer that takes 500 ms belongs to the
+  // conditions it was sent into); the live view counts answers in the second they arrive.
+  const traffic = new TrafficGenerator(`http://127.0.0.1:${port}/api/quote`, (outcome: Outcome, sentAt: number) => {
+    const tally = tallies.get(phaseAt(timeline, sentAt - started).name) as Tally;
     tally[outcome]++;
     total[outcome]++;
     second[outcome]++;
@@ -153,7 +223,7 @@ async function run(opts: Options): Promise<boolean> {
   server.closeAllConnections();
   await new Promise<void>((resolve) => server.close(() => resolve()));
   await upstream.close();
-  await new Promise<void>((resolve) => (logFile ? logFile.end(resolve) : resolve()));
+  await closeLogs();
 
   const record: RunRecord = { timeline, tallies, transitions, stateAtEnd, peakLoad, durationMs: elapsed() };
   const checks = evaluate(record);
@@ -170,7 +240,8 @@ try {
     process.exitCode = ok ? 0 : 1;
   }
 } catch (err) {
+  // Exit 2: the run could not start (bad options, a port in use, a log file that cannot be written).
   console.error(err instanceof Error ? err.message : err);
-  console.error('Run with --help for the options.');
+  if (isUsageError(err)) console.error('Run with --help for the options.');
   process.exitCode = 2;
 }

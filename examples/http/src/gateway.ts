@@ -62,7 +62,8 @@ class UpstreamError extends Error {
  * - `circuitBreaker`: 5 failed answers in a row open it; while open,
  *   requests fail fast with 503 and `Retry-After`; after the open time it
  *   lets 3 probes through, and 3 successes close it again.
- * - `timeout`: 500 ms for the whole request, 503 when it runs out; its
+ * - `timeout`: a core `Timeout` named `request` (logged like every pattern),
+ *   500 ms for the whole request, 503 when it runs out; its
  *   `req.signal` cancels the upstream call.
  * - Around the upstream call: core `Retry` (2 attempts, 50 ms apart) of a
  *   core `Timeout` (250 ms per attempt).
@@ -109,7 +110,7 @@ export function createGateway(settings: GatewaySettings): Gateway {
     rateLimit(limiter, { logger }),
     bulkhead(bh),
     circuitBreaker(breaker),
-    timeout(settings.requestTimeout ?? 500),
+    timeout(new Timeout({ name: 'request', defaultTimeout: settings.requestTimeout ?? 500, logger })),
   );
   app.get('/api/quote', async (req, res) => {
     try {

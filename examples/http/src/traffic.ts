@@ -54,7 +54,7 @@ export function classify(status: number, body: string): Outcome {
  */
 export class TrafficGenerator {
   readonly #url: string;
-  readonly #onAnswer: (outcome: Outcome) => void;
+  readonly #onAnswer: (outcome: Outcome, sentAt: number) => void;
   readonly #agent = new http.Agent({ keepAlive: true, maxSockets: 128 });
   #rate = 0;
   #timer: NodeJS.Timeout | undefined;
@@ -65,9 +65,10 @@ export class TrafficGenerator {
 
   /**
    * @param url - the URL to send to
-   * @param onAnswer - told the outcome of every request
+   * @param onAnswer - told the outcome of every request and when it was
+   *   sent (`performance.now()`)
    */
-  constructor(url: string, onAnswer: (outcome: Outcome) => void) {
+  constructor(url: string, onAnswer: (outcome: Outcome, sentAt: number) => void) {
     this.#url = url;
     this.#onAnswer = onAnswer;
   }
@@ -116,11 +117,12 @@ export class TrafficGenerator {
 
   #send(): void {
     this.#inFlight++;
+    const sentAt = performance.now();
     let settled = false;
     const done = (outcome: Outcome): void => {
       if (settled) return;
       settled = true;
-      this.#done(outcome);
+      this.#done(outcome, sentAt);
     };
     const req = http.get(this.#url, { agent: this.#agent }, (res) => {
       let body = '';
@@ -134,9 +136,9 @@ export class TrafficGenerator {
     req.on('error', () => done('failed'));
   }
 
-  #done(outcome: Outcome): void {
+  #done(outcome: Outcome, sentAt: number): void {
     this.#inFlight--;
-    this.#onAnswer(outcome);
+    this.#onAnswer(outcome, sentAt);
     if (this.#inFlight === 0) this.#idle?.();
   }
 }

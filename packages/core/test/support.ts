@@ -6,10 +6,12 @@ import { context } from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { afterAll, afterEach, beforeAll, beforeEach, expect } from 'vitest';
+import { CircuitBreaker } from '../src/circuit-breaker/circuit-breaker.js';
+import type { CircuitBreakerConfig, Counts } from '../src/circuit-breaker/types.js';
 import type { Clock } from '../src/clock/clock.js';
 import type { ExecutionContext } from '../src/context.js';
 import type { Logger } from '../src/observability/types.js';
-import type { FakeClock } from '../src/testing/index.js';
+import { FakeClock } from '../src/testing/index.js';
 
 /** A promise together with the functions that settle it, see {@link deferred}. */
 export interface Deferred<T> {
@@ -176,3 +178,26 @@ export function recordingSystemClock(): { clock: Clock; handles: NodeJS.Timeout[
   };
   return { clock, handles };
 }
+
+/** A circuit breaker on a fresh fake clock that records its transitions as `"from->to"`. */
+export function breakerOnFakeClock<T = unknown>(
+  config: CircuitBreakerConfig<T> = {},
+): { clock: FakeClock; breaker: CircuitBreaker<T>; transitions: string[] } {
+  const clock = new FakeClock();
+  const transitions: string[] = [];
+  const breaker = new CircuitBreaker<T>({
+    clock,
+    onStateChange: (from, to) => transitions.push(`${from}->${to}`),
+    ...config,
+  });
+  return { clock, breaker, transitions };
+}
+
+/** The counts of a breaker generation that has counted nothing. */
+export const noCounts: Counts = Object.freeze({
+  requests: 0,
+  totalSuccesses: 0,
+  totalFailures: 0,
+  consecutiveSuccesses: 0,
+  consecutiveFailures: 0,
+});

@@ -1,9 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { deferred } from '../../test/support.js';
+import { breakerOnFakeClock, deferred, noCounts } from '../../test/support.js';
 import { CircuitOpenError } from '../errors/errors.js';
 import { isCircuitOpenError } from '../errors/guards.js';
 import { rootContext } from '../internal/context.js';
-import { FakeClock } from '../testing/index.js';
 import { CircuitBreaker } from './circuit-breaker.js';
 import { type CircuitBreakerConfig, CircuitState, type Counts } from './types.js';
 
@@ -13,16 +12,7 @@ const fail = (): never => {
 };
 const ok = (): string => 'ok';
 
-function setup(config: CircuitBreakerConfig<unknown> = {}) {
-  const clock = new FakeClock();
-  const transitions: string[] = [];
-  const breaker = new CircuitBreaker({
-    clock,
-    onStateChange: (from, to) => transitions.push(`${from}->${to}`),
-    ...config,
-  });
-  return { clock, breaker, transitions };
-}
+const setup = breakerOnFakeClock;
 
 async function failTimes(breaker: CircuitBreaker, n: number): Promise<void> {
   for (let i = 0; i < n; i++) await expect(breaker.execute(fail)).rejects.toBe(boom);
@@ -137,13 +127,7 @@ describe('CircuitBreaker: gobreaker baseline', () => {
     expect(isCircuitOpenError(err)).toBe(true);
     expect((err as CircuitOpenError).retryAfterMs).toBe(600);
     expect(called).toBe(false);
-    expect(breaker.counts).toEqual({
-      requests: 0,
-      totalSuccesses: 0,
-      totalFailures: 0,
-      consecutiveSuccesses: 0,
-      consecutiveFailures: 0,
-    });
+    expect(breaker.counts).toEqual(noCounts);
   });
 
   it('goes half-open only strictly after the timeout, lazily (no timer)', async () => {

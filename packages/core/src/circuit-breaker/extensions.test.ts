@@ -1,9 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { deferred } from '../../test/support.js';
+import { breakerOnFakeClock, deferred, noCounts } from '../../test/support.js';
 import { CircuitOpenError } from '../errors/errors.js';
-import { FakeClock } from '../testing/index.js';
-import { CircuitBreaker } from './circuit-breaker.js';
-import type { CircuitBreakerConfig } from './types.js';
+import type { FakeClock } from '../testing/index.js';
 
 class AbortedByCaller extends Error {}
 class NotFound extends Error {}
@@ -13,16 +11,7 @@ const fail = (): never => {
 };
 const ok = (): string => 'ok';
 
-function setup<T = unknown>(config: CircuitBreakerConfig<T> = {}) {
-  const clock = new FakeClock();
-  const transitions: string[] = [];
-  const breaker = new CircuitBreaker<T>({
-    clock,
-    onStateChange: (from, to) => transitions.push(`${from}->${to}`),
-    ...config,
-  });
-  return { clock, breaker, transitions };
-}
+const setup = breakerOnFakeClock;
 
 /** A call that takes `ms` on the fake clock. */
 function takes(clock: FakeClock, ms: number, result: 'ok' | 'fail' = 'ok') {
@@ -45,13 +34,7 @@ describe('CircuitBreaker: outcomes', () => {
     const aborted = new AbortedByCaller();
     await expect(breaker.execute(() => Promise.reject(aborted))).rejects.toBe(aborted);
     expect(breaker.state).toBe('closed');
-    expect(breaker.counts).toEqual({
-      requests: 0,
-      totalSuccesses: 0,
-      totalFailures: 0,
-      consecutiveSuccesses: 0,
-      consecutiveFailures: 0,
-    });
+    expect(breaker.counts).toEqual(noCounts);
   });
 
   it('frees the half-open slot of an ignored probe', async () => {
@@ -312,13 +295,7 @@ describe('CircuitBreaker: manual control', () => {
     breaker.acquire().success();
     await clock.advance(100);
     expect(breaker.state).toBe('closed');
-    expect(breaker.counts).toEqual({
-      requests: 0,
-      totalSuccesses: 0,
-      totalFailures: 0,
-      consecutiveSuccesses: 0,
-      consecutiveFailures: 0,
-    });
+    expect(breaker.counts).toEqual(noCounts);
     breaker.disable();
     breaker.release();
     await expect(breaker.execute(fail)).rejects.toBe(boom);

@@ -1,19 +1,8 @@
 import { describe, expect, it } from 'vitest';
+import { breakerOnFakeClock } from '../../test/support.js';
 import { CircuitOpenError } from '../errors/errors.js';
-import { FakeClock } from '../testing/index.js';
-import { CircuitBreaker } from './circuit-breaker.js';
-import type { CircuitBreakerConfig } from './types.js';
 
-function setup(config: CircuitBreakerConfig<unknown> = {}) {
-  const clock = new FakeClock();
-  const transitions: string[] = [];
-  const breaker = new CircuitBreaker({
-    clock,
-    onStateChange: (from, to) => transitions.push(`${from}->${to}`),
-    ...config,
-  });
-  return { clock, breaker, transitions };
-}
+const setup = breakerOnFakeClock;
 
 describe('CircuitBreaker: acquire() and CircuitPermit', () => {
   it('counts the admission, then the reported outcome', () => {

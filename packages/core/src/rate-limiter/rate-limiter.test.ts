@@ -1,3 +1,5 @@
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { describe, expect, it, vi } from 'vitest';
 import type { ExecutionContext } from '../context.js';
 import { RateLimitExceededError } from '../errors/errors.js';
@@ -39,6 +41,13 @@ function tracer(): TracerLike & { spans: { name: string; attributes: unknown; en
   };
 }
 
+/** `heapUsed` after a full garbage collection. */
+function heapAfterGc(): number {
+  setFlagsFromString('--expose-gc');
+  (runInNewContext('gc') as () => void)();
+  return process.memoryUsage().heapUsed;
+}
+
 describe('RateLimiter keys', () => {
   it('keeps separate state per key, with __proto__ and constructor as ordinary keys', () => {
     const limiter = new RateLimiter({ rate: 1, clock: new FakeClock() });
@@ -54,8 +63,12 @@ describe('RateLimiter keys', () => {
 
   it('stays at the key cap under a flood of 1,000,000 distinct keys', () => {
     const limiter = new RateLimiter({ rate: 10, maxKeys: 10_000, clock: new FakeClock() });
-    for (let i = 0; i < 1_000_000; i++) limiter.allow(String(i));
+    for (let i = 0; i < 10_000; i++) limiter.allow(String(i));
+    const atCap = heapAfterGc();
+    for (let i = 10_000; i < 1_000_000; i++) limiter.allow(String(i));
     expect(limiter.size).toBe(10_000);
+    // 990,000 more keys leave the heap where the first 10,000 put it (each key costs ~200 B: 200 MB if kept).
+    expect(heapAfterGc() - atCap).toBeLessThan(8 * 1024 * 1024);
     // The youngest keys are the ones kept.
     expect(limiter.check('999999').remaining).toBe(9);
     expect(limiter.check('0').remaining).toBe(10);

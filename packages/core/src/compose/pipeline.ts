@@ -4,7 +4,7 @@ import { CircuitBreaker } from '../circuit-breaker/circuit-breaker.js';
 import type { CircuitBreakerConfig } from '../circuit-breaker/types.js';
 import type { ExecuteOptions, ExecutionContext, Operation, Policy } from '../context.js';
 import { Fallback, type FallbackConfig } from '../fallback/fallback.js';
-import { toContext } from '../internal/context.js';
+import { contextAbortReason, isAbortedContext, toContext } from '../internal/context.js';
 import { RateLimiter } from '../rate-limiter/rate-limiter.js';
 import type { RateLimiterConfig, RateLimiterLike } from '../rate-limiter/types.js';
 import { Retry } from '../retry/retry.js';
@@ -43,14 +43,7 @@ function checkStage(value: unknown, method: string): void {
   }
 }
 
-/**
- * Patterns composed into one policy. The first step is the outermost: it
- * calls the second, which calls the third, and so on down to `fn`. Each step
- * hands its context (signal, attempt, deadline) to the next as options, so an
- * outer timeout's deadline and a retry's attempt number reach the work.
- *
- * Build one with {@link pipeline} or {@link compose}.
- */
+/** Runs `fn` through the chained steps, handing `ctx` to the outermost. */
 type Runner<T> = <R extends T>(fn: Operation<R>, ctx: ExecutionContext | undefined) => Promise<R>;
 
 /** Chains the steps once, at construction, so a call allocates only one closure per inner step. */
@@ -98,9 +91,9 @@ export class Pipeline<T = unknown> implements Policy<T> {
 }
 
 async function runDirectly<R>(fn: Operation<R>, options: ExecuteOptions | undefined): Promise<R> {
-  const signal = options?.signal;
-  if (signal?.aborted) throw signal.reason;
-  return await fn(toContext(options));
+  const ctx = toContext(options);
+  if (isAbortedContext(ctx)) throw contextAbortReason(ctx);
+  return await fn(ctx);
 }
 
 /**

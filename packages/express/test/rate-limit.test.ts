@@ -215,18 +215,21 @@ describe.each(expressVersions)('rateLimit on %s', (_name, express) => {
     expect(await (await fetch(served.url)).text()).toBe('no key');
   });
 
+  /** A limiter that fails as Redis would: by throwing, or with a rejected promise. */
+  const brokenLimiter = (failure: 'throws' | 'rejects'): RateLimiterLike => ({
+    rate: 1,
+    burst: 1,
+    interval: 1000,
+    consume: () => {
+      if (failure === 'throws') throw new Error('redis down');
+      return Promise.reject(new Error('redis down'));
+    },
+  });
+
   for (const failure of ['throws', 'rejects'] as const) {
     it(`fails open by default when the limiter ${failure}, and logs it once per second`, async () => {
       const { records, logger } = memoryLogger();
-      const broken: RateLimiterLike = {
-        rate: 1,
-        burst: 1,
-        interval: 1000,
-        consume: () => {
-          if (failure === 'throws') throw new Error('redis down');
-          return Promise.reject(new Error('redis down'));
-        },
-      };
+      const broken = brokenLimiter(failure);
       const url = await start(broken, { logger });
       expect((await fetch(url)).status).toBe(200);
       expect((await fetch(url)).status).toBe(200);
@@ -237,15 +240,7 @@ describe.each(expressVersions)('rateLimit on %s', (_name, express) => {
 
     it(`fails closed with 503 when configured and the limiter ${failure}`, async () => {
       const { records, logger } = memoryLogger();
-      const broken: RateLimiterLike = {
-        rate: 1,
-        burst: 1,
-        interval: 1000,
-        consume: () => {
-          if (failure === 'throws') throw new Error('redis down');
-          return Promise.reject(new Error('redis down'));
-        },
-      };
+      const broken = brokenLimiter(failure);
       const url = await start(broken, { logger, failMode: 'closed' });
       const res = await fetch(url);
       expect(res.status).toBe(503);

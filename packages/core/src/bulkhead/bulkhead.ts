@@ -42,6 +42,7 @@ class Waiter implements ListNode<Waiter> {
     this.onAbort = onAbort;
   }
 
+  /** The abort listener: leave the queue and reject with the signal's reason. */
   handleEvent(): void {
     this.onAbort(this);
   }

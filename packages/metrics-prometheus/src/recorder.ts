@@ -1,0 +1,253 @@
+import type { CallOutcome, CircuitStateName, MetricsRecorder, PatternName } from '@resilience/core';
+import { configObject, describeValue, stringOption } from '@resilience/core/validate';
+import { type Counter, type Gauge, type Histogram, register } from 'prom-client';
+import { type RecorderMetrics, recorderMetrics } from './definitions.js';
+import type { PrometheusRecorderOptions } from './types.js';
+
+const OWNER = 'PrometheusRecorder';
+const KNOWN_OPTIONS: readonly string[] = ['registry', 'prefix', 'buckets'];
+const METRIC_NAME = /^[a-zA-Z_:][a-zA-Z0-9_:]*$/;
+const DEFAULT_BUCKETS: readonly number[] = Object.freeze([0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10]);
+
+/** The outcomes every breaker reports, created at 0 when a breaker is first seen so `rate()` sees the first one. */
+const BREAKER_OUTCOMES: readonly string[] = ['success', 'failure', 'ignored', 'rejected', 'cancelled'];
+
+/** The three state series of one breaker. */
+interface StateChildren {
+  readonly closed: Gauge.Internal<'name' | 'state'>;
+  readonly open: Gauge.Internal<'name' | 'state'>;
+  readonly halfOpen: Gauge.Internal<'name' | 'state'>;
+}
+
+/** The two outcome series of one retry. */
+interface RetryChildren {
+  readonly success: Counter.Internal;
+  readonly failure: Counter.Internal;
+}
+
+/** The two load series of one bulkhead. */
+interface BulkheadChildren {
+  readonly active: Gauge.Internal<'name'>;
+  readonly queued: Gauge.Internal<'name'>;
+}
+
+type DurationChild = Histogram.Internal<'name' | 'pattern' | 'outcome'>;
+
+function validPrefix(value: unknown): string {
+  const prefix = stringOption(OWNER, 'prefix', value, 'resilience_');
+  if (prefix !== '' && !METRIC_NAME.test(prefix)) {
+    throw new RangeError(
+      `${OWNER}: prefix must start a valid Prometheus metric name (letters, digits, _ and :, not starting with a digit), got ${describeValue(prefix)}`,
+    );
+  }
+  return prefix;
+}
+
+function validBuckets(value: unknown): readonly number[] {
+  if (value === undefined) return DEFAULT_BUCKETS;
+  if (!Array.isArray(value) || value.length === 0) {
+    throw new TypeError(`${OWNER}: buckets must be a non-empty array of numbers, got ${describeValue(value)}`);
+  }
+  value.forEach((bucket: unknown, i: number) => {
+    if (typeof bucket !== 'number' || !Number.isFinite(bucket) || bucket < 0) {
+      throw new RangeError(`${OWNER}: buckets[${i}] must be a finite number >= 0, got ${describeValue(bucket)}`);
+    }
+    const previous = value[i - 1] as number;
+    if (i > 0 && bucket <= previous) {
+      throw new RangeError(`${OWNER}: buckets must increase, got buckets[${i}] ${bucket} after ${previous}`);
+    }
+  });
+  return Object.freeze([...(value as number[])]);
+}
+
+function validRegistry(value: unknown): NonNullable<PrometheusRecorderOptions['registry']> {
+  if (value === undefined) return register;
+  for (const method of ['getSingleMetric', 'registerMetric']) {
+    if (
+      value === null ||
+      typeof value !== 'object' ||
+      typeof (value as Record<string, unknown>)[method] !== 'function'
+    ) {
+      throw new TypeError(
+        `${OWNER}: registry must be a prom-client Registry (with ${method}()), got ${describeValue(value)}`,
+      );
+    }
+  }
+  return value as NonNullable<PrometheusRecorderOptions['registry']>;
+}
+
+/**
+ * A core `MetricsRecorder` on prom-client, with the metric names, labels and
+ * types of the project's telemetry contract (see the package README):
+ * `resilience_circuit_breaker_state{name,state}`,
+ * `resilience_circuit_breaker_calls_total{name,outcome}`,
+ * `resilience_retry_attempts_total{name,outcome}`,
+ * `resilience_rate_limit_rejections_total{name}`,
+ * `resilience_bulkhead_active{name}`, `resilience_bulkhead_queued{name}`,
+ * `resilience_timeouts_total{name}` and
+ * `resilience_call_duration_seconds{name,pattern,outcome}`.
+ *
+ * Labels stay bounded: `name` is the pattern's name (never a rate-limit key),
+ * `outcome` and `pattern` come from the core. The label children of a name
+ * are resolved once, on its first record, and reused by every later call.
+ *
+ * Construction throws when an option is invalid or when the registry already
+ * holds one of these metrics with another definition (type, help, labels or
+ * buckets); a metric with the same definition is shared.
+ *
+ * @example
+ * ```ts
+ * import { CircuitBreaker } from '@resilience/core';
+ * import { metricsHandler, PrometheusRecorder } from '@resilience/metrics-prometheus';
+ * import { Registry } from 'prom-client';
+ *
+ * const registry = new Registry();
+ * const metrics = new PrometheusRecorder({ registry });
+ * const breaker = new CircuitBreaker({ name: 'payments', metrics });
+ * app.get('/metrics', metricsHandler(registry));
+ * ```
+ */
+export class PrometheusRecorder implements MetricsRecorder {
+  /** The metric name prefix in use. */
+  readonly prefix: string;
+  /** The upper bounds of the duration histogram's buckets, in seconds. */
+  readonly buckets: readonly number[];
+  readonly #metrics: RecorderMetrics;
+  readonly #states = new Map<string, StateChildren>();
+  readonly #calls = new Map<string, Map<string, Counter.Internal>>();
+  readonly #retries = new Map<string, RetryChildren>();
+  readonly #rateLimits = new Map<string, Counter.Internal>();
+  readonly #bulkheads = new Map<string, BulkheadChildren>();
+  readonly #timeouts = new Map<string, Counter.Internal>();
+  /** name → pattern → outcome → histogram child. */
+  readonly #durations = new Map<string, Map<string, Map<string, DurationChild>>>();
+
+  /** Validates `options` and registers (or reuses) the metrics; see the class description for what throws. */
+  constructor(options?: PrometheusRecorderOptions) {
+    const opts = configObject(OWNER, options, 'options');
+    for (const key of Object.keys(opts)) {
+      if (!KNOWN_OPTIONS.includes(key)) {
+        throw new TypeError(`${OWNER}: unknown option ${JSON.stringify(key)} (known: ${KNOWN_OPTIONS.join(', ')})`);
+      }
+    }
+    const registry = validRegistry(opts.registry);
+    this.prefix = validPrefix(opts.prefix);
+    this.buckets = validBuckets(opts.buckets);
+    this.#metrics = recorderMetrics(registry, this.prefix, this.buckets);
+  }
+
+  /** Sets `<prefix>circuit_breaker_state{name,state}` to 1 for `state` and 0 for the other two. */
+  recordCircuitBreakerState(name: string, state: CircuitStateName): void {
+    let children = this.#states.get(name);
+    if (children === undefined) {
+      const gauge = this.#metrics.breakerState;
+      children = {
+        closed: gauge.labels({ name, state: 'closed' }),
+        open: gauge.labels({ name, state: 'open' }),
+        halfOpen: gauge.labels({ name, state: 'half-open' }),
+      };
+      this.#states.set(name, children);
+    }
+    children.closed.set(state === 'closed' ? 1 : 0);
+    children.open.set(state === 'open' ? 1 : 0);
+    children.halfOpen.set(state === 'half-open' ? 1 : 0);
+  }
+
+  /**
+   * Adds one to `<prefix>circuit_breaker_calls_total{name,outcome}`. Any
+   * outcome string is accepted; the five known ones start at 0 for a new name.
+   */
+  recordCircuitBreakerCall(name: string, outcome: CallOutcome): void {
+    let byOutcome = this.#calls.get(name);
+    if (byOutcome === undefined) {
+      byOutcome = new Map();
+      for (const known of BREAKER_OUTCOMES) {
+        const child = this.#metrics.breakerCalls.labels({ name, outcome: known });
+        child.inc(0);
+        byOutcome.set(known, child);
+      }
+      this.#calls.set(name, byOutcome);
+    }
+    let child = byOutcome.get(outcome);
+    if (child === undefined) {
+      child = this.#metrics.breakerCalls.labels({ name, outcome });
+      byOutcome.set(outcome, child);
+    }
+    child.inc();
+  }
+
+  /** Adds one to `<prefix>retry_attempts_total{name,outcome}`, outcome `success` or `failure`. */
+  recordRetryAttempt(name: string, _attempt: number, success: boolean): void {
+    let children = this.#retries.get(name);
+    if (children === undefined) {
+      const counter = this.#metrics.retryAttempts;
+      children = {
+        success: counter.labels({ name, outcome: 'success' }),
+        failure: counter.labels({ name, outcome: 'failure' }),
+      };
+      children.success.inc(0);
+      children.failure.inc(0);
+      this.#retries.set(name, children);
+    }
+    (success ? children.success : children.failure).inc();
+  }
+
+  /** Adds one to `<prefix>rate_limit_rejections_total{name}`. */
+  recordRateLimitHit(name: string): void {
+    let child = this.#rateLimits.get(name);
+    if (child === undefined) {
+      child = this.#metrics.rateLimitRejections.labels({ name });
+      this.#rateLimits.set(name, child);
+    }
+    child.inc();
+  }
+
+  /** Sets `<prefix>bulkhead_active{name}` and `<prefix>bulkhead_queued{name}`. */
+  recordBulkheadUtilization(name: string, active: number, queued: number): void {
+    let children = this.#bulkheads.get(name);
+    if (children === undefined) {
+      children = {
+        active: this.#metrics.bulkheadActive.labels({ name }),
+        queued: this.#metrics.bulkheadQueued.labels({ name }),
+      };
+      this.#bulkheads.set(name, children);
+    }
+    children.active.set(active);
+    children.queued.set(queued);
+  }
+
+  /** Adds one to `<prefix>timeouts_total{name}`. */
+  recordTimeout(name: string): void {
+    let child = this.#timeouts.get(name);
+    if (child === undefined) {
+      child = this.#metrics.timeouts.labels({ name });
+      this.#timeouts.set(name, child);
+    }
+    child.inc();
+  }
+
+  /**
+   * Observes `seconds` in `<prefix>call_duration_seconds{name,pattern,outcome}`.
+   * A duration that is not a finite number >= 0 (a clock that went backwards)
+   * is dropped rather than recorded.
+   */
+  recordCallDuration(name: string, pattern: PatternName, outcome: CallOutcome, seconds: number): void {
+    if (!(seconds >= 0 && seconds !== Number.POSITIVE_INFINITY)) return;
+    let byPattern = this.#durations.get(name);
+    if (byPattern === undefined) {
+      byPattern = new Map();
+      this.#durations.set(name, byPattern);
+    }
+    let byOutcome = byPattern.get(pattern);
+    if (byOutcome === undefined) {
+      byOutcome = new Map();
+      byPattern.set(pattern, byOutcome);
+    }
+    let child = byOutcome.get(outcome);
+    if (child === undefined) {
+      child = this.#metrics.callDuration.labels({ name, pattern, outcome });
+      byOutcome.set(outcome, child);
+    }
+    child.observe(seconds);
+  }
+}

@@ -172,7 +172,8 @@ async function run(opts: Options): Promise<boolean> {
 
   const view = new LiveView(process.stdout);
   console.log(
-    `Gateway http://127.0.0.1:${port}/api/quote in front of ${upstream.url}; ${timeline.length} phases over ${opts.durationMs / 1000} s.\n`,
+    `Gateway http://127.0.0.1:${port}/api/quote in front of ${upstream.url}; ${timeline.length} phases over ${opts.durationMs / 1000} s.\n` +
+      `Prometheus metrics: http://127.0.0.1:${port}/metrics (scrape it while the demo runs).\n`,
   );
   let current = timeline[0] as (typeof timeline)[number];
   upstream.setMode(current.upstream);

@@ -10,7 +10,9 @@ import {
   Timeout,
 } from '@resilience/core';
 import { bulkhead, circuitBreaker, rateLimit, timeout } from '@resilience/express';
+import { metricsHandler, PrometheusRecorder } from '@resilience/metrics-prometheus';
 import express, { type Express } from 'express';
+import { Registry } from 'prom-client';
 
 /** Settings of the gateway; the demo shortens the breaker's open time for short runs. */
 export interface GatewaySettings {
@@ -38,6 +40,8 @@ export interface Gateway {
   readonly breaker: CircuitBreaker;
   readonly bulkhead: Bulkhead;
   readonly limiter: RateLimiter;
+  /** The registry every pattern reports to, served at `GET /metrics`. */
+  readonly registry: Registry;
   /** The bulkhead's `maxConcurrent`. */
   readonly maxConcurrent: number;
 }
@@ -67,17 +71,22 @@ class UpstreamError extends Error {
  *   `req.signal` cancels the upstream call.
  * - Around the upstream call: core `Retry` (2 attempts, 50 ms apart) of a
  *   core `Timeout` (250 ms per attempt).
+ * - `GET /metrics`: every pattern's Prometheus metrics
+ *   (`@resilience/metrics-prometheus`), for Prometheus to scrape.
  */
 export function createGateway(settings: GatewaySettings): Gateway {
   const { logger } = settings;
   const rate = settings.ratePerSecond ?? 50;
   const maxConcurrent = settings.maxConcurrent ?? 8;
+  const registry = new Registry();
+  const metrics = new PrometheusRecorder({ registry });
 
-  const limiter = new RateLimiter({ name: 'gateway', rate, interval: 1000, logger });
-  const bh = new Bulkhead({ name: 'gateway', maxConcurrent, maxQueue: maxConcurrent, queueTimeout: 200, logger });
+  const limiter = new RateLimiter({ name: 'gateway', rate, interval: 1000, logger, metrics });
+  const bh = new Bulkhead({ name: 'gateway', maxConcurrent, maxQueue: maxConcurrent, queueTimeout: 200, logger, metrics });
   const breaker = new CircuitBreaker({
     name: 'upstream',
     logger,
+    metrics,
     timeout: settings.breakerOpenTime ?? 2000,
     maxRequests: 3,
     readyToTrip: (counts) => counts.consecutiveFailures >= 5,
@@ -86,8 +95,8 @@ export function createGateway(settings: GatewaySettings): Gateway {
       settings.onBreakerChange?.(from, to);
     },
   });
-  const attempt = new Timeout({ name: 'upstream_attempt', defaultTimeout: settings.attemptTimeout ?? 250, logger });
-  const retry = new Retry({ name: 'upstream', maxAttempts: 2, initialDelay: 50, backoff: 'constant', logger });
+  const attempt = new Timeout({ name: 'upstream_attempt', defaultTimeout: settings.attemptTimeout ?? 250, logger, metrics });
+  const retry = new Retry({ name: 'upstream', maxAttempts: 2, initialDelay: 50, backoff: 'constant', logger, metrics });
 
   const fetchQuote = (signal: AbortSignal | undefined): Promise<unknown> =>
     retry.execute(
@@ -105,12 +114,13 @@ export function createGateway(settings: GatewaySettings): Gateway {
 
   const app = express();
   app.disable('x-powered-by');
+  app.get('/metrics', metricsHandler(registry));
   app.use(
     '/api',
     rateLimit(limiter, { logger }),
     bulkhead(bh),
     circuitBreaker(breaker),
-    timeout(new Timeout({ name: 'request', defaultTimeout: settings.requestTimeout ?? 500, logger })),
+    timeout(new Timeout({ name: 'request', defaultTimeout: settings.requestTimeout ?? 500, logger, metrics })),
   );
   app.get('/api/quote', async (req, res) => {
     try {
@@ -127,5 +137,5 @@ export function createGateway(settings: GatewaySettings): Gateway {
   app.get('/health', (_req, res) => {
     res.json({ breaker: breaker.state, bulkhead: { active: bh.active, queued: bh.queued } });
   });
-  return { app, breaker, bulkhead: bh, limiter, maxConcurrent };
+  return { app, breaker, bulkhead: bh, limiter, registry, maxConcurrent };
 }

@@ -17,9 +17,14 @@ const { app } = createGateway({ upstreamUrl: upstream.url, logger });
 const server = app.listen(Number(values.port), '127.0.0.1', () => {
   const address = server.address();
   const port = typeof address === 'object' && address !== null ? address.port : values.port;
-  logger.info('gateway listening', { url: `http://127.0.0.1:${port}`, upstream: upstream.url });
+  logger.info('gateway listening', {
+    url: `http://127.0.0.1:${port}`,
+    metrics: `http://127.0.0.1:${port}/metrics`,
+    upstream: upstream.url,
+  });
   console.error(`
   Gateway   http://127.0.0.1:${port}/api/quote   (health: /health)
+  Metrics   http://127.0.0.1:${port}/metrics     (Prometheus scrape target)
   Upstream  ${upstream.url}/quote
 
   Break the upstream and watch the patterns react:

@@ -82,7 +82,14 @@ export function createGateway(settings: GatewaySettings): Gateway {
   const metrics = new PrometheusRecorder({ registry });
 
   const limiter = new RateLimiter({ name: 'gateway', rate, interval: 1000, logger, metrics });
-  const bh = new Bulkhead({ name: 'gateway', maxConcurrent, maxQueue: maxConcurrent, queueTimeout: 200, logger, metrics });
+  const bh = new Bulkhead({
+    name: 'gateway',
+    maxConcurrent,
+    maxQueue: maxConcurrent,
+    queueTimeout: 200,
+    logger,
+    metrics,
+  });
   const breaker = new CircuitBreaker({
     name: 'upstream',
     logger,
@@ -95,7 +102,12 @@ export function createGateway(settings: GatewaySettings): Gateway {
       settings.onBreakerChange?.(from, to);
     },
   });
-  const attempt = new Timeout({ name: 'upstream_attempt', defaultTimeout: settings.attemptTimeout ?? 250, logger, metrics });
+  const attempt = new Timeout({
+    name: 'upstream_attempt',
+    defaultTimeout: settings.attemptTimeout ?? 250,
+    logger,
+    metrics,
+  });
   const retry = new Retry({ name: 'upstream', maxAttempts: 2, initialDelay: 50, backoff: 'constant', logger, metrics });
 
   const fetchQuote = (signal: AbortSignal | undefined): Promise<unknown> =>

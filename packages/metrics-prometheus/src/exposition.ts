@@ -28,7 +28,7 @@ interface FamilyJson {
 
 /** Whether an `Accept` header prefers OpenMetrics: named explicitly with a q above 0 and at least text/plain's q. */
 export function prefersOpenMetrics(accept: string | undefined): boolean {
-  if (accept === undefined || !accept.includes('openmetrics')) return false;
+  if (accept === undefined || !/openmetrics/i.test(accept)) return false;
   let openMetrics = 0;
   let text = 0;
   for (const range of accept.split(',')) {

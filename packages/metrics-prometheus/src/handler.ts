@@ -58,7 +58,7 @@ function plain(res: ServerResponse, status: number, text: string): void {
  * ```
  */
 export function metricsHandler(registry?: Registry<RegistryContentType>): MetricsHandler {
-  const reg = registry ?? register;
+  const reg = registry === undefined ? register : registry;
   for (const method of ['metrics', 'getMetricsAsJSON']) {
     if (
       reg === null ||

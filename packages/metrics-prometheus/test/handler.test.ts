@@ -1,7 +1,7 @@
 import http, { type RequestListener, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import express from 'express';
-import { Counter, Gauge, Histogram, Registry, register } from 'prom-client';
+import { Counter, Gauge, Histogram, Registry, type RegistryContentType, register } from 'prom-client';
 import { afterEach, describe, expect, it } from 'vitest';
 import { prefersOpenMetrics } from '../src/exposition.js';
 import { metricsHandler, PrometheusRecorder } from '../src/index.js';
@@ -92,7 +92,10 @@ describe('metricsHandler on node:http', () => {
   });
 
   it('serves an OpenMetrics registry in both formats, with the same series names', async () => {
-    const registry = filledRegistry(new Registry(Registry.OPENMETRICS_CONTENT_TYPE));
+    const openMetricsRegistry = new Registry() as unknown as Registry<RegistryContentType>;
+    openMetricsRegistry.setContentType(Registry.OPENMETRICS_CONTENT_TYPE);
+    const registry = filledRegistry(openMetricsRegistry as Registry);
+    expect(registry.contentType).toBe(OPENMETRICS);
     new Counter({ name: 'jobs', help: 'Jobs done.', registers: [registry] }).inc(2);
     const url = await serve(metricsHandler(registry));
     const om = await fetch(url, { headers: { accept: PROMETHEUS_ACCEPT } });

@@ -1,4 +1,5 @@
 import { Counter, Gauge, Histogram, type Registry, type RegistryContentType } from 'prom-client';
+import { collectAttached } from './collect.js';
 
 /** The kinds of prom-client metric the recorder uses. */
 type MetricType = 'counter' | 'gauge' | 'histogram';
@@ -139,9 +140,9 @@ function metric(
   const config = { name, help: definition.help, labelNames: [...definition.labelNames], registers: [registry] };
   switch (definition.type) {
     case 'counter':
-      return new Counter(config);
+      return new Counter({ ...config, collect: collectAttached });
     case 'gauge':
-      return new Gauge(config);
+      return new Gauge({ ...config, collect: collectAttached });
     case 'histogram':
       return new Histogram({ ...config, buckets: [...buckets] });
   }

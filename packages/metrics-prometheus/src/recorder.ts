@@ -1,6 +1,7 @@
 import type { CallOutcome, CircuitStateName, MetricsRecorder, PatternName } from '@resilience/core';
 import { configObject, describeValue, stringOption } from '@resilience/core/validate';
-import { type Counter, type Gauge, type Histogram, register } from 'prom-client';
+import { type Gauge, type Histogram, register } from 'prom-client';
+import { attachFlush, type CounterCell, counterCell, flushCounters, flushGauges, type GaugeCell } from './collect.js';
 import { type RecorderMetrics, recorderMetrics } from './definitions.js';
 import type { PrometheusRecorderOptions } from './types.js';
 
@@ -20,15 +21,15 @@ interface StateChildren {
 }
 
 /** The two outcome series of one retry. */
-interface RetryChildren {
-  readonly success: Counter.Internal;
-  readonly failure: Counter.Internal;
+interface RetryCells {
+  readonly success: CounterCell;
+  readonly failure: CounterCell;
 }
 
 /** The two load series of one bulkhead. */
-interface BulkheadChildren {
-  readonly active: Gauge.Internal<'name'>;
-  readonly queued: Gauge.Internal<'name'>;
+interface BulkheadCells {
+  readonly active: GaugeCell;
+  readonly queued: GaugeCell;
 }
 
 type DurationChild = Histogram.Internal<'name' | 'pattern' | 'outcome'>;
@@ -90,6 +91,10 @@ function validRegistry(value: unknown): NonNullable<PrometheusRecorderOptions['r
  * Labels stay bounded: `name` is the pattern's name (never a rate-limit key),
  * `outcome` and `pattern` come from the core. The label children of a name
  * are resolved once, on its first record, and reused by every later call.
+ * Counters and bulkhead gauges are kept as plain numbers and handed to
+ * prom-client when the metric is collected (a scrape, `getMetricsAsJSON()`),
+ * so a call costs a `Map` lookup and a field update; durations go to the
+ * histogram as they come.
  *
  * Construction throws when an option is invalid or when the registry already
  * holds one of these metrics with another definition (type, help, labels or
@@ -114,11 +119,17 @@ export class PrometheusRecorder implements MetricsRecorder {
   readonly buckets: readonly number[];
   readonly #metrics: RecorderMetrics;
   readonly #states = new Map<string, StateChildren>();
-  readonly #calls = new Map<string, Map<string, Counter.Internal>>();
-  readonly #retries = new Map<string, RetryChildren>();
-  readonly #rateLimits = new Map<string, Counter.Internal>();
-  readonly #bulkheads = new Map<string, BulkheadChildren>();
-  readonly #timeouts = new Map<string, Counter.Internal>();
+  readonly #calls = new Map<string, Map<string, CounterCell>>();
+  readonly #callCells: CounterCell[] = [];
+  readonly #retries = new Map<string, RetryCells>();
+  readonly #retryCells: CounterCell[] = [];
+  readonly #rateLimits = new Map<string, CounterCell>();
+  readonly #rateLimitCells: CounterCell[] = [];
+  readonly #bulkheads = new Map<string, BulkheadCells>();
+  readonly #activeCells: GaugeCell[] = [];
+  readonly #queuedCells: GaugeCell[] = [];
+  readonly #timeouts = new Map<string, CounterCell>();
+  readonly #timeoutCells: CounterCell[] = [];
   /** name → pattern → outcome → histogram child. */
   readonly #durations = new Map<string, Map<string, Map<string, DurationChild>>>();
 
@@ -133,7 +144,20 @@ export class PrometheusRecorder implements MetricsRecorder {
     const registry = validRegistry(opts.registry);
     this.prefix = validPrefix(opts.prefix);
     this.buckets = validBuckets(opts.buckets);
-    this.#metrics = recorderMetrics(registry, this.prefix, this.buckets);
+    const metrics = recorderMetrics(registry, this.prefix, this.buckets);
+    this.#metrics = metrics;
+    const calls = this.#callCells;
+    const retries = this.#retryCells;
+    const rateLimits = this.#rateLimitCells;
+    const timeouts = this.#timeoutCells;
+    const active = this.#activeCells;
+    const queued = this.#queuedCells;
+    attachFlush(metrics.breakerCalls, () => flushCounters(calls));
+    attachFlush(metrics.retryAttempts, () => flushCounters(retries));
+    attachFlush(metrics.rateLimitRejections, () => flushCounters(rateLimits));
+    attachFlush(metrics.timeouts, () => flushCounters(timeouts));
+    attachFlush(metrics.bulkheadActive, () => flushGauges(active));
+    attachFlush(metrics.bulkheadQueued, () => flushGauges(queued));
   }
 
   /** Sets `<prefix>circuit_breaker_state{name,state}` to 1 for `state` and 0 for the other two. */
@@ -161,69 +185,74 @@ export class PrometheusRecorder implements MetricsRecorder {
     let byOutcome = this.#calls.get(name);
     if (byOutcome === undefined) {
       byOutcome = new Map();
-      for (const known of BREAKER_OUTCOMES) {
-        const child = this.#metrics.breakerCalls.labels({ name, outcome: known });
-        child.inc(0);
-        byOutcome.set(known, child);
-      }
+      for (const known of BREAKER_OUTCOMES) byOutcome.set(known, this.#callCell(name, known));
       this.#calls.set(name, byOutcome);
     }
-    let child = byOutcome.get(outcome);
-    if (child === undefined) {
-      child = this.#metrics.breakerCalls.labels({ name, outcome });
-      byOutcome.set(outcome, child);
+    let cell = byOutcome.get(outcome);
+    if (cell === undefined) {
+      cell = this.#callCell(name, outcome);
+      byOutcome.set(outcome, cell);
     }
-    child.inc();
+    cell.value++;
+  }
+
+  #callCell(name: string, outcome: string): CounterCell {
+    const cell = counterCell(this.#metrics.breakerCalls.labels({ name, outcome }));
+    this.#callCells.push(cell);
+    return cell;
   }
 
   /** Adds one to `<prefix>retry_attempts_total{name,outcome}`, outcome `success` or `failure`. */
   recordRetryAttempt(name: string, _attempt: number, success: boolean): void {
-    let children = this.#retries.get(name);
-    if (children === undefined) {
+    let cells = this.#retries.get(name);
+    if (cells === undefined) {
       const counter = this.#metrics.retryAttempts;
-      children = {
-        success: counter.labels({ name, outcome: 'success' }),
-        failure: counter.labels({ name, outcome: 'failure' }),
+      cells = {
+        success: counterCell(counter.labels({ name, outcome: 'success' })),
+        failure: counterCell(counter.labels({ name, outcome: 'failure' })),
       };
-      children.success.inc(0);
-      children.failure.inc(0);
-      this.#retries.set(name, children);
+      this.#retryCells.push(cells.success, cells.failure);
+      this.#retries.set(name, cells);
     }
-    (success ? children.success : children.failure).inc();
+    (success ? cells.success : cells.failure).value++;
   }
 
   /** Adds one to `<prefix>rate_limit_rejections_total{name}`. */
   recordRateLimitHit(name: string): void {
-    let child = this.#rateLimits.get(name);
-    if (child === undefined) {
-      child = this.#metrics.rateLimitRejections.labels({ name });
-      this.#rateLimits.set(name, child);
+    let cell = this.#rateLimits.get(name);
+    if (cell === undefined) {
+      cell = counterCell(this.#metrics.rateLimitRejections.labels({ name }));
+      this.#rateLimitCells.push(cell);
+      this.#rateLimits.set(name, cell);
     }
-    child.inc();
+    cell.value++;
   }
 
   /** Sets `<prefix>bulkhead_active{name}` and `<prefix>bulkhead_queued{name}`. */
   recordBulkheadUtilization(name: string, active: number, queued: number): void {
-    let children = this.#bulkheads.get(name);
-    if (children === undefined) {
-      children = {
-        active: this.#metrics.bulkheadActive.labels({ name }),
-        queued: this.#metrics.bulkheadQueued.labels({ name }),
+    let cells = this.#bulkheads.get(name);
+    if (cells === undefined) {
+      cells = {
+        active: { child: this.#metrics.bulkheadActive.labels({ name }), value: 0 },
+        queued: { child: this.#metrics.bulkheadQueued.labels({ name }), value: 0 },
       };
-      this.#bulkheads.set(name, children);
+      this.#activeCells.push(cells.active);
+      this.#queuedCells.push(cells.queued);
+      this.#bulkheads.set(name, cells);
     }
-    children.active.set(active);
-    children.queued.set(queued);
+    cells.active.value = active;
+    cells.queued.value = queued;
   }
 
   /** Adds one to `<prefix>timeouts_total{name}`. */
   recordTimeout(name: string): void {
-    let child = this.#timeouts.get(name);
-    if (child === undefined) {
-      child = this.#metrics.timeouts.labels({ name });
-      this.#timeouts.set(name, child);
+    let cell = this.#timeouts.get(name);
+    if (cell === undefined) {
+      cell = counterCell(this.#metrics.timeouts.labels({ name }));
+      this.#timeoutCells.push(cell);
+      this.#timeouts.set(name, cell);
     }
-    child.inc();
+    cell.value++;
   }
 
   /**

@@ -197,6 +197,62 @@ describe('PrometheusRecorder', () => {
     expect(spies.map((spy) => spy.mock.calls.length)).toEqual([5, 1, 1]);
   });
 
+  it('leaves prom-client alone on every call, handing counts over when the metrics are collected', async () => {
+    const registry = new Registry();
+    const metrics = new PrometheusRecorder({ registry });
+    const calls = registry.getSingleMetric('resilience_circuit_breaker_calls_total') as unknown as {
+      inc: (...a: unknown[]) => unknown;
+    };
+    const active = registry.getSingleMetric('resilience_bulkhead_active') as unknown as {
+      set: (...a: unknown[]) => unknown;
+    };
+    const inc = vi.spyOn(calls, 'inc');
+    const set = vi.spyOn(active, 'set');
+    for (let i = 0; i < 10_000; i++) {
+      metrics.recordCircuitBreakerCall('b', i % 4 === 0 ? 'failure' : 'success');
+      metrics.recordBulkheadUtilization('b', i % 8, 0);
+    }
+    expect(inc).toHaveBeenCalledTimes(5); // each outcome created at 0, once
+    expect(set).not.toHaveBeenCalled();
+    expect(await value(registry, 'resilience_circuit_breaker_calls_total', { name: 'b', outcome: 'success' })).toBe(
+      7_500,
+    );
+    expect(await value(registry, 'resilience_circuit_breaker_calls_total', { name: 'b', outcome: 'failure' })).toBe(
+      2_500,
+    );
+    expect(await value(registry, 'resilience_bulkhead_active', { name: 'b' })).toBe(9_999 % 8);
+    expect(inc).toHaveBeenCalledTimes(7); // one increment per outcome that moved
+    expect(set).toHaveBeenCalledTimes(3); // the latest value, once per collection
+    // Collected again with nothing new: nothing is added twice.
+    expect(await value(registry, 'resilience_circuit_breaker_calls_total', { name: 'b', outcome: 'success' })).toBe(
+      7_500,
+    );
+    expect(inc).toHaveBeenCalledTimes(7);
+  });
+
+  it('starts counters again from 0 after registry.resetMetrics(), and keeps gauges current', async () => {
+    const registry = new Registry();
+    const metrics = new PrometheusRecorder({ registry });
+    metrics.recordTimeout('db');
+    metrics.recordTimeout('db');
+    metrics.recordBulkheadUtilization('pool', 4, 2);
+    expect(await value(registry, 'resilience_timeouts_total', { name: 'db' })).toBe(2);
+    registry.resetMetrics();
+    metrics.recordTimeout('db');
+    expect(await value(registry, 'resilience_timeouts_total', { name: 'db' })).toBe(1);
+    expect(await value(registry, 'resilience_bulkhead_active', { name: 'pool' })).toBe(4);
+    expect(await value(registry, 'resilience_bulkhead_queued', { name: 'pool' })).toBe(2);
+  });
+
+  it('never lets a bad gauge value fail a scrape', async () => {
+    const registry = new Registry();
+    const metrics = new PrometheusRecorder({ registry });
+    metrics.recordBulkheadUtilization('pool', '3' as never, Number.NaN);
+    const text = await registry.metrics();
+    expect(text).not.toContain('resilience_bulkhead_active{'); // not a number: left out
+    expect(text).toMatch(/resilience_bulkhead_queued\{name="pool"\} NaN/i); // NaN is a number
+  });
+
   describe('on a registry that already has the metrics', () => {
     it('shares them with a recorder of the same definition', async () => {
       const registry = new Registry();
@@ -221,6 +277,30 @@ describe('PrometheusRecorder', () => {
       new PrometheusRecorder({ registry }).recordRetryAttempt('r', 1, true);
       expect(registry.getSingleMetric('resilience_retry_attempts_total')).toBe(own);
       expect(await value(registry, 'resilience_retry_attempts_total', { name: 'r', outcome: 'success' })).toBe(1);
+    });
+
+    it('keeps the collect of a metric registered by hand, and adds its own counts', async () => {
+      const registry = new Registry();
+      let theirs = 0;
+      new Counter({
+        name: 'resilience_timeouts_total',
+        help: 'Calls stopped by a timeout.',
+        labelNames: ['name'],
+        registers: [registry],
+        collect() {
+          theirs++;
+          this.inc({ name: 'legacy' }, 1);
+        },
+      });
+      const a = new PrometheusRecorder({ registry });
+      const b = new PrometheusRecorder({ registry });
+      a.recordTimeout('db');
+      b.recordTimeout('db');
+      b.recordTimeout('cache');
+      expect(await value(registry, 'resilience_timeouts_total', { name: 'db' })).toBe(2);
+      expect(await value(registry, 'resilience_timeouts_total', { name: 'cache' })).toBe(1);
+      expect(await value(registry, 'resilience_timeouts_total', { name: 'legacy' })).toBe(3);
+      expect(theirs).toBe(3);
     });
 
     it('throws naming the metric and the difference when the definition differs, registering nothing', () => {

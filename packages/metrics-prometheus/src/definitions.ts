@@ -1,5 +1,6 @@
-import { Counter, Gauge, Histogram, type Registry, type RegistryContentType } from 'prom-client';
+import { Counter, Gauge, type Registry, type RegistryContentType } from 'prom-client';
 import { collectAttached } from './collect.js';
+import { DurationHistogram } from './histogram.js';
 
 /** The kinds of prom-client metric the recorder uses. */
 type MetricType = 'counter' | 'gauge' | 'histogram';
@@ -64,6 +65,12 @@ const definitions = {
   },
 } as const satisfies Record<string, Definition<string>>;
 
+/** Where one series of durations goes. */
+export interface DurationSink {
+  /** Counts one duration, in seconds. */
+  observe(value: number): void;
+}
+
 /** The metrics one recorder writes to, created in or taken from its registry. */
 export interface RecorderMetrics {
   /** `<prefix>circuit_breaker_state{name,state}` */
@@ -80,8 +87,11 @@ export interface RecorderMetrics {
   readonly bulkheadQueued: Gauge<'name'>;
   /** `<prefix>timeouts_total{name}` */
   readonly timeouts: Counter<'name'>;
-  /** `<prefix>call_duration_seconds{name,pattern,outcome}` */
-  readonly callDuration: Histogram<'name' | 'pattern' | 'outcome'>;
+  /**
+   * `<prefix>call_duration_seconds{name,pattern,outcome}`: a {@link DurationHistogram}, or a prom-client
+   * `Histogram` of the same definition that was registered first.
+   */
+  readonly callDuration: { labels(labels: Record<'name' | 'pattern' | 'outcome', string>): DurationSink };
 }
 
 /** The parts of a registered prom-client metric that make up its definition. */
@@ -144,7 +154,13 @@ function metric(
     case 'gauge':
       return new Gauge({ ...config, collect: collectAttached });
     case 'histogram':
-      return new Histogram({ ...config, buckets: [...buckets] });
+      return new DurationHistogram(
+        registry,
+        name,
+        definition.help,
+        [...definition.labelNames],
+        Object.freeze([...buckets]),
+      );
   }
 }
 

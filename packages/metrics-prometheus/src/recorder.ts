@@ -1,8 +1,8 @@
 import type { CallOutcome, CircuitStateName, MetricsRecorder, PatternName } from '@resilience/core';
 import { configObject, describeValue, stringOption } from '@resilience/core/validate';
-import { type Gauge, type Histogram, register } from 'prom-client';
+import { type Gauge, register } from 'prom-client';
 import { attachFlush, type CounterCell, counterCell, flushCounters, flushGauges, type GaugeCell } from './collect.js';
-import { type RecorderMetrics, recorderMetrics } from './definitions.js';
+import { type DurationSink, type RecorderMetrics, recorderMetrics } from './definitions.js';
 import type { PrometheusRecorderOptions } from './types.js';
 
 const OWNER = 'PrometheusRecorder';
@@ -31,8 +31,6 @@ interface BulkheadCells {
   readonly active: GaugeCell;
   readonly queued: GaugeCell;
 }
-
-type DurationChild = Histogram.Internal<'name' | 'pattern' | 'outcome'>;
 
 function validPrefix(value: unknown): string {
   const prefix = stringOption(OWNER, 'prefix', value, 'resilience_');
@@ -93,8 +91,9 @@ function validRegistry(value: unknown): NonNullable<PrometheusRecorderOptions['r
  * are resolved once, on its first record, and reused by every later call.
  * Counters and bulkhead gauges are kept as plain numbers and handed to
  * prom-client when the metric is collected (a scrape, `getMetricsAsJSON()`),
- * so a call costs a `Map` lookup and a field update; durations go to the
- * histogram as they come.
+ * and durations go to a histogram whose series are counters updated in place,
+ * so a call costs a few `Map` lookups and field updates, never prom-client's
+ * label hashing.
  *
  * Construction throws when an option is invalid or when the registry already
  * holds one of these metrics with another definition (type, help, labels or
@@ -131,7 +130,7 @@ export class PrometheusRecorder implements MetricsRecorder {
   readonly #timeouts = new Map<string, CounterCell>();
   readonly #timeoutCells: CounterCell[] = [];
   /** name → pattern → outcome → histogram child. */
-  readonly #durations = new Map<string, Map<string, Map<string, DurationChild>>>();
+  readonly #durations = new Map<string, Map<string, Map<string, DurationSink>>>();
 
   /** Validates `options` and registers (or reuses) the metrics; see the class description for what throws. */
   constructor(options?: PrometheusRecorderOptions) {

@@ -47,16 +47,20 @@ function validBuckets(value: unknown): readonly number[] {
   if (!Array.isArray(value) || value.length === 0) {
     throw new TypeError(`${OWNER}: buckets must be a non-empty array of numbers, got ${describeValue(value)}`);
   }
-  value.forEach((bucket: unknown, i: number) => {
+  const buckets: number[] = [];
+  // An index loop, not forEach: a hole in a sparse array is an undefined bucket, not a skipped one.
+  for (let i = 0; i < value.length; i++) {
+    const bucket: unknown = value[i];
     if (typeof bucket !== 'number' || !Number.isFinite(bucket) || bucket < 0) {
       throw new RangeError(`${OWNER}: buckets[${i}] must be a finite number >= 0, got ${describeValue(bucket)}`);
     }
-    const previous = value[i - 1] as number;
-    if (i > 0 && bucket <= previous) {
+    const previous = buckets[i - 1];
+    if (previous !== undefined && bucket <= previous) {
       throw new RangeError(`${OWNER}: buckets must increase, got buckets[${i}] ${bucket} after ${previous}`);
     }
-  });
-  return Object.freeze([...(value as number[])]);
+    buckets.push(bucket);
+  }
+  return Object.freeze(buckets);
 }
 
 function validRegistry(value: unknown): NonNullable<PrometheusRecorderOptions['registry']> {

@@ -360,6 +360,8 @@ describe('PrometheusRecorder', () => {
       [{ buckets: ['1'] }, RangeError, 'buckets[0] must be a finite number >= 0, got "1"'],
       [{ buckets: [1, 0.5] }, RangeError, 'buckets must increase, got buckets[1] 0.5 after 1'],
       [{ buckets: [1, 1] }, RangeError, 'buckets must increase, got buckets[1] 1 after 1'],
+      // biome-ignore lint/suspicious/noSparseArray: a hole is what is tested
+      [{ buckets: [0.1, , 1] }, RangeError, 'buckets[1] must be a finite number >= 0, got undefined'],
     ])('%j', (options, type, message) => {
       const registry = new Registry();
       const attempt = () => new PrometheusRecorder(options as never);

@@ -1,6 +1,6 @@
 import { RateLimiter } from '@resilience/core';
 import { FakeClock } from '@resilience/core/testing';
-import type { ErrorRequestHandler, Request } from 'express';
+import type { ErrorRequestHandler, Request, RequestHandler, Response } from 'express';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type RateLimitDecision, type RateLimiterLike, rateLimit } from '../src/index.js';
 import { expressVersions, type Served, serve } from './helpers.js';
@@ -673,5 +673,37 @@ describe('rateLimit configuration', () => {
       'rateLimit: limiter.rate must be a finite number > 0 to write rate-limit headers, got undefined',
     );
     expect(() => rateLimit(noSettings, { standardHeaders: false })).not.toThrow();
+  });
+});
+
+describe('rateLimit under load', () => {
+  const refTimers = (): number => process.getActiveResourcesInfo().filter((r) => r === 'Timeout').length;
+  const logger = { debug() {}, info() {}, warn() {}, error() {} };
+  const req = { ip: '192.0.2.1', headers: {}, socket: { remoteAddress: '192.0.2.1' } } as unknown as Request;
+  const res = { setHeader() {}, headersSent: false } as unknown as Response;
+  const run = (middleware: RequestHandler, n: number): Promise<unknown[]> =>
+    Promise.all(Array.from({ length: n }, () => new Promise((resolve) => middleware(req, res, resolve))));
+
+  it('20,000 promised decisions each call next() once and leave no timer behind', async () => {
+    const core = new RateLimiter({ rate: 1e9, interval: 1000, clock: new FakeClock() });
+    const limiter: RateLimiterLike = {
+      rate: core.rate,
+      burst: core.burst,
+      interval: core.interval,
+      consume: async (key, tokens) => core.consume(key, tokens),
+    };
+    const before = refTimers();
+    const results = await run(rateLimit(limiter, { logger, limiterTimeout: 2_147_483_647 }), 20_000);
+    expect(results).toHaveLength(20_000);
+    expect(results.every((r) => r === undefined)).toBe(true);
+    expect(refTimers()).toBeLessThanOrEqual(before);
+  });
+
+  it('2,000 requests on a hung limiter all get an answer, and no timer stays armed', async () => {
+    const limiter: RateLimiterLike = { rate: 1, burst: 1, interval: 1000, consume: () => new Promise(() => {}) };
+    const before = refTimers();
+    const results = await run(rateLimit(limiter, { logger, limiterTimeout: 20 }), 2_000);
+    expect(results).toHaveLength(2_000);
+    expect(refTimers()).toBeLessThanOrEqual(before);
   });
 });

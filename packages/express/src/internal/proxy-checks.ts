@@ -40,6 +40,16 @@ function enabledChecks(owner: string, validate: unknown): { trustProxy: boolean;
   return checks;
 }
 
+/** The app's `trust proxy` setting: `req.app` is the (sub-)app routing the request, which inherits its parent's. */
+function trustProxySetting(req: Request): unknown {
+  return req.app?.get('trust proxy');
+}
+
+/** Whether a `trust proxy` setting trusts no proxy (Express's default is `false`). */
+function isOff(setting: unknown): boolean {
+  return setting === false || setting === 0;
+}
+
 /**
  * The `trust proxy` checks of `rateLimit()`, as express-rate-limit runs
  * them: each warns at most once per middleware. The `trust proxy` setting
@@ -72,20 +82,18 @@ export class ProxyChecks {
 
   /** Runs the checks still pending against one request. */
   inspect(req: Request): void {
-    // `req.app` is the (sub-)app that routes the request; a sub-app inherits its parent's settings.
-    const setting: unknown = req.app?.get('trust proxy');
     if (this.#trustProxy) {
       this.#trustProxy = false;
+      const setting = trustProxySetting(req);
       if (setting === true) this.#warn(PERMISSIVE, 'PERMISSIVE_TRUST_PROXY', setting);
+      // Proxies are trusted: X-Forwarded-For is expected, and that check is done for good.
+      if (!isOff(setting)) this.#forwardedFor = false;
     }
-    if (this.#forwardedFor) {
-      if (setting !== false && setting !== 0) {
-        // Proxies are trusted: X-Forwarded-For is expected, and this check is done for good.
-        this.#forwardedFor = false;
-      } else if (req.headers['x-forwarded-for'] !== undefined) {
-        this.#forwardedFor = false;
-        this.#warn(UNEXPECTED, 'UNEXPECTED_X_FORWARDED_FOR', setting);
-      }
+    // Until a header arrives this costs one property read per request.
+    if (this.#forwardedFor && req.headers['x-forwarded-for'] !== undefined) {
+      this.#forwardedFor = false;
+      const setting = trustProxySetting(req);
+      if (isOff(setting)) this.#warn(UNEXPECTED, 'UNEXPECTED_X_FORWARDED_FOR', setting);
     }
     this.pending = this.#trustProxy || this.#forwardedFor;
   }

@@ -33,7 +33,8 @@ Options:
 Phases: healthy (all is well), failing (every upstream answer a 500: the
 breaker opens), slow (2 s answers: timeouts), recovery (the breaker closes
 again), spike (one greedy client gets 429s from the rate limiter while a
-crowd of 12 more fills the bulkhead, which sheds the excess).
+crowd of 10 more, each from its own loopback address, fills the bulkhead,
+which sheds the excess).
 `;
 
 interface Options {
@@ -116,6 +117,33 @@ function logStream(logs: Options['logs']): WriteStream | undefined {
     console.error(`--logs: writing to ${logs.path} failed (${err.message}); logging stops`);
   });
   return stream;
+}
+
+/**
+ * The loopback addresses the crowd sends from, 127.0.0.2 on: every one of
+ * 127.0.0.0/8 answers on Linux, but macOS has only 127.0.0.1 unless aliased
+ * (`sudo ifconfig lo0 alias 127.0.0.2 up`, and so on). When the first cannot
+ * be bound the crowd sends from the default address and a note says why.
+ */
+async function crowdAddresses(count: number): Promise<string[]> {
+  if (count === 0) return [];
+  const addresses = Array.from({ length: count }, (_, i) => `127.0.0.${i + 2}`);
+  const probe = http.createServer();
+  try {
+    await new Promise<void>((resolve, reject) => {
+      probe.once('error', reject);
+      probe.listen(0, addresses[0], resolve);
+    });
+    return addresses;
+  } catch {
+    console.log(
+      `Note: ${addresses[0]} is not a local address here (macOS: sudo ifconfig lo0 alias ${addresses[0]} up, up to 127.0.0.${count + 1}), ` +
+        "so the crowd shares the main client's address and rate limit, and the bulkhead may not shed.\n",
+    );
+    return [];
+  } finally {
+    probe.close();
+  }
 }
 
 /** Listens on `port` on loopback; a port in use (or not allowed) is a {@link UsageError}. */
@@ -201,11 +229,7 @@ async function run(opts: Options): Promise<boolean> {
   const traffic = new TrafficGenerator(url, onAnswer);
   // The crowd: other clients, each from its own loopback address, so each has its own rate limit.
   const crowdSize = Math.max(0, ...timeline.map((p) => p.crowd?.clients ?? 0));
-  const crowd = new TrafficGenerator(
-    url,
-    onAnswer,
-    Array.from({ length: crowdSize }, (_, i) => `127.0.0.${i + 2}`),
-  );
+  const crowd = new TrafficGenerator(url, onAnswer, await crowdAddresses(crowdSize));
   const crowdRate = (phase: (typeof timeline)[number]): number =>
     phase.crowd === undefined ? 0 : phase.crowd.clients * phase.crowd.rate;
 

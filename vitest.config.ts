@@ -14,7 +14,7 @@ function workspaceDirs(parent: string): string[] {
 }
 
 // One vitest project per workspace package: packages, examples and the benchmarks harness.
-const projectRoots = [...workspaceDirs('packages'), ...workspaceDirs('examples'), 'benchmarks'];
+const projectRoots = [...workspaceDirs('packages'), ...workspaceDirs('examples'), 'benchmarks', 'tooling'];
 
 export default defineConfig({
   resolve: { conditions },

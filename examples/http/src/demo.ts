@@ -1,12 +1,15 @@
-import { createWriteStream, openSync, type WriteStream } from 'node:fs';
+import { accessSync, constants, createWriteStream, openSync, statSync, type WriteStream, writeFileSync } from 'node:fs';
 import http, { type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { dirname, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { createGateway } from './gateway.js';
+import { renderHtmlReport } from './html-report.js';
 import { jsonLogger } from './log.js';
 import { evaluate, type RunRecord, summary, type Transition } from './report.js';
+import { SeriesRecorder } from './series.js';
 import { buildTimeline, PHASE_NAMES, type PhaseName, parsePhases, phaseAt } from './timeline.js';
-import { emptyTally, type Outcome, type Tally, TrafficGenerator } from './traffic.js';
+import { emptyTally, OUTCOMES, type Outcome, type Tally, TrafficGenerator } from './traffic.js';
 import { startUpstream } from './upstream.js';
 import { LiveView } from './view.js';
 
@@ -23,11 +26,15 @@ Options:
   --phases <list>       phases to run, comma-separated, in order
                         (default ${PHASE_NAMES.join(',')})
   --logs <file>         write the gateway's structured logs (JSON lines) there
+  --report <file>       where to write the HTML report with the charts
+                        (default demo-report.html)
   -h, --help            show this help
 
 Phases: healthy (all is well), failing (every upstream answer a 500: the
 breaker opens), slow (2 s answers: timeouts), recovery (the breaker closes
-again), spike (8x traffic: 429s from the rate limiter).
+again), spike (one greedy client gets 429s from the rate limiter while a
+crowd of 10 more, each from its own loopback address, fills the bulkhead,
+which sheds the excess).
 `;
 
 interface Options {
@@ -36,6 +43,8 @@ interface Options {
   readonly phases: PhaseName[];
   /** The log file, opened for writing while the options were read (so a bad path is an option error). */
   readonly logs: { readonly path: string; readonly fd: number } | undefined;
+  /** The absolute path of the HTML report. */
+  readonly report: string;
 }
 
 /** A problem with what the user asked for: reported with a hint to `--help`, exit code 2. */
@@ -60,6 +69,20 @@ function openLogs(path: string): { path: string; fd: number } {
   }
 }
 
+/** The absolute path of the report, or a {@link UsageError} when it cannot be written there. */
+function reportPath(path: string): string {
+  const absolute = resolve(path);
+  let reason: string | undefined;
+  try {
+    if (statSync(absolute, { throwIfNoEntry: false })?.isDirectory()) reason = 'it is a directory';
+    else accessSync(dirname(absolute), constants.W_OK);
+  } catch (err) {
+    reason = err instanceof Error ? err.message : String(err);
+  }
+  if (reason !== undefined) throw new UsageError(`--report: cannot write to ${path} (${reason})`);
+  return absolute;
+}
+
 function options(argv: string[]): Options | undefined {
   const { values } = parseArgs({
     args: argv.filter((a) => a !== '--'),
@@ -68,6 +91,7 @@ function options(argv: string[]): Options | undefined {
       port: { type: 'string', default: '0' },
       phases: { type: 'string', default: PHASE_NAMES.join(',') },
       logs: { type: 'string' },
+      report: { type: 'string', default: 'demo-report.html' },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
@@ -79,9 +103,10 @@ function options(argv: string[]): Options | undefined {
   if (!Number.isInteger(port) || port < 0 || port > 65_535)
     throw new UsageError(`--port must be 0-65535, got ${values.port}`);
   const phases = parsePhases(values.phases);
+  const report = reportPath(values.report);
   // Opened last, so no other option error can leave it open.
   const logs = values.logs === undefined ? undefined : openLogs(values.logs);
-  return { durationMs: duration * 1000, port, phases, logs };
+  return { durationMs: duration * 1000, port, phases, logs, report };
 }
 
 /** A stream for the log file, or `undefined`; a write error later is reported once and ends the logging. */
@@ -92,6 +117,33 @@ function logStream(logs: Options['logs']): WriteStream | undefined {
     console.error(`--logs: writing to ${logs.path} failed (${err.message}); logging stops`);
   });
   return stream;
+}
+
+/**
+ * The loopback addresses the crowd sends from, 127.0.0.2 on: every one of
+ * 127.0.0.0/8 answers on Linux, but macOS has only 127.0.0.1 unless aliased
+ * (`sudo ifconfig lo0 alias 127.0.0.2 up`, and so on). When the first cannot
+ * be bound the crowd sends from the default address and a note says why.
+ */
+async function crowdAddresses(count: number): Promise<string[]> {
+  if (count === 0) return [];
+  const addresses = Array.from({ length: count }, (_, i) => `127.0.0.${i + 2}`);
+  const probe = http.createServer();
+  try {
+    await new Promise<void>((resolve, reject) => {
+      probe.once('error', reject);
+      probe.listen(0, addresses[0], resolve);
+    });
+    return addresses;
+  } catch {
+    console.log(
+      `Note: ${addresses[0]} is not a local address here (macOS: sudo ifconfig lo0 alias ${addresses[0]} up, up to 127.0.0.${count + 1}), ` +
+        "so the crowd shares the main client's address and rate limit, and the bulkhead may not shed.\n",
+    );
+    return [];
+  } finally {
+    probe.close();
+  }
 }
 
 /** Listens on `port` on loopback; a port in use (or not allowed) is a {@link UsageError}. */
@@ -134,12 +186,14 @@ async function run(opts: Options): Promise<boolean> {
   let recent: string[] = [];
 
   const upstream = await startUpstream(0);
+  const series = new SeriesRecorder(opts.durationMs, 'closed');
   const gateway = createGateway({
     upstreamUrl: upstream.url,
     logger,
     breakerOpenTime,
     onBreakerChange: (from, to) => {
       transitions.push({ atMs: elapsed(), phase: phaseAt(timeline, elapsed()).name, from, to });
+      series.transition(elapsed(), to);
       recent.push(`${from}→${to}`);
     },
   });
@@ -163,12 +217,21 @@ async function run(opts: Options): Promise<boolean> {
   let second = emptyTally();
   // An answer counts in the phase its request was sent in (an answer that takes 500 ms belongs to the
   // conditions it was sent into); the live view counts answers in the second they arrive.
-  const traffic = new TrafficGenerator(`http://127.0.0.1:${port}/api/quote`, (outcome: Outcome, sentAt: number) => {
+  const onAnswer = (outcome: Outcome, sentAt: number): void => {
     const tally = tallies.get(phaseAt(timeline, sentAt - started).name) as Tally;
     tally[outcome]++;
     total[outcome]++;
     second[outcome]++;
-  });
+    const now = performance.now();
+    series.answer(now - started, outcome, now - sentAt);
+  };
+  const url = `http://127.0.0.1:${port}/api/quote`;
+  const traffic = new TrafficGenerator(url, onAnswer);
+  // The crowd: other clients, each from its own loopback address, so each has its own rate limit.
+  const crowdSize = Math.max(0, ...timeline.map((p) => p.crowd?.clients ?? 0));
+  const crowd = new TrafficGenerator(url, onAnswer, await crowdAddresses(crowdSize));
+  const crowdRate = (phase: (typeof timeline)[number]): number =>
+    phase.crowd === undefined ? 0 : phase.crowd.clients * phase.crowd.rate;
 
   const view = new LiveView(process.stdout);
   console.log(
@@ -178,7 +241,9 @@ async function run(opts: Options): Promise<boolean> {
   let current = timeline[0] as (typeof timeline)[number];
   upstream.setMode(current.upstream);
   traffic.setRate(current.rate);
+  crowd.setRate(crowdRate(current));
   traffic.start();
+  crowd.start();
 
   await new Promise<void>((resolve) => {
     let nextFrame = 1000;
@@ -188,11 +253,13 @@ async function run(opts: Options): Promise<boolean> {
       const peak = peakLoad.get(phase.name) as { active: number; queued: number };
       peak.active = Math.max(peak.active, gateway.bulkhead.active);
       peak.queued = Math.max(peak.queued, gateway.bulkhead.queued);
+      series.load(now, gateway.bulkhead.active, gateway.bulkhead.queued);
       if (phase !== current || now >= opts.durationMs) stateAtEnd.set(current.name, gateway.breaker.state);
       if (phase !== current) {
         current = phase;
         upstream.setMode(phase.upstream);
         traffic.setRate(phase.rate);
+        crowd.setRate(crowdRate(phase));
       }
       if (now >= nextFrame || now >= opts.durationMs) {
         nextFrame += 1000;
@@ -219,7 +286,7 @@ async function run(opts: Options): Promise<boolean> {
     }, 50);
   });
 
-  await traffic.stop();
+  await Promise.all([traffic.stop(), crowd.stop()]);
   view.finish();
   server.closeAllConnections();
   await new Promise<void>((resolve) => server.close(() => resolve()));
@@ -229,6 +296,22 @@ async function run(opts: Options): Promise<boolean> {
   const record: RunRecord = { timeline, tallies, transitions, stateAtEnd, peakLoad, durationMs: elapsed() };
   const checks = evaluate(record);
   process.stdout.write(summary(record, checks, process.stdout.isTTY === true && !('NO_COLOR' in process.env)));
+  const html = renderHtmlReport({
+    series: series.data(timeline, gateway.maxConcurrent, gateway.bulkhead.maxQueue),
+    generatedAt: new Date().toISOString(),
+    phaseTallies: timeline.map((p) => {
+      const tally = tallies.get(p.name) as Tally;
+      return { name: p.name, counts: Object.fromEntries(OUTCOMES.map((o) => [o, tally[o]])) as Tally };
+    }),
+    checks,
+  });
+  try {
+    writeFileSync(opts.report, html);
+  } catch (err) {
+    console.error(`--report: writing ${opts.report} failed (${err instanceof Error ? err.message : String(err)})`);
+    return false;
+  }
+  process.stdout.write(`Report: ${opts.report} (open it in a browser: charts of every second of the run)\n`);
   return checks.every((c) => c.passed);
 }
 

@@ -85,6 +85,13 @@ export function evaluate(record: RunRecord): Check[] {
       passed: limited > 0,
       detail: `${limited} rate limited`,
     });
+    const shed = tallyOf(record, 'spike')?.shed ?? 0;
+    const peak = record.peakLoad.get('spike') ?? { active: 0, queued: 0 };
+    checks.push({
+      description: 'the bulkhead shed load during the spike',
+      passed: shed > 0,
+      detail: `${shed} shed, peak ${peak.active} running and ${peak.queued} queued`,
+    });
   }
   return checks;
 }

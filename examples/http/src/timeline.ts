@@ -13,8 +13,14 @@ export interface PhaseSpec {
   readonly weight: number;
   /** What the upstream does meanwhile. */
   readonly upstream: UpstreamMode;
-  /** Requests per second the demo sends. */
+  /** Requests per second the demo's main client sends (from 127.0.0.1). */
   readonly rate: number;
+  /**
+   * A crowd of other clients, each from its own loopback address
+   * (127.0.0.2, 127.0.0.3, ...), so the per-client rate limit lets each
+   * through while together they fill the bulkhead. None by default.
+   */
+  readonly crowd?: { readonly clients: number; readonly rate: number };
   /** One line for the live view. */
   readonly story: string;
 }
@@ -31,7 +37,14 @@ const SPECS: Readonly<Record<PhaseName, PhaseSpec>> = {
   failing: { name: 'failing', weight: 7, upstream: 'failing', rate: 25, story: 'upstream answers 500 to everything' },
   slow: { name: 'slow', weight: 6, upstream: 'slow', rate: 25, story: 'upstream takes 2 s per answer' },
   recovery: { name: 'recovery', weight: 6, upstream: 'healthy', rate: 25, story: 'upstream is back' },
-  spike: { name: 'spike', weight: 6, upstream: 'healthy', rate: 200, story: 'one client sends 8x the traffic' },
+  spike: {
+    name: 'spike',
+    weight: 6,
+    upstream: 'busy',
+    rate: 100,
+    crowd: { clients: 10, rate: 10 },
+    story: 'one client sends 4x the traffic, 10 more arrive, the upstream slows to 80 ms',
+  },
 };
 
 /** Parses a comma-separated list of phase names; throws on an unknown or repeated name. */

@@ -48,14 +48,18 @@ export function classify(status: number, body: string): Outcome {
 }
 
 /**
- * Sends GET requests at a target rate over kept-alive connections and
- * reports each classified answer. The rate can change at any time; requests
+ * Sends GET requests at a target rate over kept-alive connections, from one
+ * client or from a crowd of source addresses in turn, and reports each
+ * classified answer. The rate can change at any time; requests
  * in flight are capped so a stalled gateway cannot pile up sockets.
  */
 export class TrafficGenerator {
   readonly #url: string;
   readonly #onAnswer: (outcome: Outcome, sentAt: number) => void;
   readonly #agent = new http.Agent({ keepAlive: true, maxSockets: 128 });
+  /** Request options per source address (the agent keeps separate connections for each). */
+  readonly #options: readonly http.RequestOptions[];
+  #turn = 0;
   #rate = 0;
   #timer: NodeJS.Timeout | undefined;
   #owed = 0;
@@ -67,10 +71,21 @@ export class TrafficGenerator {
    * @param url - the URL to send to
    * @param onAnswer - told the outcome of every request and when it was
    *   sent (`performance.now()`)
+   * @param localAddresses - the addresses to send from, taking turns (a
+   *   crowd of clients: `127.0.0.2`, `127.0.0.3`, ...); by default the
+   *   system's choice
    */
-  constructor(url: string, onAnswer: (outcome: Outcome, sentAt: number) => void) {
+  constructor(
+    url: string,
+    onAnswer: (outcome: Outcome, sentAt: number) => void,
+    localAddresses: readonly string[] = [],
+  ) {
     this.#url = url;
     this.#onAnswer = onAnswer;
+    this.#options =
+      localAddresses.length === 0
+        ? [{ agent: this.#agent }]
+        : localAddresses.map((localAddress) => ({ agent: this.#agent, localAddress }));
   }
 
   /** Requests in flight. */
@@ -124,7 +139,9 @@ export class TrafficGenerator {
       settled = true;
       this.#done(outcome, sentAt);
     };
-    const req = http.get(this.#url, { agent: this.#agent }, (res) => {
+    const options = this.#options[this.#turn] as http.RequestOptions;
+    this.#turn = (this.#turn + 1) % this.#options.length;
+    const req = http.get(this.#url, options, (res) => {
       let body = '';
       res.setEncoding('utf8');
       res.on('data', (chunk: string) => {

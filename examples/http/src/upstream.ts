@@ -1,8 +1,11 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 
-/** How the upstream behaves: fine, down (every answer a 500), or too slow to be useful. */
-export type UpstreamMode = 'healthy' | 'failing' | 'slow';
+/**
+ * How the upstream behaves: fine, down (every answer a 500), too slow to be
+ * useful, or busy (fine, but each answer takes a while, as under a crowd).
+ */
+export type UpstreamMode = 'healthy' | 'failing' | 'slow' | 'busy';
 
 /** The behaviour of each mode. */
 export interface UpstreamSettings {
@@ -12,6 +15,8 @@ export interface UpstreamSettings {
   readonly healthyLatency?: number;
   /** Latency while slow, in ms. @default 2000 */
   readonly slowLatency?: number;
+  /** Latency while busy, in ms. @default 80 */
+  readonly busyLatency?: number;
 }
 
 /** A running flaky upstream. */
@@ -28,18 +33,20 @@ export interface Upstream {
 /**
  * Starts a deliberately flaky HTTP service on loopback. `GET /quote` answers
  * `{ symbol, price }` after the mode's latency, or 500 while failing. A client
- * that gives up (closes the connection) stops the pending answer.
+ * that gives up (closes the connection) stops the pending answer; `busy`
+ * answers like `healthy`, without the noise, after 80 ms.
  * `PUT /mode/:mode` switches the mode from outside (see `pnpm start`).
  */
 export async function startUpstream(port = 0, settings: UpstreamSettings = {}): Promise<Upstream> {
   const noise = settings.noise ?? 0.02;
   const healthyLatency = settings.healthyLatency ?? 15;
   const slowLatency = settings.slowLatency ?? 2000;
+  const busyLatency = settings.busyLatency ?? 80;
   let mode: UpstreamMode = 'healthy';
   let received = 0;
 
   const server = http.createServer((req, res) => {
-    const modeMatch = /^\/mode\/(healthy|failing|slow)$/.exec(req.url ?? '');
+    const modeMatch = /^\/mode\/(healthy|failing|slow|busy)$/.exec(req.url ?? '');
     if (req.method === 'PUT' && modeMatch) {
       mode = modeMatch[1] as UpstreamMode;
       res.end(JSON.stringify({ mode }));
@@ -47,7 +54,7 @@ export async function startUpstream(port = 0, settings: UpstreamSettings = {}): 
     }
     received++;
     const fail = mode === 'failing' || (mode === 'healthy' && Math.random() < noise);
-    const latency = mode === 'slow' ? slowLatency : mode === 'failing' ? 5 : healthyLatency;
+    const latency = { healthy: healthyLatency, failing: 5, slow: slowLatency, busy: busyLatency }[mode];
     const timer = setTimeout(() => {
       res.setHeader('Content-Type', 'application/json');
       if (fail) {

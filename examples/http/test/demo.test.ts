@@ -6,6 +6,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
+import { CHART_IDS } from '../src/html-report.js';
+import { browserAvailable, openInChromium } from './browser.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const tsxCli = createRequire(import.meta.url).resolve('tsx/cli');
@@ -52,9 +54,10 @@ const scratch = mkdtempSync(join(tmpdir(), 'resilience-demo-'));
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));
 
 describe('the demo', () => {
-  it('runs the whole fault timeline in 8 s, shows it live and passes every check', { timeout: 60_000 }, async () => {
+  it('runs the whole fault timeline in 8 s, shows it live and passes every check', { timeout: 90_000 }, async () => {
     const logs = join(scratch, 'gateway.jsonl');
-    const run = await demo(['--duration', '8', '--logs', logs]);
+    const report = join(scratch, 'demo-report.html');
+    const run = await demo(['--duration', '8', '--logs', logs, '--report', report]);
     expect(run.stderr).toBe('');
     expect(run.code).toBe(0);
     const frames = run.stdout.split('\n').filter((line) => /^\[\s*\d+\.\ds\]/.test(line));
@@ -68,7 +71,9 @@ describe('the demo', () => {
     expect(run.stdout).toContain('PASS  requests timed out while the upstream was slow');
     expect(run.stdout).toContain('PASS  the breaker closed again after recovery');
     expect(run.stdout).toContain('PASS  429s appeared during the spike');
+    expect(run.stdout).toContain('PASS  the bulkhead shed load during the spike');
     expect(run.stdout).toContain('Result: the patterns behaved as expected.');
+    expect(run.stdout).toContain(`Report: ${report} (open it in a browser`);
     // Every pattern logs, the request-level timeout included.
     const records = readFileSync(logs, 'utf8')
       .trim()
@@ -77,16 +82,42 @@ describe('the demo', () => {
     expect(records.some((r) => r.msg === 'timed out' && Object.values(r).includes('request'))).toBe(true);
     expect(records.some((r) => r.msg === 'timed out' && Object.values(r).includes('upstream_attempt'))).toBe(true);
     expect(records.some((r) => r.msg === 'breaker state changed')).toBe(true);
+
+    // The report holds the run second by second: the spike's shedding and 429s are in it.
+    const html = readFileSync(report, 'utf8');
+    const embedded = /<script id="report-data" type="application\/json">(.*?)<\/script>/s.exec(html)?.[1];
+    const series = JSON.parse(embedded ?? 'null').series as {
+      seconds: number;
+      outcomes: Record<string, number[]>;
+      bulkhead: { active: number[] };
+      breaker: Array<{ state: string }>;
+    };
+    expect(series.seconds).toBe(8);
+    const sum = (values: number[]) => values.reduce((a, b) => a + b, 0);
+    expect(sum(series.outcomes.shed ?? [])).toBeGreaterThan(0);
+    expect(sum(series.outcomes.rateLimited ?? [])).toBeGreaterThan(0);
+    expect(Math.max(...series.bulkhead.active)).toBe(8);
+    expect(series.breaker.map((s) => s.state)).toContain('open');
+    if (browserAvailable()) {
+      const opened = await openInChromium(report);
+      try {
+        expect(opened.problems).toEqual([]);
+        expect(await opened.page.evaluate(() => document.body.dataset.drawn)).toBe(String(CHART_IDS.length));
+      } finally {
+        await opened.close();
+      }
+    }
   });
 
   it('lists its options with --help', { timeout: 30_000 }, async () => {
     const run = await demo(['--help']);
     expect(run.code).toBe(0);
-    for (const option of ['--duration', '--port', '--phases', '--logs']) expect(run.stdout).toContain(option);
+    for (const option of ['--duration', '--port', '--phases', '--logs', '--report'])
+      expect(run.stdout).toContain(option);
   });
 
   it('refuses bad options with exit code 2', { timeout: 30_000 }, async () => {
-    const run = await demo(['--phases', 'healthy,meltdown']);
+    const run = await demo(['--phases', 'healthy,meltdown', '--report', join(scratch, 'unused.html')]);
     expect(run.code).toBe(2);
     expect(run.stderr).toContain('unknown phase "meltdown"');
   });
@@ -96,7 +127,10 @@ describe('the demo', () => {
     await new Promise<void>((resolve) => holder.listen(0, '127.0.0.1', resolve));
     const { port } = holder.address() as net.AddressInfo;
     try {
-      const run = await demo(['--port', String(port), '--duration', '5'], 20_000);
+      const run = await demo(
+        ['--port', String(port), '--duration', '5', '--report', join(scratch, 'unused.html')],
+        20_000,
+      );
       expect(run.code).toBe(2);
       expect(run.stderr).toContain(`--port ${port}: the port is in use`);
       expect(run.stdout).not.toContain('Summary');
@@ -108,9 +142,18 @@ describe('the demo', () => {
 
   it('exits 2 with a clear message when --logs cannot be written', { timeout: 30_000 }, async () => {
     for (const path of [join(scratch, 'missing', 'gateway.jsonl'), scratch]) {
-      const run = await demo(['--logs', path, '--duration', '5'], 20_000);
+      const run = await demo(['--logs', path, '--duration', '5', '--report', join(scratch, 'unused.html')], 20_000);
       expect(run.code).toBe(2);
       expect(run.stderr).toContain(`--logs: cannot write to ${path}`);
+      expect(run.stdout).toBe('');
+    }
+  });
+
+  it('exits 2 with a clear message when --report cannot be written', { timeout: 30_000 }, async () => {
+    for (const path of [join(scratch, 'missing', 'report.html'), scratch]) {
+      const run = await demo(['--report', path, '--duration', '5'], 20_000);
+      expect(run.code).toBe(2);
+      expect(run.stderr).toContain(`--report: cannot write to ${path}`);
       expect(run.stdout).toBe('');
     }
   });

@@ -20,6 +20,7 @@ export type {
   RateLimitDecision,
   RateLimiterLike,
   RateLimitOptions,
+  RateLimitValidations,
   RejectionBody,
   RejectionOptions,
   StandardHeadersVersion,

@@ -1,3 +1,4 @@
+import { TimeoutError } from '@resilience/core';
 import {
   configObject,
   describeValue,
@@ -8,6 +9,7 @@ import {
 } from '@resilience/core/validate';
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import { FailureLog } from './internal/failure-log.js';
+import { ProxyChecks } from './internal/proxy-checks.js';
 import { Rejection, retryAfterSeconds } from './internal/respond.js';
 import { statusOption } from './internal/status.js';
 import { ipKey } from './ip-key.js';
@@ -15,6 +17,9 @@ import { RateLimitHeaders } from './rate-limit-headers.js';
 import type { LimiterFailMode, RateLimitDecision, RateLimiterLike, RateLimitOptions } from './types.js';
 
 const OWNER = 'rateLimit';
+
+/** The longest delay a Node timer holds (about 24.8 days). */
+const MAX_TIMER_MS = 2_147_483_647;
 
 const defaultBody = Object.freeze({ error: 'rate_limited', message: 'Too many requests. Try again later.' });
 const unavailableBody = Object.freeze({
@@ -73,13 +78,23 @@ function isThenable(value: unknown): value is PromiseLike<RateLimitDecision> {
  * `consume` returns a promise works the same way. When the limiter throws,
  * rejects or gives something that is not a decision, `failMode` decides:
  * `'open'` (default) lets the request through, `'closed'` answers 503; the
- * failure is logged either way.
+ * failure is logged either way. A promise that takes longer than
+ * `limiterTimeout` (1000 ms) is a failure too: a hung Redis never hangs the
+ * request.
+ *
+ * Like express-rate-limit, it warns once (through `logger.warn`) when the
+ * Express `trust proxy` setting is `true` (any client could pick its own
+ * address) and when an `X-Forwarded-For` header arrives while `trust proxy`
+ * is off (every client behind the proxy would share one quota);
+ * `validate: false` silences both.
  *
  * @param limiter - the core `RateLimiter`, a `RedisRateLimiter`, or any {@link RateLimiterLike}
  * @param options - key, cost, headers, failure mode, rejection status and body
  * @example
  * ```ts
- * app.set('trust proxy', 1); // behind one proxy: req.ip is the client's address
+ * // Only when exactly one proxy of yours (a load balancer) sits in front and
+ * // clients cannot reach the app directly: req.ip is then the client's address.
+ * app.set('trust proxy', 1);
  * app.use(rateLimit(new RateLimiter({ rate: 100, interval: 60_000 })));
  * ```
  */
@@ -136,6 +151,13 @@ export function rateLimit(limiter: RateLimiterLike, options?: RateLimitOptions):
   const logger = opts.logger ?? console;
   requireMethod(OWNER, 'logger', logger, 'error');
   const failures = new FailureLog(logger, failMode);
+  const limiterTimeout = numberOption(OWNER, 'limiterTimeout', opts.limiterTimeout, 1000, {
+    min: 0,
+    minExclusive: true,
+    max: MAX_TIMER_MS,
+  });
+  const checks = new ProxyChecks(OWNER, opts.validate, logger);
+  if (checks.pending) requireMethod(OWNER, 'logger', logger, 'warn');
   const limited = new Rejection(statusOption(OWNER, opts.statusCode, 429), opts.body, defaultBody);
   const unavailable = new Rejection(503, undefined, unavailableBody);
 
@@ -172,7 +194,40 @@ export function rateLimit(limiter: RateLimiterLike, options?: RateLimitOptions):
     }
   };
 
+  /** Waits for a limiter's promise, at most `limiterTimeout` ms; whichever comes first decides, once. */
+  const awaitDecision = (pending: PromiseLike<unknown>, req: Request, res: Response, next: NextFunction): void => {
+    let settled = false;
+    const timer = setTimeout(() => {
+      settled = true;
+      fail(
+        new TimeoutError({
+          timeoutMs: limiterTimeout,
+          message: `${OWNER}: the limiter did not answer within ${limiterTimeout} ms (limiterTimeout)`,
+        }),
+        req,
+        res,
+        next,
+      );
+    }, limiterTimeout);
+    // Promise.resolve() also turns a thenable whose then() throws into a rejection.
+    Promise.resolve(pending).then(
+      (decision: unknown) => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(timer);
+        decide(decision, req, res, next);
+      },
+      (err: unknown) => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(timer);
+        fail(err, req, res, next);
+      },
+    );
+  };
+
   return (req: Request, res: Response, next: NextFunction): void => {
+    if (checks.pending) checks.inspect(req);
     let requestKey = '';
     let tokens: unknown = 0;
     let skipped: boolean;
@@ -202,18 +257,16 @@ export function rateLimit(limiter: RateLimiterLike, options?: RateLimitOptions):
       return;
     }
     let decision: unknown;
+    let later: boolean;
     try {
       decision = limiter.consume(requestKey, tokens as number);
+      later = isThenable(decision); // inside the try: a `then` getter may throw
     } catch (err) {
       fail(err, req, res, next);
       return;
     }
-    if (isThenable(decision)) {
-      // Promise.resolve() also turns a thenable whose then() throws into a rejection.
-      Promise.resolve(decision).then(
-        (settled: unknown) => decide(settled, req, res, next),
-        (err: unknown) => fail(err, req, res, next),
-      );
+    if (later) {
+      awaitDecision(decision as PromiseLike<unknown>, req, res, next);
     } else {
       decide(decision, req, res, next);
     }

@@ -31,6 +31,10 @@ function toPolicy(msOrTimeout: number | Policy): Policy {
  * answer carries only the headers set before this middleware ran (the
  * handler's `Cache-Control`, `Content-Encoding`, `Set-Cookie`... are
  * removed), and its status stays what `res.statusCode` reports afterwards.
+ * When the request's body has not fully arrived (a slow upload, a client
+ * trickling bytes), the answer carries `Connection: close` and the
+ * connection is closed once it is sent, instead of being held open while
+ * Node reads and discards the rest of the body.
  * When the handler had already started answering, the response is left to it.
  *
  * @param msOrTimeout - milliseconds, or a core `Timeout` (or any policy whose
@@ -56,6 +60,9 @@ export function timeout(msOrTimeout: number | Policy, options?: TimeoutMiddlewar
       if (!isTimeoutError(err)) return false;
       if (!res.headersSent) {
         restoreHeaders(res, before);
+        // A client still sending its body (a slow upload, a trickle) would keep the connection: Node reads
+        // and discards the rest to reuse it. Closing it after the answer frees the socket now.
+        if (!req.complete) res.setHeader('Connection', 'close');
         rejection.send(req, res, err);
         silenceResponse(res);
       }

@@ -157,12 +157,47 @@ export interface RateLimitOptions extends RejectionOptions {
    */
   failMode?: LimiterFailMode | undefined;
   /**
+   * The longest a limiter that answers with a promise may take, in
+   * milliseconds (at most 2147483647, the longest timer). Past it the request
+   * takes the limiter-failure path (`failMode`) with a `TimeoutError`, and the
+   * limiter's late answer is ignored. A limiter that answers synchronously
+   * (the core `RateLimiter`) is never timed.
+   * @default 1000
+   */
+  limiterTimeout?: number | undefined;
+  /**
+   * The `trust proxy` checks, as express-rate-limit runs them: each warns
+   * once per middleware through `logger.warn`. `false` turns both off; an
+   * object turns single checks off.
+   * @default true (both checks on)
+   */
+  validate?: boolean | RateLimitValidations | undefined;
+  /**
    * Where a failing limiter is reported (at most one record per second,
    * with the number of failures since the last one; failures held back are
-   * reported a second after the last record).
+   * reported a second after the last record), and where the `validate`
+   * warnings go.
    * @default console
    */
   logger?: Logger | undefined;
+}
+
+/** The checks of `rateLimit()`'s `validate` option; each is on unless set to `false`. */
+export interface RateLimitValidations {
+  /**
+   * Warn when the Express `trust proxy` setting is `true`: Express then
+   * takes the left-most `X-Forwarded-For` address, which any client chooses,
+   * so each request can claim a fresh quota.
+   * @default true
+   */
+  trustProxy?: boolean | undefined;
+  /**
+   * Warn when an `X-Forwarded-For` header arrives while `trust proxy` is off:
+   * behind a proxy, `req.ip` is then the proxy's address and every client
+   * shares one quota.
+   * @default true
+   */
+  xForwardedForHeader?: boolean | undefined;
 }
 
 /** Options of {@link timeout}. */

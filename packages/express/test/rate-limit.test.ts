@@ -1,6 +1,6 @@
 import { RateLimiter } from '@resilience/core';
 import { FakeClock } from '@resilience/core/testing';
-import type { ErrorRequestHandler, Request } from 'express';
+import type { ErrorRequestHandler, Request, RequestHandler, Response } from 'express';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type RateLimitDecision, type RateLimiterLike, rateLimit } from '../src/index.js';
 import { expressVersions, type Served, serve } from './helpers.js';
@@ -50,7 +50,8 @@ describe.each(expressVersions)('rateLimit on %s', (_name, express) => {
   async function start(limiter: RateLimiterLike, options?: Parameters<typeof rateLimit>[1], trustProxy = false) {
     const app = express();
     if (trustProxy) app.set('trust proxy', true);
-    app.use(rateLimit(limiter, options));
+    // Those tests are about keys; the warning a permissive trust proxy gives is tested on its own.
+    app.use(rateLimit(limiter, trustProxy ? { validate: { trustProxy: false }, ...options } : options));
     app.get('/', (_req, res) => {
       res.send('ok');
     });
@@ -139,8 +140,10 @@ describe.each(expressVersions)('rateLimit on %s', (_name, express) => {
 
   it('trust proxy off: an X-Forwarded-For header is ignored, the key is the socket address', async () => {
     const keys: string[] = [];
+    const { logger } = memoryLogger();
     const url = await start(
       recordingKeys(new RateLimiter({ rate: 1, interval: 60_000, clock: new FakeClock() }), keys),
+      { logger },
     );
     const from = (ip: string) => fetch(url, { headers: { 'X-Forwarded-For': ip } }).then((r) => r.status);
     expect(await from('203.0.113.1')).toBe(200);
@@ -373,6 +376,232 @@ describe.each(expressVersions)('rateLimit on %s', (_name, express) => {
     expect(records[0]?.attrs).toMatchObject({ err: { message: 'broken thenable' } });
   });
 
+  /** A limiter whose promise settles only when the test says so (a Redis that hangs). */
+  const hangingLimiter = () => {
+    const answers: Array<(decision: RateLimitDecision) => void> = [];
+    const limiter: RateLimiterLike = {
+      rate: 1,
+      burst: 1,
+      interval: 1000,
+      consume: () =>
+        new Promise<RateLimitDecision>((resolve) => {
+          answers.push(resolve);
+        }),
+    };
+    return { limiter, answers };
+  };
+
+  for (const failMode of ['open', 'closed'] as const) {
+    it(`a limiter that never answers takes the failure path (${failMode}) after limiterTimeout`, async () => {
+      const { records, logger } = memoryLogger();
+      const { limiter, answers } = hangingLimiter();
+      const url = await start(limiter, { logger, failMode, limiterTimeout: 30 });
+      const res = await fetch(url);
+      expect(res.status).toBe(failMode === 'open' ? 200 : 503);
+      expect(await res.text()).toBe(
+        failMode === 'open'
+          ? 'ok'
+          : JSON.stringify({
+              error: 'service_unavailable',
+              message: 'The service is temporarily unavailable. Try again later.',
+            }),
+      );
+      expect(answers).toHaveLength(1);
+      expect(records).toHaveLength(1);
+      expect(records[0]?.attrs).toMatchObject({
+        err: { name: 'TimeoutError', message: 'rateLimit: the limiter did not answer within 30 ms (limiterTimeout)' },
+        failMode,
+        failures: 1,
+      });
+    });
+  }
+
+  it('bounds a hung limiter at 1000 ms by default', async () => {
+    const { records, logger } = memoryLogger();
+    const { limiter } = hangingLimiter();
+    const url = await start(limiter, { logger });
+    expect((await fetch(url)).status).toBe(200);
+    expect(records[0]?.attrs?.err).toMatchObject({ message: expect.stringContaining('within 1000 ms') });
+  });
+
+  it('ignores an answer that arrives after limiterTimeout: one answer, next() once, no crash', async () => {
+    const crashes: unknown[] = [];
+    const onCrash = (err: unknown): void => {
+      crashes.push(err);
+    };
+    process.on('unhandledRejection', onCrash);
+    process.on('uncaughtException', onCrash);
+    try {
+      const { logger } = memoryLogger();
+      const { limiter, answers } = hangingLimiter();
+      const app = express();
+      let handled = 0;
+      app.use(rateLimit(limiter, { logger, limiterTimeout: 20 }));
+      app.get('/', (_req, res) => {
+        handled++;
+        res.send('ok');
+      });
+      served = await serve(app);
+      const res = await fetch(served.url);
+      expect(res.status).toBe(200);
+      expect(res.headers.get('ratelimit')).toBeNull();
+      // The late refusal changes nothing: no second next(), no header written after the answer.
+      answers[0]?.({ allowed: false, limit: 1, remaining: 0, resetMs: 1000, retryAfterMs: 1000 });
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      expect(handled).toBe(1);
+      expect(crashes).toEqual([]);
+    } finally {
+      process.off('unhandledRejection', onCrash);
+      process.off('uncaughtException', onCrash);
+    }
+  });
+
+  it('a limiter that answers in time is not cut off, and a late rejection is not an unhandled one', async () => {
+    const crashes: unknown[] = [];
+    const onCrash = (err: unknown): void => {
+      crashes.push(err);
+    };
+    process.on('unhandledRejection', onCrash);
+    try {
+      const { records, logger } = memoryLogger();
+      let rejectLate: ((err: Error) => void) | undefined;
+      let calls = 0;
+      const limiter: RateLimiterLike = {
+        rate: 1,
+        burst: 1,
+        interval: 1000,
+        consume: () => {
+          calls++;
+          if (calls === 1)
+            return Promise.resolve({ allowed: true, limit: 1, remaining: 0, resetMs: 1000, retryAfterMs: 0 });
+          return new Promise((_resolve, reject) => {
+            rejectLate = reject;
+          });
+        },
+      };
+      const url = await start(limiter, { logger, limiterTimeout: 20, failMode: 'closed' });
+      expect((await fetch(url)).status).toBe(200);
+      expect((await fetch(url)).status).toBe(503);
+      rejectLate?.(new Error('redis gave up, too late'));
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      expect(crashes).toEqual([]);
+      expect(records.map((r) => (r.attrs?.err as Error | undefined)?.message)).not.toContain('redis gave up, too late');
+    } finally {
+      process.off('unhandledRejection', onCrash);
+    }
+  });
+
+  it('a decision whose then getter throws is a limiter failure, not a crash', async () => {
+    const { records, logger } = memoryLogger();
+    const bad = {
+      rate: 1,
+      burst: 1,
+      interval: 1000,
+      consume: () => ({
+        // biome-ignore lint/suspicious/noThenProperty: a thenable whose then getter throws is what this test is about
+        get then(): never {
+          throw new Error('then getter broke');
+        },
+      }),
+    } as unknown as RateLimiterLike;
+    const url = await start(bad, { logger, failMode: 'closed' });
+    expect((await fetch(url)).status).toBe(503);
+    expect(records[0]?.attrs).toMatchObject({ err: { message: 'then getter broke' } });
+  });
+
+  describe('trust proxy checks', () => {
+    const limiter = () => new RateLimiter({ rate: 100, interval: 1000, clock: new FakeClock() });
+    const warnings = (records: ReturnType<typeof memoryLogger>['records']) =>
+      records.filter((r) => r.attrs?.code !== undefined).map((r) => r.attrs?.code);
+
+    async function app(trustProxy: unknown, options: Parameters<typeof rateLimit>[1], mounts = 1) {
+      const a = express();
+      if (trustProxy !== undefined) a.set('trust proxy', trustProxy);
+      for (let i = 0; i < mounts; i++) a.use(rateLimit(limiter(), options));
+      a.get('/', (_req, res) => {
+        res.send('ok');
+      });
+      served = await serve(a);
+      return served.url;
+    }
+    const get = (url: string, xff?: string) =>
+      fetch(url, xff === undefined ? {} : { headers: { 'X-Forwarded-For': xff } }).then((r) => r.status);
+
+    it("warns once per middleware when 'trust proxy' is true", async () => {
+      const { records, logger } = memoryLogger();
+      const url = await app(true, { logger }, 2);
+      for (let i = 0; i < 3; i++) expect(await get(url, `203.0.113.${i}`)).toBe(200);
+      expect(warnings(records)).toEqual(['PERMISSIVE_TRUST_PROXY', 'PERMISSIVE_TRUST_PROXY']);
+      expect(records[0]?.msg).toBe(
+        "rateLimit: the Express 'trust proxy' setting is true, so any client picks its own req.ip with an " +
+          'X-Forwarded-For header and gets a fresh quota on every request. Set it to the number of proxies in ' +
+          "front of the app (app.set('trust proxy', 1)) or to their addresses. (validate: false silences this warning)",
+      );
+      expect(records[0]?.attrs).toEqual({ code: 'PERMISSIVE_TRUST_PROXY', trustProxy: true });
+    });
+
+    it("warns once when X-Forwarded-For arrives while 'trust proxy' is off, not before", async () => {
+      const { records, logger } = memoryLogger();
+      const url = await app(undefined, { logger });
+      expect(await get(url)).toBe(200);
+      expect(await get(url)).toBe(200);
+      expect(records).toEqual([]);
+      expect(await get(url, '198.51.100.7')).toBe(200);
+      expect(await get(url, '198.51.100.8')).toBe(200);
+      expect(warnings(records)).toEqual(['UNEXPECTED_X_FORWARDED_FOR']);
+      expect(records[0]?.msg).toContain(
+        "rateLimit: an X-Forwarded-For header arrived but the Express 'trust proxy' setting is false (the default)",
+      );
+      expect(records[0]?.attrs).toEqual({ code: 'UNEXPECTED_X_FORWARDED_FOR', trustProxy: false });
+    });
+
+    it("says nothing when 'trust proxy' names the proxies (a hop count, addresses)", async () => {
+      for (const setting of [1, 'loopback']) {
+        const { records, logger } = memoryLogger();
+        const url = await app(setting, { logger });
+        expect(await get(url, '198.51.100.7')).toBe(200);
+        expect(await get(url, '198.51.100.7, 127.0.0.1')).toBe(200);
+        expect(records).toEqual([]);
+        await served?.close();
+        served = undefined;
+      }
+    });
+
+    it('validate: false silences both; an object silences single checks', async () => {
+      const cases: Array<[unknown, Parameters<typeof rateLimit>[1], string[]]> = [
+        [true, { validate: false }, []],
+        [false, { validate: false }, []],
+        [true, { validate: { trustProxy: false } }, []],
+        [false, { validate: { trustProxy: false } }, ['UNEXPECTED_X_FORWARDED_FOR']],
+        [false, { validate: { xForwardedForHeader: false } }, []],
+        [true, { validate: { xForwardedForHeader: false } }, ['PERMISSIVE_TRUST_PROXY']],
+        [true, { validate: true }, ['PERMISSIVE_TRUST_PROXY']],
+      ];
+      for (const [setting, options, expected] of cases) {
+        const { records, logger } = memoryLogger();
+        const url = await app(setting, { ...options, logger });
+        expect(await get(url, '198.51.100.7')).toBe(200);
+        expect(await get(url, '198.51.100.8')).toBe(200);
+        expect(warnings(records)).toEqual(expected);
+        await served?.close();
+        served = undefined;
+      }
+    });
+
+    it('a logger whose warn() throws does not break the request', async () => {
+      const logger = {
+        debug() {},
+        info() {},
+        error() {},
+        warn() {
+          throw new Error('logger broke');
+        },
+      };
+      const url = await app(true, { logger });
+      expect(await get(url, '198.51.100.7')).toBe(200);
+    });
+  });
+
   it('answers with the configured status and body', async () => {
     const url = await start(new RateLimiter({ rate: 1, clock: new FakeClock() }), {
       statusCode: 503,
@@ -417,10 +646,64 @@ describe('rateLimit configuration', () => {
     expect(() => rateLimit(limiter, { logger: {} as never })).toThrow(
       'rateLimit: logger must have an error() method, got an object',
     );
+    for (const bad of [0, -1, Number.NaN, Infinity, 2 ** 31]) {
+      expect(() => rateLimit(limiter, { limiterTimeout: bad })).toThrow(
+        `rateLimit: limiterTimeout must be a finite number > 0 and <= 2147483647, got ${bad}`,
+      );
+    }
+    expect(() => rateLimit(limiter, { limiterTimeout: '100' as never })).toThrow(
+      'rateLimit: limiterTimeout must be a finite number > 0 and <= 2147483647, got "100"',
+    );
+    expect(() => rateLimit(limiter, { validate: 'yes' as never })).toThrow(
+      'rateLimit: validate must be a boolean or an object { trustProxy?, xForwardedForHeader? }, got "yes"',
+    );
+    expect(() => rateLimit(limiter, { validate: { trustProxy: 'no' as never } })).toThrow(
+      'rateLimit: validate.trustProxy must be a boolean, got "no"',
+    );
+    expect(() => rateLimit(limiter, { validate: { ip: false } as never })).toThrow(
+      'rateLimit: validate has no check named "ip"; the checks are trustProxy and xForwardedForHeader',
+    );
+    const errorOnly = { error() {} } as never;
+    expect(() => rateLimit(limiter, { logger: errorOnly })).toThrow(
+      'rateLimit: logger must have a warn() method, got an object',
+    );
+    expect(() => rateLimit(limiter, { logger: errorOnly, validate: false })).not.toThrow();
     const noSettings = { consume: limiter.consume.bind(limiter) } as unknown as RateLimiterLike;
     expect(() => rateLimit(noSettings)).toThrow(
       'rateLimit: limiter.rate must be a finite number > 0 to write rate-limit headers, got undefined',
     );
     expect(() => rateLimit(noSettings, { standardHeaders: false })).not.toThrow();
+  });
+});
+
+describe('rateLimit under load', () => {
+  const refTimers = (): number => process.getActiveResourcesInfo().filter((r) => r === 'Timeout').length;
+  const logger = { debug() {}, info() {}, warn() {}, error() {} };
+  const req = { ip: '192.0.2.1', headers: {}, socket: { remoteAddress: '192.0.2.1' } } as unknown as Request;
+  const res = { setHeader() {}, headersSent: false } as unknown as Response;
+  const run = (middleware: RequestHandler, n: number): Promise<unknown[]> =>
+    Promise.all(Array.from({ length: n }, () => new Promise((resolve) => middleware(req, res, resolve))));
+
+  it('20,000 promised decisions each call next() once and leave no timer behind', async () => {
+    const core = new RateLimiter({ rate: 1e9, interval: 1000, clock: new FakeClock() });
+    const limiter: RateLimiterLike = {
+      rate: core.rate,
+      burst: core.burst,
+      interval: core.interval,
+      consume: async (key, tokens) => core.consume(key, tokens),
+    };
+    const before = refTimers();
+    const results = await run(rateLimit(limiter, { logger, limiterTimeout: 2_147_483_647 }), 20_000);
+    expect(results).toHaveLength(20_000);
+    expect(results.every((r) => r === undefined)).toBe(true);
+    expect(refTimers()).toBeLessThanOrEqual(before);
+  });
+
+  it('2,000 requests on a hung limiter all get an answer, and no timer stays armed', async () => {
+    const limiter: RateLimiterLike = { rate: 1, burst: 1, interval: 1000, consume: () => new Promise(() => {}) };
+    const before = refTimers();
+    const results = await run(rateLimit(limiter, { logger, limiterTimeout: 20 }), 2_000);
+    expect(results).toHaveLength(2_000);
+    expect(refTimers()).toBeLessThanOrEqual(before);
   });
 });

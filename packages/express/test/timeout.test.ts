@@ -1,3 +1,4 @@
+import net from 'node:net';
 import { isTimeoutError, Timeout } from '@resilience/core';
 import { FakeClock } from '@resilience/core/testing';
 import type { ErrorRequestHandler, Response } from 'express';
@@ -225,6 +226,73 @@ describe.each(expressVersions)('timeout on %s', (_name, express) => {
     await disconnectMidRequest(`${served.url}/wait`, () => signal !== undefined);
     await until(() => signal?.aborted === true);
     expect(signal?.reason).toMatchObject({ name: 'AbortError' });
+  });
+
+  /** A raw client on `port`: what it has received so far, whether the server closed the connection, and the socket. */
+  function rawClient(port: number) {
+    const socket = net.connect(port, '127.0.0.1');
+    const state = { received: '', closed: false, socket };
+    socket.setEncoding('utf8');
+    socket.on('data', (chunk: string) => {
+      state.received += chunk;
+    });
+    socket.on('error', () => {}); // a write after the server closed: EPIPE or ECONNRESET
+    socket.on('close', () => {
+      state.closed = true;
+    });
+    return state;
+  }
+
+  it('closes the connection of a client still trickling its body when time is up', async () => {
+    const clock = new FakeClock();
+    const app = express();
+    let entered = false;
+    app.post('/upload', timeout(new Timeout({ defaultTimeout: 1000, clock })), (req) => {
+      entered = true; // reads nothing: the body keeps arriving a byte at a time
+      void req;
+    });
+    served = await serve(app);
+    const client = rawClient(served.port);
+    client.socket.write(`POST /upload HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 100000\r\n\r\n`);
+    const trickle = setInterval(() => {
+      if (!client.closed) client.socket.write('x');
+    }, 10);
+    try {
+      await until(() => entered);
+      await clock.advance(1000);
+      await until(() => client.received.includes('"error":"timeout"'));
+      expect(client.received).toMatch(/^HTTP\/1\.1 503 /);
+      expect(client.received.toLowerCase()).toContain('connection: close');
+      // The server ends the connection although the client keeps sending (before: open until the body was done).
+      await until(() => client.closed, 5000);
+    } finally {
+      clearInterval(trickle);
+      client.socket.destroy();
+    }
+  });
+
+  it('keeps the connection of a request whose body had fully arrived when time is up', async () => {
+    const clock = new FakeClock();
+    const app = express();
+    let entered = 0;
+    app.post('/small', timeout(new Timeout({ defaultTimeout: 1000, clock })), (req) => {
+      entered++;
+      req.resume(); // the handler reads the body, then takes too long
+    });
+    served = await serve(app);
+    const client = rawClient(served.port);
+    const request = `POST /small HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 5\r\n\r\nhello`;
+    client.socket.write(request);
+    await until(() => entered === 1);
+    await clock.advance(1000);
+    await until(() => client.received.includes('"error":"timeout"'));
+    expect(client.received.toLowerCase()).toContain('connection: keep-alive');
+    expect(client.received.toLowerCase()).not.toContain('connection: close');
+    // The same connection carries the next request.
+    client.socket.write(request);
+    await until(() => entered === 2);
+    expect(client.closed).toBe(false);
+    client.socket.destroy();
   });
 
   it('passes an error of the policy other than a timeout to next()', async () => {

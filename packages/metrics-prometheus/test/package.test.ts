@@ -18,16 +18,18 @@ describe('@resilience/metrics-prometheus package', () => {
     expect(manifest).toMatchObject({
       type: 'module',
       sideEffects: false,
-      license: 'MIT',
+      license: 'MIT OR Apache-2.0',
       engines: { node: '>=20.19' },
-      peerDependencies: { '@resilience/core': 'workspace:^', 'prom-client': '^15.1.0' },
+      peerDependencies: { '@resilience/core': 'workspace:>=0.1.0 <1', 'prom-client': '^15.1.0' },
     });
     expect(manifest.dependencies ?? {}).toEqual({});
-    expect(manifest.files).toEqual(expect.arrayContaining(['dist', 'dashboards', 'rules']));
+    expect(manifest.files).toEqual(['dist', 'dashboards', 'rules', 'LICENSE-MIT', 'LICENSE-APACHE']);
+    // Only code entry points: the dashboard and the rules are files to point Grafana and Prometheus at.
+    expect(Object.keys(manifest.exports)).toEqual(['.', './package.json']);
     expect(Object.keys(manifest.exports['.'])).toEqual(['@resilience/source', 'types', 'default']);
   });
 
-  it('loads from its built files in plain Node, by its own name, and the shipped files resolve', async () => {
+  it('loads from its built files in plain Node, by its own name, and the shipped files are there', async () => {
     const script = `
       import { metricsHandler, PrometheusRecorder } from '@resilience/metrics-prometheus';
       import { Registry } from 'prom-client';
@@ -36,10 +38,9 @@ describe('@resilience/metrics-prometheus package', () => {
       const registry = new Registry();
       new PrometheusRecorder({ registry }).recordTimeout('x');
       if (typeof metricsHandler(registry) !== 'function') throw new Error('no handler');
-      const dashboard = import.meta.resolve('@resilience/metrics-prometheus/dashboards/resilience.json');
-      const rules = import.meta.resolve('@resilience/metrics-prometheus/rules/resilience.rules.yml');
-      JSON.parse(readFileSync(fileURLToPath(dashboard), 'utf8'));
-      readFileSync(fileURLToPath(rules), 'utf8');
+      const root = new URL('.', import.meta.resolve('@resilience/metrics-prometheus/package.json'));
+      JSON.parse(readFileSync(fileURLToPath(new URL('dashboards/resilience.json', root)), 'utf8'));
+      readFileSync(fileURLToPath(new URL('rules/resilience.rules.yml', root)), 'utf8');
       console.log(await registry.metrics());
     `;
     const { stdout } = await run(process.execPath, ['--input-type=module', '-e', script], { cwd: root });

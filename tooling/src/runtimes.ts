@@ -40,7 +40,9 @@ export function testOn(major: number): number {
     stdio: 'inherit',
     env: { ...process.env, RESILIENCE_NODE_MAJOR: String(major) },
   });
-  console.log(`=== Node.js ${version}: exit ${result.status} in ${((performance.now() - started) / 1000).toFixed(0)} s ===`);
+  console.log(
+    `=== Node.js ${version}: exit ${result.status} in ${((performance.now() - started) / 1000).toFixed(0)} s ===`,
+  );
   return result.status ?? 1;
 }
 

@@ -1,6 +1,6 @@
 import type { ExecutionContext, Policy } from '@resilience/core';
 import type { NextFunction, Request, Response } from 'express';
-import { clientSignal, responseDone } from './lifecycle.js';
+import { clientSignal, requestSignal, responseDone, setRequestSignal } from './lifecycle.js';
 
 /**
  * Runs the rest of the request (everything after `next()` until the response
@@ -20,11 +20,11 @@ export function runGuarded(
   next: NextFunction,
   onRejected: (err: unknown) => boolean,
 ): void {
-  const signal = req.signal ?? clientSignal(res);
+  const signal = requestSignal(req) ?? clientSignal(res);
   let started = false;
   const work = (ctx: ExecutionContext): Promise<void> => {
     started = true;
-    req.signal = ctx.signal;
+    setRequestSignal(req, ctx.signal);
     next();
     return responseDone(res);
   };

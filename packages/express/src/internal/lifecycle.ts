@@ -1,4 +1,4 @@
-import type { Response } from 'express';
+import type { Request, Response } from 'express';
 
 /**
  * Calls `listener` once when the response is over: `finished` is true when
@@ -40,4 +40,19 @@ export function clientSignal(res: Response): AbortSignal {
     if (!finished) controller.abort(disconnected());
   });
   return signal;
+}
+
+/**
+ * The signal an outer middleware of this package gave the request, if any.
+ * Only an own property counts: Node.js 24 and later have a `signal` getter on
+ * every `IncomingMessage`, with a meaning of their own, that this package must
+ * neither mistake for a caller's signal nor try to assign.
+ */
+export function requestSignal(req: Request): AbortSignal | undefined {
+  return Object.hasOwn(req, 'signal') ? req.signal : undefined;
+}
+
+/** Gives `req` its own `signal` property (an assignment would throw against Node.js 24's getter-only one). */
+export function setRequestSignal(req: Request, signal: AbortSignal): void {
+  Object.defineProperty(req, 'signal', { value: signal, writable: true, configurable: true, enumerable: true });
 }

@@ -177,17 +177,20 @@ describe.skipIf(prometheus === undefined || promtool === undefined)(
           await sleep(40);
         }
       });
-      await sleep(3000);
-      await setMode('slow');
-      await Promise.all(Array.from({ length: 24 }, get));
-      await sleep(1500);
-      await setMode('failing');
-      await sleep(3000);
-      await setMode('healthy');
-      await Promise.all(Array.from({ length: 150 }, get));
-      await sleep(2000);
-      running = false;
-      await Promise.all(clients);
+      try {
+        await sleep(3000);
+        await setMode('slow');
+        await Promise.all(Array.from({ length: 24 }, get));
+        await sleep(1500);
+        await setMode('failing');
+        await sleep(3000);
+        await setMode('healthy');
+        await Promise.all(Array.from({ length: 150 }, get));
+        await sleep(2000);
+      } finally {
+        running = false;
+        await Promise.all(clients);
+      }
     }, 90_000);
 
     afterAll(async () => {

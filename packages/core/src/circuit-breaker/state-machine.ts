@@ -3,6 +3,7 @@ import type { CallOutcome } from '../observability/types.js';
 import { openDuration, type Settings } from './config.js';
 import {
   askReadyToTrip,
+  CANCELLED,
   classifyError,
   classifyResult,
   FAILURE,
@@ -137,6 +138,11 @@ export class CircuitStateMachine<T> {
     return settlers;
   }
 
+  /** Records a call of `generation` whose caller's signal aborted while it ran: neither success nor failure. */
+  cancelled(generation: number, start: number): void {
+    this.record(generation, CANCELLED, start);
+  }
+
   /** Counts a call of `generation` that threw `error` (see `isIgnored` and `isSuccessful`). */
   failed(generation: number, error: unknown, start: number): void {
     this.record(generation, classifyError(this.settings, this.telemetry, error), start);
@@ -195,7 +201,7 @@ export class CircuitStateMachine<T> {
       this.refresh(now);
     }
     if (generation !== this.#generation) return;
-    if (outcome === IGNORED) {
+    if (outcome === IGNORED || outcome === CANCELLED) {
       if (this.#requests > 0) this.#requests--;
       return;
     }

@@ -86,10 +86,10 @@ describe('Retry: a non-function fn (issue 10, items 9 and 14)', () => {
 
 describe('Retry: predicates and hooks (issue 10, items 3 and 12)', () => {
   it('refuses an async isRetryable or retryOnResult at construction', () => {
-    expect(() => new Retry({ isRetryable: async () => true })).toThrow(
+    expect(() => new Retry({ isRetryable: (async () => true) as never })).toThrow(
       /Retry: isRetryable must be a synchronous function returning a boolean, got an async function/,
     );
-    expect(() => new Retry({ retryOnResult: async () => false })).toThrow(TypeError);
+    expect(() => new Retry({ retryOnResult: (async () => false) as never })).toThrow(TypeError);
   });
 
   it('counts a promise returned by isRetryable as false, logs it, and catches its rejection', async () => {
@@ -160,7 +160,7 @@ describe('Retry: predicates and hooks (issue 10, items 3 and 12)', () => {
   ])('does not break the call when jitter returns %s: the plain backoff is waited', async (_kind, jitter) => {
     const clock = new FakeClock();
     const logger = recordingLogger();
-    const retry = new Retry({ clock, logger, initialDelay: 40, jitter: jitter as unknown as RetryConfig['jitter'] });
+    const retry = new Retry({ clock, logger, initialDelay: 40, jitter: jitter as never });
     const starts: number[] = [];
     const done = retry.execute(() => {
       starts.push(clock.now());

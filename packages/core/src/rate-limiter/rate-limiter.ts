@@ -1,5 +1,5 @@
 import type { Clock } from '../clock/clock.js';
-import type { Operation, Policy } from '../context.js';
+import type { ExecuteOptions, Operation, Policy } from '../context.js';
 import { RateLimitExceededError } from '../errors/errors.js';
 import { checkConfigKeys, knownKeys, type PeerHints } from '../internal/config-keys.js';
 import {
@@ -34,6 +34,19 @@ import type {
 import { WaitScheduler } from './wait-queue.js';
 
 const OWNER = 'RateLimiter';
+
+/**
+ * Runs `fn` under `limiter` spending `tokens` of `key`, with `options` as the
+ * context (internal: a pipeline hands its per-call key to a rate-limit step
+ * this way, keeping an outer `Timeout`'s lazy context lazy).
+ */
+export let executeKeyed: <R>(
+  limiter: RateLimiter,
+  fn: Operation<R>,
+  options: ExecuteOptions | undefined,
+  key: string | undefined,
+  tokens: number | undefined,
+) => Promise<R>;
 const ALGORITHMS: readonly RateLimitAlgorithm[] = ['token-bucket', 'sliding-window'];
 const resolved: Promise<void> = Promise.resolve();
 
@@ -261,9 +274,25 @@ export class RateLimiter implements RateLimiterLike, Policy<unknown, RateLimiter
    * like {@link RateLimiter.wait} (bounded by `options.deadline` too).
    */
   execute<R>(fn: Operation<R>, options?: RateLimiterExecuteOptions): Promise<R> {
+    return this.#keyed(fn, options ?? undefined, options?.key ?? undefined, options?.tokens);
+  }
+
+  static {
+    executeKeyed = (limiter, fn, options, key, tokens) => limiter.#keyed(fn, options, key, tokens);
+  }
+
+  /** {@link RateLimiter.execute} with the key and tokens given apart from the context (a pipeline's per-call key). */
+  #keyed<R>(
+    fn: Operation<R>,
+    options: ExecuteOptions | undefined,
+    key: string | undefined,
+    tokens: number | undefined,
+  ): Promise<R> {
     if (typeof fn !== 'function') return Promise.reject(notAFunction(OWNER, fn));
-    if (this.#telemetry.tracer === undefined) return this.#execute(fn, options);
-    return this.#telemetry.traced('resilience.rate_limit', undefined, () => this.#execute(fn, options));
+    if (this.#telemetry.tracer === undefined) return this.#execute(fn, options, key, tokens ?? 1);
+    return this.#telemetry.traced('resilience.rate_limit', undefined, () =>
+      this.#execute(fn, options, key, tokens ?? 1),
+    );
   }
 
   /**
@@ -275,12 +304,15 @@ export class RateLimiter implements RateLimiterLike, Policy<unknown, RateLimiter
     return this.#store.prune(this.#clock.now());
   }
 
-  async #execute<R>(fn: Operation<R>, options: RateLimiterExecuteOptions | undefined): Promise<R> {
+  async #execute<R>(
+    fn: Operation<R>,
+    options: ExecuteOptions | undefined,
+    key: string | undefined,
+    tokens: number,
+  ): Promise<R> {
     // A Timeout's context is passed on as it is, and read without creating its lazy signal.
     const ctx = toContext(options);
     if (isAbortedContext(ctx)) throw contextAbortReason(ctx);
-    const key = options?.key ?? undefined;
-    const tokens = options?.tokens ?? 1;
     if (this.maxWait > 0) {
       const signal = ctx.signal;
       await this.wait(key, {

@@ -143,10 +143,11 @@ async function runDirectly<R>(fn: Operation<R>, options: ExecuteOptions | undefi
  *    included; its deadline flows down so no retry delay starts that cannot end in time;
  * 3. `retry`: retries what the inner steps fail with, attempt by attempt;
  * 4. `circuitBreaker`: counts every attempt, and when open fails fast (a
- *    `CircuitOpenError` with `retryAfterMs`, which the retry can honour) without
- *    taking a bulkhead slot or a rate-limit token;
+ *    `CircuitOpenError` with `retryAfterMs`, which the retry passes to the
+ *    caller as it is by default) without taking a bulkhead slot or a rate-limit token;
  * 5. a per-attempt `timeout`: bounds one attempt, so a hung call becomes a
- *    failure the breaker counts and the retry retries;
+ *    failure the breaker counts and the retry retries (a timeout only outside
+ *    the breaker ends a hung call as a cancellation, which the breaker does not count);
  * 6. `bulkhead` (and a `rateLimit` that protects the dependency): innermost, so a
  *    slot or token is spent only by an attempt that really runs, not held through
  *    retry delays. A `rateLimit` that admits incoming requests goes first instead.

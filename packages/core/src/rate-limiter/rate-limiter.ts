@@ -274,7 +274,7 @@ export class RateLimiter implements RateLimiterLike, Policy<unknown, RateLimiter
    * like {@link RateLimiter.wait} (bounded by `options.deadline` too).
    */
   execute<R>(fn: Operation<R>, options?: RateLimiterExecuteOptions): Promise<R> {
-    return this.#keyed(fn, options ?? undefined, options?.key ?? undefined, options?.tokens);
+    return this.#keyed(fn, options ?? undefined, options?.key, options?.tokens);
   }
 
   static {
@@ -289,10 +289,8 @@ export class RateLimiter implements RateLimiterLike, Policy<unknown, RateLimiter
     tokens: number | undefined,
   ): Promise<R> {
     if (typeof fn !== 'function') return Promise.reject(notAFunction(OWNER, fn));
-    if (this.#telemetry.tracer === undefined) return this.#execute(fn, options, key, tokens ?? 1);
-    return this.#telemetry.traced('resilience.rate_limit', undefined, () =>
-      this.#execute(fn, options, key, tokens ?? 1),
-    );
+    if (this.#telemetry.tracer === undefined) return this.#execute(fn, options, key, tokens);
+    return this.#telemetry.traced('resilience.rate_limit', undefined, () => this.#execute(fn, options, key, tokens));
   }
 
   /**
@@ -308,11 +306,12 @@ export class RateLimiter implements RateLimiterLike, Policy<unknown, RateLimiter
     fn: Operation<R>,
     options: ExecuteOptions | undefined,
     key: string | undefined,
-    tokens: number,
+    requested: number | undefined,
   ): Promise<R> {
     // A Timeout's context is passed on as it is, and read without creating its lazy signal.
     const ctx = toContext(options);
     if (isAbortedContext(ctx)) throw contextAbortReason(ctx);
+    const tokens = requested ?? 1;
     if (this.maxWait > 0) {
       const signal = ctx.signal;
       await this.wait(key, {

@@ -90,6 +90,22 @@ describe('RateLimiter: an onLimit hook that uses the limiter (issue 10, item 11)
     expect((result.error as RateLimitExceededError).retryAfterMs).toBe(1000);
   });
 
+  it('an onLimit that asks the same limiter again is not called recursively (no stack overflow)', () => {
+    let calls = 0;
+    const limiter: RateLimiter = new RateLimiter({
+      rate: 1,
+      onLimit: (key) => {
+        calls++;
+        limiter.allow(key); // refused again, inside the hook
+      },
+    });
+    limiter.allow('k');
+    expect(limiter.allow('k')).toBe(false);
+    expect(calls).toBe(1);
+    expect(limiter.allow('k')).toBe(false);
+    expect(calls).toBe(2);
+  });
+
   it('consume reports the state before the hook ran', () => {
     const clock = new FakeClock();
     const limiter: RateLimiter = new RateLimiter({

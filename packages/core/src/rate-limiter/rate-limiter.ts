@@ -135,6 +135,8 @@ export class RateLimiter implements RateLimiterLike, Policy<unknown, RateLimiter
   readonly #telemetry: Telemetry;
   readonly #onLimit: ((key: string | undefined) => void) | undefined;
   readonly #waitByDefault: number;
+  /** True while `onLimit` runs: a refusal inside the hook (the hook using this limiter) does not call it again. */
+  #inOnLimit = false;
 
   /**
    * @param config - `rate` (required), `interval`, `burst`, `algorithm`, `maxKeys`, `idleTtl`, `maxWait`, `onLimit`, `clock` and observability options
@@ -356,7 +358,14 @@ export class RateLimiter implements RateLimiterLike, Policy<unknown, RateLimiter
   #refused(key: string | undefined): void {
     const telemetry = this.#telemetry;
     telemetry.recordRateLimitHit();
-    if (this.#onLimit !== undefined) telemetry.invokeHook(this.#onLimit, 'onLimit', key);
+    if (this.#onLimit !== undefined && !this.#inOnLimit) {
+      this.#inOnLimit = true;
+      try {
+        telemetry.invokeHook(this.#onLimit, 'onLimit', key);
+      } finally {
+        this.#inOnLimit = false;
+      }
+    }
     if (telemetry.logger !== undefined) telemetry.log('debug', 'rate limit exceeded');
   }
 

@@ -75,8 +75,9 @@ export interface RateLimiterConfig extends ObservabilityOptions {
    * Called each time a call is refused (`allow`, `take`, `consume`, `wait`,
    * `execute`; not `check`), with the key (`undefined` for the default
    * bucket), after the answer is computed: it may use the limiter (even evict
-   * the key) without changing that answer. An exception it throws, or a
-   * rejected promise it returns, is logged and ignored.
+   * the key) without changing that answer; a refusal inside the hook does not
+   * call it again. An exception it throws, or a rejected promise it returns,
+   * is logged and ignored.
    * @default none
    */
   onLimit?: ((key: string | undefined) => void) | undefined;

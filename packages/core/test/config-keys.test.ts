@@ -70,6 +70,13 @@ describe('unknown configuration keys', () => {
     expect(() => make(config)).toThrow(message);
   });
 
+  it('checks the keys of a breaker window, naming them with their path', () => {
+    expect(() => new CircuitBreaker({ window: { kind: 'count', size: 10, duration: 5 } as never })).toThrow(
+      /CircuitBreaker: unknown option "window.duration" \(known options: window.kind, window.size\)/,
+    );
+    expect(() => new CircuitBreaker({ window: { kind: 'time', duration: 1000, buckets: 5 } })).not.toThrow();
+  });
+
   it('checks a key even when its value is undefined, and accepts the observability options', () => {
     expect(() => new Timeout({ ms: undefined } as never)).toThrow(/unknown option "ms"/);
     const observability = { name: 'n', logger: console, tracer: undefined, metrics: undefined };

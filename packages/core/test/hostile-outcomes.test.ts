@@ -44,7 +44,7 @@ describe('hostile use of the outcome paths', () => {
     const limiter = new RateLimiter({ clock, rate: 1e9 });
     const policy = pipeline().circuitBreaker(breaker).rateLimit(limiter).build();
     const controller = new AbortController();
-    const pending: Promise<unknown>[] = [];
+    const pending: Promise<{ value?: unknown; error?: unknown }>[] = [];
     const release: (() => void)[] = [];
     for (let i = 0; i < 100_000; i++) {
       pending.push(

@@ -113,6 +113,8 @@ const settingKeys = [
 ] as const;
 
 const knownConfigKeys = knownKeys([...settingKeys, 'initialState']);
+const countWindowKeys: ReadonlySet<string> = new Set(['kind', 'size']);
+const timeWindowKeys: ReadonlySet<string> = new Set(['kind', 'duration', 'buckets']);
 
 /** Options of peer libraries, and what to use here instead. */
 const peerHints: PeerHints = {
@@ -234,6 +236,7 @@ function windowSettings<T>(config: CircuitBreakerConfig<T>): WindowSettings | un
     throw new TypeError(`${OWNER}: window must be an object, got ${describeValue(window)}`);
   }
   const kind = oneOfOption(OWNER, 'window.kind', window.kind, ['count', 'time'], 'count');
+  checkConfigKeys(OWNER, window, kind === 'count' ? countWindowKeys : timeWindowKeys, {}, 'window.');
   let slots: number;
   let bucketMs = 0;
   if (kind === 'count') {

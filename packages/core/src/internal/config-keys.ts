@@ -22,12 +22,19 @@ export function knownKeys(own: readonly string[]): ReadonlySet<string> {
  * Throws a `TypeError` naming the first own enumerable key of `config` that is
  * not in `known`; for a well-known option of a peer library the message says
  * which option to use here. A key whose value is `undefined` is checked too.
+ * `prefix` names a nested object (`"window."`).
  */
-export function checkConfigKeys(owner: string, config: object, known: ReadonlySet<string>, hints: PeerHints): void {
+export function checkConfigKeys(
+  owner: string,
+  config: object,
+  known: ReadonlySet<string>,
+  hints: PeerHints,
+  prefix = '',
+): void {
   for (const key in config) {
     if (!Object.hasOwn(config, key) || known.has(key)) continue;
     const hint = Object.hasOwn(hints, key) ? hints[key] : undefined;
-    const advice = hint === undefined ? `known options: ${[...known].join(', ')}` : hint;
-    throw new TypeError(`${owner}: unknown option ${JSON.stringify(key)} (${advice})`);
+    const advice = hint === undefined ? `known options: ${[...known].map((k) => prefix + k).join(', ')}` : hint;
+    throw new TypeError(`${owner}: unknown option ${JSON.stringify(prefix + key)} (${advice})`);
   }
 }

@@ -323,19 +323,26 @@ export class RateLimiter implements RateLimiterLike, Policy<unknown, RateLimiter
         deadline: ctx.deadline,
       });
     } else {
-      if (!(typeof tokens === 'number' && tokens > 0 && tokens <= this.#limit)) throw this.#badTokens(tokens);
-      const now = this.#clock.now();
-      const state = key === undefined ? this.#default : this.#store.get(key, now);
-      const queue = state.waiters;
-      if (queue !== null || !this.#algo.take(state, tokens, now)) {
-        // Everything is computed before onLimit runs: a hook that uses this limiter (and evicts the key) changes nothing.
-        const retryAfterMs =
-          queue === null ? this.#algo.delay(state, tokens, now) : this.#algo.queueDelay(state, queue, tokens, now);
-        this.#refused(key);
-        throw new RateLimitExceededError({ retryAfterMs });
-      }
+      this.#takeOrThrow(key, tokens);
     }
     return await fn(ctx);
+  }
+
+  /**
+   * Takes `tokens` of `key`, or throws a `RateLimitExceededError` (kept out of
+   * the async frame of `execute`, so its locals do not enlarge every call).
+   */
+  #takeOrThrow(key: string | undefined, tokens: number): void {
+    if (!(typeof tokens === 'number' && tokens > 0 && tokens <= this.#limit)) throw this.#badTokens(tokens);
+    const now = this.#clock.now();
+    const state = key === undefined ? this.#default : this.#store.get(key, now);
+    const queue = state.waiters;
+    if (queue === null && this.#algo.take(state, tokens, now)) return;
+    // Everything is computed before onLimit runs: a hook that uses this limiter (and evicts the key) changes nothing.
+    const retryAfterMs =
+      queue === null ? this.#algo.delay(state, tokens, now) : this.#algo.queueDelay(state, queue, tokens, now);
+    this.#refused(key);
+    throw new RateLimitExceededError({ retryAfterMs });
   }
 
   #report(state: KeyState, tokens: number, now: number, allowed: boolean): RateLimitResult {

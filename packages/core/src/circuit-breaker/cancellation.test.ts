@@ -74,6 +74,25 @@ describe('CircuitBreaker: a caller that aborts cancels its call (issue 10, item 
     expect(transitions).toEqual(['closed->open', 'open->half-open', 'half-open->closed']);
   });
 
+  it('cancels a call whose fn aborts the caller and throws synchronously, on both settlement paths', async () => {
+    for (const config of [{}, { slowCallDuration: 10, window: { kind: 'count' as const, size: 5 } }]) {
+      const { breaker } = breakerOnFakeClock(config);
+      const controller = new AbortController();
+      const gone = new Error('gone');
+      const result = await outcome(
+        breaker.execute(
+          () => {
+            controller.abort(gone);
+            throw gone;
+          },
+          { signal: controller.signal },
+        ),
+      );
+      expect(result.error).toBe(gone);
+      expect(breaker.counts).toMatchObject({ requests: 0, totalFailures: 0 });
+    }
+  });
+
   it('reports the outcome "cancelled" to metrics', async () => {
     const { metrics, calls } = outcomes();
     const breaker = new CircuitBreaker({ clock: new FakeClock(), metrics });

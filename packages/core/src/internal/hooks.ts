@@ -30,10 +30,19 @@ export function catchRejection(value: unknown, onError: (err: unknown) => void):
   }
 }
 
-/** Whether `fn` is an `async` function (or an async generator function), which always returns a promise. */
+/**
+ * Whether `fn` is an `async` function (or an async generator function), which
+ * always returns a promise. A bound or transpiled async function is not
+ * recognised; the run-time rule of {@link askPredicate} covers it.
+ */
 export function isAsyncFunction(fn: unknown): boolean {
   if (typeof fn !== 'function') return false;
-  const tag = (fn as { [Symbol.toStringTag]?: unknown })[Symbol.toStringTag];
+  let tag: unknown;
+  try {
+    tag = (fn as { [Symbol.toStringTag]?: unknown })[Symbol.toStringTag];
+  } catch {
+    return false; // A proxy whose get trap throws: the run-time rule still applies.
+  }
   return tag === 'AsyncFunction' || tag === 'AsyncGeneratorFunction';
 }
 

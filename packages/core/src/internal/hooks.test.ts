@@ -4,12 +4,24 @@ import { askPredicate, catchRejection, isAsyncFunction, isThenable, predicateOpt
 
 failOnUnhandledRejection();
 
+/** `target` with a `then` property: the thenables these helpers must recognise. */
+function withThen<T extends object>(target: T, then: unknown): T {
+  return Object.defineProperty(target, 'then', { value: then, enumerable: true });
+}
+
 describe('hooks helpers', () => {
   it('isThenable: promises and objects with a callable then; a throwing then getter is not', () => {
     expect(isThenable(Promise.resolve())).toBe(true);
-    expect(isThenable({ then() {} })).toBe(true);
-    expect(isThenable(Object.assign(() => {}, { then() {} }))).toBe(true);
-    for (const value of [undefined, null, 0, 'then', true, {}, { then: 1 }]) expect(isThenable(value)).toBe(false);
+    expect(isThenable(withThen({}, () => {}))).toBe(true);
+    expect(
+      isThenable(
+        withThen(
+          () => {},
+          () => {},
+        ),
+      ),
+    ).toBe(true);
+    for (const value of [undefined, null, 0, 'then', true, {}, withThen({}, 1)]) expect(isThenable(value)).toBe(false);
     const hostile = Object.defineProperty({}, 'then', {
       get() {
         throw new Error('then getter');
@@ -22,11 +34,9 @@ describe('hooks helpers', () => {
     const seen: unknown[] = [];
     catchRejection(Promise.reject(new Error('a')), (err) => seen.push((err as Error).message));
     catchRejection(
-      {
-        then() {
-          throw new Error('b');
-        },
-      },
+      withThen({}, () => {
+        throw new Error('b');
+      }),
       (err) => seen.push((err as Error).message),
     );
     catchRejection(42, () => seen.push('never'));

@@ -179,6 +179,25 @@ describe.each(patterns)('%s: observability never changes an outcome', (_name, ma
   });
 });
 
+describe('a clock that breaks while a call runs', () => {
+  it('does not turn a breaker success or failure into another outcome', async () => {
+    const failure = new Error('own');
+    for (const settle of [() => Promise.resolve('value'), () => Promise.reject(failure)]) {
+      const { clock, breakNow } = breakingClock();
+      const logger = recordingLogger();
+      const breaker = new CircuitBreaker({ clock, logger, metrics: rejectingRecorder, interval: 1000 });
+      const result = await outcome(
+        breaker.execute(() => {
+          breakNow();
+          return settle();
+        }),
+      );
+      expect(result).toEqual(result.error === undefined ? { value: 'value' } : { error: failure });
+      expect(logger.records.map((r) => r.msg)).toContain('circuit breaker could not record an outcome');
+    }
+  });
+});
+
 describe('async hooks that reject are logged, never an unhandled rejection (issue 10, item 3)', () => {
   const rejectingHook = async (): Promise<never> => {
     throw new Error('hook rejected');

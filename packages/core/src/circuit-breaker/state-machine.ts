@@ -184,6 +184,15 @@ export class CircuitStateMachine<T> {
 
   /** Counts a finished call of `generation`; a result of an earlier generation changes nothing. */
   record(generation: number, outcome: Outcome, start: number): void {
+    try {
+      this.#record(generation, outcome, start);
+    } catch (err) {
+      // Only a broken clock gets here (every callback is guarded): the call keeps its own outcome.
+      this.telemetry.log('error', 'circuit breaker could not record an outcome', { err });
+    }
+  }
+
+  #record(generation: number, outcome: Outcome, start: number): void {
     const settings = this.settings;
     const telemetry = this.telemetry;
     let now = Number.NaN;

@@ -11,6 +11,7 @@ export * from './compose/index.js';
 export type { ExecuteOptions, ExecutionContext, Operation, Policy } from './context.js';
 export * from './errors/index.js';
 export * from './fallback/index.js';
+export * from './hedging/index.js';
 export * from './observability/index.js';
 export * from './rate-limiter/index.js';
 export * from './retry/index.js';

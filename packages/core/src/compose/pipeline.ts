@@ -4,6 +4,8 @@ import { CircuitBreaker } from '../circuit-breaker/circuit-breaker.js';
 import type { CircuitBreakerConfig } from '../circuit-breaker/types.js';
 import type { ExecuteOptions, ExecutionContext, Operation, Policy } from '../context.js';
 import { Fallback, type FallbackConfig } from '../fallback/fallback.js';
+import { Hedging } from '../hedging/hedging.js';
+import type { HedgingConfig } from '../hedging/types.js';
 import { contextAbortReason, isAbortedContext, notAFunction, toContext } from '../internal/context.js';
 import { RateLimiter } from '../rate-limiter/rate-limiter.js';
 import type { RateLimiterConfig, RateLimiterLike } from '../rate-limiter/types.js';
@@ -222,6 +224,11 @@ export class PipelineBuilder<T = unknown> {
   /** Adds a {@link Fallback}: an instance or a config. */
   fallback(fallback: Fallback<T> | FallbackConfig<T>): this {
     return this.use(fallback instanceof Fallback ? fallback : new Fallback<T>(fallback));
+  }
+
+  /** Adds a {@link Hedging} policy: an instance or a config. Place it inside a retry and an overall timeout. */
+  hedging(hedging: Hedging<T> | HedgingConfig): this {
+    return this.use(hedging instanceof Hedging ? hedging : new Hedging<T>(hedging));
   }
 
   /** The pipeline of the steps added so far (later changes to the builder do not affect it). */

@@ -219,6 +219,28 @@ export class Telemetry {
     }
   }
 
+  /** Reports that a hedging policy started hedge number `attempt` (2 for the first). */
+  recordHedge(attempt: number): void {
+    const metrics = this.metrics;
+    if (metrics === undefined) return;
+    try {
+      catchRejection(metrics.recordHedge?.(this.name, attempt), this.#recorderFailed);
+    } catch (err) {
+      this.#recorderThrew(err);
+    }
+  }
+
+  /** Reports an adaptive bulkhead's current concurrency limit. */
+  recordAdaptiveBulkheadLimit(limit: number): void {
+    const metrics = this.metrics;
+    if (metrics === undefined) return;
+    try {
+      catchRejection(metrics.recordAdaptiveBulkheadLimit?.(this.name, limit), this.#recorderFailed);
+    } catch (err) {
+      this.#recorderThrew(err);
+    }
+  }
+
   #recorderThrew(err: unknown): void {
     this.#recorderFailed(err);
   }

@@ -44,10 +44,25 @@ export interface MetricsRecorder {
   recordCircuitBreakerCall?(name: string, outcome: CallOutcome): void;
   /** A call through a pattern took `seconds`. */
   recordCallDuration?(name: string, pattern: PatternName, outcome: CallOutcome, seconds: number): void;
+  /** A `Hedging` policy named `name` started hedge number `attempt` (2 for the first hedge): extra load. */
+  recordHedge?(name: string, attempt: number): void;
+  /** An `AdaptiveBulkhead` named `name` moved its concurrency limit to `limit` (a gauge). */
+  recordAdaptiveBulkheadLimit?(name: string, limit: number): void;
 }
 
 /** The patterns, as named in span names, logs and metric labels. */
-export type PatternName = 'circuit_breaker' | 'retry' | 'timeout' | 'bulkhead' | 'rate_limit' | 'fallback' | 'pipeline';
+export type PatternName =
+  | 'circuit_breaker'
+  | 'retry'
+  | 'timeout'
+  | 'bulkhead'
+  | 'rate_limit'
+  | 'fallback'
+  | 'pipeline'
+  | 'hedging'
+  | 'adaptive_bulkhead'
+  | 'adaptive_throttle'
+  | 'chaos';
 
 /** Span status as set by the patterns: OpenTelemetry's `SpanStatusCode` values (0 unset, 1 ok, 2 error). */
 export interface SpanStatusLike {

@@ -1,0 +1,325 @@
+import type { Clock } from '../clock/clock.js';
+import type { ExecuteOptions, ExecutionContext, Operation, Policy } from '../context.js';
+import { type AbortListener, listenAbort, MAX_TIMER_MS, unlistenAbort } from '../internal/abort-link.js';
+import { checkConfigKeys, knownKeys, type PeerHints } from '../internal/config-keys.js';
+import { canAbort, contextAbortReason, isAbortedContext, notAFunction, toContext } from '../internal/context.js';
+import { Telemetry } from '../internal/telemetry.js';
+import {
+  booleanOption,
+  clockOption,
+  configObject,
+  functionOption,
+  numberOption,
+  requiredNumber,
+} from '../internal/validate.js';
+import type { HedgingConfig } from './types.js';
+
+const OWNER = 'Hedging';
+
+const knownConfigKeys = knownKeys(['delay', 'maxHedges', 'hedgeOnFailure', 'onHedge', 'clock']);
+
+/** Options of peer libraries (Polly, failsafe-go), and what to use here instead. */
+const peerHints: PeerHints = {
+  maxHedgedAttempts: `Polly's MaxHedgedAttempts is "maxHedges" here`,
+  maxAttempts: `a hedging policy makes at most 1 + "maxHedges" attempts`,
+  hedgingDelay: `use "delay"`,
+  timeout: `bound the attempts with a Timeout around the Hedging`,
+};
+
+/** One call under a hedging policy: its attempts, the hedge timer, and the caller's abort (it is its own listener). */
+class HedgedCall implements AbortListener {
+  readonly #owner: HedgingCore;
+  readonly #fn: Operation<unknown>;
+  readonly #ctx: ExecutionContext;
+  readonly #resolve: (value: unknown) => void;
+  readonly #reject: (reason: unknown) => void;
+  /** The controller of each attempt, `null` once that attempt settled. */
+  readonly #controllers: (AbortController | null)[] = [];
+  #signal: AbortSignal | undefined = undefined;
+  #settled = false;
+  #inFlight = 0;
+  #timer: unknown = undefined;
+  #timerArmed = false;
+  #hedgeAt = 0;
+  readonly #onTimer: () => void;
+
+  constructor(
+    owner: HedgingCore,
+    fn: Operation<unknown>,
+    ctx: ExecutionContext,
+    resolve: (value: unknown) => void,
+    reject: (reason: unknown) => void,
+  ) {
+    this.#owner = owner;
+    this.#fn = fn;
+    this.#ctx = ctx;
+    this.#resolve = resolve;
+    this.#reject = reject;
+    this.#onTimer = () => this.#timerFired();
+  }
+
+  start(): void {
+    const ctx = this.#ctx;
+    if (canAbort(ctx)) {
+      this.#signal = ctx.signal;
+      listenAbort(ctx.signal, this);
+    }
+    this.#launch();
+  }
+
+  /** The caller's signal aborted: every attempt is aborted with its reason, and the call rejects with it at once. */
+  handleEvent(): void {
+    if (this.#settled) return;
+    const reason = (this.#signal as AbortSignal).reason;
+    this.#finish();
+    this.#abortPending(-1, reason);
+    this.#reject(reason);
+  }
+
+  #launch(): void {
+    const index = this.#controllers.length;
+    const owner = this.#owner;
+    const controller = new AbortController();
+    this.#controllers.push(controller);
+    this.#inFlight++;
+    const ctx = this.#ctx;
+    const attempt = ctx.attempt + index;
+    const attemptCtx: ExecutionContext = { signal: controller.signal, attempt, deadline: ctx.deadline };
+    if (index > 0) owner.hedgeStarted(attempt);
+    const work = owner.runAttempt(this.#fn, attemptCtx);
+    // Every attempt's outcome is subscribed to, so a loser's late rejection is never unhandled.
+    work.then(
+      (value) => this.#succeeded(index, value),
+      (error) => this.#failed(index, error),
+    );
+    if (this.#controllers.length <= owner.maxHedges) this.#armHedge(owner.delay);
+    else this.#disarm();
+  }
+
+  #armHedge(delay: number): void {
+    this.#disarm();
+    if (delay === Number.POSITIVE_INFINITY) return;
+    const clock = this.#owner.clock;
+    this.#hedgeAt = clock.now() + delay;
+    this.#timerArmed = true;
+    this.#timer = clock.setTimeout(this.#onTimer, Math.min(delay, MAX_TIMER_MS));
+  }
+
+  #timerFired(): void {
+    this.#timerArmed = false;
+    this.#timer = undefined;
+    if (this.#settled) return;
+    const now = this.#owner.clock.now();
+    if (now < this.#hedgeAt) {
+      // A delay longer than one platform timer holds: wait out the rest.
+      this.#timerArmed = true;
+      this.#timer = this.#owner.clock.setTimeout(this.#onTimer, Math.min(this.#hedgeAt - now, MAX_TIMER_MS));
+      return;
+    }
+    const deadline = this.#ctx.deadline;
+    if (deadline !== undefined && now >= deadline) return; // No time left for a new attempt.
+    this.#launch();
+  }
+
+  #succeeded(index: number, value: unknown): void {
+    this.#controllers[index] = null;
+    this.#inFlight--;
+    if (this.#settled) return;
+    this.#finish();
+    this.#abortPending(index, this.#owner.lostReason);
+    this.#resolve(value);
+  }
+
+  #failed(index: number, error: unknown): void {
+    this.#controllers[index] = null;
+    this.#inFlight--;
+    if (this.#settled) return;
+    const owner = this.#owner;
+    if (owner.hedgeOnFailure && this.#controllers.length <= owner.maxHedges) {
+      const deadline = this.#ctx.deadline;
+      if (deadline === undefined || owner.clock.now() < deadline) {
+        this.#launch();
+        return;
+      }
+    }
+    if (this.#inFlight > 0) return; // Another attempt may still succeed.
+    // Every attempt started so far failed: the call fails with the last failure.
+    this.#finish();
+    this.#reject(error);
+  }
+
+  /** Settles the call's bookkeeping: no more hedges, no caller listener. */
+  #finish(): void {
+    this.#settled = true;
+    this.#disarm();
+    const signal = this.#signal;
+    if (signal !== undefined) {
+      this.#signal = undefined;
+      unlistenAbort(signal, this);
+    }
+  }
+
+  #abortPending(except: number, reason: unknown): void {
+    const controllers = this.#controllers;
+    for (let i = 0; i < controllers.length; i++) {
+      const controller = controllers[i];
+      if (i === except || controller === null || controller === undefined) continue;
+      controllers[i] = null;
+      this.#owner.abortAttempt(controller, reason);
+    }
+  }
+
+  #disarm(): void {
+    if (!this.#timerArmed) return;
+    this.#timerArmed = false;
+    this.#owner.clock.clearTimeout(this.#timer);
+    this.#timer = undefined;
+  }
+}
+
+/** The settings and services one hedged call needs (kept off the public class). */
+class HedgingCore {
+  readonly delay: number;
+  readonly maxHedges: number;
+  readonly hedgeOnFailure: boolean;
+  readonly clock: Clock;
+  readonly telemetry: Telemetry;
+  readonly onHedge: ((attempt: number) => void) | undefined;
+  /** The reason the losers' signals abort with (one object per policy). */
+  readonly lostReason: DOMException = new DOMException('Hedging: another attempt succeeded first', 'AbortError');
+
+  constructor(
+    delay: number,
+    maxHedges: number,
+    hedgeOnFailure: boolean,
+    clock: Clock,
+    telemetry: Telemetry,
+    onHedge: ((attempt: number) => void) | undefined,
+  ) {
+    this.delay = delay;
+    this.maxHedges = maxHedges;
+    this.hedgeOnFailure = hedgeOnFailure;
+    this.clock = clock;
+    this.telemetry = telemetry;
+    this.onHedge = onHedge;
+  }
+
+  /** Runs one attempt (in a `resilience.hedging.attempt` span with a tracer); never throws synchronously. */
+  runAttempt(fn: Operation<unknown>, ctx: ExecutionContext): Promise<unknown> {
+    const telemetry = this.telemetry;
+    if (telemetry.tracer !== undefined) {
+      return telemetry.traced('resilience.hedging.attempt', { 'resilience.hedging.attempt': ctx.attempt }, () =>
+        invoke(fn, ctx),
+      );
+    }
+    return invoke(fn, ctx);
+  }
+
+  /** A hedge started (hook, log, metric). */
+  hedgeStarted(attempt: number): void {
+    const telemetry = this.telemetry;
+    telemetry.invokeHook(this.onHedge, 'onHedge', attempt);
+    telemetry.recordHedge(attempt);
+    if (telemetry.logger !== undefined) telemetry.log('debug', 'hedging started another attempt', { attempt });
+  }
+
+  /** Aborts a losing or cancelled attempt; a listener of the work that throws is logged. */
+  abortAttempt(controller: AbortController, reason: unknown): void {
+    try {
+      controller.abort(reason);
+    } catch (err) {
+      this.telemetry.log('error', 'an abort listener of the work threw', { err });
+    }
+  }
+}
+
+/**
+ * Hedged requests, as in "The Tail at Scale" (Dean and Barroso): when an
+ * attempt has not settled after `delay` ms, another one starts (up to
+ * `maxHedges`), and the first success wins. The losers' `ctx.signal` aborts
+ * and their late results, successes or failures, are ignored (never an
+ * unhandled rejection). When every attempt fails, the call rejects with the
+ * last failure. A caller's abort aborts every attempt and rejects at once with
+ * the caller's reason.
+ *
+ * Hedging cuts the latency tail at the price of extra load (about the share of
+ * calls slower than `delay`), so use it for idempotent reads against a
+ * dependency with spare capacity, and keep `delay` near its p90–p99 latency.
+ *
+ * Attempt numbers: the first attempt gets the incoming `ctx.attempt` (1 on its
+ * own; a `Retry` outside passes its own), each hedge the next number. The
+ * incoming `ctx.deadline` is passed on, and no hedge starts once it has passed.
+ *
+ * @example
+ * ```ts
+ * const hedging = new Hedging<Price>({ delay: 50, maxHedges: 2 });
+ * const price = await hedging.execute(({ signal }) => fetchPrice(sku, { signal }));
+ * ```
+ */
+export class Hedging<T = unknown> implements Policy<T> {
+  /** How long an attempt may go unsettled before the next starts, in ms. */
+  readonly delay: number;
+  /** How many extra attempts a call may start. */
+  readonly maxHedges: number;
+  /** Whether a failed attempt starts the next one at once. */
+  readonly hedgeOnFailure: boolean;
+  readonly #core: HedgingCore;
+
+  /**
+   * @param config - `delay` (required), `maxHedges`, `hedgeOnFailure`, `onHedge`, `clock` and observability options
+   * @throws TypeError or RangeError naming the option when the config is invalid
+   */
+  constructor(config: HedgingConfig) {
+    const c = configObject(OWNER, config) as Partial<HedgingConfig>;
+    checkConfigKeys(OWNER, c, knownConfigKeys, peerHints);
+    this.delay = requiredNumber(OWNER, 'delay', c.delay, { min: 0, allowInfinity: true });
+    this.maxHedges = numberOption(OWNER, 'maxHedges', c.maxHedges, 1, { min: 0, max: 100, integer: true });
+    this.hedgeOnFailure = booleanOption(OWNER, 'hedgeOnFailure', c.hedgeOnFailure, false);
+    if (this.delay === Number.POSITIVE_INFINITY && !this.hedgeOnFailure && this.maxHedges > 0) {
+      throw new RangeError(
+        `${OWNER}: delay must be finite unless hedgeOnFailure is true (it would never hedge), got Infinity`,
+      );
+    }
+    const onHedge = functionOption(OWNER, 'onHedge', c.onHedge);
+    const clock = clockOption(OWNER, c.clock);
+    this.#core = new HedgingCore(
+      this.delay,
+      this.maxHedges,
+      this.hedgeOnFailure,
+      clock,
+      Telemetry.for('hedging', c),
+      onHedge,
+    );
+  }
+
+  /**
+   * Runs `fn`, hedged: settles once, with the first attempt's success, or the
+   * last failure when every attempt failed, or the caller's abort reason.
+   * Never throws synchronously (a non-function `fn` rejects with a `TypeError`).
+   */
+  execute<R extends T>(fn: Operation<R>, options?: ExecuteOptions): Promise<R> {
+    if (typeof fn !== 'function') return Promise.reject(notAFunction(OWNER, fn));
+    const ctx = toContext(options);
+    if (isAbortedContext(ctx)) return Promise.reject(contextAbortReason(ctx));
+    const telemetry = this.#core.telemetry;
+    if (telemetry.tracer !== undefined) {
+      return telemetry.traced('resilience.hedging', undefined, () => this.#hedge(fn, ctx));
+    }
+    return this.#hedge(fn, ctx);
+  }
+
+  #hedge<R>(fn: Operation<R>, ctx: ExecutionContext): Promise<R> {
+    return new Promise<R>((resolve, reject) => {
+      new HedgedCall(this.#core, fn as Operation<unknown>, ctx, resolve as (value: unknown) => void, reject).start();
+    });
+  }
+}
+
+/** Calls `fn` and always answers with a promise (a synchronous throw becomes a rejection). */
+function invoke(fn: Operation<unknown>, ctx: ExecutionContext): Promise<unknown> {
+  try {
+    return Promise.resolve(fn(ctx));
+  } catch (error) {
+    return Promise.reject(error);
+  }
+}

@@ -1,0 +1,2 @@
+export { Hedging } from './hedging.js';
+export type { HedgingConfig } from './types.js';

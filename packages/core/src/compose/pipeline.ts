@@ -1,3 +1,5 @@
+import { AdaptiveThrottle } from '../adaptive-throttle/adaptive-throttle.js';
+import type { AdaptiveThrottleConfig } from '../adaptive-throttle/types.js';
 import { Bulkhead } from '../bulkhead/bulkhead.js';
 import type { BulkheadConfig } from '../bulkhead/types.js';
 import { CircuitBreaker } from '../circuit-breaker/circuit-breaker.js';
@@ -229,6 +231,14 @@ export class PipelineBuilder<T = unknown> {
   /** Adds a {@link Hedging} policy: an instance or a config. Place it inside a retry and an overall timeout. */
   hedging(hedging: Hedging<T> | HedgingConfig): this {
     return this.use(hedging instanceof Hedging ? hedging : new Hedging<T>(hedging));
+  }
+
+  /**
+   * Adds an {@link AdaptiveThrottle} (client-side throttling, an adaptive
+   * circuit breaker): an instance or a config. Place it where a circuit breaker would go.
+   */
+  adaptiveThrottle(throttle: AdaptiveThrottle<T> | AdaptiveThrottleConfig): this {
+    return this.use(throttle instanceof AdaptiveThrottle ? throttle : new AdaptiveThrottle<T>(throttle));
   }
 
   /** The pipeline of the steps added so far (later changes to the builder do not affect it). */

@@ -1,0 +1,212 @@
+import type { Clock } from '../clock/clock.js';
+import type { ExecuteOptions, ExecutionContext, Operation, Policy } from '../context.js';
+import { CircuitOpenError } from '../errors/errors.js';
+import { checkConfigKeys, knownKeys, type PeerHints } from '../internal/config-keys.js';
+import { contextAbortReason, isAbortedContext, notAFunction, toContext } from '../internal/context.js';
+import { predicateOption } from '../internal/hooks.js';
+import { Telemetry } from '../internal/telemetry.js';
+import { clockOption, configObject, functionOption, numberOption } from '../internal/validate.js';
+import type { AdaptiveThrottleConfig } from './types.js';
+
+const OWNER = 'AdaptiveThrottle';
+
+/** The window slides in this many steps. */
+const BUCKETS = 10;
+
+const knownConfigKeys = knownKeys(['k', 'window', 'isSuccessful', 'onRejected', 'random', 'clock']);
+
+/** Options of circuit breakers elsewhere, and what to do here instead. */
+const peerHints: PeerHints = {
+  multiplier: `the SRE book's multiplier is "k" here`,
+  K: `use "k"`,
+  windowMs: `use "window"`,
+  interval: `the rolling window is "window" here`,
+  timeout: `there is no open state to time out: the throttle admits calls again as the dependency accepts them`,
+  readyToTrip: `there are no thresholds: the rejection probability follows requests and accepts (see "k")`,
+  failureThreshold: `there are no thresholds: the rejection probability follows requests and accepts (see "k")`,
+  errorThresholdPercentage: `there are no thresholds: the rejection probability follows requests and accepts (see "k")`,
+};
+
+/**
+ * The adaptive circuit breaker of Google's SRE book ("Handling Overload",
+ * client-side throttling). Over a rolling `window` it counts the requests the
+ * caller made (locally rejected ones included) and those the dependency
+ * accepted, and rejects a new call locally, with a {@link CircuitOpenError},
+ * with probability `max(0, (requests − k × accepts) / (requests + 1))`.
+ *
+ * There are no thresholds to tune: while the dependency accepts everything
+ * the probability is 0, and it never rejects (with `k >= 1`); in a partial
+ * outage it sheds about the share of calls the dependency would fail anyway,
+ * and it lets enough through (`k` times the accepts) to notice recovery,
+ * which it follows smoothly, with no half-open probing.
+ *
+ * A call whose caller aborted while it ran is counted neither way. With
+ * `isSuccessful`, an error the dependency answered with (a 404) counts as accepted.
+ *
+ * @example
+ * ```ts
+ * const throttle = new AdaptiveThrottle({ k: 2, window: 60_000 });
+ * const user = await throttle.execute(({ signal }) => fetchUser(id, { signal }));
+ * ```
+ */
+export class AdaptiveThrottle<T = unknown> implements Policy<T> {
+  /** The multiplier of the formula. */
+  readonly k: number;
+  /** The rolling window, in ms. */
+  readonly window: number;
+  readonly #clock: Clock;
+  readonly #telemetry: Telemetry;
+  readonly #isSuccessful: ((error: unknown) => boolean) | undefined;
+  readonly #onRejected: ((probability: number) => void) | undefined;
+  readonly #random: () => number;
+  readonly #bucketMs: number;
+  readonly #origin: number;
+  readonly #requests: number[] = new Array<number>(BUCKETS).fill(0);
+  readonly #accepts: number[] = new Array<number>(BUCKETS).fill(0);
+  #bucket = 0;
+  #totalRequests = 0;
+  #totalAccepts = 0;
+
+  /**
+   * @param config - `k`, `window`, `isSuccessful`, `onRejected`, `random`, `clock` and observability options
+   * @throws TypeError or RangeError naming the option when the config is invalid
+   */
+  constructor(config?: AdaptiveThrottleConfig) {
+    const c = configObject(OWNER, config) as Partial<AdaptiveThrottleConfig>;
+    checkConfigKeys(OWNER, c, knownConfigKeys, peerHints);
+    this.k = numberOption(OWNER, 'k', c.k, 2, { min: 1 });
+    this.window = numberOption(OWNER, 'window', c.window, 120_000, { min: 0, minExclusive: true });
+    this.#isSuccessful = predicateOption(OWNER, 'isSuccessful', c.isSuccessful);
+    this.#onRejected = functionOption(OWNER, 'onRejected', c.onRejected);
+    this.#random = functionOption(OWNER, 'random', c.random) ?? Math.random;
+    this.#clock = clockOption(OWNER, c.clock);
+    this.#telemetry = Telemetry.for('adaptive_throttle', c);
+    this.#bucketMs = this.window / BUCKETS;
+    this.#origin = this.#clock.now();
+  }
+
+  /** Requests counted in the window (locally rejected ones included). */
+  get requests(): number {
+    this.#roll(this.#clock.now());
+    return this.#totalRequests;
+  }
+
+  /** Requests the dependency accepted in the window. */
+  get accepts(): number {
+    this.#roll(this.#clock.now());
+    return this.#totalAccepts;
+  }
+
+  /** The probability with which the next call is rejected locally, from 0 to just under 1. */
+  get rejectionProbability(): number {
+    this.#roll(this.#clock.now());
+    return this.#probability();
+  }
+
+  /** Forgets every count (the probability goes back to 0). */
+  reset(): void {
+    this.#requests.fill(0);
+    this.#accepts.fill(0);
+    this.#totalRequests = 0;
+    this.#totalAccepts = 0;
+  }
+
+  /**
+   * Runs `fn` unless the throttle rejects it locally (a {@link CircuitOpenError},
+   * without calling `fn`); settles with `fn`'s own value or error otherwise.
+   * Never throws synchronously.
+   */
+  execute<R extends T>(fn: Operation<R>, options?: ExecuteOptions): Promise<R> {
+    if (typeof fn !== 'function') return Promise.reject(notAFunction(OWNER, fn));
+    const ctx = toContext(options);
+    if (isAbortedContext(ctx)) return Promise.reject(contextAbortReason(ctx));
+    if (this.#telemetry.tracer !== undefined) {
+      return this.#telemetry.traced('resilience.adaptive_throttle', undefined, () => this.#run(fn, ctx));
+    }
+    return this.#run(fn, ctx);
+  }
+
+  async #run<R>(fn: Operation<R>, ctx: ExecutionContext): Promise<R> {
+    this.#roll(this.#clock.now());
+    const probability = this.#probability();
+    if (probability > 0 && this.#draw() < probability) throw this.#reject(probability);
+    let value: R;
+    try {
+      value = await fn(ctx);
+    } catch (error) {
+      this.#settled(error, ctx);
+      throw error;
+    }
+    this.#count(true);
+    this.#telemetry.recordCircuitBreakerCall('success', undefined);
+    return value;
+  }
+
+  #settled(error: unknown, ctx: ExecutionContext): void {
+    const telemetry = this.#telemetry;
+    if (isAbortedContext(ctx)) {
+      telemetry.recordCircuitBreakerCall('cancelled', undefined);
+      return;
+    }
+    const accepted = this.#isSuccessful !== undefined && telemetry.ask(this.#isSuccessful, error, 'isSuccessful');
+    this.#count(accepted);
+    telemetry.recordCircuitBreakerCall(accepted ? 'success' : 'failure', undefined);
+  }
+
+  #reject(probability: number): CircuitOpenError {
+    this.#totalRequests++;
+    const slot = this.#bucket % BUCKETS;
+    this.#requests[slot] = (this.#requests[slot] as number) + 1;
+    const telemetry = this.#telemetry;
+    telemetry.recordCircuitBreakerCall('rejected', undefined);
+    telemetry.invokeHook(this.#onRejected, 'onRejected', probability);
+    if (telemetry.logger !== undefined) telemetry.log('debug', 'adaptive throttle rejected a call', { probability });
+    return new CircuitOpenError({
+      message: `Adaptive throttle rejected the call locally (rejection probability ${probability.toFixed(3)})`,
+    });
+  }
+
+  #count(accepted: boolean): void {
+    this.#roll(this.#clock.now());
+    const slot = this.#bucket % BUCKETS;
+    this.#totalRequests++;
+    this.#requests[slot] = (this.#requests[slot] as number) + 1;
+    if (accepted) {
+      this.#totalAccepts++;
+      this.#accepts[slot] = (this.#accepts[slot] as number) + 1;
+    }
+  }
+
+  #probability(): number {
+    const requests = this.#totalRequests;
+    const p = (requests - this.k * this.#totalAccepts) / (requests + 1);
+    return p > 0 ? p : 0;
+  }
+
+  #draw(): number {
+    let r: unknown;
+    try {
+      r = this.#random();
+    } catch (err) {
+      this.#telemetry.log('error', 'random threw', { err });
+      return Math.random();
+    }
+    return typeof r === 'number' && r >= 0 && r < 1 ? r : Math.random();
+  }
+
+  /** Moves the window to `now`, clearing the buckets that slid out of it. */
+  #roll(now: number): void {
+    const index = Math.floor((now - this.#origin) / this.#bucketMs);
+    const current = this.#bucket;
+    if (!(index > current)) return; // Same bucket, or a clock that went back (or NaN): keep counting here.
+    const steps = index - current < BUCKETS ? index - current : BUCKETS;
+    for (let i = 1; i <= steps; i++) {
+      const slot = (current + i) % BUCKETS;
+      this.#totalRequests -= this.#requests[slot] as number;
+      this.#totalAccepts -= this.#accepts[slot] as number;
+      this.#requests[slot] = 0;
+      this.#accepts[slot] = 0;
+    }
+    this.#bucket = index;
+  }
+}

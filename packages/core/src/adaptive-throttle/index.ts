@@ -1,0 +1,2 @@
+export { AdaptiveThrottle } from './adaptive-throttle.js';
+export type { AdaptiveThrottleConfig } from './types.js';

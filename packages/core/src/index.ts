@@ -4,6 +4,7 @@
  *
  * @packageDocumentation
  */
+export * from './adaptive-bulkhead/index.js';
 export * from './adaptive-throttle/index.js';
 export * from './bulkhead/index.js';
 export * from './circuit-breaker/index.js';

@@ -1,3 +1,5 @@
+import { AdaptiveBulkhead } from '../adaptive-bulkhead/adaptive-bulkhead.js';
+import type { AdaptiveBulkheadConfig } from '../adaptive-bulkhead/types.js';
 import { AdaptiveThrottle } from '../adaptive-throttle/adaptive-throttle.js';
 import type { AdaptiveThrottleConfig } from '../adaptive-throttle/types.js';
 import { Bulkhead } from '../bulkhead/bulkhead.js';
@@ -239,6 +241,11 @@ export class PipelineBuilder<T = unknown> {
    */
   adaptiveThrottle(throttle: AdaptiveThrottle<T> | AdaptiveThrottleConfig): this {
     return this.use(throttle instanceof AdaptiveThrottle ? throttle : new AdaptiveThrottle<T>(throttle));
+  }
+
+  /** Adds an {@link AdaptiveBulkhead}: an instance or a config. Place it where a bulkhead would go (innermost). */
+  adaptiveBulkhead(bulkhead: AdaptiveBulkhead<T> | AdaptiveBulkheadConfig): this {
+    return this.use(bulkhead instanceof AdaptiveBulkhead ? bulkhead : new AdaptiveBulkhead<T>(bulkhead));
   }
 
   /** The pipeline of the steps added so far (later changes to the builder do not affect it). */

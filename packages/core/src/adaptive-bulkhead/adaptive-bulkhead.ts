@@ -1,0 +1,358 @@
+import type { BulkheadRejectReason } from '../bulkhead/types.js';
+import { type Clock, unrefTimer } from '../clock/clock.js';
+import type { ExecuteOptions, ExecutionContext, Operation, Policy } from '../context.js';
+import { BulkheadFullError } from '../errors/errors.js';
+import { type AbortListener, listenAbort, MAX_TIMER_MS, unlistenAbort } from '../internal/abort-link.js';
+import { checkConfigKeys, knownKeys, type PeerHints } from '../internal/config-keys.js';
+import { canAbort, contextAbortReason, isAbortedContext, notAFunction, toContext } from '../internal/context.js';
+import { predicateOption } from '../internal/hooks.js';
+import { IntrusiveList, type ListNode } from '../internal/intrusive-list.js';
+import { Telemetry } from '../internal/telemetry.js';
+import { clockOption, configObject, functionOption, numberOption, oneOfOption } from '../internal/validate.js';
+import { AimdLimit, clampLimit, GradientLimit, type LimitAlgorithm } from './limits.js';
+import type { AdaptiveBulkheadConfig, AdaptiveLimitAlgorithm } from './types.js';
+
+const OWNER = 'AdaptiveBulkhead';
+const ALGORITHMS: readonly AdaptiveLimitAlgorithm[] = ['gradient', 'aimd'];
+
+const knownConfigKeys = knownKeys([
+  'algorithm',
+  'initialLimit',
+  'minLimit',
+  'maxLimit',
+  'maxQueue',
+  'queueTimeout',
+  'backoffRatio',
+  'latencyThreshold',
+  'tolerance',
+  'smoothing',
+  'longWindow',
+  'isDrop',
+  'onRejected',
+  'onLimitChange',
+  'clock',
+]);
+
+/** Options of peer libraries (Netflix concurrency-limits, a fixed bulkhead), and what to use here instead. */
+const peerHints: PeerHints = {
+  maxConcurrent: `an adaptive bulkhead's limit moves between "minLimit" and "maxLimit", starting at "initialLimit"`,
+  rttTolerance: `concurrency-limits' rttTolerance is "tolerance" here`,
+  timeout: `concurrency-limits' AIMD timeout is "latencyThreshold" here; "queueTimeout" bounds the wait for a slot`,
+  queueSize: `use "maxQueue" (the gradient's headroom is fixed at 4)`,
+};
+
+/** A call waiting for a slot: its own abort listener and queue node. */
+class Waiter implements ListNode<Waiter>, AbortListener {
+  readonly fn: Operation<unknown>;
+  readonly ctx: ExecutionContext;
+  readonly resolve: (value: unknown) => void;
+  readonly reject: (reason: unknown) => void;
+  readonly expiresAt: number;
+  readonly owner: AdaptiveBulkhead<unknown>;
+  signal: AbortSignal | undefined = undefined;
+  listPrev: Waiter | null = null;
+  listNext: Waiter | null = null;
+
+  constructor(
+    fn: Operation<unknown>,
+    ctx: ExecutionContext,
+    resolve: (value: unknown) => void,
+    reject: (reason: unknown) => void,
+    expiresAt: number,
+    owner: AdaptiveBulkhead<unknown>,
+  ) {
+    this.fn = fn;
+    this.ctx = ctx;
+    this.resolve = resolve;
+    this.reject = reject;
+    this.expiresAt = expiresAt;
+    this.owner = owner;
+  }
+
+  handleEvent(): void {
+    leaveQueue(this.owner, this, (this.signal as AbortSignal).reason);
+  }
+}
+
+/** Takes a queued waiter out (abort or queue timeout) and rejects it (set by the class's static block). */
+let leaveQueue: (owner: AdaptiveBulkhead<unknown>, waiter: Waiter, reason: unknown) => void;
+
+/**
+ * A bulkhead whose concurrency limit follows the dependency, as Netflix's
+ * concurrency-limits does: each finished call is a sample (its latency, the
+ * calls in flight, whether it failed), and the limit algorithm moves the limit
+ * within `[minLimit, maxLimit]`. With `'gradient'` (the default) the limit
+ * shrinks as soon as latency rises above its long-term level, which is what
+ * queueing in the dependency looks like, and grows while it does not; with
+ * `'aimd'` it shrinks by `backoffRatio` on each failure (or call slower than
+ * `latencyThreshold`) and grows by one per success while busy.
+ *
+ * Past the limit, calls wait in a FIFO queue (`maxQueue`, `queueTimeout`) or
+ * are rejected at once with a {@link BulkheadFullError}, so every bulkhead
+ * adapter accepts it. `limit`, `active` and `queued` tell the state. When the
+ * limit falls below `active`, running calls finish as they started and no new
+ * one starts until `active` is below the limit again.
+ *
+ * A call whose caller aborted while it ran gives no sample.
+ *
+ * @example
+ * ```ts
+ * const bulkhead = new AdaptiveBulkhead({ algorithm: 'gradient', minLimit: 5, maxLimit: 100, maxQueue: 50 });
+ * const rows = await bulkhead.execute(({ signal }) => db.query(sql, { signal }));
+ * console.log(bulkhead.limit, bulkhead.active, bulkhead.queued);
+ * ```
+ */
+export class AdaptiveBulkhead<T = unknown> implements Policy<T> {
+  /** The limit algorithm. */
+  readonly algorithm: AdaptiveLimitAlgorithm;
+  /** The lowest the limit goes. */
+  readonly minLimit: number;
+  /** The highest the limit goes. */
+  readonly maxLimit: number;
+  /** How many calls may wait for a slot. */
+  readonly maxQueue: number;
+  /** The longest a call may wait in the queue, in ms. */
+  readonly queueTimeout: number;
+  readonly #clock: Clock;
+  readonly #telemetry: Telemetry;
+  readonly #algo: LimitAlgorithm;
+  readonly #isDrop: ((error: unknown) => boolean) | undefined;
+  readonly #onRejected: ((reason: BulkheadRejectReason) => void) | undefined;
+  readonly #onLimitChange: ((limit: number, previous: number) => void) | undefined;
+  readonly #queue = new IntrusiveList<Waiter>();
+  readonly #expire: () => void;
+  #limit: number;
+  #active = 0;
+  #draining = false;
+  #timer: unknown = undefined;
+  #timerArmed = false;
+
+  /**
+   * @param config - `algorithm`, the limits, the queue, the algorithms' tuning, hooks, `clock` and observability options
+   * @throws TypeError or RangeError naming the option when the config is invalid
+   */
+  constructor(config?: AdaptiveBulkheadConfig) {
+    const c = configObject(OWNER, config) as Partial<AdaptiveBulkheadConfig>;
+    checkConfigKeys(OWNER, c, knownConfigKeys, peerHints);
+    this.algorithm = oneOfOption(OWNER, 'algorithm', c.algorithm, ALGORITHMS, 'gradient');
+    this.minLimit = numberOption(OWNER, 'minLimit', c.minLimit, 1, { min: 1, integer: true });
+    this.maxLimit = numberOption(OWNER, 'maxLimit', c.maxLimit, Math.max(200, this.minLimit), {
+      min: this.minLimit,
+      integer: true,
+    });
+    const initial = numberOption(OWNER, 'initialLimit', c.initialLimit, clampLimit(20, this.minLimit, this.maxLimit), {
+      min: this.minLimit,
+      max: this.maxLimit,
+      integer: true,
+    });
+    this.maxQueue = numberOption(OWNER, 'maxQueue', c.maxQueue, 0, { min: 0, integer: true, allowInfinity: true });
+    this.queueTimeout = numberOption(OWNER, 'queueTimeout', c.queueTimeout, Number.POSITIVE_INFINITY, {
+      min: 0,
+      allowInfinity: true,
+    });
+    const backoffRatio = numberOption(OWNER, 'backoffRatio', c.backoffRatio, 0.9, {
+      min: 0,
+      minExclusive: true,
+      max: 0.999_999,
+    });
+    const latencyThreshold = numberOption(OWNER, 'latencyThreshold', c.latencyThreshold, 5000, {
+      min: 0,
+      minExclusive: true,
+      allowInfinity: true,
+    });
+    const tolerance = numberOption(OWNER, 'tolerance', c.tolerance, 1.5, { min: 1 });
+    const smoothing = numberOption(OWNER, 'smoothing', c.smoothing, 0.2, { min: 0, minExclusive: true, max: 1 });
+    const longWindow = numberOption(OWNER, 'longWindow', c.longWindow, 600, { min: 1, integer: true });
+    this.#isDrop = predicateOption(OWNER, 'isDrop', c.isDrop);
+    this.#onRejected = functionOption(OWNER, 'onRejected', c.onRejected);
+    this.#onLimitChange = functionOption(OWNER, 'onLimitChange', c.onLimitChange);
+    this.#clock = clockOption(OWNER, c.clock);
+    this.#telemetry = Telemetry.for('adaptive_bulkhead', c);
+    this.#algo =
+      this.algorithm === 'aimd'
+        ? new AimdLimit(initial, this.minLimit, this.maxLimit, backoffRatio, latencyThreshold)
+        : new GradientLimit(initial, this.minLimit, this.maxLimit, tolerance, smoothing, longWindow);
+    this.#limit = initial;
+    this.#expire = () => this.#expireWaiters();
+  }
+
+  /** The current concurrency limit (a whole number within `[minLimit, maxLimit]`). */
+  get limit(): number {
+    return this.#limit;
+  }
+
+  /** How many calls are running now. */
+  get active(): number {
+    return this.#active;
+  }
+
+  /** How many calls are waiting for a slot. */
+  get queued(): number {
+    return this.#queue.size;
+  }
+
+  /**
+   * Runs `fn` when the limit allows: at once, after a wait in the queue, or
+   * not at all (a {@link BulkheadFullError}). Settles with `fn`'s own value or
+   * error. Never throws synchronously.
+   */
+  execute<R extends T>(fn: Operation<R>, options?: ExecuteOptions): Promise<R> {
+    if (typeof fn !== 'function') return Promise.reject(notAFunction(OWNER, fn));
+    const ctx = toContext(options);
+    if (isAbortedContext(ctx)) return Promise.reject(contextAbortReason(ctx));
+    if (this.#telemetry.tracer !== undefined) {
+      return this.#telemetry.traced('resilience.adaptive_bulkhead', undefined, () => this.#admit(fn, ctx));
+    }
+    return this.#admit(fn, ctx);
+  }
+
+  static {
+    leaveQueue = (owner, waiter, reason) => owner.#leave(waiter, reason);
+  }
+
+  #admit<R>(fn: Operation<R>, ctx: ExecutionContext): Promise<R> {
+    if (this.#active < this.#limit && this.#queue.size === 0) {
+      this.#active++;
+      this.#record();
+      return this.#run(fn, ctx);
+    }
+    if (this.#queue.size < this.maxQueue) return this.#enqueue(fn, ctx);
+    return Promise.reject(this.#rejection('full'));
+  }
+
+  /** Runs `fn` in a slot and turns its end into a sample; the slot is released once. */
+  async #run<R>(fn: Operation<R>, ctx: ExecutionContext): Promise<R> {
+    const clock = this.#clock;
+    const start = clock.now();
+    const inflight = this.#active;
+    let value: R;
+    try {
+      value = await fn(ctx);
+    } catch (error) {
+      this.#finished(start, inflight, ctx, true, error);
+      throw error;
+    }
+    this.#finished(start, inflight, ctx, false, undefined);
+    return value;
+  }
+
+  #finished(start: number, inflight: number, ctx: ExecutionContext, failed: boolean, error: unknown): void {
+    this.#active--;
+    if (!isAbortedContext(ctx)) {
+      const dropped = failed && (this.#isDrop === undefined || this.#telemetry.ask(this.#isDrop, error, 'isDrop'));
+      const rtt = this.#clock.now() - start;
+      this.#sample(Number.isNaN(rtt) ? 0 : rtt, inflight, dropped);
+    }
+    this.#record();
+    this.#drain();
+  }
+
+  #sample(rtt: number, inflight: number, dropped: boolean): void {
+    const estimate = this.#algo.update({ rtt, inflight, dropped });
+    const next = clampLimit(Math.floor(estimate), this.minLimit, this.maxLimit);
+    const previous = this.#limit;
+    if (next === previous) return;
+    this.#limit = next;
+    const telemetry = this.#telemetry;
+    telemetry.recordAdaptiveBulkheadLimit(next);
+    telemetry.invokeHook(this.#onLimitChange, 'onLimitChange', next, previous);
+    if (telemetry.logger !== undefined)
+      telemetry.log('debug', 'adaptive bulkhead limit changed', { limit: next, previous });
+  }
+
+  /** Starts queued calls while the limit allows, in a loop (a call that throws synchronously does not recurse). */
+  #drain(): void {
+    if (this.#draining) return;
+    this.#draining = true;
+    try {
+      const queue = this.#queue;
+      while (queue.size > 0 && this.#active < this.#limit) {
+        const waiter = queue.shift() as Waiter;
+        if (waiter.signal !== undefined) unlistenAbort(waiter.signal, waiter);
+        if (queue.size === 0) this.#disarmTimer();
+        this.#active++;
+        this.#record();
+        waiter.resolve(this.#run(waiter.fn, waiter.ctx));
+      }
+    } finally {
+      this.#draining = false;
+    }
+  }
+
+  #enqueue<R>(fn: Operation<R>, ctx: ExecutionContext): Promise<R> {
+    return new Promise<R>((resolve, reject) => {
+      const expiresAt = this.queueTimeout === Number.POSITIVE_INFINITY ? 0 : this.#clock.now() + this.queueTimeout;
+      const waiter = new Waiter(
+        fn as Operation<unknown>,
+        ctx,
+        resolve as (value: unknown) => void,
+        reject,
+        expiresAt,
+        this as AdaptiveBulkhead<unknown>,
+      );
+      this.#queue.push(waiter);
+      if (canAbort(ctx)) {
+        waiter.signal = ctx.signal;
+        listenAbort(ctx.signal, waiter);
+      }
+      this.#record();
+      this.#armTimer();
+    });
+  }
+
+  #leave(waiter: Waiter, reason: unknown): void {
+    if (!this.#queue.remove(waiter)) return;
+    if (waiter.signal !== undefined) unlistenAbort(waiter.signal, waiter);
+    if (this.#queue.size === 0) this.#disarmTimer();
+    this.#record();
+    waiter.reject(reason);
+  }
+
+  #expireWaiters(): void {
+    this.#timerArmed = false;
+    this.#timer = undefined;
+    const now = this.#clock.now();
+    for (let head = this.#queue.first; head !== null && head.expiresAt <= now; head = this.#queue.first) {
+      this.#leave(head, this.#rejection('queue-timeout'));
+    }
+    this.#armTimer();
+  }
+
+  #armTimer(): void {
+    if (this.#timerArmed || this.queueTimeout === Number.POSITIVE_INFINITY) return;
+    const head = this.#queue.first;
+    if (head === null) return;
+    this.#timerArmed = true;
+    const wait = Math.min(Math.max(head.expiresAt - this.#clock.now(), 0), MAX_TIMER_MS);
+    this.#timer = unrefTimer(this.#clock.setTimeout(this.#expire, wait));
+  }
+
+  #disarmTimer(): void {
+    if (!this.#timerArmed) return;
+    this.#timerArmed = false;
+    this.#clock.clearTimeout(this.#timer);
+    this.#timer = undefined;
+  }
+
+  #rejection(reason: BulkheadRejectReason): BulkheadFullError {
+    const telemetry = this.#telemetry;
+    telemetry.invokeHook(this.#onRejected, 'onRejected', reason);
+    if (telemetry.logger !== undefined) {
+      telemetry.log('debug', 'adaptive bulkhead rejected a call', {
+        reason,
+        limit: this.#limit,
+        active: this.#active,
+        queued: this.#queue.size,
+      });
+    }
+    return new BulkheadFullError(
+      reason === 'full'
+        ? { message: `Adaptive bulkhead is full (limit ${this.#limit})` }
+        : { message: `Adaptive bulkhead queue wait exceeded ${this.queueTimeout} ms` },
+    );
+  }
+
+  #record(): void {
+    this.#telemetry.recordBulkheadUtilization(this.#active, this.#queue.size);
+  }
+}

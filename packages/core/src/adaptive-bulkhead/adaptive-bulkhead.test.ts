@@ -300,10 +300,10 @@ describe('AdaptiveBulkhead properties', () => {
                 running--;
               }
             });
-            p.then(
-              () => settles[i]++,
-              () => settles[i]++,
-            );
+            const settled = (): void => {
+              settles[i] = (settles[i] ?? 0) + 1;
+            };
+            p.then(settled, settled);
             return p;
           });
           await s.waitIdle();

@@ -7,6 +7,7 @@
 export * from './adaptive-bulkhead/index.js';
 export * from './adaptive-throttle/index.js';
 export * from './bulkhead/index.js';
+export * from './chaos/index.js';
 export * from './circuit-breaker/index.js';
 export * from './clock/index.js';
 export * from './compose/index.js';

@@ -4,6 +4,8 @@ import { AdaptiveThrottle } from '../adaptive-throttle/adaptive-throttle.js';
 import type { AdaptiveThrottleConfig } from '../adaptive-throttle/types.js';
 import { Bulkhead } from '../bulkhead/bulkhead.js';
 import type { BulkheadConfig } from '../bulkhead/types.js';
+import { Chaos } from '../chaos/chaos.js';
+import type { ChaosConfig } from '../chaos/types.js';
 import { CircuitBreaker } from '../circuit-breaker/circuit-breaker.js';
 import type { CircuitBreakerConfig } from '../circuit-breaker/types.js';
 import type { ExecuteOptions, ExecutionContext, Operation, Policy } from '../context.js';
@@ -246,6 +248,14 @@ export class PipelineBuilder<T = unknown> {
   /** Adds an {@link AdaptiveBulkhead}: an instance or a config. Place it where a bulkhead would go (innermost). */
   adaptiveBulkhead(bulkhead: AdaptiveBulkhead<T> | AdaptiveBulkheadConfig): this {
     return this.use(bulkhead instanceof AdaptiveBulkhead ? bulkhead : new AdaptiveBulkhead<T>(bulkhead));
+  }
+
+  /**
+   * Adds a {@link Chaos} policy (fault injection, off unless enabled): an
+   * instance or a config. Place it innermost, where the dependency would be.
+   */
+  chaos(chaos: Chaos<T> | ChaosConfig<T>): this {
+    return this.use(chaos instanceof Chaos ? chaos : new Chaos<T>(chaos));
   }
 
   /** The pipeline of the steps added so far (later changes to the builder do not affect it). */

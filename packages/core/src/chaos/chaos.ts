@@ -1,0 +1,197 @@
+import type { Clock } from '../clock/clock.js';
+import type { ExecuteOptions, ExecutionContext, Operation, Policy } from '../context.js';
+import { type AbortListener, listenAbort, MAX_TIMER_MS, unlistenAbort } from '../internal/abort-link.js';
+import { checkConfigKeys, knownKeys, type PeerHints } from '../internal/config-keys.js';
+import { canAbort, contextAbortReason, isAbortedContext, notAFunction, toContext } from '../internal/context.js';
+import { Telemetry } from '../internal/telemetry.js';
+import {
+  booleanOption,
+  clockOption,
+  configObject,
+  functionOption,
+  numberOption,
+  requiredNumber,
+} from '../internal/validate.js';
+import type { ChaosConfig, ChaosInjection } from './types.js';
+
+const OWNER = 'Chaos';
+
+const knownConfigKeys = knownKeys(['rate', 'fault', 'latency', 'result', 'enabled', 'onInject', 'random', 'clock']);
+
+/** Options of Polly's Simmy and others, and what to use here instead. */
+const peerHints: PeerHints = {
+  injectionRate: `Simmy's InjectionRate is "rate" here`,
+  injectionRatio: `use "rate" (from 0 to 1)`,
+  probability: `use "rate" (from 0 to 1)`,
+  exception: `Simmy's fault is "fault" here`,
+  error: `use "fault"`,
+  outcome: `Simmy's outcome is "result" here (or "fault" for a failure)`,
+  delay: `Simmy's latency is "latency" here, in ms`,
+};
+
+/** Whether `value` is a class (which cannot be called without `new`). */
+function isClass(value: unknown): boolean {
+  if (typeof value !== 'function') return false;
+  try {
+    return /^class[\s{]/.test(Function.prototype.toString.call(value));
+  } catch {
+    return false;
+  }
+}
+
+/** The injected latency of one call: a timer, and the caller's signal it also listens to. */
+class LatencyWait implements AbortListener {
+  readonly #clock: Clock;
+  readonly #signal: AbortSignal | undefined;
+  readonly #resolve: () => void;
+  readonly #reject: (reason: unknown) => void;
+  readonly #timer: unknown;
+
+  constructor(clock: Clock, ms: number, ctx: ExecutionContext, resolve: () => void, reject: (reason: unknown) => void) {
+    this.#clock = clock;
+    this.#resolve = resolve;
+    this.#reject = reject;
+    this.#signal = canAbort(ctx) ? ctx.signal : undefined;
+    if (this.#signal !== undefined) listenAbort(this.#signal, this);
+    // A ref'd timer: it is the pending part of a call someone awaits.
+    this.#timer = clock.setTimeout(() => this.#done(), ms);
+  }
+
+  #done(): void {
+    if (this.#signal !== undefined) unlistenAbort(this.#signal, this);
+    this.#resolve();
+  }
+
+  handleEvent(): void {
+    this.#clock.clearTimeout(this.#timer);
+    this.#reject((this.#signal as AbortSignal).reason);
+  }
+}
+
+/**
+ * Fault injection for resilience tests, as Polly's Simmy: a share (`rate`)
+ * of calls gets `latency` added, and then fails with `fault`, or returns
+ * `result` without calling `fn`, or goes on to `fn`. It is off unless
+ * enabled (`enabled: true` or {@link Chaos.enable}), so it can ship in every
+ * environment and be switched at run time, for example from a feature flag in
+ * staging. Put it innermost in a pipeline, where the dependency would be, so
+ * the other patterns see its faults as the dependency's.
+ *
+ * @example
+ * ```ts
+ * const chaos = new Chaos({ rate: 0.1, fault: () => new Error('injected'), latency: 200 });
+ * if (process.env.CHAOS === 'on') chaos.enable();
+ * const policy = pipeline().retry({ maxAttempts: 3 }).circuitBreaker({}).use(chaos).build();
+ * ```
+ */
+export class Chaos<T = unknown> implements Policy<T> {
+  /** The share of calls injected into, from 0 to 1. */
+  readonly rate: number;
+  /** The latency added to picked calls, in ms. */
+  readonly latency: number;
+  readonly #fault: unknown;
+  readonly #hasFault: boolean;
+  readonly #result: T | undefined;
+  readonly #hasResult: boolean;
+  readonly #onInject: ((injection: ChaosInjection, ctx: ExecutionContext) => void) | undefined;
+  readonly #random: () => number;
+  readonly #clock: Clock;
+  readonly #telemetry: Telemetry;
+  #enabled: boolean;
+
+  /**
+   * @param config - `rate` (required), `fault`, `latency`, `result`, `enabled`, `onInject`, `random`, `clock` and observability options
+   * @throws TypeError or RangeError naming the option when the config is invalid
+   */
+  constructor(config: ChaosConfig<T>) {
+    const c = configObject(OWNER, config) as Partial<ChaosConfig<T>>;
+    checkConfigKeys(OWNER, c, knownConfigKeys, peerHints);
+    this.rate = requiredNumber(OWNER, 'rate', c.rate, { min: 0, max: 1 });
+    this.latency = numberOption(OWNER, 'latency', c.latency, 0, { min: 0, max: MAX_TIMER_MS });
+    this.#hasFault = c.fault !== undefined;
+    this.#hasResult = c.result !== undefined;
+    if (isClass(c.fault)) {
+      throw new TypeError(
+        `${OWNER}: fault must be a value to throw or a function making one, got a class (wrap it: () => new ${(c.fault as { name: string }).name}())`,
+      );
+    }
+    if (this.#hasFault && this.#hasResult) {
+      throw new TypeError(`${OWNER}: fault and result cannot both be given (a picked call either fails or returns)`);
+    }
+    if (!this.#hasFault && !this.#hasResult && this.latency === 0) {
+      throw new TypeError(`${OWNER}: needs at least one of fault, latency (> 0) or result, got none`);
+    }
+    this.#fault = c.fault;
+    this.#result = c.result;
+    this.#enabled = booleanOption(OWNER, 'enabled', c.enabled, false);
+    this.#onInject = functionOption(OWNER, 'onInject', c.onInject);
+    this.#random = functionOption(OWNER, 'random', c.random) ?? Math.random;
+    this.#clock = clockOption(OWNER, c.clock);
+    this.#telemetry = Telemetry.for('chaos', c);
+  }
+
+  /** Whether the policy injects anything now. */
+  get enabled(): boolean {
+    return this.#enabled;
+  }
+
+  /** Switches injection on (it applies to calls that start from now on). */
+  enable(): void {
+    this.#enabled = true;
+  }
+
+  /** Switches injection off (calls already picked finish as picked). */
+  disable(): void {
+    this.#enabled = false;
+  }
+
+  /**
+   * Runs `fn`, or, for a picked call while enabled, adds the latency and then
+   * fails with the fault or returns the result. Never throws synchronously.
+   */
+  execute<R extends T>(fn: Operation<R>, options?: ExecuteOptions): Promise<R> {
+    if (typeof fn !== 'function') return Promise.reject(notAFunction(OWNER, fn));
+    const ctx = toContext(options);
+    if (isAbortedContext(ctx)) return Promise.reject(contextAbortReason(ctx));
+    if (this.#telemetry.tracer === undefined) return this.#run(fn, ctx);
+    return this.#telemetry.traced('resilience.chaos', undefined, () => this.#run(fn, ctx));
+  }
+
+  async #run<R>(fn: Operation<R>, ctx: ExecutionContext): Promise<R> {
+    if (!this.#enabled || this.rate === 0 || !(this.#draw() < this.rate)) return await fn(ctx);
+    const telemetry = this.#telemetry;
+    if (this.latency > 0) {
+      this.#injected('latency', ctx);
+      const latency = this.latency;
+      await new Promise<void>((resolve, reject) => new LatencyWait(this.#clock, latency, ctx, resolve, reject));
+    }
+    if (this.#hasFault) {
+      this.#injected('fault', ctx);
+      const fault = this.#fault;
+      throw typeof fault === 'function' ? (fault as (ctx: ExecutionContext) => unknown)(ctx) : fault;
+    }
+    if (this.#hasResult) {
+      this.#injected('result', ctx);
+      return this.#result as R;
+    }
+    if (telemetry.logger !== undefined) telemetry.log('debug', 'chaos delayed a call');
+    return await fn(ctx);
+  }
+
+  #injected(injection: ChaosInjection, ctx: ExecutionContext): void {
+    const telemetry = this.#telemetry;
+    telemetry.invokeHook(this.#onInject, 'onInject', injection, ctx);
+    if (telemetry.logger !== undefined) telemetry.log('debug', 'chaos injected into a call', { injection });
+  }
+
+  #draw(): number {
+    let r: unknown;
+    try {
+      r = this.#random();
+    } catch (err) {
+      this.#telemetry.log('error', 'random threw', { err });
+      return Math.random();
+    }
+    return typeof r === 'number' && r >= 0 && r < 1 ? r : Math.random();
+  }
+}

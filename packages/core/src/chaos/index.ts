@@ -1,0 +1,2 @@
+export { Chaos } from './chaos.js';
+export type { ChaosConfig, ChaosInjection } from './types.js';

@@ -8,10 +8,12 @@ import type { WaitQueue } from './wait-queue.js';
 export class KeyState implements ListNode<KeyState> {
   /** Token bucket: the scaled time at which the bucket is full again. Sliding window: the current window's index. */
   level = 0;
-  /** Sliding window: tokens taken in the previous window. */
+  /** Sliding window: tokens taken in the previous window. Sliding log: the index of the oldest entry. */
   prev = 0;
-  /** Sliding window: tokens taken in the current window. */
+  /** Sliding window: tokens taken in the current window. Sliding log: the number of entries. */
   curr = 0;
+  /** Sliding log: the ring of entry times (allocated on the key's first take), `null` for the other algorithms. */
+  log: Float64Array | null = null;
   /** The callers of `wait` queued on this key, or `null` when none is. */
   waiters: WaitQueue | null = null;
   /** The key, for the key store (`''` for states it does not hold). */

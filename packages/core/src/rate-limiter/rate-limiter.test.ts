@@ -289,7 +289,7 @@ describe('RateLimiter config', () => {
     [{ rate: 1, burst: Number.POSITIVE_INFINITY }, 'RateLimiter: burst must be a finite number >= 1, got Infinity'],
     [
       { rate: 1, algorithm: 'leaky' },
-      'RateLimiter: algorithm must be one of "token-bucket", "sliding-window", got "leaky"',
+      'RateLimiter: algorithm must be one of "token-bucket", "sliding-window", "sliding-log", "leaky-bucket", got "leaky"',
     ],
     [{ rate: 1, maxKeys: 0 }, 'RateLimiter: maxKeys must be an integer >= 1, got 0'],
     [{ rate: 1, idleTtl: -1 }, 'RateLimiter: idleTtl must be'],

@@ -21,6 +21,8 @@ import {
 } from '../internal/validate.js';
 import { type Algorithm, KeyState, TOKEN_EPSILON } from './key-state.js';
 import { KeyStore } from './key-store.js';
+import { LeakyBucket } from './leaky-bucket.js';
+import { SlidingLog } from './sliding-log.js';
 import { SlidingWindow } from './sliding-window.js';
 import { TokenBucket } from './token-bucket.js';
 import type {
@@ -47,7 +49,9 @@ export let executeKeyed: <R>(
   key: string | undefined,
   tokens: number | undefined,
 ) => Promise<R>;
-const ALGORITHMS: readonly RateLimitAlgorithm[] = ['token-bucket', 'sliding-window'];
+const ALGORITHMS: readonly RateLimitAlgorithm[] = ['token-bucket', 'sliding-window', 'sliding-log', 'leaky-bucket'];
+/** The largest `rate` of the sliding log (its memory per key is 8 × rate bytes). */
+const MAX_LOG_RATE = 100_000;
 const resolved: Promise<void> = Promise.resolve();
 
 const knownConfigKeys = knownKeys([
@@ -77,6 +81,26 @@ const peerHints: PeerHints = {
   reservoir: `bottleneck's reservoir is "burst" here (with "rate" per "interval" as its refresh)`,
   keyPrefix: `keys are plain strings here: prefix them yourself`,
 };
+
+/** The counting algorithm named `algorithm`. */
+function makeAlgorithm(
+  algorithm: RateLimitAlgorithm,
+  rate: number,
+  interval: number,
+  burst: number,
+  origin: number,
+): Algorithm {
+  switch (algorithm) {
+    case 'token-bucket':
+      return new TokenBucket(rate, interval, burst, origin);
+    case 'sliding-window':
+      return new SlidingWindow(rate, interval, origin);
+    case 'sliding-log':
+      return new SlidingLog(rate, interval);
+    case 'leaky-bucket':
+      return new LeakyBucket(rate, interval, burst, origin);
+  }
+}
 
 /** Checks a per-call number of `wait`/`execute`: `undefined` or a number obeying `ok`, else a `RangeError` naming it. */
 function callNumber(field: string, value: unknown, rule: string, ok: (n: number) => boolean): RangeError | undefined {
@@ -113,7 +137,7 @@ function callNumber(field: string, value: unknown, rule: string, ok: (n: number)
 export class RateLimiter implements RateLimiterLike, Policy<unknown, RateLimiterExecuteOptions> {
   /** Tokens added per `interval`. */
   readonly rate: number;
-  /** The bucket size (for a sliding window, equal to `rate`). */
+  /** The bucket size (for a sliding window or log, equal to `rate`; for a leaky bucket, the largest single take). */
   readonly burst: number;
   /** The period of `rate`, in ms. */
   readonly interval: number;
@@ -148,15 +172,22 @@ export class RateLimiter implements RateLimiterLike, Policy<unknown, RateLimiter
     this.rate = requiredNumber(OWNER, 'rate', c.rate, { min: 0, minExclusive: true });
     this.interval = numberOption(OWNER, 'interval', c.interval, 1000, { min: 0, minExclusive: true });
     this.algorithm = oneOfOption(OWNER, 'algorithm', c.algorithm, ALGORITHMS, 'token-bucket');
-    // A rate below 1 still admits one call at a time.
-    this.burst = numberOption(OWNER, 'burst', c.burst, Math.max(1, this.rate), { min: 1 });
-    if (this.algorithm === 'sliding-window' && c.burst !== undefined && this.burst !== this.rate) {
+    // A rate below 1 still admits one call at a time; a leaky bucket admits no bursts.
+    const burstDefault = this.algorithm === 'leaky-bucket' ? 1 : Math.max(1, this.rate);
+    this.burst = numberOption(OWNER, 'burst', c.burst, burstDefault, { min: 1 });
+    const windowed = this.algorithm === 'sliding-window' || this.algorithm === 'sliding-log';
+    if (windowed && c.burst !== undefined && this.burst !== this.rate) {
       throw new RangeError(
-        `${OWNER}: burst must equal rate (or be left out) with the sliding-window algorithm, got ${this.burst}`,
+        `${OWNER}: burst must equal rate (or be left out) with the ${this.algorithm} algorithm, got ${this.burst}`,
       );
     }
     if (this.algorithm === 'sliding-window' && this.rate < 1) {
       throw new RangeError(`${OWNER}: rate must be >= 1 with the sliding-window algorithm, got ${this.rate}`);
+    }
+    if (this.algorithm === 'sliding-log' && !(Number.isInteger(this.rate) && this.rate <= MAX_LOG_RATE)) {
+      throw new RangeError(
+        `${OWNER}: rate must be a whole number from 1 to ${MAX_LOG_RATE} with the sliding-log algorithm (it keeps one entry per token), got ${this.rate}`,
+      );
     }
     this.maxKeys = numberOption(OWNER, 'maxKeys', c.maxKeys, 100_000, { min: 1, integer: true });
     this.idleTtl = numberOption(OWNER, 'idleTtl', c.idleTtl, this.interval, { min: 0, allowInfinity: true });
@@ -166,10 +197,7 @@ export class RateLimiter implements RateLimiterLike, Policy<unknown, RateLimiter
     const clock = clockOption(OWNER, c.clock);
     this.#clock = clock;
     const origin = clock.now();
-    this.#algo =
-      this.algorithm === 'token-bucket'
-        ? new TokenBucket(this.rate, this.interval, this.burst, origin)
-        : new SlidingWindow(this.rate, this.interval, origin);
+    this.#algo = makeAlgorithm(this.algorithm, this.rate, this.interval, this.burst, origin);
     this.#limit = this.#algo.limit;
     this.#store = new KeyStore(this.maxKeys, this.idleTtl, this.#algo);
     this.#scheduler = new WaitScheduler(this.#algo, clock);

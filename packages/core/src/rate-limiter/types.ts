@@ -13,14 +13,31 @@ import type { ObservabilityOptions } from '../observability/types.js';
  *   ever holds more than `rate`, so any `interval`-long span holds fewer than
  *   `2 * rate` (only when the previous window's calls bunched at its very end);
  *   with evenly spread traffic the estimate is exact.
+ * - `'sliding-log'`: at most `rate` tokens in any `interval`-long span,
+ *   exactly: each key keeps the time of every token of the last `interval`
+ *   ms. Memory bound: a `Float64Array` of `rate` entries per key that has
+ *   taken a token, 8 × `rate` bytes (plus about 150 bytes of key state), so
+ *   at most `maxKeys` × 8 × `rate` bytes; `rate` must be a whole number from 1
+ *   to 100,000 (use `'sliding-window'` above). Fractional tokens round up.
+ * - `'leaky-bucket'`: admissions spaced evenly at `rate` per `interval`, with
+ *   no burst: a take is allowed only once the previous ones have drained, and
+ *   `wait()` callers are released one by one at the rate. `burst` (default 1)
+ *   is only the largest single take.
  */
-export type RateLimitAlgorithm = 'token-bucket' | 'sliding-window';
+export type RateLimitAlgorithm = 'token-bucket' | 'sliding-window' | 'sliding-log' | 'leaky-bucket';
 
 /** The {@link RateLimitAlgorithm} values as constants. */
 export const RateLimitAlgorithm: {
   readonly TokenBucket: 'token-bucket';
   readonly SlidingWindow: 'sliding-window';
-} = Object.freeze({ TokenBucket: 'token-bucket', SlidingWindow: 'sliding-window' });
+  readonly SlidingLog: 'sliding-log';
+  readonly LeakyBucket: 'leaky-bucket';
+} = Object.freeze({
+  TokenBucket: 'token-bucket',
+  SlidingWindow: 'sliding-window',
+  SlidingLog: 'sliding-log',
+  LeakyBucket: 'leaky-bucket',
+});
 
 /** A value, or a promise of it: what a distributed limiter returns where the in-memory one answers at once. */
 export type MaybePromise<T> = T | Promise<T>;
@@ -37,10 +54,12 @@ export interface RateLimiterConfig extends ObservabilityOptions {
   /**
    * The bucket size: how many tokens may be taken at once after a quiet
    * period (finite, >= 1). The sliding window's limit is `rate` per
-   * `interval`, so with `'sliding-window'` `burst` must be left out or equal `rate`.
+   * `interval`, so with `'sliding-window'` and `'sliding-log'` `burst` must be
+   * left out or equal `rate`. With `'leaky-bucket'` it is only the largest
+   * single take (admissions never bunch), 1 unless given.
    * The default is never below 1, so a `rate` below 1 (one call every two
    * seconds: `rate: 0.5`) still admits one call at a time.
-   * @default max(1, rate)
+   * @default max(1, rate); 1 for `'leaky-bucket'`
    */
   burst?: number | undefined;
   /**

@@ -12,15 +12,17 @@ export interface SetupPropagationOptions {
   override?: boolean | undefined;
 }
 
-let installed: TextMapPropagator | undefined;
+const FIELDS = ['traceparent', 'tracestate', 'baggage'];
 
 /**
  * Installs W3C TraceContext (`traceparent`, `tracestate`) and W3C Baggage
- * (`baggage`) as OpenTelemetry's global propagator, and returns it. Calling it
- * again returns the propagator it installed. `NodeSDK` installs the same pair
- * by default; call this when you assemble the SDK yourself.
+ * (`baggage`) as OpenTelemetry's global propagator. `NodeSDK` installs the
+ * same pair by default; call this when you assemble the SDK yourself. When
+ * the global propagator already carries those three fields (installed by an
+ * SDK or an earlier call), it is left as it is.
  *
- * @throws Error when another global propagator is installed and `override` is not set
+ * @returns the global propagation API, which propagates through what is installed
+ * @throws Error when a different global propagator is installed and `override` is not set
  * @example
  * ```ts
  * import { setupPropagation } from '@resilience/otel';
@@ -35,21 +37,18 @@ export function setupPropagation(options?: SetupPropagationOptions): TextMapProp
   const propagator = new CompositePropagator({
     propagators: [new W3CTraceContextPropagator(), new W3CBaggagePropagator()],
   });
-  if (propagation.setGlobalPropagator(propagator)) {
-    installed = propagator;
-    return propagator;
-  }
-  if (installed !== undefined && !override) return installed;
+  if (propagation.setGlobalPropagator(propagator)) return propagation;
+  const present = propagation.fields();
+  if (FIELDS.every((field) => present.includes(field))) return propagation;
   if (!override) {
     throw new Error(
-      'setupPropagation: a global propagator is already installed (by an SDK or another library); ' +
-        'pass { override: true } to replace it',
+      `setupPropagation: a global propagator with fields [${present.join(', ')}] is already installed ` +
+        '(by an SDK or another library); pass { override: true } to replace it',
     );
   }
   propagation.disable();
   propagation.setGlobalPropagator(propagator);
-  installed = propagator;
-  return propagator;
+  return propagation;
 }
 
 /** Outgoing HTTP headers: a plain object, a web `Headers`, or anything with `set(name, value)` or `setHeader(name, value)` (Node's `ClientRequest`). */
@@ -93,7 +92,8 @@ const headersGetter: TextMapGetter<IncomingHeaders> = {
     return Object.keys(carrier);
   },
   get(carrier, key) {
-    if (typeof carrier.get === 'function') return (carrier as { get(name: string): string | null }).get(key) ?? undefined;
+    if (typeof carrier.get === 'function')
+      return (carrier as { get(name: string): string | null }).get(key) ?? undefined;
     const record = carrier as Readonly<Record<string, unknown>>;
     const exact = stringsOf(record[key]);
     if (exact !== undefined) return exact;
@@ -132,7 +132,8 @@ export function injectHttpHeaders<H extends HeadersCarrier = Record<string, stri
   propagation.inject(ctx, carrier, {
     set(target, key, value) {
       const c = target as { set?: unknown; setHeader?: unknown };
-      if (typeof c.setHeader === 'function') (target as { setHeader(n: string, v: string): unknown }).setHeader(key, value);
+      if (typeof c.setHeader === 'function')
+        (target as { setHeader(n: string, v: string): unknown }).setHeader(key, value);
       else if (typeof c.set === 'function') (target as { set(n: string, v: string): unknown }).set(key, value);
       else (target as Record<string, unknown>)[key] = value;
     },

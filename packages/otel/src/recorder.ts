@@ -102,7 +102,9 @@ function checkMeter(meter: unknown): Meter {
     typeof candidate.createHistogram !== 'function' ||
     typeof candidate.createObservableGauge !== 'function'
   ) {
-    throw new TypeError(`${OWNER}: meter must be an OpenTelemetry Meter (from meterProvider.getMeter()), got ${describe(meter)}`);
+    throw new TypeError(
+      `${OWNER}: meter must be an OpenTelemetry Meter (from meterProvider.getMeter()), got ${describe(meter)}`,
+    );
   }
   return candidate as Meter;
 }

@@ -1,14 +1,6 @@
 import { context, SpanStatusCode, trace } from '@opentelemetry/api';
 import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
-import {
-  Bulkhead,
-  CircuitBreaker,
-  isCircuitOpenError,
-  pipeline,
-  RateLimiter,
-  Retry,
-  Timeout,
-} from '@resilience/core';
+import { Bulkhead, CircuitBreaker, isCircuitOpenError, pipeline, RateLimiter, Retry, Timeout } from '@resilience/core';
 import { FakeClock } from '@resilience/core/testing';
 import { afterEach, describe, expect, it } from 'vitest';
 import { AttributeNames, INSTRUMENTATION_SCOPE, resilienceTracer, SpanNames } from '../src/index.js';
@@ -65,7 +57,11 @@ describe('spans of the patterns, on the real SDK', () => {
       expect(parentOf(queries[i] as ReadableSpan)).toBe(breaker.spanContext().spanId);
     });
     // Failed attempts: error status and the exception recorded; the last one succeeded.
-    expect(attempts.map((s) => s.status.code)).toEqual([SpanStatusCode.ERROR, SpanStatusCode.ERROR, SpanStatusCode.UNSET]);
+    expect(attempts.map((s) => s.status.code)).toEqual([
+      SpanStatusCode.ERROR,
+      SpanStatusCode.ERROR,
+      SpanStatusCode.UNSET,
+    ]);
     expect(attempts[0]?.status.message).toBe('flaky 1');
     expect(exceptionOf(attempts[1] as ReadableSpan)?.['exception.message']).toBe('flaky 2');
     expect(exceptionOf(attempts[2] as ReadableSpan)).toBeUndefined();

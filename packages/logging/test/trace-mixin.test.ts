@@ -1,0 +1,62 @@
+import { context, trace } from '@opentelemetry/api';
+import { AsyncHooksContextManager } from '@opentelemetry/context-async-hooks';
+import {
+  AlwaysOffSampler,
+  BasicTracerProvider,
+  InMemorySpanExporter,
+  SimpleSpanProcessor,
+} from '@opentelemetry/sdk-trace-base';
+import { CircuitBreaker } from '@resilience/core';
+import { pino } from 'pino';
+import { describe, expect, it } from 'vitest';
+import { fromPino, traceMixin } from '../src/index.js';
+import { MemoryStream } from './memory-stream.js';
+
+context.setGlobalContextManager(new AsyncHooksContextManager().enable());
+const exporter = new InMemorySpanExporter();
+const tracer = new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(exporter)] }).getTracer('test');
+
+function setup() {
+  const stream = new MemoryStream();
+  const root = pino({ level: 'debug', base: null, timestamp: false, mixin: traceMixin() }, stream);
+  return { stream, root };
+}
+
+describe('traceMixin with real pino and the OpenTelemetry SDK', () => {
+  it('adds trace_id, span_id and trace_flags of the active span, and nothing outside one', () => {
+    const { stream, root } = setup();
+    root.info('before');
+    const span = tracer.startSpan('work');
+    context.with(trace.setSpan(context.active(), span), () => root.info('inside'));
+    span.end();
+    root.info('after');
+    const { traceId, spanId } = span.spanContext();
+    expect(stream.records).toEqual([
+      { level: 30, msg: 'before' },
+      { level: 30, trace_id: traceId, span_id: spanId, trace_flags: '01', msg: 'inside' },
+      { level: 30, msg: 'after' },
+    ]);
+  });
+
+  it('marks an unsampled span with trace_flags 00', () => {
+    const { stream, root } = setup();
+    const dropped = new BasicTracerProvider({ sampler: new AlwaysOffSampler() }).getTracer('off').startSpan('x');
+    context.with(trace.setSpan(context.active(), dropped), () => root.info('unsampled'));
+    expect(stream.records[0]).toMatchObject({ trace_flags: '00', span_id: dropped.spanContext().spanId });
+  });
+
+  it('joins a pattern log to the pattern span it was written in', async () => {
+    exporter.reset();
+    const { stream, root } = setup();
+    const breaker = new CircuitBreaker({ name: 'payments', tracer, logger: fromPino(root), readyToTrip: () => true });
+    await tracer.startActiveSpan('POST /charge', async (caller) => {
+      await breaker.execute(() => Promise.reject(new Error('down'))).catch(() => {});
+      caller.end();
+    });
+    const [opened] = stream.records;
+    const breakerSpan = exporter.getFinishedSpans().find((s) => s.name === 'resilience.circuit_breaker');
+    expect(opened?.msg).toBe('circuit breaker state changed');
+    expect(opened?.trace_id).toBe(breakerSpan?.spanContext().traceId);
+    expect(opened?.span_id).toBe(breakerSpan?.spanContext().spanId);
+  });
+});

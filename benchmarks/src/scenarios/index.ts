@@ -6,6 +6,7 @@ import { expressRateLimit } from './express.js';
 import { rateLimitedCall, rateLimitManyKeys, rateLimitOneKey } from './rate-limit.js';
 import { retryFirstAttempt } from './retry.js';
 import { timeoutInTime } from './timeout.js';
+import { tracedBreakerScenario } from './tracing.js';
 import type { ScenarioDef } from './types.js';
 
 export type { ScenarioDef, ScenarioKind, SubjectDef, TargetDef } from './types.js';
@@ -23,6 +24,7 @@ export const scenarios: readonly ScenarioDef[] = [
   breakerHeap,
   breakerThroughput,
   expressRateLimit,
+  tracedBreakerScenario,
 ];
 
 /** Looks a scenario and subject up by id. */

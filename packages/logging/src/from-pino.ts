@@ -28,7 +28,6 @@ const PATTERN = 'resilience.pattern';
 const NAME = 'resilience.name';
 /** Beyond this many pattern instances, records go to the root logger with their attributes as they are. */
 const MAX_CHILDREN = 1000;
-const EMPTY: Readonly<Record<string, never>> = Object.freeze({});
 
 function check(logger: unknown): PinoLike {
   const candidate = logger as Partial<PinoLike> | null;
@@ -111,7 +110,7 @@ export function fromPino(logger: PinoLike): Logger {
     return (msg, attrs) => {
       if (!root.isLevelEnabled(level)) return;
       if (attrs === undefined || attrs === null) {
-        root[level](EMPTY, msg);
+        root[level]({}, msg);
         return;
       }
       const pattern = attrs[PATTERN];

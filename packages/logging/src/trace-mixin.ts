@@ -10,13 +10,14 @@ export interface TraceFields {
   trace_flags: string;
 }
 
-const NONE: Readonly<Record<string, never>> = Object.freeze({});
-
-function activeTraceFields(): TraceFields | Readonly<Record<string, never>> {
+// pino merges each record's own fields INTO the object a mixin returns
+// (`Object.assign(mixinObject, mergeObject)`), so every call returns a new
+// object: a shared or frozen one would be written into, or throw.
+function activeTraceFields(): TraceFields | Record<string, never> {
   const span = trace.getSpan(context.active());
-  if (span === undefined) return NONE;
+  if (span === undefined) return {};
   const spanContext = span.spanContext();
-  if (!isSpanContextValid(spanContext)) return NONE;
+  if (!isSpanContextValid(spanContext)) return {};
   return {
     trace_id: spanContext.traceId,
     span_id: spanContext.spanId,
@@ -46,6 +47,6 @@ function activeTraceFields(): TraceFields | Readonly<Record<string, never>> {
  * logger.info('charged'); // {…,"trace_id":"4bf9…","span_id":"00f0…","trace_flags":"01","msg":"charged"}
  * ```
  */
-export function traceMixin(): () => TraceFields | Readonly<Record<string, never>> {
+export function traceMixin(): () => TraceFields | Record<string, never> {
   return activeTraceFields;
 }

@@ -38,6 +38,24 @@ describe('traceMixin with real pino and the OpenTelemetry SDK', () => {
     ]);
   });
 
+  it('returns a fresh object each time: pino merges the record fields into it', () => {
+    const { stream, root } = setup();
+    root.info({ order: 1 }, 'first');
+    root.info({ other: true }, 'second');
+    const span = tracer.startSpan('work');
+    context.with(trace.setSpan(context.active(), span), () => {
+      root.info({ order: 3 }, 'third');
+      root.info('fourth');
+    });
+    span.end();
+    expect(stream.records.map((r) => Object.keys(r).sort().join(','))).toEqual([
+      'level,msg,order',
+      'level,msg,other',
+      'level,msg,order,span_id,trace_flags,trace_id',
+      'level,msg,span_id,trace_flags,trace_id',
+    ]);
+  });
+
   it('marks an unsampled span with trace_flags 00', () => {
     const { stream, root } = setup();
     const dropped = new BasicTracerProvider({ sampler: new AlwaysOffSampler() }).getTracer('off').startSpan('x');

@@ -3,10 +3,10 @@ import { bulkheadUncontended } from './bulkhead.js';
 import { breakerClosed, breakerThroughput } from './circuit-breaker.js';
 import { composed } from './composed.js';
 import { expressRateLimit } from './express.js';
+import { recordedBreakerScenario, tracedBreakerScenario } from './otel.js';
 import { rateLimitedCall, rateLimitManyKeys, rateLimitOneKey } from './rate-limit.js';
 import { retryFirstAttempt } from './retry.js';
 import { timeoutInTime } from './timeout.js';
-import { tracedBreakerScenario } from './tracing.js';
 import type { ScenarioDef } from './types.js';
 
 export type { ScenarioDef, ScenarioKind, SubjectDef, TargetDef } from './types.js';
@@ -25,6 +25,7 @@ export const scenarios: readonly ScenarioDef[] = [
   breakerThroughput,
   expressRateLimit,
   tracedBreakerScenario,
+  recordedBreakerScenario,
 ];
 
 /** Looks a scenario and subject up by id. */

@@ -127,6 +127,26 @@ describe('OTelRecorder on the real metrics SDK', () => {
     expect(histogram?.buckets).toEqual({ boundaries: [0.01, 0.1, 1], counts: [0, 1, 0, 0] });
   });
 
+  it('records no durations when durations is off, and still counts', async () => {
+    const { reader, recorder } = setup({ durations: false });
+    recorder.recordCallDuration('x', 'circuit_breaker', 'success', 0.05);
+    recorder.recordCircuitBreakerCall('x', 'success');
+    const m = await collect(reader);
+    expect(m.has(MetricNames.CallDuration)).toBe(false);
+    expect(points(m.get(MetricNames.CircuitBreakerCalls))).toEqual([
+      [{ 'resilience.name': 'x', 'resilience.outcome': 'success' }, 1],
+    ]);
+  });
+
+  it('reports counters as cumulative sums across collections', async () => {
+    const { reader, recorder } = setup();
+    recorder.recordTimeout('t');
+    expect(points((await collect(reader)).get(MetricNames.Timeouts))).toEqual([[{ 'resilience.name': 't' }, 1]]);
+    recorder.recordTimeout('t');
+    recorder.recordTimeout('t');
+    expect(points((await collect(reader)).get(MetricNames.Timeouts))).toEqual([[{ 'resilience.name': 't' }, 3]]);
+  });
+
   it('stops observing its gauges once disposed', async () => {
     const { reader, recorder } = setup();
     recorder.recordCircuitBreakerState('a', 'closed');
@@ -161,5 +181,8 @@ describe('OTelRecorder on the real metrics SDK', () => {
     expect(() => new OTelRecorder(meter, { durationBuckets: [0.1, Number.NaN] })).toThrow(/got \[0.1, NaN\]/);
     expect(() => new OTelRecorder(meter, { durationBuckets: [-1, 1] })).toThrow(RangeError);
     expect(() => new OTelRecorder(meter, 'x' as never)).toThrow(/options must be an object, got "x"/);
+    expect(() => new OTelRecorder(meter, { durations: 'no' as never })).toThrow(
+      'OTelRecorder: durations must be a boolean, got "no"',
+    );
   });
 });

@@ -38,6 +38,62 @@ async function bareStartActiveSpan(): Promise<Prepared> {
   return prepared({ run: () => tracer.startActiveSpan('resilience.circuit_breaker', work) });
 }
 
+/** An `OTelRecorder` on a real `MeterProvider` (a reader that collects only when asked), or why it cannot be made. */
+async function recorder(options?: Record<string, unknown>): Promise<unknown> {
+  const otel = await importOurs('@resilience/otel');
+  const OTelRecorder = otel.OTelRecorder as (new (meter: unknown, options?: unknown) => unknown) | undefined;
+  if (OTelRecorder === undefined) return '@resilience/otel has no OTelRecorder export yet: not yet available';
+  const { MeterProvider, MetricReader } = await import('@opentelemetry/sdk-metrics');
+  class OnDemandReader extends MetricReader {
+    protected override async onShutdown(): Promise<void> {}
+    protected override async onForceFlush(): Promise<void> {}
+  }
+  const provider = new MeterProvider({ readers: [new OnDemandReader()] });
+  return new OTelRecorder(provider.getMeter('bench'), options);
+}
+
+async function recordedBreaker(options?: Record<string, unknown>): Promise<Prepared> {
+  const CircuitBreaker = await ours('CircuitBreaker');
+  if (typeof CircuitBreaker === 'string') return unavailable(CircuitBreaker);
+  const metrics = await recorder(options);
+  if (typeof metrics === 'string') return unavailable(metrics);
+  const breaker: Executable = new CircuitBreaker({ metrics });
+  return prepared({ run: () => breaker.execute(fn) });
+}
+
+/** A closed breaker reporting to OpenTelemetry metrics, against the same breaker with no recorder. */
+export const recordedBreakerScenario: ScenarioDef = {
+  id: 'recorded-breaker',
+  title: 'Breaker call with OTelRecorder metrics',
+  kind: 'latency',
+  config:
+    'closed CircuitBreaker with default settings and `metrics: new OTelRecorder(meter)` on a MeterProvider ' +
+    '(OpenTelemetry SDK 2) with a reader that collects only when asked: a call counted in ' +
+    '`resilience.circuit_breaker.calls` and timed in the `resilience.call.duration` histogram, or only counted ' +
+    '(`durations: false`)',
+  baselineLabel: 'await fn()',
+  baseline: awaitFn,
+  subjects: [
+    { id: 'ours', label: 'CircuitBreaker + OTelRecorder', library: '@resilience/otel', setup: () => recordedBreaker() },
+    {
+      id: 'ours-counts-only',
+      label: 'CircuitBreaker + OTelRecorder({ durations: false })',
+      library: '@resilience/otel',
+      setup: () => recordedBreaker({ durations: false }),
+    },
+    {
+      id: 'ours-no-metrics',
+      label: 'CircuitBreaker, no recorder',
+      library: '@resilience/core',
+      setup: async () => {
+        const made = await ourBreaker();
+        return typeof made === 'string' ? unavailable(made) : prepared({ run: made.call });
+      },
+    },
+  ],
+  targets: [],
+};
+
 /** A closed breaker with a tracer whose sampler drops every span, against the untraced breaker and the OTel floor. */
 export const tracedBreakerScenario: ScenarioDef = {
   id: 'traced-breaker',

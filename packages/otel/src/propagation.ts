@@ -30,6 +30,14 @@ const FIELDS = ['traceparent', 'tracestate', 'baggage'];
  * ```
  */
 export function setupPropagation(options?: SetupPropagationOptions): TextMapPropagator {
+  if (options !== undefined && (options === null || typeof options !== 'object')) {
+    throw new TypeError(
+      `setupPropagation: options must be an object, got ${options === null ? 'null' : typeof options}`,
+    );
+  }
+  for (const key of Object.keys(options ?? {})) {
+    if (key !== 'override') throw new TypeError(`setupPropagation: unknown option "${key}"`);
+  }
   const override = options?.override ?? false;
   if (typeof override !== 'boolean') {
     throw new TypeError(`setupPropagation: override must be a boolean, got ${typeof override}`);
@@ -68,6 +76,13 @@ export interface MetadataLike {
   set(key: string, value: string): unknown;
   /** All keys with their first value (grpc-js has it). */
   getMap?(): Readonly<Record<string, unknown>>;
+}
+
+/** Throws unless `ctx` is an OpenTelemetry `Context`. */
+function checkContext(owner: string, ctx: unknown): void {
+  if (ctx === null || typeof ctx !== 'object' || typeof (ctx as Partial<Context>).getValue !== 'function') {
+    throw new TypeError(`${owner}: ctx must be an OpenTelemetry Context, got ${ctx === null ? 'null' : typeof ctx}`);
+  }
 }
 
 function carrierError(owner: string, field: string, value: unknown): TypeError {
@@ -129,6 +144,7 @@ export function injectHttpHeaders<H extends HeadersCarrier = Record<string, stri
 ): H {
   const carrier = headers ?? ({} as H);
   if (carrier === null || typeof carrier !== 'object') throw carrierError('injectHttpHeaders', 'headers', carrier);
+  checkContext('injectHttpHeaders', ctx);
   propagation.inject(ctx, carrier, {
     set(target, key, value) {
       const c = target as { set?: unknown; setHeader?: unknown };
@@ -155,6 +171,7 @@ export function injectHttpHeaders<H extends HeadersCarrier = Record<string, stri
  */
 export function extractHttpHeaders(headers: IncomingHeaders, ctx: Context = context.active()): Context {
   if (headers === null || typeof headers !== 'object') throw carrierError('extractHttpHeaders', 'headers', headers);
+  checkContext('extractHttpHeaders', ctx);
   return propagation.extract(ctx, headers, headersGetter);
 }
 
@@ -170,6 +187,7 @@ export function injectGrpcMetadata<M extends MetadataLike>(metadata: M, ctx: Con
   if (metadata === null || typeof metadata !== 'object' || typeof metadata.set !== 'function') {
     throw new TypeError(`injectGrpcMetadata: metadata must be a grpc Metadata (with set()), got ${typeof metadata}`);
   }
+  checkContext('injectGrpcMetadata', ctx);
   propagation.inject(ctx, metadata, {
     set(target, key, value) {
       target.set(key, value);
@@ -189,5 +207,6 @@ export function extractGrpcMetadata(metadata: MetadataLike, ctx: Context = conte
   if (metadata === null || typeof metadata !== 'object' || typeof metadata.get !== 'function') {
     throw new TypeError(`extractGrpcMetadata: metadata must be a grpc Metadata (with get()), got ${typeof metadata}`);
   }
+  checkContext('extractGrpcMetadata', ctx);
   return propagation.extract(ctx, metadata, metadataGetter);
 }

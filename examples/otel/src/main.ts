@@ -27,7 +27,7 @@ const getPrice = pipeline<Price>()
     metrics: recorder,
     logger,
   })
-  .timeout({ name: 'pricing', defaultTimeout: 1_000, tracer, metrics: recorder, logger })
+  .timeout({ name: 'pricing', defaultTimeout: 5_000, tracer, metrics: recorder, logger })
   .build();
 
 try {

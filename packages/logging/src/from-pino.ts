@@ -51,10 +51,13 @@ function fieldsOf(attrs: Record<string, unknown>, bound: boolean): object {
   const movesError = attrs.err === undefined && attrs.error instanceof Error;
   if (!bound && !movesError) return attrs;
   const fields: Record<string, unknown> = {};
-  for (const key in attrs) {
+  for (const key of Object.keys(attrs)) {
     if (bound && (key === PATTERN || key === NAME)) continue;
-    if (movesError && key === 'error') fields.err = attrs.error;
-    else fields[key] = attrs[key];
+    const value = attrs[key];
+    if (movesError && key === 'error') fields.err = value;
+    // An own `__proto__` key (from JSON.parse) stays a field, never the prototype.
+    else if (key === '__proto__') Object.defineProperty(fields, key, { value, enumerable: true, writable: true });
+    else fields[key] = value;
   }
   return fields;
 }

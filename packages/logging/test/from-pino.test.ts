@@ -109,6 +109,17 @@ describe('fromPino with real pino writing to an in-memory stream', () => {
     expect(stream.records.at(-1)).toMatchObject({ 'resilience.name': 'b2499', n: 2499 });
   });
 
+  it('keeps an own __proto__ attribute as a field, never as the prototype', () => {
+    const { stream, logger } = setup();
+    const attrs = JSON.parse(
+      '{"__proto__": {"polluted": true}, "resilience.pattern": "retry", "resilience.name": "r"}',
+    );
+    logger.info('odd', attrs);
+    const [record] = stream.records;
+    expect(record?.polluted).toBeUndefined();
+    expect(stream.lines[0]).toContain('"__proto__":{"polluted":true}');
+  });
+
   it('rejects what is not a pino logger, naming the argument', () => {
     expect(() => fromPino(console as never)).toThrow(
       'fromPino: logger must be a pino logger, got object without child()',

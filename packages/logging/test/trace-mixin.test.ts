@@ -1,4 +1,4 @@
-import { context, trace } from '@opentelemetry/api';
+import { context, INVALID_SPAN_CONTEXT, trace } from '@opentelemetry/api';
 import { AsyncHooksContextManager } from '@opentelemetry/context-async-hooks';
 import {
   AlwaysOffSampler,
@@ -53,6 +53,19 @@ describe('traceMixin with real pino and the OpenTelemetry SDK', () => {
       'level,msg,other',
       'level,msg,order,span_id,trace_flags,trace_id',
       'level,msg,span_id,trace_flags,trace_id',
+    ]);
+  });
+
+  it('adds nothing for an invalid span context, and writes flags above 0x0f as two hex digits', () => {
+    const { stream, root } = setup();
+    context.with(trace.setSpan(context.active(), trace.wrapSpanContext(INVALID_SPAN_CONTEXT)), () =>
+      root.info('invalid'),
+    );
+    const flagged = trace.wrapSpanContext({ traceId: 'a'.repeat(32), spanId: 'b'.repeat(16), traceFlags: 0x81 });
+    context.with(trace.setSpan(context.active(), flagged), () => root.info('flags'));
+    expect(stream.records).toEqual([
+      { level: 30, msg: 'invalid' },
+      { level: 30, trace_id: 'a'.repeat(32), span_id: 'b'.repeat(16), trace_flags: '81', msg: 'flags' },
     ]);
   });
 

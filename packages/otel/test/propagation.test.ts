@@ -2,7 +2,7 @@ import { once } from 'node:events';
 import { createServer, get, type IncomingHttpHeaders } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import * as grpc from '@grpc/grpc-js';
-import { context, propagation, trace } from '@opentelemetry/api';
+import { context, propagation, type TextMapPropagator, trace } from '@opentelemetry/api';
 import { W3CTraceContextPropagator } from '@opentelemetry/core';
 import { CircuitBreaker } from '@resilience/core';
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
@@ -115,6 +115,34 @@ describe('HTTP headers over a real server', () => {
     expect(() => extractGrpcMetadata(undefined as never)).toThrow(
       /extractGrpcMetadata: metadata must be .*got undefined/,
     );
+  });
+});
+
+describe('carrier keys, for propagators that enumerate them', () => {
+  it('lists the keys of Node headers, web Headers and grpc Metadata', () => {
+    const seen: string[][] = [];
+    const listing: TextMapPropagator = {
+      inject() {},
+      extract(ctx, carrier, getter) {
+        seen.push([...getter.keys(carrier)].sort());
+        return ctx;
+      },
+      fields: () => [],
+    };
+    propagation.disable();
+    propagation.setGlobalPropagator(listing);
+    try {
+      extractHttpHeaders({ 'x-b': '1', 'x-a': ['2'] });
+      extractHttpHeaders(new Headers({ 'X-Web': '1' }));
+      const metadata = new grpc.Metadata();
+      metadata.set('x-grpc', '1');
+      extractGrpcMetadata(metadata);
+      extractGrpcMetadata({ get: () => [], set: () => {} });
+    } finally {
+      propagation.disable();
+      setupPropagation();
+    }
+    expect(seen).toEqual([['x-a', 'x-b'], ['x-web'], ['x-grpc'], []]);
   });
 });
 

@@ -141,6 +141,14 @@ describe('spans of the patterns, on the real SDK', () => {
     expect(dropping.exporter.getFinishedSpans()).toEqual([]);
   });
 
+  it('takes the global provider by default and names a provider that is not one', () => {
+    expect(typeof resilienceTracer().startActiveSpan).toBe('function');
+    expect(() => resilienceTracer(null as never)).toThrow(
+      'resilienceTracer: provider must be an OpenTelemetry TracerProvider (with getTracer()), got null',
+    );
+    expect(() => resilienceTracer({} as never)).toThrow(/provider must be .*got object/);
+  });
+
   it('leaves the caller context as it was after a call, in success and failure', async () => {
     const breaker = new CircuitBreaker({ tracer });
     const outer = tracer.startSpan('outer');

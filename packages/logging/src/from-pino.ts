@@ -8,6 +8,8 @@ type Level = keyof Logger;
  * (v9 or v10) or any of its children fits.
  */
 export interface PinoLike {
+  /** The current level's name. Pino 9 children keep the level they were made with, so the adapter syncs it. */
+  level: string;
   /** Whether a record at `level` would be written. */
   isLevelEnabled(level: string): boolean;
   /** A logger that adds `bindings` to each record. */
@@ -46,18 +48,20 @@ function check(logger: unknown): PinoLike {
   return candidate as PinoLike;
 }
 
-/** `attrs` without the two bound keys, with an `error` moved to pino's `err`. */
+/**
+ * `attrs` without the two bound keys, with an `error` moved to pino's `err`,
+ * and without an own `__proto__` key (from `JSON.parse`): pino 9 throws on
+ * one, and copying it would set the copy's prototype.
+ */
 function fieldsOf(attrs: Record<string, unknown>, bound: boolean): object {
   const movesError = attrs.err === undefined && attrs.error instanceof Error;
-  if (!bound && !movesError) return attrs;
+  const hasProto = Object.hasOwn(attrs, '__proto__');
+  if (!bound && !movesError && !hasProto) return attrs;
   const fields: Record<string, unknown> = {};
   for (const key of Object.keys(attrs)) {
-    if (bound && (key === PATTERN || key === NAME)) continue;
-    const value = attrs[key];
-    if (movesError && key === 'error') fields.err = value;
-    // An own `__proto__` key (from JSON.parse) stays a field, never the prototype.
-    else if (key === '__proto__') Object.defineProperty(fields, key, { value, enumerable: true, writable: true });
-    else fields[key] = value;
+    if (key === '__proto__' || (bound && (key === PATTERN || key === NAME))) continue;
+    if (movesError && key === 'error') fields.err = attrs.error;
+    else fields[key] = attrs[key];
   }
   return fields;
 }
@@ -72,7 +76,7 @@ function fieldsOf(attrs: Record<string, unknown>, bound: boolean): object {
  * costs one `isLevelEnabled` check.
  *
  * The children follow the root logger's level, also when it changes later
- * (pino hands a level change on to children).
+ * (pino 9 children would keep the level they were made with).
  *
  * @param logger - a `pino()` logger or one of its children
  * @throws TypeError when `logger` is not pino-like
@@ -106,6 +110,8 @@ export function fromPino(logger: PinoLike): Logger {
       byName.set(name, child);
       childCount++;
     }
+    // Pino 10 hands a level change of the root on to its children; pino 9 does not.
+    if (child.level !== root.level) child.level = root.level;
     return child;
   }
 

@@ -8,6 +8,7 @@ import {
 } from '@opentelemetry/sdk-trace-base';
 import { CircuitBreaker } from '@resilience/core';
 import { pino } from 'pino';
+import { pino as pino9 } from 'pino9';
 import { describe, expect, it } from 'vitest';
 import { fromPino, traceMixin } from '../src/index.js';
 import { MemoryStream } from './memory-stream.js';
@@ -16,13 +17,19 @@ context.setGlobalContextManager(new AsyncHooksContextManager().enable());
 const exporter = new InMemorySpanExporter();
 const tracer = new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(exporter)] }).getTracer('test');
 
-function setup() {
-  const stream = new MemoryStream();
-  const root = pino({ level: 'debug', base: null, timestamp: false, mixin: traceMixin() }, stream);
-  return { stream, root };
-}
+/** `pino(options, stream)` of one major version. */
+type PinoFactory = (options: object, stream: MemoryStream) => ReturnType<typeof pino>;
 
-describe('traceMixin with real pino and the OpenTelemetry SDK', () => {
+describe.each([
+  ['pino 10', pino as unknown as PinoFactory],
+  ['pino 9', pino9 as unknown as PinoFactory],
+])('traceMixin with real %s and the OpenTelemetry SDK', (_version, create) => {
+  function setup() {
+    const stream = new MemoryStream();
+    const root = create({ level: 'debug', base: null, timestamp: false, mixin: traceMixin() }, stream);
+    return { stream, root };
+  }
+
   it('adds trace_id, span_id and trace_flags of the active span, and nothing outside one', () => {
     const { stream, root } = setup();
     root.info('before');

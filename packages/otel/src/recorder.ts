@@ -1,15 +1,7 @@
-import {
-  type Attributes,
-  type BatchObservableCallback,
-  type BatchObservableResult,
-  type Histogram,
-  type Meter,
-  metrics,
-  type Observable,
-  ValueType,
-} from '@opentelemetry/api';
+import { type Histogram, type Meter, metrics } from '@opentelemetry/api';
 import type { CircuitStateName, MetricsRecorder } from '@resilience/core';
-import { AttributeNames, DEFAULT_DURATION_BUCKETS, MetricNames } from './names.js';
+import { type DurationAttributes, type Instruments, instrumentsFor, type Points } from './instruments.js';
+import { DEFAULT_DURATION_BUCKETS } from './names.js';
 
 /** Options of {@link OTelRecorder}. */
 export interface OTelRecorderOptions {
@@ -31,86 +23,6 @@ export interface OTelRecorderOptions {
 
 const OWNER = 'OTelRecorder';
 const KNOWN_OPTIONS: ReadonlySet<string> = new Set(['durationBuckets', 'durations']);
-const STATES: readonly CircuitStateName[] = ['closed', 'open', 'half-open'];
-
-/** One attribute set of one instrument and its current value: made once, then only its value changes. */
-interface Point {
-  readonly attributes: Attributes;
-  value: number;
-}
-
-/**
- * The points of one instrument, keyed by name (and outcome). Recording is a
- * map lookup and an increment; the SDK sees the values when it collects.
- */
-class Points {
-  readonly #byName = new Map<string, Point>();
-  readonly #byOutcome = new Map<string, Map<string, Point>>();
-
-  /** The point of `name`, attributes `{ resilience.name }`. */
-  named(name: string): Point {
-    let point = this.#byName.get(name);
-    if (point === undefined) {
-      point = { attributes: Object.freeze({ [AttributeNames.Name]: name }), value: 0 };
-      this.#byName.set(name, point);
-    }
-    return point;
-  }
-
-  /** The point of `name` and `outcome`, attributes `{ resilience.name, resilience.outcome }`. */
-  withOutcome(name: string, outcome: string): Point {
-    let byOutcome = this.#byOutcome.get(name);
-    if (byOutcome === undefined) {
-      byOutcome = new Map();
-      this.#byOutcome.set(name, byOutcome);
-    }
-    let point = byOutcome.get(outcome);
-    if (point === undefined) {
-      point = {
-        attributes: Object.freeze({ [AttributeNames.Name]: name, [AttributeNames.Outcome]: outcome }),
-        value: 0,
-      };
-      byOutcome.set(outcome, point);
-    }
-    return point;
-  }
-
-  /** Reports every point to `instrument`. */
-  observe(result: BatchObservableResult, instrument: Observable): void {
-    for (const point of this.#byName.values()) result.observe(instrument, point.value, point.attributes);
-    for (const byOutcome of this.#byOutcome.values()) {
-      for (const point of byOutcome.values()) result.observe(instrument, point.value, point.attributes);
-    }
-  }
-}
-
-/** Histogram attribute objects, made once per name, pattern and outcome. */
-class DurationAttributes {
-  readonly #byName = new Map<string, Map<string, Map<string, Attributes>>>();
-
-  get(name: string, pattern: string, outcome: string): Attributes {
-    let byPattern = this.#byName.get(name);
-    if (byPattern === undefined) {
-      byPattern = new Map();
-      this.#byName.set(name, byPattern);
-    }
-    let byOutcome = byPattern.get(pattern);
-    if (byOutcome === undefined) {
-      byOutcome = new Map();
-      byPattern.set(pattern, byOutcome);
-    }
-    let attributes = byOutcome.get(outcome);
-    if (attributes === undefined) {
-      attributes = Object.freeze({
-        [AttributeNames.Name]: name,
-        [AttributeNames.Pattern]: pattern,
-        [AttributeNames.Outcome]: outcome,
-      });
-      byOutcome.set(outcome, attributes);
-    }
-    return attributes;
-  }
-}
 
 function describe(value: unknown): string {
   if (typeof value === 'string') return JSON.stringify(value);
@@ -174,8 +86,12 @@ function checkOptions(options: unknown): OTelRecorderOptions {
  * rate-limit key). Attribute objects are made once per name and outcome, so
  * recording a call allocates nothing of its own.
  *
- * Breaker states and bulkhead loads are observable gauges: the recorder keeps
- * the last value per `name` and reports it at each collection. Outcome
+ * Counters and gauges are tallied by the recorder and reported through one
+ * batch observable callback when a reader collects; only durations go through
+ * the SDK on the call's path. Recorders made on the same meter share one set
+ * of instruments and tallies, so their counts add up. Make the recorder after
+ * the SDK is registered when you rely on the global meter: OpenTelemetry's
+ * metrics API has no proxy, and a meter taken before registration is a no-op. Outcome
  * strings pass through unchanged, so outcomes the core adds later (such as
  * `cancelled`) appear as they are.
  *
@@ -190,26 +106,25 @@ function checkOptions(options: unknown): OTelRecorderOptions {
  * ```
  */
 export class OTelRecorder implements MetricsRecorder {
-  readonly #calls = new Points();
-  readonly #attempts = new Points();
-  readonly #rejections = new Points();
-  readonly #timeouts = new Points();
-  readonly #active = new Points();
-  readonly #queued = new Points();
-  readonly #states = new Map<string, CircuitStateName>();
-  readonly #stateAttributes = new Map<string, readonly Attributes[]>();
-  readonly #durationAttributes = new DurationAttributes();
+  readonly #instruments: Instruments;
+  readonly #calls: Points;
+  readonly #attempts: Points;
+  readonly #rejections: Points;
+  readonly #timeouts: Points;
+  readonly #active: Points;
+  readonly #queued: Points;
+  readonly #states: Map<string, CircuitStateName>;
+  readonly #durationAttributes: DurationAttributes;
   readonly #duration: Histogram | undefined;
-  readonly #meter: Meter;
-  readonly #observables: Observable[];
-  readonly #observe: BatchObservableCallback;
+  #disposed = false;
 
   /**
    * @param meter - where the instruments are created
-   *   @default the global `metrics.getMeter('@resilience/otel')`
+   *   @default the global `metrics.getMeter('@resilience/otel')`, as it is when the recorder is made
    * @param options - see {@link OTelRecorderOptions}
    * @throws TypeError when `meter` is not a `Meter` or an option is unknown
-   * @throws RangeError when `durationBuckets` is not strictly increasing finite seconds
+   * @throws RangeError when `durationBuckets` is not strictly increasing finite seconds, or when another
+   *   recorder on the same meter uses other `durations` or `durationBuckets`
    */
   constructor(meter?: Meter, options?: OTelRecorderOptions) {
     const m = checkMeter(meter);
@@ -217,70 +132,17 @@ export class OTelRecorder implements MetricsRecorder {
     if (typeof durations !== 'boolean') {
       throw new TypeError(`${OWNER}: durations must be a boolean, got ${describe(durations)}`);
     }
-    const buckets = checkBuckets(durationBuckets);
-    const int = { valueType: ValueType.INT };
-    this.#meter = m;
-    // Counters and gauges are tallied here and observed at collection: recording one is a
-    // map lookup and an increment, where a synchronous SDK instrument hashes its attributes
-    // on every call (about 3 µs on SDK 2.12). Durations need the SDK's histogram.
-    const calls = m.createObservableCounter(MetricNames.CircuitBreakerCalls, {
-      ...int,
-      unit: '{call}',
-      description: 'Calls through a circuit breaker, by outcome.',
-    });
-    const attempts = m.createObservableCounter(MetricNames.RetryAttempts, {
-      ...int,
-      unit: '{attempt}',
-      description: 'Attempts made by a retry, by outcome.',
-    });
-    const rejections = m.createObservableCounter(MetricNames.RateLimitRejections, {
-      ...int,
-      unit: '{call}',
-      description: 'Calls refused by a rate limiter.',
-    });
-    const timeouts = m.createObservableCounter(MetricNames.Timeouts, {
-      ...int,
-      unit: '{timeout}',
-      description: 'Time limits that fired.',
-    });
-    const state = m.createObservableGauge(MetricNames.CircuitBreakerState, {
-      ...int,
-      unit: '1',
-      description: "A circuit breaker's state: 1 for the current state, 0 for the other two.",
-    });
-    const active = m.createObservableGauge(MetricNames.BulkheadActive, {
-      ...int,
-      unit: '{call}',
-      description: 'Calls running in a bulkhead.',
-    });
-    const queued = m.createObservableGauge(MetricNames.BulkheadQueued, {
-      ...int,
-      unit: '{call}',
-      description: 'Calls waiting in a bulkhead queue.',
-    });
-    this.#duration = durations
-      ? m.createHistogram(MetricNames.CallDuration, {
-          unit: 's',
-          description: 'Duration of calls through a pattern, by pattern and outcome.',
-          advice: { explicitBucketBoundaries: buckets },
-        })
-      : undefined;
-    this.#observables = [calls, attempts, rejections, timeouts, state, active, queued];
-    this.#observe = (result) => {
-      this.#calls.observe(result, calls);
-      this.#attempts.observe(result, attempts);
-      this.#rejections.observe(result, rejections);
-      this.#timeouts.observe(result, timeouts);
-      this.#active.observe(result, active);
-      this.#queued.observe(result, queued);
-      for (const [name, current] of this.#states) {
-        const attributes = this.#stateAttributesOf(name);
-        for (let i = 0; i < STATES.length; i++) {
-          result.observe(state, STATES[i] === current ? 1 : 0, attributes[i]);
-        }
-      }
-    };
-    m.addBatchObservableCallback(this.#observe, this.#observables);
+    const instruments = instrumentsFor(m, checkBuckets(durationBuckets), durations);
+    this.#instruments = instruments;
+    this.#calls = instruments.calls;
+    this.#attempts = instruments.attempts;
+    this.#rejections = instruments.rejections;
+    this.#timeouts = instruments.timeouts;
+    this.#active = instruments.active;
+    this.#queued = instruments.queued;
+    this.#states = instruments.states;
+    this.#durationAttributes = instruments.durationAttributes;
+    this.#duration = instruments.duration;
   }
 
   /** Remembers the breaker's state; the `resilience.circuit_breaker.state` gauge reports it. */
@@ -320,26 +182,21 @@ export class OTelRecorder implements MetricsRecorder {
   }
 
   /**
-   * Stops reporting the counters and gauges of this recorder (their callback
-   * is removed from the meter). The histogram keeps what it recorded.
+   * Gives up this recorder's share of the meter's instruments. When every
+   * recorder on the meter is disposed, the counters and gauges stop being
+   * reported (their callback leaves the meter) and a new recorder starts from
+   * zero. The histogram keeps what it recorded. Calling it again does nothing.
    */
   dispose(): void {
-    this.#meter.removeBatchObservableCallback(this.#observe, this.#observables);
+    if (this.#disposed) return;
+    this.#disposed = true;
+    const instruments = this.#instruments;
+    instruments.users--;
+    if (instruments.users === 0) instruments.stop();
   }
 
   /** The same as {@link OTelRecorder.dispose}, for `using`. */
   [Symbol.dispose](): void {
     this.dispose();
-  }
-
-  #stateAttributesOf(name: string): readonly Attributes[] {
-    let attributes = this.#stateAttributes.get(name);
-    if (attributes === undefined) {
-      attributes = STATES.map((state) =>
-        Object.freeze({ [AttributeNames.Name]: name, [AttributeNames.CircuitBreakerState]: state }),
-      );
-      this.#stateAttributes.set(name, attributes);
-    }
-    return attributes;
   }
 }

@@ -147,6 +147,35 @@ describe('OTelRecorder on the real metrics SDK', () => {
     expect(points((await collect(reader)).get(MetricNames.Timeouts))).toEqual([[{ 'resilience.name': 't' }, 3]]);
   });
 
+  it('adds up the counts of several recorders on one meter, and keeps reporting until the last is disposed', async () => {
+    const { provider, reader } = meters();
+    const meter = provider.getMeter('shared');
+    const a = new OTelRecorder(meter);
+    const b = new OTelRecorder(meter);
+    a.recordTimeout('x');
+    b.recordTimeout('x');
+    b.recordTimeout('x');
+    expect(points((await collect(reader)).get(MetricNames.Timeouts))).toEqual([[{ 'resilience.name': 'x' }, 3]]);
+    a.dispose();
+    a.dispose(); // a second dispose does not take b's share
+    b.recordTimeout('x');
+    expect(points((await collect(reader)).get(MetricNames.Timeouts))).toEqual([[{ 'resilience.name': 'x' }, 4]]);
+    b.dispose();
+    b.recordTimeout('x');
+    expect(pointValue((await collect(reader)).get(MetricNames.Timeouts), { 'resilience.name': 'x' })).not.toBe(5);
+  });
+
+  it('refuses a second recorder on a meter with other histogram options', () => {
+    const meter = meters().provider.getMeter('shared');
+    const first = new OTelRecorder(meter);
+    expect(() => new OTelRecorder(meter, { durations: false })).toThrow(
+      /this meter already has a recorder with durations true .*got durations false/,
+    );
+    expect(() => new OTelRecorder(meter, { durationBuckets: [1, 2] })).toThrow(RangeError);
+    expect(() => new OTelRecorder(meter, { durationBuckets: [...DEFAULT_DURATION_BUCKETS] })).not.toThrow();
+    first.dispose();
+  });
+
   it('stops observing its gauges once disposed', async () => {
     const { reader, recorder } = setup();
     recorder.recordCircuitBreakerState('a', 'closed');

@@ -176,8 +176,14 @@ export class OTelRecorder implements MetricsRecorder {
     this.#timeouts.named(name).value++;
   }
 
-  /** Records one call's duration in `resilience.call.duration` (seconds), unless `durations` is off. */
+  /**
+   * Records one call's duration in `resilience.call.duration` (seconds), unless
+   * `durations` is off. A duration that is not a finite number >= 0 (a clock
+   * that went backwards, `NaN`) is dropped: one `NaN` would make the
+   * histogram's sum `NaN` for good.
+   */
   recordCallDuration(name: string, pattern: string, outcome: string, seconds: number): void {
+    if (!(seconds >= 0 && seconds !== Number.POSITIVE_INFINITY)) return;
     this.#duration?.record(seconds, this.#durationAttributes.get(name, pattern, outcome));
   }
 

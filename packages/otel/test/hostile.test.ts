@@ -2,7 +2,7 @@ import { BasicTracerProvider, type SpanProcessor } from '@opentelemetry/sdk-trac
 import { CircuitBreaker, Retry } from '@resilience/core';
 import { describe, expect, it } from 'vitest';
 import { MetricNames, OTelRecorder, resilienceTracer, SpanNames } from '../src/index.js';
-import { collect, meters, points } from './metrics.js';
+import { collect, type Histogram, meters, points } from './metrics.js';
 import { droppingTracing, named, tracing } from './tracing.js';
 
 describe('under hostile use', () => {
@@ -66,9 +66,14 @@ describe('under hostile use', () => {
       recorder.recordRetryAttempt('r', Number.MAX_SAFE_INTEGER, false);
       recorder.recordCircuitBreakerState('c', 'bogus' as never);
     }).not.toThrow();
+    recorder.recordCallDuration('x', 'circuit_breaker', 'success', 0.5);
     const m = await collect(reader);
     // An unknown state reads as 0 for every known state rather than inventing a series.
     expect(points(m.get(MetricNames.CircuitBreakerState)).every(([, v]) => v === 0)).toBe(true);
+    // Only the finite, non-negative durations are in the histogram: its sum stays a number.
+    const [[, histogram] = []] = points<Histogram>(m.get(MetricNames.CallDuration));
+    expect(histogram?.count).toBe(2);
+    expect(histogram?.sum).toBe(1e300 + 0.5);
   });
 });
 

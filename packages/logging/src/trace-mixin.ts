@@ -14,16 +14,22 @@ export interface TraceFields {
 // (`Object.assign(mixinObject, mergeObject)`), so every call returns a new
 // object: a shared or frozen one would be written into, or throw.
 function activeTraceFields(): TraceFields | Record<string, never> {
-  const span = trace.getSpan(context.active());
-  if (span === undefined) return {};
-  const spanContext = span.spanContext();
-  if (!isSpanContextValid(spanContext)) return {};
-  return {
-    trace_id: spanContext.traceId,
-    span_id: spanContext.spanId,
-    trace_flags:
-      spanContext.traceFlags < 16 ? `0${spanContext.traceFlags.toString(16)}` : spanContext.traceFlags.toString(16),
-  };
+  // The mixin runs on every record of the application: a broken span or
+  // context manager must cost the trace fields, never the log line.
+  try {
+    const span = trace.getSpan(context.active());
+    if (span === undefined) return {};
+    const spanContext = span.spanContext();
+    if (!isSpanContextValid(spanContext)) return {};
+    const flags = spanContext.traceFlags;
+    return {
+      trace_id: spanContext.traceId,
+      span_id: spanContext.spanId,
+      trace_flags: flags < 16 ? `0${flags.toString(16)}` : flags.toString(16),
+    };
+  } catch {
+    return {};
+  }
 }
 
 /**

@@ -1,4 +1,4 @@
-import { context, INVALID_SPAN_CONTEXT, trace } from '@opentelemetry/api';
+import { context, INVALID_SPAN_CONTEXT, type Span, trace } from '@opentelemetry/api';
 import { AsyncHooksContextManager } from '@opentelemetry/context-async-hooks';
 import {
   AlwaysOffSampler,
@@ -74,6 +74,17 @@ describe.each([
       { level: 30, msg: 'invalid' },
       { level: 30, trace_id: 'a'.repeat(32), span_id: 'b'.repeat(16), trace_flags: '81', msg: 'flags' },
     ]);
+  });
+
+  it('still writes the record when the active span is broken', () => {
+    const { stream, root } = setup();
+    const broken = {
+      spanContext() {
+        throw new Error('broken span');
+      },
+    } as unknown as Span;
+    context.with(trace.setSpan(context.active(), broken), () => root.info('kept'));
+    expect(stream.records).toEqual([{ level: 30, msg: 'kept' }]);
   });
 
   it('marks an unsampled span with trace_flags 00', () => {

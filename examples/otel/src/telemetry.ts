@@ -67,9 +67,12 @@ export function setupTelemetry(): Telemetry {
     pino: root,
     spans,
     metrics,
+    // A collector that is down costs the spans it did not take, never the program.
     async shutdown() {
-      await tracerProvider.shutdown();
-      await meterProvider.shutdown();
+      const results = await Promise.allSettled([tracerProvider.shutdown(), meterProvider.shutdown()]);
+      for (const result of results) {
+        if (result.status === 'rejected') root.warn({ err: result.reason }, 'telemetry could not be flushed');
+      }
     },
   };
 }

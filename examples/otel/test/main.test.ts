@@ -81,4 +81,25 @@ describe('examples/otel', () => {
       collector.close();
     }
   }, 40_000);
+
+  it('still answers, and exits 0, when the collector is down', async () => {
+    const gone = createServer();
+    gone.listen(0, '127.0.0.1');
+    await once(gone, 'listening');
+    const { port } = gone.address() as AddressInfo;
+    gone.close();
+    await once(gone, 'close');
+    // A short export timeout keeps the test short; the default is 10 s.
+    const stdout = await start({
+      OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${port}`,
+      OTEL_EXPORTER_OTLP_TIMEOUT: '2000',
+    });
+    expect(stdout).toContain('result: A-1 costs 42');
+    const warning = stdout
+      .split('\n')
+      .filter((line) => line.startsWith('{'))
+      .map((line) => JSON.parse(line))
+      .find((log) => log.msg === 'telemetry could not be flushed');
+    expect(warning?.err?.message).toMatch(/ECONNREFUSED/);
+  }, 60_000);
 });

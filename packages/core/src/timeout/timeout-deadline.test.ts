@@ -176,7 +176,7 @@ describe('Timeout: the caller signal', () => {
     expect(getEventListeners(controller.signal, 'abort')).toHaveLength(0);
   });
 
-  it('a signal first read after the caller aborted is already aborted; one read after settling is not linked', async () => {
+  it('a signal first read after the caller aborted is already aborted, and the call rejects at once; one read after settling is not linked', async () => {
     const clock = new FakeClock();
     const timeout = new Timeout({ clock, defaultTimeout: 100 });
     const controller = new AbortController();
@@ -192,8 +192,8 @@ describe('Timeout: the caller signal', () => {
     );
     controller.abort(reason);
     expect(ctx?.signal.reason).toBe(reason);
+    await expect(done).rejects.toBe(reason);
     work.resolve(1);
-    await done;
 
     const other = new AbortController();
     await timeout.execute(
@@ -217,13 +217,32 @@ describe('Timeout: real clock', () => {
 });
 
 describe('Timeout: process lifetime', () => {
-  it('unrefs its timers, shared and per call', async () => {
+  it('holds its shared timer only while a call waits on it, and clears a per-call timer when the call settles', async () => {
     const { clock, handles } = recordingSystemClock();
     const timeout = new Timeout({ clock, defaultTimeout: 1000 });
-    await timeout.execute(async () => 1);
-    await timeout.execute(async () => 1, { timeout: 500 });
+    const first = deferred<number>();
+    const done = timeout.execute(() => first.promise);
+    expect(handles).toHaveLength(1);
+    expect(handles[0]?.hasRef()).toBe(true); // a call waits on it: the process must not exit
+    first.resolve(1);
+    await done;
+    expect(handles[0]?.hasRef()).toBe(false); // idle: armed, but it keeps nothing alive
+    const second = deferred<number>();
+    const again = timeout.execute(() => second.promise);
+    expect(handles).toHaveLength(1); // the armed timer is reused, held again
+    expect(handles[0]?.hasRef()).toBe(true);
+    second.resolve(2);
+    await again;
+    expect(handles[0]?.hasRef()).toBe(false);
+
+    const clearTimeoutSpy = vi.spyOn(clock, 'clearTimeout');
+    const own = deferred<number>();
+    const ownDone = timeout.execute(() => own.promise, { timeout: 500 });
     expect(handles).toHaveLength(2);
-    expect(handles.map((h) => h.hasRef())).toEqual([false, false]);
+    expect(handles[1]?.hasRef()).toBe(true);
+    own.resolve(3);
+    await ownDone;
+    expect(clearTimeoutSpy).toHaveBeenCalledWith(handles[1]);
     for (const h of handles) clearTimeout(h);
   });
 });

@@ -44,7 +44,11 @@ describe('TimeoutContext: abort state without a signal', () => {
     expect(JSON.parse(JSON.stringify(ctx))).toEqual({ attempt: 2, deadline: 100 });
     expect(Object.keys(ctx).sort()).toEqual(['attempt', 'deadline']);
     const reachable = new Set<string>();
-    for (let proto: object | null = ctx; proto !== null && proto !== Object.prototype; proto = Object.getPrototypeOf(proto)) {
+    for (
+      let proto: object | null = ctx;
+      proto !== null && proto !== Object.prototype;
+      proto = Object.getPrototypeOf(proto)
+    ) {
       for (const key of Reflect.ownKeys(proto)) reachable.add(String(key));
     }
     expect([...reachable].sort()).toEqual(['abortReason', 'aborted', 'attempt', 'constructor', 'deadline', 'signal']);

@@ -5,7 +5,7 @@
 import type { Clock } from '../src/clock/clock.js';
 
 /** Thirty days in milliseconds: longer than one platform timer holds (2^31 − 1 ms). */
-export const THIRTY_DAYS = 30 * 24 * 60 * 60 * 1000;
+export const THIRTY_DAYS: number = 30 * 24 * 60 * 60 * 1000;
 
 /**
  * Collects the process warnings (`MaxListenersExceededWarning`,

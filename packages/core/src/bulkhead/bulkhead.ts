@@ -257,9 +257,9 @@ export class Bulkhead<T = unknown> implements Policy<T> {
     // Only queued waiters get here: a served waiter has left its hub and it is no longer at the head.
     this.#queue.remove(waiter);
     waiter.hub?.delete(waiter);
+    waiter.reject(reason);
     if (this.#queue.size === 0) this.#disarmTimer();
     this.#record();
-    waiter.reject(reason);
   }
 
   #expireWaiters(): void {

@@ -111,12 +111,12 @@ export class WaitScheduler {
     const wasHead = queue.list.first === waiter;
     queue.list.remove(waiter);
     queue.tokens -= waiter.tokens;
+    waiter.reject(reason);
     if (wasHead) {
       // The head always has a wake-up armed: move it to the new head.
       this.#clock.clearTimeout(queue.timer);
       this.#arm(waiter.state, queue, this.#clock.now());
     }
-    waiter.reject(reason);
   }
 
   /** Serves the head of the queue, and those behind it, while their tokens exist. */

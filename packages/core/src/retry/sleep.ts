@@ -27,8 +27,8 @@ class Sleeper implements SignalWaiter {
 
   /** The signal aborted: end the sleep at once, clearing the timer. */
   signalAborted(reason: unknown): void {
-    this.clock.clearTimeout(this.handle);
     this.reject(reason);
+    this.clock.clearTimeout(this.handle);
   }
 }
 

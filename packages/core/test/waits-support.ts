@@ -2,6 +2,7 @@
  * Helpers for the tests of waits, timers and signals. Test-only: this module
  * is not part of the published package.
  */
+import { getEventListeners } from 'node:events';
 import type { Clock } from '../src/clock/clock.js';
 
 /** Thirty days in milliseconds: longer than one platform timer holds (2^31 − 1 ms). */
@@ -55,4 +56,14 @@ export function isHeld(handle: unknown): boolean | undefined {
 /** Lets timers, I/O and immediates of the real event loop run for `ms` milliseconds. */
 export function realDelay(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/**
+ * How many `abort` listeners `signal` has once the event loop turned: the core
+ * removes its one listener on a signal on the turn after the last call
+ * waiting on it settled.
+ */
+export async function listenersAfterTurn(signal: AbortSignal): Promise<number> {
+  await new Promise((resolve) => setImmediate(resolve));
+  return getEventListeners(signal, 'abort').length;
 }

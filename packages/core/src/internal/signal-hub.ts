@@ -25,10 +25,14 @@ export interface SignalWaiter {
  * `removeEventListener` during the abort dispatch walks them again, so one
  * listener per call is quadratic in the number of calls sharing a signal
  * (and prints `MaxListenersExceededWarning` from 11 on). Here joining and
- * leaving are O(1) pointer writes; the listener is added when the first
- * waiter joins and removed when the last one leaves (not when the signal has
- * aborted: the dispatch already dropped it), so a settled call leaves no
- * listener behind.
+ * leaving are O(1) pointer writes. The listener is added when the first
+ * waiter joins; once the last one has left, it is removed on the next turn of
+ * the event loop unless a waiter joined again meanwhile (never when the
+ * signal has aborted: the dispatch already dropped it). So a settled call
+ * leaves no listener behind past that turn, and one call after another on a
+ * long-lived signal (a request's, a worker's) does not pay an
+ * `addEventListener` and a `removeEventListener` each, which cost more than
+ * the rest of a `Timeout` call.
  */
 export class SignalHub {
   /** The signal this hub listens to. */
@@ -37,6 +41,7 @@ export class SignalHub {
   #tail: SignalWaiter | null = null;
   #size = 0;
   #listening = false;
+  #sweepQueued = false;
 
   /** @param signal - the signal to listen to (use {@link signalHub} to share one hub per signal) */
   constructor(signal: AbortSignal) {
@@ -71,10 +76,23 @@ export class SignalHub {
     this.#size++;
   }
 
-  /** Removes `waiter` when it is in this hub (nothing happens when it is in none); the last one out removes the listener. */
+  /**
+   * Removes `waiter` when it is in this hub (nothing happens when it is in
+   * none); when the last one leaves, the listener's removal is queued for the
+   * next turn of the event loop.
+   */
   delete(waiter: SignalWaiter): void {
     if (waiter.signalPrev === null && this.#head !== waiter) return;
     this.#unlink(waiter);
+    if (this.#size === 0 && this.#listening && !this.#sweepQueued) {
+      this.#sweepQueued = true;
+      queueSweep(this);
+    }
+  }
+
+  /** The queued removal: drops the listener when the hub is still empty and the signal has not aborted. */
+  sweep(): void {
+    this.#sweepQueued = false;
     if (this.#size === 0 && this.#listening && !this.signal.aborted) {
       this.#listening = false;
       this.signal.removeEventListener('abort', this);
@@ -117,6 +135,31 @@ export class SignalHub {
 }
 
 const hubs = new WeakMap<AbortSignal, SignalHub>();
+
+/** Hubs whose last waiter left during this turn of the event loop. */
+let emptied: SignalHub[] = [];
+let sweepScheduled = false;
+
+/** Runs on the next turn (an immediate, or a 0 ms timer where there are none), never holding the process. */
+const nextTurn: (fn: () => void) => unknown =
+  typeof globalThis.setImmediate === 'function'
+    ? (fn) => globalThis.setImmediate(fn)
+    : (fn) => globalThis.setTimeout(fn, 0);
+
+function sweepEmptied(): void {
+  sweepScheduled = false;
+  const hubs = emptied;
+  emptied = [];
+  for (const hub of hubs) hub.sweep();
+}
+
+function queueSweep(hub: SignalHub): void {
+  emptied.push(hub);
+  if (sweepScheduled) return;
+  sweepScheduled = true;
+  const handle = nextTurn(sweepEmptied) as { unref?: () => void } | undefined;
+  if (typeof handle?.unref === 'function') handle.unref();
+}
 
 /**
  * The hub of `signal`, shared by every pattern (created on first use; it

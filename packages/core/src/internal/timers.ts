@@ -26,14 +26,14 @@ export function armTimer(clock: Clock, fn: () => void, ms: number): unknown {
 }
 
 /**
- * Holds (`ref`) or releases (`unref`) a timer handle when it has those
- * methods (Node's timers do; a user's clock may return anything). A timer a
- * call is waiting on is held, so the process cannot exit with the call
- * unsettled; one that no call needs any longer is released, so an idle
- * pattern never keeps the process alive.
+ * Holds (`ref`) a timer handle when it has that method (Node's timers do; a
+ * user's clock may return anything): a timer a call is waiting on is held, so
+ * the process cannot exit with the call unsettled. Its counterpart, for a
+ * timer no call needs any longer, is `unrefTimer` (in `clock.ts`).
  */
-export function holdTimer(handle: unknown, hold: boolean): void {
-  if (typeof handle !== 'object' || handle === null) return;
-  const method = (handle as { ref?: unknown; unref?: unknown })[hold ? 'ref' : 'unref'];
-  if (typeof method === 'function') method.call(handle);
+export function refTimer(handle: unknown): void {
+  if (typeof handle === 'object' && handle !== null) {
+    const ref = (handle as { ref?: unknown }).ref;
+    if (typeof ref === 'function') ref.call(handle);
+  }
 }

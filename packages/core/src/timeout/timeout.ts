@@ -1,11 +1,11 @@
-import type { Clock } from '../clock/clock.js';
+import { type Clock, unrefTimer } from '../clock/clock.js';
 import type { Operation, Policy } from '../context.js';
 import { TimeoutError } from '../errors/errors.js';
 import { neverAbortedSignal } from '../internal/context.js';
 import { IntrusiveList } from '../internal/intrusive-list.js';
 import { signalHub } from '../internal/signal-hub.js';
 import { Telemetry } from '../internal/telemetry.js';
-import { armTimer, holdTimer } from '../internal/timers.js';
+import { armTimer, refTimer } from '../internal/timers.js';
 import { clockOption, configObject, functionOption, numberOption } from '../internal/validate.js';
 import { PendingCall } from './pending-call.js';
 import { TimeoutContext } from './timeout-context.js';
@@ -184,7 +184,7 @@ export class Timeout<T = unknown> implements Policy<T, TimeoutExecuteOptions> {
       queue.push(call);
       if (tail === null) {
         // The first waiting call: hold the armed timer again, or arm one.
-        if (this.#armed) holdTimer(this.#timer, true);
+        if (this.#armed) refTimer(this.#timer);
         else this.#arm(deadline - this.#clock.now());
       }
       return;
@@ -242,7 +242,7 @@ export class Timeout<T = unknown> implements Policy<T, TimeoutExecuteOptions> {
     const queue = this.#queue;
     if (queue.remove(call)) {
       // A call that shared the timer has none of its own; the last one out releases the shared timer.
-      if (queue.size === 0 && this.#armed) holdTimer(this.#timer, false);
+      if (queue.size === 0 && this.#armed) unrefTimer(this.#timer);
     } else if (call.timer !== undefined) {
       this.#clock.clearTimeout(call.timer);
       call.timer = undefined;

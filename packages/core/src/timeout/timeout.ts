@@ -153,6 +153,8 @@ export class Timeout<T = unknown> implements Policy<T, TimeoutExecuteOptions> {
   ): Promise<R> {
     const value = fn(ctx);
     if (!isThenable(value)) return value;
+    // Nothing can end it early: no limit and no caller signal.
+    if (deadline === INFINITY && caller === neverAbortedSignal) return await value;
     const call = new PendingCall(ctx, deadline, timeoutMs);
     try {
       return await new Promise<R>((resolve, reject) => {

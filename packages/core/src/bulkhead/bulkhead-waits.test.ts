@@ -1,4 +1,5 @@
 import { getEventListeners } from 'node:events';
+import fc from 'fast-check';
 import { describe, expect, it, vi } from 'vitest';
 import { deferred, recordingSystemClock } from '../../test/support.js';
 import {
@@ -173,5 +174,81 @@ describe('Bulkhead: many calls on one caller signal', () => {
     expect(values[4999]).toBe(4999);
     expect(await listenersAfterTurn(controller.signal)).toBe(0);
     expect((await warnings.stop()).map((w) => w.name)).toEqual([]);
+  });
+});
+
+describe('Bulkhead: property, sync throwers and shared signals under any interleaving', () => {
+  it('settles every call once with its own outcome, never exceeds maxConcurrent and ends empty with no listener', async () => {
+    const kinds = ['sync-throw', 'sync-value', 'async-ok', 'async-fail'] as const;
+    await fc.assert(
+      fc.asyncProperty(
+        fc.scheduler(),
+        fc.integer({ min: 1, max: 3 }),
+        fc.array(
+          fc.record({
+            kind: fc.constantFrom(...kinds),
+            signal: fc.integer({ min: 0, max: 2 }), // 0: none, 1 or 2: one of two shared signals
+          }),
+          { minLength: 1, maxLength: 40 },
+        ),
+        fc.array(fc.boolean(), { minLength: 2, maxLength: 2 }),
+        async (s, maxConcurrent, plans, aborts) => {
+          const bulkhead = new Bulkhead({ maxConcurrent, maxQueue: Number.POSITIVE_INFINITY });
+          const controllers = [new AbortController(), new AbortController()];
+          const reasons = [new Error('abort 1'), new Error('abort 2')];
+          let running = 0;
+          let peak = 0;
+          const errors = plans.map((_, i) => new Error(`own ${i}`));
+          const settled = plans.map(() => 0);
+          const outcomes: unknown[] = plans.map(() => undefined);
+          const calls = plans.map((plan, i) => {
+            const work = (): unknown => {
+              running++;
+              peak = Math.max(peak, running);
+              if (plan.kind === 'sync-throw' || plan.kind === 'sync-value') {
+                running--;
+                if (plan.kind === 'sync-throw') throw errors[i];
+                return i;
+              }
+              return s.schedule(Promise.resolve(), `work ${i}`).then(() => {
+                running--;
+                if (plan.kind === 'async-fail') throw errors[i];
+                return i;
+              });
+            };
+            const signal = plan.signal === 0 ? undefined : controllers[plan.signal - 1]?.signal;
+            const promise = bulkhead.execute(work, { signal });
+            promise.then(
+              (value) => {
+                settled[i] = (settled[i] ?? 0) + 1;
+                outcomes[i] = value;
+              },
+              (err: unknown) => {
+                settled[i] = (settled[i] ?? 0) + 1;
+                outcomes[i] = err;
+              },
+            );
+            return promise;
+          });
+          for (const [k, abort] of aborts.entries()) {
+            if (abort) s.schedule(Promise.resolve(), `abort ${k}`).then(() => controllers[k]?.abort(reasons[k]));
+          }
+          await s.waitIdle();
+          await Promise.allSettled(calls);
+          expect(settled.every((n) => n === 1)).toBe(true);
+          expect(peak).toBeLessThanOrEqual(maxConcurrent);
+          for (const [i, plan] of plans.entries()) {
+            const outcome = outcomes[i];
+            const reason = plan.signal === 0 ? undefined : reasons[plan.signal - 1];
+            if (outcome === reason) continue; // left the queue on its signal's abort
+            if (plan.kind === 'sync-throw' || plan.kind === 'async-fail') expect(outcome).toBe(errors[i]);
+            else expect(outcome).toBe(i);
+          }
+          expect([bulkhead.active, bulkhead.queued]).toEqual([0, 0]);
+          for (const controller of controllers) expect(await listenersAfterTurn(controller.signal)).toBe(0);
+        },
+      ),
+      { numRuns: 150 },
+    );
   });
 });

@@ -1,4 +1,5 @@
 import { getEventListeners } from 'node:events';
+import fc from 'fast-check';
 import { describe, expect, it, vi } from 'vitest';
 import { deferred, failOnUnhandledRejection } from '../../test/support.js';
 import { captureWarnings, countingClock, listenersAfterTurn, THIRTY_DAYS } from '../../test/waits-support.js';
@@ -197,5 +198,79 @@ describe('Timeout: a limit beyond one platform timer', () => {
     expect(isTimeoutError(await done)).toBe(true);
     expect(clock.delays.every((ms) => ms <= 2 ** 31 - 1)).toBe(true);
     expect(clock.delays.length).toBeLessThanOrEqual(3);
+  });
+});
+
+describe('Timeout: property, deadlines, caller aborts and work racing under any interleaving', () => {
+  it('settles every call once, first of work, deadline or caller abort; only deadlines count as timeouts', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.scheduler(),
+        fc.array(
+          fc.record({
+            own: fc.option(fc.integer({ min: 1, max: 300 }), { nil: undefined }),
+            signal: fc.integer({ min: 0, max: 2 }),
+            reads: fc.boolean(),
+            settles: fc.boolean(),
+          }),
+          { minLength: 1, maxLength: 25 },
+        ),
+        fc.array(fc.boolean(), { minLength: 2, maxLength: 2 }),
+        fc.array(fc.integer({ min: 0, max: 150 }), { minLength: 1, maxLength: 4 }),
+        async (s, plans, aborts, steps) => {
+          const clock = new FakeClock();
+          let timeouts = 0;
+          const timeout = new Timeout({ clock, defaultTimeout: 200, onTimeout: () => timeouts++ });
+          const controllers = [new AbortController(), new AbortController()];
+          const reasons = [new Error('abort 1'), new Error('abort 2')];
+          const settled = plans.map(() => 0);
+          const outcomes: unknown[] = plans.map(() => undefined);
+          const calls = plans.map((plan, i) => {
+            const signal = plan.signal === 0 ? undefined : controllers[plan.signal - 1]?.signal;
+            const promise = timeout.execute(
+              (ctx) => {
+                if (plan.reads) void ctx.signal;
+                return plan.settles ? s.schedule(Promise.resolve(i), `work ${i}`) : new Promise<number>(() => {});
+              },
+              { signal, timeout: plan.own },
+            );
+            promise.then(
+              (value) => {
+                settled[i] = (settled[i] ?? 0) + 1;
+                outcomes[i] = value;
+              },
+              (err: unknown) => {
+                settled[i] = (settled[i] ?? 0) + 1;
+                outcomes[i] = err;
+              },
+            );
+            return promise;
+          });
+          for (const [k, abort] of aborts.entries()) {
+            if (abort) s.schedule(Promise.resolve(), `abort ${k}`).then(() => controllers[k]?.abort(reasons[k]));
+          }
+          for (const step of steps) s.schedule(Promise.resolve(), `advance ${step}`).then(() => clock.advance(step));
+          await s.waitIdle();
+          await clock.advance(1000);
+          await Promise.allSettled(calls);
+          expect(settled.every((n) => n === 1)).toBe(true);
+          let timedOut = 0;
+          for (const [i, plan] of plans.entries()) {
+            const outcome = outcomes[i];
+            const reason = plan.signal === 0 ? undefined : reasons[plan.signal - 1];
+            if (isTimeoutError(outcome)) timedOut++;
+            else if (outcome !== reason) expect(outcome).toBe(i); // else: the work's own value
+            // work that never settles, on a signal that never aborts, can only time out
+            if (!plan.settles && (plan.signal === 0 || !aborts[plan.signal - 1])) {
+              expect(isTimeoutError(outcome)).toBe(true);
+            }
+          }
+          expect(timeouts).toBe(timedOut);
+          expect(clock.pendingTimers).toBe(0);
+          for (const controller of controllers) expect(await listenersAfterTurn(controller.signal)).toBe(0);
+        },
+      ),
+      { numRuns: 150 },
+    );
   });
 });

@@ -119,6 +119,22 @@ describe('signalHub', () => {
     expect(reported).toEqual([boom]);
   });
 
+  it('holds at most 1024 emptied hubs for the next turn: a loop with a fresh signal per call does not pile them up', async () => {
+    const log: string[] = [];
+    const controllers = Array.from({ length: 5000 }, () => new AbortController());
+    for (const controller of controllers) {
+      const hub = signalHub(controller.signal);
+      const w = new Recorder('w', log);
+      hub.add(w);
+      hub.delete(w);
+    }
+    const listening = controllers.filter((c) => getEventListeners(c.signal, 'abort').length > 0).length;
+    expect(listening).toBeLessThanOrEqual(1024);
+    expect(listening).toBeGreaterThan(0);
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(controllers.filter((c) => getEventListeners(c.signal, 'abort').length > 0)).toHaveLength(0);
+  });
+
   it('stays silent with 50,000 waiters on one signal', async () => {
     const warnings = captureWarnings();
     const controller = new AbortController();

@@ -139,6 +139,12 @@ const hubs = new WeakMap<AbortSignal, SignalHub>();
 /** Hubs whose last waiter left during this turn of the event loop. */
 let emptied: SignalHub[] = [];
 let sweepScheduled = false;
+/**
+ * How many emptied hubs may wait for the next turn: a loop that never yields a
+ * macrotask and uses a fresh signal per call would otherwise hold every one of
+ * them until it does. Past this many, they are swept at once.
+ */
+const MAX_EMPTIED = 1024;
 
 /** Runs on the next turn (an immediate, or a 0 ms timer where there are none), never holding the process. */
 const nextTurn: (fn: () => void) => unknown =
@@ -146,15 +152,20 @@ const nextTurn: (fn: () => void) => unknown =
     ? (fn) => globalThis.setImmediate(fn)
     : (fn) => globalThis.setTimeout(fn, 0);
 
-function sweepEmptied(): void {
-  sweepScheduled = false;
+function sweepNow(): void {
   const hubs = emptied;
   emptied = [];
   for (const hub of hubs) hub.sweep();
 }
 
+function sweepEmptied(): void {
+  sweepScheduled = false;
+  sweepNow();
+}
+
 function queueSweep(hub: SignalHub): void {
   emptied.push(hub);
+  if (emptied.length >= MAX_EMPTIED) sweepNow();
   if (sweepScheduled) return;
   sweepScheduled = true;
   const handle = nextTurn(sweepEmptied) as { unref?: () => void } | undefined;

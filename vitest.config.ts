@@ -16,6 +16,14 @@ function workspaceDirs(parent: string): string[] {
 // One vitest project per workspace package: packages, examples and the benchmarks harness.
 const projectRoots = [...workspaceDirs('packages'), ...workspaceDirs('examples'), 'benchmarks', 'tooling'];
 
+// A project is named after its folder (`core`, `http`); an example whose folder
+// repeats a package's name (`examples/otel` beside `packages/otel`) is `example-<name>`.
+function projectName(root: string): string {
+  const name = root.slice(root.lastIndexOf('/') + 1);
+  const clash = root.startsWith('examples/') && projectRoots.includes(`packages/${name}`);
+  return clash ? `example-${name}` : name;
+}
+
 export default defineConfig({
   resolve: { conditions },
   ssr: { resolve: { conditions } },
@@ -23,7 +31,7 @@ export default defineConfig({
     projects: projectRoots.map((root) => ({
       extends: true,
       test: {
-        name: root.slice(root.lastIndexOf('/') + 1),
+        name: projectName(root),
         root,
         include: ['src/**/*.test.ts', 'test/**/*.test.ts'],
         testTimeout: 20_000,

@@ -4,6 +4,7 @@ import { breakerClosed, breakerThroughput } from './circuit-breaker.js';
 import { composed } from './composed.js';
 import { expressRateLimit } from './express.js';
 import { breakerMetrics } from './metrics.js';
+import { recordedBreakerScenario, tracedBreakerScenario } from './otel.js';
 import { rateLimitedCall, rateLimitManyKeys, rateLimitOneKey } from './rate-limit.js';
 import { retryFirstAttempt } from './retry.js';
 import { timeoutInTime } from './timeout.js';
@@ -25,6 +26,8 @@ export const scenarios: readonly ScenarioDef[] = [
   breakerThroughput,
   expressRateLimit,
   breakerMetrics,
+  tracedBreakerScenario,
+  recordedBreakerScenario,
 ];
 
 /** Looks a scenario and subject up by id. */

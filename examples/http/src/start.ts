@@ -1,6 +1,7 @@
 import { parseArgs } from 'node:util';
+import { fromPino, traceMixin } from '@resilience/logging';
+import { pino } from 'pino';
 import { createGateway } from './gateway.js';
-import { jsonLogger } from './log.js';
 import { startUpstream } from './upstream.js';
 
 const { values } = parseArgs({
@@ -11,7 +12,9 @@ const { values } = parseArgs({
   },
 });
 
-const logger = jsonLogger((line) => process.stdout.write(line), { service: 'gateway' });
+// pino through fromPino(); traceMixin() adds trace_id/span_id to each line once an
+// OpenTelemetry SDK is registered (see examples/otel), and nothing until then.
+const logger = fromPino(pino({ base: { service: 'gateway' }, mixin: traceMixin() }));
 const upstream = await startUpstream(Number(values['upstream-port']));
 const { app } = createGateway({ upstreamUrl: upstream.url, logger });
 const server = app.listen(Number(values.port), '127.0.0.1', () => {

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { Retry } from '../retry/retry.js';
 import { FakeClock } from './fake-clock.js';
 
 describe('FakeClock', () => {
@@ -95,6 +96,16 @@ describe('FakeClock', () => {
     await clock.runAll();
     expect(fired).toEqual([10, 1010]);
     expect(clock.now()).toBe(1010);
+  });
+
+  it('runAll waits for running work to arm its timers: a zero-delay retry runs to the end', async () => {
+    const clock = new FakeClock();
+    let calls = 0;
+    const retry = new Retry<string>({ maxAttempts: 3, initialDelay: 0, clock });
+    const done = retry.execute(() => (++calls < 3 ? Promise.reject(new Error('flaky')) : 'ok'));
+    await clock.runAll();
+    expect(calls).toBe(3);
+    await expect(done).resolves.toBe('ok');
   });
 
   it('runAll stops a timer that reschedules itself forever', async () => {

@@ -100,6 +100,9 @@ export class FakeClock implements Clock {
   /** Fires every pending timer (and those they schedule), moving time to each. */
   async runAll(limit = 10_000): Promise<void> {
     for (let fired = 0; ; fired++) {
+      // Work that is already running (a rejected attempt about to schedule its
+      // retry) gets to arm its timers before "none pending" is decided.
+      await yieldToEventLoop();
       const next = this.#earliest();
       if (next === undefined) return;
       if (fired >= limit)

@@ -1,0 +1,9 @@
+/**
+ * `@resilience/logging`: pino for `@resilience/core`. `fromPino()` turns a
+ * pino logger into the core's `Logger`; `traceMixin()` puts the active
+ * OpenTelemetry trace and span ids on every pino record.
+ *
+ * @packageDocumentation
+ */
+export { fromPino, type PinoLike } from './from-pino.js';
+export { type TraceFields, traceMixin } from './trace-mixin.js';

@@ -1,0 +1,208 @@
+import { type Histogram, type Meter, metrics } from '@opentelemetry/api';
+import type { CircuitStateName, MetricsRecorder } from '@resilience/core';
+import { type DurationAttributes, type Instruments, instrumentsFor, type Points } from './instruments.js';
+import { DEFAULT_DURATION_BUCKETS } from './names.js';
+
+/** Options of {@link OTelRecorder}. */
+export interface OTelRecorderOptions {
+  /**
+   * Bucket boundaries of `resilience.call.duration`, in seconds, strictly
+   * increasing (given to the SDK as advice; a View still wins).
+   * @default DEFAULT_DURATION_BUCKETS (1 ms to 10 s)
+   */
+  durationBuckets?: readonly number[] | undefined;
+  /**
+   * Record `resilience.call.duration`. A histogram point is the one record
+   * that goes through the SDK on the call's path (about 4 µs on SDK 2.12, which
+   * hashes the attributes of every record); counters and gauges are tallied
+   * here for a few nanoseconds. Turn it off for in-memory calls where that matters.
+   * @default true
+   */
+  durations?: boolean | undefined;
+}
+
+const OWNER = 'OTelRecorder';
+const KNOWN_OPTIONS: ReadonlySet<string> = new Set(['durationBuckets', 'durations']);
+
+function describe(value: unknown): string {
+  if (typeof value === 'string') return JSON.stringify(value);
+  if (typeof value === 'number' || typeof value === 'boolean' || value === null || value === undefined) {
+    return String(value);
+  }
+  return Array.isArray(value) ? `[${value.map(describe).join(', ')}]` : typeof value;
+}
+
+function checkMeter(meter: unknown): Meter {
+  if (meter === undefined) return metrics.getMeter('@resilience/otel');
+  const candidate = meter as Partial<Meter> | null;
+  if (
+    candidate === null ||
+    typeof candidate !== 'object' ||
+    typeof candidate.createCounter !== 'function' ||
+    typeof candidate.createHistogram !== 'function' ||
+    typeof candidate.createObservableGauge !== 'function' ||
+    typeof candidate.createObservableCounter !== 'function' ||
+    typeof candidate.addBatchObservableCallback !== 'function'
+  ) {
+    throw new TypeError(
+      `${OWNER}: meter must be an OpenTelemetry Meter (from meterProvider.getMeter()), got ${describe(meter)}`,
+    );
+  }
+  return candidate as Meter;
+}
+
+function checkBuckets(buckets: unknown): number[] {
+  if (buckets === undefined) return [...DEFAULT_DURATION_BUCKETS];
+  const valid =
+    Array.isArray(buckets) &&
+    buckets.length > 0 &&
+    buckets.every(
+      (b, i) => typeof b === 'number' && Number.isFinite(b) && b >= 0 && (i === 0 || b > (buckets[i - 1] as number)),
+    );
+  if (!valid) {
+    throw new RangeError(
+      `${OWNER}: durationBuckets must be a non-empty array of finite seconds >= 0 in strictly increasing order, got ${describe(buckets)}`,
+    );
+  }
+  return [...(buckets as number[])];
+}
+
+function checkOptions(options: unknown): OTelRecorderOptions {
+  if (options === undefined) return {};
+  if (options === null || typeof options !== 'object') {
+    throw new TypeError(`${OWNER}: options must be an object, got ${describe(options)}`);
+  }
+  for (const key of Object.keys(options)) {
+    if (!KNOWN_OPTIONS.has(key)) throw new TypeError(`${OWNER}: unknown option "${key}"`);
+  }
+  return options as OTelRecorderOptions;
+}
+
+/**
+ * A core `MetricsRecorder` on an OpenTelemetry `Meter`: pass it as the
+ * `metrics` option of any pattern. It creates the instruments of
+ * {@link MetricNames} once, with bounded attributes (`resilience.name`, and
+ * `resilience.outcome` / `resilience.pattern` where they apply; never a
+ * rate-limit key). Attribute objects are made once per name and outcome, so
+ * recording a call allocates nothing of its own.
+ *
+ * Counters and gauges are tallied by the recorder and reported through one
+ * batch observable callback when a reader collects; only durations go through
+ * the SDK on the call's path. Recorders made on the same meter share one set
+ * of instruments and tallies, so their counts add up. Make the recorder after
+ * the SDK is registered when you rely on the global meter: OpenTelemetry's
+ * metrics API has no proxy, and a meter taken before registration is a no-op. Outcome
+ * strings pass through unchanged, so outcomes the core adds later (such as
+ * `cancelled`) appear as they are.
+ *
+ * @example
+ * ```ts
+ * import { metrics } from '@opentelemetry/api';
+ * import { CircuitBreaker } from '@resilience/core';
+ * import { OTelRecorder } from '@resilience/otel';
+ *
+ * const recorder = new OTelRecorder(metrics.getMeter('checkout'));
+ * const breaker = new CircuitBreaker({ name: 'payments', metrics: recorder });
+ * ```
+ */
+export class OTelRecorder implements MetricsRecorder {
+  readonly #instruments: Instruments;
+  readonly #calls: Points;
+  readonly #attempts: Points;
+  readonly #rejections: Points;
+  readonly #timeouts: Points;
+  readonly #active: Points;
+  readonly #queued: Points;
+  readonly #states: Map<string, CircuitStateName>;
+  readonly #durationAttributes: DurationAttributes;
+  readonly #duration: Histogram | undefined;
+  #disposed = false;
+
+  /**
+   * @param meter - where the instruments are created
+   *   @default the global `metrics.getMeter('@resilience/otel')`, as it is when the recorder is made
+   * @param options - see {@link OTelRecorderOptions}
+   * @throws TypeError when `meter` is not a `Meter` or an option is unknown
+   * @throws RangeError when `durationBuckets` is not strictly increasing finite seconds, or when another
+   *   recorder on the same meter uses other `durations` or `durationBuckets`
+   */
+  constructor(meter?: Meter, options?: OTelRecorderOptions) {
+    const m = checkMeter(meter);
+    const { durationBuckets, durations = true } = checkOptions(options);
+    if (typeof durations !== 'boolean') {
+      throw new TypeError(`${OWNER}: durations must be a boolean, got ${describe(durations)}`);
+    }
+    const instruments = instrumentsFor(m, checkBuckets(durationBuckets), durations);
+    this.#instruments = instruments;
+    this.#calls = instruments.calls;
+    this.#attempts = instruments.attempts;
+    this.#rejections = instruments.rejections;
+    this.#timeouts = instruments.timeouts;
+    this.#active = instruments.active;
+    this.#queued = instruments.queued;
+    this.#states = instruments.states;
+    this.#durationAttributes = instruments.durationAttributes;
+    this.#duration = instruments.duration;
+  }
+
+  /** Remembers the breaker's state; the `resilience.circuit_breaker.state` gauge reports it. */
+  recordCircuitBreakerState(name: string, state: CircuitStateName): void {
+    this.#states.set(name, state);
+  }
+
+  /** Counts one call through a breaker in `resilience.circuit_breaker.calls`. */
+  recordCircuitBreakerCall(name: string, outcome: string): void {
+    this.#calls.withOutcome(name, outcome).value++;
+  }
+
+  /** Counts one attempt in `resilience.retry.attempts`, outcome `success` or `failure`. */
+  recordRetryAttempt(name: string, _attempt: number, success: boolean): void {
+    this.#attempts.withOutcome(name, success ? 'success' : 'failure').value++;
+  }
+
+  /** Counts one refusal in `resilience.rate_limit.rejections` (the key is never seen here). */
+  recordRateLimitHit(name: string): void {
+    this.#rejections.named(name).value++;
+  }
+
+  /** Remembers the bulkhead's load; the `resilience.bulkhead.active` and `.queued` gauges report it. */
+  recordBulkheadUtilization(name: string, active: number, queued: number): void {
+    this.#active.named(name).value = active;
+    this.#queued.named(name).value = queued;
+  }
+
+  /** Counts one fired timeout in `resilience.timeouts`. */
+  recordTimeout(name: string): void {
+    this.#timeouts.named(name).value++;
+  }
+
+  /**
+   * Records one call's duration in `resilience.call.duration` (seconds), unless
+   * `durations` is off. A duration that is not a finite number >= 0 (a clock
+   * that went backwards, `NaN`) is dropped: one `NaN` would make the
+   * histogram's sum `NaN` for good.
+   */
+  recordCallDuration(name: string, pattern: string, outcome: string, seconds: number): void {
+    if (!(seconds >= 0 && seconds !== Number.POSITIVE_INFINITY)) return;
+    this.#duration?.record(seconds, this.#durationAttributes.get(name, pattern, outcome));
+  }
+
+  /**
+   * Gives up this recorder's share of the meter's instruments. When every
+   * recorder on the meter is disposed, the counters and gauges stop being
+   * reported (their callback leaves the meter) and a new recorder starts from
+   * zero. The histogram keeps what it recorded. Calling it again does nothing.
+   */
+  dispose(): void {
+    if (this.#disposed) return;
+    this.#disposed = true;
+    const instruments = this.#instruments;
+    instruments.users--;
+    if (instruments.users === 0) instruments.stop();
+  }
+
+  /** The same as {@link OTelRecorder.dispose}, for `using`. */
+  [Symbol.dispose](): void {
+    this.dispose();
+  }
+}

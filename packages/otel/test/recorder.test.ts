@@ -1,0 +1,217 @@
+import type { Histogram } from '@opentelemetry/sdk-metrics';
+import { Bulkhead, CircuitBreaker, RateLimiter, Retry, Timeout } from '@resilience/core';
+import { FakeClock } from '@resilience/core/testing';
+import { describe, expect, it } from 'vitest';
+import { DEFAULT_DURATION_BUCKETS, MetricNames, OTelRecorder } from '../src/index.js';
+import { collect, meters, points, pointValue } from './metrics.js';
+
+function setup(options?: ConstructorParameters<typeof OTelRecorder>[1]) {
+  const { provider, reader } = meters();
+  const recorder = new OTelRecorder(provider.getMeter('test'), options);
+  return { provider, reader, recorder };
+}
+
+describe('OTelRecorder on the real metrics SDK', () => {
+  it('reports a breaker: state gauge 1/0, calls by outcome, durations in seconds with the advised buckets', async () => {
+    const { reader, recorder } = setup();
+    const clock = new FakeClock();
+    const breaker = new CircuitBreaker({
+      name: 'payments',
+      clock,
+      metrics: recorder,
+      readyToTrip: (c) => c.consecutiveFailures >= 2,
+    });
+    await breaker.execute(async () => {
+      await clock.advance(250);
+      return 'ok';
+    });
+    for (let i = 0; i < 2; i++) await breaker.execute(() => Promise.reject(new Error('down'))).catch(() => {});
+    await breaker.execute(() => 'never').catch(() => {});
+
+    const m = await collect(reader);
+    const state = m.get(MetricNames.CircuitBreakerState);
+    expect(points(state)).toEqual(
+      expect.arrayContaining([
+        [{ 'resilience.circuit_breaker.state': 'closed', 'resilience.name': 'payments' }, 0],
+        [{ 'resilience.circuit_breaker.state': 'open', 'resilience.name': 'payments' }, 1],
+        [{ 'resilience.circuit_breaker.state': 'half-open', 'resilience.name': 'payments' }, 0],
+      ]),
+    );
+    const calls = m.get(MetricNames.CircuitBreakerCalls);
+    expect(pointValue(calls, { 'resilience.name': 'payments', 'resilience.outcome': 'success' })).toBe(1);
+    expect(pointValue(calls, { 'resilience.name': 'payments', 'resilience.outcome': 'failure' })).toBe(2);
+    expect(pointValue(calls, { 'resilience.name': 'payments', 'resilience.outcome': 'rejected' })).toBe(1);
+
+    const duration = m.get(MetricNames.CallDuration);
+    expect(duration?.descriptor.unit).toBe('s');
+    const success = pointValue<Histogram>(duration, {
+      'resilience.name': 'payments',
+      'resilience.pattern': 'circuit_breaker',
+      'resilience.outcome': 'success',
+    });
+    expect(success?.count).toBe(1);
+    expect(success?.sum).toBeCloseTo(0.25, 6);
+    expect(success?.buckets.boundaries).toEqual(DEFAULT_DURATION_BUCKETS);
+  });
+
+  it('counts retry attempts by outcome, refusals, timeouts, and reports bulkhead load', async () => {
+    const { reader, recorder } = setup();
+    const clock = new FakeClock();
+    let n = 0;
+    const retry = new Retry({ name: 'inventory', maxAttempts: 3, initialDelay: 0, metrics: recorder, clock });
+    const done = retry.execute(() => (++n < 3 ? Promise.reject(new Error('flaky')) : 'ok'));
+    await clock.runAll();
+    await done;
+
+    const limiter = new RateLimiter({ name: 'partner', rate: 1, interval: 60_000, clock, metrics: recorder });
+    limiter.allow('tenant-1');
+    limiter.allow('tenant-1');
+    await limiter.execute(() => 'x', { key: 'tenant-2' });
+    await limiter.execute(() => 'x', { key: 'tenant-2' }).catch(() => {});
+
+    const timeout = new Timeout({ name: 'search', defaultTimeout: 10, clock, metrics: recorder });
+    const late = timeout.execute(() => new Promise(() => {})).catch(() => {});
+    await clock.advance(10);
+    await late;
+
+    const bulkhead = new Bulkhead({ name: 'db', maxConcurrent: 1, maxQueue: 5, metrics: recorder });
+    let release = (): void => {};
+    const running = bulkhead.execute(() => new Promise<void>((resolve) => (release = resolve)));
+    const queued = [bulkhead.execute(() => 1), bulkhead.execute(() => 2)];
+
+    let m = await collect(reader);
+    const attempts = m.get(MetricNames.RetryAttempts);
+    expect(pointValue(attempts, { 'resilience.name': 'inventory', 'resilience.outcome': 'failure' })).toBe(2);
+    expect(pointValue(attempts, { 'resilience.name': 'inventory', 'resilience.outcome': 'success' })).toBe(1);
+    expect(points(m.get(MetricNames.RateLimitRejections))).toEqual([[{ 'resilience.name': 'partner' }, 2]]);
+    expect(points(m.get(MetricNames.Timeouts))).toEqual([[{ 'resilience.name': 'search' }, 1]]);
+    expect(points(m.get(MetricNames.BulkheadActive))).toEqual([[{ 'resilience.name': 'db' }, 1]]);
+    expect(points(m.get(MetricNames.BulkheadQueued))).toEqual([[{ 'resilience.name': 'db' }, 2]]);
+
+    release();
+    await Promise.all([running, ...queued]);
+    m = await collect(reader);
+    expect(points(m.get(MetricNames.BulkheadActive))).toEqual([[{ 'resilience.name': 'db' }, 0]]);
+    expect(points(m.get(MetricNames.BulkheadQueued))).toEqual([[{ 'resilience.name': 'db' }, 0]]);
+
+    // Bounded attributes: no key of the rate limiter appears anywhere.
+    const everything = JSON.stringify([...m.values()].map((metric) => metric.dataPoints.map((p) => p.attributes)));
+    expect(everything).not.toMatch(/tenant/);
+  });
+
+  it('passes any outcome string through, so outcomes the core adds later need no change here', async () => {
+    const { reader, recorder } = setup();
+    recorder.recordCircuitBreakerCall('payments', 'cancelled');
+    recorder.recordCallDuration('payments', 'circuit_breaker', 'cancelled', 0.004);
+    const m = await collect(reader);
+    expect(
+      pointValue(m.get(MetricNames.CircuitBreakerCalls), {
+        'resilience.name': 'payments',
+        'resilience.outcome': 'cancelled',
+      }),
+    ).toBe(1);
+    expect(
+      pointValue<Histogram>(m.get(MetricNames.CallDuration), {
+        'resilience.name': 'payments',
+        'resilience.pattern': 'circuit_breaker',
+        'resilience.outcome': 'cancelled',
+      })?.count,
+    ).toBe(1);
+  });
+
+  it('uses the buckets it is given', async () => {
+    const { reader, recorder } = setup({ durationBuckets: [0.01, 0.1, 1] });
+    recorder.recordCallDuration('x', 'retry', 'success', 0.05);
+    const m = await collect(reader);
+    const [[, histogram] = []] = points<Histogram>(m.get(MetricNames.CallDuration));
+    expect(histogram?.buckets).toEqual({ boundaries: [0.01, 0.1, 1], counts: [0, 1, 0, 0] });
+  });
+
+  it('records no durations when durations is off, and still counts', async () => {
+    const { reader, recorder } = setup({ durations: false });
+    recorder.recordCallDuration('x', 'circuit_breaker', 'success', 0.05);
+    recorder.recordCircuitBreakerCall('x', 'success');
+    const m = await collect(reader);
+    expect(m.has(MetricNames.CallDuration)).toBe(false);
+    expect(points(m.get(MetricNames.CircuitBreakerCalls))).toEqual([
+      [{ 'resilience.name': 'x', 'resilience.outcome': 'success' }, 1],
+    ]);
+  });
+
+  it('reports counters as cumulative sums across collections', async () => {
+    const { reader, recorder } = setup();
+    recorder.recordTimeout('t');
+    expect(points((await collect(reader)).get(MetricNames.Timeouts))).toEqual([[{ 'resilience.name': 't' }, 1]]);
+    recorder.recordTimeout('t');
+    recorder.recordTimeout('t');
+    expect(points((await collect(reader)).get(MetricNames.Timeouts))).toEqual([[{ 'resilience.name': 't' }, 3]]);
+  });
+
+  it('adds up the counts of several recorders on one meter, and keeps reporting until the last is disposed', async () => {
+    const { provider, reader } = meters();
+    const meter = provider.getMeter('shared');
+    const a = new OTelRecorder(meter);
+    const b = new OTelRecorder(meter);
+    a.recordTimeout('x');
+    b.recordTimeout('x');
+    b.recordTimeout('x');
+    expect(points((await collect(reader)).get(MetricNames.Timeouts))).toEqual([[{ 'resilience.name': 'x' }, 3]]);
+    a.dispose();
+    a.dispose(); // a second dispose does not take b's share
+    b.recordTimeout('x');
+    expect(points((await collect(reader)).get(MetricNames.Timeouts))).toEqual([[{ 'resilience.name': 'x' }, 4]]);
+    b.dispose();
+    b.recordTimeout('x');
+    expect(pointValue((await collect(reader)).get(MetricNames.Timeouts), { 'resilience.name': 'x' })).not.toBe(5);
+  });
+
+  it('refuses a second recorder on a meter with other histogram options', () => {
+    const meter = meters().provider.getMeter('shared');
+    const first = new OTelRecorder(meter);
+    expect(() => new OTelRecorder(meter, { durations: false })).toThrow(
+      /this meter already has a recorder with durations true .*got durations false/,
+    );
+    expect(() => new OTelRecorder(meter, { durationBuckets: [1, 2] })).toThrow(RangeError);
+    expect(() => new OTelRecorder(meter, { durationBuckets: [...DEFAULT_DURATION_BUCKETS] })).not.toThrow();
+    first.dispose();
+  });
+
+  it('stops observing its gauges once disposed', async () => {
+    const { reader, recorder } = setup();
+    recorder.recordCircuitBreakerState('a', 'closed');
+    recorder.recordBulkheadUtilization('b', 1, 0);
+    expect(points((await collect(reader)).get(MetricNames.CircuitBreakerState))).toHaveLength(3);
+    recorder[Symbol.dispose]();
+    // Changes after dispose never reach the SDK: its callbacks are gone.
+    recorder.recordCircuitBreakerState('a', 'open');
+    recorder.recordBulkheadUtilization('b', 7, 3);
+    const m = await collect(reader);
+    const open = pointValue(m.get(MetricNames.CircuitBreakerState), {
+      'resilience.name': 'a',
+      'resilience.circuit_breaker.state': 'open',
+    });
+    expect(open).not.toBe(1);
+    expect(pointValue(m.get(MetricNames.BulkheadActive), { 'resilience.name': 'b' })).not.toBe(7);
+  });
+
+  it('falls back to the global meter provider when given no meter', () => {
+    expect(() => new OTelRecorder()).not.toThrow();
+  });
+
+  it('rejects bad arguments at construction, naming the field and the value', () => {
+    const meter = meters().provider.getMeter('t');
+    expect(() => new OTelRecorder({} as never)).toThrow(
+      /OTelRecorder: meter must be an OpenTelemetry Meter .*got object/,
+    );
+    expect(() => new OTelRecorder(null as never)).toThrow(/meter must be .*got null/);
+    expect(() => new OTelRecorder(meter, { buckets: [1] } as never)).toThrow(/OTelRecorder: unknown option "buckets"/);
+    expect(() => new OTelRecorder(meter, { durationBuckets: [] })).toThrow(/durationBuckets .* got \[\]/);
+    expect(() => new OTelRecorder(meter, { durationBuckets: [1, 0.5] })).toThrow(/durationBuckets .*got \[1, 0.5\]/);
+    expect(() => new OTelRecorder(meter, { durationBuckets: [0.1, Number.NaN] })).toThrow(/got \[0.1, NaN\]/);
+    expect(() => new OTelRecorder(meter, { durationBuckets: [-1, 1] })).toThrow(RangeError);
+    expect(() => new OTelRecorder(meter, 'x' as never)).toThrow(/options must be an object, got "x"/);
+    expect(() => new OTelRecorder(meter, { durations: 'no' as never })).toThrow(
+      'OTelRecorder: durations must be a boolean, got "no"',
+    );
+  });
+});

@@ -1,13 +1,14 @@
 import type { BulkheadRejectReason } from '../bulkhead/types.js';
-import { type Clock, unrefTimer } from '../clock/clock.js';
+import type { Clock } from '../clock/clock.js';
 import type { ExecuteOptions, ExecutionContext, Operation, Policy } from '../context.js';
 import { BulkheadFullError } from '../errors/errors.js';
-import { type AbortListener, listenAbort, MAX_TIMER_MS, unlistenAbort } from '../internal/abort-link.js';
 import { checkConfigKeys, knownKeys, type PeerHints } from '../internal/config-keys.js';
 import { canAbort, contextAbortReason, isAbortedContext, notAFunction, toContext } from '../internal/context.js';
 import { predicateOption } from '../internal/hooks.js';
 import { IntrusiveList, type ListNode } from '../internal/intrusive-list.js';
+import { type SignalHub, type SignalWaiter, signalHub } from '../internal/signal-hub.js';
 import { Telemetry } from '../internal/telemetry.js';
+import { armTimer } from '../internal/timers.js';
 import { clockOption, configObject, functionOption, numberOption, oneOfOption } from '../internal/validate.js';
 import { AimdLimit, clampLimit, GradientLimit, type LimitAlgorithm } from './limits.js';
 import type { AdaptiveBulkheadConfig, AdaptiveLimitAlgorithm } from './types.js';
@@ -42,16 +43,19 @@ const peerHints: PeerHints = {
 };
 
 /** A call waiting for a slot: its own abort listener and queue node. */
-class Waiter implements ListNode<Waiter>, AbortListener {
+class Waiter implements ListNode<Waiter>, SignalWaiter {
   readonly fn: Operation<unknown>;
   readonly ctx: ExecutionContext;
   readonly resolve: (value: unknown) => void;
   readonly reject: (reason: unknown) => void;
   readonly expiresAt: number;
   readonly owner: AdaptiveBulkhead<unknown>;
-  signal: AbortSignal | undefined = undefined;
+  /** The hub of the caller's signal; `null` when the call cannot be aborted. */
+  hub: SignalHub | null = null;
   listPrev: Waiter | null = null;
   listNext: Waiter | null = null;
+  signalPrev: SignalWaiter | null = null;
+  signalNext: SignalWaiter | null = null;
 
   constructor(
     fn: Operation<unknown>,
@@ -69,8 +73,9 @@ class Waiter implements ListNode<Waiter>, AbortListener {
     this.owner = owner;
   }
 
-  handleEvent(): void {
-    leaveQueue(this.owner, this, (this.signal as AbortSignal).reason);
+  /** The caller's signal aborted: leave the queue and reject with its reason. */
+  signalAborted(reason: unknown): void {
+    leaveQueue(this.owner, this, reason);
   }
 }
 
@@ -268,7 +273,7 @@ export class AdaptiveBulkhead<T = unknown> implements Policy<T> {
       const queue = this.#queue;
       while (queue.size > 0 && this.#active < this.#limit) {
         const waiter = queue.shift() as Waiter;
-        if (waiter.signal !== undefined) unlistenAbort(waiter.signal, waiter);
+        waiter.hub?.delete(waiter);
         if (queue.size === 0) this.#disarmTimer();
         this.#active++;
         this.#record();
@@ -292,8 +297,9 @@ export class AdaptiveBulkhead<T = unknown> implements Policy<T> {
       );
       this.#queue.push(waiter);
       if (canAbort(ctx)) {
-        waiter.signal = ctx.signal;
-        listenAbort(ctx.signal, waiter);
+        const hub = signalHub(ctx.signal);
+        waiter.hub = hub;
+        hub.add(waiter);
       }
       this.#record();
       this.#armTimer();
@@ -302,7 +308,7 @@ export class AdaptiveBulkhead<T = unknown> implements Policy<T> {
 
   #leave(waiter: Waiter, reason: unknown): void {
     if (!this.#queue.remove(waiter)) return;
-    if (waiter.signal !== undefined) unlistenAbort(waiter.signal, waiter);
+    waiter.hub?.delete(waiter);
     if (this.#queue.size === 0) this.#disarmTimer();
     this.#record();
     waiter.reject(reason);
@@ -323,8 +329,8 @@ export class AdaptiveBulkhead<T = unknown> implements Policy<T> {
     const head = this.#queue.first;
     if (head === null) return;
     this.#timerArmed = true;
-    const wait = Math.min(Math.max(head.expiresAt - this.#clock.now(), 0), MAX_TIMER_MS);
-    this.#timer = unrefTimer(this.#clock.setTimeout(this.#expire, wait));
+    // An ordinary (held) timer: calls wait on it; cleared as soon as the queue empties.
+    this.#timer = armTimer(this.#clock, this.#expire, head.expiresAt - this.#clock.now());
   }
 
   #disarmTimer(): void {

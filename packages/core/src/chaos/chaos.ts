@@ -1,9 +1,10 @@
 import type { Clock } from '../clock/clock.js';
 import type { ExecuteOptions, ExecutionContext, Operation, Policy } from '../context.js';
-import { type AbortListener, listenAbort, MAX_TIMER_MS, unlistenAbort } from '../internal/abort-link.js';
 import { checkConfigKeys, knownKeys, type PeerHints } from '../internal/config-keys.js';
 import { canAbort, contextAbortReason, isAbortedContext, notAFunction, toContext } from '../internal/context.js';
+import { type SignalHub, type SignalWaiter, signalHub } from '../internal/signal-hub.js';
 import { Telemetry } from '../internal/telemetry.js';
+import { MAX_TIMER_MS } from '../internal/timers.js';
 import {
   booleanOption,
   clockOption,
@@ -39,32 +40,35 @@ function isClass(value: unknown): boolean {
   }
 }
 
-/** The injected latency of one call: a timer, and the caller's signal it also listens to. */
-class LatencyWait implements AbortListener {
+/** The injected latency of one call: a timer, and its place in the caller's signal's hub. */
+class LatencyWait implements SignalWaiter {
   readonly #clock: Clock;
-  readonly #signal: AbortSignal | undefined;
+  readonly #hub: SignalHub | null;
   readonly #resolve: () => void;
   readonly #reject: (reason: unknown) => void;
   readonly #timer: unknown;
+  signalPrev: SignalWaiter | null = null;
+  signalNext: SignalWaiter | null = null;
 
   constructor(clock: Clock, ms: number, ctx: ExecutionContext, resolve: () => void, reject: (reason: unknown) => void) {
     this.#clock = clock;
     this.#resolve = resolve;
     this.#reject = reject;
-    this.#signal = canAbort(ctx) ? ctx.signal : undefined;
-    if (this.#signal !== undefined) listenAbort(this.#signal, this);
-    // A ref'd timer: it is the pending part of a call someone awaits.
+    // A held timer: it is the pending part of a call someone awaits (latency is at most one platform timer).
     this.#timer = clock.setTimeout(() => this.#done(), ms);
+    this.#hub = canAbort(ctx) ? signalHub(ctx.signal) : null;
+    this.#hub?.add(this);
   }
 
   #done(): void {
-    if (this.#signal !== undefined) unlistenAbort(this.#signal, this);
+    this.#hub?.delete(this);
     this.#resolve();
   }
 
-  handleEvent(): void {
+  /** The caller's signal aborted: the wait ends at once with its reason. */
+  signalAborted(reason: unknown): void {
     this.#clock.clearTimeout(this.#timer);
-    this.#reject((this.#signal as AbortSignal).reason);
+    this.#reject(reason);
   }
 }
 

@@ -1,9 +1,10 @@
 import type { Clock } from '../clock/clock.js';
 import type { ExecuteOptions, ExecutionContext, Operation, Policy } from '../context.js';
-import { type AbortListener, listenAbort, MAX_TIMER_MS, unlistenAbort } from '../internal/abort-link.js';
 import { checkConfigKeys, knownKeys, type PeerHints } from '../internal/config-keys.js';
 import { canAbort, contextAbortReason, isAbortedContext, notAFunction, toContext } from '../internal/context.js';
+import { type SignalHub, type SignalWaiter, signalHub } from '../internal/signal-hub.js';
 import { Telemetry } from '../internal/telemetry.js';
+import { armTimer } from '../internal/timers.js';
 import {
   booleanOption,
   clockOption,
@@ -27,7 +28,7 @@ const peerHints: PeerHints = {
 };
 
 /** One call under a hedging policy: its attempts, the hedge timer, and the caller's abort (it is its own listener). */
-class HedgedCall implements AbortListener {
+class HedgedCall implements SignalWaiter {
   readonly #owner: HedgingCore;
   readonly #fn: Operation<unknown>;
   readonly #ctx: ExecutionContext;
@@ -35,7 +36,10 @@ class HedgedCall implements AbortListener {
   readonly #reject: (reason: unknown) => void;
   /** The controller of each attempt, `null` once that attempt settled. */
   readonly #controllers: (AbortController | null)[] = [];
-  #signal: AbortSignal | undefined = undefined;
+  /** The hub of the caller's signal, while the call listens to it. */
+  #hub: SignalHub | null = null;
+  signalPrev: SignalWaiter | null = null;
+  signalNext: SignalWaiter | null = null;
   #settled = false;
   #inFlight = 0;
   #timer: unknown = undefined;
@@ -61,16 +65,16 @@ class HedgedCall implements AbortListener {
   start(): void {
     const ctx = this.#ctx;
     if (canAbort(ctx)) {
-      this.#signal = ctx.signal;
-      listenAbort(ctx.signal, this);
+      const hub = signalHub(ctx.signal);
+      this.#hub = hub;
+      hub.add(this);
     }
     this.#launch();
   }
 
   /** The caller's signal aborted: every attempt is aborted with its reason, and the call rejects with it at once. */
-  handleEvent(): void {
+  signalAborted(reason: unknown): void {
     if (this.#settled) return;
-    const reason = (this.#signal as AbortSignal).reason;
     this.#finish();
     this.#abortPending(-1, reason);
     this.#reject(reason);
@@ -102,7 +106,7 @@ class HedgedCall implements AbortListener {
     const clock = this.#owner.clock;
     this.#hedgeAt = clock.now() + delay;
     this.#timerArmed = true;
-    this.#timer = clock.setTimeout(this.#onTimer, Math.min(delay, MAX_TIMER_MS));
+    this.#timer = armTimer(clock, this.#onTimer, delay);
   }
 
   #timerFired(): void {
@@ -113,7 +117,7 @@ class HedgedCall implements AbortListener {
     if (now < this.#hedgeAt) {
       // A delay longer than one platform timer holds: wait out the rest.
       this.#timerArmed = true;
-      this.#timer = this.#owner.clock.setTimeout(this.#onTimer, Math.min(this.#hedgeAt - now, MAX_TIMER_MS));
+      this.#timer = armTimer(this.#owner.clock, this.#onTimer, this.#hedgeAt - now);
       return;
     }
     const deadline = this.#ctx.deadline;
@@ -152,10 +156,10 @@ class HedgedCall implements AbortListener {
   #finish(): void {
     this.#settled = true;
     this.#disarm();
-    const signal = this.#signal;
-    if (signal !== undefined) {
-      this.#signal = undefined;
-      unlistenAbort(signal, this);
+    const hub = this.#hub;
+    if (hub !== null) {
+      this.#hub = null;
+      hub.delete(this);
     }
   }
 

@@ -234,6 +234,7 @@ describe('AdaptiveBulkhead properties', () => {
     rtt: fc.oneof(fc.double({ min: 0, max: 1e6, noNaN: true }), fc.constantFrom(0, Number.NaN, 1e300)),
     inflight: fc.integer({ min: 0, max: 500 }),
     dropped: fc.boolean(),
+    at: fc.oneof(fc.integer({ min: 0, max: 1e7 }), fc.constantFrom(Number.NaN, -5)),
   });
 
   it('the limit algorithms stay within [minLimit, maxLimit] whatever the samples', () => {
@@ -246,7 +247,7 @@ describe('AdaptiveBulkhead properties', () => {
         fc.double({ min: 0.01, max: 1, noNaN: true }),
         (min, span, samples, tolerance, smoothing) => {
           const max = min + span;
-          const gradient = new GradientLimit(min, min, max, tolerance, smoothing, 20);
+          const gradient = new GradientLimit(min, min, max, tolerance, smoothing, 0.05);
           const aimd = new AimdLimit(max, min, max, 0.5, 1000);
           for (const s of samples) {
             for (const limit of [gradient.update(s), aimd.update(s)]) {

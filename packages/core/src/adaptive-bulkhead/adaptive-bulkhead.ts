@@ -27,7 +27,7 @@ const knownConfigKeys = knownKeys([
   'latencyThreshold',
   'tolerance',
   'smoothing',
-  'longWindow',
+  'baselineDrift',
   'isDrop',
   'onRejected',
   'onLimitChange',
@@ -40,6 +40,7 @@ const peerHints: PeerHints = {
   rttTolerance: `concurrency-limits' rttTolerance is "tolerance" here`,
   timeout: `concurrency-limits' AIMD timeout is "latencyThreshold" here; "queueTimeout" bounds the wait for a slot`,
   queueSize: `use "maxQueue" (the gradient's headroom is fixed at 4)`,
+  longWindow: `the gradient's baseline is the lowest latency seen, rising by at most "baselineDrift" per second`,
 };
 
 /** A call waiting for a slot: its own abort listener and queue node. */
@@ -167,7 +168,7 @@ export class AdaptiveBulkhead<T = unknown> implements Policy<T> {
     });
     const tolerance = numberOption(OWNER, 'tolerance', c.tolerance, 1.5, { min: 1 });
     const smoothing = numberOption(OWNER, 'smoothing', c.smoothing, 0.2, { min: 0, minExclusive: true, max: 1 });
-    const longWindow = numberOption(OWNER, 'longWindow', c.longWindow, 600, { min: 1, integer: true });
+    const baselineDrift = numberOption(OWNER, 'baselineDrift', c.baselineDrift, 0.02, { min: 0, max: 1 });
     this.#isDrop = predicateOption(OWNER, 'isDrop', c.isDrop);
     this.#onRejected = functionOption(OWNER, 'onRejected', c.onRejected);
     this.#onLimitChange = functionOption(OWNER, 'onLimitChange', c.onLimitChange);
@@ -176,7 +177,7 @@ export class AdaptiveBulkhead<T = unknown> implements Policy<T> {
     this.#algo =
       this.algorithm === 'aimd'
         ? new AimdLimit(initial, this.minLimit, this.maxLimit, backoffRatio, latencyThreshold)
-        : new GradientLimit(initial, this.minLimit, this.maxLimit, tolerance, smoothing, longWindow);
+        : new GradientLimit(initial, this.minLimit, this.maxLimit, tolerance, smoothing, baselineDrift);
     this.#limit = initial;
     this.#expire = () => this.#expireWaiters();
   }
@@ -245,15 +246,16 @@ export class AdaptiveBulkhead<T = unknown> implements Policy<T> {
     this.#active--;
     if (!isAbortedContext(ctx)) {
       const dropped = failed && (this.#isDrop === undefined || this.#telemetry.ask(this.#isDrop, error, 'isDrop'));
-      const rtt = this.#clock.now() - start;
-      this.#sample(Number.isNaN(rtt) ? 0 : rtt, inflight, dropped);
+      const at = this.#clock.now();
+      const rtt = at - start;
+      this.#sample(Number.isNaN(rtt) ? 0 : rtt, inflight, dropped, at);
     }
     this.#record();
     this.#drain();
   }
 
-  #sample(rtt: number, inflight: number, dropped: boolean): void {
-    const estimate = this.#algo.update({ rtt, inflight, dropped });
+  #sample(rtt: number, inflight: number, dropped: boolean, at: number): void {
+    const estimate = this.#algo.update({ rtt, inflight, dropped, at });
     const next = clampLimit(Math.floor(estimate), this.minLimit, this.maxLimit);
     const previous = this.#limit;
     if (next === previous) return;

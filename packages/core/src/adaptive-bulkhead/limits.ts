@@ -12,6 +12,8 @@ export interface LimitSample {
   readonly inflight: number;
   /** Whether it failed in a way that signals overload (see `isDrop`). */
   readonly dropped: boolean;
+  /** The clock time it finished at, in ms. */
+  readonly at: number;
 }
 
 /** A limit algorithm: its estimated limit (possibly fractional) and how a sample moves it. */
@@ -68,23 +70,28 @@ export class AimdLimit implements LimitAlgorithm {
   }
 }
 
-/** How many samples the long-term average of Gradient2 starts with as a plain mean. */
-const WARMUP_SAMPLES = 10;
-/** The headroom Gradient2 adds on top of `limit × gradient` (Netflix's default queue size). */
+/** The headroom the gradient adds on top of `limit × gradient` (Netflix's default queue size). */
 const QUEUE_SIZE = 4;
 
 /**
- * Netflix's Gradient2: compares the latency of the latest call (short term)
- * with an exponential average over about `longWindow` calls (long term). When
- * the short-term latency rises above `tolerance` times the long-term one,
- * requests are queueing somewhere and the limit shrinks in proportion
- * (`gradient = clamp(tolerance × long / short, 0.5, 1)`, new limit
- * `limit × gradient + 4`, smoothed by `smoothing`); otherwise it grows by 4
- * per sample (smoothed). It reads latency alone, so it reacts before anything
- * fails, within a few calls; the long-term average decays quickly after a
- * spike so the limit recovers. It does not grow while less than half the
- * limit is in use (the caller, not the dependency, is the bottleneck). A
- * failure gives it no sample (a fast failure would look like a healthy dependency).
+ * A gradient limit in the manner of Netflix's Gradient and Gradient2: it
+ * compares the latency of each call with a baseline, and when the latency
+ * rises above `tolerance` times the baseline, requests are queueing somewhere
+ * and the limit shrinks in proportion (`gradient = clamp(tolerance ×
+ * baseline / rtt, 0.5, 1)`, new limit `limit × gradient + 4`, smoothed by
+ * `smoothing`); otherwise it grows by 4 per sample (smoothed). It reads
+ * latency alone, so it reacts before anything fails, within a few calls.
+ *
+ * The baseline is the lowest latency seen (Gradient's no-load latency), which
+ * may rise by `baselineDrift` per second of clock time (compounded), so a
+ * dependency that really got slower for good is followed. Gradient2's
+ * long-term average over a number of calls is not used: at a high call rate
+ * it takes a queueing latency for the new normal within a second (the
+ * simulation in docs/adaptive.md shows the limit climbing to `maxLimit`).
+ * Latencies are compared with 1 ms of slack, so a 0 ms call does not pin the
+ * baseline at 0. It does not grow while less than half the limit is in use
+ * (the caller, not the dependency, is the bottleneck). A failure gives it no
+ * sample (a fast failure would look like a healthy dependency).
  */
 export class GradientLimit implements LimitAlgorithm {
   /** The current estimate. */
@@ -93,49 +100,53 @@ export class GradientLimit implements LimitAlgorithm {
   readonly #max: number;
   readonly #tolerance: number;
   readonly #smoothing: number;
-  readonly #factor: number;
-  #longRtt = 0;
-  #samples = 0;
+  readonly #drift: number;
+  /** The baseline latency in ms plus 1 ms of slack; `NaN` before the first sample. */
+  #baseline = Number.NaN;
+  #baselineAt = 0;
 
   /**
    * @param initial - the starting limit
    * @param min - the lowest limit
    * @param max - the highest limit
-   * @param tolerance - how much slower than the long-term latency is still no queueing (>= 1)
+   * @param tolerance - how much slower than the baseline is still no queueing (>= 1)
    * @param smoothing - how much of each new estimate is taken (0–1]
-   * @param longWindow - the number of calls the long-term average spans
+   * @param baselineDrift - how much the baseline may rise per second (0.02: 2 %)
    */
-  constructor(initial: number, min: number, max: number, tolerance: number, smoothing: number, longWindow: number) {
+  constructor(initial: number, min: number, max: number, tolerance: number, smoothing: number, baselineDrift: number) {
     this.estimate = initial;
     this.#min = min;
     this.#max = max;
     this.#tolerance = tolerance;
     this.#smoothing = smoothing;
-    this.#factor = 2 / (longWindow + 1);
+    this.#drift = baselineDrift;
   }
 
   update(sample: LimitSample): number {
     if (sample.dropped) return this.estimate;
-    const rtt = sample.rtt > 0 ? sample.rtt : 0;
-    const longRtt = this.#average(rtt);
-    // After a spike the long-term average lags far above the latest latency: let it decay quickly.
-    if (rtt > 0 && longRtt / rtt > 2) this.#longRtt = longRtt * 0.95;
+    const rtt = (sample.rtt > 0 ? sample.rtt : 0) + 1;
+    const baseline = this.#follow(rtt, sample.at);
     const limit = this.estimate;
     if (sample.inflight < limit / 2) return limit; // The caller, not the dependency, is the bottleneck.
-    const ratio = rtt > 0 ? (this.#tolerance * longRtt) / rtt : 1;
+    const ratio = (this.#tolerance * baseline) / rtt;
     const gradient = ratio < 0.5 ? 0.5 : ratio > 1 || Number.isNaN(ratio) ? 1 : ratio;
     const target = limit * gradient + QUEUE_SIZE;
     this.estimate = clampLimit(limit * (1 - this.#smoothing) + target * this.#smoothing, this.#min, this.#max);
     return this.estimate;
   }
 
-  #average(rtt: number): number {
-    if (this.#samples < WARMUP_SAMPLES) {
-      this.#samples++;
-      this.#longRtt += (rtt - this.#longRtt) / this.#samples;
-    } else {
-      this.#longRtt = this.#longRtt * (1 - this.#factor) + rtt * this.#factor;
+  /** Moves the baseline: down to `rtt` at once, up by at most the drift since the last move. */
+  #follow(rtt: number, at: number): number {
+    let baseline = this.#baseline;
+    const elapsed = (at - this.#baselineAt) / 1000;
+    if (Number.isNaN(baseline) || rtt <= baseline) {
+      baseline = rtt;
+    } else if (elapsed > 0) {
+      const risen = baseline * (1 + this.#drift) ** elapsed;
+      baseline = risen < rtt ? risen : rtt;
     }
-    return this.#longRtt;
+    if (elapsed > 0 || Number.isNaN(this.#baseline)) this.#baselineAt = Number.isFinite(at) ? at : this.#baselineAt;
+    this.#baseline = Number.isFinite(baseline) ? baseline : this.#baseline;
+    return this.#baseline;
   }
 }

@@ -4,9 +4,9 @@ import type { ObservabilityOptions } from '../observability/types.js';
 
 /**
  * How an {@link AdaptiveBulkhead} moves its limit:
- * - `'gradient'`: Netflix's Gradient2, which reads latency (the latest call
- *   against a long-term average) and shrinks the limit as soon as calls queue
- *   up, before anything fails;
+ * - `'gradient'`: after Netflix's Gradient and Gradient2, reads latency (each
+ *   call against the lowest latency seen, which may drift up slowly) and
+ *   shrinks the limit as soon as calls queue up, before anything fails;
  * - `'aimd'`: additive increase, multiplicative decrease, which reads
  *   failures (and calls slower than `latencyThreshold`).
  */
@@ -74,10 +74,13 @@ export interface AdaptiveBulkheadConfig extends ObservabilityOptions {
    */
   smoothing?: number | undefined;
   /**
-   * Gradient: how many calls the long-term latency average spans (a whole number >= 1).
-   * @default 600
+   * Gradient: how much the baseline latency (the lowest seen) may rise per
+   * second, compounded (from 0 to 1; 0.02 is 2 %, about doubling in 35 s), so a
+   * dependency that got slower for good is followed while a queue is not
+   * mistaken for the new normal.
+   * @default 0.02
    */
-  longWindow?: number | undefined;
+  baselineDrift?: number | undefined;
   /**
    * Whether a failure signals overload (a drop: AIMD backs off). A synchronous
    * predicate; an `async` one is refused at construction.

@@ -17,7 +17,7 @@ const boom = (): Promise<never> => Promise.reject(new Error('boom'));
 const always = (value: number) => () => value;
 
 describe('AdaptiveThrottle', () => {
-  it('follows the formula max(0, (requests − k × accepts) / (requests + 1))', async () => {
+  it('follows the formula max(0, (requests − k × accepts) / (requests + 1)), capped', async () => {
     const clock = new FakeClock();
     const throttle = new AdaptiveThrottle({ k: 2, clock, random: always(0.999) });
     for (let i = 0; i < 10; i++) await outcome(throttle.execute(ok));
@@ -26,6 +26,11 @@ describe('AdaptiveThrottle', () => {
     expect(throttle.requests).toBe(40);
     expect(throttle.accepts).toBe(10);
     expect(throttle.rejectionProbability).toBeCloseTo(20 / 41, 12);
+    for (let i = 0; i < 1000; i++) await outcome(throttle.execute(boom));
+    expect(throttle.rejectionProbability).toBe(0.9);
+    const pure = new AdaptiveThrottle({ clock, maxRejectionProbability: 1, random: always(0.9999) });
+    for (let i = 0; i < 100; i++) await outcome(pure.execute(boom));
+    expect(pure.rejectionProbability).toBeCloseTo(100 / 101, 12);
   });
 
   it('rejects locally with a CircuitOpenError without calling fn, and counts the rejection as a request', async () => {
@@ -138,6 +143,8 @@ describe('AdaptiveThrottle', () => {
     expect(() => new AdaptiveThrottle({ k: 0.5 })).toThrow(/k must be a finite number >= 1, got 0.5/);
     expect(() => new AdaptiveThrottle({ k: Number.NaN })).toThrow(/k.*NaN/);
     expect(() => new AdaptiveThrottle({ window: 0 })).toThrow(/window.*got 0/);
+    expect(() => new AdaptiveThrottle({ maxRejectionProbability: 0 })).toThrow(/maxRejectionProbability.*got 0/);
+    expect(() => new AdaptiveThrottle({ maxRejectionProbability: 1.5 })).toThrow(/maxRejectionProbability/);
     expect(() => new AdaptiveThrottle({ window: Number.POSITIVE_INFINITY })).toThrow(/window/);
     expect(() => new AdaptiveThrottle({ isSuccessful: async () => true } as never)).toThrow(/async function/);
     expect(() => new AdaptiveThrottle({ failureThreshold: 5 } as never)).toThrow(/no thresholds/);
@@ -199,10 +206,17 @@ describe('AdaptiveThrottle properties', () => {
             maxLength: 80,
           },
         ),
-        async (k, calls) => {
+        fc.constantFrom(1, 0.9, 0.5),
+        async (k, calls, cap) => {
           const clock = new FakeClock();
           let draw = 0;
-          const throttle = new AdaptiveThrottle({ k, window: 1000, clock, random: () => draw });
+          const throttle = new AdaptiveThrottle({
+            k,
+            window: 1000,
+            clock,
+            random: () => draw,
+            maxRejectionProbability: cap,
+          });
           for (const call of calls) {
             await clock.advance(call.gap);
             draw = call.draw;
@@ -210,7 +224,8 @@ describe('AdaptiveThrottle properties', () => {
             expect(p).toBeGreaterThanOrEqual(0);
             expect(p).toBeLessThan(1);
             const { requests, accepts } = throttle;
-            expect(p).toBeCloseTo(Math.max(0, (requests - k * accepts) / (requests + 1)), 12);
+            const formula = Math.max(0, (requests - k * accepts) / (requests + 1));
+            expect(p).toBeCloseTo(Math.min(cap, formula), 12);
             await outcome(throttle.execute(call.fail ? boom : ok));
           }
         },

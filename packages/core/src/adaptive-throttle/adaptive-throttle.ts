@@ -13,7 +13,15 @@ const OWNER = 'AdaptiveThrottle';
 /** The window slides in this many steps. */
 const BUCKETS = 10;
 
-const knownConfigKeys = knownKeys(['k', 'window', 'isSuccessful', 'onRejected', 'random', 'clock']);
+const knownConfigKeys = knownKeys([
+  'k',
+  'window',
+  'maxRejectionProbability',
+  'isSuccessful',
+  'onRejected',
+  'random',
+  'clock',
+]);
 
 /** Options of circuit breakers elsewhere, and what to do here instead. */
 const peerHints: PeerHints = {
@@ -32,7 +40,9 @@ const peerHints: PeerHints = {
  * client-side throttling). Over a rolling `window` it counts the requests the
  * caller made (locally rejected ones included) and those the dependency
  * accepted, and rejects a new call locally, with a {@link CircuitOpenError},
- * with probability `max(0, (requests − k × accepts) / (requests + 1))`.
+ * with probability `max(0, (requests − k × accepts) / (requests + 1))`,
+ * capped at `maxRejectionProbability` (0.9 by default, so a long outage
+ * cannot starve the dependency of the calls that show it recovered).
  *
  * There are no thresholds to tune: while the dependency accepts everything
  * the probability is 0, and it never rejects (with `k >= 1`); in a partial
@@ -54,6 +64,8 @@ export class AdaptiveThrottle<T = unknown> implements Policy<T> {
   readonly k: number;
   /** The rolling window, in ms. */
   readonly window: number;
+  /** The highest rejection probability. */
+  readonly maxRejectionProbability: number;
   readonly #clock: Clock;
   readonly #telemetry: Telemetry;
   readonly #isSuccessful: ((error: unknown) => boolean) | undefined;
@@ -76,6 +88,11 @@ export class AdaptiveThrottle<T = unknown> implements Policy<T> {
     checkConfigKeys(OWNER, c, knownConfigKeys, peerHints);
     this.k = numberOption(OWNER, 'k', c.k, 2, { min: 1 });
     this.window = numberOption(OWNER, 'window', c.window, 120_000, { min: 0, minExclusive: true });
+    this.maxRejectionProbability = numberOption(OWNER, 'maxRejectionProbability', c.maxRejectionProbability, 0.9, {
+      min: 0,
+      minExclusive: true,
+      max: 1,
+    });
     this.#isSuccessful = predicateOption(OWNER, 'isSuccessful', c.isSuccessful);
     this.#onRejected = functionOption(OWNER, 'onRejected', c.onRejected);
     this.#random = functionOption(OWNER, 'random', c.random) ?? Math.random;
@@ -97,7 +114,7 @@ export class AdaptiveThrottle<T = unknown> implements Policy<T> {
     return this.#totalAccepts;
   }
 
-  /** The probability with which the next call is rejected locally, from 0 to just under 1. */
+  /** The probability with which the next call is rejected locally, from 0 to `maxRejectionProbability`. */
   get rejectionProbability(): number {
     this.#roll(this.#clock.now());
     return this.#probability();
@@ -180,7 +197,8 @@ export class AdaptiveThrottle<T = unknown> implements Policy<T> {
   #probability(): number {
     const requests = this.#totalRequests;
     const p = (requests - this.k * this.#totalAccepts) / (requests + 1);
-    return p > 0 ? p : 0;
+    if (!(p > 0)) return 0;
+    return p < this.maxRejectionProbability ? p : this.maxRejectionProbability;
   }
 
   #draw(): number {

@@ -18,6 +18,16 @@ export interface AdaptiveThrottleConfig extends ObservabilityOptions {
    */
   window?: number | undefined;
   /**
+   * The highest rejection probability (> 0 and <= 1). With 1 this is the
+   * SRE book's formula as it stands; but in a long outage its probability
+   * creeps towards 1, almost nothing reaches the dependency, and recovery
+   * then takes many windows (about `window × ln(1 / (1 − p))`). A cap, as in
+   * Envoy's admission control, keeps a share of calls going to the dependency
+   * so that it recovers within a few windows.
+   * @default 0.9
+   */
+  maxRejectionProbability?: number | undefined;
+  /**
    * Whether an error the dependency answered with still counts as accepted (a
    * 404, a validation error): the dependency did its job. A synchronous
    * predicate; an `async` one is refused at construction.

@@ -144,7 +144,8 @@ export function renderBulkheadSvg(result: BulkheadResult): string {
     )
     .join('\n');
   return [
-    `<svg xmlns="http://www.w3.org/2000/svg" width="760" height="520" font-family="sans-serif">`,
+    `<svg xmlns="http://www.w3.org/2000/svg" width="760" height="520" font-family="sans-serif" role="img">`,
+    '<title>Goodput and p99 latency per second of fixed and adaptive bulkheads as the load ramps past capacity</title>',
     `<rect width="760" height="520" fill="white"/>`,
     panel('Goodput (successful calls/s)', series, (s) => s.goodput, 30, roundUp(maxGoodput), ''),
     panel('p99 latency of successful calls', series, (s) => s.p99, 260, roundUp(maxP99), ' ms'),

@@ -238,12 +238,8 @@ describe('Hedging', () => {
     const { exporter, provider } = inMemoryTracing();
     const hedging = new Hedging({ delay: 1, tracer: provider.getTracer('t'), name: 'prices' });
     let n = 0;
-    // The loser honours its signal, so its span ends too (a span ends when its attempt's work settles).
-    const call = hedging.execute(({ signal }) =>
-      ++n === 1
-        ? new Promise((_, reject) => signal.addEventListener('abort', () => reject(signal.reason)))
-        : Promise.resolve('ok'),
-    );
+    // The loser ignores its signal: its span still ends, when it is aborted.
+    const call = hedging.execute(() => (++n === 1 ? new Promise(() => {}) : Promise.resolve('ok')));
     await expect(call).resolves.toBe('ok');
     await flush();
     const spans = exporter.getFinishedSpans();
@@ -254,6 +250,9 @@ describe('Hedging', () => {
     for (const span of spans.filter((s) => s.name === 'resilience.hedging.attempt')) {
       expect(span.parentSpanContext?.spanId).toBe(parent?.spanContext().spanId);
     }
+    const loser = spans.find((s) => s.attributes['resilience.hedging.attempt'] === 1);
+    expect(loser?.status.code).toBe(2);
+    expect(loser?.events.map((e) => e.name)).toContain('exception');
   });
 
   it('composes in a pipeline: the attempt number flows from an outer retry', async () => {

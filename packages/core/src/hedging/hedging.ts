@@ -208,12 +208,16 @@ class HedgingCore {
     this.onHedge = onHedge;
   }
 
-  /** Runs one attempt (in a `resilience.hedging.attempt` span with a tracer); never throws synchronously. */
+  /**
+   * Runs one attempt; never throws synchronously. With a tracer, in a
+   * `resilience.hedging.attempt` span that ends when the attempt settles or is
+   * aborted (a loser whose work ignores its signal does not leave it open).
+   */
   runAttempt(fn: Operation<unknown>, ctx: ExecutionContext): Promise<unknown> {
     const telemetry = this.telemetry;
     if (telemetry.tracer !== undefined) {
       return telemetry.traced('resilience.hedging.attempt', { 'resilience.hedging.attempt': ctx.attempt }, () =>
-        invoke(fn, ctx),
+        untilAborted(invoke(fn, ctx), ctx.signal),
       );
     }
     return invoke(fn, ctx);
@@ -317,6 +321,28 @@ export class Hedging<T = unknown> implements Policy<T> {
       new HedgedCall(this.#core, fn as Operation<unknown>, ctx, resolve as (value: unknown) => void, reject).start();
     });
   }
+}
+
+/**
+ * `work`'s outcome, or a rejection with the signal's reason as soon as the
+ * signal aborts; `work`'s own late outcome stays handled. The signal is the
+ * attempt's own, so this is one listener per traced attempt.
+ */
+function untilAborted(work: Promise<unknown>, signal: AbortSignal): Promise<unknown> {
+  return new Promise((resolve, reject) => {
+    const onAbort = (): void => reject(signal.reason);
+    signal.addEventListener('abort', onAbort, { once: true });
+    work.then(
+      (value) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(value);
+      },
+      (error: unknown) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(error);
+      },
+    );
+  });
 }
 
 /** Calls `fn` and always answers with a promise (a synchronous throw becomes a rejection). */

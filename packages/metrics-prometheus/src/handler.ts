@@ -22,6 +22,16 @@ async function exposition(
   };
 }
 
+/**
+ * `err` as Express' `next()` reads it as an error: a falsy value would mean
+ * "no error" and `'route'` / `'router'` "skip the rest of this route / router",
+ * so those are wrapped in an `Error` with the value as its `cause`.
+ */
+function asExpressError(err: unknown): unknown {
+  if (err && err !== 'route' && err !== 'router') return err;
+  return new Error(`metricsHandler: collecting metrics failed with ${describeValue(err)}`, { cause: err });
+}
+
 function plain(res: ServerResponse, status: number, text: string): void {
   res.statusCode = status;
   res.setHeader('Content-Type', 'text/plain; charset=utf-8');
@@ -40,7 +50,9 @@ function plain(res: ServerResponse, status: number, text: string): void {
  * - Any other method answers 405 with `Allow: GET, HEAD`.
  * - When collecting fails (a collect callback of the registry throws), the
  *   error goes to Express' `next(err)`, or, with no `next`, the answer is a
- *   plain 500 that does not reveal the error.
+ *   plain 500 that does not reveal the error. A thrown value Express would not
+ *   read as an error (`undefined`, `null`, `0`, `''`, `'route'`, `'router'`)
+ *   reaches `next` wrapped in an `Error` whose `cause` is that value.
  *
  * It does not look at the path: mount it where it belongs
  * (`app.get('/metrics', metricsHandler(registry))`).
@@ -82,7 +94,7 @@ export function metricsHandler(registry?: Registry<RegistryContentType>): Metric
       try {
         answer = await exposition(reg, openMetrics);
       } catch (err) {
-        if (next !== undefined) next(err);
+        if (next !== undefined) next(asExpressError(err));
         else if (!res.headersSent && !res.destroyed) plain(res, 500, 'Collecting metrics failed\n');
         return;
       }

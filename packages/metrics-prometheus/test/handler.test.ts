@@ -248,6 +248,47 @@ describe('metricsHandler on Express', () => {
   });
 });
 
+describe('metricsHandler on Express, attacked', () => {
+  it.each([
+    ['undefined', undefined],
+    ['null', null],
+    ['0', 0],
+    ['an empty string', ''],
+    ["'route'", 'route'],
+    ["'router'", 'router'],
+  ])('hands a collect that throws %s to the error handler, never to the next route', async (_, thrown) => {
+    // Express reads next() with a falsy value as "no error", next('route') as "skip to the next route"
+    // and next('router') as "leave the router": the scrape used to fall through to another handler.
+    const registry = new Registry();
+    new Gauge({
+      name: 'broken',
+      help: 'A gauge whose collect throws a value that is not an Error.',
+      registers: [registry],
+      collect() {
+        throw thrown;
+      },
+    });
+    const seen: unknown[] = [];
+    const app = express();
+    app.get('/metrics', metricsHandler(registry));
+    app.get('/metrics', (_req, res) => {
+      res.send('the next route');
+    });
+    app.use((err: unknown, _req: express.Request, res: express.Response, _next: express.NextFunction) => {
+      seen.push(err);
+      res.status(503).send('metrics unavailable');
+    });
+    const url = await serve(app);
+    const res = await fetch(`${url}/metrics`);
+    expect(await res.text()).toBe('metrics unavailable');
+    expect(res.status).toBe(503);
+    expect(seen).toHaveLength(1);
+    expect(seen[0]).toBeInstanceOf(Error);
+    expect((seen[0] as Error).message).toMatch(/^metricsHandler: collecting metrics failed with /);
+    expect((seen[0] as Error).cause).toBe(thrown);
+  });
+});
+
 describe('prefersOpenMetrics', () => {
   it.each([
     [undefined, false],

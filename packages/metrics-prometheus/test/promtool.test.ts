@@ -103,13 +103,17 @@ describe.skipIf(promtool === undefined)('the dashboard state panel, evaluated by
   // Grafana's "All" for the name variable.
   const expr = (panel?.targets[0]?.expr ?? '').replaceAll('$name', '.*');
 
-  /** The panel's value for breaker `p` when each instance reports `[open, half-open]`. */
-  function stateOf(instances: [number, number][], expected: number): { status: number | null; output: string } {
-    const series = instances.flatMap(([open, halfOpen], i) => [
-      `      - series: 'resilience_circuit_breaker_state{job="svc",instance="${i}",name="p",state="closed"}'\n        values: '${open + halfOpen === 0 ? 1 : 0}x3'`,
-      `      - series: 'resilience_circuit_breaker_state{job="svc",instance="${i}",name="p",state="open"}'\n        values: '${open}x3'`,
-      `      - series: 'resilience_circuit_breaker_state{job="svc",instance="${i}",name="p",state="half-open"}'\n        values: '${halfOpen}x3'`,
-    ]);
+  type State = 'closed' | 'open' | 'half-open';
+
+  /** Runs the panel's query on instances of breaker `p` in `states`, expecting `expected`. */
+  function stateOf(states: State[], expected: number): { status: number | null; output: string } {
+    const series = states.flatMap((current, i) =>
+      (['closed', 'open', 'half-open'] as const).map(
+        (state) =>
+          `      - series: 'resilience_circuit_breaker_state{job="svc",instance="${i}",name="p",state="${state}"}'\n` +
+          `        values: '${state === current ? 1 : 0}x3'`,
+      ),
+    );
     const dir = mkdtempSync(join(tmpdir(), 'resilience-dashboard-'));
     try {
       const file = join(dir, 'state.test.yml');
@@ -139,15 +143,15 @@ describe.skipIf(promtool === undefined)('the dashboard state panel, evaluated by
   it('maps every mix of instance states to a value the panel colours: 0 closed, 1 half-open, 2 open', () => {
     expect(expr).toContain('resilience_circuit_breaker_state');
     // Each row: the states of the instances, and the worst of them, as the panel must show it.
-    const cases: [[number, number][], number][] = [
-      [[[0, 0]], 0],
-      [[[0, 1]], 1],
-      [[[1, 0]], 2],
-      [[[0, 0], [0, 1]], 1],
-      [[[0, 0], [1, 0]], 2],
+    const cases: [State[], number][] = [
+      [['closed'], 0],
+      [['half-open'], 1],
+      [['open'], 2],
+      [['closed', 'half-open'], 1],
+      [['closed', 'open'], 2],
       // One instance open and another half-open: the worst is open (it used to add up to 3, which no mapping named).
-      [[[1, 0], [0, 1]], 2],
-      [[[1, 0], [0, 1], [0, 0]], 2],
+      [['open', 'half-open'], 2],
+      [['half-open', 'open', 'closed'], 2],
     ];
     for (const [instances, expected] of cases) {
       const result = stateOf(instances, expected);
@@ -157,6 +161,6 @@ describe.skipIf(promtool === undefined)('the dashboard state panel, evaluated by
   });
 
   it('is a real check: a wrong expectation fails', () => {
-    expect(stateOf([[1, 0]], 1).status).not.toBe(0);
+    expect(stateOf(['open'], 1).status).not.toBe(0);
   });
 });

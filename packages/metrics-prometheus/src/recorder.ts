@@ -14,6 +14,11 @@ import type { PrometheusRecorderOptions } from './types.js';
 
 const OWNER = 'PrometheusRecorder';
 const KNOWN_OPTIONS: readonly string[] = ['registry', 'prefix', 'buckets'];
+/** prom-client's spellings of an option, and the option to use here. */
+const OPTION_HINTS: Readonly<Record<string, string>> = {
+  register: " (prom-client's collectDefaultMetrics() spelling); use registry",
+  registers: " (a prom-client metric's spelling); use registry, one registry",
+};
 const METRIC_NAME = /^[a-zA-Z_:][a-zA-Z0-9_:]*$/;
 const DEFAULT_BUCKETS: readonly number[] = Object.freeze([0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10]);
 
@@ -145,7 +150,10 @@ export class PrometheusRecorder implements MetricsRecorder {
     const opts = configObject(OWNER, options, 'options');
     for (const key of Object.keys(opts)) {
       if (!KNOWN_OPTIONS.includes(key)) {
-        throw new TypeError(`${OWNER}: unknown option ${JSON.stringify(key)} (known: ${KNOWN_OPTIONS.join(', ')})`);
+        const hint = Object.hasOwn(OPTION_HINTS, key) ? OPTION_HINTS[key] : '';
+        throw new TypeError(
+          `${OWNER}: unknown option ${JSON.stringify(key)}${hint} (known: ${KNOWN_OPTIONS.join(', ')})`,
+        );
       }
     }
     const registry = validRegistry(opts.registry);

@@ -1,5 +1,6 @@
 import { CircuitBreaker } from '@resilience/core';
 import { FakeClock } from '@resilience/core/testing';
+import fc from 'fast-check';
 import { Counter, Registry, type RegistryContentType } from 'prom-client';
 import { describe, expect, it, vi } from 'vitest';
 import { PrometheusRecorder } from '../src/index.js';
@@ -85,5 +86,76 @@ describe('PrometheusRecorder, attacked', () => {
       [{ name: 'db' }, 2],
       [{ name: 'cache' }, 1],
     ]);
+  });
+});
+
+describe('recorders sharing a registry, any interleaving (fast-check)', () => {
+  type Op =
+    | { kind: 'timeout'; recorder: number; name: string }
+    | { kind: 'load'; recorder: number; name: string; active: number }
+    | { kind: 'state'; recorder: number; name: string; state: 'closed' | 'open' | 'half-open' }
+    | { kind: 'collect' }
+    | { kind: 'reset' };
+
+  it('counts every increment once and shows the latest gauge value, whichever recorder wrote it', async () => {
+    const name = fc.constantFrom('a', 'b', 'c');
+    const recorder = fc.nat({ max: 3 });
+    const op: fc.Arbitrary<Op> = fc.oneof(
+      fc.record({ kind: fc.constant('timeout' as const), recorder, name }),
+      fc.record({ kind: fc.constant('load' as const), recorder, name, active: fc.nat({ max: 50 }) }),
+      fc.record({
+        kind: fc.constant('state' as const),
+        recorder,
+        name,
+        state: fc.constantFrom('closed' as const, 'open' as const, 'half-open' as const),
+      }),
+      fc.constant({ kind: 'collect' as const }),
+      fc.constant({ kind: 'reset' as const }),
+    );
+    await fc.assert(
+      fc.asyncProperty(fc.array(op, { maxLength: 60 }), async (ops) => {
+        const registry = new Registry();
+        // Recorders are made lazily, as a process would make them on the way.
+        const recorders: PrometheusRecorder[] = [];
+        const get = (i: number): PrometheusRecorder => {
+          recorders[i] ??= new PrometheusRecorder({ registry });
+          return recorders[i];
+        };
+        get(0);
+        const timeouts = new Map<string, number>();
+        const load = new Map<string, number>();
+        const states = new Map<string, string>();
+        for (const o of ops) {
+          if (o.kind === 'timeout') {
+            get(o.recorder).recordTimeout(o.name);
+            timeouts.set(o.name, (timeouts.get(o.name) ?? 0) + 1);
+          } else if (o.kind === 'load') {
+            get(o.recorder).recordBulkheadUtilization(o.name, o.active, 0);
+            load.set(o.name, o.active);
+          } else if (o.kind === 'state') {
+            get(o.recorder).recordCircuitBreakerState(o.name, o.state);
+            states.set(o.name, o.state);
+          } else if (o.kind === 'collect') {
+            await registry.getMetricsAsJSON();
+          } else {
+            await registry.getMetricsAsJSON();
+            registry.resetMetrics(); // counters start again from 0; gauges are current again at the next collect
+            timeouts.clear();
+          }
+        }
+        for (const [n, count] of timeouts)
+          expect(await value(registry, 'resilience_timeouts_total', { name: n })).toBe(count);
+        for (const [n, active] of load)
+          expect(await value(registry, 'resilience_bulkhead_active', { name: n })).toBe(active);
+        for (const [n, state] of states) {
+          for (const s of ['closed', 'open', 'half-open']) {
+            expect(await value(registry, 'resilience_circuit_breaker_state', { name: n, state: s })).toBe(
+              s === state ? 1 : 0,
+            );
+          }
+        }
+      }),
+      { numRuns: 200 },
+    );
   });
 });

@@ -193,6 +193,29 @@ describe('metricsHandler on node:http', () => {
     expect(response?.writableEnded).toBe(false);
   });
 
+  it('serves a registry-like object without a contentType in the text format instead of crashing', async () => {
+    // It passes the check (metrics() and getMetricsAsJSON()); its undefined content type used to make
+    // setHeader throw outside any catch: an unhandled rejection that ended the process.
+    const real = filledRegistry();
+    const merged = { metrics: () => real.metrics(), getMetricsAsJSON: () => real.getMetricsAsJSON() };
+    const url = await serve(metricsHandler(merged as never));
+    const text = await fetch(url, { signal: AbortSignal.timeout(5000) });
+    expect(text.status).toBe(200);
+    expect(text.headers.get('content-type')).toBe(TEXT);
+    expect(await text.text()).toBe(await real.metrics());
+    const om = await fetch(url, { headers: { accept: PROMETHEUS_ACCEPT }, signal: AbortSignal.timeout(5000) });
+    expect(om.headers.get('content-type')).toBe(OPENMETRICS);
+    expect(await om.text()).toMatch(/# EOF\n$/);
+  });
+
+  it('answers 500 when a registry-like object renders something that is not text', async () => {
+    const odd = { metrics: async () => undefined, getMetricsAsJSON: async () => [], contentType: TEXT };
+    const url = await serve(metricsHandler(odd as never));
+    const res = await fetch(url, { signal: AbortSignal.timeout(5000) });
+    expect(res.status).toBe(500);
+    expect(await res.text()).toBe('Collecting metrics failed\n');
+  });
+
   it("serves prom-client's global register by default", async () => {
     new PrometheusRecorder().recordTimeout('global');
     const url = await serve(metricsHandler());

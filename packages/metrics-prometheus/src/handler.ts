@@ -14,12 +14,25 @@ async function exposition(
   registry: Registry<RegistryContentType>,
   openMetrics: boolean,
 ): Promise<{ body: string; contentType: string }> {
+  // Anything but OpenMetrics (a registry-like object may have no contentType) renders the text format.
   const own = registry.contentType === OPENMETRICS_TEXT;
-  if (own === openMetrics) return { body: await registry.metrics(), contentType: registry.contentType };
-  return {
-    body: render(await registry.getMetricsAsJSON(), openMetrics),
-    contentType: openMetrics ? OPENMETRICS_TEXT : PROMETHEUS_TEXT,
-  };
+  const contentType = openMetrics ? OPENMETRICS_TEXT : PROMETHEUS_TEXT;
+  if (own !== openMetrics) return { body: render(await registry.getMetricsAsJSON(), openMetrics), contentType };
+  const body: unknown = await registry.metrics();
+  if (typeof body !== 'string') {
+    throw new TypeError(`metricsHandler: registry.metrics() must give a string, got ${describeValue(body)}`);
+  }
+  return { body, contentType };
+}
+
+/**
+ * `err` as Express' `next()` reads it as an error: a falsy value would mean
+ * "no error" and `'route'` / `'router'` "skip the rest of this route / router",
+ * so those are wrapped in an `Error` with the value as its `cause`.
+ */
+function asExpressError(err: unknown): unknown {
+  if (err && err !== 'route' && err !== 'router') return err;
+  return new Error(`metricsHandler: collecting metrics failed with ${describeValue(err)}`, { cause: err });
 }
 
 function plain(res: ServerResponse, status: number, text: string): void {
@@ -40,7 +53,12 @@ function plain(res: ServerResponse, status: number, text: string): void {
  * - Any other method answers 405 with `Allow: GET, HEAD`.
  * - When collecting fails (a collect callback of the registry throws), the
  *   error goes to Express' `next(err)`, or, with no `next`, the answer is a
- *   plain 500 that does not reveal the error.
+ *   plain 500 that does not reveal the error. A thrown value Express would not
+ *   read as an error (`undefined`, `null`, `0`, `''`, `'route'`, `'router'`)
+ *   reaches `next` wrapped in an `Error` whose `cause` is that value.
+ * - Any object with `metrics()` and `getMetricsAsJSON()` is served; one
+ *   without prom-client's OpenMetrics `contentType` renders the text format,
+ *   and a `metrics()` that gives no string is a collecting failure.
  *
  * It does not look at the path: mount it where it belongs
  * (`app.get('/metrics', metricsHandler(registry))`).
@@ -82,7 +100,7 @@ export function metricsHandler(registry?: Registry<RegistryContentType>): Metric
       try {
         answer = await exposition(reg, openMetrics);
       } catch (err) {
-        if (next !== undefined) next(err);
+        if (next !== undefined) next(asExpressError(err));
         else if (!res.headersSent && !res.destroyed) plain(res, 500, 'Collecting metrics failed\n');
         return;
       }
@@ -93,6 +111,9 @@ export function metricsHandler(registry?: Registry<RegistryContentType>): Metric
       res.setHeader('Vary', 'Accept');
       res.setHeader('Cache-Control', 'no-store');
       res.end(req.method === 'HEAD' ? undefined : answer.body);
-    })();
+    })().catch(() => {
+      // Answering failed (a response something else half wrote): close it, never an unhandled rejection.
+      if (!res.destroyed) res.destroy();
+    });
   };
 }

@@ -1,12 +1,24 @@
 import type { CallOutcome, CircuitStateName, MetricsRecorder, PatternName } from '@resilience/core';
 import { configObject, describeValue, stringOption } from '@resilience/core/validate';
-import { type Gauge, register } from 'prom-client';
-import { attachFlush, type CounterCell, counterCell, flushCounters, flushGauges, type GaugeCell } from './collect.js';
+import { register } from 'prom-client';
+import {
+  type CounterCell,
+  type CounterMetric,
+  counterCell,
+  type GaugeCell,
+  type GaugeMetric,
+  gaugeCell,
+} from './collect.js';
 import { type DurationSink, type RecorderMetrics, recorderMetrics } from './definitions.js';
 import type { PrometheusRecorderOptions } from './types.js';
 
 const OWNER = 'PrometheusRecorder';
 const KNOWN_OPTIONS: readonly string[] = ['registry', 'prefix', 'buckets'];
+/** prom-client's spellings of an option, and the option to use here. */
+const OPTION_HINTS: Readonly<Record<string, string>> = {
+  register: " (prom-client's collectDefaultMetrics() spelling); use registry",
+  registers: " (a prom-client metric's spelling); use registry, one registry",
+};
 const METRIC_NAME = /^[a-zA-Z_:][a-zA-Z0-9_:]*$/;
 const DEFAULT_BUCKETS: readonly number[] = Object.freeze([0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10]);
 
@@ -14,10 +26,10 @@ const DEFAULT_BUCKETS: readonly number[] = Object.freeze([0.005, 0.01, 0.025, 0.
 const BREAKER_OUTCOMES: readonly string[] = ['success', 'failure', 'ignored', 'rejected', 'cancelled'];
 
 /** The three state series of one breaker. */
-interface StateChildren {
-  readonly closed: Gauge.Internal<'name' | 'state'>;
-  readonly open: Gauge.Internal<'name' | 'state'>;
-  readonly halfOpen: Gauge.Internal<'name' | 'state'>;
+interface StateCells {
+  readonly closed: GaugeCell;
+  readonly open: GaugeCell;
+  readonly halfOpen: GaugeCell;
 }
 
 /** The two outcome series of one retry. */
@@ -93,11 +105,13 @@ function validRegistry(value: unknown): NonNullable<PrometheusRecorderOptions['r
  * Labels stay bounded: `name` is the pattern's name (never a rate-limit key),
  * `outcome` and `pattern` come from the core. The label children of a name
  * are resolved once, on its first record, and reused by every later call.
- * Counters and bulkhead gauges are kept as plain numbers and handed to
- * prom-client when the metric is collected (a scrape, `getMetricsAsJSON()`),
- * and durations go to a histogram whose series are counters updated in place,
+ * Counters and gauges are kept as plain numbers and handed to prom-client
+ * when the metric is collected (a scrape, `getMetricsAsJSON()`), and
+ * durations go to a histogram whose series are counters updated in place,
  * so a call costs a few `Map` lookups and field updates, never prom-client's
- * label hashing.
+ * label hashing. Those numbers belong to the metric, one per series, shared
+ * by every recorder on the registry: a recorder that is dropped leaves
+ * nothing behind, and a gauge shows the latest value any recorder wrote.
  *
  * Construction throws when an option is invalid or when the registry already
  * holds one of these metrics with another definition (type, help, labels or
@@ -121,18 +135,13 @@ export class PrometheusRecorder implements MetricsRecorder {
   /** The upper bounds of the duration histogram's buckets, in seconds. */
   readonly buckets: readonly number[];
   readonly #metrics: RecorderMetrics;
-  readonly #states = new Map<string, StateChildren>();
+  // This recorder's way to the cells of each name; the cells themselves belong to the metrics (see collect.ts).
+  readonly #states = new Map<string, StateCells>();
   readonly #calls = new Map<string, Map<string, CounterCell>>();
-  readonly #callCells: CounterCell[] = [];
   readonly #retries = new Map<string, RetryCells>();
-  readonly #retryCells: CounterCell[] = [];
   readonly #rateLimits = new Map<string, CounterCell>();
-  readonly #rateLimitCells: CounterCell[] = [];
   readonly #bulkheads = new Map<string, BulkheadCells>();
-  readonly #activeCells: GaugeCell[] = [];
-  readonly #queuedCells: GaugeCell[] = [];
   readonly #timeouts = new Map<string, CounterCell>();
-  readonly #timeoutCells: CounterCell[] = [];
   /** name → pattern → outcome → histogram child. */
   readonly #durations = new Map<string, Map<string, Map<string, DurationSink>>>();
 
@@ -141,43 +150,33 @@ export class PrometheusRecorder implements MetricsRecorder {
     const opts = configObject(OWNER, options, 'options');
     for (const key of Object.keys(opts)) {
       if (!KNOWN_OPTIONS.includes(key)) {
-        throw new TypeError(`${OWNER}: unknown option ${JSON.stringify(key)} (known: ${KNOWN_OPTIONS.join(', ')})`);
+        const hint = Object.hasOwn(OPTION_HINTS, key) ? OPTION_HINTS[key] : '';
+        throw new TypeError(
+          `${OWNER}: unknown option ${JSON.stringify(key)}${hint} (known: ${KNOWN_OPTIONS.join(', ')})`,
+        );
       }
     }
     const registry = validRegistry(opts.registry);
     this.prefix = validPrefix(opts.prefix);
     this.buckets = validBuckets(opts.buckets);
-    const metrics = recorderMetrics(registry, this.prefix, this.buckets);
-    this.#metrics = metrics;
-    const calls = this.#callCells;
-    const retries = this.#retryCells;
-    const rateLimits = this.#rateLimitCells;
-    const timeouts = this.#timeoutCells;
-    const active = this.#activeCells;
-    const queued = this.#queuedCells;
-    attachFlush(metrics.breakerCalls, () => flushCounters(calls));
-    attachFlush(metrics.retryAttempts, () => flushCounters(retries));
-    attachFlush(metrics.rateLimitRejections, () => flushCounters(rateLimits));
-    attachFlush(metrics.timeouts, () => flushCounters(timeouts));
-    attachFlush(metrics.bulkheadActive, () => flushGauges(active));
-    attachFlush(metrics.bulkheadQueued, () => flushGauges(queued));
+    this.#metrics = recorderMetrics(registry, this.prefix, this.buckets);
   }
 
   /** Sets `<prefix>circuit_breaker_state{name,state}` to 1 for `state` and 0 for the other two. */
   recordCircuitBreakerState(name: string, state: CircuitStateName): void {
-    let children = this.#states.get(name);
-    if (children === undefined) {
-      const gauge = this.#metrics.breakerState;
-      children = {
-        closed: gauge.labels({ name, state: 'closed' }),
-        open: gauge.labels({ name, state: 'open' }),
-        halfOpen: gauge.labels({ name, state: 'half-open' }),
+    let cells = this.#states.get(name);
+    if (cells === undefined) {
+      const gauge = this.#metrics.breakerState as GaugeMetric;
+      cells = {
+        closed: gaugeCell(gauge, { name, state: 'closed' }),
+        open: gaugeCell(gauge, { name, state: 'open' }),
+        halfOpen: gaugeCell(gauge, { name, state: 'half-open' }),
       };
-      this.#states.set(name, children);
+      this.#states.set(name, cells);
     }
-    children.closed.set(state === 'closed' ? 1 : 0);
-    children.open.set(state === 'open' ? 1 : 0);
-    children.halfOpen.set(state === 'half-open' ? 1 : 0);
+    cells.closed.value = state === 'closed' ? 1 : 0;
+    cells.open.value = state === 'open' ? 1 : 0;
+    cells.halfOpen.value = state === 'half-open' ? 1 : 0;
   }
 
   /**
@@ -200,21 +199,18 @@ export class PrometheusRecorder implements MetricsRecorder {
   }
 
   #callCell(name: string, outcome: string): CounterCell {
-    const cell = counterCell(this.#metrics.breakerCalls.labels({ name, outcome }));
-    this.#callCells.push(cell);
-    return cell;
+    return counterCell(this.#metrics.breakerCalls as unknown as CounterMetric, { name, outcome });
   }
 
   /** Adds one to `<prefix>retry_attempts_total{name,outcome}`, outcome `success` or `failure`. */
   recordRetryAttempt(name: string, _attempt: number, success: boolean): void {
     let cells = this.#retries.get(name);
     if (cells === undefined) {
-      const counter = this.#metrics.retryAttempts;
+      const counter = this.#metrics.retryAttempts as unknown as CounterMetric;
       cells = {
-        success: counterCell(counter.labels({ name, outcome: 'success' })),
-        failure: counterCell(counter.labels({ name, outcome: 'failure' })),
+        success: counterCell(counter, { name, outcome: 'success' }),
+        failure: counterCell(counter, { name, outcome: 'failure' }),
       };
-      this.#retryCells.push(cells.success, cells.failure);
       this.#retries.set(name, cells);
     }
     (success ? cells.success : cells.failure).value++;
@@ -224,8 +220,7 @@ export class PrometheusRecorder implements MetricsRecorder {
   recordRateLimitHit(name: string): void {
     let cell = this.#rateLimits.get(name);
     if (cell === undefined) {
-      cell = counterCell(this.#metrics.rateLimitRejections.labels({ name }));
-      this.#rateLimitCells.push(cell);
+      cell = counterCell(this.#metrics.rateLimitRejections as unknown as CounterMetric, { name });
       this.#rateLimits.set(name, cell);
     }
     cell.value++;
@@ -236,11 +231,9 @@ export class PrometheusRecorder implements MetricsRecorder {
     let cells = this.#bulkheads.get(name);
     if (cells === undefined) {
       cells = {
-        active: { child: this.#metrics.bulkheadActive.labels({ name }), value: 0 },
-        queued: { child: this.#metrics.bulkheadQueued.labels({ name }), value: 0 },
+        active: gaugeCell(this.#metrics.bulkheadActive as GaugeMetric, { name }),
+        queued: gaugeCell(this.#metrics.bulkheadQueued as GaugeMetric, { name }),
       };
-      this.#activeCells.push(cells.active);
-      this.#queuedCells.push(cells.queued);
       this.#bulkheads.set(name, cells);
     }
     cells.active.value = active;
@@ -251,8 +244,7 @@ export class PrometheusRecorder implements MetricsRecorder {
   recordTimeout(name: string): void {
     let cell = this.#timeouts.get(name);
     if (cell === undefined) {
-      cell = counterCell(this.#metrics.timeouts.labels({ name }));
-      this.#timeoutCells.push(cell);
+      cell = counterCell(this.#metrics.timeouts as unknown as CounterMetric, { name });
       this.#timeouts.set(name, cell);
     }
     cell.value++;

@@ -193,6 +193,29 @@ describe('metricsHandler on node:http', () => {
     expect(response?.writableEnded).toBe(false);
   });
 
+  it('serves a registry-like object without a contentType in the text format instead of crashing', async () => {
+    // It passes the check (metrics() and getMetricsAsJSON()); its undefined content type used to make
+    // setHeader throw outside any catch: an unhandled rejection that ended the process.
+    const real = filledRegistry();
+    const merged = { metrics: () => real.metrics(), getMetricsAsJSON: () => real.getMetricsAsJSON() };
+    const url = await serve(metricsHandler(merged as never));
+    const text = await fetch(url, { signal: AbortSignal.timeout(5000) });
+    expect(text.status).toBe(200);
+    expect(text.headers.get('content-type')).toBe(TEXT);
+    expect(await text.text()).toBe(await real.metrics());
+    const om = await fetch(url, { headers: { accept: PROMETHEUS_ACCEPT }, signal: AbortSignal.timeout(5000) });
+    expect(om.headers.get('content-type')).toBe(OPENMETRICS);
+    expect(await om.text()).toMatch(/# EOF\n$/);
+  });
+
+  it('answers 500 when a registry-like object renders something that is not text', async () => {
+    const odd = { metrics: async () => undefined, getMetricsAsJSON: async () => [], contentType: TEXT };
+    const url = await serve(metricsHandler(odd as never));
+    const res = await fetch(url, { signal: AbortSignal.timeout(5000) });
+    expect(res.status).toBe(500);
+    expect(await res.text()).toBe('Collecting metrics failed\n');
+  });
+
   it("serves prom-client's global register by default", async () => {
     new PrometheusRecorder().recordTimeout('global');
     const url = await serve(metricsHandler());
@@ -245,6 +268,47 @@ describe('metricsHandler on Express', () => {
     expect(seen).toEqual([new Error('collector down')]);
     // Mounted with use(), other methods still get 405.
     expect((await fetch(`${url}/metrics`, { method: 'POST' })).status).toBe(405);
+  });
+});
+
+describe('metricsHandler on Express, attacked', () => {
+  it.each([
+    ['undefined', undefined],
+    ['null', null],
+    ['0', 0],
+    ['an empty string', ''],
+    ["'route'", 'route'],
+    ["'router'", 'router'],
+  ])('hands a collect that throws %s to the error handler, never to the next route', async (_, thrown) => {
+    // Express reads next() with a falsy value as "no error", next('route') as "skip to the next route"
+    // and next('router') as "leave the router": the scrape used to fall through to another handler.
+    const registry = new Registry();
+    new Gauge({
+      name: 'broken',
+      help: 'A gauge whose collect throws a value that is not an Error.',
+      registers: [registry],
+      collect() {
+        throw thrown;
+      },
+    });
+    const seen: unknown[] = [];
+    const app = express();
+    app.get('/metrics', metricsHandler(registry));
+    app.get('/metrics', (_req, res) => {
+      res.send('the next route');
+    });
+    app.use((err: unknown, _req: express.Request, res: express.Response, _next: express.NextFunction) => {
+      seen.push(err);
+      res.status(503).send('metrics unavailable');
+    });
+    const url = await serve(app);
+    const res = await fetch(`${url}/metrics`);
+    expect(await res.text()).toBe('metrics unavailable');
+    expect(res.status).toBe(503);
+    expect(seen).toHaveLength(1);
+    expect(seen[0]).toBeInstanceOf(Error);
+    expect((seen[0] as Error).message).toMatch(/^metricsHandler: collecting metrics failed with /);
+    expect((seen[0] as Error).cause).toBe(thrown);
   });
 });
 

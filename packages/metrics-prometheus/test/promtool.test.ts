@@ -1,6 +1,9 @@
 import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Bulkhead, CircuitBreaker, RateLimiter, Retry, Timeout } from '@resilience/core';
 import { FakeClock } from '@resilience/core/testing';
@@ -89,5 +92,75 @@ describe.skipIf(promtool === undefined)('promtool', () => {
     const result = run(['test', 'rules', 'test/rules/resilience.rules.test.yml']);
     expect(result.output).toContain('SUCCESS');
     expect(result.status).toBe(0);
+  });
+});
+
+describe.skipIf(promtool === undefined)('the dashboard state panel, evaluated by promtool', () => {
+  const dashboard = JSON.parse(readFileSync(join(packageDir, 'dashboards/resilience.json'), 'utf8')) as {
+    panels: { title: string; targets: { expr: string }[] }[];
+  };
+  const panel = dashboard.panels.find((p) => p.title === 'Circuit breaker state');
+  // Grafana's "All" for the name variable.
+  const expr = (panel?.targets[0]?.expr ?? '').replaceAll('$name', '.*');
+
+  type State = 'closed' | 'open' | 'half-open';
+
+  /** Runs the panel's query on instances of breaker `p` in `states`, expecting `expected`. */
+  function stateOf(states: State[], expected: number): { status: number | null; output: string } {
+    const series = states.flatMap((current, i) =>
+      (['closed', 'open', 'half-open'] as const).map(
+        (state) =>
+          `      - series: 'resilience_circuit_breaker_state{job="svc",instance="${i}",name="p",state="${state}"}'\n` +
+          `        values: '${state === current ? 1 : 0}x3'`,
+      ),
+    );
+    const dir = mkdtempSync(join(tmpdir(), 'resilience-dashboard-'));
+    try {
+      const file = join(dir, 'state.test.yml');
+      writeFileSync(
+        file,
+        [
+          'rule_files: []',
+          'tests:',
+          '  - interval: 1m',
+          '    input_series:',
+          ...series,
+          '    promql_expr_test:',
+          `      - expr: ${JSON.stringify(expr)}`,
+          '        eval_time: 2m',
+          '        exp_samples:',
+          `          - labels: '{name="p"}'`,
+          `            value: ${expected}`,
+          '',
+        ].join('\n'),
+      );
+      return run(['test', 'rules', file]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }
+
+  it('maps every mix of instance states to a value the panel colours: 0 closed, 1 half-open, 2 open', () => {
+    expect(expr).toContain('resilience_circuit_breaker_state');
+    // Each row: the states of the instances, and the worst of them, as the panel must show it.
+    const cases: [State[], number][] = [
+      [['closed'], 0],
+      [['half-open'], 1],
+      [['open'], 2],
+      [['closed', 'half-open'], 1],
+      [['closed', 'open'], 2],
+      // One instance open and another half-open: the worst is open (it used to add up to 3, which no mapping named).
+      [['open', 'half-open'], 2],
+      [['half-open', 'open', 'closed'], 2],
+    ];
+    for (const [instances, expected] of cases) {
+      const result = stateOf(instances, expected);
+      expect(result.output, JSON.stringify(instances)).toContain('SUCCESS');
+      expect(result.status).toBe(0);
+    }
+  });
+
+  it('is a real check: a wrong expectation fails', () => {
+    expect(stateOf(['open'], 1).status).not.toBe(0);
   });
 });

@@ -343,6 +343,17 @@ describe('PrometheusRecorder', () => {
       ['x', TypeError, 'PrometheusRecorder: options must be an object, got "x"'],
       [{ registery: new Registry() }, TypeError, 'PrometheusRecorder: unknown option "registery"'],
       [{ labels: {} }, TypeError, 'unknown option "labels" (known: registry, prefix, buckets)'],
+      // prom-client's own spellings name the option to use here.
+      [
+        { register: new Registry() },
+        TypeError,
+        'PrometheusRecorder: unknown option "register" (prom-client\'s collectDefaultMetrics() spelling); use registry (known: registry, prefix, buckets)',
+      ],
+      [
+        { registers: [new Registry()] },
+        TypeError,
+        'PrometheusRecorder: unknown option "registers" (a prom-client metric\'s spelling); use registry, one registry (known: registry, prefix, buckets)',
+      ],
       [{ registry: {} }, TypeError, 'PrometheusRecorder: registry must be a prom-client Registry'],
       [{ registry: null }, TypeError, 'registry must be a prom-client Registry (with getSingleMetric()), got null'],
       [{ prefix: 42 }, TypeError, 'PrometheusRecorder: prefix must be a string, got 42'],

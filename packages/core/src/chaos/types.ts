@@ -24,7 +24,8 @@ export interface ChaosConfig<T = unknown> extends ObservabilityOptions {
    */
   latency?: number | undefined;
   /**
-   * The value to return instead of calling `fn`. Cannot be combined with `fault`.
+   * The value to return instead of calling `fn` (`undefined` counts as not
+   * given: inject latency alone, or a value). Cannot be combined with `fault`.
    * @default none
    */
   result?: T | undefined;

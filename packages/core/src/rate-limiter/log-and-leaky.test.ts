@@ -171,3 +171,19 @@ describe('sliding-log and leaky-bucket properties', () => {
     );
   });
 });
+
+describe('sliding-log state from another limit', () => {
+  it('a ring sized for another limit counts as empty instead of misreading its slots', async () => {
+    const { KeyState } = await import('./key-state.js');
+    const { SlidingLog } = await import('./sliding-log.js');
+    const state = new KeyState();
+    const small = new SlidingLog(2, 100);
+    expect(small.take(state, 2, 0)).toBe(true);
+    const large = new SlidingLog(5, 100);
+    expect(large.available(state, 10)).toBe(5);
+    expect(large.isFresh(state, 10)).toBe(true);
+    expect(large.take(state, 5, 10)).toBe(true);
+    expect(large.take(state, 1, 20)).toBe(false);
+    expect(large.delay(state, 1, 20)).toBe(90);
+  });
+});

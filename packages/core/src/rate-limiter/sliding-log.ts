@@ -38,6 +38,12 @@ export class SlidingLog implements Algorithm {
     let count = state.curr;
     if (log === null || count === 0) return 0;
     const limit = this.limit;
+    if (log.length !== limit) {
+      // A ring made for another limit (a state carried over from another configuration): start empty.
+      state.prev = 0;
+      state.curr = 0;
+      return 0;
+    }
     const cutoff = now - this.#interval;
     let head = state.prev;
     while (count > 0 && (log[head] as number) <= cutoff) {
@@ -107,7 +113,7 @@ export class SlidingLog implements Algorithm {
 
   isFresh(state: KeyState, at: number): boolean {
     const count = state.curr;
-    if (state.log === null || count === 0) return true;
+    if (state.log === null || count === 0 || state.log.length !== this.limit) return true;
     const newest = state.log[(state.prev + count - 1) % this.limit] as number;
     return newest + this.#interval <= at;
   }

@@ -72,6 +72,36 @@ describe('Hedging', () => {
     expect(clock.pendingTimers).toBe(0);
   });
 
+  it('one timer serves every call waiting for a hedge, each hedging at its own time', async () => {
+    const clock = new FakeClock();
+    const hedging = new Hedging({ delay: 10, maxHedges: 1, clock });
+    const starts: [number, number][] = [];
+    const gates: ((value: number) => void)[] = [];
+    const calls: Promise<unknown>[] = [];
+    for (let i = 0; i < 100; i++) {
+      calls.push(
+        hedging.execute(
+          ({ attempt }) =>
+            new Promise<number>((resolve) => {
+              starts.push([i, clock.now()]);
+              if (attempt === 1) gates[i] = resolve;
+            }),
+        ),
+      );
+      if (i === 49) await clock.advance(5);
+    }
+    expect(clock.pendingTimers).toBe(1);
+    // Calls that settle before their hedge leave the queue.
+    for (let i = 0; i < 100; i += 2) gates[i]?.(i);
+    await clock.advance(10);
+    const hedged = starts.filter(([, at]) => at > 5);
+    expect(hedged.map(([i]) => i)).toEqual(Array.from({ length: 50 }, (_, k) => 2 * k + 1));
+    expect(hedged.map(([i, at]) => at === (i < 50 ? 10 : 15))).toEqual(Array(50).fill(true));
+    for (let i = 1; i < 100; i += 2) gates[i]?.(i);
+    await Promise.all(calls);
+    expect(clock.pendingTimers).toBe(0);
+  });
+
   it('rejects with the last failure once every attempt started has failed', async () => {
     const clock = new FakeClock();
     const hedging = new Hedging({ delay: 10, maxHedges: 1, clock });

@@ -2,6 +2,7 @@ import type { Clock } from '../clock/clock.js';
 import type { ExecuteOptions, ExecutionContext, Operation, Policy } from '../context.js';
 import { checkConfigKeys, knownKeys, type PeerHints } from '../internal/config-keys.js';
 import { canAbort, contextAbortReason, isAbortedContext, notAFunction, toContext } from '../internal/context.js';
+import { IntrusiveList, type ListNode } from '../internal/intrusive-list.js';
 import { type SignalHub, type SignalWaiter, signalHub } from '../internal/signal-hub.js';
 import { Telemetry } from '../internal/telemetry.js';
 import { armTimer } from '../internal/timers.js';
@@ -27,8 +28,12 @@ const peerHints: PeerHints = {
   timeout: `bound the attempts with a Timeout around the Hedging`,
 };
 
-/** One call under a hedging policy: its attempts, the hedge timer, and the caller's abort (it is its own listener). */
-class HedgedCall implements SignalWaiter {
+/**
+ * One call under a hedging policy: its attempts, its place in the policy's
+ * queue of calls waiting for their next hedge, and the caller's abort (it is
+ * its own listener and its own queue node).
+ */
+class HedgedCall implements SignalWaiter, ListNode<HedgedCall> {
   readonly #owner: HedgingCore;
   readonly #fn: Operation<unknown>;
   readonly #ctx: ExecutionContext;
@@ -40,12 +45,13 @@ class HedgedCall implements SignalWaiter {
   #hub: SignalHub | null = null;
   signalPrev: SignalWaiter | null = null;
   signalNext: SignalWaiter | null = null;
+  /** Neighbours in the policy's hedge queue. */
+  listPrev: HedgedCall | null = null;
+  listNext: HedgedCall | null = null;
+  /** When its next hedge is due (clock time), while it is in the hedge queue. */
+  hedgeAt = 0;
   #settled = false;
   #inFlight = 0;
-  #timer: unknown = undefined;
-  #timerArmed = false;
-  #hedgeAt = 0;
-  readonly #onTimer: () => void;
 
   constructor(
     owner: HedgingCore,
@@ -59,7 +65,6 @@ class HedgedCall implements SignalWaiter {
     this.#ctx = ctx;
     this.#resolve = resolve;
     this.#reject = reject;
-    this.#onTimer = () => this.#timerFired();
   }
 
   start(): void {
@@ -96,30 +101,13 @@ class HedgedCall implements SignalWaiter {
       (value) => this.#succeeded(index, value),
       (error) => this.#failed(index, error),
     );
-    if (this.#controllers.length <= owner.maxHedges) this.#armHedge(owner.delay);
-    else this.#disarm();
+    if (this.#controllers.length <= owner.maxHedges) owner.schedule(this);
+    else owner.unschedule(this);
   }
 
-  #armHedge(delay: number): void {
-    this.#disarm();
-    if (delay === Number.POSITIVE_INFINITY) return;
-    const clock = this.#owner.clock;
-    this.#hedgeAt = clock.now() + delay;
-    this.#timerArmed = true;
-    this.#timer = armTimer(clock, this.#onTimer, delay);
-  }
-
-  #timerFired(): void {
-    this.#timerArmed = false;
-    this.#timer = undefined;
+  /** Its hedge is due (called by the policy's queue, which has taken it out): start the next attempt. */
+  hedgeDue(now: number): void {
     if (this.#settled) return;
-    const now = this.#owner.clock.now();
-    if (now < this.#hedgeAt) {
-      // A delay longer than one platform timer holds: wait out the rest.
-      this.#timerArmed = true;
-      this.#timer = armTimer(this.#owner.clock, this.#onTimer, this.#hedgeAt - now);
-      return;
-    }
     const deadline = this.#ctx.deadline;
     if (deadline !== undefined && now >= deadline) return; // No time left for a new attempt.
     this.#launch();
@@ -155,7 +143,7 @@ class HedgedCall implements SignalWaiter {
   /** Settles the call's bookkeeping: no more hedges, no caller listener. */
   #finish(): void {
     this.#settled = true;
-    this.#disarm();
+    this.#owner.unschedule(this);
     const hub = this.#hub;
     if (hub !== null) {
       this.#hub = null;
@@ -172,13 +160,6 @@ class HedgedCall implements SignalWaiter {
       this.#owner.abortAttempt(controller, reason);
     }
   }
-
-  #disarm(): void {
-    if (!this.#timerArmed) return;
-    this.#timerArmed = false;
-    this.#owner.clock.clearTimeout(this.#timer);
-    this.#timer = undefined;
-  }
 }
 
 /** The settings and services one hedged call needs (kept off the public class). */
@@ -191,6 +172,15 @@ class HedgingCore {
   readonly onHedge: ((attempt: number) => void) | undefined;
   /** The reason the losers' signals abort with (one object per policy). */
   readonly lostReason: DOMException = new DOMException('Hedging: another attempt succeeded first', 'AbortError');
+  /**
+   * The calls waiting for their next hedge. Every call waits the same
+   * `delay`, so they fall due in the order they were queued, and one timer,
+   * armed for the head, serves them all.
+   */
+  readonly #queue = new IntrusiveList<HedgedCall>();
+  readonly #fire: () => void;
+  #timer: unknown = undefined;
+  #timerArmed = false;
 
   constructor(
     delay: number,
@@ -206,6 +196,59 @@ class HedgingCore {
     this.clock = clock;
     this.telemetry = telemetry;
     this.onHedge = onHedge;
+    this.#fire = () => this.#hedgeDueCalls();
+  }
+
+  /** Queues `call` for a hedge `delay` ms from now (at the tail: nobody queued earlier is due later). */
+  schedule(call: HedgedCall): void {
+    const queue = this.#queue;
+    if (queue.has(call)) queue.unlink(call);
+    if (this.delay === Number.POSITIVE_INFINITY) {
+      if (queue.size === 0) this.#disarm();
+      return;
+    }
+    call.hedgeAt = this.clock.now() + this.delay;
+    queue.push(call);
+    if (!this.#timerArmed) this.#arm();
+  }
+
+  /** Takes `call` out of the queue (it settled, or has no hedge left); the last one out clears the timer. */
+  unschedule(call: HedgedCall): void {
+    const queue = this.#queue;
+    if (!queue.has(call)) return;
+    queue.unlink(call);
+    if (queue.size === 0) this.#disarm();
+  }
+
+  /** The timer fired: every call due now gets its hedge (each at most one per firing), then the timer is re-armed. */
+  #hedgeDueCalls(): void {
+    this.#timerArmed = false;
+    this.#timer = undefined;
+    const queue = this.#queue;
+    const now = this.clock.now();
+    // Only the calls queued before this firing: one that re-queues itself (a delay of 0) waits for the next.
+    const last = queue.last;
+    for (let call = queue.first; call !== null && call.hedgeAt <= now; call = queue.first) {
+      queue.unlink(call);
+      call.hedgeDue(now);
+      if (call === last) break;
+    }
+    if (!this.#timerArmed && queue.size > 0) this.#arm();
+  }
+
+  /** Arms the one timer for the head's hedge: held while calls wait on it; capped steps for very long delays. */
+  #arm(): void {
+    const head = this.#queue.first;
+    if (head === null) return;
+    this.#timerArmed = true;
+    this.#timer = armTimer(this.clock, this.#fire, head.hedgeAt - this.clock.now());
+  }
+
+  #disarm(): void {
+    if (!this.#timerArmed) return;
+    this.#timerArmed = false;
+    this.clock.clearTimeout(this.#timer);
+    this.#timer = undefined;
   }
 
   /**

@@ -171,6 +171,24 @@ describe('Hedging', () => {
     expect(clock.pendingTimers).toBe(0);
   });
 
+  it('work that aborts the caller synchronously leaves no hedge timer behind', async () => {
+    const clock = new FakeClock();
+    const hedging = new Hedging({ delay: 10, clock });
+    const controller = new AbortController();
+    const reason = new Error('aborted by the work');
+    const call = outcome(
+      hedging.execute(
+        () => {
+          controller.abort(reason);
+          return new Promise(() => {});
+        },
+        { signal: controller.signal },
+      ),
+    );
+    expect((await call).error).toBe(reason);
+    expect(clock.pendingTimers).toBe(0);
+  });
+
   it('an aborted signal starts nothing; a non-function fn and null options never throw synchronously', async () => {
     const hedging = new Hedging({ delay: 10 });
     const fn = vi.fn();

@@ -101,6 +101,8 @@ class HedgedCall implements SignalWaiter, ListNode<HedgedCall> {
       (value) => this.#succeeded(index, value),
       (error) => this.#failed(index, error),
     );
+    // The work may have ended the call synchronously (aborting the caller's signal): then nothing is left to hedge.
+    if (this.#settled) return;
     if (this.#controllers.length <= owner.maxHedges) owner.schedule(this);
     else owner.unschedule(this);
   }

@@ -192,6 +192,28 @@ describe('AdaptiveThrottle properties', () => {
     );
   });
 
+  it('never rejects when nothing fails, with calls overlapping in any order', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.scheduler(),
+        fc.double({ min: 1, max: 5, noNaN: true }),
+        fc.integer({ min: 1, max: 40 }),
+        async (s, k, n) => {
+          const clock = new FakeClock();
+          const throttle = new AdaptiveThrottle({ k, window: 100, clock, random: () => 0 });
+          const calls = Array.from({ length: n }, (_, i) =>
+            outcome(throttle.execute(() => s.schedule(Promise.resolve(i), `call ${i}`))),
+          );
+          await s.waitIdle();
+          const results = await Promise.all(calls);
+          expect(results.map((r) => r.value)).toEqual(Array.from({ length: n }, (_, i) => i));
+          expect(throttle.rejectionProbability).toBe(0);
+        },
+      ),
+      { numRuns: 100 },
+    );
+  });
+
   it('the probability stays in [0, 1) and matches the formula over the window', async () => {
     await fc.assert(
       fc.asyncProperty(

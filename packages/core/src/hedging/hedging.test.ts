@@ -303,6 +303,19 @@ describe('Hedging', () => {
     expect(loser?.events.map((e) => e.name)).toContain('exception');
   });
 
+  it('with a tracer, a failed attempt marks its span as failed and the call rejects with its error', async () => {
+    const { exporter, provider } = inMemoryTracing();
+    const hedging = new Hedging({ delay: 1000, tracer: provider.getTracer('t') });
+    const error = new Error('down');
+    await expect(hedging.execute(() => Promise.reject(error))).rejects.toBe(error);
+    await flush();
+    const spans = exporter.getFinishedSpans();
+    expect(spans.map((s) => [s.name, s.status.code])).toEqual([
+      ['resilience.hedging.attempt', 2],
+      ['resilience.hedging', 2],
+    ]);
+  });
+
   it('composes in a pipeline: the attempt number flows from an outer retry', async () => {
     const clock = new FakeClock();
     const seen: number[] = [];

@@ -187,3 +187,36 @@ describe('sliding-log state from another limit', () => {
     expect(large.delay(state, 1, 20)).toBe(90);
   });
 });
+
+describe('waiting callers ahead of a new one', () => {
+  it("sliding-log: retryAfterMs counts the queued callers' entries too", async () => {
+    const clock = new FakeClock();
+    const limiter = new RateLimiter({ rate: 2, interval: 1000, algorithm: 'sliding-log', clock });
+    limiter.allow('k');
+    await clock.advance(500);
+    limiter.allow('k');
+    const served: number[] = [];
+    const a = limiter.wait('k').then(() => served.push(clock.now()));
+    // A takes the slot freed at 1000; the next one frees at 1500.
+    expect(limiter.check('k')).toMatchObject({ allowed: false, retryAfterMs: 1000 });
+    const b = limiter.wait('k').then(() => served.push(clock.now()));
+    expect(limiter.check('k')).toMatchObject({ allowed: false, retryAfterMs: 1500 });
+    await clock.runAll();
+    await Promise.all([a, b]);
+    expect(served).toEqual([1000, 1500]);
+  });
+
+  it('leaky-bucket: retryAfterMs counts the queued callers, and a drained key is forgotten', async () => {
+    const clock = new FakeClock();
+    const limiter = new RateLimiter({ rate: 10, interval: 1000, algorithm: 'leaky-bucket', clock });
+    expect(limiter.allow('k')).toBe(true);
+    const waiting = limiter.wait('k');
+    expect(limiter.check('k')).toMatchObject({ allowed: false, retryAfterMs: 200, resetMs: 100 });
+    await clock.runAll();
+    await waiting;
+    await clock.advance(200);
+    expect(limiter.check('k')).toMatchObject({ allowed: true, remaining: 1, resetMs: 0 });
+    expect(limiter.prune()).toBe(1);
+    expect(limiter.size).toBe(0);
+  });
+});

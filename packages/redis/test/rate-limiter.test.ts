@@ -1,21 +1,31 @@
-import { isRateLimitExceededError, pipeline, RateLimiter } from '@resilience/core';
+import { isRateLimitExceededError, type Logger, pipeline, RateLimiter } from '@resilience/core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { RedisRateLimiter, type RedisRateLimiterConfig } from '../src/index.js';
-import { clientKinds, connect, RedisServer, redisServerBinary, type TestClient } from './redis-server.js';
+import {
+  clientLibraries,
+  connect,
+  kindOf,
+  RedisServer,
+  redisServerBinary,
+  type TestClient,
+  unreachable,
+} from './redis-server.js';
 
-/** A logger that keeps its lines. */
-export function recordingLogger(): { lines: string[]; warn(m: string): void; info(m: string): void } {
+/** A logger that keeps its warn and info lines. */
+export function recordingLogger(): Logger & { lines: string[] } {
   const lines: string[] = [];
   return {
     lines,
     warn: (m: string) => lines.push(`warn ${m}`),
     info: (m: string) => lines.push(`info ${m}`),
+    debug: () => undefined,
+    error: (m: string) => lines.push(`error ${m}`),
   };
 }
 
-const quiet = { warn: () => undefined, info: () => undefined };
+const quiet: Logger = { warn: () => undefined, info: () => undefined, debug: () => undefined, error: () => undefined };
 
-describe.skipIf(redisServerBinary === undefined).each(clientKinds)('RedisRateLimiter on %s', (kind) => {
+describe.skipIf(redisServerBinary === undefined).each(clientLibraries)('RedisRateLimiter on %s', (library) => {
   let server: RedisServer;
   const clients: TestClient[] = [];
   let prefixCounter = 0;
@@ -31,7 +41,7 @@ describe.skipIf(redisServerBinary === undefined).each(clientKinds)('RedisRateLim
   });
 
   async function client(): Promise<TestClient> {
-    const c = await connect(kind, server.port);
+    const c = await connect(library, server.port);
     clients.push(c);
     return c;
   }
@@ -54,7 +64,7 @@ describe.skipIf(redisServerBinary === undefined).each(clientKinds)('RedisRateLim
   }
 
   it('detects the client kind', async () => {
-    expect((await limiter()).clientKind).toBe(kind);
+    expect((await limiter()).clientKind).toBe(kindOf(library));
   });
 
   it.each(['token-bucket', 'sliding-window'] as const)(
@@ -198,12 +208,14 @@ describe.skipIf(redisServerBinary === undefined).each(clientKinds)('RedisRateLim
     expect(results.every((r) => r === reason)).toBe(true);
   });
 
-  it('works as a pipeline rateLimit step with a per-call key', async () => {
-    const l = await limiter({ prefix: freshPrefix(), rate: 1 });
-    const policy = pipeline().rateLimit(l).build();
-    await expect(policy.execute(() => 'ok', { key: 'p' })).resolves.toBe('ok');
-    await expect(policy.execute(() => 'ok', { key: 'p' })).rejects.toSatisfy(isRateLimitExceededError);
-    await expect(policy.execute(() => 'ok', { key: 'q' })).resolves.toBe('ok');
+  it('works as a pipeline rateLimit step, with a fixed key and tokens or the default bucket', async () => {
+    const l = await limiter({ prefix: freshPrefix(), rate: 2 });
+    const perService = pipeline().rateLimit(l, { key: 'payments', tokens: 2 }).build();
+    await expect(perService.execute(() => 'ok')).resolves.toBe('ok');
+    await expect(perService.execute(() => 'ok')).rejects.toSatisfy(isRateLimitExceededError);
+    const shared = pipeline().rateLimit(l).timeout({ defaultTimeout: 1_000 }).build();
+    await expect(shared.execute(() => 'ok')).resolves.toBe('ok');
+    expect(await l.check()).toMatchObject({ remaining: 1 });
   });
 
   it('falls back while Redis is down, logs each transition once, and goes back to Redis', async () => {
@@ -262,34 +274,24 @@ describe.skipIf(redisServerBinary === undefined).each(clientKinds)('RedisRateLim
 });
 
 describe('RedisRateLimiter without a reachable Redis', () => {
-  it.each(['ioredis', 'node-redis'] as const)(
-    'applies each whenUnavailable choice (%s, closed client)',
-    async (kind) => {
-      const { Redis } = await import('ioredis');
-      const { createClient } = await import('redis');
-      const client =
-        kind === 'ioredis'
-          ? new Redis({ host: '127.0.0.1', port: 1, lazyConnect: true, retryStrategy: () => null })
-          : createClient({ socket: { host: '127.0.0.1', port: 1 } });
-      client.on('error', () => undefined);
-      if (kind === 'ioredis') (client as InstanceType<typeof Redis>).disconnect();
-      const base = { client: client as never, rate: 2, interval: 1_000, logger: quiet, commandTimeout: 50 };
-      const local = new RedisRateLimiter(base);
-      expect(await local.allow('x')).toBe(true);
-      expect(await local.allow('x')).toBe(true);
-      expect(await local.allow('x')).toBe(false);
-      expect(local.available).toBe(false);
-      expect(await new RedisRateLimiter({ ...base, whenUnavailable: 'allow' }).consume('x')).toMatchObject({
-        allowed: true,
-      });
-      expect(await new RedisRateLimiter({ ...base, whenUnavailable: 'deny' }).consume('x')).toMatchObject({
-        allowed: false,
-        retryAfterMs: 500,
-      });
-      const own = new RateLimiter({ rate: 1 });
-      const custom = new RedisRateLimiter({ ...base, whenUnavailable: own });
-      expect(await custom.allow('y')).toBe(true);
-      expect(await custom.allow('y')).toBe(false);
-    },
-  );
+  it.each(clientLibraries)('applies each whenUnavailable choice (%s, unconnected client)', async (library) => {
+    const client = await unreachable(library);
+    const base = { client: client as never, rate: 2, interval: 1_000, logger: quiet, commandTimeout: 50 };
+    const local = new RedisRateLimiter(base);
+    expect(await local.allow('x')).toBe(true);
+    expect(await local.allow('x')).toBe(true);
+    expect(await local.allow('x')).toBe(false);
+    expect(local.available).toBe(false);
+    expect(await new RedisRateLimiter({ ...base, whenUnavailable: 'allow' }).consume('x')).toMatchObject({
+      allowed: true,
+    });
+    expect(await new RedisRateLimiter({ ...base, whenUnavailable: 'deny' }).consume('x')).toMatchObject({
+      allowed: false,
+      retryAfterMs: 500,
+    });
+    const own = new RateLimiter({ rate: 1 });
+    const custom = new RedisRateLimiter({ ...base, whenUnavailable: own });
+    expect(await custom.allow('y')).toBe(true);
+    expect(await custom.allow('y')).toBe(false);
+  });
 });

@@ -1,8 +1,6 @@
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { once } from 'node:events';
 import { createServer } from 'node:net';
-import { Redis } from 'ioredis';
-import { createClient } from 'redis';
 import type { RedisClientKind, RedisClientLike } from '../src/index.js';
 
 /** The redis-server binary on PATH, or undefined. In CI a missing binary fails the run instead of skipping. */
@@ -97,9 +95,57 @@ export class RedisServer {
   }
 }
 
-/** A connected client of either library, with an error listener (an unhandled 'error' event would crash node-redis). */
-export async function connect(kind: RedisClientKind, port: number): Promise<TestClient> {
-  if (kind === 'ioredis') {
+/** The client libraries and major versions the tests run against. */
+export const clientLibraries = ['ioredis', 'ioredis5', 'redis', 'redis5', 'redis4'] as const;
+
+/** One of {@link clientLibraries}. */
+export type ClientLibrary = (typeof clientLibraries)[number];
+
+/** Which kind a library's clients are. */
+export function kindOf(library: ClientLibrary): RedisClientKind {
+  return library.startsWith('ioredis') ? 'ioredis' : 'node-redis';
+}
+
+interface IORedisModule {
+  Redis: new (options: object) => IORedisClient;
+}
+interface IORedisClient {
+  on(event: string, fn: (...args: unknown[]) => void): unknown;
+  once(event: string, fn: (...args: unknown[]) => void): unknown;
+  call(command: string, ...args: string[]): Promise<unknown>;
+  disconnect(): void;
+}
+interface NodeRedisModule {
+  createClient(options: object): NodeRedisClient;
+}
+interface NodeRedisClient {
+  on(event: string, fn: (...args: unknown[]) => void): unknown;
+  connect(): Promise<unknown>;
+  sendCommand(args: string[]): Promise<unknown>;
+  readonly isOpen: boolean;
+  disconnect?(): Promise<void>;
+  destroy?(): void;
+}
+
+/** A client of `library` that is not connected and never will be (nothing listens on port 1). */
+export async function unreachable(library: ClientLibrary): Promise<RedisClientLike> {
+  if (kindOf(library) === 'ioredis') {
+    const { Redis } = (await import(library)) as IORedisModule;
+    const client = new Redis({ host: '127.0.0.1', port: 1, lazyConnect: true, retryStrategy: () => null });
+    client.on('error', () => undefined);
+    client.disconnect();
+    return client as unknown as RedisClientLike;
+  }
+  const { createClient } = (await import(library)) as NodeRedisModule;
+  const client = createClient({ socket: { host: '127.0.0.1', port: 1 } });
+  client.on('error', () => undefined);
+  return client as unknown as RedisClientLike;
+}
+
+/** A connected client of `library`, with an error listener (an unhandled 'error' event would crash node-redis). */
+export async function connect(library: ClientLibrary, port: number): Promise<TestClient> {
+  if (kindOf(library) === 'ioredis') {
+    const { Redis } = (await import(library)) as IORedisModule;
     const client = new Redis({ host: '127.0.0.1', port, retryStrategy: () => 50, maxRetriesPerRequest: 1 });
     client.on('error', () => undefined);
     await new Promise<void>((resolve, reject) => {
@@ -107,13 +153,14 @@ export async function connect(kind: RedisClientKind, port: number): Promise<Test
       client.once('end', () => reject(new Error('ioredis did not connect')));
     });
     return {
-      client,
+      client: client as unknown as RedisClientLike,
       command: (...args) => client.call(args[0] as string, ...args.slice(1)),
       close: async () => {
         client.disconnect();
       },
     };
   }
+  const { createClient } = (await import(library)) as NodeRedisModule;
   const client = createClient({ socket: { host: '127.0.0.1', port, reconnectStrategy: () => 50 } });
   client.on('error', () => undefined);
   await client.connect();
@@ -121,7 +168,9 @@ export async function connect(kind: RedisClientKind, port: number): Promise<Test
     client: client as unknown as RedisClientLike,
     command: (...args) => client.sendCommand(args),
     close: async () => {
-      if (client.isOpen) client.destroy();
+      if (!client.isOpen) return;
+      if (client.destroy !== undefined) client.destroy();
+      else await client.disconnect?.();
     },
   };
 }
@@ -132,6 +181,3 @@ export interface TestClient {
   command(...args: string[]): Promise<unknown>;
   close(): Promise<void>;
 }
-
-/** Both client libraries, for `describe.each`. */
-export const clientKinds: readonly RedisClientKind[] = ['ioredis', 'node-redis'];

@@ -4,6 +4,8 @@
  *
  * @packageDocumentation
  */
+
+export { RedisBulkhead } from './bulkhead.js';
 export {
   detectClient,
   type IORedisLike,

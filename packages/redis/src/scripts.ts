@@ -154,3 +154,6 @@ export const COUNT: LuaScript = script(`${NOW}
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', string.format('%.17g', now))
 return redis.call('ZCARD', KEYS[1])
 `);
+
+/** Gives back the leases named in `ARGV`. Returns how many were held. */
+export const RELEASE: LuaScript = script(`return redis.call('ZREM', KEYS[1], unpack(ARGV))`);

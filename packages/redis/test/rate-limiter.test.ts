@@ -1,6 +1,7 @@
-import { isRateLimitExceededError, type Logger, pipeline, RateLimiter } from '@resilience/core';
+import { isRateLimitExceededError, pipeline, RateLimiter } from '@resilience/core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { RedisRateLimiter, type RedisRateLimiterConfig } from '../src/index.js';
+import { quiet, recordingLogger } from './loggers.js';
 import {
   clientLibraries,
   connect,
@@ -10,20 +11,6 @@ import {
   type TestClient,
   unreachable,
 } from './redis-server.js';
-
-/** A logger that keeps its warn and info lines. */
-export function recordingLogger(): Logger & { lines: string[] } {
-  const lines: string[] = [];
-  return {
-    lines,
-    warn: (m: string) => lines.push(`warn ${m}`),
-    info: (m: string) => lines.push(`info ${m}`),
-    debug: () => undefined,
-    error: (m: string) => lines.push(`error ${m}`),
-  };
-}
-
-const quiet: Logger = { warn: () => undefined, info: () => undefined, debug: () => undefined, error: () => undefined };
 
 describe.skipIf(redisServerBinary === undefined).each(clientLibraries)('RedisRateLimiter on %s', (library) => {
   let server: RedisServer;

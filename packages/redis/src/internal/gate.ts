@@ -103,7 +103,6 @@ export class RedisGate {
 
   /** Sends `script` without waiting for or judging the answer (a best-effort release). */
   fireAndForget(script: LuaScript, key: string, args: string[]): void {
-    if (this.#runner.disconnected) return;
     try {
       this.#runner.run(script, key, args).catch(() => undefined);
     } catch {

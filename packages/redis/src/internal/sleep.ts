@@ -1,7 +1,8 @@
 import type { Clock } from '@resilience/core';
+import { type AbortMember, subscribe, unsubscribe } from './abort-fanout.js';
 
 /** One caller sleeping until its timer fires or its signal aborts. */
-class Sleeper {
+class Sleeper implements AbortMember {
   readonly resolve: () => void;
   readonly reject: (reason: unknown) => void;
   readonly signal: AbortSignal | undefined;
@@ -17,35 +18,13 @@ class Sleeper {
 
   /** The timer's callback. */
   readonly wake = (): void => {
-    if (this.signal !== undefined) leave(this.signal, this);
+    if (this.signal !== undefined) unsubscribe(this.signal, this);
     this.resolve();
   };
-}
 
-/**
- * The sleepers of each caller signal. One abort listener per signal fans out
- * to all of them, so many calls sharing one signal cost linear time and never
- * trigger `MaxListenersExceededWarning`.
- */
-const bySignal = new WeakMap<AbortSignal, Set<Sleeper>>();
-
-function onAbort(this: AbortSignal): void {
-  const sleepers = bySignal.get(this);
-  bySignal.delete(this);
-  if (sleepers === undefined) return;
-  for (const sleeper of sleepers) {
-    sleeper.clock.clearTimeout(sleeper.timer);
-    sleeper.reject(this.reason);
-  }
-}
-
-function leave(signal: AbortSignal, sleeper: Sleeper): void {
-  const sleepers = bySignal.get(signal);
-  if (sleepers === undefined) return;
-  sleepers.delete(sleeper);
-  if (sleepers.size === 0) {
-    bySignal.delete(signal);
-    signal.removeEventListener('abort', onAbort);
+  aborted(reason: unknown): void {
+    this.clock.clearTimeout(this.timer);
+    this.reject(reason);
   }
 }
 
@@ -58,15 +37,7 @@ export function sleep(ms: number, signal: AbortSignal | undefined, clock: Clock)
   if (signal?.aborted) return Promise.reject(signal.reason);
   return new Promise<void>((resolve, reject) => {
     const sleeper = new Sleeper(resolve, reject, signal, clock);
-    if (signal !== undefined) {
-      let sleepers = bySignal.get(signal);
-      if (sleepers === undefined) {
-        sleepers = new Set();
-        bySignal.set(signal, sleepers);
-        signal.addEventListener('abort', onAbort, { once: true });
-      }
-      sleepers.add(sleeper);
-    }
+    if (signal !== undefined) subscribe(signal, sleeper);
     sleeper.timer = clock.setTimeout(sleeper.wake, ms);
   });
 }

@@ -70,24 +70,27 @@ export class ScriptRunner {
 
   /** Runs `script` with one key and `args`; settles with the reply or the client's error. */
   run(script: LuaScript, key: string, args: string[]): Promise<unknown> {
-    return this.#evalsha(script, key, args).catch((error: unknown) => {
+    return this.evalsha(script, key, args).catch((error: unknown) => {
       if (!isNoScript(error)) throw error;
-      return this.#eval(script, key, args);
+      return this.eval(script, key, args);
     });
   }
 
-  #evalsha(script: LuaScript, key: string, args: string[]): Promise<unknown> {
+  /** `EVALSHA` of `script` with one key and `args` (may reject with a `NOSCRIPT` error). */
+  evalsha(script: LuaScript, key: string, args: string[]): Promise<unknown> {
     if (this.kind === 'ioredis') return (this.#client as IORedisLike).evalsha(script.sha, 1, key, ...args);
     return (this.#client as NodeRedisLike).evalSha(script.sha, { keys: [key], arguments: args });
   }
 
-  #eval(script: LuaScript, key: string, args: string[]): Promise<unknown> {
+  /** `EVAL` of `script`'s text with one key and `args` (which also caches the script). */
+  eval(script: LuaScript, key: string, args: string[]): Promise<unknown> {
     if (this.kind === 'ioredis') return (this.#client as IORedisLike).eval(script.source, 1, key, ...args);
     return (this.#client as NodeRedisLike).eval(script.source, { keys: [key], arguments: args });
   }
 }
 
-function isNoScript(error: unknown): boolean {
+/** Whether `error` is Redis saying it does not know a script's SHA (`NOSCRIPT`). */
+export function isNoScript(error: unknown): boolean {
   return error instanceof Error && typeof error.message === 'string' && error.message.startsWith('NOSCRIPT');
 }
 

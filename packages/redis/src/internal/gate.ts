@@ -1,5 +1,5 @@
 import type { Clock, Logger } from '@resilience/core';
-import type { ScriptRunner } from '../client.js';
+import { isNoScript, type ScriptRunner } from '../client.js';
 import type { LuaScript } from '../scripts.js';
 
 /** One command waiting for Redis: its own node in the gate's deadline list. */
@@ -8,16 +8,37 @@ class Pending {
   readonly resolve: (reply: unknown) => void;
   readonly reject: (error: unknown) => void;
   readonly probe: boolean;
+  readonly script: LuaScript;
+  readonly key: string;
+  readonly args: string[];
   prev: Pending | null = null;
   next: Pending | null = null;
   settled = false;
 
-  constructor(deadline: number, resolve: (reply: unknown) => void, reject: (error: unknown) => void, probe: boolean) {
+  constructor(
+    deadline: number,
+    resolve: (reply: unknown) => void,
+    reject: (error: unknown) => void,
+    probe: boolean,
+    script: LuaScript,
+    key: string,
+    args: string[],
+  ) {
     this.deadline = deadline;
     this.resolve = resolve;
     this.reject = reject;
     this.probe = probe;
+    this.script = script;
+    this.key = key;
+    this.args = args;
   }
+}
+
+/** Calls `ref()` or `unref()` on a timer handle that has them (a user's clock may return anything). */
+function refTimer(handle: unknown, ref: boolean): void {
+  if (typeof handle !== 'object' || handle === null) return;
+  const method = (handle as { ref?: unknown; unref?: unknown })[ref ? 'ref' : 'unref'];
+  if (typeof method === 'function') method.call(handle);
 }
 
 /** Settings of a {@link RedisGate}. */
@@ -85,20 +106,31 @@ export class RedisGate {
     }
     const probe = !this.#up;
     return new Promise<unknown>((resolve, reject) => {
-      const pending = new Pending(this.#options.clock.now() + this.#options.commandTimeout, resolve, reject, probe);
+      const deadline = this.#options.clock.now() + this.#options.commandTimeout;
+      const pending = new Pending(deadline, resolve, reject, probe, script, key, args);
       this.#push(pending);
-      let sent: Promise<unknown>;
-      try {
-        sent = this.#runner.run(script, key, args);
-      } catch (error) {
-        // A client whose method throws synchronously (a closed node-redis client may) is unavailable too.
-        sent = Promise.reject(error);
-      }
-      sent.then(
-        (reply) => this.#settle(pending, reply, undefined, true),
-        (error: unknown) => this.#settle(pending, undefined, error, false),
-      );
+      this.#send(pending, false);
     });
+  }
+
+  /** `EVALSHA`, then the script's text once after a `NOSCRIPT` (a new or restarted server). */
+  #send(pending: Pending, text: boolean): void {
+    let sent: Promise<unknown>;
+    try {
+      sent = text
+        ? this.#runner.eval(pending.script, pending.key, pending.args)
+        : this.#runner.evalsha(pending.script, pending.key, pending.args);
+    } catch (error) {
+      // A client whose method throws synchronously (a closed node-redis client may) is unavailable too.
+      sent = Promise.reject(error);
+    }
+    sent.then(
+      (reply) => this.#settle(pending, reply, undefined, true),
+      (error: unknown) => {
+        if (!text && !pending.settled && isNoScript(error)) this.#send(pending, true);
+        else this.#settle(pending, undefined, error, false);
+      },
+    );
   }
 
   /** Sends `script` without waiting for or judging the answer (a best-effort release). */
@@ -113,6 +145,8 @@ export class RedisGate {
   /** Stops the deadline timer; pending commands settle as unavailable, later calls use the fallback. */
   close(): void {
     this.#closed = true;
+    if (this.#timer !== undefined) this.#options.clock.clearTimeout(this.#timer);
+    this.#timer = undefined;
     const error = new Error(`${this.#options.owner}: closed`);
     for (let p = this.#head; p !== null; p = this.#head) this.#settle(p, undefined, error, false, true);
   }
@@ -161,7 +195,8 @@ export class RedisGate {
     pending.prev = tail;
     if (tail === null) {
       this.#head = pending;
-      this.#arm(pending);
+      if (this.#timer === undefined) this.#arm(pending);
+      else refTimer(this.#timer, true);
     } else {
       tail.next = pending;
     }
@@ -176,14 +211,12 @@ export class RedisGate {
     else next.prev = prev;
     pending.prev = null;
     pending.next = null;
-    if (this.#head === null && this.#timer !== undefined) {
-      this.#options.clock.clearTimeout(this.#timer);
-      this.#timer = undefined;
-    }
+    // With nothing out, the timer no longer holds the process; it is left armed (unref'd) rather than
+    // cleared, so a steady stream of calls does not pay a setTimeout and a clearTimeout each.
+    if (this.#head === null && this.#timer !== undefined) refTimer(this.#timer, false);
   }
 
   #arm(head: Pending): void {
-    if (this.#timer !== undefined) return;
     const clock = this.#options.clock;
     // Ref'd: a caller is waiting for this answer.
     this.#timer = clock.setTimeout(this.#expire, Math.max(0, head.deadline - clock.now()));

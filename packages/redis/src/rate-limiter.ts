@@ -59,6 +59,8 @@ const HINTS: Record<string, string> = {
   tracer: 'not supported by RedisRateLimiter yet; wrap it in a pipeline step to trace it',
 };
 const neverAborted: AbortSignal = new AbortController().signal;
+/** The longest refill time of a bucket (about 285 years): beyond it the server's arithmetic loses whole ms. */
+const MAX_REFILL_MS = 2 ** 53;
 
 /** What decides while Redis is unavailable, once resolved from the config. */
 type Fallback = Pick<RateLimiterLike, 'consume' | 'check'> | 'allow' | 'deny';
@@ -171,9 +173,14 @@ export class RedisRateLimiter implements RateLimiterLike, Policy<unknown, RateLi
     this.#limit = this.algorithm === 'token-bucket' ? this.burst : this.rate;
     const tokenBucket = this.algorithm === 'token-bucket';
     this.#script = tokenBucket ? TOKEN_BUCKET : SLIDING_WINDOW;
-    this.#args = tokenBucket
-      ? [String(this.rate), String(this.interval), String(this.burst)]
-      : [String(this.rate), String(this.interval)];
+    // The token bucket gets its constants precomputed (String() of a number round-trips exactly).
+    const per = this.interval / this.rate;
+    if (tokenBucket && !(per * this.burst <= MAX_REFILL_MS)) {
+      throw new RangeError(
+        `${OWNER}: rate, interval and burst must let a bucket refill within ${MAX_REFILL_MS} ms (burst * interval / rate), got ${per * this.burst}`,
+      );
+    }
+    this.#args = tokenBucket ? [String(per), String(per * this.burst)] : [String(this.rate), String(this.interval)];
     // `{…}` is the hash tag: everything a decision touches lives in one slot.
     const kind = tokenBucket ? 'tb' : 'sw';
     this.#keyStart = `${this.prefix}${kind}:{k:`;

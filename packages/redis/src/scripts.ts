@@ -17,46 +17,43 @@ function script(source: string): LuaScript {
   return Object.freeze({ source, sha: createHash('sha1').update(source).digest('hex') });
 }
 
-// The server's clock, in ms with microseconds. Before Redis 5 a script that
-// reads TIME may only write with effects replication; on 5+ this is a no-op.
+// The server's clock, in ms with microseconds. A script may write after
+// reading TIME because Redis 5+ replicates its effects, not the script (the
+// default there; calling redis.replicate_commands() here doubled the cost).
+// KEEPTTL needs Redis 6.
 const NOW = `
-if redis.replicate_commands then pcall(redis.replicate_commands) end
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + tonumber(t[2]) / 1000
 `;
 
 /**
  * The token bucket as GCRA: the key holds one number, the server time (ms) at
- * which its bucket is full again. ARGV: rate, interval, burst, tokens, take
- * (1 takes, 0 only reports). Returns { allowed (1/0), remaining (whole
- * tokens), resetMs (rounded up), retryAfterMs (rounded up, 0 when allowed) }.
- * The key expires when the bucket is full again (then its absence means full).
+ * which its bucket is full again. ARGV: per (ms one token takes to come
+ * back), capacity (burst * per), tokens, take (1 takes, 0 only reports).
+ * Returns { allowed (1/0), remaining (whole tokens), resetMs (rounded up),
+ * retryAfterMs (rounded up, 0 when allowed) }.
+ *
+ * The key's TTL is kept at least the time until its bucket is full again
+ * (then its absence means full): it is set to the full refill time only when
+ * it falls short, so most takes write one value and no expiry. A number
+ * passed to redis.call is written with 17 significant digits: exact.
  */
 export const TOKEN_BUCKET: LuaScript = script(`${NOW}
-local rate = tonumber(ARGV[1])
-local interval = tonumber(ARGV[2])
-local burst = tonumber(ARGV[3])
-local tokens = tonumber(ARGV[4])
-local per = interval / rate
-local capacity = burst * per
-local eps = per * 1e-9
+local per = tonumber(ARGV[1])
+local capacity = tonumber(ARGV[2])
 local full = tonumber(redis.call('GET', KEYS[1]))
 if full == nil or full < now then full = now end
-local nextFull = full + tokens * per
-local allowed = 0
-local retryAfter = 0
-if nextFull - now <= capacity + eps then
-  allowed = 1
-  if ARGV[5] == '1' then
-    full = nextFull
-    redis.call('SET', KEYS[1], string.format('%.17g', full), 'PX', math.max(1, math.ceil(full - now)))
-  end
-else
-  retryAfter = math.max(1, math.ceil(nextFull - now - capacity))
+local owed = full - now
+local after = owed + tonumber(ARGV[3]) * per
+if after > capacity + per * 1e-9 then
+  return { 0, math.floor((capacity - owed) / per + 1e-9), math.ceil(owed), math.ceil(after - capacity) }
 end
-local remaining = math.floor((capacity - (full - now)) / per + 1e-9)
-if remaining < 0 then remaining = 0 end
-return { allowed, remaining, math.ceil(full - now), retryAfter }
+if ARGV[4] == '1' then
+  owed = after
+  redis.call('SET', KEYS[1], now + owed, 'KEEPTTL')
+  if redis.call('PTTL', KEYS[1]) < owed then redis.call('PEXPIRE', KEYS[1], math.ceil(capacity)) end
+end
+return { 1, math.floor((capacity - owed) / per + 1e-9), math.ceil(owed), 0 }
 `);
 
 /**
@@ -64,7 +61,8 @@ return { allowed, remaining, math.ceil(full - now), retryAfter }
  * key is a hash of the current window's index (`w`, on the server's clock),
  * the previous window's count (`p`) and the current one's (`c`). ARGV: limit,
  * interval, tokens, take (1/0). Same reply as {@link TOKEN_BUCKET}. The key
- * expires when its counts no longer matter (two windows after the last take).
+ * expires when its counts no longer matter (the end of the window after the
+ * last take's); the expiry is written once per window.
  */
 export const SLIDING_WINDOW: LuaScript = script(`${NOW}
 local limit = tonumber(ARGV[1])
@@ -74,27 +72,16 @@ local index = math.floor(now / interval)
 local into = now - index * interval
 local h = redis.call('HMGET', KEYS[1], 'w', 'p', 'c')
 local w = tonumber(h[1])
-local p = tonumber(h[2]) or 0
-local c = tonumber(h[3]) or 0
-if w == nil then
-  p = 0
-  c = 0
-elseif index > w then
-  if index - w == 1 then p = c else p = 0 end
-  c = 0
+local p = 0
+local c = 0
+if w == index then
+  p = tonumber(h[2])
+  c = tonumber(h[3])
+elseif w == index - 1 then
+  p = tonumber(h[3])
 end
 local share = p * ((interval - into) / interval)
-local allowed = 0
-local retryAfter = 0
-if share + c + tokens <= limit + 1e-9 then
-  allowed = 1
-  if ARGV[4] == '1' then
-    c = c + tokens
-    redis.call('HSET', KEYS[1], 'w', index, 'p', p, 'c', c)
-    redis.call('PEXPIRE', KEYS[1], math.max(1, math.ceil(2 * interval - into)))
-    share = p * ((interval - into) / interval)
-  end
-else
+if share + c + tokens > limit + 1e-9 then
   local room = limit - tokens - c
   local at
   if room >= 0 then
@@ -102,13 +89,27 @@ else
   else
     at = interval + ((c - (limit - tokens)) * interval) / c
   end
-  retryAfter = math.max(1, math.ceil(at - into))
+  local reset = 0
+  if c > 0 then reset = 2 * interval - into elseif p > 0 then reset = interval - into end
+  local left = math.floor(limit - share - c + 1e-9)
+  if left < 0 then left = 0 end
+  return { 0, left, math.ceil(reset), math.max(1, math.ceil(at - into)) }
 end
-local remaining = math.floor(limit - share - c + 1e-9)
-if remaining < 0 then remaining = 0 end
+if ARGV[4] == '1' then
+  c = c + tokens
+  if w == index then
+    redis.call('HSET', KEYS[1], 'c', c)
+  else
+    redis.call('HSET', KEYS[1], 'w', index, 'p', p, 'c', c)
+  end
+  local need = 2 * interval - into
+  if redis.call('PTTL', KEYS[1]) < need then redis.call('PEXPIRE', KEYS[1], math.ceil(need) + 1) end
+end
+local left = math.floor(limit - share - c + 1e-9)
+if left < 0 then left = 0 end
 local reset = 0
 if c > 0 then reset = 2 * interval - into elseif p > 0 then reset = interval - into end
-return { allowed, remaining, math.ceil(reset), retryAfter }
+return { 1, left, math.ceil(reset), 0 }
 `);
 
 /**

@@ -84,14 +84,19 @@ describe.skipIf(redisServerBinary === undefined).each(clientLibraries)('RedisRat
     expect(refused.retryAfterMs).toBeLessThanOrEqual(2_000);
   });
 
-  it('sliding window reports the same shape', async () => {
-    const l = await limiter({ prefix: freshPrefix(), rate: 3, algorithm: 'sliding-window', interval: 60_000 });
+  it('sliding window reports the same shape, and its key lives until the end of the next window', async () => {
+    const c = await client();
+    const l = await limiter({ prefix: freshPrefix(), rate: 3, algorithm: 'sliding-window', interval: 60_000 }, c);
     expect(await l.consume('k')).toMatchObject({ allowed: true, limit: 3, remaining: 2, retryAfterMs: 0 });
     await l.take('k', 2);
     const refused = await l.consume('k');
     expect(refused).toMatchObject({ allowed: false, remaining: 0 });
     expect(refused.retryAfterMs).toBeGreaterThan(0);
     expect(refused.resetMs).toBeGreaterThan(60_000);
+    const ttl = Number(await c.command('PTTL', l.redisKey('k')));
+    expect(ttl).toBeGreaterThan(60_000);
+    expect(ttl).toBeLessThanOrEqual(120_001);
+    expect(Math.abs(ttl - refused.resetMs)).toBeLessThanOrEqual(2);
   });
 
   it('treats any string as a key: braces, colons, newlines, quotes and Lua stay data', async () => {
@@ -184,7 +189,8 @@ describe.skipIf(redisServerBinary === undefined).each(clientLibraries)('RedisRat
   });
 
   it('many waiters on one signal all leave when it aborts, with its reason', async () => {
-    const l = await limiter({ prefix: freshPrefix(), rate: 1, interval: 600_000 });
+    // A generous commandTimeout: 2,000 decisions at once on a loaded machine must not reach the fallback here.
+    const l = await limiter({ prefix: freshPrefix(), rate: 1, interval: 600_000, commandTimeout: 10_000 });
     await l.allow('s');
     const controller = new AbortController();
     const waits = Array.from({ length: 2_000 }, () => l.wait('s', { signal: controller.signal }).catch((e) => e));

@@ -16,22 +16,30 @@ import { type ClientLibrary, connect, RedisServer, redisServerBinary } from '../
 interface Subject {
   readonly name: string;
   readonly library: ClientLibrary;
+  readonly options?: object;
   make(client: unknown, prefix: string): (key: string) => Promise<unknown>;
 }
 
 const subjects: Subject[] = [];
-for (const library of ['ioredis', 'redis'] as const) {
+const clients = [
+  { label: 'ioredis', library: 'ioredis', options: {} },
+  { label: 'ioredis, enableAutoPipelining', library: 'ioredis', options: { enableAutoPipelining: true } },
+  { label: 'redis', library: 'redis', options: {} },
+] as const;
+for (const { label, library, options } of clients) {
   subjects.push({
-    name: `@resilience/redis RedisRateLimiter.consume (${library})`,
+    name: `@resilience/redis RedisRateLimiter.consume (${label})`,
     library,
+    options,
     make: (client, prefix) => {
       const limiter = new RedisRateLimiter({ client: client as never, rate: 1e6, interval: 1e9, prefix });
       return (key) => limiter.consume(key);
     },
   });
   subjects.push({
-    name: `rate-limiter-flexible RateLimiterRedis.consume (${library})`,
+    name: `rate-limiter-flexible RateLimiterRedis.consume (${label})`,
     library,
+    options,
     make: (client, prefix) => {
       const limiter = new RateLimiterRedis({
         storeClient: client,
@@ -82,7 +90,7 @@ async function main(): Promise<void> {
       const prepared = new Map<Subject, (key: string) => Promise<unknown>>();
       const clients: Array<{ close(): Promise<void> }> = [];
       for (const [i, subject] of subjects.entries()) {
-        const c = await connect(subject.library, server.port);
+        const c = await connect(subject.library, server.port, subject.options);
         clients.push(c);
         const decide = subject.make(c.client, `bench${callers}:${i}:`);
         await round(decide, callers, 2_000); // warm-up

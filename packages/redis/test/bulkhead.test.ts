@@ -274,6 +274,30 @@ describe.skipIf(redisServerBinary === undefined).each(clientLibraries)('RedisBul
     }
   }, 30_000);
 
+  it('leaves nothing behind that keeps an idle process alive', async () => {
+    const child = spawn(
+      process.execPath,
+      [
+        '--conditions=@resilience/source',
+        '--import',
+        'tsx',
+        fileURLToPath(new URL('./fixtures/idle-exit.ts', import.meta.url)),
+        library,
+        String(server.port),
+      ],
+      { stdio: ['ignore', 'pipe', 'inherit'] },
+    );
+    let out = '';
+    child.stdout.on('data', (chunk: Buffer) => {
+      out += chunk.toString();
+    });
+    const killer = setTimeout(() => child.kill('SIGKILL'), 15_000);
+    const [code, signal] = (await once(child, 'exit')) as [number | null, string | null];
+    clearTimeout(killer);
+    expect(out).toContain('done');
+    expect([code, signal]).toEqual([0, null]);
+  }, 20_000);
+
   it('close() gives back the leases, stops renewing and rejects queued and later calls', async () => {
     const c = await client();
     const name = freshName();

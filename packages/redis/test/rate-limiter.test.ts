@@ -157,12 +157,21 @@ describe.skipIf(redisServerBinary === undefined).each(clientLibraries)('RedisRat
 
   it('execute takes then runs fn with a context, passes fn errors through and rejects without tokens', async () => {
     const hits: Array<string | undefined> = [];
-    const l = await limiter({ prefix: freshPrefix(), rate: 1, onLimit: (key) => hits.push(key) });
+    const recorded: string[] = [];
+    const metrics = {
+      recordCircuitBreakerState: () => undefined,
+      recordRetryAttempt: () => undefined,
+      recordRateLimitHit: (name: string) => recorded.push(name),
+      recordBulkheadUtilization: () => undefined,
+      recordTimeout: () => undefined,
+    };
+    const l = await limiter({ prefix: freshPrefix(), rate: 1, onLimit: (key) => hits.push(key), metrics, name: 'api' });
     await expect(l.execute((ctx) => ctx.attempt, { key: 'e', attempt: 3 })).resolves.toBe(3);
     const err = await l.execute(() => 1, { key: 'e' }).catch((e: unknown) => e);
     expect(isRateLimitExceededError(err)).toBe(true);
     expect((err as { retryAfterMs: number }).retryAfterMs).toBeGreaterThan(0);
     expect(hits).toEqual(['e']);
+    expect(recorded).toEqual(['api']);
     const own = new Error('mine');
     await expect(
       l.execute(

@@ -143,10 +143,10 @@ export async function unreachable(library: ClientLibrary): Promise<RedisClientLi
 }
 
 /** A connected client of `library`, with an error listener (an unhandled 'error' event would crash node-redis). */
-export async function connect(library: ClientLibrary, port: number): Promise<TestClient> {
+export async function connect(library: ClientLibrary, port: number, options: object = {}): Promise<TestClient> {
   if (kindOf(library) === 'ioredis') {
     const { Redis } = (await import(library)) as IORedisModule;
-    const client = new Redis({ host: '127.0.0.1', port, retryStrategy: () => 50, maxRetriesPerRequest: 1 });
+    const client = new Redis({ host: '127.0.0.1', port, retryStrategy: () => 50, maxRetriesPerRequest: 1, ...options });
     client.on('error', () => undefined);
     await new Promise<void>((resolve, reject) => {
       client.once('ready', () => resolve());

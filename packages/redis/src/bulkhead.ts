@@ -282,6 +282,9 @@ export class RedisBulkhead<T = unknown> implements Policy<T> {
       if (lease === 'unavailable') return (await this.#runFallback(fn, ctx)) as R;
       if (lease !== 'full') return (await this.#runLeased(fn, ctx, lease)) as R;
       if (signal?.aborted) throw signal.reason;
+    } else if (!this.#gate.available) {
+      // Redis is down: the fallback decides (the local in-memory bulkhead queues on its own), not this queue.
+      return (await this.#runFallback(fn, ctx)) as R;
     }
     if (this.#queued >= this.maxQueue) throw this.#rejection('full');
     return (await this.#enqueue(fn, ctx)) as R;

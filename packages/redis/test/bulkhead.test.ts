@@ -375,7 +375,18 @@ describe('RedisBulkhead without a reachable Redis', () => {
     hold.open();
     await expect(first).resolves.toBe('first');
     const allow = new RedisBulkhead({ ...base, whenUnavailable: 'allow' });
-    await expect(allow.execute(() => 'ran')).resolves.toBe('ran');
+    // Once Redis is known to be down, 'allow' lets every call run, beyond maxConcurrent.
+    await expect(allow.execute(() => 'first')).resolves.toBe('first');
+    expect(allow.available).toBe(false);
+    const both = gate();
+    const running = [
+      allow.execute(() => both.promise.then(() => 'a')),
+      allow.execute(() => both.promise.then(() => 'b')),
+    ];
+    await delay(5);
+    expect(allow.active).toBe(2);
+    both.open();
+    await expect(Promise.all(running)).resolves.toEqual(['a', 'b']);
     const deny = new RedisBulkhead({ ...base, whenUnavailable: 'deny' });
     expect(isBulkheadFullError(await deny.execute(() => 'ran').catch((e: unknown) => e))).toBe(true);
     const own = new Bulkhead({ maxConcurrent: 3 });

@@ -345,11 +345,25 @@ export class RedisBulkhead<T = unknown> implements Policy<T> {
       return await fn(ctx);
     } finally {
       this.#active--;
-      if (this.#held.delete(id)) this.#gate.fireAndForget(RELEASE, this.key, [id]);
+      const released = this.#held.delete(id) ? this.#release(id) : undefined;
       if (this.#held.size === 0) this.#clearTimer('renew');
       this.#record();
+      // A waiter of this process asks next, on the same connection, so after the release.
       this.#pump();
+      // The caller hears back once the slot is free for every process too (at most commandTimeout later).
+      if (released !== undefined) await released;
     }
+  }
+
+  /** Gives back one lease; settles (never rejects) once Redis has it, or at once when Redis is down. */
+  #release(id: string): Promise<unknown> | undefined {
+    const sent = this.#gate.call(RELEASE, this.key, [id]);
+    if (sent === undefined) {
+      // Down, with a probe out: send it anyway, best effort (the lease expires after leaseMs otherwise).
+      this.#gate.fireAndForget(RELEASE, this.key, [id]);
+      return undefined;
+    }
+    return sent.catch(() => undefined);
   }
 
   async #runFallback(fn: Operation<unknown>, ctx: ExecutionContext): Promise<unknown> {

@@ -157,6 +157,16 @@ describe.skipIf(redisServerBinary === undefined).each(clientLibraries)('RedisBul
     );
   }, 60_000);
 
+  it('once execute settles, its slot is free for every process (the release is not left in flight)', async () => {
+    const name = freshName();
+    const a = await bulkhead({ name, maxConcurrent: 1 });
+    const b = await bulkhead({ name, maxConcurrent: 1 });
+    for (let i = 0; i < 30; i++) {
+      await expect((i % 2 ? a : b).execute(() => i)).resolves.toBe(i);
+      await expect((i % 2 ? b : a).execute(() => -i)).resolves.toBe(-i);
+    }
+  });
+
   it('rejects with BulkheadFullError when the fleet is full and the queue too, or the queue wait runs out', async () => {
     const name = freshName();
     const rejected: string[] = [];

@@ -30,15 +30,17 @@ export async function freePort(): Promise<number> {
 /** A redis-server of the test's own, on a free port, with no persistence. */
 export class RedisServer {
   readonly port: number;
+  readonly #extra: readonly string[];
   #child: ChildProcess | undefined = undefined;
 
-  private constructor(port: number) {
+  private constructor(port: number, extra: readonly string[]) {
     this.port = port;
+    this.#extra = extra;
   }
 
-  /** Starts a server on a free port and resolves once it accepts connections. */
-  static async start(): Promise<RedisServer> {
-    const server = new RedisServer(await freePort());
+  /** Starts a server on a free port (with `extra` arguments) and resolves once it accepts connections. */
+  static async start(extra: readonly string[] = []): Promise<RedisServer> {
+    const server = new RedisServer(await freePort(), extra);
     await server.resume();
     return server;
   }
@@ -59,6 +61,7 @@ export class RedisServer {
         'no',
         '--protected-mode',
         'no',
+        ...this.#extra,
       ],
       { stdio: ['ignore', 'pipe', 'pipe'] },
     );

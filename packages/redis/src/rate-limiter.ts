@@ -319,7 +319,7 @@ export class RedisRateLimiter implements RateLimiterLike, Policy<unknown, RateLi
   }
 
   #decide(key: string | undefined, tokens: number, take: boolean): Promise<RateLimitResult> {
-    const args = [...this.#args, String(tokens), take ? '1' : '0'];
+    const args = [...this.#args, tokens === 1 ? '1' : String(tokens), take ? '1' : '0'];
     const sent = this.#gate.call(this.#script, this.redisKey(key), args);
     if (sent === undefined) return this.#unavailable(key, tokens, take);
     return sent.then(

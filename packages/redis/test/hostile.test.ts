@@ -1,6 +1,7 @@
 import { isBulkheadFullError, isRateLimitExceededError, type Logger, type MetricsRecorder } from '@resilience/core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { RedisBulkhead, RedisRateLimiter } from '../src/index.js';
+import { recordingLogger } from './loggers.js';
 import { connect, RedisServer, redisServerBinary, type TestClient } from './redis-server.js';
 
 const throwing = (): never => {
@@ -121,6 +122,33 @@ describe.skipIf(redisServerBinary === undefined)('hostile use', () => {
     process.off('warning', onWarning);
     expect(warnings.filter((w) => w.name === 'MaxListenersExceededWarning')).toEqual([]);
   }, 60_000);
+
+  it('a long call whose lease was lost while Redis was away finishes normally, with one warning', async () => {
+    const logger = recordingLogger();
+    const bulkhead = new RedisBulkhead({
+      client: c.client,
+      name: 'hostile7',
+      maxConcurrent: 1,
+      leaseMs: 300,
+      commandTimeout: 100,
+      logger,
+    });
+    closers.push(bulkhead);
+    let release = (): void => undefined;
+    const holding = bulkhead.execute(() => new Promise<string>((r) => (release = () => r('finished'))));
+    await new Promise((r) => setTimeout(r, 50));
+    await server.stop();
+    await new Promise((r) => setTimeout(r, 600)); // longer than leaseMs: the (empty) restarted server has no lease
+    await server.resume();
+    for (let i = 0; i < 100 && !logger.lines.some((l) => /expired before renewal/.test(l)); i++) {
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    release();
+    await expect(holding).resolves.toBe('finished');
+    expect(logger.lines.filter((l) => /expired before renewal/.test(l))).toHaveLength(1);
+    expect(bulkhead.active).toBe(0);
+    await expect(bulkhead.execute(() => 'next')).resolves.toBe('next');
+  }, 20_000);
 
   it('huge and odd but valid numbers decide sensibly', async () => {
     // One token every 10^10 ms: longer than one platform timer holds.

@@ -22,36 +22,14 @@ import {
   stringOption,
 } from '@resilience/core/validate';
 import { type RedisClientKind, ScriptRunner } from './client.js';
-import { type AbortMember, subscribe, unsubscribe } from './internal/abort-fanout.js';
-import { knownKeys, MAX_TIMER_MS } from './internal/config.js';
+import { subscribe, unsubscribe } from './internal/abort-fanout.js';
+import { BULKHEAD_HINTS, BULKHEAD_OPTIONS, knownKeys, MAX_TIMER_MS } from './internal/config.js';
 import { RedisGate } from './internal/gate.js';
+import { Waiter, WaiterQueue } from './internal/waiters.js';
 import { ACQUIRE, COUNT, RELEASE, RENEW } from './scripts.js';
 import type { BulkheadFallback, RedisBulkheadConfig } from './types.js';
 
 const OWNER = 'RedisBulkhead';
-const KNOWN = [
-  'client',
-  'name',
-  'maxConcurrent',
-  'leaseMs',
-  'maxQueue',
-  'queueTimeout',
-  'pollInterval',
-  'prefix',
-  'commandTimeout',
-  'whenUnavailable',
-  'onRejected',
-  'clock',
-  'logger',
-  'metrics',
-] as const;
-const HINTS: Record<string, string> = {
-  limit: 'use "maxConcurrent"',
-  concurrency: 'use "maxConcurrent"',
-  ttl: 'use "leaseMs"',
-  timeout: 'use "queueTimeout" for the queue wait, "commandTimeout" for Redis',
-  tracer: 'not supported by RedisBulkhead yet; trace it from a pipeline step',
-};
 const neverAborted: AbortSignal = new AbortController().signal;
 /** Leases released per command by close(), under Lua's limit on unpacked arguments. */
 const RELEASE_BATCH = 1_000;
@@ -61,38 +39,6 @@ type Fallback = Policy | 'allow' | 'deny';
 
 /** The result of asking Redis for a lease. */
 type Acquired = string | 'full' | 'unavailable';
-
-/** A call waiting in this process's queue: its own queue node and abort listener. */
-class Waiter implements AbortMember {
-  readonly fn: Operation<unknown>;
-  readonly ctx: ExecutionContext;
-  readonly resolve: (value: unknown) => void;
-  readonly reject: (reason: unknown) => void;
-  readonly expiresAt: number;
-  readonly onAbort: (waiter: Waiter, reason: unknown) => void;
-  prev: Waiter | null = null;
-  next: Waiter | null = null;
-
-  constructor(
-    onAbort: (waiter: Waiter, reason: unknown) => void,
-    fn: Operation<unknown>,
-    ctx: ExecutionContext,
-    resolve: (value: unknown) => void,
-    reject: (reason: unknown) => void,
-    expiresAt: number,
-  ) {
-    this.onAbort = onAbort;
-    this.fn = fn;
-    this.ctx = ctx;
-    this.resolve = resolve;
-    this.reject = reject;
-    this.expiresAt = expiresAt;
-  }
-
-  aborted(reason: unknown): void {
-    this.onAbort(this, reason);
-  }
-}
 
 /**
  * A bulkhead whose `maxConcurrent` holds across every process using the same
@@ -155,9 +101,7 @@ export class RedisBulkhead<T = unknown> implements Policy<T> {
   #seq = 0;
   #active = 0;
   #acquiring = 0;
-  #queued = 0;
-  #head: Waiter | null = null;
-  #tail: Waiter | null = null;
+  readonly #queue = new WaiterQueue();
   #pumping = false;
   #renewTimer: unknown = undefined;
   #pollTimer: unknown = undefined;
@@ -170,7 +114,7 @@ export class RedisBulkhead<T = unknown> implements Policy<T> {
    */
   constructor(config: RedisBulkheadConfig) {
     const c = configObject(OWNER, config) as Partial<RedisBulkheadConfig>;
-    knownKeys(OWNER, c, KNOWN, HINTS);
+    knownKeys(OWNER, c, BULKHEAD_OPTIONS, BULKHEAD_HINTS);
     const runner = new ScriptRunner(OWNER, c.client);
     this.clientKind = runner.kind;
     if (typeof c.name !== 'string' || c.name === '') {
@@ -230,7 +174,7 @@ export class RedisBulkhead<T = unknown> implements Policy<T> {
 
   /** How many calls of this process wait for a slot. */
   get queued(): number {
-    return this.#queued;
+    return this.#queue.size;
   }
 
   /** False while Redis is unavailable and `whenUnavailable` runs the calls. */
@@ -271,7 +215,7 @@ export class RedisBulkhead<T = unknown> implements Policy<T> {
       attempt: options?.attempt ?? 1,
       deadline: options?.deadline,
     };
-    if (this.#head === null && this.#active + this.#acquiring < this.maxConcurrent) {
+    if (this.#queue.head === null && this.#active + this.#acquiring < this.maxConcurrent) {
       this.#acquiring++;
       let lease: Acquired;
       try {
@@ -286,7 +230,7 @@ export class RedisBulkhead<T = unknown> implements Policy<T> {
       // Redis is down: the fallback decides (the local in-memory bulkhead queues on its own), not this queue.
       return (await this.#runFallback(fn, ctx)) as R;
     }
-    if (this.#queued >= this.maxQueue) throw this.#rejection('full');
+    if (this.#queue.size >= this.maxQueue) throw this.#rejection('full');
     return (await this.#enqueue(fn, ctx)) as R;
   }
 
@@ -302,7 +246,7 @@ export class RedisBulkhead<T = unknown> implements Policy<T> {
     this.#clearTimer('poll');
     this.#clearTimer('expire');
     const error = new Error(`${OWNER} ${this.name}: closed`);
-    for (let w = this.#head; w !== null; w = this.#head) this.#dequeue(w).reject(error);
+    for (let w = this.#queue.head; w !== null; w = this.#queue.head) this.#dequeue(w).reject(error);
     const ids = [...this.#held];
     this.#held.clear();
     const releases: Array<Promise<unknown>> = [];
@@ -387,11 +331,7 @@ export class RedisBulkhead<T = unknown> implements Policy<T> {
           ? Number.POSITIVE_INFINITY
           : this.#clock.now() + this.queueTimeout;
       const waiter = new Waiter(this.#leave, fn, ctx, resolve, reject, expiresAt);
-      waiter.prev = this.#tail;
-      if (this.#tail === null) this.#head = waiter;
-      else this.#tail.next = waiter;
-      this.#tail = waiter;
-      this.#queued++;
+      this.#queue.push(waiter);
       if (ctx.signal !== neverAborted) subscribe(ctx.signal, waiter);
       if (this.#expireTimer === undefined && expiresAt !== Number.POSITIVE_INFINITY) this.#armExpiry();
       this.#record();
@@ -400,16 +340,9 @@ export class RedisBulkhead<T = unknown> implements Policy<T> {
   }
 
   #dequeue(waiter: Waiter): Waiter {
-    const { prev, next } = waiter;
-    if (prev === null) this.#head = next;
-    else prev.next = next;
-    if (next === null) this.#tail = prev;
-    else next.prev = prev;
-    waiter.prev = null;
-    waiter.next = null;
-    this.#queued--;
+    this.#queue.remove(waiter);
     if (waiter.ctx.signal !== neverAborted) unsubscribe(waiter.ctx.signal, waiter);
-    if (this.#head === null) {
+    if (this.#queue.head === null) {
       this.#clearTimer('poll');
       this.#clearTimer('expire');
     }
@@ -418,7 +351,7 @@ export class RedisBulkhead<T = unknown> implements Policy<T> {
 
   /** Serves the queue, one lease request at a time, in a loop (never recursion). */
   #pump(): void {
-    if (this.#pumping || this.#head === null || this.#closed) return;
+    if (this.#pumping || this.#queue.head === null || this.#closed) return;
     if (this.#active + this.#acquiring >= this.maxConcurrent) return;
     this.#pumping = true;
     void this.#serve();
@@ -426,7 +359,7 @@ export class RedisBulkhead<T = unknown> implements Policy<T> {
 
   async #serve(): Promise<void> {
     try {
-      while (this.#head !== null && !this.#closed && this.#active + this.#acquiring < this.maxConcurrent) {
+      while (this.#queue.head !== null && !this.#closed && this.#active + this.#acquiring < this.maxConcurrent) {
         this.#acquiring++;
         let lease: Acquired;
         try {
@@ -434,7 +367,7 @@ export class RedisBulkhead<T = unknown> implements Policy<T> {
         } finally {
           this.#acquiring--;
         }
-        const head = this.#head;
+        const head = this.#queue.head;
         if (head === null) {
           if (lease !== 'full' && lease !== 'unavailable') this.#gate.fireAndForget(RELEASE, this.key, [lease]);
           break;
@@ -457,7 +390,7 @@ export class RedisBulkhead<T = unknown> implements Policy<T> {
   }
 
   #armExpiry(): void {
-    const head = this.#head;
+    const head = this.#queue.head;
     if (head === null || head.expiresAt === Number.POSITIVE_INFINITY) return;
     this.#expireTimer = this.#clock.setTimeout(
       this.#expire,
@@ -468,11 +401,11 @@ export class RedisBulkhead<T = unknown> implements Policy<T> {
   #expireWaiters(): void {
     this.#expireTimer = undefined;
     const now = this.#clock.now();
-    for (let head = this.#head; head !== null && head.expiresAt <= now; head = this.#head) {
+    for (let head = this.#queue.head; head !== null && head.expiresAt <= now; head = this.#queue.head) {
       this.#dequeue(head).reject(this.#rejection('queue-timeout'));
     }
     this.#record();
-    if (this.#head !== null) this.#armExpiry();
+    if (this.#queue.head !== null) this.#armExpiry();
   }
 
   #armRenewal(): void {
@@ -556,7 +489,7 @@ export class RedisBulkhead<T = unknown> implements Policy<T> {
   #record(): void {
     if (this.#metrics === undefined) return;
     try {
-      this.#metrics.recordBulkheadUtilization(this.name, this.#active, this.#queued);
+      this.#metrics.recordBulkheadUtilization(this.name, this.#active, this.#queue.size);
     } catch {
       // Observability never changes an outcome.
     }

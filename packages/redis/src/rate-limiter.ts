@@ -25,7 +25,7 @@ import {
   stringOption,
 } from '@resilience/core/validate';
 import { type RedisClientKind, ScriptRunner } from './client.js';
-import { knownKeys, MAX_TIMER_MS } from './internal/config.js';
+import { knownKeys, LIMITER_HINTS, LIMITER_OPTIONS, MAX_TIMER_MS } from './internal/config.js';
 import { RedisGate } from './internal/gate.js';
 import { sleep } from './internal/sleep.js';
 import { type LuaScript, SLIDING_WINDOW, TOKEN_BUCKET } from './scripts.js';
@@ -33,31 +33,6 @@ import type { RateLimiterFallback, RedisRateLimiterConfig } from './types.js';
 
 const OWNER = 'RedisRateLimiter';
 const ALGORITHMS: readonly RateLimitAlgorithm[] = ['token-bucket', 'sliding-window'];
-const KNOWN = [
-  'client',
-  'rate',
-  'interval',
-  'burst',
-  'algorithm',
-  'prefix',
-  'commandTimeout',
-  'whenUnavailable',
-  'maxWait',
-  'onLimit',
-  'clock',
-  'name',
-  'logger',
-  'metrics',
-] as const;
-const HINTS: Record<string, string> = {
-  points: 'rate-limiter-flexible\'s "points" is "rate" here',
-  duration: 'rate-limiter-flexible\'s "duration" (seconds) is "interval" (ms) here',
-  storeClient: 'rate-limiter-flexible\'s "storeClient" is "client" here',
-  keyPrefix: 'rate-limiter-flexible\'s "keyPrefix" is "prefix" here',
-  insuranceLimiter: 'rate-limiter-flexible\'s "insuranceLimiter" is "whenUnavailable" here',
-  timeoutMs: 'use "commandTimeout"',
-  tracer: 'not supported by RedisRateLimiter yet; wrap it in a pipeline step to trace it',
-};
 const neverAborted: AbortSignal = new AbortController().signal;
 /** The longest refill time of a bucket (about 285 years): beyond it the server's arithmetic loses whole ms. */
 const MAX_REFILL_MS = 2 ** 53;
@@ -131,7 +106,7 @@ export class RedisRateLimiter implements RateLimiterLike, Policy<unknown, RateLi
    */
   constructor(config: RedisRateLimiterConfig) {
     const c = configObject(OWNER, config) as Partial<RedisRateLimiterConfig>;
-    knownKeys(OWNER, c, KNOWN, HINTS);
+    knownKeys(OWNER, c, LIMITER_OPTIONS, LIMITER_HINTS);
     const runner = new ScriptRunner(OWNER, c.client);
     this.clientKind = runner.kind;
     this.rate = requiredNumber(OWNER, 'rate', c.rate, { min: 0, minExclusive: true });

@@ -43,7 +43,7 @@ describe.skipIf(redisServerBinary === undefined).each(['ioredis', 'redis'] as co
         rate: 5,
         interval: 60_000,
         logger,
-        commandTimeout: 100,
+        commandTimeout: 500,
       });
       const { server, url } = await listen(limiter);
       servers.push(server);

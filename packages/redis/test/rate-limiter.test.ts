@@ -1,4 +1,5 @@
 import { isRateLimitExceededError, pipeline, RateLimiter } from '@resilience/core';
+import fc from 'fast-check';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { RedisRateLimiter, type RedisRateLimiterConfig } from '../src/index.js';
 import { quiet, recordingLogger } from './loggers.js';
@@ -40,6 +41,8 @@ describe.skipIf(redisServerBinary === undefined).each(clientLibraries)('RedisRat
       rate: 10,
       interval: 60_000,
       logger: quiet,
+      // Generous: a loaded machine must not send these decisions to the fallback (outage tests set their own).
+      commandTimeout: 5_000,
       prefix: `t${prefixCounter}:`,
       ...over,
     });
@@ -66,6 +69,36 @@ describe.skipIf(redisServerBinary === undefined).each(clientLibraries)('RedisRat
       expect(await a.allow('other')).toBe(true);
     },
   );
+
+  it('property: under any interleaving, two limiters never hand out more than the bucket, and refuse only what does not fit', async () => {
+    const c1 = await client();
+    const c2 = await client();
+    await fc.assert(
+      fc.asyncProperty(
+        fc.scheduler(),
+        fc.array(fc.record({ first: fc.boolean(), tokens: fc.integer({ min: 1, max: 3 }) }), { maxLength: 20 }),
+        async (s, calls) => {
+          const prefix = freshPrefix();
+          // No refill during the run: one token per 10^9 ms.
+          const a = await limiter({ prefix, rate: 1, burst: 10, interval: 1e9 }, c1);
+          const b = await limiter({ prefix, rate: 1, burst: 10, interval: 1e9 }, c2);
+          const results = calls.map((call) =>
+            s.schedule(Promise.resolve(), 'start').then(() => (call.first ? a : b).consume('k', call.tokens)),
+          );
+          await s.waitAll();
+          const answers = await Promise.all(results);
+          const taken = answers.reduce((sum, r, i) => sum + (r.allowed ? (calls[i]?.tokens ?? 0) : 0), 0);
+          expect(taken).toBeLessThanOrEqual(10);
+          for (const [i, r] of answers.entries()) {
+            // A refusal means fewer tokens were left than asked for.
+            if (!r.allowed) expect(r.remaining).toBeLessThan(calls[i]?.tokens ?? 0);
+          }
+          expect((await a.check('k')).remaining).toBe(10 - taken);
+        },
+      ),
+      { numRuns: 25 },
+    );
+  }, 60_000);
 
   it('consume reports limit, remaining, reset and retry-after in one round trip; check takes nothing', async () => {
     const l = await limiter({ prefix: freshPrefix(), rate: 5, interval: 10_000 });
@@ -266,7 +299,7 @@ describe.skipIf(redisServerBinary === undefined).each(clientLibraries)('RedisRat
       { prefix: freshPrefix(), rate: 1, commandTimeout: 100, whenUnavailable: 'deny', logger },
       c,
     );
-    await admin.command('CLIENT', 'PAUSE', '1000', 'ALL');
+    await admin.command('CLIENT', 'PAUSE', '5000', 'ALL');
     // Redis would allow this fresh key once the pause ends: a refusal is the fallback's answer, given before then.
     const result = await l.consume('p');
     expect(result).toMatchObject({ allowed: false, remaining: 0 });

@@ -15,6 +15,7 @@ import {
   type TestClient,
   unreachable,
 } from './redis-server.js';
+import { until } from './until.js';
 
 const delay = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
@@ -182,11 +183,10 @@ describe.skipIf(redisServerBinary === undefined).each(clientLibraries)('RedisBul
     });
     const hold = gate();
     const holding = a.execute(() => hold.promise);
-    await delay(20);
-    expect(a.active).toBe(1);
+    await until(() => a.active === 1, 'a to hold the slot');
     expect(await b.fleetActive()).toBe(1);
     const queued = b.execute(() => 'late').catch((e: unknown) => e);
-    await delay(5);
+    await until(() => b.queued === 1, 'the call to queue');
     const overflow = await b.execute(() => 'no').catch((e: unknown) => e);
     expect(isBulkheadFullError(overflow)).toBe(true);
     const timedOut = await queued;
@@ -224,7 +224,7 @@ describe.skipIf(redisServerBinary === undefined).each(clientLibraries)('RedisBul
     const b = await bulkhead({ name, maxConcurrent: 1, maxQueue: Number.POSITIVE_INFINITY });
     const hold = gate();
     const holding = b.execute(() => hold.promise);
-    await delay(20);
+    await until(() => b.active === 1, 'b to hold the slot');
     const controller = new AbortController();
     const waits = Array.from({ length: 5_000 }, () =>
       b.execute(() => 'ran', { signal: controller.signal }).catch((e: unknown) => e),
@@ -323,7 +323,7 @@ describe.skipIf(redisServerBinary === undefined).each(clientLibraries)('RedisBul
     });
     const hold = gate();
     const holding = a.execute(() => hold.promise);
-    await delay(20);
+    await until(() => a.active === 1, 'a to hold the slot');
     const queued = a.execute(() => 'never').catch((e: unknown) => e);
     await a.close();
     expect(String(await queued)).toMatch(/closed/);
@@ -349,8 +349,7 @@ describe.skipIf(redisServerBinary === undefined).each(clientLibraries)('RedisBul
     })();
     await delay(50);
     await server.stop();
-    await delay(500);
-    expect(b.available).toBe(false);
+    await until(() => !b.available, 'the bulkhead to notice the outage');
     await server.resume();
     for (let i = 0; i < 200 && !b.available; i++) {
       await b.execute(() => 'probe').catch(() => undefined);
@@ -365,7 +364,7 @@ describe.skipIf(redisServerBinary === undefined).each(clientLibraries)('RedisBul
     expect(b.available).toBe(true);
     const hold = gate();
     const holding = b.execute(() => hold.promise);
-    await delay(20);
+    await until(() => b.active === 1, 'b to hold a slot');
     expect(await b.fleetActive()).toBe(1);
     hold.open();
     await holding;
@@ -381,7 +380,7 @@ describe('RedisBulkhead without a reachable Redis', () => {
     const local = new RedisBulkhead(base);
     const hold = gate();
     const first = local.execute(() => hold.promise.then(() => 'first'));
-    await delay(5);
+    await until(() => local.active === 1, 'the first call to run');
     // The in-memory bulkhead with the same settings is full.
     expect(isBulkheadFullError(await local.execute(() => 'second').catch((e: unknown) => e))).toBe(true);
     hold.open();
@@ -395,8 +394,7 @@ describe('RedisBulkhead without a reachable Redis', () => {
       allow.execute(() => both.promise.then(() => 'a')),
       allow.execute(() => both.promise.then(() => 'b')),
     ];
-    await delay(5);
-    expect(allow.active).toBe(2);
+    await until(() => allow.active === 2, 'both calls to run');
     both.open();
     await expect(Promise.all(running)).resolves.toEqual(['a', 'b']);
     const deny = new RedisBulkhead({ ...base, whenUnavailable: 'deny' });

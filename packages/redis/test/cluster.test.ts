@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RedisBulkhead, type RedisClientLike, RedisRateLimiter } from '../src/index.js';
 import { quiet } from './loggers.js';
 import { RedisServer, redisServerBinary } from './redis-server.js';
+import { until } from './until.js';
 
 const run = promisify(execFile);
 
@@ -101,7 +102,7 @@ describe.skipIf(redisServerBinary === undefined)('on a Redis Cluster', () => {
         const bb = new RedisBulkhead({ client: b.client, name, maxConcurrent: 1, logger: quiet });
         let release = (): void => undefined;
         const holding = ba.execute(() => new Promise<void>((r) => (release = r)));
-        await new Promise((r) => setTimeout(r, 50));
+        await until(() => ba.active === 1, 'the slot to be held');
         expect(await bb.fleetActive()).toBe(1);
         expect(isBulkheadFullError(await bb.execute(() => 'no').catch((e: unknown) => e))).toBe(true);
         release();

@@ -3,6 +3,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { RedisBulkhead, RedisRateLimiter } from '../src/index.js';
 import { recordingLogger } from './loggers.js';
 import { connect, RedisServer, redisServerBinary, type TestClient } from './redis-server.js';
+import { until } from './until.js';
 
 const throwing = (): never => {
   throw new Error('observer broke');
@@ -59,7 +60,7 @@ describe.skipIf(redisServerBinary === undefined)('hostile use', () => {
     closers.push(bulkhead);
     let release = (): void => undefined;
     const holding = bulkhead.execute(() => new Promise<void>((r) => (release = r)));
-    await new Promise((r) => setTimeout(r, 20));
+    await until(() => bulkhead.active === 1, 'the slot to be held');
     await expect(bulkhead.execute(() => 1)).rejects.toSatisfy(isBulkheadFullError);
     release();
     await holding;
@@ -107,7 +108,7 @@ describe.skipIf(redisServerBinary === undefined)('hostile use', () => {
     closers.push(bulkhead);
     let release = (): void => undefined;
     const holding = bulkhead.execute(() => new Promise<void>((r) => (release = r)));
-    await new Promise((r) => setTimeout(r, 20));
+    await until(() => bulkhead.active === 1, 'the slot to be held');
     const controller = new AbortController();
     const calls = Array.from({ length: 100_000 }, () =>
       bulkhead.execute(() => 'ran', { signal: controller.signal }).catch((e: unknown) => e),

@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { once } from 'node:events';
+import { getEventListeners, once } from 'node:events';
 import { fileURLToPath } from 'node:url';
 import { Bulkhead, isBulkheadFullError } from '@resilience/core';
 import fc from 'fast-check';
@@ -235,6 +235,20 @@ describe.skipIf(redisServerBinary === undefined).each(clientLibraries)('RedisBul
     expect((await Promise.all(waits)).every((r) => r === 'enough')).toBe(true);
     hold.open();
     await holding;
+  });
+
+  it('a queued call that gets its slot leaves no listener on its signal', async () => {
+    const b = await bulkhead({ name: freshName(), maxConcurrent: 1, maxQueue: 10 });
+    const hold = gate();
+    const holding = b.execute(() => hold.promise);
+    await until(() => b.active === 1, 'b to hold the slot');
+    const signal = new AbortController().signal;
+    const queued = [b.execute(() => 1, { signal }), b.execute(() => 2, { signal })];
+    expect(getEventListeners(signal, 'abort')).toHaveLength(1);
+    hold.open();
+    await holding;
+    await expect(Promise.all(queued)).resolves.toEqual([1, 2]);
+    expect(getEventListeners(signal, 'abort')).toHaveLength(0);
   });
 
   it('renews the lease of a long call, so no other process gets its slot', async () => {

@@ -1,3 +1,4 @@
+import { getEventListeners } from 'node:events';
 import { isRateLimitExceededError, pipeline, RateLimiter } from '@resilience/core';
 import fc from 'fast-check';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -230,6 +231,26 @@ describe.skipIf(redisServerBinary === undefined).each(clientLibraries)('RedisRat
     expect(isRateLimitExceededError(err)).toBe(true);
     const late = await l.wait('w', { deadline: performance.now() }).catch((e: unknown) => e);
     expect(isRateLimitExceededError(late)).toBe(true);
+  });
+
+  it('execute waits for tokens when the limiter has a maxWait, and leaves no listener on the caller signal', async () => {
+    const l = await limiter({ prefix: freshPrefix(), rate: 20, burst: 1, interval: 1_000, maxWait: 5_000 });
+    const signal = new AbortController().signal;
+    const order: number[] = [];
+    await Promise.all([1, 2, 3].map((n) => l.execute(() => order.push(n), { key: 'm', signal })));
+    expect(order.sort()).toEqual([1, 2, 3]);
+    expect(getEventListeners(signal, 'abort')).toHaveLength(0);
+    const short = await limiter({ prefix: freshPrefix(), rate: 1, interval: 60_000, maxWait: 10 });
+    await short.execute(() => 'first', { key: 'm' });
+    await expect(short.execute(() => 'second', { key: 'm' })).rejects.toSatisfy(isRateLimitExceededError);
+  });
+
+  it('close() sends later decisions to the fallback and leaves the client open', async () => {
+    const c = await client();
+    const l = await limiter({ prefix: freshPrefix(), rate: 1, whenUnavailable: 'deny' }, c);
+    await l.close();
+    expect(await l.consume('x')).toMatchObject({ allowed: false });
+    expect(await c.command('PING')).toBe('PONG');
   });
 
   it('many waiters on one signal all leave when it aborts, with its reason', async () => {

@@ -223,9 +223,13 @@ export class RedisBulkhead<T = unknown> implements Policy<T> {
       } finally {
         this.#acquiring--;
       }
+      if (signal?.aborted) {
+        // The caller gave up while Redis answered: run nothing, give the lease back.
+        if (lease !== 'unavailable' && lease !== 'full') await this.#release(lease);
+        throw signal.reason;
+      }
       if (lease === 'unavailable') return (await this.#runFallback(fn, ctx)) as R;
       if (lease !== 'full') return (await this.#runLeased(fn, ctx, lease)) as R;
-      if (signal?.aborted) throw signal.reason;
     } else if (!this.#gate.available) {
       // Redis is down: the fallback decides (the local in-memory bulkhead queues on its own), not this queue.
       return (await this.#runFallback(fn, ctx)) as R;

@@ -237,6 +237,25 @@ describe.skipIf(redisServerBinary === undefined).each(clientLibraries)('RedisBul
     await holding;
   });
 
+  it('a call whose signal aborts while Redis grants its lease runs nothing and gives the lease back', async () => {
+    const admin = await client();
+    const b = await bulkhead({ name: freshName(), maxConcurrent: 1 });
+    await admin.command('CLIENT', 'PAUSE', '300', 'ALL');
+    const controller = new AbortController();
+    let ran = false;
+    const call = b.execute(
+      () => {
+        ran = true;
+      },
+      { signal: controller.signal },
+    );
+    controller.abort('left');
+    await expect(call).rejects.toBe('left');
+    expect(ran).toBe(false);
+    expect(b.active).toBe(0);
+    expect(await b.fleetActive()).toBe(0);
+  });
+
   it('a queued call that gets its slot leaves no listener on its signal', async () => {
     const b = await bulkhead({ name: freshName(), maxConcurrent: 1, maxQueue: 10 });
     const hold = gate();

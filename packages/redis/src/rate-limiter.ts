@@ -312,7 +312,13 @@ export class RedisRateLimiter implements RateLimiterLike, Policy<unknown, RateLi
       const retryAfterMs = Math.max(1, Math.ceil(this.interval / this.rate));
       return { allowed: false, limit: this.#limit, remaining: 0, resetMs: retryAfterMs, retryAfterMs };
     }
-    return await (take ? fallback.consume(key, tokens) : fallback.check(key, tokens));
+    const answer: unknown = await (take ? fallback.consume(key, tokens) : fallback.check(key, tokens));
+    if (answer === null || typeof answer !== 'object' || typeof (answer as RateLimitResult).allowed !== 'boolean') {
+      throw new TypeError(
+        `${OWNER}: whenUnavailable's ${take ? 'consume' : 'check'}() gave ${describeValue(answer)}, not a decision ({ allowed, limit, remaining, resetMs, retryAfterMs })`,
+      );
+    }
+    return answer as RateLimitResult;
   }
 
   #fallbackOption(value: RateLimiterFallback | undefined): Fallback {

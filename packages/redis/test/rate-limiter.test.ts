@@ -350,5 +350,19 @@ describe('RedisRateLimiter without a reachable Redis', () => {
     const custom = new RedisRateLimiter({ ...base, whenUnavailable: own });
     expect(await custom.allow('y')).toBe(true);
     expect(await custom.allow('y')).toBe(false);
+    // A fallback of your own that fails makes the call fail with its error; one that answers nonsense, with a TypeError.
+    const failure = new Error('fallback down too');
+    const failing = new RedisRateLimiter({
+      ...base,
+      whenUnavailable: { consume: () => Promise.reject(failure), check: () => Promise.reject(failure) },
+    });
+    await expect(failing.consume('z')).rejects.toBe(failure);
+    await expect(failing.execute(() => 1)).rejects.toBe(failure);
+    const silly = new RedisRateLimiter({
+      ...base,
+      whenUnavailable: { consume: () => undefined as never, check: () => 42 as never },
+    });
+    await expect(silly.allow('z')).rejects.toThrow(/whenUnavailable's consume\(\) gave undefined, not a decision/);
+    await expect(silly.check('z')).rejects.toThrow(/check\(\) gave 42/);
   });
 });

@@ -1,0 +1,26 @@
+/**
+ * `@resilience/grpc`: `@grpc/grpc-js` client interceptors (circuit breaker,
+ * retry, rate limit, bulkhead, deadline), server interceptors that shed load
+ * (rate limit, bulkhead) and a `grpc.health.v1` health service, on
+ * `@resilience/core`.
+ *
+ * @packageDocumentation
+ */
+export { bulkheadInterceptor } from './bulkhead.js';
+export { type CircuitBreakerLike, circuitBreakerInterceptor, DEFAULT_FAILURE_CODES } from './circuit-breaker.js';
+export { CONTEXT_SIGNAL, type ContextCallOptions, withContext } from './context.js';
+export { deadlineInterceptor } from './deadline.js';
+export type { BulkheadLike } from './internal/shapes.js';
+export { type RateLimiterForInterceptor, rateLimitInterceptor } from './rate-limit.js';
+export { DEFAULT_RETRYABLE_CODES, type RetryPolicyLike, retryInterceptor } from './retry.js';
+export { GrpcStatusError } from './status-error.js';
+export type {
+  BulkheadInterceptorOptions,
+  BulkheadServerInterceptorOptions,
+  CircuitBreakerInterceptorOptions,
+  ClientKeyFunction,
+  RateLimitInterceptorOptions,
+  RateLimitServerInterceptorOptions,
+  RetryInterceptorOptions,
+  ServerKeyFunction,
+} from './types.js';

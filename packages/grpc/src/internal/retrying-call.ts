@@ -1,0 +1,321 @@
+import {
+  type InterceptorOptions,
+  Metadata,
+  type NextCall,
+  status as Status,
+  type StatusObject,
+} from '@grpc/grpc-js';
+import { type ExecuteOptions, findInChain, type Operation, retryable } from '@resilience/core';
+import { GrpcStatusError } from '../status-error.js';
+import type { CallInterface, CallListener, FullCallListener, MessageContext } from './call-types.js';
+import { hasCode } from './options.js';
+import { generatedReason, readPushback } from './status.js';
+
+/** Anything with a retry's `execute`: the core's `Retry`, or a pipeline that retries. */
+export interface RetryPolicyLike {
+  /** Runs `fn`, again while it fails and the policy allows it. */
+  execute<R>(fn: Operation<R>, options?: ExecuteOptions): Promise<R>;
+}
+
+/** The settings of one `retryInterceptor`, shared by its calls. */
+export interface RetrySettings {
+  readonly policy: RetryPolicyLike;
+  readonly retryable: readonly boolean[];
+  readonly retryRejections: boolean;
+  readonly maxBuffered: number;
+}
+
+/** A request message with a write callback, kept for replay: the callback runs once, whichever attempt wrote it. */
+class BufferedWrite {
+  readonly context: MessageContext;
+  #callback: (() => void) | undefined;
+
+  constructor(context: MessageContext) {
+    this.#callback = context.callback as () => void;
+    this.context = context.flags === undefined ? { callback: this.#done } : { flags: context.flags, callback: this.#done };
+  }
+
+  readonly #done = (): void => {
+    const callback = this.#callback;
+    this.#callback = undefined;
+    callback?.();
+  };
+}
+
+/** One attempt: the listener of one next call, reporting to its owner only while it is the current attempt. */
+class Attempt implements FullCallListener {
+  readonly owner: RetryingCall;
+  readonly inner: CallInterface;
+  readonly resolve: (status: StatusObject) => void;
+  readonly reject: (err: unknown) => void;
+  headers: Metadata | undefined = undefined;
+  /** A unary response: held until the attempt's status says whether it is the answer. */
+  message: unknown = undefined;
+  hasMessage = false;
+
+  constructor(
+    owner: RetryingCall,
+    inner: CallInterface,
+    resolve: (status: StatusObject) => void,
+    reject: (err: unknown) => void,
+  ) {
+    this.owner = owner;
+    this.inner = inner;
+    this.resolve = resolve;
+    this.reject = reject;
+  }
+
+  onReceiveMetadata(metadata: Metadata): void {
+    this.owner.attemptMetadata(this, metadata);
+  }
+
+  onReceiveMessage(message: unknown): void {
+    this.owner.attemptMessage(this, message);
+  }
+
+  onReceiveStatus(status: StatusObject): void {
+    this.owner.attemptStatus(this, status);
+  }
+}
+
+const EMPTY_CONTEXT: MessageContext = Object.freeze({});
+
+/**
+ * A call that may run as several attempts (each a new next call) under a
+ * retry policy, replaying the request metadata and messages, until it is
+ * committed: when the first response message arrives, when it sends more
+ * messages than can be kept, or when it is cancelled. Response headers of an
+ * attempt are held until it commits or ends, so the caller sees one attempt's.
+ */
+export class RetryingCall implements CallInterface {
+  readonly #settings: RetrySettings;
+  readonly #options: InterceptorOptions;
+  readonly #next: NextCall;
+  #listener: FullCallListener | undefined = undefined;
+  #metadata: Metadata | undefined = undefined;
+  /** Context/message pairs to replay on the next attempt; `undefined` once committed. */
+  #buffer: unknown[] | undefined = undefined;
+  #sent = 0;
+  #halfClosed = false;
+  #readWanted = false;
+  #committed = false;
+  #done = false;
+  #cancelStatus: StatusObject | undefined = undefined;
+  #controller: AbortController | undefined = undefined;
+  #attempt: Attempt | undefined = undefined;
+  #attempts = 0;
+  #headers: Metadata | undefined = undefined;
+  #headersDelivered = false;
+  /** The attempt whose status ends the call (its unary response message goes out with it). */
+  #last: Attempt | undefined = undefined;
+  readonly #streamingResponse: boolean;
+
+  constructor(settings: RetrySettings, options: InterceptorOptions, next: NextCall) {
+    this.#settings = settings;
+    this.#options = options;
+    this.#next = next;
+    this.#streamingResponse = options.method_definition.responseStream;
+  }
+
+  start(metadata: Metadata, listener?: CallListener): void {
+    this.#metadata = metadata;
+    this.#listener = listener as FullCallListener;
+    const controller = new AbortController();
+    this.#controller = controller;
+    let result: Promise<StatusObject>;
+    try {
+      result = this.#settings.policy.execute(this.#run, { signal: controller.signal });
+    } catch (err) {
+      result = Promise.reject(err);
+    }
+    result.then(this.#finish, this.#fail);
+  }
+
+  sendMessageWithContext(context: MessageContext, message: unknown): void {
+    if (this.#done) {
+      if (context.callback !== undefined) process.nextTick(context.callback);
+      return;
+    }
+    let sent = context;
+    if (!this.#committed) {
+      this.#sent++;
+      if (this.#sent > this.#settings.maxBuffered) this.#commit();
+      if (this.#buffer !== undefined || !this.#committed) {
+        if (context.callback !== undefined) sent = new BufferedWrite(context).context;
+        (this.#buffer ??= []).push(sent, message);
+      }
+    }
+    this.#attempt?.inner.sendMessageWithContext(sent, message);
+  }
+
+  sendMessage(message: unknown): void {
+    this.sendMessageWithContext(EMPTY_CONTEXT, message);
+  }
+
+  startRead(): void {
+    this.#readWanted = true;
+    this.#attempt?.inner.startRead();
+  }
+
+  halfClose(): void {
+    this.#halfClosed = true;
+    this.#attempt?.inner.halfClose();
+  }
+
+  cancelWithStatus(code: Status, details: string): void {
+    if (this.#done || this.#cancelStatus !== undefined) return;
+    this.#cancelStatus = { code, details, metadata: new Metadata() };
+    const attempt = this.#attempt;
+    if (attempt !== undefined) {
+      attempt.inner.cancelWithStatus(code, details);
+      return;
+    }
+    // Between attempts: end the retry's delay, and the call at once.
+    this.#controller?.abort(new Error(details));
+    process.nextTick(deliverCancel, this);
+  }
+
+  getPeer(): string {
+    return this.#attempt?.inner.getPeer() ?? '';
+  }
+
+  getAuthContext(): ReturnType<CallInterface['getAuthContext']> {
+    return this.#attempt?.inner.getAuthContext() ?? null;
+  }
+
+  /** One attempt, as the retry policy runs it: settles with the status to pass on, or rejects to ask for another. */
+  readonly #run = (): Promise<StatusObject> =>
+    new Promise<StatusObject>((resolve, reject) => {
+      if (this.#done || this.#cancelStatus !== undefined) {
+        resolve(this.#cancelStatus ?? { code: Status.CANCELLED, details: 'Cancelled', metadata: new Metadata() });
+        return;
+      }
+      const n = ++this.#attempts;
+      let metadata = this.#metadata as Metadata;
+      if (n > 1) {
+        metadata = metadata.clone();
+        metadata.set('grpc-previous-rpc-attempts', String(n - 1));
+      }
+      let inner: CallInterface;
+      try {
+        inner = this.#next(this.#options);
+      } catch (err) {
+        const details = `Creating the call failed: ${err instanceof Error ? err.message : String(err)}`;
+        resolve({ code: Status.INTERNAL, details, metadata: new Metadata() });
+        return;
+      }
+      const attempt = new Attempt(this, inner, resolve, reject);
+      this.#attempt = attempt;
+      inner.start(metadata, attempt);
+      const buffer = this.#buffer;
+      if (buffer !== undefined) {
+        for (let i = 0; i < buffer.length; i += 2) inner.sendMessageWithContext(buffer[i] as MessageContext, buffer[i + 1]);
+        if (this.#committed) this.#buffer = undefined;
+      }
+      if (this.#halfClosed) inner.halfClose();
+      if (this.#readWanted) inner.startRead();
+    });
+
+  /** @internal response headers of an attempt */
+  attemptMetadata(attempt: Attempt, metadata: Metadata): void {
+    if (attempt !== this.#attempt || this.#done) return;
+    if (this.#committed) this.#deliverHeaders(metadata);
+    else attempt.headers = metadata;
+  }
+
+  /** @internal a response message of an attempt: the call commits to it */
+  attemptMessage(attempt: Attempt, message: unknown): void {
+    if (attempt !== this.#attempt || this.#done) return;
+    if (!this.#streamingResponse) {
+      // grpc-js hands a unary call's message (or null) just before its status: that status decides.
+      attempt.message = message;
+      attempt.hasMessage = true;
+      return;
+    }
+    if (!this.#committed) this.#commit();
+    if (attempt.headers !== undefined) {
+      this.#deliverHeaders(attempt.headers);
+      attempt.headers = undefined;
+    }
+    this.#readWanted = false;
+    this.#listener?.onReceiveMessage(message);
+  }
+
+  /** @internal the final status of an attempt: passed on, or a failure the policy may retry */
+  attemptStatus(attempt: Attempt, status: StatusObject): void {
+    if (attempt !== this.#attempt) return;
+    this.#attempt = undefined;
+    this.#headers = attempt.headers;
+    this.#last = attempt;
+    if (this.#committed || this.#done || this.#cancelStatus !== undefined || !this.#retryable(status)) {
+      attempt.resolve(status);
+      return;
+    }
+    const pushback = readPushback(status.metadata);
+    if (pushback === 'stop') attempt.resolve(status);
+    else attempt.reject(retryable(new GrpcStatusError(status, pushback)));
+  }
+
+  #retryable(status: StatusObject): boolean {
+    const settings = this.#settings;
+    if (!hasCode(settings.retryable, status.code)) return false;
+    return settings.retryRejections || generatedReason(status) === undefined;
+  }
+
+  #commit(): void {
+    this.#committed = true;
+    if (this.#attempt !== undefined) this.#buffer = undefined;
+  }
+
+  #deliverHeaders(metadata: Metadata): void {
+    if (this.#headersDelivered) return;
+    this.#headersDelivered = true;
+    this.#listener?.onReceiveMetadata(metadata);
+  }
+
+  readonly #finish = (status: StatusObject): void => {
+    this.deliver(status);
+  };
+
+  readonly #fail = (err: unknown): void => {
+    if (this.#cancelStatus !== undefined) {
+      this.deliver(this.#cancelStatus);
+      return;
+    }
+    const failed = findInChain(err, isStatusError) as GrpcStatusError | undefined;
+    if (failed !== undefined) {
+      this.deliver(failed.status);
+      return;
+    }
+    const details = `Retry failed: ${err instanceof Error ? err.message : String(err)}`;
+    this.deliver({ code: Status.UNKNOWN, details, metadata: new Metadata() });
+  };
+
+  /** @internal ends the call with `status`, once */
+  deliver(status: StatusObject): void {
+    if (this.#done) return;
+    this.#done = true;
+    this.#buffer = undefined;
+    const headers = this.#headers;
+    this.#headers = undefined;
+    if (headers !== undefined) this.#deliverHeaders(headers);
+    const last = this.#last;
+    this.#last = undefined;
+    if (last?.hasMessage === true && last.owner === this) this.#listener?.onReceiveMessage(last.message);
+    this.#listener?.onReceiveStatus(status);
+  }
+
+  /** @internal the status a cancellation between attempts ends with */
+  get cancelStatus(): StatusObject | undefined {
+    return this.#cancelStatus;
+  }
+}
+
+function isStatusError(err: unknown): err is GrpcStatusError {
+  return err instanceof GrpcStatusError;
+}
+
+function deliverCancel(call: RetryingCall): void {
+  const status = call.cancelStatus;
+  if (status !== undefined) call.deliver(status);
+}

@@ -40,7 +40,7 @@ class BulkheadGuard implements Guard {
   admit(call: GuardedCall): void {
     const hold = new Hold(call);
     call.token = hold;
-    let result: Promise<void | undefined>;
+    let result: Promise<unknown>;
     try {
       result = this.#bulkhead.execute(hold.run, { signal: call.signal() });
     } catch (err) {

@@ -100,7 +100,7 @@ export function circuitBreakerInterceptor(
 ): Interceptor {
   requireMethod(OWNER, 'breaker', breaker, 'acquire');
   const opts = optionsObject(OWNER, options, ['failureCodes'], {
-    isSuccessful: "set isSuccessful on the CircuitBreaker; it receives a GrpcStatusError",
+    isSuccessful: 'set isSuccessful on the CircuitBreaker; it receives a GrpcStatusError',
   });
   const guard = new BreakerGuard(breaker, codesOption(OWNER, 'failureCodes', opts.failureCodes, DEFAULT_FAILURE_CODES));
   return (callOptions, nextCall) => new InterceptingCall(new GuardedCall(callOptions, nextCall, guard));

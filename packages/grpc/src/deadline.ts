@@ -1,4 +1,10 @@
-import { InterceptingCall, type Interceptor, type InterceptorOptions, type StatusObject, status as Status } from '@grpc/grpc-js';
+import {
+  InterceptingCall,
+  type Interceptor,
+  type InterceptorOptions,
+  status as Status,
+  type StatusObject,
+} from '@grpc/grpc-js';
 import { isTimeoutError } from '@resilience/core';
 import { describeValue } from '@resilience/core/validate';
 import { CONTEXT_SIGNAL, type ContextCallOptions, earlier } from './context.js';

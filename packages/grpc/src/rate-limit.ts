@@ -17,7 +17,12 @@ class RateLimitGuard implements Guard {
   readonly #maxWait: number;
   readonly #failOpen: boolean;
 
-  constructor(limiter: RateLimiterForInterceptor, key: ClientKeyFunction | undefined, maxWait: number, failOpen: boolean) {
+  constructor(
+    limiter: RateLimiterForInterceptor,
+    key: ClientKeyFunction | undefined,
+    maxWait: number,
+    failOpen: boolean,
+  ) {
     this.#limiter = limiter;
     this.#key = key;
     this.#maxWait = maxWait;

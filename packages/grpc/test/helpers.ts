@@ -59,7 +59,10 @@ export class EchoServer {
           else callback(null, { text: record.texts.join(',') });
         });
       },
-      ClientStream: (call: grpc.ServerReadableStream<{ text: string }, unknown>, callback: grpc.sendUnaryData<unknown>) => {
+      ClientStream: (
+        call: grpc.ServerReadableStream<{ text: string }, unknown>,
+        callback: grpc.sendUnaryData<unknown>,
+      ) => {
         const record = this.#record('ClientStream', call);
         call.on('data', (req: { text: string }) => record.texts.push(req.text));
         call.on('end', () =>
@@ -201,7 +204,9 @@ export function invoke(
       case 'ServerStream':
       case 'Bidi': {
         const stream = (
-          kind === 'ServerStream' ? c.ServerStream?.({ text: texts[0] }, metadata, options) : c.Bidi?.(metadata, options)
+          kind === 'ServerStream'
+            ? c.ServerStream?.({ text: texts[0] }, metadata, options)
+            : c.Bidi?.(metadata, options)
         ) as grpc.ClientDuplexStream<unknown, { text: string }>;
         call = stream;
         if (kind === 'Bidi') {
@@ -224,6 +229,10 @@ export function invoke(
 }
 
 /** A client of the Echo service at `address` with `interceptors`. */
-export function echoClient(address: string, interceptors: grpc.Interceptor[], options: grpc.ChannelOptions = {}): grpc.Client {
+export function echoClient(
+  address: string,
+  interceptors: grpc.Interceptor[],
+  options: grpc.ChannelOptions = {},
+): grpc.Client {
   return new EchoClient(address, grpc.credentials.createInsecure(), { interceptors, ...options });
 }

@@ -1,10 +1,4 @@
-import {
-  type InterceptorOptions,
-  Metadata,
-  type NextCall,
-  status as Status,
-  type StatusObject,
-} from '@grpc/grpc-js';
+import { type InterceptorOptions, Metadata, type NextCall, status as Status, type StatusObject } from '@grpc/grpc-js';
 import type { CallInterface, CallListener, FullCallListener, MessageContext } from './call-types.js';
 import { rejectionStatus } from './status.js';
 
@@ -93,7 +87,11 @@ export class GuardedCall implements CallInterface, FullCallListener {
     if (ms > 2_147_483_647) return;
     this.#timer = setTimeout(() => {
       this.#timer = undefined;
-      const status = rejectionStatus(Status.DEADLINE_EXCEEDED, `Deadline exceeded while waiting for ${what}`, 'deadline');
+      const status = rejectionStatus(
+        Status.DEADLINE_EXCEEDED,
+        `Deadline exceeded while waiting for ${what}`,
+        'deadline',
+      );
       this.#controller?.abort(new Error(status.details));
       this.reject(status);
     }, ms);
@@ -157,7 +155,8 @@ export class GuardedCall implements CallInterface, FullCallListener {
     if (inner !== undefined) {
       inner.sendMessageWithContext(context, message);
     } else if (this.#state === PENDING) {
-      (this.#queued ??= []).push(context, message);
+      if (this.#queued === undefined) this.#queued = [context, message];
+      else this.#queued.push(context, message);
     } else if (context.callback !== undefined) {
       process.nextTick(context.callback);
     }
@@ -259,4 +258,3 @@ export class GuardedCall implements CallInterface, FullCallListener {
 function deliverRejection(call: GuardedCall, status: StatusObject): void {
   call.deliver(status);
 }
-

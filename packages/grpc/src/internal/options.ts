@@ -1,4 +1,4 @@
-import { status as Status } from '@grpc/grpc-js';
+import type { status as Status } from '@grpc/grpc-js';
 import { configObject, describeValue } from '@resilience/core/validate';
 
 /**

@@ -1,10 +1,4 @@
-import {
-  type InterceptorOptions,
-  Metadata,
-  type NextCall,
-  status as Status,
-  type StatusObject,
-} from '@grpc/grpc-js';
+import { type InterceptorOptions, Metadata, type NextCall, status as Status, type StatusObject } from '@grpc/grpc-js';
 import { type ExecuteOptions, findInChain, type Operation, retryable } from '@resilience/core';
 import { GrpcStatusError } from '../status-error.js';
 import type { CallInterface, CallListener, FullCallListener, MessageContext } from './call-types.js';
@@ -25,21 +19,27 @@ export interface RetrySettings {
   readonly maxBuffered: number;
 }
 
-/** A request message with a write callback, kept for replay: the callback runs once, whichever attempt wrote it. */
-class BufferedWrite {
-  readonly context: MessageContext;
-  #callback: (() => void) | undefined;
+/** A request message kept for replay; its write callback runs once, whichever attempt wrote it first. */
+class Outgoing {
+  readonly message: unknown;
+  readonly flags: number | undefined;
+  /** Whether the caller waits for this write (a stream does; a unary request does not). */
+  readonly flowControlled: boolean;
+  callback: (() => void) | undefined;
 
-  constructor(context: MessageContext) {
-    this.#callback = context.callback as () => void;
-    this.context = context.flags === undefined ? { callback: this.#done } : { flags: context.flags, callback: this.#done };
+  constructor(context: MessageContext, message: unknown) {
+    this.message = message;
+    this.flags = context.flags;
+    this.callback = context.callback as (() => void) | undefined;
+    this.flowControlled = this.callback !== undefined;
   }
 
-  readonly #done = (): void => {
-    const callback = this.#callback;
-    this.#callback = undefined;
+  /** Runs the caller's write callback, the first time only. */
+  written(): void {
+    const callback = this.callback;
+    this.callback = undefined;
     callback?.();
-  };
+  }
 }
 
 /** One attempt: the listener of one next call, reporting to its owner only while it is the current attempt. */
@@ -48,10 +48,16 @@ class Attempt implements FullCallListener {
   readonly inner: CallInterface;
   readonly resolve: (status: StatusObject) => void;
   readonly reject: (err: unknown) => void;
+  /** Response headers, held until the call commits to this attempt or it ends. */
   headers: Metadata | undefined = undefined;
   /** A unary response: held until the attempt's status says whether it is the answer. */
   message: unknown = undefined;
   hasMessage = false;
+  /** How many buffered messages this attempt was given (while the call is not committed). */
+  sent = 0;
+  /** The message whose write callback this attempt still owes (flow control: one at a time). */
+  waiting: Outgoing | undefined = undefined;
+  halfCloseSent = false;
 
   constructor(
     owner: RetryingCall,
@@ -78,24 +84,28 @@ class Attempt implements FullCallListener {
   }
 }
 
-const EMPTY_CONTEXT: MessageContext = Object.freeze({});
-
 /**
  * A call that may run as several attempts (each a new next call) under a
  * retry policy, replaying the request metadata and messages, until it is
- * committed: when the first response message arrives, when it sends more
- * messages than can be kept, or when it is cancelled. Response headers of an
- * attempt are held until it commits or ends, so the caller sees one attempt's.
+ * committed: when the first response message of a streaming response
+ * arrives, when it sends more messages than can be kept, or when it is
+ * cancelled. Response headers of an attempt are held until it commits or
+ * ends, so the caller sees one attempt's.
+ *
+ * Messages go to an attempt one at a time, the next once the previous one's
+ * write callback ran, as the grpc-js surface does (its call layers hold one
+ * pending message); the caller's write callback runs once.
  */
 export class RetryingCall implements CallInterface {
   readonly #settings: RetrySettings;
   readonly #options: InterceptorOptions;
   readonly #next: NextCall;
+  readonly #streamingResponse: boolean;
   #listener: FullCallListener | undefined = undefined;
   #metadata: Metadata | undefined = undefined;
-  /** Context/message pairs to replay on the next attempt; `undefined` once committed. */
-  #buffer: unknown[] | undefined = undefined;
-  #sent = 0;
+  /** The request messages: every one so far until the call commits, then only those not yet sent. */
+  readonly #buffer: Outgoing[] = [];
+  #count = 0;
   #halfClosed = false;
   #readWanted = false;
   #committed = false;
@@ -104,11 +114,9 @@ export class RetryingCall implements CallInterface {
   #controller: AbortController | undefined = undefined;
   #attempt: Attempt | undefined = undefined;
   #attempts = 0;
-  #headers: Metadata | undefined = undefined;
   #headersDelivered = false;
-  /** The attempt whose status ends the call (its unary response message goes out with it). */
+  /** The attempt whose status ends the call (its headers and unary response go out with it). */
   #last: Attempt | undefined = undefined;
-  readonly #streamingResponse: boolean;
 
   constructor(settings: RetrySettings, options: InterceptorOptions, next: NextCall) {
     this.#settings = settings;
@@ -136,20 +144,14 @@ export class RetryingCall implements CallInterface {
       if (context.callback !== undefined) process.nextTick(context.callback);
       return;
     }
-    let sent = context;
-    if (!this.#committed) {
-      this.#sent++;
-      if (this.#sent > this.#settings.maxBuffered) this.#commit();
-      if (this.#buffer !== undefined || !this.#committed) {
-        if (context.callback !== undefined) sent = new BufferedWrite(context).context;
-        (this.#buffer ??= []).push(sent, message);
-      }
-    }
-    this.#attempt?.inner.sendMessageWithContext(sent, message);
+    if (!this.#committed && ++this.#count > this.#settings.maxBuffered) this.#commit();
+    this.#buffer.push(new Outgoing(context, message));
+    const attempt = this.#attempt;
+    if (attempt !== undefined) this.#pump(attempt);
   }
 
   sendMessage(message: unknown): void {
-    this.sendMessageWithContext(EMPTY_CONTEXT, message);
+    this.sendMessageWithContext({}, message);
   }
 
   startRead(): void {
@@ -159,7 +161,8 @@ export class RetryingCall implements CallInterface {
 
   halfClose(): void {
     this.#halfClosed = true;
-    this.#attempt?.inner.halfClose();
+    const attempt = this.#attempt;
+    if (attempt !== undefined) this.#pump(attempt);
   }
 
   cancelWithStatus(code: Status, details: string): void {
@@ -207,14 +210,42 @@ export class RetryingCall implements CallInterface {
       const attempt = new Attempt(this, inner, resolve, reject);
       this.#attempt = attempt;
       inner.start(metadata, attempt);
-      const buffer = this.#buffer;
-      if (buffer !== undefined) {
-        for (let i = 0; i < buffer.length; i += 2) inner.sendMessageWithContext(buffer[i] as MessageContext, buffer[i + 1]);
-        if (this.#committed) this.#buffer = undefined;
-      }
-      if (this.#halfClosed) inner.halfClose();
+      this.#pump(attempt);
       if (this.#readWanted) inner.startRead();
     });
+
+  /** Hands `attempt` the messages it has not had, one write at a time, then the half-close. */
+  #pump(attempt: Attempt): void {
+    const buffer = this.#buffer;
+    while (attempt.waiting === undefined) {
+      let out: Outgoing | undefined;
+      if (this.#committed) out = buffer.shift();
+      else if (attempt.sent < buffer.length) out = buffer[attempt.sent++];
+      if (out === undefined) break;
+      attempt.waiting = out;
+      const written = (): void => this.#written(attempt, out);
+      attempt.inner.sendMessageWithContext(
+        out.flags === undefined ? { callback: written } : { flags: out.flags, callback: written },
+        out.message,
+      );
+    }
+    if (
+      this.#halfClosed &&
+      !attempt.halfCloseSent &&
+      // The caller does not wait for a unary request's write before half-closing; neither do we.
+      (attempt.waiting === undefined || !attempt.waiting.flowControlled) &&
+      (this.#committed ? buffer.length === 0 : attempt.sent === buffer.length)
+    ) {
+      attempt.halfCloseSent = true;
+      attempt.inner.halfClose();
+    }
+  }
+
+  #written(attempt: Attempt, out: Outgoing): void {
+    if (attempt.waiting === out) attempt.waiting = undefined;
+    out.written();
+    if (attempt === this.#attempt && !this.#done) this.#pump(attempt);
+  }
 
   /** @internal response headers of an attempt */
   attemptMetadata(attempt: Attempt, metadata: Metadata): void {
@@ -223,11 +254,11 @@ export class RetryingCall implements CallInterface {
     else attempt.headers = metadata;
   }
 
-  /** @internal a response message of an attempt: the call commits to it */
+  /** @internal a response message of an attempt: a streaming response commits the call to it */
   attemptMessage(attempt: Attempt, message: unknown): void {
     if (attempt !== this.#attempt || this.#done) return;
     if (!this.#streamingResponse) {
-      // grpc-js hands a unary call's message (or null) just before its status: that status decides.
+      // grpc-js hands a unary response (or null) just before the status, which decides.
       attempt.message = message;
       attempt.hasMessage = true;
       return;
@@ -245,7 +276,6 @@ export class RetryingCall implements CallInterface {
   attemptStatus(attempt: Attempt, status: StatusObject): void {
     if (attempt !== this.#attempt) return;
     this.#attempt = undefined;
-    this.#headers = attempt.headers;
     this.#last = attempt;
     if (this.#committed || this.#done || this.#cancelStatus !== undefined || !this.#retryable(status)) {
       attempt.resolve(status);
@@ -262,9 +292,14 @@ export class RetryingCall implements CallInterface {
     return settings.retryRejections || generatedReason(status) === undefined;
   }
 
+  /** No more attempts after the current (or next) one: messages it has had need not be kept. */
   #commit(): void {
     this.#committed = true;
-    if (this.#attempt !== undefined) this.#buffer = undefined;
+    const attempt = this.#attempt;
+    if (attempt !== undefined) {
+      this.#buffer.splice(0, attempt.sent);
+      attempt.sent = 0;
+    }
   }
 
   #deliverHeaders(metadata: Metadata): void {
@@ -282,7 +317,7 @@ export class RetryingCall implements CallInterface {
       this.deliver(this.#cancelStatus);
       return;
     }
-    const failed = findInChain(err, isStatusError) as GrpcStatusError | undefined;
+    const failed = findInChain(err, isStatusError);
     if (failed !== undefined) {
       this.deliver(failed.status);
       return;
@@ -295,13 +330,13 @@ export class RetryingCall implements CallInterface {
   deliver(status: StatusObject): void {
     if (this.#done) return;
     this.#done = true;
-    this.#buffer = undefined;
-    const headers = this.#headers;
-    this.#headers = undefined;
-    if (headers !== undefined) this.#deliverHeaders(headers);
+    this.#buffer.length = 0;
     const last = this.#last;
     this.#last = undefined;
-    if (last?.hasMessage === true && last.owner === this) this.#listener?.onReceiveMessage(last.message);
+    if (last !== undefined && last.owner === this) {
+      if (last.headers !== undefined) this.#deliverHeaders(last.headers);
+      if (last.hasMessage) this.#listener?.onReceiveMessage(last.message);
+    }
     this.#listener?.onReceiveStatus(status);
   }
 

@@ -1,0 +1,409 @@
+import * as grpc from '@grpc/grpc-js';
+import { Bulkhead, CircuitBreaker, RateLimiter, Retry, Timeout } from '@resilience/core';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import {
+  bulkheadInterceptor,
+  circuitBreakerInterceptor,
+  deadlineInterceptor,
+  rateLimitInterceptor,
+  retryInterceptor,
+  withContext,
+} from '../src/index.js';
+import { EchoServer, echoClient, invoke, KINDS, type Kind } from './helpers.js';
+
+const { status } = grpc;
+
+const server = new EchoServer();
+let address = '';
+const clients: grpc.Client[] = [];
+
+function client(...interceptors: grpc.Interceptor[]): grpc.Client {
+  const c = echoClient(address, interceptors);
+  clients.push(c);
+  return c;
+}
+
+/** What the server received in each call of the current test. */
+function serverTexts(): string[][] {
+  return server.calls.map((call) => call.texts);
+}
+
+beforeAll(async () => {
+  address = await server.listen();
+});
+afterAll(() => {
+  for (const c of clients) c.close();
+  server.close();
+});
+beforeEach(() => {
+  server.calls.length = 0;
+  server.plan = () => ({});
+});
+
+const streamingRequest = (kind: Kind): boolean => kind === 'ClientStream' || kind === 'Bidi';
+const texts = (kind: Kind): string[] => (streamingRequest(kind) ? ['a', 'b', 'c'] : ['a']);
+const expectedReplies = (kind: Kind): string[] =>
+  kind === 'Unary' ? ['a'] : kind === 'ClientStream' ? ['a,b,c'] : kind === 'ServerStream' ? ['a'] : ['a', 'b', 'c'];
+
+describe.each(KINDS)('%s call', (kind) => {
+  it('passes through every interceptor untouched when nothing fails', async () => {
+    const c = client(
+      deadlineInterceptor(5_000),
+      retryInterceptor(new Retry()),
+      circuitBreakerInterceptor(new CircuitBreaker()),
+      bulkheadInterceptor(new Bulkhead({ maxConcurrent: 4 })),
+      rateLimitInterceptor(new RateLimiter({ rate: 1_000 })),
+    );
+    const out = await invoke(c, kind, texts(kind));
+    expect(out.error).toBeUndefined();
+    expect(out.replies).toEqual(expectedReplies(kind));
+    expect(out.headers).toBeInstanceOf(grpc.Metadata);
+    expect(serverTexts()).toEqual([texts(kind)]);
+  });
+
+  it('trips the breaker on failing statuses, then rejects locally with UNAVAILABLE', async () => {
+    const breaker = new CircuitBreaker({ readyToTrip: (counts) => counts.consecutiveFailures >= 2, timeout: 60_000 });
+    const c = client(circuitBreakerInterceptor(breaker));
+    server.plan = () => ({ code: status.INTERNAL, details: 'boom' });
+    for (let i = 0; i < 2; i++) {
+      const out = await invoke(c, kind, texts(kind));
+      expect(out.error?.code).toBe(status.INTERNAL);
+      expect(out.error?.details).toBe('boom');
+    }
+    expect(breaker.state).toBe('open');
+    const rejected = await invoke(c, kind, texts(kind));
+    expect(rejected.error?.code).toBe(status.UNAVAILABLE);
+    expect(rejected.error?.details).toMatch(/^Circuit breaker open: \/resilience\.test\.Echo\/\w+ rejected locally/);
+    expect(rejected.error?.metadata.get('resilience-rejection')).toEqual(['circuit-open']);
+    const pushback = Number(rejected.error?.metadata.get('grpc-retry-pushback-ms')[0]);
+    expect(pushback).toBeGreaterThan(0);
+    expect(pushback).toBeLessThanOrEqual(60_000);
+    expect(server.calls).toHaveLength(2);
+  });
+
+  it('counts a status outside failureCodes as a success: the server answered', async () => {
+    const breaker = new CircuitBreaker({ readyToTrip: (counts) => counts.consecutiveFailures >= 1 });
+    const c = client(circuitBreakerInterceptor(breaker));
+    server.plan = () => ({ code: status.INVALID_ARGUMENT });
+    const out = await invoke(c, kind, texts(kind));
+    expect(out.error?.code).toBe(status.INVALID_ARGUMENT);
+    expect(breaker.state).toBe('closed');
+    expect(breaker.counts.totalSuccesses).toBe(1);
+  });
+
+  it('honours failureCodes', async () => {
+    const breaker = new CircuitBreaker({ readyToTrip: (counts) => counts.consecutiveFailures >= 1 });
+    const c = client(circuitBreakerInterceptor(breaker, { failureCodes: [status.NOT_FOUND] }));
+    server.plan = () => ({ code: status.UNAVAILABLE });
+    await invoke(c, kind, texts(kind));
+    expect(breaker.state).toBe('closed');
+    server.plan = () => ({ code: status.NOT_FOUND });
+    await invoke(c, kind, texts(kind));
+    expect(breaker.state).toBe('open');
+  });
+
+  it('retries UNAVAILABLE and succeeds, replaying metadata and every request message', async () => {
+    const retries: number[] = [];
+    const retry = new Retry({ maxAttempts: 3, initialDelay: 1, onRetry: (attempt) => retries.push(attempt) });
+    const c = client(retryInterceptor(retry));
+    server.plan = (_call, index) => (index < 2 ? { code: status.UNAVAILABLE } : {});
+    const out = await invoke(c, kind, texts(kind));
+    expect(out.error).toBeUndefined();
+    expect(out.replies).toEqual(expectedReplies(kind));
+    expect(retries).toEqual([1, 2]);
+    expect(serverTexts()).toEqual([texts(kind), texts(kind), texts(kind)]);
+    expect(server.calls.map((call) => call.metadata.get('grpc-previous-rpc-attempts'))).toEqual([[], ['1'], ['2']]);
+  });
+
+  it('passes on the last status when the retry gives up', async () => {
+    const c = client(retryInterceptor(new Retry({ maxAttempts: 2, initialDelay: 1 })));
+    server.plan = (_call, index) => ({ code: status.UNAVAILABLE, details: `down ${index}` });
+    const out = await invoke(c, kind, texts(kind));
+    expect(out.error?.code).toBe(status.UNAVAILABLE);
+    expect(out.error?.details).toBe('down 1');
+    expect(server.calls).toHaveLength(2);
+  });
+
+  it('does not retry a code outside retryableCodes', async () => {
+    const c = client(retryInterceptor(new Retry({ maxAttempts: 3, initialDelay: 1 })));
+    server.plan = () => ({ code: status.INTERNAL });
+    const out = await invoke(c, kind, texts(kind));
+    expect(out.error?.code).toBe(status.INTERNAL);
+    expect(server.calls).toHaveLength(1);
+  });
+
+  it('honours retryableCodes', async () => {
+    const c = client(retryInterceptor(new Retry({ initialDelay: 1 }), { retryableCodes: [status.ABORTED] }));
+    server.plan = (_call, index) => (index === 0 ? { code: status.ABORTED } : {});
+    const out = await invoke(c, kind, texts(kind));
+    expect(out.error).toBeUndefined();
+    expect(server.calls).toHaveLength(2);
+  });
+
+  it('waits the server pushback before the next attempt', async () => {
+    const delays: number[] = [];
+    const retry = new Retry({ maxAttempts: 2, initialDelay: 5_000, onRetry: (_a, _e, delay) => delays.push(delay) });
+    const c = client(retryInterceptor(retry));
+    server.plan = (_call, index) =>
+      index === 0 ? { code: status.UNAVAILABLE, trailers: { 'grpc-retry-pushback-ms': '20' } } : {};
+    const out = await invoke(c, kind, texts(kind));
+    expect(out.error).toBeUndefined();
+    expect(delays).toEqual([20]);
+  });
+
+  it.each(['-1', 'soon', '1.5', ''])('does not retry after a pushback of %j', async (pushback) => {
+    const c = client(retryInterceptor(new Retry({ maxAttempts: 3, initialDelay: 1 })));
+    server.plan = () => ({ code: status.UNAVAILABLE, trailers: { 'grpc-retry-pushback-ms': pushback } });
+    const out = await invoke(c, kind, texts(kind));
+    expect(out.error?.code).toBe(status.UNAVAILABLE);
+    expect(server.calls).toHaveLength(1);
+  });
+
+  it('gives the call the interceptor deadline, which the server sees', async () => {
+    const c = client(deadlineInterceptor(3_000));
+    const before = Date.now();
+    const out = await invoke(c, kind, texts(kind));
+    expect(out.error).toBeUndefined();
+    const at = deadlineMs(server.calls[0]?.deadline);
+    // grpc-timeout travels with millisecond-or-coarser units: allow its rounding.
+    expect(at).toBeGreaterThan(before);
+    expect(at).toBeLessThanOrEqual(Date.now() + 3_000 + 50);
+  });
+
+  it("gives the call the remaining time of the caller's ctx.deadline", async () => {
+    const c = client(deadlineInterceptor());
+    const timeout = new Timeout({ defaultTimeout: 4_000 });
+    const before = Date.now();
+    const out = await timeout.execute((ctx) => invoke(c, kind, texts(kind), withContext(ctx)));
+    expect(out.error).toBeUndefined();
+    const at = deadlineMs(server.calls[0]?.deadline);
+    expect(at).toBeGreaterThan(before);
+    expect(at).toBeLessThanOrEqual(Date.now() + 4_000 + 50);
+  });
+
+  it('ends a call past its deadline with DEADLINE_EXCEEDED, and the server sees it cancelled', async () => {
+    const c = client(deadlineInterceptor(150));
+    server.plan = () => ({ delayMs: 10_000 });
+    const out = await invoke(c, kind, texts(kind));
+    expect(out.error?.code).toBe(status.DEADLINE_EXCEEDED);
+    await until(() => server.calls[0]?.cancelled === true);
+  });
+
+  it("ends the call with DEADLINE_EXCEEDED when an outer Timeout aborts the caller's signal", async () => {
+    const c = client(deadlineInterceptor());
+    server.plan = () => ({ delayMs: 10_000 });
+    const timeout = new Timeout({ defaultTimeout: 150 });
+    let out: Promise<Awaited<ReturnType<typeof invoke>>> | undefined;
+    // Only the signal travels (no gRPC deadline), so the cancellation is what ends the call.
+    await expect(
+      timeout.execute((ctx) => {
+        out = invoke(c, kind, texts(kind), withContext({ signal: ctx.signal }));
+        return out;
+      }),
+    ).rejects.toMatchObject({ name: 'TimeoutError' });
+    const ended = await out;
+    expect(ended?.error?.code).toBe(status.DEADLINE_EXCEEDED);
+    expect(ended?.error?.details).toMatch(/^Deadline exceeded: /);
+    await until(() => server.calls[0]?.cancelled === true);
+  });
+
+  it("cancels the call with CANCELLED when the caller's signal aborts", async () => {
+    const c = client(deadlineInterceptor(), retryInterceptor(new Retry()));
+    server.plan = () => ({ delayMs: 10_000 });
+    const controller = new AbortController();
+    const pending = invoke(c, kind, texts(kind), withContext({ signal: controller.signal }));
+    await until(() => server.calls.length === 1);
+    controller.abort(new Error('user left'));
+    const out = await pending;
+    expect(out.error?.code).toBe(status.CANCELLED);
+    expect(out.error?.details).toContain('user left');
+    await until(() => server.calls[0]?.cancelled === true);
+  });
+
+  it('answers RESOURCE_EXHAUSTED without a call when the rate limit is exceeded', async () => {
+    const c = client(rateLimitInterceptor(new RateLimiter({ rate: 1, interval: 60_000 })));
+    expect((await invoke(c, kind, texts(kind))).error).toBeUndefined();
+    const out = await invoke(c, kind, texts(kind));
+    expect(out.error?.code).toBe(status.RESOURCE_EXHAUSTED);
+    expect(out.error?.details).toMatch(/^Rate limit exceeded: .* rejected locally without a call; retry after \d+ ms$/);
+    expect(out.error?.metadata.get('resilience-rejection')).toEqual(['rate-limited']);
+    expect(Number(out.error?.metadata.get('grpc-retry-pushback-ms')[0])).toBeGreaterThan(50_000);
+    expect(server.calls).toHaveLength(1);
+  });
+
+  it('answers UNAVAILABLE when the bulkhead is full, and frees the slot when the call ends', async () => {
+    const bulkhead = new Bulkhead({ maxConcurrent: 1 });
+    const c = client(bulkheadInterceptor(bulkhead, { retryAfter: 250 }));
+    server.plan = (_call, index) => (index === 0 ? { delayMs: 200 } : {});
+    const first = invoke(c, kind, texts(kind));
+    await until(() => bulkhead.active === 1);
+    const out = await invoke(c, kind, texts(kind));
+    expect(out.error?.code).toBe(status.UNAVAILABLE);
+    expect(out.error?.details).toMatch(/^Bulkhead full: /);
+    expect(out.error?.metadata.get('grpc-retry-pushback-ms')).toEqual(['250']);
+    expect((await first).error).toBeUndefined();
+    expect(bulkhead.active).toBe(0);
+    expect((await invoke(c, kind, texts(kind))).error).toBeUndefined();
+  });
+
+  it('queues a call in the bulkhead and sends what it wrote once it gets a slot', async () => {
+    const bulkhead = new Bulkhead({ maxConcurrent: 1, maxQueue: 1 });
+    const c = client(bulkheadInterceptor(bulkhead));
+    server.plan = (_call, index) => (index === 0 ? { delayMs: 100 } : {});
+    const first = invoke(c, kind, texts(kind));
+    const second = invoke(c, kind, texts(kind));
+    await until(() => bulkhead.queued === 1);
+    const [a, b] = await Promise.all([first, second]);
+    expect(a.error).toBeUndefined();
+    expect(b.error).toBeUndefined();
+    expect(b.replies).toEqual(expectedReplies(kind));
+    expect(bulkhead.active).toBe(0);
+  });
+
+  it('ends a queued call with DEADLINE_EXCEEDED when its deadline passes in the queue', async () => {
+    const bulkhead = new Bulkhead({ maxConcurrent: 1, maxQueue: 1 });
+    const slow = client(bulkheadInterceptor(bulkhead));
+    const c = client(deadlineInterceptor(100), bulkheadInterceptor(bulkhead));
+    server.plan = (_call, index) => (index === 0 ? { delayMs: 400 } : {});
+    const first = invoke(slow, kind, texts(kind));
+    await until(() => bulkhead.active === 1);
+    const out = await invoke(c, kind, texts(kind));
+    expect(out.error?.code).toBe(status.DEADLINE_EXCEEDED);
+    expect(out.error?.details).toBe('Deadline exceeded while waiting for a bulkhead slot');
+    expect(bulkhead.queued).toBe(0);
+    expect((await first).error).toBeUndefined();
+    expect(server.calls).toHaveLength(1);
+  });
+
+  it('does not retry our own rejections by default, even though they are UNAVAILABLE', async () => {
+    const breaker = new CircuitBreaker();
+    breaker.isolate();
+    const retries: number[] = [];
+    const c = client(
+      retryInterceptor(new Retry({ initialDelay: 1, onRetry: (a) => retries.push(a) })),
+      circuitBreakerInterceptor(breaker),
+    );
+    const out = await invoke(c, kind, texts(kind));
+    expect(out.error?.code).toBe(status.UNAVAILABLE);
+    expect(retries).toEqual([]);
+  });
+
+  it('retries our own rejections with retryRejections, honouring their pushback', async () => {
+    const bulkhead = new Bulkhead({ maxConcurrent: 1 });
+    const delays: number[] = [];
+    const retry = new Retry({ maxAttempts: 5, initialDelay: 5_000, onRetry: (_a, _e, d) => delays.push(d) });
+    const c = client(
+      retryInterceptor(retry, { retryRejections: true }),
+      bulkheadInterceptor(bulkhead, { retryAfter: 30 }),
+    );
+    server.plan = (_call, index) => (index === 0 ? { delayMs: 60 } : {});
+    const first = invoke(c, kind, texts(kind));
+    await until(() => bulkhead.active === 1);
+    const out = await invoke(c, kind, texts(kind));
+    expect(out.error).toBeUndefined();
+    expect(delays.length).toBeGreaterThan(0);
+    expect(delays.every((d) => d === 30)).toBe(true);
+    await first;
+  });
+
+  it('counts a cancelled call as neither success nor failure, and frees its slots', async () => {
+    const breaker = new CircuitBreaker({ readyToTrip: () => true });
+    const bulkhead = new Bulkhead({ maxConcurrent: 1 });
+    const c = client(circuitBreakerInterceptor(breaker), bulkheadInterceptor(bulkhead));
+    server.plan = () => ({ delayMs: 10_000 });
+    let call: grpc.Call | undefined;
+    const pending = invoke(c, kind, texts(kind), {}, (made) => {
+      call = made;
+    });
+    await until(() => server.calls.length === 1);
+    call?.cancel();
+    const out = await pending;
+    expect(out.error?.code).toBe(status.CANCELLED);
+    expect(breaker.state).toBe('closed');
+    expect(breaker.counts.totalFailures).toBe(0);
+    expect(breaker.counts.totalSuccesses).toBe(0);
+    expect(bulkhead.active).toBe(0);
+    await until(() => server.calls[0]?.cancelled === true);
+  });
+
+  it('lets a call cancelled while queued leave the bulkhead queue at once', async () => {
+    const bulkhead = new Bulkhead({ maxConcurrent: 1, maxQueue: 5 });
+    const c = client(bulkheadInterceptor(bulkhead));
+    server.plan = () => ({ delayMs: 150 });
+    const first = invoke(c, kind, texts(kind));
+    await until(() => bulkhead.active === 1);
+    let call: grpc.Call | undefined;
+    const queued = invoke(c, kind, texts(kind), {}, (made) => {
+      call = made;
+    });
+    await until(() => bulkhead.queued === 1);
+    call?.cancel();
+    const out = await queued;
+    expect(out.error?.code).toBe(status.CANCELLED);
+    expect(bulkhead.queued).toBe(0);
+    await first;
+    expect(server.calls).toHaveLength(1);
+  });
+
+  it('stops retrying when the call is cancelled between attempts', async () => {
+    const c = client(retryInterceptor(new Retry({ maxAttempts: 5, initialDelay: 10_000 })));
+    server.plan = () => ({ code: status.UNAVAILABLE });
+    let call: grpc.Call | undefined;
+    const pending = invoke(c, kind, texts(kind), {}, (made) => {
+      call = made;
+    });
+    await until(() => server.calls.length === 1);
+    await new Promise((resolve) => setTimeout(resolve, 30));
+    call?.cancel();
+    const out = await pending;
+    expect(out.error?.code).toBe(status.CANCELLED);
+    expect(server.calls).toHaveLength(1);
+  });
+});
+
+describe.each(['ServerStream', 'Bidi'] as const)('%s call after its first response message', (kind) => {
+  it('is committed: the failure is passed on, not retried', async () => {
+    const c = client(retryInterceptor(new Retry({ maxAttempts: 3, initialDelay: 1 })));
+    server.plan = () => ({ code: status.UNAVAILABLE, repliesBeforeFailure: 1 });
+    const out = await invoke(c, kind, texts(kind));
+    expect(out.replies).toEqual(['partial0']);
+    expect(out.error?.code).toBe(status.UNAVAILABLE);
+    expect(server.calls).toHaveLength(1);
+  });
+});
+
+describe.each(['ClientStream', 'Bidi'] as const)('%s call with more messages than the replay buffer', (kind) => {
+  it('is committed: not retried', async () => {
+    const c = client(retryInterceptor(new Retry({ maxAttempts: 3, initialDelay: 1 }), { maxBufferedMessages: 2 }));
+    server.plan = () => ({ code: status.UNAVAILABLE });
+    const out = await invoke(c, kind, ['a', 'b', 'c']);
+    expect(out.error?.code).toBe(status.UNAVAILABLE);
+    expect(server.calls).toHaveLength(1);
+  });
+
+  it('is still retried while within the buffer', async () => {
+    const c = client(retryInterceptor(new Retry({ maxAttempts: 3, initialDelay: 1 }), { maxBufferedMessages: 3 }));
+    server.plan = (_call, index) => (index === 0 ? { code: status.UNAVAILABLE } : {});
+    const out = await invoke(c, kind, ['a', 'b', 'c']);
+    expect(out.error).toBeUndefined();
+    expect(serverTexts()).toEqual([
+      ['a', 'b', 'c'],
+      ['a', 'b', 'c'],
+    ]);
+  });
+});
+
+/** A deadline as the server reports it (a `Date` or epoch ms), in epoch ms. */
+function deadlineMs(deadline: grpc.Deadline | undefined): number {
+  if (deadline === undefined) throw new Error('no call recorded');
+  return typeof deadline === 'number' ? deadline : deadline.getTime();
+}
+
+/** Waits (real time, bounded) until `condition` holds. */
+async function until(condition: () => boolean, ms = 5_000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!condition()) {
+    if (Date.now() > end) throw new Error(`condition not met within ${ms} ms: ${condition}`);
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+}

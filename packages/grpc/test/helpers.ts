@@ -13,7 +13,23 @@ const loaded = grpc.loadPackageDefinition(definition) as unknown as {
   resilience: { test: { Echo: grpc.ServiceClientConstructor } };
 };
 /** The generated client constructor of the Echo service. */
-export const EchoClient = loaded.resilience.test.Echo;
+export const EchoClient: grpc.ServiceClientConstructor = loaded.resilience.test.Echo;
+
+/** What the helpers use of any server call object. */
+interface ServerCall {
+  readonly metadata: grpc.Metadata;
+  readonly cancelled: boolean;
+  getDeadline(): grpc.Deadline;
+  getPeer(): string;
+  on(event: 'cancelled', listener: () => void): unknown;
+}
+
+/** What the helpers use of a server call with a response stream. */
+interface StreamOut {
+  write(message: unknown): unknown;
+  end(): void;
+  emit(event: 'error', err: unknown): boolean;
+}
 
 /** What the server does with one call. */
 export interface Action {
@@ -41,7 +57,7 @@ export interface CallRecord {
 
 /** A real grpc-js server on 127.0.0.1 with the Echo service, scripted per call. */
 export class EchoServer {
-  readonly server = new grpc.Server();
+  readonly server: grpc.Server = new grpc.Server();
   readonly calls: CallRecord[] = [];
   /** Decides each call; replaces the default echo. */
   plan: (record: CallRecord, index: number) => Action = () => ({});
@@ -102,7 +118,7 @@ export class EchoServer {
     this.server.forceShutdown();
   }
 
-  #record(method: string, call: grpc.ServerSurfaceCall): CallRecord {
+  #record(method: string, call: ServerCall): CallRecord {
     const record: CallRecord = {
       method,
       metadata: call.metadata,
@@ -118,7 +134,7 @@ export class EchoServer {
     return record;
   }
 
-  #act(record: CallRecord, call: grpc.ServerSurfaceCall, answer: (action: Action) => void): void {
+  #act(record: CallRecord, call: ServerCall, answer: (action: Action) => void): void {
     const action = this.plan(record, this.calls.indexOf(record));
     if (action.delayMs === undefined) {
       answer(action);
@@ -135,7 +151,7 @@ export class EchoServer {
     });
   }
 
-  #stream(call: grpc.ServerWritableStream<unknown, unknown>, record: CallRecord, action: Action): void {
+  #stream(call: StreamOut, record: CallRecord, action: Action): void {
     if (failing(action)) {
       for (let i = 0; i < (action.repliesBeforeFailure ?? 0); i++) call.write({ text: `partial${i}` });
       call.emit('error', toError(action));

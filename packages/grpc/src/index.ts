@@ -10,9 +10,22 @@ export { bulkheadInterceptor } from './bulkhead.js';
 export { type CircuitBreakerLike, circuitBreakerInterceptor, DEFAULT_FAILURE_CODES } from './circuit-breaker.js';
 export { CONTEXT_SIGNAL, type ContextCallOptions, withContext } from './context.js';
 export { deadlineInterceptor } from './deadline.js';
+export {
+  type HealthCheckRequest,
+  type HealthCheckResponse,
+  type HealthService,
+  type HealthServiceOptions,
+  type HealthSource,
+  type HealthStatus,
+  healthService,
+  healthServiceDefinition,
+  ServingStatus,
+  servingStatus,
+} from './health.js';
 export type { BulkheadLike } from './internal/shapes.js';
 export { type RateLimiterForInterceptor, rateLimitInterceptor } from './rate-limit.js';
 export { DEFAULT_RETRYABLE_CODES, type RetryPolicyLike, retryInterceptor } from './retry.js';
+export { type BulkheadSelector, bulkheadServerInterceptor, peerAddress, rateLimitServerInterceptor } from './server.js';
 export { GrpcStatusError } from './status-error.js';
 export type {
   BulkheadInterceptorOptions,

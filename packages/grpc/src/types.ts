@@ -9,7 +9,7 @@ export type ClientKeyFunction = (metadata: Metadata, method: string) => string |
 
 /**
  * Chooses the key of an incoming call from its request metadata, the peer
- * address (`ipv4:127.0.0.1:51234`, `ipv6:[::1]:51234`, as grpc-js reports it)
+ * (`127.0.0.1:51234`, as grpc-js's `getPeer()` reports it: address and port)
  * and the method path; `undefined` uses the shared bucket.
  */
 export type ServerKeyFunction = (metadata: Metadata, peer: string, method: string) => string | undefined;
@@ -82,8 +82,9 @@ export interface BulkheadInterceptorOptions {
 /** Options of {@link rateLimitServerInterceptor}. */
 export interface RateLimitServerInterceptorOptions {
   /**
-   * Whose budget a call spends, from its metadata, peer and method.
-   * @default the peer's IP address (port left out)
+   * Whose budget a call spends, from its metadata, peer and method. Behind a
+   * proxy, read the client's identity from metadata instead of the peer.
+   * @default the peer's IP address (the port left out)
    */
   key?: ServerKeyFunction;
   /**

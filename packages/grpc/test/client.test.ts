@@ -9,7 +9,7 @@ import {
   retryInterceptor,
   withContext,
 } from '../src/index.js';
-import { EchoServer, echoClient, invoke, KINDS, type Kind } from './helpers.js';
+import { EchoServer, echoClient, invoke, KINDS, type Kind, until } from './helpers.js';
 
 const { status } = grpc;
 
@@ -397,13 +397,4 @@ describe.each(['ClientStream', 'Bidi'] as const)('%s call with more messages tha
 function deadlineMs(deadline: grpc.Deadline | undefined): number {
   if (deadline === undefined) throw new Error('no call recorded');
   return typeof deadline === 'number' ? deadline : deadline.getTime();
-}
-
-/** Waits (real time, bounded) until `condition` holds. */
-async function until(condition: () => boolean, ms = 5_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!condition()) {
-    if (Date.now() > end) throw new Error(`condition not met within ${ms} ms: ${condition}`);
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
 }

@@ -193,6 +193,7 @@ export function invoke(
   texts: readonly string[] = ['a'],
   options: grpc.CallOptions = {},
   onCall?: (call: grpc.Call) => void,
+  requestHeaders: Record<string, string> = {},
 ): Promise<Outcome> {
   const c = client as AnyClient;
   return new Promise((resolve) => {
@@ -206,6 +207,7 @@ export function invoke(
       done(err);
     };
     const metadata = new grpc.Metadata();
+    for (const [key, value] of Object.entries(requestHeaders)) metadata.set(key, value);
     switch (kind) {
       case 'Unary':
         call = c.Unary?.({ text: texts[0] }, metadata, options, onReply) as grpc.Call;
@@ -251,4 +253,13 @@ export function echoClient(
   options: grpc.ChannelOptions = {},
 ): grpc.Client {
   return new EchoClient(address, grpc.credentials.createInsecure(), { interceptors, ...options });
+}
+
+/** Waits (real time, bounded) until `condition` holds. */
+export async function until(condition: () => boolean, ms = 5_000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!condition()) {
+    if (Date.now() > end) throw new Error(`condition not met within ${ms} ms: ${condition}`);
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
 }

@@ -48,7 +48,7 @@ async function start(registry: Registry, options?: Parameters<typeof healthServi
   const port = await new Promise<number>((resolve, reject) =>
     server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (e, p) => (e ? reject(e) : resolve(p))),
   );
-  const client = new HealthClient(`127.0.0.1:${port}`, grpc.credentials.createInsecure()) as Client;
+  const client = new HealthClient(`127.0.0.1:${port}`, grpc.credentials.createInsecure()) as unknown as Client;
   cleanup.push(() => {
     client.close();
     server.forceShutdown();

@@ -52,7 +52,12 @@ it('leaves no call, slot, listener or timer behind after 10,000 calls of every k
   for (let start = 0; start < total; start += batch) {
     const outs = await Promise.all(
       Array.from({ length: batch }, (_, i) =>
-        invoke(client, KINDS[(start + i) % 4] as (typeof KINDS)[number], [String(start + i), 'b'], withContext({ signal: shared.signal })),
+        invoke(
+          client,
+          KINDS[(start + i) % 4] as (typeof KINDS)[number],
+          [String(start + i), 'b'],
+          withContext({ signal: shared.signal }),
+        ),
       ),
     );
     for (const out of outs) {

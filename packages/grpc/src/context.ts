@@ -4,6 +4,13 @@ import { type Clock, type ExecutionContext, systemClock } from '@resilience/core
 /** Where {@link withContext} leaves the caller's signal in the call options. */
 export const CONTEXT_SIGNAL: unique symbol = Symbol.for('@resilience/grpc.signal');
 
+/**
+ * The longest deadline gRPC can send: `grpc-timeout` holds at most 8 digits,
+ * so 99,999,999 hours. grpc-js throws (asynchronously, leaving the call
+ * hanging) for a deadline further away, so longer limits mean "no deadline".
+ */
+export const MAX_DEADLINE_MS: number = 99_999_999 * 3_600_000;
+
 /** Call options that may carry a caller's signal (see {@link withContext}). */
 export interface ContextCallOptions extends CallOptions {
   /** The caller's signal; `deadlineInterceptor` cancels the call when it aborts. */
@@ -40,8 +47,9 @@ export function withContext(
 ): ContextCallOptions {
   const options: { -readonly [K in keyof ContextCallOptions]: ContextCallOptions[K] } = { ...callOptions };
   if (ctx.deadline !== undefined) {
-    const fromContext = Date.now() + (ctx.deadline - clock.now());
-    options.deadline = earlier(callOptions?.deadline, fromContext);
+    const remaining = ctx.deadline - clock.now();
+    // A deadline beyond what grpc-timeout can carry is no deadline (grpc-js would fail the call).
+    if (remaining <= MAX_DEADLINE_MS) options.deadline = earlier(callOptions?.deadline, Date.now() + remaining);
   }
   if (ctx.signal !== undefined) options[CONTEXT_SIGNAL] = ctx.signal;
   return options;

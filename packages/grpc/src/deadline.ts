@@ -7,7 +7,7 @@ import {
 } from '@grpc/grpc-js';
 import { isTimeoutError } from '@resilience/core';
 import { describeValue } from '@resilience/core/validate';
-import { CONTEXT_SIGNAL, type ContextCallOptions, earlier } from './context.js';
+import { CONTEXT_SIGNAL, type ContextCallOptions, earlier, MAX_DEADLINE_MS } from './context.js';
 import type { FullCallListener } from './internal/call-types.js';
 import { type Cancellable, follow, unfollow } from './internal/signal-fanout.js';
 
@@ -63,8 +63,8 @@ class SignalLink implements Cancellable {
  * interceptor after it. Many calls may share one signal: one listener per
  * signal serves them all.
  *
- * @param ms - the longest a call may take, in ms (> 0); `Infinity` or
- *   omitted keeps only the caller's deadline
+ * @param ms - the longest a call may take, in ms (> 0, at most
+ *   {@link MAX_DEADLINE_MS}); `Infinity` or omitted keeps only the caller's deadline
  * @returns a grpc-js client interceptor
  * @example
  * ```ts
@@ -75,9 +75,14 @@ class SignalLink implements Cancellable {
  */
 export function deadlineInterceptor(ms?: number): Interceptor {
   const limit = ms ?? Number.POSITIVE_INFINITY;
-  if (typeof limit !== 'number' || Number.isNaN(limit) || limit <= 0) {
+  if (
+    typeof limit !== 'number' ||
+    Number.isNaN(limit) ||
+    limit <= 0 ||
+    (limit > MAX_DEADLINE_MS && limit !== Number.POSITIVE_INFINITY)
+  ) {
     throw new (typeof limit === 'number' ? RangeError : TypeError)(
-      `${OWNER}: ms must be a number of milliseconds > 0 (or Infinity), got ${describeValue(ms)}`,
+      `${OWNER}: ms must be a number of milliseconds > 0 and <= ${MAX_DEADLINE_MS} (the longest grpc-timeout), or Infinity, got ${describeValue(ms)}`,
     );
   }
   const bounded = limit !== Number.POSITIVE_INFINITY;

@@ -8,7 +8,7 @@
  */
 export { bulkheadInterceptor } from './bulkhead.js';
 export { type CircuitBreakerLike, circuitBreakerInterceptor, DEFAULT_FAILURE_CODES } from './circuit-breaker.js';
-export { CONTEXT_SIGNAL, type ContextCallOptions, withContext } from './context.js';
+export { CONTEXT_SIGNAL, type ContextCallOptions, MAX_DEADLINE_MS, withContext } from './context.js';
 export { deadlineInterceptor } from './deadline.js';
 export {
   type HealthCheckRequest,

@@ -16,6 +16,17 @@ function workspaceDirs(parent: string): string[] {
 // One vitest project per workspace package: packages, examples and the benchmarks harness.
 const projectRoots = [...workspaceDirs('packages'), ...workspaceDirs('examples'), 'benchmarks'];
 
+const folderName = (root: string): string => root.slice(root.lastIndexOf('/') + 1);
+const packageNames = new Set(workspaceDirs('packages').map(folderName));
+
+// A project is named after its folder (`--project grpc`); an example whose folder
+// has the name of a package (examples/grpc beside packages/grpc) is `example-<name>`,
+// since vitest needs unique project names.
+function projectName(root: string): string {
+  const name = folderName(root);
+  return root.startsWith('examples/') && packageNames.has(name) ? `example-${name}` : name;
+}
+
 export default defineConfig({
   resolve: { conditions },
   ssr: { resolve: { conditions } },
@@ -23,7 +34,7 @@ export default defineConfig({
     projects: projectRoots.map((root) => ({
       extends: true,
       test: {
-        name: root.slice(root.lastIndexOf('/') + 1),
+        name: projectName(root),
         root,
         include: ['src/**/*.test.ts', 'test/**/*.test.ts'],
         testTimeout: 20_000,

@@ -3,6 +3,7 @@ import { bulkheadUncontended } from './bulkhead.js';
 import { breakerClosed, breakerThroughput } from './circuit-breaker.js';
 import { composed } from './composed.js';
 import { expressRateLimit } from './express.js';
+import { grpcUnary } from './grpc.js';
 import { rateLimitedCall, rateLimitManyKeys, rateLimitOneKey } from './rate-limit.js';
 import { retryFirstAttempt } from './retry.js';
 import { timeoutInTime } from './timeout.js';
@@ -23,6 +24,7 @@ export const scenarios: readonly ScenarioDef[] = [
   breakerHeap,
   breakerThroughput,
   expressRateLimit,
+  grpcUnary,
 ];
 
 /** Looks a scenario and subject up by id. */

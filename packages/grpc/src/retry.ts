@@ -2,6 +2,7 @@ import { InterceptingCall, type Interceptor, status as Status } from '@grpc/grpc
 import { booleanOption, numberOption, requireMethod } from '@resilience/core/validate';
 import { codesOption, optionsObject } from './internal/options.js';
 import { RetryingCall, type RetryPolicyLike, type RetrySettings } from './internal/retrying-call.js';
+import { SignalPool } from './internal/signal-pool.js';
 import type { RetryInterceptorOptions } from './types.js';
 
 export type { RetryPolicyLike } from './internal/retrying-call.js';
@@ -54,6 +55,7 @@ export function retryInterceptor(retry: RetryPolicyLike, options?: RetryIntercep
     retryable: codesOption(OWNER, 'retryableCodes', opts.retryableCodes, DEFAULT_RETRYABLE_CODES),
     retryRejections: booleanOption(OWNER, 'retryRejections', opts.retryRejections, false),
     maxBuffered: numberOption(OWNER, 'maxBufferedMessages', opts.maxBufferedMessages, 64, { min: 0, integer: true }),
+    signals: new SignalPool(),
   };
   return (callOptions, nextCall) => new InterceptingCall(new RetryingCall(settings, callOptions, nextCall));
 }

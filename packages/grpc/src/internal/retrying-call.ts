@@ -3,6 +3,7 @@ import { type ExecuteOptions, findInChain, type Operation, retryable } from '@re
 import { GrpcStatusError } from '../status-error.js';
 import type { CallInterface, CallListener, FullCallListener, MessageContext } from './call-types.js';
 import { hasCode } from './options.js';
+import type { SignalPool } from './signal-pool.js';
 import { generatedReason, readPushback } from './status.js';
 
 /** Anything with a retry's `execute`: the core's `Retry`, or a pipeline that retries. */
@@ -17,6 +18,8 @@ export interface RetrySettings {
   readonly retryable: readonly boolean[];
   readonly retryRejections: boolean;
   readonly maxBuffered: number;
+  /** Signals for the retry's back-off, reused across calls. */
+  readonly signals: SignalPool;
 }
 
 /** A request message kept for replay; its write callback runs once, whichever attempt wrote it first. */
@@ -128,7 +131,7 @@ export class RetryingCall implements CallInterface {
   start(metadata: Metadata, listener?: CallListener): void {
     this.#metadata = metadata;
     this.#listener = listener as FullCallListener;
-    const controller = new AbortController();
+    const controller = this.#settings.signals.take();
     this.#controller = controller;
     let result: Promise<StatusObject>;
     try {
@@ -309,10 +312,12 @@ export class RetryingCall implements CallInterface {
   }
 
   readonly #finish = (status: StatusObject): void => {
+    this.#release();
     this.deliver(status);
   };
 
   readonly #fail = (err: unknown): void => {
+    this.#release();
     if (this.#cancelStatus !== undefined) {
       this.deliver(this.#cancelStatus);
       return;
@@ -325,6 +330,13 @@ export class RetryingCall implements CallInterface {
     const details = `Retry failed: ${err instanceof Error ? err.message : String(err)}`;
     this.deliver({ code: Status.UNKNOWN, details, metadata: new Metadata() });
   };
+
+  /** The retry has settled: its signal may serve another call (unless it aborted). */
+  #release(): void {
+    const controller = this.#controller;
+    this.#controller = undefined;
+    if (controller !== undefined) this.#settings.signals.give(controller);
+  }
 
   /** @internal ends the call with `status`, once */
   deliver(status: StatusObject): void {

@@ -4,6 +4,7 @@ import { requireMethod } from '@resilience/core/validate';
 import { type Guard, GuardedCall } from './internal/guarded-call.js';
 import { optionsObject } from './internal/options.js';
 import { type BulkheadLike, retryAfterOption } from './internal/shapes.js';
+import { SignalPool } from './internal/signal-pool.js';
 import { rejectionStatus, waitText } from './internal/status.js';
 import type { BulkheadInterceptorOptions } from './types.js';
 
@@ -31,6 +32,7 @@ class Hold {
 class BulkheadGuard implements Guard {
   readonly #bulkhead: BulkheadLike;
   readonly #retryAfter: number | undefined;
+  readonly signals: SignalPool = new SignalPool();
 
   constructor(bulkhead: BulkheadLike, retryAfter: number | undefined) {
     this.#bulkhead = bulkhead;
@@ -48,7 +50,13 @@ class BulkheadGuard implements Guard {
       return;
     }
     if (call.pending) call.waiting('a bulkhead slot');
-    result.then(undefined, (err: unknown) => call.reject(this.#rejection(err, call.method)));
+    result.then(
+      () => call.releaseSignal(),
+      (err: unknown) => {
+        call.releaseSignal();
+        call.reject(this.#rejection(err, call.method));
+      },
+    );
   }
 
   settle(call: GuardedCall, _status: StatusObject): void {

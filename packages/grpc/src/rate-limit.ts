@@ -3,6 +3,7 @@ import { isRateLimitExceededError, type RateLimiterLike, type RateLimitResult } 
 import { booleanOption, functionOption, numberOption, requireMethod } from '@resilience/core/validate';
 import { type Guard, GuardedCall } from './internal/guarded-call.js';
 import { optionsObject } from './internal/options.js';
+import { SignalPool } from './internal/signal-pool.js';
 import { rejectionStatus, waitText } from './internal/status.js';
 import type { ClientKeyFunction, RateLimitInterceptorOptions } from './types.js';
 
@@ -16,6 +17,7 @@ class RateLimitGuard implements Guard {
   readonly #key: ClientKeyFunction | undefined;
   readonly #maxWait: number;
   readonly #failOpen: boolean;
+  readonly signals: SignalPool = new SignalPool();
 
   constructor(
     limiter: RateLimiterForInterceptor,
@@ -37,8 +39,14 @@ class RateLimitGuard implements Guard {
         const wait = this.#limiter.wait(key, { signal: call.signal(), maxWait: this.#maxWait });
         call.waiting('a rate-limit token');
         wait.then(
-          () => call.proceed(),
-          (err: unknown) => this.#failed(call, err),
+          () => {
+            call.releaseSignal();
+            call.proceed();
+          },
+          (err: unknown) => {
+            call.releaseSignal();
+            this.#failed(call, err);
+          },
         );
         return;
       }

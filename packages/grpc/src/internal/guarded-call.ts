@@ -1,5 +1,6 @@
 import { type InterceptorOptions, Metadata, type NextCall, status as Status, type StatusObject } from '@grpc/grpc-js';
 import type { CallInterface, CallListener, FullCallListener, MessageContext } from './call-types.js';
+import type { SignalPool } from './signal-pool.js';
 import { rejectionStatus } from './status.js';
 
 /** What one client interceptor decides for each call it guards. */
@@ -12,6 +13,8 @@ export interface Guard {
   admit(call: GuardedCall): void;
   /** The admitted call ended with `status` (`call.cancelled` tells whether the client cancelled it). */
   settle(call: GuardedCall, status: StatusObject): void;
+  /** Where the calls' wait signals come from, when the guard waits (reused: a new `AbortSignal` costs ~5 µs). */
+  readonly signals?: SignalPool;
 }
 
 const PENDING = 0;
@@ -67,8 +70,15 @@ export class GuardedCall implements CallInterface, FullCallListener {
 
   /** A signal that aborts when the client cancels, or the call's deadline passes, while the call waits. */
   signal(): AbortSignal {
-    this.#controller ??= new AbortController();
+    this.#controller ??= this.#guard.signals?.take() ?? new AbortController();
     return this.#controller.signal;
+  }
+
+  /** The guard's wait is over (it settled): the signal may serve another call, unless it aborted. */
+  releaseSignal(): void {
+    const controller = this.#controller;
+    this.#controller = undefined;
+    if (controller !== undefined) this.#guard.signals?.give(controller);
   }
 
   /**

@@ -1,10 +1,12 @@
 import * as grpc from '@grpc/grpc-js';
 import { Bulkhead, CircuitBreaker, RateLimiter, Retry, Timeout } from '@resilience/core';
+import { FakeClock } from '@resilience/core/testing';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import {
   bulkheadInterceptor,
   circuitBreakerInterceptor,
   deadlineInterceptor,
+  GrpcStatusError,
   rateLimitInterceptor,
   retryInterceptor,
   withContext,
@@ -113,6 +115,18 @@ describe.each(KINDS)('%s call', (kind) => {
     expect(retries).toEqual([1, 2]);
     expect(serverTexts()).toEqual([texts(kind), texts(kind), texts(kind)]);
     expect(server.calls.map((call) => call.metadata.get('grpc-previous-rpc-attempts'))).toEqual([[], ['1'], ['2']]);
+  });
+
+  it('shows the response headers of the attempt that answered, once', async () => {
+    const c = client(retryInterceptor(new Retry({ maxAttempts: 3, initialDelay: 1 })));
+    server.plan = (_call, index) =>
+      index === 0 ? { headers: { attempt: '1' }, code: status.UNAVAILABLE } : { headers: { attempt: '2' } };
+    const seen: string[] = [];
+    const out = await invoke(c, kind, texts(kind), {}, (call) =>
+      call.on('metadata', (md: grpc.Metadata) => seen.push(String(md.get('attempt')[0]))),
+    );
+    expect(out.error).toBeUndefined();
+    expect(seen).toEqual(['2']);
   });
 
   it('passes on the last status when the retry gives up', async () => {
@@ -398,3 +412,70 @@ function deadlineMs(deadline: grpc.Deadline | undefined): number {
   if (deadline === undefined) throw new Error('no call recorded');
   return typeof deadline === 'number' ? deadline : deadline.getTime();
 }
+
+describe('a long bidi stream through retryInterceptor', () => {
+  it('commits once past the replay buffer and still delivers every message in order', async () => {
+    const c = client(retryInterceptor(new Retry({ initialDelay: 1 }), { maxBufferedMessages: 10 }));
+    const many = Array.from({ length: 500 }, (_, i) => String(i));
+    const out = await invoke(c, 'Bidi', many);
+    expect(out.error).toBeUndefined();
+    expect(out.replies).toEqual(many);
+    expect(serverTexts()).toEqual([many]);
+  });
+
+  it('replays every buffered message, in order, when an early attempt fails', async () => {
+    const c = client(retryInterceptor(new Retry({ initialDelay: 1 })));
+    const some = Array.from({ length: 40 }, (_, i) => String(i));
+    server.plan = (_call, index) => (index === 0 ? { code: status.UNAVAILABLE } : {});
+    const out = await invoke(c, 'Bidi', some);
+    expect(out.error).toBeUndefined();
+    expect(out.replies).toEqual(some);
+    expect(serverTexts()).toEqual([some, some]);
+  });
+});
+
+describe('circuitBreakerInterceptor in half-open', () => {
+  it('frees the probe slot of a cancelled call, so the next call is the probe', async () => {
+    const clock = new FakeClock();
+    const breaker = new CircuitBreaker({ readyToTrip: () => true, timeout: 1_000, maxRequests: 1, clock });
+    const c = client(circuitBreakerInterceptor(breaker));
+    server.plan = () => ({ code: status.UNAVAILABLE });
+    await invoke(c, 'Unary');
+    expect(breaker.state).toBe('open');
+    await clock.advance(1_001);
+    expect(breaker.state).toBe('half-open');
+    server.plan = () => ({ delayMs: 10_000 });
+    let probe: grpc.Call | undefined;
+    const cancelled = invoke(c, 'Unary', ['a'], {}, (made) => {
+      probe = made;
+    });
+    await until(() => server.calls.length === 2);
+    // The slot is taken: another call is refused while the probe runs.
+    expect((await invoke(c, 'Unary')).error?.details).toMatch(/^Circuit breaker open/);
+    probe?.cancel();
+    expect((await cancelled).error?.code).toBe(status.CANCELLED);
+    server.plan = () => ({});
+    expect((await invoke(c, 'Unary')).error).toBeUndefined();
+    expect(breaker.state).toBe('closed');
+  });
+
+  it("hands the breaker's isSuccessful a GrpcStatusError with the status", async () => {
+    const seen: unknown[] = [];
+    const breaker = new CircuitBreaker({
+      isSuccessful: (err) => {
+        seen.push(err);
+        return err instanceof GrpcStatusError && err.details === 'expected outage';
+      },
+      readyToTrip: () => true,
+    });
+    const c = client(circuitBreakerInterceptor(breaker));
+    server.plan = () => ({ code: status.UNAVAILABLE, details: 'expected outage', trailers: { why: 'maintenance' } });
+    await invoke(c, 'Unary');
+    expect(breaker.state).toBe('closed');
+    const err = seen[0] as GrpcStatusError;
+    expect(err).toBeInstanceOf(GrpcStatusError);
+    expect(err.code).toBe(status.UNAVAILABLE);
+    expect(err.metadata.get('why')).toEqual(['maintenance']);
+    expect(err.message).toBe('14 UNAVAILABLE: expected outage');
+  });
+});

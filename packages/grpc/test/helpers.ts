@@ -43,6 +43,8 @@ export interface Action {
   delayMs?: number;
   /** Streaming responses: send this many replies before a failing status. */
   repliesBeforeFailure?: number;
+  /** Send these response headers first (before any reply or status). */
+  headers?: Record<string, string>;
 }
 
 /** One call as the server saw it. */
@@ -136,6 +138,11 @@ export class EchoServer {
 
   #act(record: CallRecord, call: ServerCall, answer: (action: Action) => void): void {
     const action = this.plan(record, this.calls.indexOf(record));
+    if (action.headers !== undefined) {
+      const metadata = new grpc.Metadata();
+      for (const [key, value] of Object.entries(action.headers)) metadata.set(key, value);
+      (call as unknown as { sendMetadata(md: grpc.Metadata): void }).sendMetadata(metadata);
+    }
     if (action.delayMs === undefined) {
       answer(action);
       return;

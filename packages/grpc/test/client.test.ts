@@ -129,6 +129,15 @@ describe.each(KINDS)('%s call', (kind) => {
     expect(seen).toEqual(['2']);
   });
 
+  it('ends the call at its deadline while the retry waits, not when the back-off is over', async () => {
+    const c = client(deadlineInterceptor(150), retryInterceptor(new Retry({ maxAttempts: 3, initialDelay: 60_000 })));
+    server.plan = () => ({ code: status.UNAVAILABLE });
+    const out = await invoke(c, kind, texts(kind));
+    expect(out.error?.code).toBe(status.DEADLINE_EXCEEDED);
+    expect(out.error?.details).toBe('Deadline exceeded while waiting to retry');
+    expect(server.calls).toHaveLength(1);
+  });
+
   it('passes on the last status when the retry gives up', async () => {
     const c = client(retryInterceptor(new Retry({ maxAttempts: 2, initialDelay: 1 })));
     server.plan = (_call, index) => ({ code: status.UNAVAILABLE, details: `down ${index}` });

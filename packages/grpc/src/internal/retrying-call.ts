@@ -4,7 +4,7 @@ import { GrpcStatusError } from '../status-error.js';
 import type { CallInterface, CallListener, FullCallListener, MessageContext } from './call-types.js';
 import { hasCode } from './options.js';
 import type { SignalPool } from './signal-pool.js';
-import { generatedReason, readPushback } from './status.js';
+import { generatedReason, readPushback, rejectionStatus } from './status.js';
 
 /** Anything with a retry's `execute`: the core's `Retry`, or a pipeline that retries. */
 export interface RetryPolicyLike {
@@ -120,6 +120,8 @@ export class RetryingCall implements CallInterface {
   #headersDelivered = false;
   /** The attempt whose status ends the call (its headers and unary response go out with it). */
   #last: Attempt | undefined = undefined;
+  /** Ends the call at its deadline while it waits between attempts. */
+  #deadlineTimer: ReturnType<typeof setTimeout> | undefined = undefined;
 
   constructor(settings: RetrySettings, options: InterceptorOptions, next: NextCall) {
     this.#settings = settings;
@@ -196,6 +198,7 @@ export class RetryingCall implements CallInterface {
         resolve(this.#cancelStatus ?? { code: Status.CANCELLED, details: 'Cancelled', metadata: new Metadata() });
         return;
       }
+      this.#clearDeadlineTimer();
       const n = ++this.#attempts;
       let metadata = this.#metadata as Metadata;
       if (n > 1) {
@@ -285,9 +288,46 @@ export class RetryingCall implements CallInterface {
       return;
     }
     const pushback = readPushback(status.metadata);
-    if (pushback === 'stop') attempt.resolve(status);
-    else attempt.reject(retryable(new GrpcStatusError(status, pushback)));
+    if (pushback === 'stop') {
+      attempt.resolve(status);
+      return;
+    }
+    this.#armDeadlineTimer();
+    attempt.reject(retryable(new GrpcStatusError(status, pushback)));
   }
+
+  /**
+   * While the retry waits before the next attempt, the call's deadline still
+   * holds: when it passes, the call ends with `DEADLINE_EXCEEDED` at once
+   * rather than when the back-off is over.
+   */
+  #armDeadlineTimer(): void {
+    const deadline = this.#options.deadline;
+    if (deadline === undefined || this.#deadlineTimer !== undefined) return;
+    const at = typeof deadline === 'number' ? deadline : deadline.getTime();
+    const ms = at - Date.now();
+    if (!(ms < 2_147_483_647)) return;
+    this.#deadlineTimer = setTimeout(this.#expire, Math.max(0, ms));
+  }
+
+  #clearDeadlineTimer(): void {
+    if (this.#deadlineTimer !== undefined) {
+      clearTimeout(this.#deadlineTimer);
+      this.#deadlineTimer = undefined;
+    }
+  }
+
+  readonly #expire = (): void => {
+    this.#deadlineTimer = undefined;
+    if (this.#done || this.#attempt !== undefined || this.#cancelStatus !== undefined) return;
+    this.#cancelStatus = rejectionStatus(
+      Status.DEADLINE_EXCEEDED,
+      'Deadline exceeded while waiting to retry',
+      'deadline',
+    );
+    this.#controller?.abort(new Error(this.#cancelStatus.details));
+    this.deliver(this.#cancelStatus);
+  };
 
   #retryable(status: StatusObject): boolean {
     const settings = this.#settings;
@@ -342,6 +382,7 @@ export class RetryingCall implements CallInterface {
   deliver(status: StatusObject): void {
     if (this.#done) return;
     this.#done = true;
+    this.#clearDeadlineTimer();
     this.#buffer.length = 0;
     const last = this.#last;
     this.#last = undefined;

@@ -488,3 +488,20 @@ describe('circuitBreakerInterceptor in half-open', () => {
     expect(err.message).toBe('14 UNAVAILABLE: expected outage');
   });
 });
+
+describe('circuitBreakerInterceptor outside other interceptors', () => {
+  it('counts a rejection generated further in (a full bulkhead) as neither success nor failure', async () => {
+    const breaker = new CircuitBreaker({ readyToTrip: () => true });
+    const bulkhead = new Bulkhead({ maxConcurrent: 1 });
+    const c = client(circuitBreakerInterceptor(breaker), bulkheadInterceptor(bulkhead));
+    server.plan = (_call, index) => (index === 0 ? { delayMs: 100 } : {});
+    const first = invoke(c, 'Unary');
+    await until(() => bulkhead.active === 1);
+    const rejected = await invoke(c, 'Unary');
+    expect(rejected.error?.details).toMatch(/^Bulkhead full/);
+    expect(breaker.state).toBe('closed');
+    expect(breaker.counts.totalFailures).toBe(0);
+    expect((await first).error).toBeUndefined();
+    expect(breaker.counts.totalSuccesses).toBe(1);
+  });
+});

@@ -116,11 +116,9 @@ export class GuardedCall implements CallInterface, FullCallListener {
     try {
       inner = this.#next(this.options);
     } catch (err) {
-      const status: StatusObject = {
-        code: Status.INTERNAL,
-        details: `Creating the call failed: ${err instanceof Error ? err.message : String(err)}`,
-        metadata: new Metadata(),
-      };
+      // A throwing interceptor further in: the server was never asked, so no pattern counts it against it.
+      const details = `Creating the call failed: ${err instanceof Error ? err.message : String(err)}`;
+      const status = rejectionStatus(Status.INTERNAL, details, 'call-failed');
       this.#state = DONE;
       this.#dropQueued();
       this.#guard.settle(this, status);

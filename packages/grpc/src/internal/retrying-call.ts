@@ -210,7 +210,7 @@ export class RetryingCall implements CallInterface {
         inner = this.#next(this.#options);
       } catch (err) {
         const details = `Creating the call failed: ${err instanceof Error ? err.message : String(err)}`;
-        resolve({ code: Status.INTERNAL, details, metadata: new Metadata() });
+        resolve(rejectionStatus(Status.INTERNAL, details, 'call-failed'));
         return;
       }
       const attempt = new Attempt(this, inner, resolve, reject);

@@ -7,7 +7,13 @@ export const PUSHBACK_KEY = 'grpc-retry-pushback-ms';
 export const REJECTION_KEY = 'resilience-rejection';
 
 /** Why one of our interceptors answered a call itself. */
-export type RejectionReason = 'circuit-open' | 'bulkhead-full' | 'rate-limited' | 'deadline' | 'limiter-failed';
+export type RejectionReason =
+  | 'circuit-open'
+  | 'bulkhead-full'
+  | 'rate-limited'
+  | 'deadline'
+  | 'limiter-failed'
+  | 'call-failed';
 
 /** Marks the status objects our client interceptors generate (a server cannot forge a symbol). */
 const GENERATED: unique symbol = Symbol.for('@resilience/grpc.generated');

@@ -147,6 +147,25 @@ describe('server interceptor options', () => {
     expect(closed.server.calls).toHaveLength(0);
   });
 
+  it('answers INTERNAL when choosing the bulkhead throws, and UNAVAILABLE when the bulkhead fails', async () => {
+    const throwing = await serve([
+      bulkheadServerInterceptor(() => {
+        throw new Error('no tenant');
+      }),
+    ]);
+    const out = await invoke(throwing.client, 'Unary');
+    expect(out.error?.code).toBe(status.INTERNAL);
+    expect(out.error?.details).toBe('Choosing the bulkhead failed: no tenant');
+    const failing = await serve([
+      bulkheadServerInterceptor({ execute: () => Promise.reject(new Error('lease lost')) }),
+    ]);
+    const failed = await invoke(failing.client, 'Unary');
+    expect(failed.error?.code).toBe(status.UNAVAILABLE);
+    expect(failed.error?.details).toBe('Bulkhead failed: lease lost');
+    expect(throwing.server.calls).toHaveLength(0);
+    expect(failing.server.calls).toHaveLength(0);
+  });
+
   it('rejects bad options at construction, naming them', () => {
     const limiter = new RateLimiter({ rate: 1 });
     expect(() => rateLimitServerInterceptor(limiter, { methods: ['Unary'] })).toThrow(

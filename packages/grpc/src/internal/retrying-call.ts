@@ -1,10 +1,17 @@
 import { type InterceptorOptions, Metadata, type NextCall, status as Status, type StatusObject } from '@grpc/grpc-js';
-import { type ExecuteOptions, findInChain, type Operation, retryable } from '@resilience/core';
+import {
+  type ExecuteOptions,
+  type ExecutionContext,
+  findInChain,
+  isTimeoutError,
+  type Operation,
+  retryable,
+} from '@resilience/core';
 import { GrpcStatusError } from '../status-error.js';
 import type { CallInterface, CallListener, FullCallListener, MessageContext } from './call-types.js';
 import { hasCode } from './options.js';
 import type { SignalPool } from './signal-pool.js';
-import { generatedReason, readPushback, rejectionStatus } from './status.js';
+import { generatedReason, readPushback, rejectionStatus, statusForError } from './status.js';
 
 /** Anything with a retry's `execute`: the core's `Retry`, or a pipeline that retries. */
 export interface RetryPolicyLike {
@@ -56,6 +63,8 @@ class Attempt implements FullCallListener {
   /** A unary response: held until the attempt's status says whether it is the answer. */
   message: unknown = undefined;
   hasMessage = false;
+  /** The attempt's own signal, when a policy inside the retry gave it one (see {@link Attempt.follow}). */
+  #signal: AbortSignal | undefined = undefined;
   /** How many buffered messages this attempt was given (while the call is not committed). */
   sent = 0;
   /** The message whose write callback this attempt still owes (flow control: one at a time). */
@@ -83,7 +92,29 @@ class Attempt implements FullCallListener {
   }
 
   onReceiveStatus(status: StatusObject): void {
+    this.unfollow();
     this.owner.attemptStatus(this, status);
+  }
+
+  /** Cancels this attempt's call when `signal` aborts (until its status arrives). */
+  follow(signal: AbortSignal): void {
+    this.#signal = signal;
+    if (signal.aborted) this.handleEvent();
+    else signal.addEventListener('abort', this, { once: true });
+  }
+
+  unfollow(): void {
+    this.#signal?.removeEventListener('abort', this);
+    this.#signal = undefined;
+  }
+
+  /** The attempt's signal aborted: a timeout (`DEADLINE_EXCEEDED`) or another reason (`CANCELLED`). */
+  handleEvent(): void {
+    const reason: unknown = this.#signal?.reason;
+    this.#signal = undefined;
+    const message = reason instanceof Error ? reason.message : String(reason);
+    if (isTimeoutError(reason)) this.inner.cancelWithStatus(Status.DEADLINE_EXCEEDED, `Deadline exceeded: ${message}`);
+    else this.inner.cancelWithStatus(Status.CANCELLED, `Cancelled: ${message}`);
   }
 }
 
@@ -192,7 +223,7 @@ export class RetryingCall implements CallInterface {
   }
 
   /** One attempt, as the retry policy runs it: settles with the status to pass on, or rejects to ask for another. */
-  readonly #run = (): Promise<StatusObject> =>
+  readonly #run = (ctx: ExecutionContext): Promise<StatusObject> =>
     new Promise<StatusObject>((resolve, reject) => {
       if (this.#done || this.#cancelStatus !== undefined) {
         resolve(this.#cancelStatus ?? { code: Status.CANCELLED, details: 'Cancelled', metadata: new Metadata() });
@@ -218,6 +249,8 @@ export class RetryingCall implements CallInterface {
       inner.start(metadata, attempt);
       this.#pump(attempt);
       if (this.#readWanted) inner.startRead();
+      // A policy with a timeout inside (a pipeline) aborts the attempt's own signal: end the attempt's call with it.
+      if (ctx.signal !== this.#controller?.signal) attempt.follow(ctx.signal);
     });
 
   /** Hands `attempt` the messages it has not had, one write at a time, then the half-close. */
@@ -367,8 +400,7 @@ export class RetryingCall implements CallInterface {
       this.deliver(failed.status);
       return;
     }
-    const details = `Retry failed: ${err instanceof Error ? err.message : String(err)}`;
-    this.deliver({ code: Status.UNKNOWN, details, metadata: new Metadata() });
+    this.deliver(statusForError(err, this.#options.method_definition.path));
   };
 
   /** The retry has settled: its signal may serve another call (unless it aborted). */

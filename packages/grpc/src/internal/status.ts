@@ -1,4 +1,11 @@
 import { Metadata, status as Status, type StatusObject } from '@grpc/grpc-js';
+import {
+  findInChain,
+  isBulkheadFullError,
+  isCircuitOpenError,
+  isRateLimitExceededError,
+  isTimeoutError,
+} from '@resilience/core';
 
 /** The trailing-metadata key of gRPC's retry pushback (gRFC A6): milliseconds to wait, or "do not retry". */
 export const PUSHBACK_KEY = 'grpc-retry-pushback-ms';
@@ -80,4 +87,47 @@ export function codeName(code: number): string {
 export function waitText(ms: number | undefined): string {
   if (ms === undefined || !Number.isFinite(ms)) return '';
   return `; retry after ${Math.max(0, Math.ceil(ms))} ms`;
+}
+
+/**
+ * The status for an error a policy threw instead of running the call (a
+ * pipeline handed to `retryInterceptor` may hold a breaker, a bulkhead, a
+ * limiter or a timeout): the same statuses our interceptors answer with.
+ */
+export function statusForError(thrown: unknown, method: string): StatusObject {
+  // A `MaxAttemptsReachedError` (or any wrapper) carries the rejection that ended the call as its cause.
+  const err = findInChain(thrown, isPolicyRejection) ?? thrown;
+  const message = err instanceof Error ? err.message : String(err);
+  const wait = (err as { retryAfterMs?: unknown } | null)?.retryAfterMs;
+  const retryAfterMs = typeof wait === 'number' ? wait : undefined;
+  if (isCircuitOpenError(err)) {
+    return rejectionStatus(
+      Status.UNAVAILABLE,
+      `Circuit breaker open: ${method} rejected locally without a call${waitText(retryAfterMs)}`,
+      'circuit-open',
+      retryAfterMs,
+    );
+  }
+  if (isBulkheadFullError(err)) {
+    return rejectionStatus(
+      Status.UNAVAILABLE,
+      `Bulkhead full: ${method} rejected locally: ${message}`,
+      'bulkhead-full',
+    );
+  }
+  if (isRateLimitExceededError(err)) {
+    return rejectionStatus(
+      Status.RESOURCE_EXHAUSTED,
+      `Rate limit exceeded: ${method} rejected locally${waitText(retryAfterMs)}`,
+      'rate-limited',
+      retryAfterMs,
+    );
+  }
+  if (isTimeoutError(err))
+    return rejectionStatus(Status.DEADLINE_EXCEEDED, `Deadline exceeded: ${message}`, 'deadline');
+  return { code: Status.UNKNOWN, details: `Retry failed: ${message}`, metadata: new Metadata() };
+}
+
+function isPolicyRejection(err: unknown): boolean {
+  return isCircuitOpenError(err) || isBulkheadFullError(err) || isRateLimitExceededError(err) || isTimeoutError(err);
 }

@@ -142,6 +142,32 @@ describe('healthService Watch', () => {
     await until(() => health.watchers === 0);
   });
 
+  it('stops polling when the server shuts down under open streams', async () => {
+    const registry = new Registry();
+    const health = healthService(registry, { interval: 10 });
+    const server = new grpc.Server();
+    server.addService(health.service, health.implementation);
+    const port = await new Promise<number>((resolve, reject) =>
+      server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (e, p) => (e ? reject(e) : resolve(p))),
+    );
+    const client = new HealthClient(`127.0.0.1:${port}`, grpc.credentials.createInsecure()) as unknown as Client;
+    const stream = client.Watch({ service: '' });
+    stream.on('data', () => {});
+    stream.on('error', () => {});
+    await until(() => health.watchers === 1);
+    server.forceShutdown();
+    await until(() => health.watchers === 0);
+    const reads = registry.reads;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(registry.reads).toBeLessThanOrEqual(reads + 1);
+    client.close();
+  });
+
+  it('answers NOT_SERVING when health() returns a rejected promise', async () => {
+    const { client } = await start({ health: () => Promise.reject(new Error('registry unreachable')) } as never);
+    expect(await check(client)).toEqual({ status: 'NOT_SERVING' });
+  });
+
   it('sends SERVICE_UNKNOWN for an unknown service and keeps the stream open', async () => {
     const { client, health } = await start(new Registry());
     const stream = client.Watch({ service: 'nope' });

@@ -46,8 +46,12 @@ class BreakerGuard implements Guard {
   }
 
   settle(call: GuardedCall, status: StatusObject): void {
-    const permit = call.token as CircuitPermit;
-    if (call.cancelled || generatedReason(status) !== undefined) permit.ignore();
+    const permit = call.token as CircuitPermit & { cancel?: () => void };
+    if (call.cancelled) {
+      // A core whose permits know cancellations reports it as one (metrics outcome `cancelled`); else it is ignored.
+      if (typeof permit.cancel === 'function') permit.cancel();
+      else permit.ignore();
+    } else if (generatedReason(status) !== undefined) permit.ignore();
     else if (hasCode(this.#failures, status.code)) permit.failure(new GrpcStatusError(status));
     else permit.success();
   }

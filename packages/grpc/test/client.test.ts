@@ -505,3 +505,44 @@ describe('circuitBreakerInterceptor outside other interceptors', () => {
     expect(breaker.counts.totalSuccesses).toBe(1);
   });
 });
+
+describe('circuitBreakerInterceptor and the permit API', () => {
+  it('reports a cancelled call with the permit cancel() when the core has it, else with ignore()', async () => {
+    const reports: string[] = [];
+    const real = new CircuitBreaker();
+    const withCancel = {
+      acquire: () => {
+        const permit = real.acquire();
+        return {
+          success: () => reports.push('success'),
+          failure: () => reports.push('failure'),
+          ignore: () => reports.push('ignore'),
+          cancel: () => {
+            reports.push('cancel');
+            permit.ignore();
+          },
+        };
+      },
+    };
+    const withoutCancel = {
+      acquire: () => ({
+        success: () => reports.push('success'),
+        failure: () => reports.push('failure'),
+        ignore: () => reports.push('ignore'),
+      }),
+    };
+    server.plan = () => ({ delayMs: 10_000 });
+    for (const breaker of [withCancel, withoutCancel]) {
+      const c = client(circuitBreakerInterceptor(breaker));
+      let made: grpc.Call | undefined;
+      const pending = invoke(c, 'Unary', ['a'], {}, (call) => {
+        made = call;
+      });
+      await until(() => made !== undefined);
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      made?.cancel();
+      await pending;
+    }
+    expect(reports).toEqual(['cancel', 'ignore']);
+  });
+});

@@ -38,8 +38,7 @@ afterAll(() => {
   server.close();
 });
 beforeEach(() => {
-  server.calls.length = 0;
-  server.plan = () => ({});
+  server.reset();
 });
 
 const streamingRequest = (kind: Kind): boolean => kind === 'ClientStream' || kind === 'Bidi';
@@ -257,13 +256,14 @@ describe.each(KINDS)('%s call', (kind) => {
   it('answers UNAVAILABLE when the bulkhead is full, and frees the slot when the call ends', async () => {
     const bulkhead = new Bulkhead({ maxConcurrent: 1 });
     const c = client(bulkheadInterceptor(bulkhead, { retryAfter: 250 }));
-    server.plan = (_call, index) => (index === 0 ? { delayMs: 200 } : {});
+    server.plan = (_call, index) => (index === 0 ? { hold: true } : {});
     const first = invoke(c, kind, texts(kind));
-    await until(() => bulkhead.active === 1);
+    await until(() => server.calls.length === 1);
     const out = await invoke(c, kind, texts(kind));
     expect(out.error?.code).toBe(status.UNAVAILABLE);
     expect(out.error?.details).toMatch(/^Bulkhead full: /);
     expect(out.error?.metadata.get('grpc-retry-pushback-ms')).toEqual(['250']);
+    server.release();
     expect((await first).error).toBeUndefined();
     expect(bulkhead.active).toBe(0);
     expect((await invoke(c, kind, texts(kind))).error).toBeUndefined();
@@ -272,10 +272,11 @@ describe.each(KINDS)('%s call', (kind) => {
   it('queues a call in the bulkhead and sends what it wrote once it gets a slot', async () => {
     const bulkhead = new Bulkhead({ maxConcurrent: 1, maxQueue: 1 });
     const c = client(bulkheadInterceptor(bulkhead));
-    server.plan = (_call, index) => (index === 0 ? { delayMs: 100 } : {});
+    server.plan = (_call, index) => (index === 0 ? { hold: true } : {});
     const first = invoke(c, kind, texts(kind));
     const second = invoke(c, kind, texts(kind));
-    await until(() => bulkhead.queued === 1);
+    await until(() => bulkhead.queued === 1 && server.calls.length === 1);
+    server.release();
     const [a, b] = await Promise.all([first, second]);
     expect(a.error).toBeUndefined();
     expect(b.error).toBeUndefined();
@@ -287,13 +288,14 @@ describe.each(KINDS)('%s call', (kind) => {
     const bulkhead = new Bulkhead({ maxConcurrent: 1, maxQueue: 1 });
     const slow = client(bulkheadInterceptor(bulkhead));
     const c = client(deadlineInterceptor(100), bulkheadInterceptor(bulkhead));
-    server.plan = (_call, index) => (index === 0 ? { delayMs: 400 } : {});
+    server.plan = (_call, index) => (index === 0 ? { hold: true } : {});
     const first = invoke(slow, kind, texts(kind));
     await until(() => bulkhead.active === 1);
     const out = await invoke(c, kind, texts(kind));
     expect(out.error?.code).toBe(status.DEADLINE_EXCEEDED);
     expect(out.error?.details).toBe('Deadline exceeded while waiting for a bulkhead slot');
     expect(bulkhead.queued).toBe(0);
+    server.release();
     expect((await first).error).toBeUndefined();
     expect(server.calls).toHaveLength(1);
   });
@@ -314,15 +316,18 @@ describe.each(KINDS)('%s call', (kind) => {
   it('retries our own rejections with retryRejections, honouring their pushback', async () => {
     const bulkhead = new Bulkhead({ maxConcurrent: 1 });
     const delays: number[] = [];
-    const retry = new Retry({ maxAttempts: 5, initialDelay: 5_000, onRetry: (_a, _e, d) => delays.push(d) });
+    const retry = new Retry({ maxAttempts: 1_000, initialDelay: 5_000, onRetry: (_a, _e, d) => delays.push(d) });
     const c = client(
       retryInterceptor(retry, { retryRejections: true }),
       bulkheadInterceptor(bulkhead, { retryAfter: 30 }),
     );
-    server.plan = (_call, index) => (index === 0 ? { delayMs: 60 } : {});
+    server.plan = (_call, index) => (index === 0 ? { hold: true } : {});
     const first = invoke(c, kind, texts(kind));
     await until(() => bulkhead.active === 1);
-    const out = await invoke(c, kind, texts(kind));
+    const second = invoke(c, kind, texts(kind));
+    await until(() => delays.length >= 2);
+    server.release();
+    const out = await second;
     expect(out.error).toBeUndefined();
     expect(delays.length).toBeGreaterThan(0);
     expect(delays.every((d) => d === 30)).toBe(true);
@@ -352,7 +357,7 @@ describe.each(KINDS)('%s call', (kind) => {
   it('lets a call cancelled while queued leave the bulkhead queue at once', async () => {
     const bulkhead = new Bulkhead({ maxConcurrent: 1, maxQueue: 5 });
     const c = client(bulkheadInterceptor(bulkhead));
-    server.plan = () => ({ delayMs: 150 });
+    server.plan = () => ({ hold: true });
     const first = invoke(c, kind, texts(kind));
     await until(() => bulkhead.active === 1);
     let call: grpc.Call | undefined;
@@ -364,6 +369,7 @@ describe.each(KINDS)('%s call', (kind) => {
     const out = await queued;
     expect(out.error?.code).toBe(status.CANCELLED);
     expect(bulkhead.queued).toBe(0);
+    server.release();
     await first;
     expect(server.calls).toHaveLength(1);
   });
@@ -494,13 +500,14 @@ describe('circuitBreakerInterceptor outside other interceptors', () => {
     const breaker = new CircuitBreaker({ readyToTrip: () => true });
     const bulkhead = new Bulkhead({ maxConcurrent: 1 });
     const c = client(circuitBreakerInterceptor(breaker), bulkheadInterceptor(bulkhead));
-    server.plan = (_call, index) => (index === 0 ? { delayMs: 100 } : {});
+    server.plan = (_call, index) => (index === 0 ? { hold: true } : {});
     const first = invoke(c, 'Unary');
     await until(() => bulkhead.active === 1);
     const rejected = await invoke(c, 'Unary');
     expect(rejected.error?.details).toMatch(/^Bulkhead full/);
     expect(breaker.state).toBe('closed');
     expect(breaker.counts.totalFailures).toBe(0);
+    server.release();
     expect((await first).error).toBeUndefined();
     expect(breaker.counts.totalSuccesses).toBe(1);
   });

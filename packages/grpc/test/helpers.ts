@@ -45,6 +45,8 @@ export interface Action {
   repliesBeforeFailure?: number;
   /** Send these response headers first (before any reply or status). */
   headers?: Record<string, string>;
+  /** Hold the answer until {@link EchoServer.release} (no timing in the test: it decides when). */
+  hold?: boolean;
 }
 
 /** One call as the server saw it. */
@@ -65,6 +67,8 @@ export class EchoServer {
   plan: (record: CallRecord, index: number) => Action = () => ({});
   port = 0;
   readonly #timers = new Set<ReturnType<typeof setTimeout>>();
+  readonly #held: Array<() => void> = [];
+  #open = false;
 
   constructor(options?: grpc.ServerOptions) {
     if (options !== undefined) this.server = new grpc.Server(options);
@@ -113,6 +117,19 @@ export class EchoServer {
     return `127.0.0.1:${this.port}`;
   }
 
+  /** Answers every held call, and from now on holds none (see {@link Action.hold}); {@link EchoServer.reset} holds again. */
+  release(): void {
+    this.#open = true;
+    for (const answer of this.#held.splice(0)) answer();
+  }
+
+  /** Forgets the calls, answers by echoing, and holds calls again. */
+  reset(): void {
+    this.calls.length = 0;
+    this.plan = () => ({});
+    this.#open = false;
+  }
+
   /** Stops at once (every call in flight is cancelled). */
   close(): void {
     for (const timer of this.#timers) clearTimeout(timer);
@@ -142,6 +159,12 @@ export class EchoServer {
       const metadata = new grpc.Metadata();
       for (const [key, value] of Object.entries(action.headers)) metadata.set(key, value);
       (call as unknown as { sendMetadata(md: grpc.Metadata): void }).sendMetadata(metadata);
+    }
+    if (action.hold === true && !this.#open) {
+      this.#held.push(() => {
+        if (!call.cancelled) answer(action);
+      });
+      return;
     }
     if (action.delayMs === undefined) {
       answer(action);

@@ -51,7 +51,7 @@ describe.each(KINDS)('%s call on the server', (kind) => {
   it('bulkheadServerInterceptor answers UNAVAILABLE when full, and frees the slot when the call ends', async () => {
     const bulkhead = new Bulkhead({ maxConcurrent: 1 });
     const { server, client } = await serve([bulkheadServerInterceptor(bulkhead, { retryAfter: 500 })]);
-    server.plan = (_r, index) => (index === 0 ? { delayMs: 150 } : {});
+    server.plan = (_r, index) => (index === 0 ? { hold: true } : {});
     const first = invoke(client, kind, texts(kind));
     await until(() => server.calls.length === 1);
     const out = await invoke(client, kind, texts(kind));
@@ -61,6 +61,7 @@ describe.each(KINDS)('%s call on the server', (kind) => {
     );
     expect(out.error?.metadata.get('grpc-retry-pushback-ms')).toEqual(['500']);
     expect(server.calls).toHaveLength(1);
+    server.release();
     expect((await first).error).toBeUndefined();
     await until(() => bulkhead.active === 0);
     expect((await invoke(client, kind, texts(kind))).error).toBeUndefined();
@@ -83,7 +84,7 @@ describe.each(KINDS)('%s call on the server', (kind) => {
   it('bulkheadServerInterceptor queues a call, which leaves the queue when cancelled', async () => {
     const bulkhead = new Bulkhead({ maxConcurrent: 1, maxQueue: 1 });
     const { server, client } = await serve([bulkheadServerInterceptor(bulkhead)]);
-    server.plan = (_r, index) => (index === 0 ? { delayMs: 200 } : {});
+    server.plan = (_r, index) => (index === 0 ? { hold: true } : {});
     const first = invoke(client, kind, texts(kind));
     await until(() => bulkhead.active === 1);
     let made: grpc.Call | undefined;
@@ -94,6 +95,7 @@ describe.each(KINDS)('%s call on the server', (kind) => {
     made?.cancel();
     expect((await queued).error?.code).toBe(status.CANCELLED);
     await until(() => bulkhead.queued === 0);
+    server.release();
     expect((await first).error).toBeUndefined();
     // A queued call that stays runs once the slot frees.
     const a = invoke(client, kind, texts(kind));
@@ -123,13 +125,14 @@ describe('server interceptor options', () => {
         return metadata.get('tenant')[0] === 'small' ? small : undefined;
       }),
     ]);
-    server.plan = (_r, index) => (index === 0 ? { delayMs: 150 } : {});
+    server.plan = (_r, index) => (index === 0 ? { hold: true } : {});
     const first = invoke(client, 'Unary', ['a'], {}, undefined, { tenant: 'small' });
     await until(() => small.active === 1);
     expect((await invoke(client, 'Unary', ['a'], {}, undefined, { tenant: 'small' })).error?.code).toBe(
       status.UNAVAILABLE,
     );
     expect((await invoke(client, 'Unary', ['a'], {}, undefined, { tenant: 'big' })).error).toBeUndefined();
+    server.release();
     await first;
     expect(seen[0]).toBe('small|true|/resilience.test.Echo/Unary');
   });

@@ -49,8 +49,9 @@ export interface HealthServiceOptions {
   interval?: number;
   /**
    * Service names that report the overall status besides `""` (the whole
-   * server), such as `"my.package.Greeter"`. `Check` answers `NOT_FOUND` for
-   * any other name, `Watch` sends `SERVICE_UNKNOWN`.
+   * server), such as `"my.package.Greeter"`. The name of a policy in the
+   * report reports that policy's status; `Check` answers `NOT_FOUND` for any
+   * other name, `Watch` sends `SERVICE_UNKNOWN`.
    * @default []
    */
   services?: readonly string[];
@@ -98,13 +99,18 @@ export function servingStatus(status: unknown): ServingStatus {
   return status === 'ok' || status === 'degraded' ? ServingStatus.SERVING : ServingStatus.NOT_SERVING;
 }
 
+/** What the service reads of a health report. */
+type HealthReportLike = { readonly status: HealthStatus; readonly policies?: unknown };
+
 /** One open `Watch` stream. */
 class Watcher {
   readonly call: ServerWritableStream<HealthCheckRequest, HealthCheckResponse>;
+  readonly service: string;
   last: ServingStatus | undefined = undefined;
 
   constructor(call: ServerWritableStream<HealthCheckRequest, HealthCheckResponse>) {
     this.call = call;
+    this.service = call.request.service;
   }
 
   send(status: ServingStatus): void {
@@ -123,11 +129,14 @@ class Watcher {
  *   some breaker is half-open or a bulkhead is busy), `down` answers
  *   `NOT_SERVING`; a `health()` that throws or returns something else counts
  *   as `NOT_SERVING`.
- * - `Check` reads `health()` once per call; `service` must be `""` or one of
- *   `options.services` (else `NOT_FOUND`).
+ * - `Check` reads `health()` once per call. `service` `""` and the names in
+ *   `options.services` report the overall status; the name of a policy in
+ *   the report (`health().policies[].name`, a breaker or bulkhead of the
+ *   registry) reports that policy's own status; any other name is `NOT_FOUND`.
  * - `Watch` sends the status at once, then re-reads `health()` every
- *   `interval` ms and sends it when it changed. One timer serves every open
- *   stream and is cleared when the last one ends: nothing is left running.
+ *   `interval` ms and sends it when it changed (`SERVICE_UNKNOWN` while the
+ *   name is unknown). One timer serves every open stream and is cleared when
+ *   the last one ends: nothing is left running.
  *
  * @param policies - a `PolicyRegistry`, or anything with its `health()`
  * @param options - the polling interval, extra service names, a logger
@@ -153,25 +162,38 @@ export function healthService(policies: HealthSource, options?: HealthServiceOpt
   const watchers = new Set<Watcher>();
   let timer: ReturnType<typeof setTimeout> | undefined;
 
-  const read = async (): Promise<ServingStatus> => {
+  /** The registry's report, or `undefined` when `health()` failed (logged). */
+  const read = async (): Promise<HealthReportLike | undefined> => {
     try {
-      const report = await policies.health();
-      return servingStatus(report?.status);
+      return (await policies.health()) ?? undefined;
     } catch (err) {
       try {
         logger?.error('health() threw; answering NOT_SERVING', { err });
       } catch {
         // a failing logger changes nothing
       }
-      return ServingStatus.NOT_SERVING;
+      return undefined;
     }
+  };
+
+  /** The serving status of `service` in `report`; `undefined` when the service is unknown. */
+  const statusOf = (service: string, report: HealthReportLike | undefined): ServingStatus | undefined => {
+    if (known.has(service)) return report === undefined ? ServingStatus.NOT_SERVING : servingStatus(report.status);
+    if (report === undefined) return ServingStatus.NOT_SERVING;
+    const entry = Array.isArray(report.policies)
+      ? (report.policies as unknown[]).find(
+          (p): p is { status: unknown } =>
+            typeof p === 'object' && p !== null && (p as { name?: unknown }).name === service,
+        )
+      : undefined;
+    return entry === undefined ? undefined : servingStatus(entry.status);
   };
 
   const tick = (): void => {
     timer = undefined;
     if (watchers.size === 0) return;
-    void read().then((status) => {
-      for (const watcher of watchers) watcher.send(status);
+    void read().then((report) => {
+      for (const watcher of watchers) watcher.send(statusOf(watcher.service, report) ?? ServingStatus.SERVICE_UNKNOWN);
       schedule();
     });
   };
@@ -187,20 +209,17 @@ export function healthService(policies: HealthSource, options?: HealthServiceOpt
     callback: sendUnaryData<HealthCheckResponse>,
   ): void => {
     const service = call.request.service;
-    if (!known.has(service)) {
-      callback({ code: Status.NOT_FOUND, details: `Unknown service ${JSON.stringify(service)}` });
-      return;
-    }
-    void read().then((status) => callback(null, { status }));
+    void read().then((report) => {
+      const status = statusOf(service, report);
+      if (status === undefined)
+        callback({ code: Status.NOT_FOUND, details: `Unknown service ${JSON.stringify(service)}` });
+      else callback(null, { status });
+    });
   };
 
   const watch = (call: ServerWritableStream<HealthCheckRequest, HealthCheckResponse>): void => {
+    // An unknown service gets SERVICE_UNKNOWN and an open stream: it may appear later (a policy created on first use).
     const watcher = new Watcher(call);
-    if (!known.has(call.request.service)) {
-      // The protocol: say SERVICE_UNKNOWN and keep the stream open (the service may appear later).
-      watcher.send(ServingStatus.SERVICE_UNKNOWN);
-      return;
-    }
     watchers.add(watcher);
     const leave = (): void => {
       watchers.delete(watcher);
@@ -212,9 +231,9 @@ export function healthService(policies: HealthSource, options?: HealthServiceOpt
     call.on('cancelled', leave);
     call.on('error', leave);
     call.on('close', leave);
-    void read().then((status) => {
+    void read().then((report) => {
       if (!watchers.has(watcher)) return;
-      watcher.send(status);
+      watcher.send(statusOf(watcher.service, report) ?? ServingStatus.SERVICE_UNKNOWN);
       schedule();
     });
   };

@@ -26,12 +26,13 @@ type Client = grpc.Client & {
 /** A registry stand-in: the real `PolicyRegistry` has the same `health()`. */
 class Registry {
   status: HealthStatus = 'ok';
+  policies: Array<{ kind: string; name: string; status: HealthStatus; critical: boolean }> = [];
   reads = 0;
   throws = false;
   health(): { status: HealthStatus; policies: unknown[] } {
     this.reads++;
     if (this.throws) throw new Error('registry broken');
-    return { status: this.status, policies: [] };
+    return { status: this.status, policies: this.policies };
   }
 }
 
@@ -83,6 +84,20 @@ describe('healthService Check', () => {
       code: grpc.status.NOT_FOUND,
       details: 'Unknown service "shop.Other"',
     });
+  });
+
+  it("answers for a policy's name with that policy's own status", async () => {
+    const registry = new Registry();
+    registry.status = 'down';
+    registry.policies = [
+      { kind: 'circuitBreaker', name: 'payments', status: 'down', critical: true },
+      { kind: 'bulkhead', name: 'search', status: 'degraded', critical: false },
+    ];
+    const { client } = await start(registry);
+    expect(await check(client, 'payments')).toEqual({ status: 'NOT_SERVING' });
+    expect(await check(client, 'search')).toEqual({ status: 'SERVING' });
+    expect(await check(client, '')).toEqual({ status: 'NOT_SERVING' });
+    expect((await check(client, 'inventory')).code).toBe(grpc.status.NOT_FOUND);
   });
 
   it('answers NOT_SERVING when health() throws, and logs it', async () => {
@@ -168,16 +183,20 @@ describe('healthService Watch', () => {
     expect(await check(client)).toEqual({ status: 'NOT_SERVING' });
   });
 
-  it('sends SERVICE_UNKNOWN for an unknown service and keeps the stream open', async () => {
-    const { client, health } = await start(new Registry());
-    const stream = client.Watch({ service: 'nope' });
-    const first = await new Promise<string>((resolve) =>
-      stream.once('data', (r: { status: string }) => resolve(r.status)),
-    );
+  it('sends SERVICE_UNKNOWN for an unknown service, keeps the stream open, and follows the policy once it appears', async () => {
+    const registry = new Registry();
+    const { client, health } = await start(registry, { interval: 10 });
+    const stream = client.Watch({ service: 'payments' });
+    const seen: string[] = [];
+    stream.on('data', (r: { status: string }) => seen.push(r.status));
     stream.on('error', () => {});
-    expect(first).toBe('SERVICE_UNKNOWN');
-    expect(health.watchers).toBe(0);
+    await until(() => seen.length === 1);
+    expect(seen).toEqual(['SERVICE_UNKNOWN']);
+    registry.policies = [{ kind: 'circuitBreaker', name: 'payments', status: 'down', critical: true }];
+    await until(() => seen.length === 2);
+    expect(seen).toEqual(['SERVICE_UNKNOWN', 'NOT_SERVING']);
     stream.cancel();
+    await until(() => health.watchers === 0);
   });
 });
 

@@ -2,6 +2,7 @@ import {
   InterceptingCall,
   type Interceptor,
   type InterceptorOptions,
+  Metadata,
   status as Status,
   type StatusObject,
 } from '@grpc/grpc-js';
@@ -9,7 +10,9 @@ import { isTimeoutError } from '@resilience/core';
 import { describeValue } from '@resilience/core/validate';
 import { CONTEXT_SIGNAL, type ContextCallOptions, earlier, MAX_DEADLINE_MS } from './context.js';
 import type { FullCallListener } from './internal/call-types.js';
+import { type Guard, GuardedCall } from './internal/guarded-call.js';
 import { type Cancellable, follow, unfollow } from './internal/signal-fanout.js';
+import { rejectionStatus } from './internal/status.js';
 
 const OWNER = 'deadlineInterceptor';
 
@@ -46,6 +49,15 @@ class SignalLink implements Cancellable {
     unfollow(this.signal, this);
     next(status);
   };
+}
+
+/** A guard that answers at once with the status for an aborted caller signal's `reason`. */
+function refuse(reason: unknown): Guard {
+  const message = reason instanceof Error ? reason.message : String(reason);
+  const status = isTimeoutError(reason)
+    ? rejectionStatus(Status.DEADLINE_EXCEEDED, `Deadline exceeded: ${message}`, 'deadline')
+    : { code: Status.CANCELLED, details: `Cancelled by the caller's signal: ${message}`, metadata: new Metadata() };
+  return { admit: (call) => call.reject(status), settle: () => {} };
 }
 
 /**
@@ -94,6 +106,8 @@ export function deadlineInterceptor(ms?: number): Interceptor {
     }
     const signal = (options as ContextCallOptions)[CONTEXT_SIGNAL];
     if (signal === undefined) return new InterceptingCall(nextCall(callOptions));
+    // The caller gave up already: no call is made at all.
+    if (signal.aborted) return new InterceptingCall(new GuardedCall(callOptions, nextCall, refuse(signal.reason)));
     const link = new SignalLink(signal);
     const call = new InterceptingCall(nextCall(callOptions), { start: link.start });
     link.call = call;

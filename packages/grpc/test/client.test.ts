@@ -1,5 +1,5 @@
 import * as grpc from '@grpc/grpc-js';
-import { Bulkhead, CircuitBreaker, RateLimiter, Retry, Timeout } from '@resilience/core';
+import { Bulkhead, CircuitBreaker, RateLimiter, Retry, Timeout, TimeoutError } from '@resilience/core';
 import { FakeClock } from '@resilience/core/testing';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import {
@@ -551,5 +551,21 @@ describe('circuitBreakerInterceptor and the permit API', () => {
       await pending;
     }
     expect(reports).toEqual(['cancel', 'ignore']);
+  });
+});
+
+describe('deadlineInterceptor with a caller signal that already aborted', () => {
+  it.each([
+    ['a TimeoutError', new TimeoutError({ timeoutMs: 5 }), status.DEADLINE_EXCEEDED],
+    ['another reason', new Error('user left'), status.CANCELLED],
+  ])('makes no call at all for %s', async (_what, reason, code) => {
+    const controller = new AbortController();
+    controller.abort(reason);
+    const c = client(deadlineInterceptor(), retryInterceptor(new Retry()));
+    for (const kind of KINDS) {
+      const out = await invoke(c, kind, ['a'], withContext({ signal: controller.signal }));
+      expect(out.error?.code).toBe(code);
+    }
+    expect(server.calls).toHaveLength(0);
   });
 });

@@ -1,5 +1,5 @@
 import { InterceptingCall, type Interceptor, status as Status, type StatusObject } from '@grpc/grpc-js';
-import { type CircuitPermit, isCircuitOpenError } from '@resilience/core';
+import { isCircuitOpenError } from '@resilience/core';
 import { requireMethod } from '@resilience/core/validate';
 import { type Guard, GuardedCall } from './internal/guarded-call.js';
 import { codesOption, hasCode, optionsObject } from './internal/options.js';
@@ -18,10 +18,25 @@ export const DEFAULT_FAILURE_CODES: readonly Status[] = Object.freeze([
   Status.DATA_LOSS,
 ]);
 
+/**
+ * The permit of one admitted call, as the interceptor reports on it: the
+ * core's `CircuitPermit` (`cancel()` where the core has it).
+ */
+export interface CircuitPermitLike {
+  /** The call succeeded. */
+  success(): void;
+  /** The call failed with `error`. */
+  failure(error?: unknown): void;
+  /** The call counts as neither. */
+  ignore(): void;
+  /** The caller gave up: neither, reported as a cancellation. Without it, `ignore()` is used. */
+  cancel?(): void;
+}
+
 /** What the interceptor needs of a breaker: the two-step API of the core's `CircuitBreaker`. */
 export interface CircuitBreakerLike {
   /** Admits one call and returns its permit, or throws a `CircuitOpenError`. */
-  acquire(): CircuitPermit;
+  acquire(): CircuitPermitLike;
 }
 
 class BreakerGuard implements Guard {
@@ -34,7 +49,7 @@ class BreakerGuard implements Guard {
   }
 
   admit(call: GuardedCall): void {
-    let permit: CircuitPermit;
+    let permit: CircuitPermitLike;
     try {
       permit = this.#breaker.acquire();
     } catch (err) {
@@ -46,7 +61,7 @@ class BreakerGuard implements Guard {
   }
 
   settle(call: GuardedCall, status: StatusObject): void {
-    const permit = call.token as CircuitPermit & { cancel?: () => void };
+    const permit = call.token as CircuitPermitLike;
     if (call.cancelled) {
       // A core whose permits know cancellations reports it as one (metrics outcome `cancelled`); else it is ignored.
       if (typeof permit.cancel === 'function') permit.cancel();

@@ -7,7 +7,12 @@
  * @packageDocumentation
  */
 export { bulkheadInterceptor } from './bulkhead.js';
-export { type CircuitBreakerLike, circuitBreakerInterceptor, DEFAULT_FAILURE_CODES } from './circuit-breaker.js';
+export {
+  type CircuitBreakerLike,
+  type CircuitPermitLike,
+  circuitBreakerInterceptor,
+  DEFAULT_FAILURE_CODES,
+} from './circuit-breaker.js';
 export { CONTEXT_SIGNAL, type ContextCallOptions, MAX_DEADLINE_MS, withContext } from './context.js';
 export { deadlineInterceptor } from './deadline.js';
 export {

@@ -211,7 +211,9 @@ export class GuardedCall implements CallInterface, FullCallListener {
 
   /** The auth context, once the call is under way. */
   getAuthContext(): ReturnType<CallInterface['getAuthContext']> {
-    return this.#inner?.getAuthContext() ?? null;
+    const inner = this.#inner;
+    // Older grpc-js calls have no getAuthContext.
+    return inner !== undefined && typeof inner.getAuthContext === 'function' ? inner.getAuthContext() : null;
   }
 
   // --- the listener of the next call ---

@@ -219,7 +219,9 @@ export class RetryingCall implements CallInterface {
   }
 
   getAuthContext(): ReturnType<CallInterface['getAuthContext']> {
-    return this.#attempt?.inner.getAuthContext() ?? null;
+    const inner = this.#attempt?.inner;
+    // Older grpc-js calls have no getAuthContext.
+    return inner !== undefined && typeof inner.getAuthContext === 'function' ? inner.getAuthContext() : null;
   }
 
   /** One attempt, as the retry policy runs it: settles with the status to pass on, or rejects to ask for another. */

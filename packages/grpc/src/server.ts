@@ -9,6 +9,7 @@ import {
 } from '@grpc/grpc-js';
 import { isBulkheadFullError, isRateLimitExceededError, type RateLimitResult } from '@resilience/core';
 import { booleanOption, describeValue, functionOption, requireMethod } from '@resilience/core/validate';
+import { addressKey } from './internal/ip.js';
 import { optionsObject } from './internal/options.js';
 import { type BulkheadLike, retryAfterOption } from './internal/shapes.js';
 import { PUSHBACK_KEY, waitText } from './internal/status.js';
@@ -39,7 +40,7 @@ export function peerAddress(call: ServerInterceptingCallInterface): string {
   return colon > 0 ? peer.slice(0, colon) : peer;
 }
 
-const defaultServerKey = (call: ServerInterceptingCallInterface): string => peerAddress(call);
+const defaultServerKey = (call: ServerInterceptingCallInterface): string => addressKey(peerAddress(call));
 
 function methodsOption(owner: string, value: unknown): ReadonlySet<string> | undefined {
   if (value === undefined) return undefined;
@@ -62,8 +63,9 @@ const RATE_OWNER = 'rateLimitServerInterceptor';
  * incoming call before its handler runs. Without a token the call is answered
  * `RESOURCE_EXHAUSTED` (details naming the method, trailing
  * `grpc-retry-pushback-ms` with the wait) and the handler never runs. The key
- * is the peer's IP address unless `key` chooses one from the call's metadata,
- * peer and method. Works with a limiter whose `consume` returns a promise (a
+ * is the peer's IP address (an IPv6 address by its /56 network, as one
+ * client often holds a whole /64) unless `key` chooses one from the call's
+ * metadata, peer and method. Works with a limiter whose `consume` returns a promise (a
  * distributed limiter); a limiter that fails lets calls through
  * (`failOpen`, default) or answers `UNAVAILABLE`.
  *

@@ -84,7 +84,7 @@ export interface RateLimitServerInterceptorOptions {
   /**
    * Whose budget a call spends, from its metadata, peer and method. Behind a
    * proxy, read the client's identity from metadata instead of the peer.
-   * @default the peer's IP address (the port left out)
+   * @default the peer's IP address, the port left out (an IPv6 address by its /56 network)
    */
   key?: ServerKeyFunction;
   /**

@@ -1,6 +1,7 @@
 import { FakeClock } from '@resilience/core/testing';
 import { describe, expect, it } from 'vitest';
 import { CONTEXT_SIGNAL, type ContextCallOptions, MAX_DEADLINE_MS, peerAddress, withContext } from '../src/index.js';
+import { addressKey } from '../src/internal/ip.js';
 
 describe('withContext', () => {
   const signal = new AbortController().signal;
@@ -46,5 +47,20 @@ describe('peerAddress', () => {
     expect(peerAddress({ getPeer: () => '127.0.0.1:5000' } as never)).toBe('127.0.0.1');
     expect(peerAddress({ getPeer: () => '::1:5000' } as never)).toBe('::1');
     expect(peerAddress({ getPeer: () => 'unknown' } as never)).toBe('unknown');
+  });
+});
+
+describe('addressKey (the default server rate-limit key)', () => {
+  it.each([
+    ['127.0.0.1', '127.0.0.1'],
+    ['::ffff:192.0.2.7', '192.0.2.7'],
+    ['2001:db8:0:ab12::1', '2001:db8:0:ab00::/56'],
+    ['2001:db8:0:abff:ffff:ffff:ffff:ffff', '2001:db8:0:ab00::/56'],
+    ['2001:DB8::', '2001:db8:0:0::/56'],
+    ['fe80::1%eth0', 'fe80:0:0:0::/56'],
+    ['::1', '0:0:0:0::/56'],
+    ['unknown', 'unknown'],
+  ])('%s -> %s', (address, key) => {
+    expect(addressKey(address)).toBe(key);
   });
 });

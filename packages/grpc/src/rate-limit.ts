@@ -1,7 +1,8 @@
 import { InterceptingCall, type Interceptor, type Metadata, status as Status, type StatusObject } from '@grpc/grpc-js';
-import { isRateLimitExceededError, type RateLimiterLike, type RateLimitResult } from '@resilience/core';
+import { isRateLimitExceededError, type Logger, type RateLimiterLike, type RateLimitResult } from '@resilience/core';
 import { booleanOption, functionOption, numberOption, requireMethod } from '@resilience/core/validate';
 import { type Guard, GuardedCall } from './internal/guarded-call.js';
+import { logError, loggerOption } from './internal/log.js';
 import { optionsObject } from './internal/options.js';
 import { SignalPool } from './internal/signal-pool.js';
 import { rejectionStatus, waitText } from './internal/status.js';
@@ -17,6 +18,7 @@ class RateLimitGuard implements Guard {
   readonly #key: ClientKeyFunction | undefined;
   readonly #maxWait: number;
   readonly #failOpen: boolean;
+  readonly #logger: Logger | undefined;
   readonly signals: SignalPool = new SignalPool();
 
   constructor(
@@ -24,11 +26,13 @@ class RateLimitGuard implements Guard {
     key: ClientKeyFunction | undefined,
     maxWait: number,
     failOpen: boolean,
+    logger: Logger | undefined,
   ) {
     this.#limiter = limiter;
     this.#key = key;
     this.#maxWait = maxWait;
     this.#failOpen = failOpen;
+    this.#logger = logger;
   }
 
   admit(call: GuardedCall): void {
@@ -76,9 +80,12 @@ class RateLimitGuard implements Guard {
     if (!call.pending) return; // cancelled, or its deadline passed, while waiting
     if (isRateLimitExceededError(err)) {
       call.reject(limited(call.method, (err as { retryAfterMs?: number }).retryAfterMs));
-    } else if (this.#failOpen) {
-      call.proceed();
     } else {
+      logError(this.#logger, 'rate limiter failed', { err, method: call.method, failOpen: this.#failOpen });
+      if (this.#failOpen) {
+        call.proceed();
+        return;
+      }
       const message = err instanceof Error ? err.message : String(err);
       call.reject(rejectionStatus(Status.UNAVAILABLE, `Rate limiter failed: ${message}`, 'limiter-failed'));
     }
@@ -124,7 +131,7 @@ export function rateLimitInterceptor(
   options?: RateLimitInterceptorOptions,
 ): Interceptor {
   requireMethod(OWNER, 'limiter', limiter, 'consume');
-  const opts = optionsObject(OWNER, options, ['key', 'maxWait', 'failOpen']);
+  const opts = optionsObject(OWNER, options, ['key', 'maxWait', 'failOpen', 'logger']);
   const maxWait = numberOption(OWNER, 'maxWait', opts.maxWait, 0, { min: 0, allowInfinity: true });
   if (maxWait > 0) requireMethod(OWNER, 'limiter', limiter, 'wait');
   const guard = new RateLimitGuard(
@@ -132,6 +139,7 @@ export function rateLimitInterceptor(
     functionOption(OWNER, 'key', opts.key),
     maxWait,
     booleanOption(OWNER, 'failOpen', opts.failOpen, false),
+    loggerOption(OWNER, opts.logger),
   );
   return (callOptions, nextCall) => new InterceptingCall(new GuardedCall(callOptions, nextCall, guard));
 }

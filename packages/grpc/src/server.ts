@@ -10,6 +10,7 @@ import {
 import { isBulkheadFullError, isRateLimitExceededError, type RateLimitResult } from '@resilience/core';
 import { booleanOption, describeValue, functionOption, requireMethod } from '@resilience/core/validate';
 import { addressKey } from './internal/ip.js';
+import { logError, loggerOption } from './internal/log.js';
 import { optionsObject } from './internal/options.js';
 import { type BulkheadLike, retryAfterOption } from './internal/shapes.js';
 import { PUSHBACK_KEY, waitText } from './internal/status.js';
@@ -86,7 +87,8 @@ export function rateLimitServerInterceptor(
   options?: RateLimitServerInterceptorOptions,
 ): ServerInterceptor {
   requireMethod(RATE_OWNER, 'limiter', limiter, 'consume');
-  const opts = optionsObject(RATE_OWNER, options, ['key', 'methods', 'failOpen']);
+  const opts = optionsObject(RATE_OWNER, options, ['key', 'methods', 'failOpen', 'logger']);
+  const logger = loggerOption(RATE_OWNER, opts.logger);
   const key: ServerKeyFunction | undefined = functionOption(RATE_OWNER, 'key', opts.key);
   const methods = methodsOption(RATE_OWNER, opts.methods);
   const failOpen = booleanOption(RATE_OWNER, 'failOpen', opts.failOpen, true);
@@ -101,9 +103,12 @@ export function rateLimitServerInterceptor(
     const failed = (err: unknown, metadata: Metadata, next: (metadata: Metadata) => void): void => {
       if (isRateLimitExceededError(err)) {
         call.sendStatus(limited(path, (err as { retryAfterMs?: number }).retryAfterMs));
-      } else if (failOpen) {
-        next(metadata);
       } else {
+        logError(logger, 'rate limiter failed', { err, method: path, failOpen });
+        if (failOpen) {
+          next(metadata);
+          return;
+        }
         const message = err instanceof Error ? err.message : String(err);
         call.sendStatus(answer(Status.UNAVAILABLE, `Rate limiter failed: ${message}`, undefined));
       }

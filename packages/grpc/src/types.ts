@@ -1,4 +1,5 @@
 import type { Metadata, status } from '@grpc/grpc-js';
+import type { Logger } from '@resilience/core';
 
 /**
  * Chooses the rate-limit key of an outgoing call from its request metadata
@@ -67,6 +68,11 @@ export interface RateLimitInterceptorOptions {
    * @default false
    */
   failOpen?: boolean;
+  /**
+   * Where a failing limiter is logged (`error`, with `err` and `method`).
+   * @default none
+   */
+  logger?: Logger;
 }
 
 /** Options of {@link bulkheadInterceptor}. */
@@ -98,6 +104,11 @@ export interface RateLimitServerInterceptorOptions {
    * @default true
    */
   failOpen?: boolean;
+  /**
+   * Where a failing limiter is logged (`error`, with `err` and `method`).
+   * @default none
+   */
+  logger?: Logger;
 }
 
 /** Options of {@link bulkheadServerInterceptor}. */

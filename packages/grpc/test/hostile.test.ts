@@ -59,6 +59,10 @@ describe('construction rejects bad input, naming the field and the value', () =>
     ],
     [() => bulkheadInterceptor({} as never), /bulkheadInterceptor: bulkhead must have an execute\(\) method/],
     [
+      () => rateLimitInterceptor(new RateLimiter({ rate: 1 }), { logger: 'console' as never }),
+      /logger must be an object/,
+    ],
+    [
       () => bulkheadInterceptor(new Bulkhead({ maxConcurrent: 1 }), { retryAfter: Number.POSITIVE_INFINITY }),
       /retryAfter must be .* got Infinity/,
     ],

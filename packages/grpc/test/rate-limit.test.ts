@@ -89,8 +89,19 @@ describe.each(KINDS)('rateLimitInterceptor, %s call', (kind) => {
     expect(closed.error?.code).toBe(status.UNAVAILABLE);
     expect(closed.error?.details).toBe('Rate limiter failed: store down');
     expect(closed.error?.metadata.get('resilience-rejection')).toEqual(['limiter-failed']);
-    const open = await invoke(client(rateLimitInterceptor(remote, { failOpen: true })), kind);
+    const logged: unknown[] = [];
+    const logger = {
+      debug() {},
+      info() {},
+      warn() {},
+      error: (msg: string, attrs?: Record<string, unknown>) => {
+        logged.push([msg, attrs?.method, (attrs?.err as Error | undefined)?.message]);
+        throw new Error('a logger that throws changes nothing');
+      },
+    };
+    const open = await invoke(client(rateLimitInterceptor(remote, { failOpen: true, logger })), kind);
     expect(open.error).toBeUndefined();
+    expect(logged).toEqual([['rate limiter failed', `/resilience.test.Echo/${kind}`, 'store down']]);
     expect(server.calls).toHaveLength(1);
   });
 

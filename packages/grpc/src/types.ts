@@ -44,6 +44,7 @@ export interface RetryInterceptorOptions {
   /**
    * How many request messages of a client-streaming or bidi call are kept for
    * replay. A call that sends more is committed: it is not retried any more.
+   * (A unary or server-streaming call's single request is always kept.)
    * @default 64
    */
   maxBufferedMessages?: number;

@@ -401,6 +401,16 @@ describe.each(['ServerStream', 'Bidi'] as const)('%s call after its first respon
   });
 });
 
+describe.each(['Unary', 'ServerStream'] as const)('%s call with maxBufferedMessages: 0', (kind) => {
+  it('is still retried: the bound is for request streams only', async () => {
+    const c = client(retryInterceptor(new Retry({ maxAttempts: 2, initialDelay: 1 }), { maxBufferedMessages: 0 }));
+    server.plan = (_call, index) => (index === 0 ? { code: status.UNAVAILABLE } : {});
+    const out = await invoke(c, kind, ['a']);
+    expect(out.error).toBeUndefined();
+    expect(server.calls).toHaveLength(2);
+  });
+});
+
 describe.each(['ClientStream', 'Bidi'] as const)('%s call with more messages than the replay buffer', (kind) => {
   it('is committed: not retried', async () => {
     const c = client(retryInterceptor(new Retry({ maxAttempts: 3, initialDelay: 1 }), { maxBufferedMessages: 2 }));

@@ -135,6 +135,7 @@ export class RetryingCall implements CallInterface {
   readonly #options: InterceptorOptions;
   readonly #next: NextCall;
   readonly #streamingResponse: boolean;
+  readonly #streamingRequest: boolean;
   #listener: FullCallListener | undefined = undefined;
   #metadata: Metadata | undefined = undefined;
   /** The request messages: every one so far until the call commits, then only those not yet sent. */
@@ -159,6 +160,7 @@ export class RetryingCall implements CallInterface {
     this.#options = options;
     this.#next = next;
     this.#streamingResponse = options.method_definition.responseStream;
+    this.#streamingRequest = options.method_definition.requestStream;
   }
 
   start(metadata: Metadata, listener?: CallListener): void {
@@ -180,7 +182,8 @@ export class RetryingCall implements CallInterface {
       if (context.callback !== undefined) process.nextTick(context.callback);
       return;
     }
-    if (!this.#committed && ++this.#count > this.#settings.maxBuffered) this.#commit();
+    // Only a request stream is bounded: a unary request's single message is always kept.
+    if (!this.#committed && this.#streamingRequest && ++this.#count > this.#settings.maxBuffered) this.#commit();
     this.#buffer.push(new Outgoing(context, message));
     const attempt = this.#attempt;
     if (attempt !== undefined) this.#pump(attempt);

@@ -14,17 +14,14 @@ function workspaceDirs(parent: string): string[] {
 }
 
 // One vitest project per workspace package: packages, examples and the benchmarks harness.
-const projectRoots = [...workspaceDirs('packages'), ...workspaceDirs('examples'), 'benchmarks'];
+const projectRoots = [...workspaceDirs('packages'), ...workspaceDirs('examples'), 'benchmarks', 'tooling'];
 
-const folderName = (root: string): string => root.slice(root.lastIndexOf('/') + 1);
-const packageNames = new Set(workspaceDirs('packages').map(folderName));
-
-// A project is named after its folder (`--project grpc`); an example whose folder
-// has the name of a package (examples/grpc beside packages/grpc) is `example-<name>`,
-// since vitest needs unique project names.
+// A project is named after its folder (`core`, `http`); an example whose folder
+// repeats a package's name (`examples/otel` beside `packages/otel`) is `example-<name>`.
 function projectName(root: string): string {
-  const name = folderName(root);
-  return root.startsWith('examples/') && packageNames.has(name) ? `example-${name}` : name;
+  const name = root.slice(root.lastIndexOf('/') + 1);
+  const clash = root.startsWith('examples/') && projectRoots.includes(`packages/${name}`);
+  return clash ? `example-${name}` : name;
 }
 
 export default defineConfig({

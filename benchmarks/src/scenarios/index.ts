@@ -3,6 +3,7 @@ import { bulkheadUncontended } from './bulkhead.js';
 import { breakerClosed, breakerThroughput } from './circuit-breaker.js';
 import { composed } from './composed.js';
 import { expressRateLimit } from './express.js';
+import { grpcUnary } from './grpc.js';
 import { breakerMetrics } from './metrics.js';
 import { recordedBreakerScenario, tracedBreakerScenario } from './otel.js';
 import { rateLimitedCall, rateLimitManyKeys, rateLimitOneKey } from './rate-limit.js';
@@ -28,6 +29,7 @@ export const scenarios: readonly ScenarioDef[] = [
   breakerMetrics,
   tracedBreakerScenario,
   recordedBreakerScenario,
+  grpcUnary,
 ];
 
 /** Looks a scenario and subject up by id. */

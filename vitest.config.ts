@@ -16,14 +16,21 @@ function workspaceDirs(parent: string): string[] {
 // One vitest project per workspace package: packages, examples and the benchmarks harness.
 const projectRoots = [...workspaceDirs('packages'), ...workspaceDirs('examples'), 'benchmarks', 'tooling'];
 
+/** A project is named after its folder; an example whose folder a package also uses gets an `example-` prefix. */
+function projectName(root: string, index: number): string {
+  const name = root.slice(root.lastIndexOf('/') + 1);
+  const taken = projectRoots.slice(0, index).some((other) => other.slice(other.lastIndexOf('/') + 1) === name);
+  return taken ? `example-${name}` : name;
+}
+
 export default defineConfig({
   resolve: { conditions },
   ssr: { resolve: { conditions } },
   test: {
-    projects: projectRoots.map((root) => ({
+    projects: projectRoots.map((root, index) => ({
       extends: true,
       test: {
-        name: root.slice(root.lastIndexOf('/') + 1),
+        name: projectName(root, index),
         root,
         include: ['src/**/*.test.ts', 'test/**/*.test.ts'],
         testTimeout: 20_000,

@@ -17,9 +17,13 @@ describe('Rejection', () => {
   it('calls a body function per rejection and survives one that throws', () => {
     const dynamic = new Rejection<string>(503, (req, err) => ({ req, err: String(err) }), {});
     expect(dynamic.body('r', 'e').payload).toBe('{"req":"r","err":"e"}');
-    const throwing = new Rejection(503, () => {
-      throw new Error('boom');
-    }, {});
+    const throwing = new Rejection(
+      503,
+      () => {
+        throw new Error('boom');
+      },
+      {},
+    );
     expect(throwing.body(undefined, undefined).payload).toBe('');
     const cyclic: Record<string, unknown> = {};
     cyclic.self = cyclic;

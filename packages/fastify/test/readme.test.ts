@@ -22,16 +22,21 @@ describe('the README', () => {
     const file = join(root, 'readme-example.tmp.ts');
     writeFileSync(file, example());
     try {
-      const { stdout } = await run(process.execPath, ['--conditions=@resilience/source', '--import', 'tsx', file], {
-        cwd: root,
-        timeout: 15_000,
-      });
+      const { stdout, stderr } = await run(
+        process.execPath,
+        ['--conditions=@resilience/source', '--import', 'tsx', file],
+        {
+          cwd: root,
+          timeout: 15_000,
+        },
+      );
       const statuses = stdout
         .trim()
         .split('\n')
         .map((line) => line.split(' ')[0]);
       expect(statuses).toEqual(['200', '503', '200', '429']);
       expect(stdout).toContain('limit=3, remaining=2');
+      expect(stderr).toBe('');
     } finally {
       rmSync(file, { force: true });
     }

@@ -1,6 +1,6 @@
 import type { AddressInfo } from 'node:net';
-import type { Logger } from '@resilience/core';
 import { serve } from '@hono/node-server';
+import type { Logger } from '@resilience/core';
 import type { Hono } from 'hono';
 import type { ConnInfo } from 'hono/conninfo';
 

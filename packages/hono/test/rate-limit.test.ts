@@ -1,6 +1,6 @@
+import { getConnInfo } from '@hono/node-server/conninfo';
 import { RateLimiter } from '@resilience/core';
 import { FakeClock } from '@resilience/core/testing';
-import { getConnInfo } from '@hono/node-server/conninfo';
 import { Hono } from 'hono';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type RateLimiterLike, rateLimit } from '../src/index.js';
@@ -18,10 +18,10 @@ function limiter(burst = 2) {
   return new RateLimiter({ rate: burst, interval: 10_000, clock: new FakeClock() });
 }
 
-function appWith(middleware: ReturnType<typeof rateLimit>, handler?: (c: never) => Response | Promise<Response>) {
+function appWith(middleware: ReturnType<typeof rateLimit>): Hono {
   const app = new Hono();
   app.use(middleware);
-  app.get('/', handler ?? ((c) => c.text('ok')));
+  app.get('/', (c) => c.text('ok'));
   app.get('/raw', () => new Response('raw', { headers: { 'x-raw': '1' } }));
   // A response whose headers are immutable, as fetch() gives.
   app.get('/redirect', () => Response.redirect('http://example.com/', 302));
@@ -132,7 +132,7 @@ describe('rateLimit with app.request()', () => {
     );
     const res = await app2.request('/');
     expect(res.status).toBe(503);
-    expect((await res.json()).error).toBe('service_unavailable');
+    expect(((await res.json()) as { error: string }).error).toBe('service_unavailable');
   });
 
   it('skips what skip() says, and works with a limiter that answers with promises', async () => {

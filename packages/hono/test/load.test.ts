@@ -1,7 +1,7 @@
 import { Bulkhead, CircuitBreaker, RateLimiter } from '@resilience/core';
 import { Hono } from 'hono';
 import { describe, expect, it } from 'vitest';
-import { bulkhead, circuitBreaker, type RateLimiterLike, rateLimit, timeout } from '../src/index.js';
+import { bulkhead, circuitBreaker, type RateLimiterLike, rateLimit, signalOf, timeout } from '../src/index.js';
 import { memoryLogger } from './helpers.js';
 
 function activeTimers(): number {
@@ -28,7 +28,7 @@ describe('under load', () => {
     app.get('/', (c) => {
       handled++;
       if (handled % 3 === 0) throw new Error('sometimes');
-      return c.json({ aborted: c.var.signal.aborted });
+      return c.json({ aborted: signalOf(c).aborted });
     });
     const timersBefore = activeTimers();
     const answers = await Promise.all(Array.from({ length: 5_000 }, () => app.request('/')));

@@ -20,7 +20,9 @@ let core: Promise<CoreModule> | undefined;
  * Imports one of our packages by a name the compiler does not resolve, so the
  * benchmarks compile before a pattern (or a whole package) has landed.
  */
-export function importOurs(name: '@resilience/core' | '@resilience/express'): Promise<CoreModule> {
+export function importOurs(
+  name: '@resilience/core' | '@resilience/express' | '@resilience/fastify' | '@resilience/hono',
+): Promise<CoreModule> {
   const specifier: string = name;
   return import(specifier) as Promise<CoreModule>;
 }

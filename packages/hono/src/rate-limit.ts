@@ -52,6 +52,7 @@ export function rateLimit(limiter: RateLimiterLike, options?: RateLimitOptions):
   const getConnInfo = functionOption(OWNER, 'getConnInfo', options?.getConnInfo);
   const { customKey, ipv6Subnet, cost, burst, skip, headers, failMode, logger, failures, limiterTimeout } = settings;
   const { limited, unavailable } = settings;
+  const firstHeader = headers.firstHeader;
   let key: (c: Context) => string;
   if (customKey !== undefined) {
     key = customKey;
@@ -107,9 +108,11 @@ export function rateLimit(limiter: RateLimiterLike, options?: RateLimitOptions):
       if (headers.enabled) headers.write(c, decision, setContextHeader);
       return rejectionResponse(limited, c, undefined, retryAfterSeconds(decision.retryAfterMs));
     }
-    await next();
-    // After next(): the answer exists (whatever the handler returned), and c.header() reaches it.
+    // Set before next(): c.text(), c.json()... include them, and the runtime keeps its fast path for the answer.
     if (headers.enabled) headers.write(c, decision, setContextHeader);
+    await next();
+    // A handler that returned a Response of its own dropped them: add them to it (c.header() reaches any answer).
+    if (firstHeader !== undefined && !c.res.headers.has(firstHeader)) headers.write(c, decision, setContextHeader);
     return undefined;
   };
 }

@@ -41,6 +41,12 @@ export class RateLimitHeaders {
   readonly #name: string;
   /** The whole `RateLimit-Policy` value, fixed for the limiter. */
   readonly policy: string;
+  /**
+   * The first header {@link RateLimitHeaders.write} sets (`RateLimit`, or
+   * `X-RateLimit-Limit` with legacy headers only), `undefined` when none: an
+   * adapter can tell from it whether a response already carries them.
+   */
+  readonly firstHeader: string | undefined;
 
   /** @param settings - header choice and the limiter's settings */
   constructor(settings: RateLimitHeaderSettings) {
@@ -51,6 +57,7 @@ export class RateLimitHeaders {
     const windowSeconds = Math.max(1, Math.ceil((settings.burst * settings.interval) / settings.rate / 1000));
     this.policy =
       settings.standard === 'draft-8' ? `${this.#name};q=${quota};w=${windowSeconds}` : `${quota};w=${windowSeconds}`;
+    this.firstHeader = settings.standard !== false ? 'RateLimit' : settings.legacy ? 'X-RateLimit-Limit' : undefined;
   }
 
   /** Whether any header is written at all. */
@@ -71,11 +78,11 @@ export class RateLimitHeaders {
     const remaining = Math.max(0, Math.floor(decision.remaining));
     const resetSeconds = Math.max(0, Math.ceil(decision.resetMs / 1000));
     if (this.#standard === 'draft-7') {
-      set(target, 'RateLimit-Policy', this.policy);
       set(target, 'RateLimit', `limit=${limit}, remaining=${remaining}, reset=${resetSeconds}`);
-    } else if (this.#standard === 'draft-8') {
       set(target, 'RateLimit-Policy', this.policy);
+    } else if (this.#standard === 'draft-8') {
       set(target, 'RateLimit', `${this.#name};r=${remaining};t=${resetSeconds}`);
+      set(target, 'RateLimit-Policy', this.policy);
     }
     if (this.#legacy) {
       set(target, 'X-RateLimit-Limit', String(limit));

@@ -42,5 +42,5 @@ export function bulkhead(bh: Policy, options?: BulkheadOptions): ResiliencePlugi
     });
   };
 
-  return asPlugin(OWNER, { onRequest: [onRequest] });
+  return asPlugin(OWNER, { onRequest });
 }

@@ -123,5 +123,5 @@ export function circuitBreaker(breaker: CircuitBreakerLike, options?: CircuitBre
     done();
   };
 
-  return asPlugin(OWNER, { onRequest: [onRequest], onResponse: [onResponse], onError: [onError] });
+  return asPlugin(OWNER, { onRequest, onResponse, onError });
 }

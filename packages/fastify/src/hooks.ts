@@ -1,15 +1,4 @@
-import type { onErrorHookHandler, onRequestHookHandler, onResponseHookHandler } from 'fastify';
 import type { ResilienceHooks, ResiliencePlugin } from './types.js';
-
-/** The hooks of several guards merged for route options, in order: `onRequest` of the first runs first. */
-export interface RouteHooks {
-  /** Every guard's `onRequest` hooks. */
-  onRequest: onRequestHookHandler[];
-  /** Every guard's `onResponse` hooks. */
-  onResponse: onResponseHookHandler[];
-  /** Every guard's `onError` hooks. */
-  onError: onErrorHookHandler[];
-}
 
 /**
  * Merges the hooks of several guards into route options, in order (the first
@@ -21,13 +10,13 @@ export interface RouteHooks {
  * app.get('/search', { ...routeHooks(limit, guard, timeout(2_000)) }, handler);
  * ```
  */
-export function routeHooks(...guards: ReadonlyArray<ResiliencePlugin | ResilienceHooks>): RouteHooks {
-  const out: RouteHooks = { onRequest: [], onResponse: [], onError: [] };
+export function routeHooks(...guards: ReadonlyArray<ResiliencePlugin | ResilienceHooks>): ResilienceHooks {
+  const out: ResilienceHooks = { onRequest: [], onResponse: [], onError: [] };
   for (const guard of guards) {
     const hooks: ResilienceHooks = 'hooks' in guard ? guard.hooks : guard;
     out.onRequest.push(...hooks.onRequest);
-    out.onResponse.push(...(hooks.onResponse ?? []));
-    out.onError.push(...(hooks.onError ?? []));
+    out.onResponse.push(...hooks.onResponse);
+    out.onError.push(...hooks.onError);
   }
   return out;
 }

@@ -10,7 +10,7 @@
 export { addressKey } from '@resilience/http';
 export { bulkhead } from './bulkhead.js';
 export { circuitBreaker } from './circuit-breaker.js';
-export { type RouteHooks, routeHooks } from './hooks.js';
+export { routeHooks } from './hooks.js';
 export { rateLimit } from './rate-limit.js';
 export { timeout } from './timeout.js';
 export type {

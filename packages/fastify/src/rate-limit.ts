@@ -122,5 +122,5 @@ export function rateLimit(limiter: RateLimiterLike, options?: RateLimitOptions):
     }
   };
 
-  return asPlugin(OWNER, { onRequest: [onRequest] });
+  return asPlugin(OWNER, { onRequest });
 }

@@ -124,5 +124,5 @@ export function timeout(msOrTimeout: number | Policy, options?: TimeoutOptions):
     );
   };
 
-  return asPlugin(OWNER, { onRequest: [onRequest] });
+  return asPlugin(OWNER, { onRequest });
 }

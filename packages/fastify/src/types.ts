@@ -18,14 +18,18 @@ export type {
   StandardHeadersVersion,
 } from '@resilience/http';
 
-/** The hooks one guard adds to a route, each a list as Fastify's route options take them. */
+/**
+ * The hooks of one or more guards, as Fastify's route options take them
+ * (`app.get('/x', { ...guard.hooks }, handler)`). Each read of `guard.hooks`
+ * gives fresh arrays, so Fastify never shares one between routes.
+ */
 export interface ResilienceHooks {
-  /** Runs first: admits, limits or times the request. */
-  readonly onRequest: readonly onRequestHookHandler[];
-  /** Reports the outcome once the answer is sent (circuit breaker). */
-  readonly onResponse?: readonly onResponseHookHandler[];
-  /** Records an error the request failed with (circuit breaker). */
-  readonly onError?: readonly onErrorHookHandler[];
+  /** Admit, limit or time the request, in order. */
+  onRequest: onRequestHookHandler[];
+  /** Report the outcome once the answer is sent (circuit breaker). */
+  onResponse: onResponseHookHandler[];
+  /** Record an error the request failed with (circuit breaker). */
+  onError: onErrorHookHandler[];
 }
 
 /**

@@ -232,3 +232,24 @@ describe('rateLimit construction', () => {
     );
   });
 });
+
+describe('rateLimit plugin and hooks', () => {
+  it('applies to routes added before it is registered, and its hooks fit route options as they are', async () => {
+    const app = Fastify();
+    app.get('/', async () => 'ok');
+    await app.register(rateLimit(new RateLimiter({ rate: 1, interval: 60_000 }), { validate: false }));
+    expect((await app.inject('/')).statusCode).toBe(200);
+    expect((await app.inject('/')).statusCode).toBe(429);
+    await app.close();
+
+    const routes = Fastify();
+    const limit = rateLimit(new RateLimiter({ rate: 1, interval: 60_000 }), { validate: false });
+    expect(limit.hooks.onRequest).not.toBe(limit.hooks.onRequest);
+    routes.get('/direct', { ...limit.hooks }, async () => 'ok');
+    routes.get('/free', async () => 'ok');
+    expect((await routes.inject('/direct')).statusCode).toBe(200);
+    expect((await routes.inject('/direct')).statusCode).toBe(429);
+    expect((await routes.inject('/free')).statusCode).toBe(200);
+    await routes.close();
+  });
+});

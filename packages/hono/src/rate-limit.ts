@@ -58,7 +58,16 @@ export function rateLimit(limiter: RateLimiterLike, options?: RateLimitOptions):
     key = customKey;
   } else if (getConnInfo !== undefined) {
     key = (c) => {
-      const address = getConnInfo(c).remote.address;
+      let address: unknown;
+      try {
+        address = getConnInfo(c).remote.address;
+      } catch (err) {
+        // app.request() in tests has no connection: the runtime's getConnInfo has nothing to read.
+        throw new TypeError(
+          `${OWNER}: getConnInfo(c) failed (${err instanceof Error ? err.message : describeValue(err)}); without a connection (app.request() in tests), give a key(c) function`,
+          { cause: err },
+        );
+      }
       if (typeof address !== 'string' || address === '') {
         throw new TypeError(
           `${OWNER}: getConnInfo(c) gave no remote address (got ${describeValue(address)}); give a key(c) function`,

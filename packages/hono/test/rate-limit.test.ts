@@ -194,6 +194,20 @@ describe('rateLimit construction', () => {
   });
 });
 
+describe("rateLimit with the runtime's getConnInfo but no connection", () => {
+  it('fails the request with a message that says what to do', async () => {
+    const app = new Hono();
+    app.use(rateLimit(limiter(), { getConnInfo }));
+    app.get('/', (c) => c.text('ok'));
+    app.onError((err, c) => c.text(err.message, 500));
+    const res = await app.request('/');
+    expect(res.status).toBe(500);
+    expect(await res.text()).toMatch(
+      /^rateLimit: getConnInfo\(c\) failed \(.+\); without a connection \(app\.request\(\) in tests\), give a key\(c\) function$/,
+    );
+  });
+});
+
 describe('rateLimit over real HTTP with @hono/node-server', () => {
   let served: Served | undefined;
   afterEach(async () => {

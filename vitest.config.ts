@@ -16,21 +16,22 @@ function workspaceDirs(parent: string): string[] {
 // One vitest project per workspace package: packages, examples and the benchmarks harness.
 const projectRoots = [...workspaceDirs('packages'), ...workspaceDirs('examples'), 'benchmarks', 'tooling'];
 
-/** A project is named after its folder; an example whose folder a package also uses gets an `example-` prefix. */
-function projectName(root: string, index: number): string {
+// A project is named after its folder (`core`, `http`); an example whose folder
+// repeats a package's name (`examples/otel` beside `packages/otel`) is `example-<name>`.
+function projectName(root: string): string {
   const name = root.slice(root.lastIndexOf('/') + 1);
-  const taken = projectRoots.slice(0, index).some((other) => other.slice(other.lastIndexOf('/') + 1) === name);
-  return taken ? `example-${name}` : name;
+  const clash = root.startsWith('examples/') && projectRoots.includes(`packages/${name}`);
+  return clash ? `example-${name}` : name;
 }
 
 export default defineConfig({
   resolve: { conditions },
   ssr: { resolve: { conditions } },
   test: {
-    projects: projectRoots.map((root, index) => ({
+    projects: projectRoots.map((root) => ({
       extends: true,
       test: {
-        name: projectName(root, index),
+        name: projectName(root),
         root,
         include: ['src/**/*.test.ts', 'test/**/*.test.ts'],
         testTimeout: 20_000,

@@ -252,4 +252,16 @@ describe('rateLimit plugin and hooks', () => {
     expect((await routes.inject('/free')).statusCode).toBe(200);
     await routes.close();
   });
+
+  it('registers two of a kind in one scope (a per-client and a global limit), both applied', async () => {
+    const app = Fastify();
+    await app.register(rateLimit(new RateLimiter({ rate: 5, interval: 60_000 }), { validate: false }));
+    await app.register(
+      rateLimit(new RateLimiter({ rate: 1, interval: 60_000 }), { validate: false, key: () => 'everyone' }),
+    );
+    app.get('/', async () => 'ok');
+    expect((await app.inject('/')).statusCode).toBe(200);
+    expect((await app.inject('/')).statusCode).toBe(429);
+    await app.close();
+  });
 });

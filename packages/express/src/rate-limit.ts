@@ -7,6 +7,7 @@ import {
   ProxyChecks,
   positiveNumber,
   rateLimitSettings,
+  refuseThenable,
 } from '@resilience/http';
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import { expressProxyProbe } from './internal/proxy-checks.js';
@@ -115,10 +116,14 @@ export function rateLimit(limiter: RateLimiterLike, options?: RateLimitOptions):
     let tokens: unknown = 0;
     let skipped: boolean;
     try {
-      skipped = skip?.(req) === true;
+      const skipping: unknown = skip?.(req);
+      refuseThenable(OWNER, 'skip(req)', skipping);
+      skipped = skipping === true;
       if (!skipped) {
         requestKey = key(req);
+        refuseThenable(OWNER, 'key(req)', requestKey);
         tokens = typeof cost === 'function' ? cost(req) : cost;
+        refuseThenable(OWNER, 'cost(req)', tokens);
       }
     } catch (err) {
       // A throwing key, cost or skip function is the application's error, not the limiter's.

@@ -9,6 +9,7 @@ import {
   ProxyChecks,
   positiveNumber,
   rateLimitSettings,
+  refuseThenable,
   rejectUnknownOptions,
   retryAfterSeconds,
 } from '@resilience/http';
@@ -80,10 +81,14 @@ export function rateLimit(limiter: RateLimiterLike, options?: RateLimitOptions):
     let tokens: unknown = 0;
     let skipped: boolean;
     try {
-      skipped = skip?.(request) === true;
+      const skipping: unknown = skip?.(request);
+      refuseThenable(OWNER, 'skip(request)', skipping);
+      skipped = skipping === true;
       if (!skipped) {
         requestKey = key(request);
+        refuseThenable(OWNER, 'key(request)', requestKey);
         tokens = typeof cost === 'function' ? cost(request) : cost;
+        refuseThenable(OWNER, 'cost(request)', tokens);
       }
     } catch (err) {
       // A throwing key, cost or skip function is the application's error, not the limiter's.

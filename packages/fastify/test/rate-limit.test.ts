@@ -265,3 +265,22 @@ describe('rateLimit plugin and hooks', () => {
     await app.close();
   });
 });
+
+describe('rateLimit and callbacks that return promises', () => {
+  it.each([
+    ['key', { key: (async () => Promise.reject(new Error('lookup failed'))) as never }, 'key(request)'],
+    ['skip', { skip: (async () => Promise.reject(new Error('nope'))) as never }, 'skip(request)'],
+    ['cost', { cost: (async () => 1) as never }, 'cost(request)'],
+  ])('an async %s fails the request clearly, and its rejection is never unhandled', async (_what, options, named) => {
+    const app = Fastify();
+    await app.register(rateLimit(new RateLimiter({ rate: 5, interval: 1000 }), { validate: false, ...options }));
+    app.get('/', async () => 'ok');
+    const res = await app.inject('/');
+    expect(res.statusCode).toBe(500);
+    expect(JSON.parse(res.body).message).toBe(
+      `rateLimit: ${named} returned a promise; it must answer synchronously (it runs on every request)`,
+    );
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    await app.close();
+  });
+});

@@ -10,6 +10,7 @@ import {
   positiveNumber,
   type RateLimitDecision,
   rateLimitSettings,
+  refuseThenable,
   rejectUnknownOptions,
   retryAfterSeconds,
 } from '@resilience/http';
@@ -87,12 +88,16 @@ export function rateLimit(limiter: RateLimiterLike, options?: RateLimitOptions):
 
   return async (c, next) => {
     if (checks.pending) checks.inspect(c);
-    if (skip?.(c) === true) {
+    const skipping: unknown = skip?.(c);
+    refuseThenable(OWNER, 'skip(c)', skipping);
+    if (skipping === true) {
       await next();
       return undefined;
     }
     const requestKey = key(c);
+    refuseThenable(OWNER, 'key(c)', requestKey);
     const tokens: unknown = typeof cost === 'function' ? cost(c) : cost;
+    refuseThenable(OWNER, 'cost(c)', tokens);
     if (!positiveNumber(tokens)) {
       throw new RangeError(`${OWNER}: cost(c) must return a finite number > 0, got ${describeValue(tokens)}`);
     }

@@ -3,7 +3,7 @@ import { RateLimiter } from '@resilience/core';
 import { FakeClock } from '@resilience/core/testing';
 import { Hono } from 'hono';
 import { afterEach, describe, expect, it } from 'vitest';
-import { type RateLimiterLike, rateLimit } from '../src/index.js';
+import { type RateLimiterLike, type RateLimitOptions, rateLimit } from '../src/index.js';
 import { memoryLogger, type Served, serveApp, testConnInfo } from './helpers.js';
 
 it('writes its headers on a response whose headers are immutable', async () => {
@@ -235,5 +235,25 @@ describe('rateLimit over real HTTP with @hono/node-server', () => {
     expect(refused.status).toBe(429);
     expect(refused.headers.get('retry-after')).toBe('10');
     expect(keys).toEqual(['127.0.0.1', '127.0.0.1']);
+  });
+});
+
+describe('rateLimit and callbacks that return promises', () => {
+  const constantKey = (): string => 'k';
+  it.each<[string, RateLimitOptions, string]>([
+    ['key', { key: (async () => Promise.reject(new Error('lookup failed'))) as never }, 'key(c)'],
+    ['skip', { key: constantKey, skip: (async () => Promise.reject(new Error('nope'))) as never }, 'skip(c)'],
+    ['cost', { key: constantKey, cost: (async () => 1) as never }, 'cost(c)'],
+  ])('an async %s is thrown to onError, and its rejection is never unhandled', async (_what, options, named) => {
+    const app = new Hono();
+    app.use(rateLimit(limiter(5), options));
+    app.get('/', (c) => c.text('ok'));
+    app.onError((err, c) => c.text(err.message, 500));
+    const res = await app.request('/');
+    expect(res.status).toBe(500);
+    expect(await res.text()).toBe(
+      `rateLimit: ${named} returned a promise; it must answer synchronously (it runs on every request)`,
+    );
+    await new Promise((resolve) => setTimeout(resolve, 10));
   });
 });

@@ -25,6 +25,7 @@ export {
   positiveNumber,
   type RateLimitSettings,
   rateLimitSettings,
+  refuseThenable,
 } from './rate-limit-settings.js';
 export { type PreparedBody, prepareBody, Rejection, utf8Length } from './rejection.js';
 export { parseRetryAfter, retryAfterSeconds } from './retry-after.js';

@@ -1,6 +1,6 @@
 import { isCircuitOpenError } from '@resilience/core';
 import { configObject, functionOption, requireMethod } from '@resilience/core/validate';
-import { failureStatusOption } from '@resilience/http';
+import { failureStatusOption, syncPredicate } from '@resilience/http';
 import type { ErrorRequestHandler, NextFunction, Request, RequestHandler, Response } from 'express';
 import { onResponseEnd } from './internal/lifecycle.js';
 import { Rejection, retryAfterSeconds } from './internal/respond.js';
@@ -74,7 +74,11 @@ export function circuitBreaker(
   requireMethod(OWNER, 'breaker', breaker, 'acquire');
   const opts = configObject(OWNER, options, 'options');
   const isFailureStatus = failureStatusOption(OWNER, opts.failureStatuses);
-  const isFailureError = functionOption(OWNER, 'isFailureError', opts.isFailureError) ?? everyError;
+  const customIsFailureError = functionOption(OWNER, 'isFailureError', opts.isFailureError);
+  const isFailureError =
+    customIsFailureError === undefined
+      ? everyError
+      : syncPredicate(OWNER, 'isFailureError(error)', customIsFailureError);
   const rejection = new Rejection(statusOption(OWNER, opts.statusCode, 503), opts.body, defaultBody);
   const calls = new WeakMap<Request, BreakerCall>();
 

@@ -8,6 +8,7 @@ import {
   rejectUnknownOptions,
   retryAfterSeconds,
   statusOption,
+  syncPredicate,
 } from '@resilience/http';
 import type {
   FastifyReply,
@@ -69,7 +70,11 @@ export function circuitBreaker(breaker: CircuitBreakerLike, options?: CircuitBre
   const opts = configObject(OWNER, options, 'options');
   rejectUnknownOptions(OWNER, opts, OPTIONS);
   const isFailureStatus = failureStatusOption(OWNER, opts.failureStatuses);
-  const isFailureError = functionOption(OWNER, 'isFailureError', opts.isFailureError) ?? everyError;
+  const customIsFailureError = functionOption(OWNER, 'isFailureError', opts.isFailureError);
+  const isFailureError =
+    customIsFailureError === undefined
+      ? everyError
+      : syncPredicate(OWNER, 'isFailureError(error)', customIsFailureError);
   const rejection = new Rejection<FastifyRequest>(statusOption(OWNER, opts.statusCode, 503), opts.body, defaultBody);
   const calls = new WeakMap<FastifyRequest, BreakerCall>();
 

@@ -154,3 +154,26 @@ describe('circuitBreaker construction', () => {
     );
   });
 });
+
+describe('circuitBreaker and predicates that return promises', () => {
+  it('counts the call as a failure and never leaves a rejection unhandled', async () => {
+    const reports: Report[] = [];
+    const app = Fastify();
+    await app.register(
+      circuitBreaker(recordingBreaker(reports), {
+        failureStatuses: (async () => Promise.reject(new Error('lookup failed'))) as never,
+        isFailureError: (async () => Promise.reject(new Error('lookup failed'))) as never,
+      }),
+    );
+    app.get('/', async () => 'ok');
+    app.get('/throw', async () => {
+      throw new Error('boom');
+    });
+    expect((await app.inject('/')).statusCode).toBe(200);
+    expect((await app.inject('/throw')).statusCode).toBe(500);
+    await until(() => reports.length === 2);
+    expect(reports).toEqual(['failure', 'failure']);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    await app.close();
+  });
+});

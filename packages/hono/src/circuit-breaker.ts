@@ -7,6 +7,7 @@ import {
   rejectUnknownOptions,
   retryAfterSeconds,
   statusOption,
+  syncPredicate,
 } from '@resilience/http';
 import type { Context, MiddlewareHandler } from 'hono';
 import { rejectionResponse } from './internal/respond.js';
@@ -48,7 +49,11 @@ export function circuitBreaker(breaker: CircuitBreakerLike, options?: CircuitBre
   const opts = configObject(OWNER, options, 'options');
   rejectUnknownOptions(OWNER, opts, OPTIONS);
   const isFailureStatus = failureStatusOption(OWNER, opts.failureStatuses);
-  const isFailureError = functionOption(OWNER, 'isFailureError', opts.isFailureError) ?? everyError;
+  const customIsFailureError = functionOption(OWNER, 'isFailureError', opts.isFailureError);
+  const isFailureError =
+    customIsFailureError === undefined
+      ? everyError
+      : syncPredicate(OWNER, 'isFailureError(error)', customIsFailureError);
   const rejection = new Rejection<Context>(statusOption(OWNER, opts.statusCode, 503), opts.body, defaultBody);
 
   const report = (permit: CircuitPermitLike, c: Context, thrown: { value: unknown } | undefined): void => {

@@ -291,3 +291,19 @@ describe('bulkhead', () => {
     expect(() => bulkhead(bh, { retryAfter: 1.5 })).toThrow('retryAfter must be an integer >= 0 or false, got 1.5');
   });
 });
+
+describe('circuitBreaker and predicates that return promises', () => {
+  it('counts the call as a failure and never leaves a rejection unhandled', async () => {
+    const reports: Report[] = [];
+    const app = new Hono();
+    app.use(
+      circuitBreaker(recordingBreaker(reports), {
+        failureStatuses: (async () => Promise.reject(new Error('lookup failed'))) as never,
+      }),
+    );
+    app.get('/', (c) => c.text('ok'));
+    expect((await app.request('/')).status).toBe(200);
+    expect(reports).toEqual(['failure']);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  });
+});

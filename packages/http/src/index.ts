@@ -19,17 +19,23 @@ export {
   type CommonRateLimitOptions,
   commonRateLimitOptionNames,
   isDecision,
-  isThenable,
   MAX_TIMER_MS,
   notADecision,
   positiveNumber,
   type RateLimitSettings,
   rateLimitSettings,
-  refuseThenable,
 } from './rate-limit-settings.js';
 export { type PreparedBody, prepareBody, Rejection, utf8Length } from './rejection.js';
 export { parseRetryAfter, retryAfterSeconds } from './retry-after.js';
-export { failureStatusOption, isServerError, rejectUnknownOptions, retryAfterOption, statusOption } from './status.js';
+export {
+  failureStatusOption,
+  isServerError,
+  rejectUnknownOptions,
+  retryAfterOption,
+  statusOption,
+  syncPredicate,
+} from './status.js';
+export { isThenable, refuseThenable } from './sync.js';
 export type {
   CircuitBreakerLike,
   CircuitPermitLike,

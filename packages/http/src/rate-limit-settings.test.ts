@@ -1,6 +1,7 @@
 import { isTimeoutError, RateLimiter } from '@resilience/core';
 import { describe, expect, it } from 'vitest';
-import { answerWithin, isDecision, isThenable, rateLimitSettings } from './rate-limit-settings.js';
+import { answerWithin, isDecision, rateLimitSettings } from './rate-limit-settings.js';
+import { isThenable } from './sync.js';
 
 function activeTimers(): number {
   return process.getActiveResourcesInfo().filter((kind) => kind === 'Timeout').length;

@@ -1,4 +1,5 @@
 import { describeValue, numberOption } from '@resilience/core/validate';
+import { refuseThenable } from './sync.js';
 
 /**
  * A status code for an error answer (400–599), `fallback` when `undefined`;
@@ -31,7 +32,7 @@ export function failureStatusOption(
   value: readonly number[] | ((status: number) => boolean) | undefined,
 ): (status: number) => boolean {
   if (value === undefined) return isServerError;
-  if (typeof value === 'function') return value;
+  if (typeof value === 'function') return syncPredicate(owner, 'failureStatuses(status)', value);
   if (!Array.isArray(value) || !value.every((s) => Number.isInteger(s))) {
     throw new TypeError(
       `${owner}: failureStatuses must be an array of status codes or a function, got ${describeValue(value)}`,
@@ -72,4 +73,23 @@ export function rejectUnknownOptions(owner: string, options: object, known: read
       throw new TypeError(`${owner}: unknown option ${describeValue(name)}; the options are ${known.join(', ')}`);
     }
   }
+}
+
+/**
+ * `predicate`, checked on every call to answer synchronously: a promise (an
+ * `async` predicate) is refused with a `TypeError` (its rejection muted, so
+ * it never ends the process); any other value counts by its truthiness. The
+ * middlewares call their user predicates inside a `try`, where that error
+ * counts the call as a failure.
+ *
+ * @param owner - the middleware named in the error
+ * @param what - the predicate, as the message names it (`isFailureError(error)`)
+ * @param predicate - the user's function
+ */
+export function syncPredicate<A>(owner: string, what: string, predicate: (arg: A) => unknown): (arg: A) => boolean {
+  return (arg) => {
+    const verdict = predicate(arg);
+    refuseThenable(owner, what, verdict);
+    return Boolean(verdict);
+  };
 }

@@ -14,7 +14,7 @@ describe('Rejection', () => {
     expect(new Rejection(503, undefined, { error: 'x' }).body(undefined, undefined).payload).toBe('{"error":"x"}');
   });
 
-  it('calls a body function per rejection and survives one that throws', () => {
+  it('calls a body function per rejection and survives one that throws or returns a promise', async () => {
     const dynamic = new Rejection<string>(503, (req, err) => ({ req, err: String(err) }), {});
     expect(dynamic.body('r', 'e').payload).toBe('{"req":"r","err":"e"}');
     const throwing = new Rejection(
@@ -28,6 +28,9 @@ describe('Rejection', () => {
     const cyclic: Record<string, unknown> = {};
     cyclic.self = cyclic;
     expect(new Rejection(503, () => cyclic, {}).body(undefined, undefined).payload).toBe('');
+    const asynchronous = new Rejection(503, (async () => Promise.reject(new Error('late'))) as never, {});
+    expect(asynchronous.body(undefined, undefined).payload).toBe('');
+    await new Promise((resolve) => setTimeout(resolve, 10)); // an unhandled rejection would fail the run here
   });
 
   it('counts UTF-8 bytes as Buffer does', () => {

@@ -1,3 +1,4 @@
+import { refuseThenable } from './sync.js';
 import type { RejectionBody } from './types.js';
 
 /** A rejection body ready to send. */
@@ -77,14 +78,16 @@ export class Rejection<Req> {
   }
 
   /**
-   * The body for one rejection. A body function that throws (or returns
-   * something JSON cannot serialise) gives an empty body: the client must
-   * not be left hanging.
+   * The body for one rejection. A body function that throws, returns a
+   * promise (its rejection is handled) or something JSON cannot serialise
+   * gives an empty body: the client must not be left hanging.
    */
   body(req: Req, error: unknown): PreparedBody {
     if (this.#static !== undefined) return this.#static;
     try {
-      return prepareBody((this.#dynamic as (req: Req, error: unknown) => string | object)(req, error));
+      const body = (this.#dynamic as (req: Req, error: unknown) => string | object)(req, error);
+      refuseThenable('body', 'the body function', body);
+      return prepareBody(body);
     } catch {
       return emptyBody;
     }

@@ -10,6 +10,7 @@ import { rateLimitedCall, rateLimitManyKeys, rateLimitOneKey } from './rate-limi
 import { retryFirstAttempt } from './retry.js';
 import { timeoutInTime } from './timeout.js';
 import type { ScenarioDef } from './types.js';
+import { fastifyRateLimit, honoRateLimit } from './web-frameworks.js';
 
 export type { ScenarioDef, ScenarioKind, SubjectDef, TargetDef } from './types.js';
 
@@ -30,6 +31,8 @@ export const scenarios: readonly ScenarioDef[] = [
   tracedBreakerScenario,
   recordedBreakerScenario,
   grpcUnary,
+  fastifyRateLimit,
+  honoRateLimit,
 ];
 
 /** Looks a scenario and subject up by id. */

@@ -24,7 +24,9 @@ export function importOurs(
   name:
     | '@resilience/core'
     | '@resilience/express'
+    | '@resilience/fastify'
     | '@resilience/grpc'
+    | '@resilience/hono'
     | '@resilience/metrics-prometheus'
     | '@resilience/otel',
 ): Promise<CoreModule> {

@@ -23,13 +23,29 @@ export interface OTelRecorderOptions {
 
 const OWNER = 'OTelRecorder';
 const KNOWN_OPTIONS: ReadonlySet<string> = new Set(['durationBuckets', 'durations']);
+/** How many entries of an array an error message shows. */
+const MAX_DESCRIBED = 20;
+/** How many characters of a string an error message shows. */
+const MAX_STRING = 64;
 
 function describe(value: unknown): string {
-  if (typeof value === 'string') return JSON.stringify(value);
+  if (typeof value === 'string') {
+    return value.length > MAX_STRING
+      ? `${JSON.stringify(value.slice(0, MAX_STRING))}… (${value.length} characters)`
+      : JSON.stringify(value);
+  }
   if (typeof value === 'number' || typeof value === 'boolean' || value === null || value === undefined) {
     return String(value);
   }
-  return Array.isArray(value) ? `[${value.map(describe).join(', ')}]` : typeof value;
+  if (!Array.isArray(value)) return typeof value;
+  // An error message names the value, but a hostile million-entry array must not make a megabyte message.
+  const shown: string[] = [];
+  for (let i = 0; i < Math.min(value.length, MAX_DESCRIBED); i++) {
+    const item: unknown = value[i];
+    shown.push(!(i in value) ? '<empty>' : Array.isArray(item) ? 'array' : describe(item));
+  }
+  if (value.length > MAX_DESCRIBED) shown.push(`… ${value.length - MAX_DESCRIBED} more`);
+  return `[${shown.join(', ')}]`;
 }
 
 function checkMeter(meter: unknown): Meter {
@@ -53,12 +69,16 @@ function checkMeter(meter: unknown): Meter {
 
 function checkBuckets(buckets: unknown): number[] {
   if (buckets === undefined) return [...DEFAULT_DURATION_BUCKETS];
-  const valid =
-    Array.isArray(buckets) &&
-    buckets.length > 0 &&
-    buckets.every(
-      (b, i) => typeof b === 'number' && Number.isFinite(b) && b >= 0 && (i === 0 || b > (buckets[i - 1] as number)),
-    );
+  // A plain loop, not every(): every() skips the holes of a sparse array, and `[1, ,]` would pass.
+  let valid = Array.isArray(buckets) && buckets.length > 0;
+  for (let i = 0; valid && i < (buckets as unknown[]).length; i++) {
+    const b = (buckets as unknown[])[i];
+    valid =
+      typeof b === 'number' &&
+      Number.isFinite(b) &&
+      b >= 0 &&
+      (i === 0 || b > ((buckets as number[])[i - 1] as number));
+  }
   if (!valid) {
     throw new RangeError(
       `${OWNER}: durationBuckets must be a non-empty array of finite seconds >= 0 in strictly increasing order, got ${describe(buckets)}`,
@@ -73,7 +93,7 @@ function checkOptions(options: unknown): OTelRecorderOptions {
     throw new TypeError(`${OWNER}: options must be an object, got ${describe(options)}`);
   }
   for (const key of Object.keys(options)) {
-    if (!KNOWN_OPTIONS.has(key)) throw new TypeError(`${OWNER}: unknown option "${key}"`);
+    if (!KNOWN_OPTIONS.has(key)) throw new TypeError(`${OWNER}: unknown option ${describe(key)}`);
   }
   return options as OTelRecorderOptions;
 }

@@ -60,6 +60,8 @@ describe('OTelRecorder on the real metrics SDK', () => {
     let n = 0;
     const retry = new Retry({ name: 'inventory', maxAttempts: 3, initialDelay: 0, metrics: recorder, clock });
     const done = retry.execute(() => (++n < 3 ? Promise.reject(new Error('flaky')) : 'ok'));
+    // A zero delay goes through the clock too: advance(0) lets each attempt fail and fires its 0 ms timer.
+    await clock.advance(0);
     await clock.runAll();
     await done;
 
@@ -212,6 +214,35 @@ describe('OTelRecorder on the real metrics SDK', () => {
     expect(() => new OTelRecorder(meter, 'x' as never)).toThrow(/options must be an object, got "x"/);
     expect(() => new OTelRecorder(meter, { durations: 'no' as never })).toThrow(
       'OTelRecorder: durations must be a boolean, got "no"',
+    );
+  });
+
+  it('rejects a sparse durationBuckets array: its holes would reach the SDK as boundaries', () => {
+    const meter = meters().provider.getMeter('t');
+    // biome-ignore lint/suspicious/noSparseArray: the hole is the attack
+    expect(() => new OTelRecorder(meter, { durationBuckets: [1, ,] })).toThrow(/durationBuckets .*got \[1, <empty>\]/);
+    expect(() => new OTelRecorder(meter, { durationBuckets: new Array(3) })).toThrow(RangeError);
+  });
+
+  it('keeps the error message short when the bad value is huge', () => {
+    const meter = meters().provider.getMeter('t');
+    const huge = [2, 1, ...Array.from({ length: 1_000_000 }, (_, i) => i)];
+    let message = '';
+    try {
+      new OTelRecorder(meter, { durationBuckets: huge });
+    } catch (err) {
+      message = (err as Error).message;
+    }
+    expect(message).toMatch(/durationBuckets .*got \[2, 1, 0, 1, .*… 999982 more\]$/);
+    expect(message.length).toBeLessThan(400);
+    const deep = [[[[[[1]]]]]];
+    expect(() => new OTelRecorder(meter, { durationBuckets: deep as never })).toThrow(/got \[array\]/);
+    const long = 'x'.repeat(10_000_000);
+    expect(() => new OTelRecorder(meter, { durations: long as never })).toThrow(
+      /got "x{64}"… \(10000000 characters\)$/,
+    );
+    expect(() => new OTelRecorder(meter, { [long]: 1 } as never)).toThrow(
+      /unknown option "x{64}"… \(10000000 characters\)$/,
     );
   });
 });

@@ -220,7 +220,9 @@ describe('OTelRecorder on the real metrics SDK', () => {
   it('rejects a sparse durationBuckets array: its holes would reach the SDK as boundaries', () => {
     const meter = meters().provider.getMeter('t');
     // biome-ignore lint/suspicious/noSparseArray: the hole is the attack
-    expect(() => new OTelRecorder(meter, { durationBuckets: [1, ,] })).toThrow(/durationBuckets .*got \[1, <empty>\]/);
+    expect(() => new OTelRecorder(meter, { durationBuckets: [1, ,] as number[] })).toThrow(
+      /durationBuckets .*got \[1, <empty>\]/,
+    );
     expect(() => new OTelRecorder(meter, { durationBuckets: new Array(3) })).toThrow(RangeError);
   });
 

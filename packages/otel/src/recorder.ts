@@ -210,8 +210,9 @@ export class OTelRecorder implements MetricsRecorder {
   /**
    * Gives up this recorder's share of the meter's instruments. When every
    * recorder on the meter is disposed, the counters and gauges stop being
-   * reported (their callback leaves the meter) and a new recorder starts from
-   * zero. The histogram keeps what it recorded. Calling it again does nothing.
+   * updated (their callback leaves the meter; a cumulative reader keeps
+   * exporting the last values it saw) and a new recorder starts from zero.
+   * The histogram keeps what it recorded. Calling it again does nothing.
    */
   dispose(): void {
     if (this.#disposed) return;

@@ -1,6 +1,15 @@
 import { context, SpanStatusCode, trace } from '@opentelemetry/api';
 import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
-import { Bulkhead, CircuitBreaker, isCircuitOpenError, pipeline, RateLimiter, Retry, Timeout } from '@resilience/core';
+import {
+  Bulkhead,
+  CircuitBreaker,
+  Fallback,
+  isCircuitOpenError,
+  pipeline,
+  RateLimiter,
+  Retry,
+  Timeout,
+} from '@resilience/core';
 import { FakeClock } from '@resilience/core/testing';
 import { afterEach, describe, expect, it } from 'vitest';
 import { AttributeNames, INSTRUMENTATION_SCOPE, resilienceTracer, SpanNames } from '../src/index.js';
@@ -147,6 +156,29 @@ describe('spans of the patterns, on the real SDK', () => {
       'resilienceTracer: provider must be an OpenTelemetry TracerProvider (with getTracer()), got null',
     );
     expect(() => resilienceTracer({} as never)).toThrow(/provider must be .*got object/);
+  });
+
+  it('names every span and attribute the patterns emit in SpanNames and AttributeNames', async () => {
+    const fail = (): Promise<never> => Promise.reject(new Error('down'));
+    const patterns = [
+      new CircuitBreaker({ tracer, readyToTrip: () => true }),
+      new Retry({ tracer, maxAttempts: 2, initialDelay: 0 }),
+      new Timeout({ tracer, defaultTimeout: 1000 }),
+      new Bulkhead({ tracer, maxConcurrent: 1 }),
+      new RateLimiter({ tracer, rate: 1, interval: 60_000 }),
+      new Fallback({ tracer, fallback: () => 'fallback' }),
+    ];
+    for (const pattern of patterns) {
+      await pattern.execute(() => 'ok').catch(() => {});
+      await pattern.execute(fail).catch(() => {});
+      await pattern.execute(fail).catch(() => {});
+    }
+    const spans = exporter.getFinishedSpans();
+    expect(new Set(spans.map((s) => s.name))).toEqual(new Set(Object.values(SpanNames)));
+    const keys = new Set(spans.flatMap((s) => Object.keys(s.attributes)));
+    expect(keys).toEqual(new Set(Object.values(AttributeNames).filter((k) => k !== AttributeNames.Outcome)));
+    const fallback = named(exporter, SpanNames.Fallback);
+    expect(fallback.map((s) => s.attributes[AttributeNames.FallbackUsed])).toEqual([undefined, true, true]);
   });
 
   it('leaves the caller context as it was after a call, in success and failure', async () => {

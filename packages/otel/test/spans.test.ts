@@ -160,7 +160,7 @@ describe('spans of the patterns, on the real SDK', () => {
 
   it('names every span and attribute the patterns emit in SpanNames and AttributeNames', async () => {
     const fail = (): Promise<never> => Promise.reject(new Error('down'));
-    const patterns = [
+    const patterns: { execute(fn: () => unknown): Promise<unknown> }[] = [
       new CircuitBreaker({ tracer, readyToTrip: () => true }),
       new Retry({ tracer, maxAttempts: 2, initialDelay: 0 }),
       new Timeout({ tracer, defaultTimeout: 1000 }),

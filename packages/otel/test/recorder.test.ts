@@ -217,6 +217,57 @@ describe('OTelRecorder on the real metrics SDK', () => {
     );
   });
 
+  it('stays within cardinalityLimit: further counts add up in one overflow point, further gauges are dropped', async () => {
+    const { reader, recorder } = setup({ cardinalityLimit: 7 });
+    for (const name of ['a', 'b', 'c', 'd', 'e']) {
+      const breaker = new CircuitBreaker({ name, metrics: recorder });
+      await breaker.execute(() => 'ok');
+      await breaker.execute(() => Promise.reject(new Error('down'))).catch(() => {});
+      recorder.recordBulkheadUtilization(name, 1, 2);
+      recorder.recordTimeout(name);
+    }
+    const m = await collect(reader);
+    const overflow = { 'otel.metric.overflow': true };
+    const calls = m.get(MetricNames.CircuitBreakerCalls);
+    expect(points(calls)).toHaveLength(3 * 2 + 1);
+    expect(pointValue(calls, overflow)).toBe(4);
+    expect(pointValue(calls, { 'resilience.name': 'c', 'resilience.outcome': 'failure' })).toBe(1);
+    // Each instrument has its own room of 6 sets: five names fit in the timeouts counter and the load gauges,
+    // two breakers (three sets each) in the state gauge, three names (two outcomes each) in the histogram.
+    expect(points(m.get(MetricNames.Timeouts))).toHaveLength(5);
+    expect(points(m.get(MetricNames.BulkheadActive))).toHaveLength(5);
+    expect(points(m.get(MetricNames.CircuitBreakerState)).map(([a]) => a['resilience.name'])).toEqual(
+      ['a', 'b'].flatMap((n) => [n, n, n]),
+    );
+    const durations = m.get(MetricNames.CallDuration);
+    expect(points(durations)).toHaveLength(7);
+    expect(pointValue<Histogram>(durations, overflow)?.count).toBe(4);
+    recorder.recordTimeout('f');
+    recorder.recordTimeout('g');
+    expect(pointValue((await collect(reader)).get(MetricNames.Timeouts), overflow)).toBe(1);
+  });
+
+  it('keeps 10,000 names from growing without bound, losing no count', async () => {
+    const { reader, recorder } = setup({ durations: false });
+    for (let i = 0; i < 10_000; i++) recorder.recordCircuitBreakerCall(`host-${i}`, 'success');
+    const calls = (await collect(reader)).get(MetricNames.CircuitBreakerCalls);
+    const all = points(calls);
+    expect(all.length).toBeLessThanOrEqual(2001);
+    expect(all.reduce((sum, [, v]) => sum + v, 0)).toBe(10_000);
+  });
+
+  it('names cardinalityLimit when it is not a positive integer or Infinity, and when recorders on a meter disagree', () => {
+    const meter = meters().provider.getMeter('t');
+    for (const bad of [0, -1, 1.5, Number.NaN, '10', null]) {
+      expect(() => new OTelRecorder(meter, { cardinalityLimit: bad as never })).toThrow(
+        `OTelRecorder: cardinalityLimit must be a positive integer or Infinity, got ${bad === '10' ? '"10"' : String(bad)}`,
+      );
+    }
+    const first = new OTelRecorder(meter, { cardinalityLimit: Number.POSITIVE_INFINITY });
+    expect(() => new OTelRecorder(meter)).toThrow(/cardinalityLimit Infinity\); got .*cardinalityLimit 2000\)/);
+    first.dispose();
+  });
+
   it('rejects a sparse durationBuckets array: its holes would reach the SDK as boundaries', () => {
     const meter = meters().provider.getMeter('t');
     // biome-ignore lint/suspicious/noSparseArray: the hole is the attack

@@ -197,17 +197,34 @@ const headersSetter: TextMapSetter<HeadersCarrier> = {
  * through the global propagator. Run the handler inside the returned
  * context so that its spans are children of the caller's.
  *
- * @param headers - `req.headers`, or a web `Headers`
+ * @param headers - `req.headers` or a web `Headers`; the request itself (Node's `IncomingMessage`, a web
+ *   `Request`) is read through its `headers`
  * @param ctx - the context to extend @default the active context
  * @example
  * ```ts
  * http.createServer((req, res) => context.with(extractHttpHeaders(req.headers), () => handle(req, res)));
  * ```
  */
-export function extractHttpHeaders(headers: IncomingHeaders, ctx: Context = context.active()): Context {
+export function extractHttpHeaders(
+  headers: IncomingHeaders | { readonly headers: IncomingHeaders },
+  ctx: Context = context.active(),
+): Context {
   if (headers === null || typeof headers !== 'object') throw carrierError('extractHttpHeaders', 'headers', headers);
   checkContext('extractHttpHeaders', ctx);
-  return propagation.extract(ctx, headers, headersGetter);
+  return propagation.extract(ctx, headersOf(headers), headersGetter);
+}
+
+/**
+ * The headers of a request passed where its headers were meant (`extractHttpHeaders(req)`): read as a header
+ * record, a Node request has no `traceparent` key, and the trace would be lost without a word. A header record
+ * never holds an object (its values are strings or arrays), and Express's `req.get()` already reads headers.
+ */
+function headersOf(carrier: object): IncomingHeaders {
+  if (typeof (carrier as { get?: unknown }).get !== 'function') {
+    const inner: unknown = (carrier as { headers?: unknown }).headers;
+    if (inner !== null && typeof inner === 'object' && !Array.isArray(inner)) return inner as IncomingHeaders;
+  }
+  return carrier as IncomingHeaders;
 }
 
 /**

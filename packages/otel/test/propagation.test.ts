@@ -141,6 +141,32 @@ describe('HTTP headers over a real server', () => {
     }
   });
 
+  it('reads the headers of a Node request or a web Request passed in their place', async () => {
+    const span = tracer.startSpan('client');
+    const ctx = trace.setSpan(context.active(), span);
+    const { traceparent } = injectHttpHeaders<Record<string, string>>({}, ctx);
+    let seen: string | undefined;
+    const server = createServer((req, res) => {
+      seen = trace.getSpanContext(extractHttpHeaders(req))?.spanId;
+      res.end();
+    });
+    server.listen(0, '127.0.0.1');
+    await once(server, 'listening');
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/`;
+    try {
+      await fetch(url, { headers: injectHttpHeaders({}, ctx) });
+      expect(seen).toBe(span.spanContext().spanId);
+      const request = new Request(url, { headers: { traceparent: traceparent ?? '' } });
+      expect(trace.getSpanContext(extractHttpHeaders(request))?.spanId).toBe(span.spanContext().spanId);
+      // A header named "headers" is a string (or an array), never taken for the request's headers.
+      const record = { headers: ['x'], traceparent: traceparent ?? '' };
+      expect(trace.getSpanContext(extractHttpHeaders(record))?.spanId).toBe(span.spanContext().spanId);
+    } finally {
+      span.end();
+      server.close();
+    }
+  });
+
   it('names the field when given no headers', () => {
     expect(() => extractHttpHeaders(null as never)).toThrow('extractHttpHeaders: headers must be an object, got null');
     expect(() => injectHttpHeaders('x' as never)).toThrow('injectHttpHeaders: headers must be an object, got string');

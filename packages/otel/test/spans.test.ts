@@ -140,6 +140,24 @@ describe('spans of the patterns, on the real SDK', () => {
     expect(exceptionOf(span as ReadableSpan)?.['exception.message']).toBe('plain string');
   });
 
+  it('marks a span as failed whatever was thrown, even a value that cannot become a string', async () => {
+    const breaker = new CircuitBreaker({ tracer, readyToTrip: () => false });
+    const unprintable = Object.create(null) as object;
+    const badMessage = new Error('hidden');
+    Object.defineProperty(badMessage, 'message', {
+      get() {
+        throw new Error('message getter');
+      },
+    });
+    for (const thrown of [unprintable, badMessage]) {
+      expect(await breaker.execute(() => Promise.reject(thrown)).catch((e: unknown) => e)).toBe(thrown);
+    }
+    expect(named(exporter, SpanNames.CircuitBreaker).map((s) => s.status)).toEqual([
+      { code: SpanStatusCode.ERROR, message: '[object Object]' },
+      { code: SpanStatusCode.ERROR, message: '[object Error]' },
+    ]);
+  });
+
   it('keeps working when a sampler drops every span: same results, nothing exported', async () => {
     const dropping = droppingTracing();
     const quiet = resilienceTracer(dropping.provider);

@@ -277,7 +277,19 @@ const noopSpan: SpanLike = Object.freeze({
 
 /** Marks `span` as failed with `err`. */
 export function recordFailure(span: SpanLike, err: unknown): void {
-  const message = err instanceof Error ? err.message : String(err);
+  const message = failureMessage(err);
   span.setStatus({ code: SPAN_STATUS_ERROR, message });
   span.recordException(err instanceof Error ? err : message);
+}
+
+/**
+ * The status message of a failure. Any value can be thrown: one that cannot become a string (a null-prototype
+ * object, a throwing `toString` or `message` getter) still marks the span as failed.
+ */
+function failureMessage(err: unknown): string {
+  try {
+    return err instanceof Error ? String(err.message) : String(err);
+  } catch {
+    return Object.prototype.toString.call(err);
+  }
 }

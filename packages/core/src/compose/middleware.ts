@@ -22,7 +22,9 @@ export type Middleware<T> = (next: Handler<T>) => Handler<T>;
 export function chain<T>(...middlewares: readonly Middleware<T>[]): Middleware<T> {
   middlewares.forEach((middleware, i) => {
     if (typeof middleware !== 'function') {
-      throw new TypeError(`chain: middleware ${i} must be a function (next) => handler, got ${describeValue(middleware)}`);
+      throw new TypeError(
+        `chain: middleware ${i} must be a function (next) => handler, got ${describeValue(middleware)}`,
+      );
     }
   });
   const steps = [...middlewares];

@@ -69,8 +69,9 @@ function isThenable(value: unknown): value is PromiseLike<RateLimitDecision> {
  * `RateLimit: "default";r=9;t=1`), `X-RateLimit-*` with `legacyHeaders`,
  * or none.
  *
- * A `cost(req)` that is not a finite number > 0 is the application's error
- * and goes to `next(err)`; a cost above `limiter.burst` can never be paid
+ * A `key(req)` that gives no string (a number is made one) and a `cost(req)`
+ * that is not a finite number > 0 are the application's errors and go to
+ * `next(err)`; a cost above `limiter.burst` can never be paid
  * and is answered 429 without `Retry-After`.
  *
  * The core in-memory `RateLimiter` answers synchronously and is used on a
@@ -234,7 +235,18 @@ export function rateLimit(limiter: RateLimiterLike, options?: RateLimitOptions):
     try {
       skipped = skip?.(req) === true;
       if (!skipped) {
-        requestKey = key(req);
+        const given: unknown = key(req);
+        if (typeof given === 'string') requestKey = given;
+        else if (typeof given === 'number' && Number.isFinite(given)) requestKey = String(given);
+        else {
+          // An object would be a fresh bucket per request (no limit at all), undefined one bucket for all.
+          next(
+            new TypeError(
+              `${OWNER}: key(req) must return a string (or a finite number), got ${describeValue(given)}; use skip(req) for requests that have no key`,
+            ),
+          );
+          return;
+        }
         tokens = typeof cost === 'function' ? cost(req) : cost;
       }
     } catch (err) {

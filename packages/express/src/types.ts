@@ -105,10 +105,13 @@ export interface RateLimitOptions extends RejectionOptions {
    * The key a request is counted under. The default uses `req.ip` (so
    * Express's `trust proxy` setting decides which address that is), falling
    * back to the socket's address, with IPv6 addresses grouped by subnet
-   * (see `ipv6Subnet`).
+   * (see `ipv6Subnet`). A key that is not a string (a finite number is
+   * made one) goes to `next(err)` as a `TypeError`: an object would count
+   * each request in a fresh bucket, `undefined` every request in one; use
+   * `skip` for requests that have no key.
    * @default ipKey(req, 56)
    */
-  key?: ((req: Request) => string) | undefined;
+  key?: ((req: Request) => string | number) | undefined;
   /**
    * The prefix length IPv6 addresses are grouped by in the default key
    * (a client usually owns a whole /56 or /64), or `false` to key by the

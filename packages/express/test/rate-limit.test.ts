@@ -233,8 +233,9 @@ describe.each(expressVersions)('rateLimit on %s', (_name, express) => {
     };
     app.use(handler);
     served = await serve(app);
+    const { url } = served;
     const send = async (kind: string) => {
-      const res = await fetch(served.url, { headers: { 'x-kind': kind } });
+      const res = await fetch(url, { headers: { 'x-kind': kind } });
       return `${res.status} ${await res.text()}`;
     };
     for (let i = 0; i < 3; i++) {

@@ -8,6 +8,19 @@ const SWEEP_PER_INSERT = 2;
 const EVICTION_PROBES = 8;
 
 /**
+ * Refuses a key that is neither a string nor a number (numbers are kept as
+ * they are, for callers that pass numeric ids): an object or a symbol would
+ * be a fresh bucket on every call, so nothing would ever be limited.
+ */
+function checkKey(key: unknown): void {
+  if (typeof key !== 'string' && typeof key !== 'number') {
+    throw new TypeError(
+      `RateLimiter: key must be a string (or omitted for the shared bucket), got ${describeValue(key)}`,
+    );
+  }
+}
+
+/**
  * The per-key states of a limiter: a `Map` for lookup (so `__proto__` or
  * `constructor` are ordinary keys) and a recency list through the states
  * themselves (an {@link IntrusiveList}, oldest first), bounded by `maxKeys`. A `Map`'s own insertion order is
@@ -23,19 +36,6 @@ const EVICTION_PROBES = 8;
  * being re-created), then, at the cap, evicts the least recently used key,
  * stepping over keys with queued waiters. No timer.
  */
-/**
- * Refuses a key that is neither a string nor a number (numbers are kept as
- * they are, for callers that pass numeric ids): an object or a symbol would
- * be a fresh bucket on every call, so nothing would ever be limited.
- */
-function checkKey(key: unknown): void {
-  if (typeof key !== 'string' && typeof key !== 'number') {
-    throw new TypeError(
-      `RateLimiter: key must be a string (or omitted for the shared bucket), got ${describeValue(key)}`,
-    );
-  }
-}
-
 export class KeyStore {
   /** The cap on keys. */
   readonly maxKeys: number;

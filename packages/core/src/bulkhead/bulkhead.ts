@@ -4,7 +4,7 @@ import { BulkheadFullError } from '../errors/errors.js';
 import { checkConfigKeys, knownKeys, type PeerHints } from '../internal/config-keys.js';
 import { contextAbortReason, isAbortedContext, neverAbortedSignal, toContext } from '../internal/context.js';
 import { IntrusiveList, type ListNode } from '../internal/intrusive-list.js';
-import { type SignalHub, type SignalWaiter, signalHub } from '../internal/signal-hub.js';
+import { isAbortSignal, notASignal, type SignalHub, type SignalWaiter, signalHub } from '../internal/signal-hub.js';
 import { Telemetry } from '../internal/telemetry.js';
 import { armTimer, clearTimer } from '../internal/timers.js';
 import { clockOption, configObject, functionOption, numberOption, requiredNumber } from '../internal/validate.js';
@@ -250,10 +250,12 @@ export class Bulkhead<T = unknown> implements Policy<T> {
         expiresAt,
         this.#abortWaiter,
       );
-      this.#queue.push(waiter);
       const signal = ctx.signal;
-      if (signal !== neverAbortedSignal) {
-        const hub = signalHub(signal);
+      // Found (and checked: a `signal` that is no AbortSignal throws) before the call is queued, so it never runs.
+      if (signal !== neverAbortedSignal && !isAbortSignal(signal)) throw notASignal(signal, OWNER);
+      const hub = signal === neverAbortedSignal ? null : signalHub(signal);
+      this.#queue.push(waiter);
+      if (hub !== null) {
         waiter.hub = hub;
         hub.add(waiter);
       }

@@ -4,7 +4,7 @@ import { TimeoutError } from '../errors/errors.js';
 import { checkConfigKeys, knownKeys, type PeerHints } from '../internal/config-keys.js';
 import { neverAbortedSignal, notAFunction } from '../internal/context.js';
 import { IntrusiveList } from '../internal/intrusive-list.js';
-import { signalHub } from '../internal/signal-hub.js';
+import { isAbortSignal, notASignal, signalHub } from '../internal/signal-hub.js';
 import { Telemetry } from '../internal/telemetry.js';
 import { armTimer, clearTimer, refTimer } from '../internal/timers.js';
 import { clockOption, configObject, describeValue, functionOption, numberOption } from '../internal/validate.js';
@@ -132,7 +132,9 @@ export class Timeout<T = unknown> implements Policy<T, TimeoutExecuteOptions> {
     let callerDeadline: number | undefined;
     if (options !== undefined) {
       const callerSignal = options.signal;
-      if (callerSignal !== undefined) {
+      if (callerSignal !== undefined && callerSignal !== null) {
+        // Checked before the work starts: a `signal` that is no AbortSignal would only fail once it ran.
+        if (!isAbortSignal(callerSignal)) return Promise.reject(notASignal(callerSignal, OWNER));
         if (callerSignal.aborted) return Promise.reject(callerSignal.reason);
         signal = callerSignal;
       }

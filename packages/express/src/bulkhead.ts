@@ -2,6 +2,7 @@ import { isBulkheadFullError, type Policy } from '@resilience/core';
 import { configObject, describeValue, requireMethod } from '@resilience/core/validate';
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import { runGuarded } from './internal/guard.js';
+import { checkOptionKeys, REJECTION_HINTS, REJECTION_KEYS } from './internal/option-keys.js';
 import { Rejection } from './internal/respond.js';
 import { statusOption } from './internal/status.js';
 import type { BulkheadMiddlewareOptions } from './types.js';
@@ -32,6 +33,13 @@ const defaultBody = Object.freeze({
 export function bulkhead(bh: Policy, options?: BulkheadMiddlewareOptions): RequestHandler {
   requireMethod(OWNER, 'bh', bh, 'execute');
   const opts = configObject(OWNER, options, 'options');
+  checkOptionKeys(OWNER, opts, [...REJECTION_KEYS, 'retryAfter'], {
+    ...REJECTION_HINTS,
+    maxConcurrent:
+      'set maxConcurrent on the core Bulkhead you pass: new Bulkhead({ maxConcurrent, maxQueue, queueTimeout })',
+    maxQueue: 'set maxQueue on the core Bulkhead you pass',
+    queueTimeout: 'set queueTimeout on the core Bulkhead you pass',
+  });
   const retryAfter = opts.retryAfter ?? 1;
   if (retryAfter !== false && (typeof retryAfter !== 'number' || !Number.isInteger(retryAfter) || retryAfter < 0)) {
     throw new RangeError(`${OWNER}: retryAfter must be an integer >= 0 or false, got ${describeValue(retryAfter)}`);

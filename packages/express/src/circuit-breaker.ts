@@ -2,6 +2,7 @@ import { isCircuitOpenError } from '@resilience/core';
 import { configObject, describeValue, functionOption, requireMethod } from '@resilience/core/validate';
 import type { ErrorRequestHandler, NextFunction, Request, RequestHandler, Response } from 'express';
 import { onResponseEnd } from './internal/lifecycle.js';
+import { checkOptionKeys, REJECTION_HINTS, REJECTION_KEYS } from './internal/option-keys.js';
 import { Rejection, retryAfterSeconds } from './internal/respond.js';
 import { statusOption } from './internal/status.js';
 import type { CircuitBreakerLike, CircuitBreakerMiddlewareOptions, CircuitPermitLike } from './types.js';
@@ -85,6 +86,13 @@ export function circuitBreaker(
 ): CircuitBreakerMiddleware {
   requireMethod(OWNER, 'breaker', breaker, 'acquire');
   const opts = configObject(OWNER, options, 'options');
+  checkOptionKeys(OWNER, opts, [...REJECTION_KEYS, 'failureStatuses', 'isFailureError'], {
+    ...REJECTION_HINTS,
+    failureStatus: 'use "failureStatuses" (a list of statuses or a predicate)',
+    isFailure: 'use "failureStatuses" for answers and "isFailureError" for errors',
+    timeout: 'set the open time on the core CircuitBreaker you pass: new CircuitBreaker({ timeout })',
+    resetTimeout: "opossum's resetTimeout is the core CircuitBreaker's timeout: new CircuitBreaker({ timeout })",
+  });
   const isFailureStatus = failurePredicate(opts.failureStatuses);
   const isFailureError = functionOption(OWNER, 'isFailureError', opts.isFailureError) ?? everyError;
   const rejection = new Rejection(statusOption(OWNER, opts.statusCode, 503), opts.body, defaultBody);

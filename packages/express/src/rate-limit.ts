@@ -9,6 +9,7 @@ import {
 } from '@resilience/core/validate';
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import { FailureLog } from './internal/failure-log.js';
+import { checkOptionKeys, REJECTION_HINTS, REJECTION_KEYS } from './internal/option-keys.js';
 import { ProxyChecks } from './internal/proxy-checks.js';
 import { Rejection, retryAfterSeconds } from './internal/respond.js';
 import { statusOption } from './internal/status.js';
@@ -56,6 +57,38 @@ function isThenable(value: unknown): value is PromiseLike<RateLimitDecision> {
   );
 }
 
+const RATE_LIMIT_KEYS: readonly string[] = [
+  ...REJECTION_KEYS,
+  'key',
+  'ipv6Subnet',
+  'cost',
+  'skip',
+  'standardHeaders',
+  'legacyHeaders',
+  'policyName',
+  'failMode',
+  'limiterTimeout',
+  'validate',
+  'logger',
+];
+
+/** express-rate-limit's options, and what to use here instead. */
+const RATE_LIMIT_HINTS = {
+  ...REJECTION_HINTS,
+  windowMs: `express-rate-limit's windowMs is the limiter's interval here: new RateLimiter({ rate, interval })`,
+  max: `express-rate-limit's max is the limiter's rate here: new RateLimiter({ rate, interval })`,
+  limit: `express-rate-limit's limit is the limiter's rate here: new RateLimiter({ rate, interval })`,
+  keyGenerator: `express-rate-limit's keyGenerator is "key" here`,
+  headers: `use "legacyHeaders" for the X-RateLimit-* headers`,
+  store: `pass a distributed limiter (a RedisRateLimiter) as the first argument instead of the core RateLimiter`,
+  skipFailedRequests: `not supported: a request takes its tokens when it arrives`,
+  skipSuccessfulRequests: `not supported: a request takes its tokens when it arrives`,
+  requestWasSuccessful: `not supported: a request takes its tokens when it arrives`,
+  passOnStoreError: `use failMode: 'open' (the default) or 'closed'`,
+  identifier: `use "policyName"`,
+  ipv6Subnets: `use "ipv6Subnet"`,
+} as const;
+
 /**
  * Limits requests per key with a rate limiter. Each request takes `cost`
  * tokens (1 by default) under `key(req)` (the client's IP by default, IPv6
@@ -102,6 +135,7 @@ function isThenable(value: unknown): value is PromiseLike<RateLimitDecision> {
 export function rateLimit(limiter: RateLimiterLike, options?: RateLimitOptions): RequestHandler {
   requireMethod(OWNER, 'limiter', limiter, 'consume');
   const opts = configObject(OWNER, options, 'options');
+  checkOptionKeys(OWNER, opts, RATE_LIMIT_KEYS, RATE_LIMIT_HINTS);
   const customKey = functionOption(OWNER, 'key', opts.key);
   const subnet =
     opts.ipv6Subnet === false

@@ -2,6 +2,7 @@ import { isTimeoutError, type Policy, Timeout } from '@resilience/core';
 import { configObject, describeValue, requireMethod } from '@resilience/core/validate';
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import { restoreHeaders, runGuarded, silenceResponse, snapshotHeaders } from './internal/guard.js';
+import { checkOptionKeys, REJECTION_HINTS, REJECTION_KEYS } from './internal/option-keys.js';
 import { Rejection } from './internal/respond.js';
 import { statusOption } from './internal/status.js';
 import type { TimeoutMiddlewareOptions } from './types.js';
@@ -51,6 +52,12 @@ function toPolicy(msOrTimeout: number | Policy): Policy {
 export function timeout(msOrTimeout: number | Policy, options?: TimeoutMiddlewareOptions): RequestHandler {
   const policy = toPolicy(msOrTimeout);
   const opts = configObject(OWNER, options, 'options');
+  checkOptionKeys(OWNER, opts, REJECTION_KEYS, {
+    ...REJECTION_HINTS,
+    timeout: 'pass the milliseconds (or a core Timeout) as the first argument',
+    ms: 'pass the milliseconds (or a core Timeout) as the first argument',
+    respond: 'timeout() always answers when time is up (statusCode, body)',
+  });
   const rejection = new Rejection(statusOption(OWNER, opts.statusCode, 503), opts.body, defaultBody);
 
   return (req: Request, res: Response, next: NextFunction): void => {

@@ -114,7 +114,11 @@ export function circuitBreaker(
       }
     } catch (predicateError) {
       // A throwing predicate must not crash the process from a 'close' listener: count a failure.
-      call.permit.failure(predicateError);
+      try {
+        call.permit.failure(predicateError);
+      } catch {
+        // A breaker-like whose permit throws too: nothing can be recorded, and nothing may escape the listener.
+      }
     }
   };
 

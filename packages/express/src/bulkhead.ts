@@ -45,7 +45,7 @@ export function bulkhead(bh: Policy, options?: BulkheadMiddlewareOptions): Reque
     throw new RangeError(`${OWNER}: retryAfter must be an integer >= 0 or false, got ${describeValue(retryAfter)}`);
   }
   const retryAfterSeconds = retryAfter === false ? undefined : retryAfter;
-  const rejection = new Rejection(statusOption(OWNER, opts.statusCode, 503), opts.body, defaultBody);
+  const rejection = new Rejection(statusOption(OWNER, opts.statusCode, 503), opts.body, defaultBody, OWNER);
 
   return (req: Request, res: Response, next: NextFunction): void => {
     runGuarded(bh, req, res, next, (err) => {

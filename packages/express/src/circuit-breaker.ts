@@ -95,7 +95,7 @@ export function circuitBreaker(
   });
   const isFailureStatus = failurePredicate(opts.failureStatuses);
   const isFailureError = functionOption(OWNER, 'isFailureError', opts.isFailureError) ?? everyError;
-  const rejection = new Rejection(statusOption(OWNER, opts.statusCode, 503), opts.body, defaultBody);
+  const rejection = new Rejection(statusOption(OWNER, opts.statusCode, 503), opts.body, defaultBody, OWNER);
   const calls = new WeakMap<Request, BreakerCall>();
 
   const finish = (call: BreakerCall, res: Response, finished: boolean): void => {

@@ -193,8 +193,8 @@ export function rateLimit(limiter: RateLimiterLike, options?: RateLimitOptions):
   });
   const checks = new ProxyChecks(OWNER, opts.validate, logger);
   if (checks.pending) requireMethod(OWNER, 'logger', logger, 'warn');
-  const limited = new Rejection(statusOption(OWNER, opts.statusCode, 429), opts.body, defaultBody);
-  const unavailable = new Rejection(503, undefined, unavailableBody);
+  const limited = new Rejection(statusOption(OWNER, opts.statusCode, 429), opts.body, defaultBody, OWNER);
+  const unavailable = new Rejection(503, undefined, unavailableBody, OWNER);
 
   const decide = (decision: unknown, req: Request, res: Response, next: NextFunction): void => {
     let allowed: boolean;

@@ -58,7 +58,7 @@ export function timeout(msOrTimeout: number | Policy, options?: TimeoutMiddlewar
     ms: 'pass the milliseconds (or a core Timeout) as the first argument',
     respond: 'timeout() always answers when time is up (statusCode, body)',
   });
-  const rejection = new Rejection(statusOption(OWNER, opts.statusCode, 503), opts.body, defaultBody);
+  const rejection = new Rejection(statusOption(OWNER, opts.statusCode, 503), opts.body, defaultBody, OWNER);
 
   return (req: Request, res: Response, next: NextFunction): void => {
     // The headers the chain set before this middleware (CORS, rate-limit headers...) stay on a timeout answer.

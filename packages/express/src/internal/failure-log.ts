@@ -1,5 +1,6 @@
 import type { Logger } from '@resilience/core';
 import type { LimiterFailMode } from '../types.js';
+import { ignoreRejection } from './settle.js';
 
 const WINDOW_MS = 1000;
 
@@ -56,7 +57,7 @@ export class FailureLog {
     this.#lastSuppressed = undefined;
     const action = this.#mode === 'open' ? 'letting requests through' : 'answering 503';
     try {
-      this.#logger.error(`rate limiter failed; ${action}`, { err, failures, failMode: this.#mode });
+      ignoreRejection(this.#logger.error(`rate limiter failed; ${action}`, { err, failures, failMode: this.#mode }));
     } catch {
       // A broken logger must not break the request.
     }

@@ -2,6 +2,7 @@ import type { Logger } from '@resilience/core';
 import { describeValue } from '@resilience/core/validate';
 import type { Request } from 'express';
 import type { RateLimitValidations } from '../types.js';
+import { ignoreRejection } from './settle.js';
 
 const SILENCE = '(validate: false silences this warning)';
 
@@ -100,7 +101,7 @@ export class ProxyChecks {
 
   #warn(message: string, code: string, trustProxy: unknown): void {
     try {
-      this.#logger.warn(message, { code, trustProxy });
+      ignoreRejection(this.#logger.warn(message, { code, trustProxy }));
     } catch {
       // A broken logger must not break the request.
     }

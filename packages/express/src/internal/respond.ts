@@ -1,3 +1,4 @@
+import { describeValue } from '@resilience/core/validate';
 import type { Request, Response } from 'express';
 import type { RejectionBody } from '../types.js';
 
@@ -17,15 +18,23 @@ export class Rejection {
    * @param statusCode - the status of the rejection
    * @param body - the user's body option, or `undefined` for `fallback`
    * @param fallback - the default body
+   * @param owner - the middleware, named in the error for a body that cannot be sent
    */
-  constructor(statusCode: number, body: RejectionBody | undefined, fallback: object) {
+  constructor(statusCode: number, body: RejectionBody | undefined, fallback: object, owner: string) {
     this.statusCode = statusCode;
     if (typeof body === 'function') {
       this.#dynamic = body as (req: Request, error: unknown) => string | object;
       this.#static = undefined;
     } else {
       this.#dynamic = undefined;
-      this.#static = prepare(body ?? fallback);
+      try {
+        this.#static = prepare(body ?? fallback);
+      } catch (err) {
+        throw new TypeError(
+          `${owner}: body must be a string, a JSON-serialisable object or a function (req, error) => either, got ${describeValue(body)}`,
+          { cause: err },
+        );
+      }
     }
   }
 
@@ -40,7 +49,8 @@ export class Rejection {
       try {
         body = prepare((this.#dynamic as (req: Request, error: unknown) => string | object)(req, error));
       } catch {
-        // A throwing body function must not leave the client hanging.
+        // A body function that throws, or gives what cannot be sent (undefined, a BigInt, a cycle), must not
+        // leave the client hanging: the status goes out with an empty body.
         body = prepare('');
       }
     }
@@ -54,7 +64,10 @@ export class Rejection {
 
 function prepare(body: string | object): PreparedBody {
   if (typeof body === 'string') return { contentType: 'text/plain; charset=utf-8', payload: body };
-  return { contentType: 'application/json; charset=utf-8', payload: JSON.stringify(body) };
+  const payload: unknown = JSON.stringify(body);
+  // JSON.stringify gives undefined for undefined, a function or a symbol: no JSON to send.
+  if (typeof payload !== 'string') throw new TypeError(`a body must be a string or a JSON-serialisable object`);
+  return { contentType: 'application/json; charset=utf-8', payload };
 }
 
 /**

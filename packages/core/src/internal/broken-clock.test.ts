@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, expect, it, vi } from 'vitest';
 import { deferred, failOnUnhandledRejection } from '../../test/support.js';
 import { Bulkhead } from '../bulkhead/bulkhead.js';
@@ -225,5 +226,91 @@ describe('Retry and RateLimiter with a clock whose clearTimeout throws', () => {
     await expect(limiter.wait()).rejects.toThrow('setTimeout broke');
     await clock.fake.advance(1000);
     expect(limiter.allow()).toBe(true);
+  });
+});
+
+describe('Bulkhead with a clock that fails at random (property)', () => {
+  it('in any interleaving: every call settles once, a call refused by the clock never runs, nothing is left', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.scheduler(),
+        fc.integer({ min: 1, max: 2 }),
+        fc.array(fc.record({ abort: fc.boolean(), fail: fc.boolean() }), { minLength: 1, maxLength: 10 }),
+        fc.array(fc.boolean(), { maxLength: 20 }),
+        fc.array(fc.boolean(), { maxLength: 20 }),
+        async (s, maxConcurrent, plans, setFails, clearFails) => {
+          const fake = new FakeClock();
+          const clock: Clock = {
+            now: () => fake.now(),
+            setTimeout: (fn, ms) => {
+              if (setFails.shift() === true) throw new Error('setTimeout broke');
+              return fake.setTimeout(fn, ms);
+            },
+            clearTimeout: (handle) => {
+              if (clearFails.shift() === true) throw new Error('clearTimeout broke');
+              fake.clearTimeout(handle);
+            },
+          };
+          const bulkhead = new Bulkhead<number>({ clock, maxConcurrent, maxQueue: 10, queueTimeout: 100 });
+          let running = 0;
+          let peak = 0;
+          const started = new Set<number>();
+          const controllers = plans.map(() => new AbortController());
+          const outcomes: string[] = plans.map(() => 'pending');
+          const settled = plans.map(() => 0);
+          const calls = plans.map((plan, i) => {
+            const work = async (): Promise<number> => {
+              started.add(i);
+              running++;
+              peak = Math.max(peak, running);
+              try {
+                await s.schedule(Promise.resolve(), `work ${i}`);
+                if (plan.fail) throw new Error(`fail ${i}`);
+                return i;
+              } finally {
+                running--;
+              }
+            };
+            const promise = bulkhead.execute(work, { signal: controllers[i]?.signal });
+            promise.then(
+              () => {
+                settled[i] = (settled[i] ?? 0) + 1;
+                outcomes[i] = 'ok';
+              },
+              (err: unknown) => {
+                settled[i] = (settled[i] ?? 0) + 1;
+                outcomes[i] = isBulkheadFullError(err)
+                  ? 'full'
+                  : (err as Error).message === 'setTimeout broke'
+                    ? 'clock'
+                    : err === controllers[i]?.signal.reason
+                      ? 'aborted'
+                      : 'failed';
+              },
+            );
+            return promise;
+          });
+          for (const [i, plan] of plans.entries()) {
+            if (plan.abort)
+              s.schedule(Promise.resolve(), `abort ${i}`).then(() => controllers[i]?.abort(new Error(`abort ${i}`)));
+          }
+          for (let t = 0; t < 3; t++) s.schedule(Promise.resolve(), `tick ${t}`).then(() => fake.advance(50));
+          await s.waitIdle();
+          await fake.advance(1000);
+          await s.waitIdle();
+          await Promise.allSettled(calls);
+
+          expect(peak).toBeLessThanOrEqual(maxConcurrent);
+          expect(settled.every((n) => n === 1)).toBe(true);
+          for (const [i, outcome] of outcomes.entries()) {
+            if (outcome === 'clock' || outcome === 'aborted' || outcome === 'full') expect(started.has(i)).toBe(false);
+            if (outcome === 'ok' || outcome === 'failed') expect(plans[i]?.fail).toBe(outcome === 'failed');
+          }
+          expect(bulkhead.active).toBe(0);
+          expect(bulkhead.queued).toBe(0);
+        },
+      ),
+      { numRuns: 150 },
+    );
   });
 });

@@ -6,9 +6,9 @@ import { checkConfigKeys, knownKeys, type PeerHints } from '../internal/config-k
 import { canAbort, contextAbortReason, isAbortedContext, notAFunction, toContext } from '../internal/context.js';
 import { predicateOption } from '../internal/hooks.js';
 import { IntrusiveList, type ListNode } from '../internal/intrusive-list.js';
-import { type SignalHub, type SignalWaiter, signalHub } from '../internal/signal-hub.js';
+import { isAbortSignal, notASignal, type SignalHub, type SignalWaiter, signalHub } from '../internal/signal-hub.js';
 import { Telemetry } from '../internal/telemetry.js';
-import { armTimer } from '../internal/timers.js';
+import { armTimer, clearTimer } from '../internal/timers.js';
 import { clockOption, configObject, functionOption, numberOption, oneOfOption } from '../internal/validate.js';
 import { AimdLimit, clampLimit, GradientLimit, type LimitAlgorithm } from './limits.js';
 import type { AdaptiveBulkheadConfig, AdaptiveLimitAlgorithm } from './types.js';
@@ -127,6 +127,7 @@ export class AdaptiveBulkhead<T = unknown> implements Policy<T> {
   readonly #onLimitChange: ((limit: number, previous: number) => void) | undefined;
   readonly #queue = new IntrusiveList<Waiter>();
   readonly #expire: () => void;
+  readonly #clearFailed: (err: unknown) => void;
   #limit: number;
   #active = 0;
   #draining = false;
@@ -180,6 +181,7 @@ export class AdaptiveBulkhead<T = unknown> implements Policy<T> {
         : new GradientLimit(initial, this.minLimit, this.maxLimit, tolerance, smoothing, baselineDrift);
     this.#limit = initial;
     this.#expire = () => this.#expireWaiters();
+    this.#clearFailed = (err) => this.#telemetry.log('error', 'clock.clearTimeout threw', { err });
   }
 
   /** The current concurrency limit (a whole number within `[minLimit, maxLimit]`). */
@@ -228,8 +230,7 @@ export class AdaptiveBulkhead<T = unknown> implements Policy<T> {
 
   /** Runs `fn` in a slot and turns its end into a sample; the slot is released once. */
   async #run<R>(fn: Operation<R>, ctx: ExecutionContext): Promise<R> {
-    const clock = this.#clock;
-    const start = clock.now();
+    const start = this.#now();
     const inflight = this.#active;
     let value: R;
     try {
@@ -246,9 +247,10 @@ export class AdaptiveBulkhead<T = unknown> implements Policy<T> {
     this.#active--;
     if (!isAbortedContext(ctx)) {
       const dropped = failed && (this.#isDrop === undefined || this.#telemetry.ask(this.#isDrop, error, 'isDrop'));
-      const at = this.#clock.now();
+      const at = this.#now();
       const rtt = at - start;
-      this.#sample(Number.isNaN(rtt) ? 0 : rtt, inflight, dropped, at);
+      // A clock that failed (or gave NaN) at either end gives no sample.
+      if (!Number.isNaN(rtt)) this.#sample(rtt, inflight, dropped, at);
     }
     this.#record();
     this.#drain();
@@ -297,14 +299,24 @@ export class AdaptiveBulkhead<T = unknown> implements Policy<T> {
         expiresAt,
         this as AdaptiveBulkhead<unknown>,
       );
-      this.#queue.push(waiter);
+      // Checked before the call is queued (a `signal` that is no AbortSignal rejects it), so it never runs later.
+      let hub: SignalHub | null = null;
       if (canAbort(ctx)) {
-        const hub = signalHub(ctx.signal);
+        if (!isAbortSignal(ctx.signal)) throw notASignal(ctx.signal, OWNER);
+        hub = signalHub(ctx.signal);
+      }
+      this.#queue.push(waiter);
+      if (hub !== null) {
         waiter.hub = hub;
         hub.add(waiter);
       }
       this.#record();
-      this.#armTimer();
+      try {
+        this.#armTimer();
+      } catch (err) {
+        // The clock could not arm the queue timeout: this call leaves the queue with its error, nothing runs it later.
+        this.#leave(waiter, err);
+      }
     });
   }
 
@@ -319,27 +331,45 @@ export class AdaptiveBulkhead<T = unknown> implements Policy<T> {
   #expireWaiters(): void {
     this.#timerArmed = false;
     this.#timer = undefined;
-    const now = this.#clock.now();
+    const now = this.#now();
+    if (Number.isNaN(now)) return; // Logged; the next call that queues arms the timer again.
     for (let head = this.#queue.first; head !== null && head.expiresAt <= now; head = this.#queue.first) {
       this.#leave(head, this.#rejection('queue-timeout'));
     }
-    this.#armTimer();
+    try {
+      this.#armTimer();
+    } catch (err) {
+      // Not thrown into the timer's caller: the next call that queues arms the timer again.
+      this.#telemetry.log('error', 'clock.setTimeout threw', { err });
+    }
   }
 
   #armTimer(): void {
     if (this.#timerArmed || this.queueTimeout === Number.POSITIVE_INFINITY) return;
     const head = this.#queue.first;
     if (head === null) return;
-    this.#timerArmed = true;
-    // An ordinary (held) timer: calls wait on it; cleared as soon as the queue empties.
+    // An ordinary (held) timer: calls wait on it; cleared as soon as the queue empties. Armed only once the
+    // clock gave a timer, so a clock that threw leaves the next call to arm one.
     this.#timer = armTimer(this.#clock, this.#expire, head.expiresAt - this.#clock.now());
+    this.#timerArmed = true;
   }
 
   #disarmTimer(): void {
     if (!this.#timerArmed) return;
     this.#timerArmed = false;
-    this.#clock.clearTimeout(this.#timer);
+    const timer = this.#timer;
     this.#timer = undefined;
+    clearTimer(this.#clock, timer, this.#clearFailed);
+  }
+
+  /** The clock's time; `NaN` (logged) when the user's clock throws, so a broken clock never leaks a slot. */
+  #now(): number {
+    try {
+      return this.#clock.now();
+    } catch (err) {
+      this.#telemetry.log('error', 'clock.now threw', { err });
+      return Number.NaN;
+    }
   }
 
   #rejection(reason: BulkheadRejectReason): BulkheadFullError {

@@ -184,7 +184,15 @@ export class AdaptiveThrottle<T = unknown> implements Policy<T> {
   }
 
   #count(accepted: boolean): void {
-    this.#roll(this.#clock.now());
+    let now: number;
+    try {
+      now = this.#clock.now();
+    } catch (err) {
+      // The call's own outcome stands; it is counted in the current step of the window.
+      this.#telemetry.log('error', 'clock.now threw', { err });
+      now = Number.NaN;
+    }
+    this.#roll(now);
     const slot = this.#bucket % BUCKETS;
     this.#totalRequests++;
     this.#requests[slot] = (this.#requests[slot] as number) + 1;

@@ -2,9 +2,9 @@ import type { Clock } from '../clock/clock.js';
 import type { ExecuteOptions, ExecutionContext, Operation, Policy } from '../context.js';
 import { checkConfigKeys, knownKeys, type PeerHints } from '../internal/config-keys.js';
 import { canAbort, contextAbortReason, isAbortedContext, notAFunction, toContext } from '../internal/context.js';
-import { type SignalHub, type SignalWaiter, signalHub } from '../internal/signal-hub.js';
+import { isAbortSignal, notASignal, type SignalHub, type SignalWaiter, signalHub } from '../internal/signal-hub.js';
 import { Telemetry } from '../internal/telemetry.js';
-import { MAX_TIMER_MS } from '../internal/timers.js';
+import { clearTimer, MAX_TIMER_MS } from '../internal/timers.js';
 import {
   booleanOption,
   clockOption,
@@ -47,14 +47,26 @@ class LatencyWait implements SignalWaiter {
   readonly #resolve: () => void;
   readonly #reject: (reason: unknown) => void;
   readonly #timer: unknown;
+  readonly #onClearFailed: (err: unknown) => void;
   signalPrev: SignalWaiter | null = null;
   signalNext: SignalWaiter | null = null;
 
-  constructor(clock: Clock, ms: number, ctx: ExecutionContext, resolve: () => void, reject: (reason: unknown) => void) {
+  constructor(
+    clock: Clock,
+    ms: number,
+    ctx: ExecutionContext,
+    resolve: () => void,
+    reject: (reason: unknown) => void,
+    onClearFailed: (err: unknown) => void,
+  ) {
     this.#clock = clock;
     this.#resolve = resolve;
     this.#reject = reject;
+    this.#onClearFailed = onClearFailed;
+    // Checked before the timer is armed: a `signal` that is no AbortSignal rejects the call (a TypeError naming it).
+    if (canAbort(ctx) && !isAbortSignal(ctx.signal)) throw notASignal(ctx.signal, 'Chaos');
     // A held timer: it is the pending part of a call someone awaits (latency is at most one platform timer).
+    // A clock whose setTimeout throws rejects this call with its error (thrown in the promise's executor).
     this.#timer = clock.setTimeout(() => this.#done(), ms);
     this.#hub = canAbort(ctx) ? signalHub(ctx.signal) : null;
     this.#hub?.add(this);
@@ -67,7 +79,8 @@ class LatencyWait implements SignalWaiter {
 
   /** The caller's signal aborted: the wait ends at once with its reason. */
   signalAborted(reason: unknown): void {
-    this.#clock.clearTimeout(this.#timer);
+    // A clearTimeout that throws is logged (never thrown into the signal's dispatch): the timer then resolves a settled call.
+    clearTimer(this.#clock, this.#timer, this.#onClearFailed);
     this.#reject(reason);
   }
 }
@@ -101,6 +114,7 @@ export class Chaos<T = unknown> implements Policy<T> {
   readonly #random: () => number;
   readonly #clock: Clock;
   readonly #telemetry: Telemetry;
+  readonly #clearFailed: (err: unknown) => void;
   #enabled: boolean;
 
   /**
@@ -132,6 +146,7 @@ export class Chaos<T = unknown> implements Policy<T> {
     this.#random = functionOption(OWNER, 'random', c.random) ?? Math.random;
     this.#clock = clockOption(OWNER, c.clock);
     this.#telemetry = Telemetry.for('chaos', c);
+    this.#clearFailed = (err) => this.#telemetry.log('error', 'clock.clearTimeout threw', { err });
   }
 
   /** Whether the policy injects anything now. */
@@ -167,7 +182,9 @@ export class Chaos<T = unknown> implements Policy<T> {
     if (this.latency > 0) {
       this.#injected('latency', ctx);
       const latency = this.latency;
-      await new Promise<void>((resolve, reject) => new LatencyWait(this.#clock, latency, ctx, resolve, reject));
+      await new Promise<void>(
+        (resolve, reject) => new LatencyWait(this.#clock, latency, ctx, resolve, reject, this.#clearFailed),
+      );
     }
     if (this.#hasFault) {
       this.#injected('fault', ctx);

@@ -3,9 +3,9 @@ import type { ExecuteOptions, ExecutionContext, Operation, Policy } from '../con
 import { checkConfigKeys, knownKeys, type PeerHints } from '../internal/config-keys.js';
 import { canAbort, contextAbortReason, isAbortedContext, notAFunction, toContext } from '../internal/context.js';
 import { IntrusiveList, type ListNode } from '../internal/intrusive-list.js';
-import { type SignalHub, type SignalWaiter, signalHub } from '../internal/signal-hub.js';
+import { isAbortSignal, notASignal, type SignalHub, type SignalWaiter, signalHub } from '../internal/signal-hub.js';
 import { Telemetry } from '../internal/telemetry.js';
-import { armTimer } from '../internal/timers.js';
+import { armTimer, clearTimer } from '../internal/timers.js';
 import {
   booleanOption,
   clockOption,
@@ -70,6 +70,8 @@ class HedgedCall implements SignalWaiter, ListNode<HedgedCall> {
   start(): void {
     const ctx = this.#ctx;
     if (canAbort(ctx)) {
+      // Checked before any attempt starts: a `signal` that is no AbortSignal rejects the call (a TypeError naming it).
+      if (!isAbortSignal(ctx.signal)) throw notASignal(ctx.signal, OWNER);
       const hub = signalHub(ctx.signal);
       this.#hub = hub;
       hub.add(this);
@@ -131,7 +133,7 @@ class HedgedCall implements SignalWaiter, ListNode<HedgedCall> {
     const owner = this.#owner;
     if (owner.hedgeOnFailure && this.#controllers.length <= owner.maxHedges) {
       const deadline = this.#ctx.deadline;
-      if (deadline === undefined || owner.clock.now() < deadline) {
+      if (deadline === undefined || owner.now() < deadline) {
         this.#launch();
         return;
       }
@@ -181,6 +183,7 @@ class HedgingCore {
    */
   readonly #queue = new IntrusiveList<HedgedCall>();
   readonly #fire: () => void;
+  readonly #clearFailed: (err: unknown) => void;
   #timer: unknown = undefined;
   #timerArmed = false;
 
@@ -199,6 +202,7 @@ class HedgingCore {
     this.telemetry = telemetry;
     this.onHedge = onHedge;
     this.#fire = () => this.#hedgeDueCalls();
+    this.#clearFailed = (err) => this.telemetry.log('error', 'clock.clearTimeout threw', { err });
   }
 
   /** Queues `call` for a hedge `delay` ms from now (at the tail: nobody queued earlier is due later). */
@@ -209,9 +213,11 @@ class HedgingCore {
       if (queue.size === 0) this.#disarm();
       return;
     }
-    call.hedgeAt = this.clock.now() + this.delay;
+    const now = this.now();
+    if (Number.isNaN(now)) return; // A clock that cannot tell the time: this call goes on unhedged.
+    call.hedgeAt = now + this.delay;
     queue.push(call);
-    if (!this.#timerArmed) this.#arm();
+    if (!this.#timerArmed) this.#arm(now);
   }
 
   /** Takes `call` out of the queue (it settled, or has no hedge left); the last one out clears the timer. */
@@ -227,7 +233,8 @@ class HedgingCore {
     this.#timerArmed = false;
     this.#timer = undefined;
     const queue = this.#queue;
-    const now = this.clock.now();
+    const now = this.now();
+    if (Number.isNaN(now)) return; // Logged; the calls settle on their own, and the next schedule() arms again.
     // Only the calls queued before this firing: one that re-queues itself (a delay of 0) waits for the next.
     const last = queue.last;
     for (let call = queue.first; call !== null && call.hedgeAt <= now; call = queue.first) {
@@ -235,22 +242,42 @@ class HedgingCore {
       call.hedgeDue(now);
       if (call === last) break;
     }
-    if (!this.#timerArmed && queue.size > 0) this.#arm();
+    if (!this.#timerArmed && queue.size > 0) this.#arm(now);
   }
 
-  /** Arms the one timer for the head's hedge: held while calls wait on it; capped steps for very long delays. */
-  #arm(): void {
+  /**
+   * Arms the one timer for the head's hedge: held while calls wait on it;
+   * capped steps for very long delays. A clock whose `setTimeout` throws is
+   * logged: the calls go on unhedged (hedging only ever adds attempts).
+   */
+  #arm(now: number): void {
     const head = this.#queue.first;
     if (head === null) return;
-    this.#timerArmed = true;
-    this.#timer = armTimer(this.clock, this.#fire, head.hedgeAt - this.clock.now());
+    try {
+      this.#timer = armTimer(this.clock, this.#fire, head.hedgeAt - now);
+      this.#timerArmed = true;
+    } catch (err) {
+      this.telemetry.log('error', 'clock.setTimeout threw', { err });
+    }
   }
 
   #disarm(): void {
     if (!this.#timerArmed) return;
     this.#timerArmed = false;
-    this.clock.clearTimeout(this.#timer);
+    const timer = this.#timer;
     this.#timer = undefined;
+    // A clearTimeout that throws is logged: the timer, left armed, finds no call due when it fires.
+    clearTimer(this.clock, timer, this.#clearFailed);
+  }
+
+  /** The clock's time; `NaN` (logged) when the user's clock throws, which hedges nothing and starts no late hedge. */
+  now(): number {
+    try {
+      return this.clock.now();
+    } catch (err) {
+      this.telemetry.log('error', 'clock.now threw', { err });
+      return Number.NaN;
+    }
   }
 
   /**

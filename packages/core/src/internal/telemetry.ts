@@ -276,6 +276,10 @@ const owners: Readonly<Record<string, string>> = {
   rate_limit: 'RateLimiter',
   fallback: 'Fallback',
   pipeline: 'pipeline',
+  hedging: 'Hedging',
+  adaptive_bulkhead: 'AdaptiveBulkhead',
+  adaptive_throttle: 'AdaptiveThrottle',
+  chaos: 'Chaos',
 };
 
 const LOG_LEVELS = ['debug', 'info', 'warn', 'error'] as const;

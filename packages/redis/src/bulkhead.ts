@@ -231,7 +231,10 @@ export class RedisBulkhead<T = unknown> implements Policy<T> {
       if (lease === 'unavailable') return (await this.#runFallback(fn, ctx)) as R;
       if (lease !== 'full') return (await this.#runLeased(fn, ctx, lease)) as R;
     } else if (!this.#gate.available) {
-      // Redis is down: the fallback decides (the local in-memory bulkhead queues on its own), not this queue.
+      // Redis is down: the fallback decides (the local in-memory bulkhead queues on its own), not this queue;
+      // the calls queued here go to it first, in order. This call took no lease request, so it probes Redis.
+      this.#probe();
+      this.#pump();
       return (await this.#runFallback(fn, ctx)) as R;
     }
     if (this.#queue.size >= this.maxQueue) throw this.#rejection('full');
@@ -353,9 +356,33 @@ export class RedisBulkhead<T = unknown> implements Policy<T> {
     return waiter;
   }
 
+  /**
+   * Asks Redis for something cheap (the lease count) when it is marked
+   * unavailable and no other request is out, so that the first answer brings
+   * calls back to Redis even while this process's slots all stay busy (no
+   * lease request would go out then).
+   */
+  #probe(): void {
+    if (this.#closed || this.#gate.available) return;
+    this.#gate.call(COUNT, this.key, [])?.catch(() => undefined);
+  }
+
+  /** While Redis is unavailable the fallback decides: every queued call goes to it, in order. */
+  #handOff(): void {
+    for (let head = this.#queue.head; head !== null; head = this.#queue.head) {
+      this.#dequeue(head);
+      head.resolve(this.#runFallback(head.fn, head.ctx));
+    }
+    this.#record();
+  }
+
   /** Serves the queue, one lease request at a time, in a loop (never recursion). */
   #pump(): void {
     if (this.#pumping || this.#queue.head === null || this.#closed) return;
+    if (!this.#gate.available) {
+      this.#handOff();
+      return;
+    }
     if (this.#active + this.#acquiring >= this.maxConcurrent) return;
     this.#pumping = true;
     void this.#serve();
@@ -382,11 +409,14 @@ export class RedisBulkhead<T = unknown> implements Policy<T> {
           }
           break;
         }
+        if (lease === 'unavailable') {
+          // Redis is down: this waiter and every one behind it are the fallback's.
+          this.#handOff();
+          break;
+        }
         this.#dequeue(head);
         this.#record();
-        head.resolve(
-          lease === 'unavailable' ? this.#runFallback(head.fn, head.ctx) : this.#runLeased(head.fn, head.ctx, lease),
-        );
+        head.resolve(this.#runLeased(head.fn, head.ctx, lease));
       }
     } finally {
       this.#pumping = false;

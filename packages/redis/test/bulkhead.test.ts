@@ -404,6 +404,39 @@ describe.skipIf(redisServerBinary === undefined).each(clientLibraries)('RedisBul
     expect(logger.lines.filter((l) => l.startsWith('warn'))).toHaveLength(1);
     expect(logger.lines.filter((l) => l.startsWith('info'))).toHaveLength(1);
   }, 30_000);
+
+  it('an outage under load strands no queued call, and a process whose slots stay busy still finds Redis again', async () => {
+    const admin = await client();
+    const name = freshName();
+    const b = await bulkhead({ name, maxConcurrent: 1, maxQueue: 10, commandTimeout: 200 });
+    const holdA = gate();
+    const a = b.execute(() => holdA.promise.then(() => 'a'));
+    await until(() => b.active === 1, 'a to hold the slot');
+    const queued = b.execute(() => 'queued');
+    expect(b.queued).toBe(1);
+    await admin.command('CLIENT', 'PAUSE', '1500', 'ALL');
+    await expect(b.fleetActive()).rejects.toThrow(/unavailable/);
+    expect(b.available).toBe(false);
+    // While Redis is down a new call runs in the fallback, and it keeps running.
+    const holdC = gate();
+    const c = b.execute(() => holdC.promise.then(() => 'c'));
+    holdA.open();
+    await expect(a).resolves.toBe('a');
+    // The queued call is the fallback's to decide now: it must not wait for a slot that only Redis could give.
+    const stranded = await Promise.race([queued, delay(5_000).then(() => 'stranded')]);
+    expect(stranded).toBe('queued');
+    // Redis is back (the pause ends); this process's one slot stays busy, yet calls bring decisions back to Redis.
+    const later: Array<Promise<unknown>> = [];
+    for (let i = 0; i < 200 && !b.available; i++) {
+      later.push(b.execute(() => 'later').catch((e: unknown) => e));
+      await delay(50);
+    }
+    expect(b.available).toBe(true);
+    holdC.open();
+    await expect(c).resolves.toBe('c');
+    for (const r of await Promise.all(later)) expect(r === 'later' || isBulkheadFullError(r)).toBe(true);
+    await expect(b.execute(() => b.fleetActive())).resolves.toBe(1);
+  }, 30_000);
 });
 
 describe('RedisBulkhead without a reachable Redis', () => {

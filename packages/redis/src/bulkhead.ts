@@ -23,7 +23,7 @@ import {
 } from '@resilience/core/validate';
 import { type RedisClientKind, ScriptRunner } from './client.js';
 import { subscribe, unsubscribe } from './internal/abort-fanout.js';
-import { BULKHEAD_HINTS, BULKHEAD_OPTIONS, knownKeys, MAX_TIMER_MS } from './internal/config.js';
+import { BULKHEAD_HINTS, BULKHEAD_OPTIONS, knownKeys, MAX_TIMER_MS, wellFormed } from './internal/config.js';
 import { RedisGate } from './internal/gate.js';
 import { Waiter, WaiterQueue } from './internal/waiters.js';
 import { ACQUIRE, COUNT, RELEASE, RENEW } from './scripts.js';
@@ -120,7 +120,7 @@ export class RedisBulkhead<T = unknown> implements Policy<T> {
     if (typeof c.name !== 'string' || c.name === '') {
       throw new TypeError(`${OWNER}: name must be a non-empty string, got ${describeValue(c.name)}`);
     }
-    this.name = c.name;
+    this.name = wellFormed(OWNER, 'name', c.name);
     this.maxConcurrent = requiredNumber(OWNER, 'maxConcurrent', c.maxConcurrent, { min: 1, integer: true });
     this.leaseMs = numberOption(OWNER, 'leaseMs', c.leaseMs, 30_000, { min: 100, max: MAX_TIMER_MS, integer: true });
     this.maxQueue = numberOption(OWNER, 'maxQueue', c.maxQueue, 0, { min: 0, integer: true, allowInfinity: true });
@@ -134,7 +134,7 @@ export class RedisBulkhead<T = unknown> implements Policy<T> {
       minExclusive: true,
       max: MAX_TIMER_MS,
     });
-    const prefix = stringOption(OWNER, 'prefix', c.prefix, 'resilience:bulkhead:');
+    const prefix = wellFormed(OWNER, 'prefix', stringOption(OWNER, 'prefix', c.prefix, 'resilience:bulkhead:'));
     // `{…}` is the hash tag: the whole lease set lives in one slot of a cluster.
     this.key = `${prefix}{${this.name}}`;
     this.#onRejected = functionOption(OWNER, 'onRejected', c.onRejected);

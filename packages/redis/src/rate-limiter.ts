@@ -25,7 +25,15 @@ import {
   stringOption,
 } from '@resilience/core/validate';
 import { type RedisClientKind, ScriptRunner } from './client.js';
-import { knownKeys, LIMITER_HINTS, LIMITER_OPTIONS, MAX_TIMER_MS } from './internal/config.js';
+import {
+  codeUnitsHex,
+  hasLoneSurrogate,
+  knownKeys,
+  LIMITER_HINTS,
+  LIMITER_OPTIONS,
+  MAX_TIMER_MS,
+  wellFormed,
+} from './internal/config.js';
 import { RedisGate } from './internal/gate.js';
 import { sleep } from './internal/sleep.js';
 import { type LuaScript, SLIDING_WINDOW, TOKEN_BUCKET } from './scripts.js';
@@ -91,6 +99,7 @@ export class RedisRateLimiter implements RateLimiterLike, Policy<unknown, RateLi
   readonly #script: LuaScript;
   readonly #args: readonly string[];
   readonly #keyStart: string;
+  readonly #hexKeyStart: string;
   readonly #defaultKey: string;
   readonly #gate: RedisGate;
   readonly #clock: Clock;
@@ -129,8 +138,8 @@ export class RedisRateLimiter implements RateLimiterLike, Policy<unknown, RateLi
         );
       }
     }
-    this.name = stringOption(OWNER, 'name', c.name, 'rate_limit');
-    this.prefix = stringOption(OWNER, 'prefix', c.prefix, `resilience:${this.name}:`);
+    this.name = wellFormed(OWNER, 'name', stringOption(OWNER, 'name', c.name, 'rate_limit'));
+    this.prefix = wellFormed(OWNER, 'prefix', stringOption(OWNER, 'prefix', c.prefix, `resilience:${this.name}:`));
     this.commandTimeout = numberOption(OWNER, 'commandTimeout', c.commandTimeout, 250, {
       min: 0,
       minExclusive: true,
@@ -159,6 +168,7 @@ export class RedisRateLimiter implements RateLimiterLike, Policy<unknown, RateLi
     // `{…}` is the hash tag: everything a decision touches lives in one slot.
     const kind = tokenBucket ? 'tb' : 'sw';
     this.#keyStart = `${this.prefix}${kind}:{k:`;
+    this.#hexKeyStart = `${this.prefix}${kind}:{u:`;
     this.#defaultKey = `${this.prefix}${kind}:{default}`;
     this.#fallback = this.#fallbackOption(c.whenUnavailable);
     this.#gate = new RedisGate(runner, {
@@ -184,9 +194,15 @@ export class RedisRateLimiter implements RateLimiterLike, Policy<unknown, RateLi
     return this.#gate.available;
   }
 
-  /** The Redis key that holds the state of `key` (the default bucket when omitted), for inspection. */
+  /**
+   * The Redis key that holds the state of `key` (the default bucket when
+   * omitted), for inspection. A key with a lone surrogate (which UTF-8 would
+   * turn into U+FFFD, merging it with other keys) is spelled as the hex of its
+   * UTF-16 code units instead, under `{u:…}`.
+   */
   redisKey(key?: string): string {
-    return key === undefined ? this.#defaultKey : `${this.#keyStart}${key}}`;
+    if (key === undefined) return this.#defaultKey;
+    return hasLoneSurrogate(key) ? `${this.#hexKeyStart}${codeUnitsHex(key)}}` : `${this.#keyStart}${key}}`;
   }
 
   /** Takes one token of `key` (the shared default bucket when omitted) if there is one. */

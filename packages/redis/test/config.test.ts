@@ -40,6 +40,8 @@ describe('RedisRateLimiter config', () => {
     [{ commandTimeout: 2 ** 31 }, RangeError, /commandTimeout .* <= 2147483647/],
     [{ maxWait: -5 }, RangeError, /maxWait .* got -5/],
     [{ prefix: 42 }, TypeError, /prefix must be a string, got 42/],
+    [{ prefix: 'a\uD800:' }, TypeError, /prefix must be well-formed Unicode \(no lone surrogate\), got "a\\ud800:"/],
+    [{ name: '\uDC00' }, TypeError, /name must be well-formed Unicode/],
     [{ name: null }, TypeError, /name must be a string, got null/],
     [
       { whenUnavailable: 'maybe' },
@@ -91,6 +93,8 @@ describe('RedisBulkhead config', () => {
   it.each([
     [{ name: '' }, TypeError, /name must be a non-empty string, got ""/],
     [{ name: undefined }, TypeError, /name must be a non-empty string, got undefined/],
+    [{ name: 'b\uD800' }, TypeError, /name must be well-formed Unicode \(no lone surrogate\), got "b\\ud800"/],
+    [{ prefix: '\uDC00' }, TypeError, /prefix must be well-formed Unicode/],
     [{ maxConcurrent: 0 }, RangeError, /maxConcurrent must be an integer >= 1, got 0/],
     [{ maxConcurrent: 1.5 }, RangeError, /maxConcurrent .* got 1.5/],
     [{ maxConcurrent: Number.NaN }, RangeError, /maxConcurrent .* got NaN/],

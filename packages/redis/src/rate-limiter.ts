@@ -44,6 +44,8 @@ const ALGORITHMS: readonly RateLimitAlgorithm[] = ['token-bucket', 'sliding-wind
 const neverAborted: AbortSignal = new AbortController().signal;
 /** The longest refill time of a bucket (about 285 years): beyond it the server's arithmetic loses whole ms. */
 const MAX_REFILL_MS = 2 ** 53;
+/** The longest sliding window: its key lives two windows, which PEXPIRE must accept and a double must count in whole ms. */
+const MAX_WINDOW_MS = 2 ** 52;
 
 /** What decides while Redis is unavailable, once resolved from the config. */
 type Fallback = Pick<RateLimiterLike, 'consume' | 'check'> | 'allow' | 'deny';
@@ -137,6 +139,20 @@ export class RedisRateLimiter implements RateLimiterLike, Policy<unknown, RateLi
           `${OWNER}: burst must equal rate (or be left out) with the sliding-window algorithm, got ${this.burst}`,
         );
       }
+    }
+    // Redis converts a script's numbers to integers: counts beyond 2^53 would come back wrong (past 2^63, as -2^63).
+    const countField = this.algorithm === 'token-bucket' ? 'burst' : 'rate';
+    const count = this.algorithm === 'token-bucket' ? this.burst : this.rate;
+    if (count > Number.MAX_SAFE_INTEGER) {
+      throw new RangeError(
+        `${OWNER}: ${countField} must be at most ${Number.MAX_SAFE_INTEGER} (Redis answers scripts with integers), got ${count}`,
+      );
+    }
+    // A window must be indexable on the server's clock (microseconds) and expirable by PEXPIRE (2 windows).
+    if (this.algorithm === 'sliding-window' && !(this.interval >= 0.001 && this.interval <= MAX_WINDOW_MS)) {
+      throw new RangeError(
+        `${OWNER}: interval must be >= 0.001 and <= ${MAX_WINDOW_MS} with the sliding-window algorithm, got ${this.interval}`,
+      );
     }
     this.name = wellFormed(OWNER, 'name', stringOption(OWNER, 'name', c.name, 'rate_limit'));
     this.prefix = wellFormed(OWNER, 'prefix', stringOption(OWNER, 'prefix', c.prefix, `resilience:${this.name}:`));

@@ -228,6 +228,9 @@ export class RedisBulkhead<T = unknown> implements Policy<T> {
         if (lease !== 'unavailable' && lease !== 'full') await this.#release(lease);
         throw signal.reason;
       }
+      // close() came while Redis answered (#acquire gave any lease back): run nothing, and do not queue, since
+      // nothing would ever serve the queue again.
+      if (this.#closed) throw new Error(`${OWNER} ${this.name}: closed`);
       if (lease === 'unavailable') return (await this.#runFallback(fn, ctx)) as R;
       if (lease !== 'full') return (await this.#runLeased(fn, ctx, lease)) as R;
     } else if (!this.#gate.available) {

@@ -405,6 +405,26 @@ describe.skipIf(redisServerBinary === undefined).each(clientLibraries)('RedisBul
     expect(logger.lines.filter((l) => l.startsWith('info'))).toHaveLength(1);
   }, 30_000);
 
+  it('a call whose lease request is out when close() comes settles (rejected as closed), never left queued', async () => {
+    const c = await client();
+    const name = freshName();
+    const b = new RedisBulkhead({ client: c.client, name, maxConcurrent: 3, maxQueue: 5, logger: quiet });
+    const hold = gate();
+    const holding = b.execute(() => hold.promise);
+    await until(() => b.active === 1, 'the first call to hold a slot');
+    // Its lease request goes out first; close() sends its release after it, on the same connection.
+    const inFlight = b.execute(() => 'ran').catch((e: unknown) => e);
+    const closing = b.close();
+    hold.open();
+    await closing;
+    await holding;
+    const settled = await Promise.race([inFlight, delay(5_000).then(() => 'still pending')]);
+    expect(String(settled)).toMatch(/closed/);
+    expect(b.queued).toBe(0);
+    const other = await bulkhead({ name, maxConcurrent: 3 });
+    expect(await other.fleetActive()).toBe(0);
+  });
+
   it('an outage under load strands no queued call, and a process whose slots stay busy still finds Redis again', async () => {
     const admin = await client();
     const name = freshName();

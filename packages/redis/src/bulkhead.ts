@@ -472,7 +472,7 @@ export class RedisBulkhead<T = unknown> implements Policy<T> {
     if (count === 0) return;
     try {
       this.#logger.warn(
-        `${OWNER} ${this.name}: ${count} lease(s) expired before renewal (Redis was unreachable longer than leaseMs); those calls keep running but no longer count`,
+        `${OWNER} ${this.name}: ${count} lease(s) expired before renewal (Redis was unreachable longer than leaseMs, or lost its data: a restart without persistence, FLUSHALL, a failover); those calls keep running but no longer count`,
         { name: this.name, lost: count },
       );
     } catch {

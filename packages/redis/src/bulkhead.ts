@@ -261,8 +261,11 @@ export class RedisBulkhead<T = unknown> implements Policy<T> {
     this.#held.clear();
     const releases: Array<Promise<unknown>> = [];
     for (let i = 0; i < ids.length; i += RELEASE_BATCH) {
-      const sent = this.#gate.call(RELEASE, this.key, ids.slice(i, i + RELEASE_BATCH));
+      const batch = ids.slice(i, i + RELEASE_BATCH);
+      const sent = this.#gate.call(RELEASE, this.key, batch);
       if (sent !== undefined) releases.push(sent.catch(() => undefined));
+      // Redis is marked down with a probe out: send it anyway, best effort (else the slots stay taken for leaseMs).
+      else this.#gate.fireAndForget(RELEASE, this.key, batch);
     }
     await Promise.all(releases);
     this.#gate.close();

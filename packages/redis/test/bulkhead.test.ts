@@ -425,6 +425,28 @@ describe.skipIf(redisServerBinary === undefined).each(clientLibraries)('RedisBul
     expect(await other.fleetActive()).toBe(0);
   });
 
+  it('close() while Redis is marked unavailable still sends its releases', async () => {
+    const admin = await client();
+    const name = freshName();
+    const b = await bulkhead({ name, maxConcurrent: 2, leaseMs: 20_000, commandTimeout: 200 });
+    const hold = gate();
+    const holding = b.execute(() => hold.promise);
+    await until(() => b.active === 1, 'the call to hold a slot');
+    await admin.command('CLIENT', 'PAUSE', '1000', 'ALL');
+    await expect(b.fleetActive()).rejects.toThrow(/unavailable/);
+    // The next command is the one probe allowed while Redis is down; it waits out the pause.
+    const probe = b.fleetActive().catch(() => 'probe failed');
+    await b.close();
+    hold.open();
+    await holding;
+    await probe;
+    const other = await bulkhead({ name, maxConcurrent: 2 });
+    // Well before the lease would expire (20 s), the slot is free: the release went out despite the outage.
+    const start = performance.now();
+    while ((await other.fleetActive()) !== 0 && performance.now() - start < 5_000) await delay(50);
+    expect(await other.fleetActive()).toBe(0);
+  }, 20_000);
+
   it('an outage under load strands no queued call, and a process whose slots stay busy still finds Redis again', async () => {
     const admin = await client();
     const name = freshName();

@@ -49,8 +49,8 @@ export interface Snippet {
   resolveFrom: string;
 }
 
-const fence = /^```(\S*)\s*$/;
-const marker = /^<!--\s*snippet:\s*(run|continue|skip|prelude)\b([\s\S]*?)-->\s*$/;
+const fence = /^(\s*)```(\S*)\s*$/;
+const marker = /^\s*<!--\s*snippet:\s*(run|continue|skip|prelude)\b([\s\S]*?)-->\s*$/;
 const fileMarker = /<!--\s*snippets:\s*resolve-from\s+(\S+)\s*-->/;
 
 /** Every Markdown file the checker reads: the root README, each package's and example's README, docs/**. */
@@ -97,7 +97,7 @@ export function parseSnippets(file: string, text: string): Snippet[] {
   while (i < source.length) {
     const current = source[i] ?? '';
     // A marker: one line, or a prelude over several lines up to `-->`.
-    if (/^<!--\s*snippet:/.test(current)) {
+    if (/^\s*<!--\s*snippet:/.test(current)) {
       const start = i;
       let comment = current;
       while (!comment.includes('-->') && i + 1 < source.length) comment += `\n${source[++i]}`;
@@ -115,11 +115,16 @@ export function parseSnippets(file: string, text: string): Snippet[] {
       i++;
       continue;
     }
-    const lang = open[1] ?? '';
+    // A block indented under a list item: its lines lose the fence's indentation.
+    const indent = open[1]?.length ?? 0;
+    const lang = open[2] ?? '';
     const line = i + 1;
     const body: string[] = [];
     i++;
-    while (i < source.length && !/^```\s*$/.test(source[i] ?? '')) body.push(source[i++] ?? '');
+    while (i < source.length && !/^\s*```\s*$/.test(source[i] ?? '')) {
+      const text = source[i++] ?? '';
+      body.push(text.slice(Math.min(indent, text.length - text.trimStart().length)));
+    }
     i++;
     if (lang !== 'ts' && lang !== 'typescript') {
       if (pending.length > 0) throw new Error(`${file}:${pending[0]?.line}: a snippet marker before a ${lang} block`);
@@ -147,7 +152,10 @@ export function parseSnippets(file: string, text: string): Snippet[] {
       }
       for (const prelude of pending.filter((m) => m.kind === 'prelude')) {
         const code = prelude.body.replace(/^[^\n]*\n?/, (first) => (first.trim() === '' ? '' : first));
-        for (const [n, text] of code.split('\n').entries()) {
+        for (const [n, text] of code
+          .split('\n')
+          .map((l) => l.trimStart())
+          .entries()) {
           snippet.lines.push({ text, origin: `${file}:${prelude.line + 1 + n} (prelude)` });
         }
       }

@@ -85,6 +85,15 @@ describe('the snippet markers', () => {
     expect(parseSnippets('packages/express/README.md', '```ts\n```')[0]?.resolveFrom).toBe('packages/express');
   });
 
+  it('read blocks indented under a list item', () => {
+    const [snippet] = parseSnippets(
+      'a.md',
+      '1. Item:\n\n   <!-- snippet: run -->\n   ```ts\n   if (x) {\n     y();\n   }\n   ```\n',
+    );
+    expect(snippet?.run).toBe(true);
+    expect(snippet?.code).toBe('if (x) {\n  y();\n}');
+  });
+
   it('refuse what would switch checking off quietly', () => {
     expect(() => parseSnippets('a.md', '<!-- snippet: skip -->\n```ts\nx\n```')).toThrow(/a\.md:1: .*needs a reason/);
     expect(() => parseSnippets('a.md', '<!-- snippet: continue -->\n```ts\nx\n```')).toThrow(/a\.md:2: .*continue/);

@@ -7,7 +7,8 @@ import { repoRoot } from './workspace.js';
 // The checker behind every ```ts block of the documentation. The convention it
 // reads is written down in docs/README.md ("Code blocks are checked"):
 //
-//   (no marker)                       the block is a whole module: it is type-checked as it stands
+//   (no marker)                       the block is a whole module: it is type-checked as it stands;
+//                                     a block with no import of its own gets the imports of the blocks above it
 //   <!-- snippet: run -->             … and it is a complete program: it also runs and must exit 0
 //   <!-- snippet: continue -->        the block goes on from the previous checked block of the same file
 //   <!-- snippet: prelude             hidden declarations of the reader's own things (a server,
@@ -93,6 +94,7 @@ export function parseSnippets(file: string, text: string): Snippet[] {
   const snippets: Snippet[] = [];
   let pending: { kind: string; body: string; line: number }[] = [];
   let previous: Snippet | undefined;
+  const shownImports: string[] = [];
   let i = 0;
   while (i < source.length) {
     const current = source[i] ?? '';
@@ -160,6 +162,12 @@ export function parseSnippets(file: string, text: string): Snippet[] {
         }
       }
       for (const [n, text] of body.entries()) snippet.lines.push({ text, origin: `${file}:${line + 1 + n}` });
+      // A fragment (no import of its own, nor in its prelude) sees the imports shown above it.
+      if (!kinds.has('continue') && !snippet.lines.some((l) => /^\s*import\s/.test(l.text))) {
+        const hoisted = mergeImports(shownImports).map((text) => ({ text, origin: `${file} (an import shown above)` }));
+        snippet.lines.unshift(...hoisted);
+      }
+      shownImports.push(...importStatements(snippet.code));
       previous = snippet;
     }
     snippets.push(snippet);
@@ -167,6 +175,65 @@ export function parseSnippets(file: string, text: string): Snippet[] {
   }
   if (pending.length > 0) throw new Error(`${file}:${pending[0]?.line}: a snippet marker at the end of the file`);
   return snippets;
+}
+
+/** The import declarations of a block, each on one line. */
+export function importStatements(code: string): string[] {
+  return [...code.matchAll(/^import\s[^'"]*['"][^'"\n]+['"]\s*;?/gm)].map((m) => m[0].replace(/\s+/g, ' ').trim());
+}
+
+/** The local names an import declaration binds. */
+function localNames(statement: string): string[] {
+  const clause = /^import\s+(?:type\s+)?([^'"]*?)\s*(?:from\s*)?['"]/.exec(statement)?.[1] ?? '';
+  const names: string[] = [];
+  const braces = /\{([^}]*)\}/.exec(clause);
+  for (const spec of braces?.[1]?.split(',') ?? []) {
+    const local = spec
+      .trim()
+      .replace(/^type\s+/, '')
+      .split(/\s+as\s+/)
+      .pop();
+    if (local) names.push(local);
+  }
+  for (const part of clause.replace(/\{[^}]*\}/, '').split(',')) {
+    const local = part.trim().replace(/^\*\s+as\s+/, '');
+    if (/^[\w$]+$/.test(local)) names.push(local);
+  }
+  return names;
+}
+
+/**
+ * The imports of earlier blocks, for a fragment: each local name bound once (the
+ * first block that imported it wins), named imports of one module merged.
+ */
+export function mergeImports(statements: string[]): string[] {
+  const seen = new Set<string>();
+  const named = new Map<string, string[]>();
+  const other: string[] = [];
+  for (const statement of statements) {
+    const plain = /^import\s+(type\s+)?\{([^}]*)\}\s*from\s*(['"][^'"]+['"])/.exec(statement);
+    if (plain) {
+      const specs = named.get(plain[3] ?? '') ?? [];
+      for (const raw of (plain[2] ?? '').split(',')) {
+        const spec = raw.trim();
+        const local = spec
+          .replace(/^type\s+/, '')
+          .split(/\s+as\s+/)
+          .pop();
+        if (!local || seen.has(local)) continue;
+        seen.add(local);
+        specs.push(plain[1] && !spec.startsWith('type ') ? `type ${spec}` : spec);
+      }
+      named.set(plain[3] ?? '', specs);
+      continue;
+    }
+    const locals = localNames(statement);
+    if (locals.some((local) => seen.has(local)) || other.includes(statement)) continue;
+    for (const local of locals) seen.add(local);
+    other.push(statement);
+  }
+  const merged = [...named].filter(([, specs]) => specs.length > 0);
+  return [...other, ...merged.map(([module, specs]) => `import { ${specs.join(', ')} } from ${module};`)];
 }
 
 /** Every snippet of every documentation file. */

@@ -94,6 +94,44 @@ describe('the snippet markers', () => {
     expect(snippet?.code).toBe('if (x) {\n  y();\n}');
   });
 
+  it('give a fragment the imports shown above it, each name once', () => {
+    const md = [
+      '```ts',
+      "import { Retry, pipeline } from '@resilience/core';",
+      "import * as grpc from '@grpc/grpc-js';",
+      '```',
+      '```ts',
+      'import {',
+      '  CircuitBreaker,',
+      '  Retry,',
+      '  type Clock,',
+      "} from '@resilience/core';",
+      "import express, { Router } from 'express';",
+      '```',
+      '```ts',
+      'const retry = new Retry({});',
+      '```',
+      '<!-- snippet: prelude',
+      "import { Retry } from '@resilience/core';",
+      '-->',
+      '```ts',
+      'const own = new Retry({});',
+      '```',
+    ].join('\n');
+    const [, , fragment, withPrelude] = parseSnippets('docs/x.md', md);
+    expect(fragment?.lines.map((l) => l.text)).toEqual([
+      "import * as grpc from '@grpc/grpc-js';",
+      "import express, { Router } from 'express';",
+      "import { Retry, pipeline, CircuitBreaker, type Clock } from '@resilience/core';",
+      'const retry = new Retry({});',
+    ]);
+    expect(withPrelude?.lines.map((l) => l.text)).toEqual([
+      "import { Retry } from '@resilience/core';",
+      '',
+      'const own = new Retry({});',
+    ]);
+  });
+
   it('refuse what would switch checking off quietly', () => {
     expect(() => parseSnippets('a.md', '<!-- snippet: skip -->\n```ts\nx\n```')).toThrow(/a\.md:1: .*needs a reason/);
     expect(() => parseSnippets('a.md', '<!-- snippet: continue -->\n```ts\nx\n```')).toThrow(/a\.md:2: .*continue/);

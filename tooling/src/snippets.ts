@@ -1,4 +1,5 @@
 import { execFile } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { promisify } from 'node:util';
@@ -254,8 +255,10 @@ function scratchDir(resolveFrom: string): string {
   return join(repoRoot, resolveFrom, `.snippets-${process.pid}`);
 }
 
-function moduleFile(snippet: Snippet): string {
-  return `${snippet.name.replace(/[^a-z0-9]+/gi, '-')}.ts`;
+/** A file name for a snippet's module, unique per snippet (`docs/a-b.md` and `docs/a/b.md` do not collide). */
+export function moduleFile(snippet: Snippet): string {
+  const hash = createHash('sha256').update(snippet.name).digest('hex').slice(0, 8);
+  return `${snippet.name.replace(/[^a-z0-9]+/gi, '-')}-${hash}.ts`;
 }
 
 /**

@@ -1,5 +1,12 @@
 import { afterAll, describe, expect, it } from 'vitest';
-import { allSnippets, parseSnippets, removeScratch, runSnippet, typecheckSnippets } from '../src/snippets.js';
+import {
+  allSnippets,
+  moduleFile,
+  parseSnippets,
+  removeScratch,
+  runSnippet,
+  typecheckSnippets,
+} from '../src/snippets.js';
 
 // Every ```ts block of the READMEs (root, packages/*, examples/*) and of docs/**
 // is type-checked against the workspace packages, and the complete programs
@@ -51,6 +58,26 @@ describe('the checker', () => {
     const problems = await typecheckSnippets(bad);
     expect(problems).toHaveLength(1);
     expect(problems[0]?.message).toMatch(/^docs\/broken\.md:6: error TS2322/);
+  }, 60_000);
+});
+
+describe('the runner', () => {
+  it('fails a program that throws, and one that never ends', async () => {
+    const [throws, hangs] = parseSnippets(
+      'docs/broken-run.md',
+      [
+        '<!-- snippet: run -->',
+        '```ts',
+        "throw new Error('boom');",
+        '```',
+        '<!-- snippet: run -->',
+        '```ts',
+        'setInterval(() => {}, 1_000);',
+        '```',
+      ].join('\n'),
+    );
+    await expect(runSnippet(throws!, 30_000)).rejects.toThrow(/boom/);
+    await expect(runSnippet(hangs!, 2_000)).rejects.toMatchObject({ killed: true });
   }, 60_000);
 });
 
@@ -130,6 +157,12 @@ describe('the snippet markers', () => {
       '',
       'const own = new Retry({});',
     ]);
+  });
+
+  it('get a module file of their own, even where names sanitize alike', () => {
+    const [a] = parseSnippets('docs/a-b.md', '```ts\n```');
+    const [b] = parseSnippets('docs/a/b.md', '```ts\n```');
+    expect(a && b && moduleFile(a)).not.toBe(a && b && moduleFile(b));
   });
 
   it('refuse what would switch checking off quietly', () => {

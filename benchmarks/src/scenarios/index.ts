@@ -3,12 +3,14 @@ import { bulkheadUncontended } from './bulkhead.js';
 import { breakerClosed, breakerThroughput } from './circuit-breaker.js';
 import { composed } from './composed.js';
 import { expressRateLimit } from './express.js';
+import { grpcUnary } from './grpc.js';
 import { breakerMetrics } from './metrics.js';
 import { recordedBreakerScenario, tracedBreakerScenario } from './otel.js';
 import { rateLimitedCall, rateLimitManyKeys, rateLimitOneKey } from './rate-limit.js';
 import { retryFirstAttempt } from './retry.js';
 import { timeoutInTime } from './timeout.js';
 import type { ScenarioDef } from './types.js';
+import { fastifyRateLimit, honoRateLimit } from './web-frameworks.js';
 
 export type { ScenarioDef, ScenarioKind, SubjectDef, TargetDef } from './types.js';
 
@@ -28,6 +30,9 @@ export const scenarios: readonly ScenarioDef[] = [
   breakerMetrics,
   tracedBreakerScenario,
   recordedBreakerScenario,
+  grpcUnary,
+  fastifyRateLimit,
+  honoRateLimit,
 ];
 
 /** Looks a scenario and subject up by id. */

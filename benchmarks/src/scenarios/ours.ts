@@ -21,7 +21,14 @@ let core: Promise<CoreModule> | undefined;
  * benchmarks compile before a pattern (or a whole package) has landed.
  */
 export function importOurs(
-  name: '@resilience/core' | '@resilience/express' | '@resilience/metrics-prometheus' | '@resilience/otel',
+  name:
+    | '@resilience/core'
+    | '@resilience/express'
+    | '@resilience/fastify'
+    | '@resilience/grpc'
+    | '@resilience/hono'
+    | '@resilience/metrics-prometheus'
+    | '@resilience/otel',
 ): Promise<CoreModule> {
   const specifier: string = name;
   return import(specifier) as Promise<CoreModule>;

@@ -1,5 +1,6 @@
 import { isBulkheadFullError, type Policy } from '@resilience/core';
-import { configObject, describeValue, requireMethod } from '@resilience/core/validate';
+import { configObject, requireMethod } from '@resilience/core/validate';
+import { retryAfterOption } from '@resilience/http';
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import { runGuarded } from './internal/guard.js';
 import { Rejection } from './internal/respond.js';
@@ -32,11 +33,7 @@ const defaultBody = Object.freeze({
 export function bulkhead(bh: Policy, options?: BulkheadMiddlewareOptions): RequestHandler {
   requireMethod(OWNER, 'bh', bh, 'execute');
   const opts = configObject(OWNER, options, 'options');
-  const retryAfter = opts.retryAfter ?? 1;
-  if (retryAfter !== false && (typeof retryAfter !== 'number' || !Number.isInteger(retryAfter) || retryAfter < 0)) {
-    throw new RangeError(`${OWNER}: retryAfter must be an integer >= 0 or false, got ${describeValue(retryAfter)}`);
-  }
-  const retryAfterSeconds = retryAfter === false ? undefined : retryAfter;
+  const retryAfterSeconds = retryAfterOption(OWNER, opts.retryAfter);
   const rejection = new Rejection(statusOption(OWNER, opts.statusCode, 503), opts.body, defaultBody);
 
   return (req: Request, res: Response, next: NextFunction): void => {

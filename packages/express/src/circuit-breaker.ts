@@ -1,5 +1,6 @@
 import { isCircuitOpenError } from '@resilience/core';
-import { configObject, describeValue, functionOption, requireMethod } from '@resilience/core/validate';
+import { configObject, functionOption, requireMethod } from '@resilience/core/validate';
+import { failureStatusOption, syncPredicate } from '@resilience/http';
 import type { ErrorRequestHandler, NextFunction, Request, RequestHandler, Response } from 'express';
 import { onResponseEnd } from './internal/lifecycle.js';
 import { Rejection, retryAfterSeconds } from './internal/respond.js';
@@ -24,7 +25,6 @@ const defaultBody = Object.freeze({
   message: 'The service is temporarily unavailable. Try again later.',
 });
 
-const isServerError = (status: number): boolean => status >= 500;
 const everyError = (): boolean => true;
 
 /** The state of one admitted request, reported once when its response is over. */
@@ -38,18 +38,6 @@ interface BreakerCall {
 function destroyedWith(res: Response): { readonly value: unknown } | undefined {
   const errored = (res as { errored?: unknown }).errored;
   return errored === undefined || errored === null ? undefined : { value: errored };
-}
-
-function failurePredicate(value: CircuitBreakerMiddlewareOptions['failureStatuses']): (status: number) => boolean {
-  if (value === undefined) return isServerError;
-  if (typeof value === 'function') return value;
-  if (!Array.isArray(value) || !value.every((s) => Number.isInteger(s))) {
-    throw new TypeError(
-      `${OWNER}: failureStatuses must be an array of status codes or a function, got ${describeValue(value)}`,
-    );
-  }
-  const statuses = new Set<number>(value);
-  return (status) => statuses.has(status);
 }
 
 /**
@@ -85,8 +73,12 @@ export function circuitBreaker(
 ): CircuitBreakerMiddleware {
   requireMethod(OWNER, 'breaker', breaker, 'acquire');
   const opts = configObject(OWNER, options, 'options');
-  const isFailureStatus = failurePredicate(opts.failureStatuses);
-  const isFailureError = functionOption(OWNER, 'isFailureError', opts.isFailureError) ?? everyError;
+  const isFailureStatus = failureStatusOption(OWNER, opts.failureStatuses);
+  const customIsFailureError = functionOption(OWNER, 'isFailureError', opts.isFailureError);
+  const isFailureError =
+    customIsFailureError === undefined
+      ? everyError
+      : syncPredicate(OWNER, 'isFailureError(error)', customIsFailureError);
   const rejection = new Rejection(statusOption(OWNER, opts.statusCode, 503), opts.body, defaultBody);
   const calls = new WeakMap<Request, BreakerCall>();
 

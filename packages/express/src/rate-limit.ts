@@ -1,60 +1,25 @@
-import { TimeoutError } from '@resilience/core';
+import { describeValue, requireMethod } from '@resilience/core/validate';
 import {
-  configObject,
-  describeValue,
-  functionOption,
-  numberOption,
-  oneOfOption,
-  requireMethod,
-} from '@resilience/core/validate';
+  answerWithin,
+  isDecision,
+  isThenable,
+  notADecision,
+  ProxyChecks,
+  positiveNumber,
+  rateLimitSettings,
+  refuseThenable,
+} from '@resilience/http';
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
-import { FailureLog } from './internal/failure-log.js';
-import { ProxyChecks } from './internal/proxy-checks.js';
-import { Rejection, retryAfterSeconds } from './internal/respond.js';
-import { statusOption } from './internal/status.js';
+import { expressProxyProbe } from './internal/proxy-checks.js';
+import { retryAfterSeconds, sendRejection } from './internal/respond.js';
 import { ipKey } from './ip-key.js';
-import { RateLimitHeaders } from './rate-limit-headers.js';
-import type { LimiterFailMode, RateLimitDecision, RateLimiterLike, RateLimitOptions } from './types.js';
+import type { RateLimiterLike, RateLimitOptions } from './types.js';
 
 const OWNER = 'rateLimit';
 
-/** The longest delay a Node timer holds (about 24.8 days). */
-const MAX_TIMER_MS = 2_147_483_647;
-
-const defaultBody = Object.freeze({ error: 'rate_limited', message: 'Too many requests. Try again later.' });
-const unavailableBody = Object.freeze({
-  error: 'service_unavailable',
-  message: 'The service is temporarily unavailable. Try again later.',
-});
-
-function positiveNumber(value: unknown): boolean {
-  return typeof value === 'number' && Number.isFinite(value) && value > 0;
-}
-
-function finiteNumber(value: unknown): boolean {
-  return typeof value === 'number' && Number.isFinite(value);
-}
-
-/**
- * Whether `value` is a decision the middleware can act on: `allowed` a
- * boolean, `retryAfterMs` a number, and, when headers are written, `limit`,
- * `remaining` and `resetMs` finite numbers.
- */
-function isDecision(value: unknown, withHeaders: boolean): value is RateLimitDecision {
-  if (value === null || typeof value !== 'object') return false;
-  const d = value as Partial<Record<keyof RateLimitDecision, unknown>>;
-  if (typeof d.allowed !== 'boolean') return false;
-  if (!d.allowed && typeof d.retryAfterMs !== 'number') return false;
-  return !withHeaders || (finiteNumber(d.limit) && finiteNumber(d.remaining) && finiteNumber(d.resetMs));
-}
-
-function isThenable(value: unknown): value is PromiseLike<RateLimitDecision> {
-  return (
-    value !== null &&
-    (typeof value === 'object' || typeof value === 'function') &&
-    typeof (value as { then?: unknown }).then === 'function'
-  );
-}
+const setHeader = (res: Response, name: string, value: string): void => {
+  res.setHeader(name, value);
+};
 
 /**
  * Limits requests per key with a rate limiter. Each request takes `cost`
@@ -99,78 +64,21 @@ function isThenable(value: unknown): value is PromiseLike<RateLimitDecision> {
  * ```
  */
 export function rateLimit(limiter: RateLimiterLike, options?: RateLimitOptions): RequestHandler {
-  requireMethod(OWNER, 'limiter', limiter, 'consume');
-  const opts = configObject(OWNER, options, 'options');
-  const customKey = functionOption(OWNER, 'key', opts.key);
-  const subnet =
-    opts.ipv6Subnet === false
-      ? false
-      : numberOption(OWNER, 'ipv6Subnet', opts.ipv6Subnet, 56, { min: 1, max: 128, integer: true });
-  const key = customKey ?? ((req: Request): string => ipKey(req, subnet));
-  const cost = opts.cost ?? 1;
-  if (typeof cost !== 'function' && !positiveNumber(cost)) {
-    throw new RangeError(`${OWNER}: cost must be a finite number > 0 or a function, got ${describeValue(cost)}`);
-  }
-  const burst = positiveNumber(limiter.burst) ? limiter.burst : undefined;
-  if (typeof cost === 'number' && burst !== undefined && cost > burst) {
-    throw new RangeError(
-      `${OWNER}: cost must be at most limiter.burst (${burst}): no request could ever pass, got ${describeValue(cost)}`,
-    );
-  }
-  const skip = functionOption(OWNER, 'skip', opts.skip);
-  const standard = oneOfOption<RateLimitOptions['standardHeaders']>(
-    OWNER,
-    'standardHeaders',
-    opts.standardHeaders,
-    ['draft-7', 'draft-8', false],
-    'draft-7',
-  ) as 'draft-7' | 'draft-8' | false;
-  const legacy = oneOfOption(OWNER, 'legacyHeaders', opts.legacyHeaders, [true, false], false);
-  const policyName = opts.policyName ?? 'default';
-  if (typeof policyName !== 'string' || !/^[\x20-\x7e]*$/.test(policyName)) {
-    throw new TypeError(`${OWNER}: policyName must be a string of printable ASCII, got ${describeValue(policyName)}`);
-  }
-  if (standard !== false || legacy) {
-    for (const field of ['rate', 'burst', 'interval'] as const) {
-      if (!positiveNumber(limiter[field])) {
-        throw new TypeError(
-          `${OWNER}: limiter.${field} must be a finite number > 0 to write rate-limit headers, got ${describeValue(limiter[field])}`,
-        );
-      }
-    }
-  }
-  const headers = new RateLimitHeaders({
-    standard,
-    legacy,
-    policyName,
-    burst: limiter.burst,
-    rate: limiter.rate,
-    interval: limiter.interval,
-  });
-  const failMode = oneOfOption<LimiterFailMode>(OWNER, 'failMode', opts.failMode, ['open', 'closed'], 'open');
-  const logger = opts.logger ?? console;
-  requireMethod(OWNER, 'logger', logger, 'error');
-  const failures = new FailureLog(logger, failMode);
-  const limiterTimeout = numberOption(OWNER, 'limiterTimeout', opts.limiterTimeout, 1000, {
-    min: 0,
-    minExclusive: true,
-    max: MAX_TIMER_MS,
-  });
-  const checks = new ProxyChecks(OWNER, opts.validate, logger);
+  const settings = rateLimitSettings<Request>(OWNER, limiter, options);
+  const { customKey, ipv6Subnet, cost, burst, skip, headers, failMode, logger, failures, limiterTimeout } = settings;
+  const { limited, unavailable } = settings;
+  const key = customKey ?? ((req: Request): string => ipKey(req, ipv6Subnet));
+  const checks = new ProxyChecks(OWNER, options?.validate, logger, expressProxyProbe);
   if (checks.pending) requireMethod(OWNER, 'logger', logger, 'warn');
-  const limited = new Rejection(statusOption(OWNER, opts.statusCode, 429), opts.body, defaultBody);
-  const unavailable = new Rejection(503, undefined, unavailableBody);
 
   const decide = (decision: unknown, req: Request, res: Response, next: NextFunction): void => {
     let allowed: boolean;
     let retryAfterMs: number | undefined;
     try {
       if (!isDecision(decision, headers.enabled)) {
-        throw new TypeError(
-          `${OWNER}: the limiter's consume() gave ${describeValue(decision)}, not a decision ({ allowed, limit, remaining, resetMs, retryAfterMs })`,
-        );
+        throw notADecision(OWNER, decision);
       }
-      if (headers.enabled) headers.write(res, decision);
+      if (headers.enabled && !res.headersSent) headers.write(res, decision, setHeader);
       allowed = decision.allowed;
       retryAfterMs = decision.retryAfterMs;
     } catch (err) {
@@ -181,7 +89,7 @@ export function rateLimit(limiter: RateLimiterLike, options?: RateLimitOptions):
     if (allowed) {
       next();
     } else {
-      limited.send(req, res, undefined, retryAfterSeconds(retryAfterMs));
+      sendRejection(limited, req, res, undefined, retryAfterSeconds(retryAfterMs));
     }
   };
 
@@ -190,39 +98,15 @@ export function rateLimit(limiter: RateLimiterLike, options?: RateLimitOptions):
     if (failMode === 'open') {
       next();
     } else {
-      unavailable.send(req, res, err);
+      sendRejection(unavailable, req, res, err);
     }
   };
 
   /** Waits for a limiter's promise, at most `limiterTimeout` ms; whichever comes first decides, once. */
   const awaitDecision = (pending: PromiseLike<unknown>, req: Request, res: Response, next: NextFunction): void => {
-    let settled = false;
-    const timer = setTimeout(() => {
-      settled = true;
-      fail(
-        new TimeoutError({
-          timeoutMs: limiterTimeout,
-          message: `${OWNER}: the limiter did not answer within ${limiterTimeout} ms (limiterTimeout)`,
-        }),
-        req,
-        res,
-        next,
-      );
-    }, limiterTimeout);
-    // Promise.resolve() also turns a thenable whose then() throws into a rejection.
-    Promise.resolve(pending).then(
-      (decision: unknown) => {
-        if (settled) return;
-        settled = true;
-        clearTimeout(timer);
-        decide(decision, req, res, next);
-      },
-      (err: unknown) => {
-        if (settled) return;
-        settled = true;
-        clearTimeout(timer);
-        fail(err, req, res, next);
-      },
+    answerWithin(OWNER, pending, limiterTimeout).then(
+      (decision: unknown) => decide(decision, req, res, next),
+      (err: unknown) => fail(err, req, res, next),
     );
   };
 
@@ -232,10 +116,14 @@ export function rateLimit(limiter: RateLimiterLike, options?: RateLimitOptions):
     let tokens: unknown = 0;
     let skipped: boolean;
     try {
-      skipped = skip?.(req) === true;
+      const skipping: unknown = skip?.(req);
+      refuseThenable(OWNER, 'skip(req)', skipping);
+      skipped = skipping === true;
       if (!skipped) {
         requestKey = key(req);
+        refuseThenable(OWNER, 'key(req)', requestKey);
         tokens = typeof cost === 'function' ? cost(req) : cost;
+        refuseThenable(OWNER, 'cost(req)', tokens);
       }
     } catch (err) {
       // A throwing key, cost or skip function is the application's error, not the limiter's.
@@ -253,7 +141,7 @@ export function rateLimit(limiter: RateLimiterLike, options?: RateLimitOptions):
     }
     if (burst !== undefined && (tokens as number) > burst) {
       // More tokens than the bucket holds: this request can never pass, now or later (no Retry-After).
-      limited.send(req, res, undefined);
+      sendRejection(limited, req, res, undefined);
       return;
     }
     let decision: unknown;

@@ -56,17 +56,35 @@ export function timeout(msOrTimeout: number | Policy, options?: TimeoutMiddlewar
   return (req: Request, res: Response, next: NextFunction): void => {
     // The headers the chain set before this middleware (CORS, rate-limit headers...) stay on a timeout answer.
     const before = snapshotHeaders(res);
-    runGuarded(policy, req, res, next, (err) => {
-      if (!isTimeoutError(err)) return false;
-      if (!res.headersSent) {
-        restoreHeaders(res, before);
-        // A client still sending its body (a slow upload, a trickle) would keep the connection: Node reads
-        // and discards the rest to reuse it. Closing it after the answer frees the socket now.
-        if (!req.complete) res.setHeader('Connection', 'close');
-        rejection.send(req, res, err);
-        silenceResponse(res);
-      }
-      return true;
-    });
+    const answer = (err: unknown): void => {
+      if (res.headersSent) return;
+      restoreHeaders(res, before);
+      // A client still sending its body (a slow upload, a trickle) would keep the connection: Node reads
+      // and discards the rest to reuse it. Closing it after the answer frees the socket now.
+      if (!req.complete) res.setHeader('Connection', 'close');
+      rejection.send(req, res, err);
+      silenceResponse(res);
+    };
+    runGuarded(
+      policy,
+      req,
+      res,
+      next,
+      (err) => {
+        if (!isTimeoutError(err)) return false;
+        answer(err);
+        return true;
+      },
+      (signal) => {
+        // Answer inside the abort dispatch, before a handler that listens to the signal can answer first.
+        signal.addEventListener(
+          'abort',
+          () => {
+            if (isTimeoutError(signal.reason)) answer(signal.reason);
+          },
+          { once: true },
+        );
+      },
+    );
   };
 }

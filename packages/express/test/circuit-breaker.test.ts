@@ -416,3 +416,30 @@ describe('circuitBreaker configuration', () => {
     );
   });
 });
+
+describe.each(expressVersions)('circuitBreaker and a predicate that returns a promise, on %s', (_name, express) => {
+  it('counts the call as a failure and never leaves a rejection unhandled', async () => {
+    const reports: Report[] = [];
+    const breaker: CircuitBreakerLike = {
+      acquire: (): CircuitPermitLike => ({
+        success: () => reports.push('success'),
+        failure: () => reports.push('failure'),
+        ignore: () => reports.push('ignore'),
+      }),
+    };
+    const app = express();
+    app.use(circuitBreaker(breaker, { failureStatuses: (async () => Promise.reject(new Error('x'))) as never }));
+    app.get('/', (_req, res) => {
+      res.send('ok');
+    });
+    const served = await serve(app);
+    try {
+      expect((await fetch(served.url)).status).toBe(200);
+      await until(() => reports.length === 1);
+      expect(reports).toEqual(['failure']);
+      await sleep(10);
+    } finally {
+      await served.close();
+    }
+  });
+});

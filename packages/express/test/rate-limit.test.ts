@@ -707,3 +707,33 @@ describe('rateLimit under load', () => {
     expect(refTimers()).toBeLessThanOrEqual(before);
   });
 });
+
+describe.each(expressVersions)('rateLimit and callbacks that return promises, on %s', (_name, express) => {
+  it.each([
+    ['key', { key: (async () => Promise.reject(new Error('lookup failed'))) as never }, 'key(req)'],
+    ['skip', { skip: (async () => false) as never }, 'skip(req)'],
+    ['cost', { cost: (async () => 1) as never }, 'cost(req)'],
+  ])('an async %s goes to next(err), and its rejection is never unhandled', async (_what, options, named) => {
+    const app = express();
+    app.use(rateLimit(new RateLimiter({ rate: 5 }), { validate: false, ...options }));
+    app.get('/', (_req, res) => {
+      res.send('ok');
+    });
+    const errors: string[] = [];
+    app.use(((err, _req, res, _next) => {
+      errors.push((err as Error).message);
+      res.status(500).send('error');
+    }) as ErrorRequestHandler);
+    const served = await serve(app);
+    try {
+      const res = await fetch(served.url);
+      expect(res.status).toBe(500);
+      expect(errors).toEqual([
+        `rateLimit: ${named} returned a promise; it must answer synchronously (it runs on every request)`,
+      ]);
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    } finally {
+      await served.close();
+    }
+  });
+});

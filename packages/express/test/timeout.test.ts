@@ -322,3 +322,20 @@ describe('timeout configuration', () => {
     );
   });
 });
+
+describe.each(expressVersions)('timeout and a handler that answers when its signal aborts, on %s', (_name, express) => {
+  it('answers 503 first: the time was up before the handler answered', async () => {
+    const app = express();
+    app.get('/', timeout(20), (req, res) => {
+      req.signal?.addEventListener('abort', () => res.status(200).send('late'));
+    });
+    const served = await serve(app);
+    try {
+      const res = await fetch(served.url);
+      expect(res.status).toBe(503);
+      expect(await res.json()).toEqual({ error: 'timeout', message: 'The request took too long to process.' });
+    } finally {
+      await served.close();
+    }
+  });
+});

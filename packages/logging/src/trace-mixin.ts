@@ -21,7 +21,10 @@ function activeTraceFields(): TraceFields | Record<string, never> {
     if (span === undefined) return {};
     const spanContext = span.spanContext();
     if (!isSpanContextValid(spanContext)) return {};
-    const flags = spanContext.traceFlags;
+    // W3C flags are one byte; a span context from a careless propagator may hold anything (-1, 1.5, 257,
+    // undefined), and trace_flags must still be two hex digits, with the ids kept.
+    const raw: unknown = spanContext.traceFlags;
+    const flags = typeof raw === 'number' ? raw & 0xff : 0;
     return {
       trace_id: spanContext.traceId,
       span_id: spanContext.spanId,

@@ -76,6 +76,17 @@ describe.each([
     ]);
   });
 
+  it('writes two hex digits of trace flags a careless propagator left out of range, keeping the ids', () => {
+    const { stream, root } = setup();
+    for (const traceFlags of [-1, 1.5, 0x101, Number.NaN, undefined]) {
+      const span = trace.wrapSpanContext({ traceId: 'a'.repeat(32), spanId: 'b'.repeat(16), traceFlags } as never);
+      context.with(trace.setSpan(context.active(), span), () => root.info('odd flags'));
+    }
+    expect(stream.records.map((r) => [r.trace_id, r.span_id, r.trace_flags])).toEqual(
+      ['ff', '01', '01', '00', '00'].map((flags) => ['a'.repeat(32), 'b'.repeat(16), flags]),
+    );
+  });
+
   it('still writes the record when the active span is broken', () => {
     const { stream, root } = setup();
     const broken = {

@@ -19,17 +19,66 @@ export interface Point {
 }
 
 /**
+ * The attributes of the one point that counts what is beyond the limit:
+ * the attribute set the SDK itself uses beyond an instrument's cardinality limit.
+ */
+export const OVERFLOW_ATTRIBUTES: Attributes = Object.freeze({ 'otel.metric.overflow': true });
+
+/** Where a gauge beyond the limit writes: never observed. */
+const DISCARDED: Point = { attributes: OVERFLOW_ATTRIBUTES, value: 0 };
+
+/**
+ * How many attribute sets one instrument may still report. A pattern's
+ * `name` is meant to be one per dependency, but a careless service may make
+ * it unbounded (one breaker per host or tenant): each set costs memory for as
+ * long as the meter lives and an observation at every collection, and past
+ * the SDK's cardinality limit the SDK keeps one value for all the sets it
+ * refuses (of an observable instrument, the last one), so counts are lost.
+ * Staying one set below the limit leaves room for the overflow point.
+ */
+export class Cardinality {
+  #left: number;
+
+  /** @param limit - the SDK's cardinality limit: the sets an instrument reports, the overflow point included */
+  constructor(limit: number) {
+    this.#left = limit - 1;
+  }
+
+  /** Takes room for `sets` more attribute sets, or returns false when there is none. */
+  take(sets: number): boolean {
+    if (this.#left < sets) return false;
+    this.#left -= sets;
+    return true;
+  }
+}
+
+/**
  * The points of one instrument, keyed by name (and outcome). Recording is a
  * map lookup and an increment; the SDK sees the values when it collects.
+ * Attribute sets beyond the {@link Cardinality} add up in one overflow point
+ * (counters) or are dropped (gauges, where a sum means nothing).
  */
 export class Points {
   readonly #byName = new Map<string, Point>();
   readonly #byOutcome = new Map<string, Map<string, Point>>();
+  readonly #room: Cardinality;
+  /** `undefined` for gauges. */
+  readonly #overflow: Point | undefined;
+
+  /**
+   * @param limit - the SDK's cardinality limit
+   * @param counts - a counter (beyond the limit: one overflow point) rather than a gauge (beyond it: dropped)
+   */
+  constructor(limit: number, counts: boolean) {
+    this.#room = new Cardinality(limit);
+    this.#overflow = counts ? { attributes: OVERFLOW_ATTRIBUTES, value: 0 } : undefined;
+  }
 
   /** The point of `name`, attributes `{ resilience.name }`. */
   named(name: string): Point {
     let point = this.#byName.get(name);
     if (point === undefined) {
+      if (!this.#room.take(1)) return this.#overflow ?? DISCARDED;
       point = { attributes: Object.freeze({ [AttributeNames.Name]: name }), value: 0 };
       this.#byName.set(name, point);
     }
@@ -40,8 +89,11 @@ export class Points {
   withOutcome(name: string, outcome: string): Point {
     let byOutcome = this.#byOutcome.get(name);
     if (byOutcome === undefined) {
+      if (!this.#room.take(1)) return this.#overflow ?? DISCARDED;
       byOutcome = new Map();
       this.#byOutcome.set(name, byOutcome);
+    } else if (!byOutcome.has(outcome) && !this.#room.take(1)) {
+      return this.#overflow ?? DISCARDED;
     }
     let point = byOutcome.get(outcome);
     if (point === undefined) {
@@ -60,14 +112,27 @@ export class Points {
     for (const byOutcome of this.#byOutcome.values()) {
       for (const point of byOutcome.values()) result.observe(instrument, point.value, point.attributes);
     }
+    const overflow = this.#overflow;
+    if (overflow !== undefined && overflow.value > 0) result.observe(instrument, overflow.value, overflow.attributes);
   }
 }
 
-/** Histogram attribute objects, made once per name, pattern and outcome. */
+/** Histogram attribute objects, made once per name, pattern and outcome, up to the cardinality limit. */
 export class DurationAttributes {
   readonly #byName = new Map<string, Map<string, Map<string, Attributes>>>();
+  readonly #room: Cardinality;
 
+  /** @param limit - the SDK's cardinality limit */
+  constructor(limit: number) {
+    this.#room = new Cardinality(limit);
+  }
+
+  /** The attributes of `name`, `pattern` and `outcome`; the overflow attributes once the limit is reached. */
   get(name: string, pattern: string, outcome: string): Attributes {
+    const known = this.#byName.get(name)?.get(pattern)?.get(outcome);
+    if (known !== undefined) return known;
+    // The SDK sums a histogram's overflow itself; staying below its limit keeps the memory here bounded.
+    if (!this.#room.take(1)) return OVERFLOW_ATTRIBUTES;
     let byPattern = this.#byName.get(name);
     if (byPattern === undefined) {
       byPattern = new Map();
@@ -78,15 +143,12 @@ export class DurationAttributes {
       byOutcome = new Map();
       byPattern.set(pattern, byOutcome);
     }
-    let attributes = byOutcome.get(outcome);
-    if (attributes === undefined) {
-      attributes = Object.freeze({
-        [AttributeNames.Name]: name,
-        [AttributeNames.Pattern]: pattern,
-        [AttributeNames.Outcome]: outcome,
-      });
-      byOutcome.set(outcome, attributes);
-    }
+    const attributes: Attributes = Object.freeze({
+      [AttributeNames.Name]: name,
+      [AttributeNames.Pattern]: pattern,
+      [AttributeNames.Outcome]: outcome,
+    });
+    byOutcome.set(outcome, attributes);
     return attributes;
   }
 }
@@ -106,6 +168,10 @@ export interface Instruments {
   readonly queued: Points;
   /** The last state reported per breaker name. */
   readonly states: Map<string, CircuitStateName>;
+  /** Room for the state gauge's sets (three per breaker name). */
+  readonly stateRoom: Cardinality;
+  /** The SDK's cardinality limit the instruments stay within. */
+  readonly cardinalityLimit: number;
   readonly durationAttributes: DurationAttributes;
   /** `undefined` when durations are off. */
   readonly duration: Histogram | undefined;
@@ -127,27 +193,37 @@ function sameBuckets(a: readonly number[], b: readonly number[]): boolean {
  * The shared instruments of `meter`, made on first use. A second recorder on
  * the same meter must ask for the same histogram.
  *
- * @throws RangeError when the meter's instruments were made with other `durations` or `durationBuckets`
+ * @throws RangeError when the meter's instruments were made with other `durations`, `durationBuckets` or `cardinalityLimit`
  */
-export function instrumentsFor(meter: Meter, buckets: readonly number[], durations: boolean): Instruments {
+export function instrumentsFor(
+  meter: Meter,
+  buckets: readonly number[],
+  durations: boolean,
+  cardinalityLimit: number,
+): Instruments {
   const existing = byMeter.get(meter);
   if (existing !== undefined) {
-    if ((existing.duration !== undefined) !== durations || (durations && !sameBuckets(existing.buckets, buckets))) {
+    if (
+      (existing.duration !== undefined) !== durations ||
+      (durations && !sameBuckets(existing.buckets, buckets)) ||
+      existing.cardinalityLimit !== cardinalityLimit
+    ) {
       throw new RangeError(
         `OTelRecorder: this meter already has a recorder with durations ${existing.duration !== undefined} and ` +
-          `durationBuckets [${existing.buckets.join(', ')}]; got durations ${durations} and ` +
-          `durationBuckets [${buckets.join(', ')}]. Share one recorder per meter, or use another meter`,
+          `durationBuckets [${existing.buckets.join(', ')}] (cardinalityLimit ${existing.cardinalityLimit}); ` +
+          `got durations ${durations} and durationBuckets [${buckets.join(', ')}] (cardinalityLimit ${cardinalityLimit}). ` +
+          'Share one recorder per meter, or use another meter',
       );
     }
     existing.users++;
     return existing;
   }
-  const made = make(meter, buckets, durations);
+  const made = make(meter, buckets, durations, cardinalityLimit);
   byMeter.set(meter, made);
   return made;
 }
 
-function make(meter: Meter, buckets: readonly number[], durations: boolean): Instruments {
+function make(meter: Meter, buckets: readonly number[], durations: boolean, cardinalityLimit: number): Instruments {
   const int = { valueType: ValueType.INT };
   // Counters and gauges are tallied here and observed at collection: recording one is a
   // map lookup and an increment, where a synchronous SDK instrument hashes its attributes
@@ -194,15 +270,18 @@ function make(meter: Meter, buckets: readonly number[], durations: boolean): Ins
         advice: { explicitBucketBoundaries: [...buckets] },
       })
     : undefined;
+  const limit = cardinalityLimit;
   const instruments: Instruments = {
-    calls: new Points(),
-    attempts: new Points(),
-    rejections: new Points(),
-    timeouts: new Points(),
-    active: new Points(),
-    queued: new Points(),
+    calls: new Points(limit, true),
+    attempts: new Points(limit, true),
+    rejections: new Points(limit, true),
+    timeouts: new Points(limit, true),
+    active: new Points(limit, false),
+    queued: new Points(limit, false),
     states: new Map(),
-    durationAttributes: new DurationAttributes(),
+    stateRoom: new Cardinality(limit),
+    cardinalityLimit,
+    durationAttributes: new DurationAttributes(limit),
     duration,
     buckets: Object.freeze([...buckets]),
     users: 1,

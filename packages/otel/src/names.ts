@@ -35,6 +35,8 @@ export const AttributeNames = {
   RetryAttempt: 'resilience.retry.attempt',
   /** The time limit in ms, on `resilience.timeout` spans. */
   TimeoutMs: 'resilience.timeout.ms',
+  /** `true` on a `resilience.fallback` span whose call was answered by the fallback (absent otherwise). */
+  FallbackUsed: 'resilience.fallback.used',
 } as const;
 
 /** Instrument names created by {@link OTelRecorder}. */

@@ -1,4 +1,11 @@
-import { type Context, context, propagation, type TextMapGetter, type TextMapPropagator } from '@opentelemetry/api';
+import {
+  type Context,
+  context,
+  propagation,
+  type TextMapGetter,
+  type TextMapPropagator,
+  type TextMapSetter,
+} from '@opentelemetry/api';
 import { CompositePropagator, W3CBaggagePropagator, W3CTraceContextPropagator } from '@opentelemetry/core';
 
 /** Options of {@link setupPropagation}. */
@@ -59,9 +66,13 @@ export function setupPropagation(options?: SetupPropagationOptions): TextMapProp
   return propagation;
 }
 
-/** Outgoing HTTP headers: a plain object, a web `Headers`, or anything with `set(name, value)` or `setHeader(name, value)` (Node's `ClientRequest`). */
+/**
+ * Outgoing HTTP headers: a plain object, `[name, value]` pairs (fetch's other `HeadersInit`), a web `Headers`, or
+ * anything with `set(name, value)` or `setHeader(name, value)` (Node's `ClientRequest`).
+ */
 export type HeadersCarrier =
   | Record<string, unknown>
+  | [string, string][]
   | { set(name: string, value: string): unknown }
   | { setHeader(name: string, value: string): unknown };
 
@@ -145,34 +156,75 @@ export function injectHttpHeaders<H extends HeadersCarrier = Record<string, stri
   const carrier = headers ?? ({} as H);
   if (carrier === null || typeof carrier !== 'object') throw carrierError('injectHttpHeaders', 'headers', carrier);
   checkContext('injectHttpHeaders', ctx);
-  propagation.inject(ctx, carrier, {
-    set(target, key, value) {
-      const c = target as { set?: unknown; setHeader?: unknown };
-      if (typeof c.setHeader === 'function')
-        (target as { setHeader(n: string, v: string): unknown }).setHeader(key, value);
-      else if (typeof c.set === 'function') (target as { set(n: string, v: string): unknown }).set(key, value);
-      else (target as Record<string, unknown>)[key] = value;
-    },
-  });
+  propagation.inject(ctx, carrier, headersSetter);
   return carrier;
 }
+
+/** Whether `name` is `key` in another case (the propagators' keys are lower case). */
+function sameHeader(name: unknown, key: string): boolean {
+  return typeof name === 'string' && name !== key && name.length === key.length && name.toLowerCase() === key;
+}
+
+/**
+ * Writes one header, replacing the value it had under any case: fetch sends both `Traceparent` and `traceparent`
+ * of a plain object as one comma-joined header, which no receiver can parse.
+ */
+const headersSetter: TextMapSetter<HeadersCarrier> = {
+  set(target, key, value) {
+    const c = target as { set?: unknown; setHeader?: unknown };
+    if (typeof c.setHeader === 'function') {
+      (target as { setHeader(n: string, v: string): unknown }).setHeader(key, value);
+    } else if (typeof c.set === 'function') {
+      (target as { set(n: string, v: string): unknown }).set(key, value);
+    } else if (Array.isArray(target)) {
+      // [name, value] pairs: a property set on the array would never be sent.
+      const pairs = target as unknown[];
+      for (let i = pairs.length - 1; i >= 0; i--) {
+        const pair = pairs[i];
+        if (Array.isArray(pair) && (pair[0] === key || sameHeader(pair[0], key))) pairs.splice(i, 1);
+      }
+      pairs.push([key, value]);
+    } else {
+      const record = target as Record<string, unknown>;
+      for (const name of Object.keys(record)) if (sameHeader(name, key)) delete record[name];
+      record[key] = value;
+    }
+  },
+};
 
 /**
  * Reads the trace context (and baggage) of an incoming request's headers
  * through the global propagator. Run the handler inside the returned
  * context so that its spans are children of the caller's.
  *
- * @param headers - `req.headers`, or a web `Headers`
+ * @param headers - `req.headers` or a web `Headers`; the request itself (Node's `IncomingMessage`, a web
+ *   `Request`) is read through its `headers`
  * @param ctx - the context to extend @default the active context
  * @example
  * ```ts
  * http.createServer((req, res) => context.with(extractHttpHeaders(req.headers), () => handle(req, res)));
  * ```
  */
-export function extractHttpHeaders(headers: IncomingHeaders, ctx: Context = context.active()): Context {
+export function extractHttpHeaders(
+  headers: IncomingHeaders | { readonly headers: IncomingHeaders },
+  ctx: Context = context.active(),
+): Context {
   if (headers === null || typeof headers !== 'object') throw carrierError('extractHttpHeaders', 'headers', headers);
   checkContext('extractHttpHeaders', ctx);
-  return propagation.extract(ctx, headers, headersGetter);
+  return propagation.extract(ctx, headersOf(headers), headersGetter);
+}
+
+/**
+ * The headers of a request passed where its headers were meant (`extractHttpHeaders(req)`): read as a header
+ * record, a Node request has no `traceparent` key, and the trace would be lost without a word. A header record
+ * never holds an object (its values are strings or arrays), and Express's `req.get()` already reads headers.
+ */
+function headersOf(carrier: object): IncomingHeaders {
+  if (typeof (carrier as { get?: unknown }).get !== 'function') {
+    const inner: unknown = (carrier as { headers?: unknown }).headers;
+    if (inner !== null && typeof inner === 'object' && !Array.isArray(inner)) return inner as IncomingHeaders;
+  }
+  return carrier as IncomingHeaders;
 }
 
 /**

@@ -1,6 +1,12 @@
 import { type Histogram, type Meter, metrics } from '@opentelemetry/api';
 import type { CircuitStateName, MetricsRecorder } from '@resilience/core';
-import { type DurationAttributes, type Instruments, instrumentsFor, type Points } from './instruments.js';
+import {
+  type Cardinality,
+  type DurationAttributes,
+  type Instruments,
+  instrumentsFor,
+  type Points,
+} from './instruments.js';
 import { DEFAULT_DURATION_BUCKETS } from './names.js';
 
 /** Options of {@link OTelRecorder}. */
@@ -19,17 +25,50 @@ export interface OTelRecorderOptions {
    * @default true
    */
   durations?: boolean | undefined;
+  /**
+   * The most attribute sets each instrument reports: the cardinality limit of
+   * your metric reader or View, which the SDK sets to 2,000 by default. Pattern
+   * names are meant to be few (one per dependency); a name per host, tenant or
+   * URL would grow memory for good, slow every collection, and make the SDK
+   * drop counts past its limit (of an observable instrument it keeps one value
+   * for every set it refuses). The recorder stays within the limit: further
+   * sets of a counter or of the duration histogram add up in one point with
+   * the attribute `otel.metric.overflow: true`, as the SDK's own overflow point
+   * does, and further gauges (state, bulkhead load) are not reported. Raise it
+   * together with the reader's `cardinalityLimit`. A positive integer, or
+   * `Infinity` for no limit.
+   * @default 2000
+   */
+  cardinalityLimit?: number | undefined;
 }
 
 const OWNER = 'OTelRecorder';
-const KNOWN_OPTIONS: ReadonlySet<string> = new Set(['durationBuckets', 'durations']);
+const KNOWN_OPTIONS: ReadonlySet<string> = new Set(['cardinalityLimit', 'durationBuckets', 'durations']);
+/** The default of {@link OTelRecorderOptions.cardinalityLimit}: the SDK's default. */
+const DEFAULT_CARDINALITY_LIMIT = 2000;
+/** How many entries of an array an error message shows. */
+const MAX_DESCRIBED = 20;
+/** How many characters of a string an error message shows. */
+const MAX_STRING = 64;
 
 function describe(value: unknown): string {
-  if (typeof value === 'string') return JSON.stringify(value);
+  if (typeof value === 'string') {
+    return value.length > MAX_STRING
+      ? `${JSON.stringify(value.slice(0, MAX_STRING))}… (${value.length} characters)`
+      : JSON.stringify(value);
+  }
   if (typeof value === 'number' || typeof value === 'boolean' || value === null || value === undefined) {
     return String(value);
   }
-  return Array.isArray(value) ? `[${value.map(describe).join(', ')}]` : typeof value;
+  if (!Array.isArray(value)) return typeof value;
+  // An error message names the value, but a hostile million-entry array must not make a megabyte message.
+  const shown: string[] = [];
+  for (let i = 0; i < Math.min(value.length, MAX_DESCRIBED); i++) {
+    const item: unknown = value[i];
+    shown.push(!(i in value) ? '<empty>' : Array.isArray(item) ? 'array' : describe(item));
+  }
+  if (value.length > MAX_DESCRIBED) shown.push(`… ${value.length - MAX_DESCRIBED} more`);
+  return `[${shown.join(', ')}]`;
 }
 
 function checkMeter(meter: unknown): Meter {
@@ -53,12 +92,16 @@ function checkMeter(meter: unknown): Meter {
 
 function checkBuckets(buckets: unknown): number[] {
   if (buckets === undefined) return [...DEFAULT_DURATION_BUCKETS];
-  const valid =
-    Array.isArray(buckets) &&
-    buckets.length > 0 &&
-    buckets.every(
-      (b, i) => typeof b === 'number' && Number.isFinite(b) && b >= 0 && (i === 0 || b > (buckets[i - 1] as number)),
-    );
+  // A plain loop, not every(): every() skips the holes of a sparse array, and `[1, ,]` would pass.
+  let valid = Array.isArray(buckets) && buckets.length > 0;
+  for (let i = 0; valid && i < (buckets as unknown[]).length; i++) {
+    const b = (buckets as unknown[])[i];
+    valid =
+      typeof b === 'number' &&
+      Number.isFinite(b) &&
+      b >= 0 &&
+      (i === 0 || b > ((buckets as number[])[i - 1] as number));
+  }
   if (!valid) {
     throw new RangeError(
       `${OWNER}: durationBuckets must be a non-empty array of finite seconds >= 0 in strictly increasing order, got ${describe(buckets)}`,
@@ -73,7 +116,7 @@ function checkOptions(options: unknown): OTelRecorderOptions {
     throw new TypeError(`${OWNER}: options must be an object, got ${describe(options)}`);
   }
   for (const key of Object.keys(options)) {
-    if (!KNOWN_OPTIONS.has(key)) throw new TypeError(`${OWNER}: unknown option "${key}"`);
+    if (!KNOWN_OPTIONS.has(key)) throw new TypeError(`${OWNER}: unknown option ${describe(key)}`);
   }
   return options as OTelRecorderOptions;
 }
@@ -114,6 +157,7 @@ export class OTelRecorder implements MetricsRecorder {
   readonly #active: Points;
   readonly #queued: Points;
   readonly #states: Map<string, CircuitStateName>;
+  readonly #stateRoom: Cardinality;
   readonly #durationAttributes: DurationAttributes;
   readonly #duration: Histogram | undefined;
   #disposed = false;
@@ -123,16 +167,25 @@ export class OTelRecorder implements MetricsRecorder {
    *   @default the global `metrics.getMeter('@resilience/otel')`, as it is when the recorder is made
    * @param options - see {@link OTelRecorderOptions}
    * @throws TypeError when `meter` is not a `Meter` or an option is unknown
-   * @throws RangeError when `durationBuckets` is not strictly increasing finite seconds, or when another
-   *   recorder on the same meter uses other `durations` or `durationBuckets`
+   * @throws RangeError when `durationBuckets` is not strictly increasing finite seconds, `cardinalityLimit` is
+   *   not a positive integer or `Infinity`, or another recorder on the same meter uses other `durations`,
+   *   `durationBuckets` or `cardinalityLimit`
    */
   constructor(meter?: Meter, options?: OTelRecorderOptions) {
     const m = checkMeter(meter);
-    const { durationBuckets, durations = true } = checkOptions(options);
+    const { durationBuckets, durations = true, cardinalityLimit = DEFAULT_CARDINALITY_LIMIT } = checkOptions(options);
     if (typeof durations !== 'boolean') {
       throw new TypeError(`${OWNER}: durations must be a boolean, got ${describe(durations)}`);
     }
-    const instruments = instrumentsFor(m, checkBuckets(durationBuckets), durations);
+    if (
+      !(Number.isInteger(cardinalityLimit) && cardinalityLimit >= 1) &&
+      cardinalityLimit !== Number.POSITIVE_INFINITY
+    ) {
+      throw new RangeError(
+        `${OWNER}: cardinalityLimit must be a positive integer or Infinity, got ${describe(cardinalityLimit)}`,
+      );
+    }
+    const instruments = instrumentsFor(m, checkBuckets(durationBuckets), durations, cardinalityLimit);
     this.#instruments = instruments;
     this.#calls = instruments.calls;
     this.#attempts = instruments.attempts;
@@ -141,13 +194,17 @@ export class OTelRecorder implements MetricsRecorder {
     this.#active = instruments.active;
     this.#queued = instruments.queued;
     this.#states = instruments.states;
+    this.#stateRoom = instruments.stateRoom;
     this.#durationAttributes = instruments.durationAttributes;
     this.#duration = instruments.duration;
   }
 
-  /** Remembers the breaker's state; the `resilience.circuit_breaker.state` gauge reports it. */
+  /**
+   * Remembers the breaker's state; the `resilience.circuit_breaker.state` gauge reports it (three sets per
+   * name, while they fit in `cardinalityLimit`).
+   */
   recordCircuitBreakerState(name: string, state: CircuitStateName): void {
-    this.#states.set(name, state);
+    if (this.#states.has(name) || this.#stateRoom.take(3)) this.#states.set(name, state);
   }
 
   /** Counts one call through a breaker in `resilience.circuit_breaker.calls`. */
@@ -190,8 +247,9 @@ export class OTelRecorder implements MetricsRecorder {
   /**
    * Gives up this recorder's share of the meter's instruments. When every
    * recorder on the meter is disposed, the counters and gauges stop being
-   * reported (their callback leaves the meter) and a new recorder starts from
-   * zero. The histogram keeps what it recorded. Calling it again does nothing.
+   * updated (their callback leaves the meter; a cumulative reader keeps
+   * exporting the last values it saw) and a new recorder starts from zero.
+   * The histogram keeps what it recorded. Calling it again does nothing.
    */
   dispose(): void {
     if (this.#disposed) return;

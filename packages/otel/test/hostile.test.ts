@@ -78,8 +78,7 @@ describe('under hostile use', () => {
 });
 
 // A span processor is user code: a broken exporter pipeline must not change a call's outcome (API.md).
-// The core fix is on the core-outcomes branch (Telemetry.traced guards startActiveSpan and the span's
-// methods); until it is merged these fail, so they are marked `fails`. Flip them to `it` after the merge.
+// The core's Telemetry.traced guards startActiveSpan and the span's methods.
 function throwing(where: 'onStart' | 'onEnd'): SpanProcessor {
   return {
     onStart() {

@@ -108,6 +108,65 @@ describe('HTTP headers over a real server', () => {
     span.end();
   });
 
+  it("reaches the server through fetch's [name, value] pairs, and replaces a header given in another case", async () => {
+    const server = createServer((req, res) => res.end(JSON.stringify(req.headers)));
+    server.listen(0, '127.0.0.1');
+    await once(server, 'listening');
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/`;
+    const stale = '00-11111111111111111111111111111111-2222222222222222-01';
+    const span = tracer.startSpan('client');
+    const ctx = trace.setSpan(context.active(), span);
+    const expected = `00-${span.spanContext().traceId}-${span.spanContext().spanId}-01`;
+    try {
+      const sent = async (headers: NonNullable<RequestInit['headers']>): Promise<IncomingHttpHeaders> =>
+        (await (await fetch(url, { headers })).json()) as IncomingHttpHeaders;
+      const pairs = injectHttpHeaders<[string, string][]>(
+        [
+          ['accept', 'application/json'],
+          ['TraceParent', stale],
+        ],
+        ctx,
+      );
+      expect(pairs).toEqual([
+        ['accept', 'application/json'],
+        ['traceparent', expected],
+      ]);
+      expect((await sent(pairs)).traceparent).toBe(expected);
+      const record = injectHttpHeaders({ Traceparent: stale, accept: 'text/plain' }, ctx);
+      expect(record).toEqual({ accept: 'text/plain', traceparent: expected });
+      expect((await sent(record)).traceparent).toBe(expected);
+    } finally {
+      span.end();
+      server.close();
+    }
+  });
+
+  it('reads the headers of a Node request or a web Request passed in their place', async () => {
+    const span = tracer.startSpan('client');
+    const ctx = trace.setSpan(context.active(), span);
+    const { traceparent } = injectHttpHeaders<Record<string, string>>({}, ctx);
+    let seen: string | undefined;
+    const server = createServer((req, res) => {
+      seen = trace.getSpanContext(extractHttpHeaders(req))?.spanId;
+      res.end();
+    });
+    server.listen(0, '127.0.0.1');
+    await once(server, 'listening');
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/`;
+    try {
+      await fetch(url, { headers: injectHttpHeaders({}, ctx) });
+      expect(seen).toBe(span.spanContext().spanId);
+      const request = new Request(url, { headers: { traceparent: traceparent ?? '' } });
+      expect(trace.getSpanContext(extractHttpHeaders(request))?.spanId).toBe(span.spanContext().spanId);
+      // A header named "headers" is a string (or an array), never taken for the request's headers.
+      const record = { headers: ['x'], traceparent: traceparent ?? '' };
+      expect(trace.getSpanContext(extractHttpHeaders(record))?.spanId).toBe(span.spanContext().spanId);
+    } finally {
+      span.end();
+      server.close();
+    }
+  });
+
   it('names the field when given no headers', () => {
     expect(() => extractHttpHeaders(null as never)).toThrow('extractHttpHeaders: headers must be an object, got null');
     expect(() => injectHttpHeaders('x' as never)).toThrow('injectHttpHeaders: headers must be an object, got string');

@@ -60,6 +60,8 @@ describe('OTelRecorder on the real metrics SDK', () => {
     let n = 0;
     const retry = new Retry({ name: 'inventory', maxAttempts: 3, initialDelay: 0, metrics: recorder, clock });
     const done = retry.execute(() => (++n < 3 ? Promise.reject(new Error('flaky')) : 'ok'));
+    // A zero delay goes through the clock too: advance(0) lets each attempt fail and fires its 0 ms timer.
+    await clock.advance(0);
     await clock.runAll();
     await done;
 
@@ -212,6 +214,88 @@ describe('OTelRecorder on the real metrics SDK', () => {
     expect(() => new OTelRecorder(meter, 'x' as never)).toThrow(/options must be an object, got "x"/);
     expect(() => new OTelRecorder(meter, { durations: 'no' as never })).toThrow(
       'OTelRecorder: durations must be a boolean, got "no"',
+    );
+  });
+
+  it('stays within cardinalityLimit: further counts add up in one overflow point, further gauges are dropped', async () => {
+    const { reader, recorder } = setup({ cardinalityLimit: 7 });
+    for (const name of ['a', 'b', 'c', 'd', 'e']) {
+      const breaker = new CircuitBreaker({ name, metrics: recorder });
+      await breaker.execute(() => 'ok');
+      await breaker.execute(() => Promise.reject(new Error('down'))).catch(() => {});
+      recorder.recordBulkheadUtilization(name, 1, 2);
+      recorder.recordTimeout(name);
+    }
+    const m = await collect(reader);
+    const overflow = { 'otel.metric.overflow': true };
+    const calls = m.get(MetricNames.CircuitBreakerCalls);
+    expect(points(calls)).toHaveLength(3 * 2 + 1);
+    expect(pointValue(calls, overflow)).toBe(4);
+    expect(pointValue(calls, { 'resilience.name': 'c', 'resilience.outcome': 'failure' })).toBe(1);
+    // Each instrument has its own room of 6 sets: five names fit in the timeouts counter and the load gauges,
+    // two breakers (three sets each) in the state gauge, three names (two outcomes each) in the histogram.
+    expect(points(m.get(MetricNames.Timeouts))).toHaveLength(5);
+    expect(points(m.get(MetricNames.BulkheadActive))).toHaveLength(5);
+    expect(points(m.get(MetricNames.CircuitBreakerState)).map(([a]) => a['resilience.name'])).toEqual(
+      ['a', 'b'].flatMap((n) => [n, n, n]),
+    );
+    const durations = m.get(MetricNames.CallDuration);
+    expect(points(durations)).toHaveLength(7);
+    expect(pointValue<Histogram>(durations, overflow)?.count).toBe(4);
+    recorder.recordTimeout('f');
+    recorder.recordTimeout('g');
+    expect(pointValue((await collect(reader)).get(MetricNames.Timeouts), overflow)).toBe(1);
+  });
+
+  it('keeps 10,000 names from growing without bound, losing no count', async () => {
+    const { reader, recorder } = setup({ durations: false });
+    for (let i = 0; i < 10_000; i++) recorder.recordCircuitBreakerCall(`host-${i}`, 'success');
+    const calls = (await collect(reader)).get(MetricNames.CircuitBreakerCalls);
+    const all = points(calls);
+    expect(all.length).toBeLessThanOrEqual(2001);
+    expect(all.reduce((sum, [, v]) => sum + v, 0)).toBe(10_000);
+  });
+
+  it('names cardinalityLimit when it is not a positive integer or Infinity, and when recorders on a meter disagree', () => {
+    const meter = meters().provider.getMeter('t');
+    for (const bad of [0, -1, 1.5, Number.NaN, '10', null]) {
+      expect(() => new OTelRecorder(meter, { cardinalityLimit: bad as never })).toThrow(
+        `OTelRecorder: cardinalityLimit must be a positive integer or Infinity, got ${bad === '10' ? '"10"' : String(bad)}`,
+      );
+    }
+    const first = new OTelRecorder(meter, { cardinalityLimit: Number.POSITIVE_INFINITY });
+    expect(() => new OTelRecorder(meter)).toThrow(/cardinalityLimit Infinity\); got .*cardinalityLimit 2000\)/);
+    first.dispose();
+  });
+
+  it('rejects a sparse durationBuckets array: its holes would reach the SDK as boundaries', () => {
+    const meter = meters().provider.getMeter('t');
+    // biome-ignore lint/suspicious/noSparseArray: the hole is the attack
+    expect(() => new OTelRecorder(meter, { durationBuckets: [1, ,] as number[] })).toThrow(
+      /durationBuckets .*got \[1, <empty>\]/,
+    );
+    expect(() => new OTelRecorder(meter, { durationBuckets: new Array(3) })).toThrow(RangeError);
+  });
+
+  it('keeps the error message short when the bad value is huge', () => {
+    const meter = meters().provider.getMeter('t');
+    const huge = [2, 1, ...Array.from({ length: 1_000_000 }, (_, i) => i)];
+    let message = '';
+    try {
+      new OTelRecorder(meter, { durationBuckets: huge });
+    } catch (err) {
+      message = (err as Error).message;
+    }
+    expect(message).toMatch(/durationBuckets .*got \[2, 1, 0, 1, .*… 999982 more\]$/);
+    expect(message.length).toBeLessThan(400);
+    const deep = [[[[[[1]]]]]];
+    expect(() => new OTelRecorder(meter, { durationBuckets: deep as never })).toThrow(/got \[array\]/);
+    const long = 'x'.repeat(10_000_000);
+    expect(() => new OTelRecorder(meter, { durations: long as never })).toThrow(
+      /got "x{64}"… \(10000000 characters\)$/,
+    );
+    expect(() => new OTelRecorder(meter, { [long]: 1 } as never)).toThrow(
+      /unknown option "x{64}"… \(10000000 characters\)$/,
     );
   });
 });

@@ -1,6 +1,15 @@
 import { context, SpanStatusCode, trace } from '@opentelemetry/api';
 import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
-import { Bulkhead, CircuitBreaker, isCircuitOpenError, pipeline, RateLimiter, Retry, Timeout } from '@resilience/core';
+import {
+  Bulkhead,
+  CircuitBreaker,
+  Fallback,
+  isCircuitOpenError,
+  pipeline,
+  RateLimiter,
+  Retry,
+  Timeout,
+} from '@resilience/core';
 import { FakeClock } from '@resilience/core/testing';
 import { afterEach, describe, expect, it } from 'vitest';
 import { AttributeNames, INSTRUMENTATION_SCOPE, resilienceTracer, SpanNames } from '../src/index.js';
@@ -131,6 +140,24 @@ describe('spans of the patterns, on the real SDK', () => {
     expect(exceptionOf(span as ReadableSpan)?.['exception.message']).toBe('plain string');
   });
 
+  it('marks a span as failed whatever was thrown, even a value that cannot become a string', async () => {
+    const breaker = new CircuitBreaker({ tracer, readyToTrip: () => false });
+    const unprintable = Object.create(null) as object;
+    const badMessage = new Error('hidden');
+    Object.defineProperty(badMessage, 'message', {
+      get() {
+        throw new Error('message getter');
+      },
+    });
+    for (const thrown of [unprintable, badMessage]) {
+      expect(await breaker.execute(() => Promise.reject(thrown)).catch((e: unknown) => e)).toBe(thrown);
+    }
+    expect(named(exporter, SpanNames.CircuitBreaker).map((s) => s.status)).toEqual([
+      { code: SpanStatusCode.ERROR, message: '[object Object]' },
+      { code: SpanStatusCode.ERROR, message: '[object Error]' },
+    ]);
+  });
+
   it('keeps working when a sampler drops every span: same results, nothing exported', async () => {
     const dropping = droppingTracing();
     const quiet = resilienceTracer(dropping.provider);
@@ -147,6 +174,29 @@ describe('spans of the patterns, on the real SDK', () => {
       'resilienceTracer: provider must be an OpenTelemetry TracerProvider (with getTracer()), got null',
     );
     expect(() => resilienceTracer({} as never)).toThrow(/provider must be .*got object/);
+  });
+
+  it('names every span and attribute the patterns emit in SpanNames and AttributeNames', async () => {
+    const fail = (): Promise<never> => Promise.reject(new Error('down'));
+    const patterns: { execute(fn: () => unknown): Promise<unknown> }[] = [
+      new CircuitBreaker({ tracer, readyToTrip: () => true }),
+      new Retry({ tracer, maxAttempts: 2, initialDelay: 0 }),
+      new Timeout({ tracer, defaultTimeout: 1000 }),
+      new Bulkhead({ tracer, maxConcurrent: 1 }),
+      new RateLimiter({ tracer, rate: 1, interval: 60_000 }),
+      new Fallback({ tracer, fallback: () => 'fallback' }),
+    ];
+    for (const pattern of patterns) {
+      await pattern.execute(() => 'ok').catch(() => {});
+      await pattern.execute(fail).catch(() => {});
+      await pattern.execute(fail).catch(() => {});
+    }
+    const spans = exporter.getFinishedSpans();
+    expect(new Set(spans.map((s) => s.name))).toEqual(new Set(Object.values(SpanNames)));
+    const keys = new Set(spans.flatMap((s) => Object.keys(s.attributes)));
+    expect(keys).toEqual(new Set(Object.values(AttributeNames).filter((k) => k !== AttributeNames.Outcome)));
+    const fallback = named(exporter, SpanNames.Fallback);
+    expect(fallback.map((s) => s.attributes[AttributeNames.FallbackUsed])).toEqual([undefined, true, true]);
   });
 
   it('leaves the caller context as it was after a call, in success and failure', async () => {

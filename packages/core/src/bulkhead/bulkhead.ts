@@ -4,9 +4,9 @@ import { BulkheadFullError } from '../errors/errors.js';
 import { checkConfigKeys, knownKeys, type PeerHints } from '../internal/config-keys.js';
 import { contextAbortReason, isAbortedContext, neverAbortedSignal, toContext } from '../internal/context.js';
 import { IntrusiveList, type ListNode } from '../internal/intrusive-list.js';
-import { type SignalHub, type SignalWaiter, signalHub } from '../internal/signal-hub.js';
+import { isAbortSignal, notASignal, type SignalHub, type SignalWaiter, signalHub } from '../internal/signal-hub.js';
 import { Telemetry } from '../internal/telemetry.js';
-import { armTimer } from '../internal/timers.js';
+import { armTimer, clearTimer } from '../internal/timers.js';
 import { clockOption, configObject, functionOption, numberOption, requiredNumber } from '../internal/validate.js';
 import type { BulkheadConfig, BulkheadRejectReason } from './types.js';
 
@@ -112,6 +112,7 @@ export class Bulkhead<T = unknown> implements Policy<T> {
   readonly #queue = new IntrusiveList<Waiter>();
   readonly #abortWaiter: (waiter: Waiter, reason: unknown) => void;
   readonly #expire: () => void;
+  readonly #clearFailed: (err: unknown) => void;
   /** Settlement callbacks of a call in a slot: release the slot, pass the value or error on. */
   readonly #fulfilled: (value: unknown) => unknown;
   readonly #rejected: (error: unknown) => never;
@@ -145,6 +146,7 @@ export class Bulkhead<T = unknown> implements Policy<T> {
     this.#maxConcurrent = this.maxConcurrent;
     this.#abortWaiter = (waiter, reason) => this.#leave(waiter, reason);
     this.#expire = () => this.#expireWaiters();
+    this.#clearFailed = (err) => this.#telemetry.log('error', 'clock.clearTimeout threw', { err });
     this.#fulfilled = (value) => {
       this.#release();
       return value;
@@ -248,15 +250,22 @@ export class Bulkhead<T = unknown> implements Policy<T> {
         expiresAt,
         this.#abortWaiter,
       );
-      this.#queue.push(waiter);
       const signal = ctx.signal;
-      if (signal !== neverAbortedSignal) {
-        const hub = signalHub(signal);
+      // Found (and checked: a `signal` that is no AbortSignal throws) before the call is queued, so it never runs.
+      if (signal !== neverAbortedSignal && !isAbortSignal(signal)) throw notASignal(signal, OWNER);
+      const hub = signal === neverAbortedSignal ? null : signalHub(signal);
+      this.#queue.push(waiter);
+      if (hub !== null) {
         waiter.hub = hub;
         hub.add(waiter);
       }
       this.#record();
-      this.#armTimer();
+      try {
+        this.#armTimer();
+      } catch (err) {
+        // The clock could not arm the queue timeout: this call leaves the queue with its error, nothing runs it later.
+        this.#leave(waiter, err);
+      }
     });
   }
 
@@ -285,7 +294,12 @@ export class Bulkhead<T = unknown> implements Policy<T> {
     for (let head = this.#queue.first; head !== null && head.expiresAt <= now; head = this.#queue.first) {
       this.#leave(head, this.#rejection('queue-timeout'));
     }
-    this.#armTimer();
+    try {
+      this.#armTimer();
+    } catch (err) {
+      // Not thrown into the timer's caller: the next call that queues arms the timer again.
+      this.#telemetry.log('error', 'clock.setTimeout threw', { err });
+    }
   }
 
   /**
@@ -298,15 +312,18 @@ export class Bulkhead<T = unknown> implements Policy<T> {
     if (this.#timerArmed || this.queueTimeout === Number.POSITIVE_INFINITY) return;
     const head = this.#queue.first;
     if (head === null) return;
-    this.#timerArmed = true;
+    // Armed only once the clock gave a timer, so a clock that threw leaves the next call to arm one.
     this.#timer = armTimer(this.#clock, this.#expire, head.expiresAt - this.#clock.now());
+    this.#timerArmed = true;
   }
 
   #disarmTimer(): void {
     if (!this.#timerArmed) return;
     this.#timerArmed = false;
-    this.#clock.clearTimeout(this.#timer);
+    const timer = this.#timer;
     this.#timer = undefined;
+    // A clock whose clearTimeout throws is logged: the timer, left armed, expires only waiters whose time came.
+    clearTimer(this.#clock, timer, this.#clearFailed);
   }
 
   #rejection(reason: BulkheadRejectReason): BulkheadFullError {

@@ -29,12 +29,17 @@ export const systemClock: Clock = {
 
 /**
  * Calls `unref()` on a timer handle when it has one (Node's timers do; a
- * user's clock may return anything) and returns the handle.
+ * user's clock may return anything) and returns the handle. An `unref`
+ * that throws is ignored (the timer then stays held): it never throws.
  */
 export function unrefTimer<H>(handle: H): H {
   if (typeof handle === 'object' && handle !== null) {
-    const unref = (handle as { unref?: unknown }).unref;
-    if (typeof unref === 'function') unref.call(handle);
+    try {
+      const unref = (handle as { unref?: unknown }).unref;
+      if (typeof unref === 'function') unref.call(handle);
+    } catch {
+      // A user's handle whose unref() throws: the timer stays held, the caller's outcome stays its own.
+    }
   }
   return handle;
 }

@@ -31,9 +31,35 @@ describe('chain', () => {
     const handler: Handler<number> = async () => 1;
     expect(chain<number>()(handler)).toBe(handler);
   });
+
+  it('refuses a middleware that is not a function at once, naming its position and value', () => {
+    const ok: Middleware<number> = (next) => next;
+    expect(() => chain<number>(ok, null as unknown as Middleware<number>)).toThrow(
+      new TypeError('chain: middleware 1 must be a function (next) => handler, got null'),
+    );
+    expect(() => chain<number>(5 as unknown as Middleware<number>)).toThrow('middleware 0 must be a function');
+  });
+
+  it('refuses a handler that is not a function, and a middleware that returns none', () => {
+    const handler: Handler<number> = async () => 1;
+    expect(() => chain<number>()(undefined as unknown as Handler<number>)).toThrow(
+      'chain: the handler must be a function (ctx) => Promise, got undefined',
+    );
+    const forgetful = (() => undefined) as unknown as Middleware<number>;
+    expect(() => chain<number>((next) => next, forgetful)(handler)).toThrow(
+      new TypeError('chain: middleware 1 returned undefined, not a handler function'),
+    );
+  });
 });
 
 describe('asMiddleware', () => {
+  it('refuses a policy without an execute method at once', () => {
+    expect(() => asMiddleware(null as never)).toThrow(
+      new TypeError('asMiddleware: policy must have an execute method, got null'),
+    );
+    expect(() => asMiddleware({ execute: 1 } as never)).toThrow('policy must have an execute method');
+  });
+
   it('hands the incoming context to execute as its options', async () => {
     const seen: (ExecuteOptions | undefined)[] = [];
     const policy = {

@@ -1,4 +1,5 @@
 import type { ExecuteOptions, ExecutionContext, Operation } from '../context.js';
+import { describeValue } from '../internal/validate.js';
 
 /** A step of a composed call: takes the context, returns the result. */
 export type Handler<T> = (ctx: ExecutionContext) => Promise<T>;
@@ -9,6 +10,8 @@ export type Middleware<T> = (next: Handler<T>) => Handler<T>;
 /**
  * Composes middlewares into one: the first is outermost, so
  * `chain(a, b)(h)` is `a(b(h))`. With none it returns the handler unchanged.
+ * A middleware that is not a function is a `TypeError` at once, naming its
+ * position; so is one that returns no function when composed.
  *
  * @example
  * ```ts
@@ -17,9 +20,25 @@ export type Middleware<T> = (next: Handler<T>) => Handler<T>;
  * ```
  */
 export function chain<T>(...middlewares: readonly Middleware<T>[]): Middleware<T> {
+  middlewares.forEach((middleware, i) => {
+    if (typeof middleware !== 'function') {
+      throw new TypeError(
+        `chain: middleware ${i} must be a function (next) => handler, got ${describeValue(middleware)}`,
+      );
+    }
+  });
+  const steps = [...middlewares];
   return (next) => {
+    if (typeof next !== 'function') {
+      throw new TypeError(`chain: the handler must be a function (ctx) => Promise, got ${describeValue(next)}`);
+    }
     let handler = next;
-    for (let i = middlewares.length - 1; i >= 0; i--) handler = (middlewares[i] as Middleware<T>)(handler);
+    for (let i = steps.length - 1; i >= 0; i--) {
+      handler = (steps[i] as Middleware<T>)(handler);
+      if (typeof handler !== 'function') {
+        throw new TypeError(`chain: middleware ${i} returned ${describeValue(handler)}, not a handler function`);
+      }
+    }
     return handler;
   };
 }
@@ -28,8 +47,12 @@ export function chain<T>(...middlewares: readonly Middleware<T>[]): Middleware<T
  * Any policy (every pattern, a pipeline, or an object of your own with
  * `execute`) as a {@link Middleware}. The incoming context is passed to
  * `execute` as its options, so signal, deadline and attempt flow through.
+ * A `policy` without an `execute` method is a `TypeError` at once.
  */
 export function asMiddleware<T>(policy: PolicyOf<T>): Middleware<T> {
+  if (typeof (policy as { execute?: unknown } | null | undefined)?.execute !== 'function') {
+    throw new TypeError(`asMiddleware: policy must have an execute method, got ${describeValue(policy)}`);
+  }
   return (next) => (ctx) => policy.execute(next, ctx);
 }
 

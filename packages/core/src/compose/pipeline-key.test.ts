@@ -132,3 +132,28 @@ describe('pipeline: a step of your own that throws synchronously', () => {
     await expect(result).rejects.toThrow('my policy broke');
   });
 });
+
+describe('pipeline: a rate-limit step checks its options when it is added', () => {
+  it('refuses an unknown option, a key that is not a string, bad tokens and a null limiter, at once', () => {
+    const limiter = new RateLimiter({ rate: 1 });
+    expect(() => pipeline().rateLimit(limiter, { kee: 'x' } as never)).toThrow(
+      new TypeError('pipeline: rateLimit(): unknown option "kee" (known options: key, tokens)'),
+    );
+    expect(() => pipeline().rateLimit(limiter, { cost: 2 } as never)).toThrow('unknown option "cost" (use "tokens")');
+    expect(() => pipeline().rateLimit(limiter, { key: {} as never })).toThrow(
+      new TypeError('pipeline: rateLimit(): key must be a string, got an object'),
+    );
+    for (const tokens of [-1, 0, Number.NaN, Number.POSITIVE_INFINITY, '2']) {
+      expect(() => pipeline().rateLimit(limiter, { tokens: tokens as number })).toThrow(
+        /^pipeline: rateLimit\(\): tokens must be a finite number > 0, got /,
+      );
+    }
+    expect(() => pipeline().rateLimit(null as never)).toThrow(
+      new TypeError('RateLimiter: config must be an object, got null'),
+    );
+    expect(() => pipeline().rateLimit(limiter, null as never)).toThrow(
+      'pipeline: rateLimit(): options must be an object',
+    );
+    expect(() => pipeline().rateLimit(limiter, { key: 'svc', tokens: 1 }).build()).not.toThrow();
+  });
+});

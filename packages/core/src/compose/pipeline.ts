@@ -4,7 +4,9 @@ import { CircuitBreaker } from '../circuit-breaker/circuit-breaker.js';
 import type { CircuitBreakerConfig } from '../circuit-breaker/types.js';
 import type { ExecuteOptions, ExecutionContext, Operation, Policy } from '../context.js';
 import { Fallback, type FallbackConfig } from '../fallback/fallback.js';
+import { checkConfigKeys } from '../internal/config-keys.js';
 import { contextAbortReason, isAbortedContext, notAFunction, toContext } from '../internal/context.js';
+import { configObject, describeValue } from '../internal/validate.js';
 import { RateLimiter } from '../rate-limiter/rate-limiter.js';
 import type { RateLimiterConfig, RateLimiterLike } from '../rate-limiter/types.js';
 import { Retry } from '../retry/retry.js';
@@ -211,12 +213,16 @@ export class PipelineBuilder<T = unknown> {
    * of `options.key` (without a fixed key: the `key` passed to the pipeline's
    * `execute`, so one pipeline can limit per user); without tokens it fails
    * with a `RateLimitExceededError`, or waits when the limiter has a `maxWait`.
+   * The options are checked here: an unknown one, a `key` that is not a
+   * string or `tokens` that are not a finite number > 0 throw at once.
    */
   rateLimit(limiter: RateLimiterLike | RateLimiterConfig, options?: PipelineRateLimitOptions): this {
-    const instance = typeof (limiter as RateLimiterLike).execute === 'function' ? (limiter as RateLimiterLike) : null;
+    const instance =
+      typeof (limiter as RateLimiterLike | null)?.execute === 'function' ? (limiter as RateLimiterLike) : null;
     const resolved = instance ?? new RateLimiter(limiter as RateLimiterConfig);
-    if (options?.key === undefined && options?.tokens === undefined) return this.use(resolved);
-    return this.use(new RateLimitStage<T>(resolved, options.key, options.tokens));
+    const opts = rateLimitOptions(options);
+    if (opts.key === undefined && opts.tokens === undefined) return this.use(resolved);
+    return this.use(new RateLimitStage<T>(resolved, opts.key, opts.tokens));
   }
 
   /** Adds a {@link Fallback}: an instance or a config. */
@@ -228,6 +234,23 @@ export class PipelineBuilder<T = unknown> {
   build(): Pipeline<T> {
     return new Pipeline<T>(this.#stages);
   }
+}
+
+const RATE_LIMIT_OWNER = 'pipeline: rateLimit()';
+const rateLimitKeys: ReadonlySet<string> = new Set(['key', 'tokens']);
+
+/** Checks the options of a pipeline's rate-limit step when it is added (not on its first call). */
+function rateLimitOptions(options: PipelineRateLimitOptions | undefined): PipelineRateLimitOptions {
+  const opts = configObject(RATE_LIMIT_OWNER, options, 'options') as PipelineRateLimitOptions;
+  checkConfigKeys(RATE_LIMIT_OWNER, opts, rateLimitKeys, { cost: 'use "tokens"', points: 'use "tokens"' });
+  if (opts.key !== undefined && typeof opts.key !== 'string') {
+    throw new TypeError(`${RATE_LIMIT_OWNER}: key must be a string, got ${describeValue(opts.key)}`);
+  }
+  const tokens: unknown = opts.tokens;
+  if (tokens !== undefined && !(typeof tokens === 'number' && tokens > 0 && Number.isFinite(tokens))) {
+    throw new RangeError(`${RATE_LIMIT_OWNER}: tokens must be a finite number > 0, got ${describeValue(tokens)}`);
+  }
+  return opts;
 }
 
 /**

@@ -1,3 +1,5 @@
+import { describeValue } from './validate.js';
+
 /**
  * Something waiting on a caller's `AbortSignal` through its {@link SignalHub}:
  * a queued bulkhead call, a rate-limit waiter, a pending timeout, a retry's
@@ -181,13 +183,33 @@ function queueSweep(hub: SignalHub): void {
   if (typeof handle?.unref === 'function') handle.unref();
 }
 
+/** Whether `value` looks like an `AbortSignal` (an `EventTarget` with `aborted`; any realm's). */
+export function isAbortSignal(value: unknown): value is AbortSignal {
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    typeof (value as AbortSignal).aborted === 'boolean' &&
+    typeof (value as AbortSignal).addEventListener === 'function' &&
+    typeof (value as AbortSignal).removeEventListener === 'function'
+  );
+}
+
+/** The error for a caller's `signal` option that is not an `AbortSignal`. */
+export function notASignal(value: unknown, owner?: string): TypeError {
+  const prefix = owner === undefined ? '' : `${owner}: `;
+  return new TypeError(`${prefix}options.signal must be an AbortSignal, got ${describeValue(value)}`);
+}
+
 /**
  * The hub of `signal`, shared by every pattern (created on first use; it
  * lives as long as the signal does and holds no waiter once they all left).
+ * A `signal` that is not an `AbortSignal` is a `TypeError` naming it.
  */
 export function signalHub(signal: AbortSignal): SignalHub {
   let hub = hubs.get(signal);
   if (hub === undefined) {
+    // Checked once per signal (a known one is found above): a caller's `signal` that is no AbortSignal.
+    if (!isAbortSignal(signal)) throw notASignal(signal);
     hub = new SignalHub(signal);
     hubs.set(signal, hub);
   }

@@ -10,6 +10,7 @@ import type {
   TracerLike,
 } from '../observability/types.js';
 import { askPredicate, catchRejection, type PredicateErrorHandler } from './hooks.js';
+import { describeValue } from './validate.js';
 
 /** OpenTelemetry's `SpanStatusCode.ERROR`. */
 const SPAN_STATUS_ERROR = 2;
@@ -45,6 +46,7 @@ export class Telemetry {
    * so a plain instance retains no telemetry state of its own.
    */
   static for(pattern: PatternName, options: ObservabilityOptions): Telemetry {
+    checkObservability(pattern, options);
     if (
       options.name === undefined &&
       options.logger === undefined &&
@@ -243,6 +245,45 @@ export class Telemetry {
 
 const unconfigured = new Map<PatternName, Telemetry>();
 
+/** The class behind each pattern kind, for error messages (a kind not listed is named as it is). */
+const owners: Readonly<Record<string, string>> = {
+  circuit_breaker: 'CircuitBreaker',
+  retry: 'Retry',
+  timeout: 'Timeout',
+  bulkhead: 'Bulkhead',
+  rate_limit: 'RateLimiter',
+  fallback: 'Fallback',
+  pipeline: 'pipeline',
+};
+
+const LOG_LEVELS = ['debug', 'info', 'warn', 'error'] as const;
+
+/** Checks the observability options at construction (see {@link Telemetry.for}). */
+function checkObservability(pattern: PatternName, options: ObservabilityOptions): void {
+  const { name, logger, tracer, metrics } = options;
+  if (name === undefined && logger === undefined && tracer === undefined && metrics === undefined) return;
+  const owner = Object.hasOwn(owners, pattern) ? owners[pattern] : pattern;
+  if (name !== undefined && typeof name !== 'string') {
+    throw new TypeError(`${owner}: name must be a string, got ${describeValue(name)}`);
+  }
+  if (logger !== undefined) {
+    const methods = logger as unknown as Record<string, unknown> | null;
+    if (typeof methods !== 'object' || methods === null || LOG_LEVELS.some((m) => typeof methods[m] !== 'function')) {
+      throw new TypeError(
+        `${owner}: logger must have debug(), info(), warn() and error() methods (console fits), got ${describeValue(logger)}`,
+      );
+    }
+  }
+  if (tracer !== undefined && typeof (tracer as { startActiveSpan?: unknown } | null)?.startActiveSpan !== 'function') {
+    throw new TypeError(
+      `${owner}: tracer must be an OpenTelemetry Tracer (with startActiveSpan()), got ${describeValue(tracer)}`,
+    );
+  }
+  if (metrics !== undefined && (typeof metrics !== 'object' || metrics === null)) {
+    throw new TypeError(`${owner}: metrics must be a MetricsRecorder object, got ${describeValue(metrics)}`);
+  }
+}
+
 function ignore(): void {}
 
 /** Stands in for a span when the tracer gave none. */
@@ -255,7 +296,19 @@ const noopSpan: SpanLike = Object.freeze({
 
 /** Marks `span` as failed with `err`. */
 export function recordFailure(span: SpanLike, err: unknown): void {
-  const message = err instanceof Error ? err.message : String(err);
+  const message = failureMessage(err);
   span.setStatus({ code: SPAN_STATUS_ERROR, message });
   span.recordException(err instanceof Error ? err : message);
+}
+
+/**
+ * The status message of a failure. Any value can be thrown: one that cannot become a string (a null-prototype
+ * object, a throwing `toString` or `message` getter) still marks the span as failed.
+ */
+function failureMessage(err: unknown): string {
+  try {
+    return err instanceof Error ? String(err.message) : String(err);
+  } catch {
+    return Object.prototype.toString.call(err);
+  }
 }

@@ -33,7 +33,25 @@ export function armTimer(clock: Clock, fn: () => void, ms: number): unknown {
  */
 export function refTimer(handle: unknown): void {
   if (typeof handle === 'object' && handle !== null) {
-    const ref = (handle as { ref?: unknown }).ref;
-    if (typeof ref === 'function') ref.call(handle);
+    try {
+      const ref = (handle as { ref?: unknown }).ref;
+      if (typeof ref === 'function') ref.call(handle);
+    } catch {
+      // A user's handle whose ref() throws: the call keeps its own outcome.
+    }
+  }
+}
+
+/**
+ * Clears a timer on `clock`. A user's `clearTimeout` that throws never
+ * changes a call's outcome: `onError` (when given) is told, and the timer,
+ * left armed, finds nothing to do when it fires (every pattern's timer
+ * callback checks that its call is still waiting).
+ */
+export function clearTimer(clock: Clock, handle: unknown, onError?: (err: unknown) => void): void {
+  try {
+    clock.clearTimeout(handle);
+  } catch (err) {
+    onError?.(err);
   }
 }

@@ -1,10 +1,24 @@
 import { IntrusiveList } from '../internal/intrusive-list.js';
+import { describeValue } from '../internal/validate.js';
 import { type Algorithm, KeyState } from './key-state.js';
 
 /** How many keys at the old end the idle sweep may drop per new key. */
 const SWEEP_PER_INSERT = 2;
 /** How many keys with waiters eviction steps over before evicting one anyway. */
 const EVICTION_PROBES = 8;
+
+/**
+ * Refuses a key that is neither a string nor a number (numbers are kept as
+ * they are, for callers that pass numeric ids): an object or a symbol would
+ * be a fresh bucket on every call, so nothing would ever be limited.
+ */
+function checkKey(key: unknown): void {
+  if (typeof key !== 'string' && typeof key !== 'number') {
+    throw new TypeError(
+      `RateLimiter: key must be a string (or omitted for the shared bucket), got ${describeValue(key)}`,
+    );
+  }
+}
 
 /**
  * The per-key states of a limiter: a `Map` for lookup (so `__proto__` or
@@ -51,13 +65,22 @@ export class KeyStore {
 
   /** The state of `key`, if it is kept (without touching recency). */
   peek(key: string): KeyState | undefined {
-    return this.#map.get(key);
+    const state = this.#map.get(key);
+    if (state === undefined) checkKey(key);
+    return state;
   }
 
-  /** The state of `key`, created when new; it becomes the most recently used. */
+  /**
+   * The state of `key`, created when new; it becomes the most recently used.
+   * A key that is neither a string nor a number is a `TypeError` (checked
+   * only for a key not kept, so a known key costs nothing more).
+   */
   get(key: string, now: number): KeyState {
     const state = this.#map.get(key);
-    if (state === undefined) return this.#insert(key, now);
+    if (state === undefined) {
+      checkKey(key);
+      return this.#insert(key, now);
+    }
     this.#lru.moveToBack(state);
     return state;
   }

@@ -172,3 +172,32 @@ describe('RateLimiter: contract edges (issue 10, items 14 and 16)', () => {
     expect(() => new RateLimiter(config as RateLimiterConfig)).toThrow(message);
   });
 });
+
+describe('RateLimiter: keys that are not strings', () => {
+  const message = /^RateLimiter: key must be a string \(or omitted for the shared bucket\), got /;
+
+  it('refuses an object, null or a symbol as a key: an object would be a fresh bucket on every call', async () => {
+    const limiter = new RateLimiter({ clock: new FakeClock(), rate: 1, interval: 60_000 });
+    const user = () => ({ id: 7 }) as unknown as string;
+    for (let i = 0; i < 3; i++) expect(() => limiter.allow(user())).toThrow(message);
+    expect(() => limiter.take(null as unknown as string, 1)).toThrow(
+      new TypeError(`RateLimiter: key must be a string (or omitted for the shared bucket), got null`),
+    );
+    expect(() => limiter.consume(Symbol('k') as unknown as string)).toThrow(message);
+    expect(() => limiter.check(user())).toThrow(message);
+    // The promise-returning methods reject instead of throwing.
+    const waiting = limiter.wait(user());
+    await expect(waiting).rejects.toThrow(message);
+    await expect(limiter.execute(async () => 1, { key: user() })).rejects.toThrow(message);
+    expect(limiter.size).toBe(0);
+  });
+
+  it('keeps numbers as keys of their own, and a known string key costs no check', () => {
+    const limiter = new RateLimiter({ clock: new FakeClock(), rate: 1, interval: 60_000 });
+    expect(limiter.allow(42 as unknown as string)).toBe(true);
+    expect(limiter.allow(42 as unknown as string)).toBe(false);
+    expect(limiter.allow('42')).toBe(true);
+    expect(limiter.allow('42')).toBe(false);
+    expect(limiter.size).toBe(2);
+  });
+});

@@ -98,8 +98,10 @@ function callNumber(field: string, value: unknown, rule: string, ok: (n: number)
  *   until the tokens exist; rejects at once when they cannot come in time.
  * - `execute(fn, { key, tokens, signal })`: take, then run `fn`.
  *
- * A key is never a metric label, a span attribute or a log field: keys are
- * often personal data. {@link RateLimiterLike} is the seam a distributed
+ * A key is a string (a number is tolerated): an object, `null` or a symbol
+ * is a `TypeError` (thrown by the synchronous methods, a rejection from
+ * `wait` and `execute`), since an object would be a fresh bucket per call. A key is never a metric
+ * label, a span attribute or a log field: keys are often personal data. {@link RateLimiterLike} is the seam a distributed
  * limiter implements with the same method names, returning promises.
  *
  * @example
@@ -255,7 +257,13 @@ export class RateLimiter implements RateLimiterLike, Policy<unknown, RateLimiter
       callNumber('deadline', options?.deadline, 'a finite number (an absolute clock time)', Number.isFinite);
     if (bad !== undefined) return Promise.reject(bad);
     const now = this.#clock.now();
-    const state = key === undefined ? this.#default : this.#store.get(key, now);
+    let state: KeyState;
+    try {
+      state = key === undefined ? this.#default : this.#store.get(key, now);
+    } catch (err) {
+      // A key that is not a string: a promise-returning method rejects, never throws.
+      return Promise.reject(err);
+    }
     const queue = state.waiters;
     if (queue === null && this.#algo.take(state, tokens, now)) return resolved;
     const delay =

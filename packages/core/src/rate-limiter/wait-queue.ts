@@ -1,7 +1,7 @@
 import type { Clock } from '../clock/clock.js';
 import { IntrusiveList, type ListNode } from '../internal/intrusive-list.js';
 import { type SignalHub, type SignalWaiter, signalHub } from '../internal/signal-hub.js';
-import { armTimer } from '../internal/timers.js';
+import { armTimer, clearTimer } from '../internal/timers.js';
 import type { Algorithm, KeyState } from './key-state.js';
 
 /** A caller of `wait` queued on a key. It is its own node in the key's queue and in its signal's hub. */
@@ -90,7 +90,8 @@ export class WaitScheduler {
   enqueue(state: KeyState, tokens: number, signal: AbortSignal | undefined, now: number): Promise<void> {
     let queue = state.waiters;
     if (queue === null) {
-      queue = new WaitQueue(() => this.#serve(state));
+      const fresh: WaitQueue = new WaitQueue(() => this.#serve(state, fresh));
+      queue = fresh;
       state.waiters = queue;
     }
     const q = queue;
@@ -113,16 +114,17 @@ export class WaitScheduler {
     queue.tokens -= waiter.tokens;
     waiter.reject(reason);
     if (wasHead) {
-      // The head always has a wake-up armed: move it to the new head.
-      this.#clock.clearTimeout(queue.timer);
+      // The head always has a wake-up armed: move it to the new head. A clock whose clearTimeout
+      // throws leaves the old timer armed: it serves whoever is due when it fires, or nobody.
+      clearTimer(this.#clock, queue.timer);
       this.#arm(waiter.state, queue, this.#clock.now());
     }
   }
 
   /** Serves the head of the queue, and those behind it, while their tokens exist. */
-  #serve(state: KeyState): void {
-    // The timer is cleared before a queue is dropped, so the queue is still there.
-    const queue = state.waiters as WaitQueue;
+  #serve(state: KeyState, queue: WaitQueue): void {
+    // A timer of a queue that was dropped meanwhile (its clock failed to clear it) serves nobody.
+    if (state.waiters !== queue) return;
     queue.timer = undefined;
     const now = this.#clock.now();
     for (let head = queue.list.first; head !== null; head = queue.list.first) {
@@ -145,6 +147,22 @@ export class WaitScheduler {
       return;
     }
     // An ordinary timer: it is the pending part of a call someone awaits (cleared when the queue empties).
-    queue.timer = armTimer(this.#clock, queue.wake, this.#algorithm.delay(state, head.tokens, now));
+    try {
+      queue.timer = armTimer(this.#clock, queue.wake, this.#algorithm.delay(state, head.tokens, now));
+    } catch (err) {
+      // The clock cannot wake the queue: every waiter of the key leaves with its error, keeping nothing.
+      this.#dropAll(state, queue, err);
+    }
+  }
+
+  /** Rejects every waiter of `queue` with `reason` and forgets the queue. */
+  #dropAll(state: KeyState, queue: WaitQueue, reason: unknown): void {
+    queue.timer = undefined;
+    state.waiters = null;
+    queue.tokens = 0;
+    for (let head = queue.list.shift(); head !== null; head = queue.list.shift()) {
+      head.hub?.delete(head);
+      head.reject(reason);
+    }
   }
 }

@@ -1,7 +1,7 @@
 import type { Clock } from '../clock/clock.js';
 import { neverAbortedSignal } from '../internal/context.js';
 import { type SignalHub, type SignalWaiter, signalHub } from '../internal/signal-hub.js';
-import { armTimer } from '../internal/timers.js';
+import { armTimer, clearTimer } from '../internal/timers.js';
 
 /** A pending sleep on a caller's signal: its own node in the signal's hub, and the timer's callback. */
 class Sleeper implements SignalWaiter {
@@ -28,7 +28,8 @@ class Sleeper implements SignalWaiter {
   /** The signal aborted: end the sleep at once, clearing the timer. */
   signalAborted(reason: unknown): void {
     this.reject(reason);
-    this.clock.clearTimeout(this.handle);
+    // A clock whose clearTimeout throws: the timer fires later and settles nothing.
+    clearTimer(this.clock, this.handle);
   }
 }
 

@@ -108,6 +108,17 @@ describe('FakeClock', () => {
     await expect(done).resolves.toBe('ok');
   });
 
+  it('runAll finds a timer that a pending promise chain arms (a retry delay after a rejection)', async () => {
+    const clock = new FakeClock();
+    const fired: string[] = [];
+    // Nothing is armed yet: the timer comes after the rejection is handled, in a microtask.
+    void Promise.reject(new Error('attempt 1'))
+      .catch(() => undefined)
+      .then(() => clock.setTimeout(() => fired.push(`retry@${clock.now()}`), 0));
+    await clock.runAll();
+    expect(fired).toEqual(['retry@0']);
+  });
+
   it('runAll stops a timer that reschedules itself forever', async () => {
     const clock = new FakeClock();
     const again = () => {

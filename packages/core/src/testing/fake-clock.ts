@@ -97,7 +97,12 @@ export class FakeClock implements Clock {
     await yieldToEventLoop();
   }
 
-  /** Fires every pending timer (and those they schedule), moving time to each. */
+  /**
+   * Fires every pending timer (and those they schedule), moving time to each.
+   * Like {@link FakeClock.advance}, it first lets pending promise chains run,
+   * so a timer that work already under way is about to arm (a retry's delay
+   * after a rejection) is found too.
+   */
   async runAll(limit = 10_000): Promise<void> {
     for (let fired = 0; ; fired++) {
       // Work that is already running (a rejected attempt about to schedule its

@@ -29,7 +29,7 @@ export class PendingCall implements ListNode<PendingCall>, SignalWaiter {
   hub: SignalHub | null = null;
   /** The call's own timer, for calls that are not in the queue. */
   timer: unknown = undefined;
-  /** True once the call was rejected early (timed out or the caller aborted). */
+  /** True once the call was rejected early (timed out or the caller aborted) or settled: its timers then do nothing. */
   over = false;
 
   /**

@@ -4,9 +4,9 @@ import { TimeoutError } from '../errors/errors.js';
 import { checkConfigKeys, knownKeys, type PeerHints } from '../internal/config-keys.js';
 import { neverAbortedSignal, notAFunction } from '../internal/context.js';
 import { IntrusiveList } from '../internal/intrusive-list.js';
-import { signalHub } from '../internal/signal-hub.js';
+import { isAbortSignal, notASignal, signalHub } from '../internal/signal-hub.js';
 import { Telemetry } from '../internal/telemetry.js';
-import { armTimer, refTimer } from '../internal/timers.js';
+import { armTimer, clearTimer, refTimer } from '../internal/timers.js';
 import { clockOption, configObject, describeValue, functionOption, numberOption } from '../internal/validate.js';
 import { PendingCall } from './pending-call.js';
 import { TimeoutContext } from './timeout-context.js';
@@ -81,6 +81,7 @@ export class Timeout<T = unknown> implements Policy<T, TimeoutExecuteOptions> {
   readonly #onTimeout: ((timeoutMs: number) => void) | undefined;
   readonly #telemetry: Telemetry;
   readonly #onTimer: () => void;
+  readonly #clearFailed: (err: unknown) => void;
   /** The calls sharing the timer, in deadline order (so the head expires first). */
   readonly #queue = new IntrusiveList<PendingCall>();
   /** Whether the shared timer is pending. */
@@ -101,6 +102,7 @@ export class Timeout<T = unknown> implements Policy<T, TimeoutExecuteOptions> {
     this.#onTimeout = functionOption(OWNER, 'onTimeout', c.onTimeout);
     this.#telemetry = Telemetry.for('timeout', c);
     this.#onTimer = () => this.#fire();
+    this.#clearFailed = (err) => this.#telemetry.log('error', 'clock.clearTimeout threw', { err });
   }
 
   /**
@@ -130,7 +132,9 @@ export class Timeout<T = unknown> implements Policy<T, TimeoutExecuteOptions> {
     let callerDeadline: number | undefined;
     if (options !== undefined) {
       const callerSignal = options.signal;
-      if (callerSignal !== undefined) {
+      if (callerSignal !== undefined && callerSignal !== null) {
+        // Checked before the work starts: a `signal` that is no AbortSignal would only fail once it ran.
+        if (!isAbortSignal(callerSignal)) return Promise.reject(notASignal(callerSignal, OWNER));
         if (callerSignal.aborted) return Promise.reject(callerSignal.reason);
         signal = callerSignal;
       }
@@ -212,11 +216,10 @@ export class Timeout<T = unknown> implements Policy<T, TimeoutExecuteOptions> {
     const tail = queue.last;
     if (shared && (tail === null || deadline >= tail.deadline)) {
       queue.push(call);
-      if (tail === null) {
-        // The first waiting call: hold the armed timer again, or arm one.
-        if (this.#armed) refTimer(this.#timer);
-        else this.#arm(deadline - this.#clock.now());
-      }
+      // No pending timer (none yet, or the clock failed to arm one): arm for the head.
+      if (!this.#armed) this.#arm((queue.first as PendingCall).deadline - this.#clock.now());
+      // The first waiting call: hold the armed timer again.
+      else if (tail === null) refTimer(this.#timer);
       return;
     }
     this.#armCall(call);
@@ -224,6 +227,8 @@ export class Timeout<T = unknown> implements Policy<T, TimeoutExecuteOptions> {
 
   /** A call's own timer, held until the call settles (re-armed when a capped long delay fires early). */
   #armCall(call: PendingCall): void {
+    // A timer that fires after its call settled (its clock failed to clear it) has nothing to do.
+    if (call.over) return;
     const ms = call.deadline - this.#clock.now();
     if (ms <= 0) {
       this.#expire(call);
@@ -234,8 +239,9 @@ export class Timeout<T = unknown> implements Policy<T, TimeoutExecuteOptions> {
 
   /** Arms the shared timer; it is held, since a call waits on it. */
   #arm(ms: number): void {
-    this.#armed = true;
+    // Armed only once the clock gave a timer: a clock that throws here leaves the next call to arm one.
     this.#timer = armTimer(this.#clock, this.#onTimer, ms);
+    this.#armed = true;
   }
 
   /** The shared timer: expires every queued call whose deadline passed, then re-arms for the next one. */
@@ -269,13 +275,17 @@ export class Timeout<T = unknown> implements Policy<T, TimeoutExecuteOptions> {
   }
 
   #settle(call: PendingCall): void {
+    // Settled: a timer of its own that a failing clock could not clear finds nothing to do.
+    call.over = true;
     const queue = this.#queue;
     if (queue.remove(call)) {
       // A call that shared the timer has none of its own; the last one out releases the shared timer.
       if (queue.size === 0 && this.#armed) unrefTimer(this.#timer);
     } else if (call.timer !== undefined) {
-      this.#clock.clearTimeout(call.timer);
+      const timer = call.timer;
       call.timer = undefined;
+      // A clock whose clearTimeout throws is logged; the call keeps its own outcome.
+      clearTimer(this.#clock, timer, this.#clearFailed);
     }
     call.hub?.delete(call);
   }

@@ -10,7 +10,9 @@ import { clientSignal, requestSignal, responseDone, setRequestSignal } from './l
  * policy's `ctx.signal`.
  *
  * `onRejected(err)` handles the policy's own rejections (it returns whether
- * it did). A rejection with the caller signal's reason is left to whoever
+ * it did); `watch(ctx.signal)` runs before `next()`, so a listener it adds
+ * hears an abort before the handler's own listeners. A rejection with the
+ * caller signal's reason is left to whoever
  * aborted it; anything else before `next()` ran goes to `next(err)`.
  */
 export function runGuarded(
@@ -19,12 +21,15 @@ export function runGuarded(
   res: Response,
   next: NextFunction,
   onRejected: (err: unknown) => boolean,
+  watch?: (signal: AbortSignal) => void,
 ): void {
   const signal = requestSignal(req) ?? clientSignal(res);
   let started = false;
   const work = (ctx: ExecutionContext): Promise<void> => {
     started = true;
     setRequestSignal(req, ctx.signal);
+    // Before the handler can subscribe: a listener added now runs first when the signal aborts.
+    watch?.(ctx.signal);
     next();
     return responseDone(res);
   };

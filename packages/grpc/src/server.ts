@@ -1,0 +1,242 @@
+import {
+  Metadata,
+  ServerInterceptingCall,
+  type ServerInterceptingCallInterface,
+  type ServerInterceptor,
+  type ServerListener,
+  status as Status,
+  type StatusObject,
+} from '@grpc/grpc-js';
+import { isBulkheadFullError, isRateLimitExceededError, type RateLimitResult } from '@resilience/core';
+import { booleanOption, describeValue, functionOption, requireMethod } from '@resilience/core/validate';
+import { addressKey } from './internal/ip.js';
+import { logError, loggerOption } from './internal/log.js';
+import { optionsObject } from './internal/options.js';
+import { type BulkheadLike, retryAfterOption } from './internal/shapes.js';
+import { PUSHBACK_KEY, waitText } from './internal/status.js';
+import type { RateLimiterForInterceptor } from './rate-limit.js';
+import type {
+  BulkheadServerInterceptorOptions,
+  RateLimitServerInterceptorOptions,
+  ServerKeyFunction,
+} from './types.js';
+
+/** The status a server interceptor answers with, as grpc-js's `sendStatus` takes it. */
+type PartialStatus = Pick<StatusObject, 'code' | 'details'> & { metadata?: Metadata };
+
+function answer(code: Status, details: string, retryAfterMs: number | undefined): PartialStatus {
+  const metadata = new Metadata();
+  if (retryAfterMs !== undefined && Number.isFinite(retryAfterMs) && retryAfterMs >= 0) {
+    metadata.set(PUSHBACK_KEY, String(Math.ceil(retryAfterMs)));
+  }
+  return { code, details, metadata };
+}
+
+/** The peer's IP address, without the port. */
+export function peerAddress(call: ServerInterceptingCallInterface): string {
+  const info = typeof call.getConnectionInfo === 'function' ? call.getConnectionInfo() : undefined;
+  if (info?.remoteAddress !== undefined) return info.remoteAddress;
+  const peer = call.getPeer();
+  const colon = peer.lastIndexOf(':');
+  return colon > 0 ? peer.slice(0, colon) : peer;
+}
+
+const defaultServerKey = (call: ServerInterceptingCallInterface): string => addressKey(peerAddress(call));
+
+function methodsOption(owner: string, value: unknown): ReadonlySet<string> | undefined {
+  if (value === undefined) return undefined;
+  if (!Array.isArray(value) || !value.every((m) => typeof m === 'string' && m.startsWith('/'))) {
+    throw new TypeError(
+      `${owner}: methods must be an array of full method paths ("/package.Service/Method"), got ${describeValue(value)}`,
+    );
+  }
+  return new Set(value as string[]);
+}
+
+function isThenable<T>(value: T | PromiseLike<T>): value is PromiseLike<T> {
+  return typeof (value as { then?: unknown } | null)?.then === 'function';
+}
+
+const RATE_OWNER = 'rateLimitServerInterceptor';
+
+/**
+ * A grpc-js server interceptor that spends a rate limiter's token on every
+ * incoming call before its handler runs. Without a token the call is answered
+ * `RESOURCE_EXHAUSTED` (details naming the method, trailing
+ * `grpc-retry-pushback-ms` with the wait) and the handler never runs. The key
+ * is the peer's IP address (an IPv6 address by its /56 network, as one
+ * client often holds a whole /64) unless `key` chooses one from the call's
+ * metadata, peer and method. Works with a limiter whose `consume` returns a promise (a
+ * distributed limiter); a limiter that fails lets calls through
+ * (`failOpen`, default) or answers `UNAVAILABLE`.
+ *
+ * @param limiter - a core `RateLimiter` (or anything with its `consume`)
+ * @param options - the key, the methods to limit, what a failing limiter does
+ * @returns a grpc-js server interceptor (grpc-js >= 1.10)
+ * @example
+ * ```ts
+ * const server = new Server({
+ *   interceptors: [rateLimitServerInterceptor(new RateLimiter({ rate: 50, interval: 1_000 }), {
+ *     key: (metadata, peer) => String(metadata.get('x-api-key')[0] ?? peer),
+ *   })],
+ * });
+ * ```
+ */
+export function rateLimitServerInterceptor(
+  limiter: Pick<RateLimiterForInterceptor, 'consume'>,
+  options?: RateLimitServerInterceptorOptions,
+): ServerInterceptor {
+  requireMethod(RATE_OWNER, 'limiter', limiter, 'consume');
+  const opts = optionsObject(RATE_OWNER, options, ['key', 'methods', 'failOpen', 'logger']);
+  const logger = loggerOption(RATE_OWNER, opts.logger);
+  const key: ServerKeyFunction | undefined = functionOption(RATE_OWNER, 'key', opts.key);
+  const methods = methodsOption(RATE_OWNER, opts.methods);
+  const failOpen = booleanOption(RATE_OWNER, 'failOpen', opts.failOpen, true);
+
+  return (descriptor, call) => {
+    const path = descriptor.path;
+    if (methods !== undefined && !methods.has(path)) return new ServerInterceptingCall(call);
+    const decide = (result: RateLimitResult, metadata: Metadata, next: (metadata: Metadata) => void): void => {
+      if (result.allowed) next(metadata);
+      else call.sendStatus(limited(path, result.retryAfterMs));
+    };
+    const failed = (err: unknown, metadata: Metadata, next: (metadata: Metadata) => void): void => {
+      if (isRateLimitExceededError(err)) {
+        call.sendStatus(limited(path, (err as { retryAfterMs?: number }).retryAfterMs));
+      } else {
+        logError(logger, 'rate limiter failed', { err, method: path, failOpen });
+        if (failOpen) {
+          next(metadata);
+          return;
+        }
+        const message = err instanceof Error ? err.message : String(err);
+        call.sendStatus(answer(Status.UNAVAILABLE, `Rate limiter failed: ${message}`, undefined));
+      }
+    };
+    const listener: ServerListener = {
+      onReceiveMetadata: (metadata, next) => {
+        try {
+          const k = key === undefined ? defaultServerKey(call) : key(metadata, call.getPeer(), path);
+          const result = limiter.consume(k);
+          if (!isThenable(result)) {
+            decide(result, metadata, next);
+            return;
+          }
+          result.then(
+            (r) => decide(r, metadata, next),
+            (err: unknown) => failed(err, metadata, next),
+          );
+        } catch (err) {
+          failed(err, metadata, next);
+        }
+      },
+    };
+    return new ServerInterceptingCall(call, { start: (next) => next(listener) });
+  };
+}
+
+function limited(path: string, retryAfterMs: number | undefined): PartialStatus {
+  return answer(
+    Status.RESOURCE_EXHAUSTED,
+    `Rate limit exceeded: ${path} not handled${waitText(retryAfterMs)}`,
+    retryAfterMs,
+  );
+}
+
+const BULKHEAD_OWNER = 'bulkheadServerInterceptor';
+
+/** Chooses the bulkhead of an incoming call (`undefined`: the call is not limited). */
+export type BulkheadSelector = (metadata: Metadata, peer: string, method: string) => BulkheadLike | undefined;
+
+/**
+ * A grpc-js server interceptor that bounds how many calls are handled at once
+ * with a bulkhead: a call takes a slot before its handler runs and holds it
+ * until its status is sent (or the client cancels). Calls beyond
+ * `maxConcurrent` wait in the bulkhead's queue (a client that cancels leaves
+ * it at once); when it is full, the call is answered `UNAVAILABLE` (trailing
+ * `grpc-retry-pushback-ms`) and the handler never runs.
+ *
+ * Pass a function instead of a bulkhead to choose one per call from its
+ * metadata, peer and method (a bulkhead per tenant or per method).
+ *
+ * @param bulkhead - a core `Bulkhead`, or a function choosing one per call
+ * @param options - the methods to limit and the suggested wait
+ * @returns a grpc-js server interceptor (grpc-js >= 1.10)
+ * @example
+ * ```ts
+ * const server = new Server({
+ *   interceptors: [bulkheadServerInterceptor(new Bulkhead({ maxConcurrent: 100, maxQueue: 200, queueTimeout: 1_000 }))],
+ * });
+ * ```
+ */
+export function bulkheadServerInterceptor(
+  bulkhead: BulkheadLike | BulkheadSelector,
+  options?: BulkheadServerInterceptorOptions,
+): ServerInterceptor {
+  if (typeof bulkhead !== 'function') requireMethod(BULKHEAD_OWNER, 'bulkhead', bulkhead, 'execute');
+  const opts = optionsObject(BULKHEAD_OWNER, options, ['methods', 'retryAfter']);
+  const methods = methodsOption(BULKHEAD_OWNER, opts.methods);
+  const retryAfter = retryAfterOption(BULKHEAD_OWNER, opts.retryAfter);
+  const select = typeof bulkhead === 'function' ? bulkhead : undefined;
+
+  return (descriptor, call) => {
+    const path = descriptor.path;
+    if (methods !== undefined && !methods.has(path)) return new ServerInterceptingCall(call);
+    let release: (() => void) | undefined;
+    let ended = false;
+    let controller: AbortController | undefined;
+    const end = (): void => {
+      ended = true;
+      const r = release;
+      release = undefined;
+      r?.();
+    };
+    const listener: ServerListener = {
+      onReceiveMetadata: (metadata, next) => {
+        let chosen: BulkheadLike | undefined;
+        try {
+          chosen = select === undefined ? (bulkhead as BulkheadLike) : select(metadata, call.getPeer(), path);
+        } catch (err) {
+          const message = err instanceof Error ? err.message : String(err);
+          call.sendStatus(answer(Status.INTERNAL, `Choosing the bulkhead failed: ${message}`, undefined));
+          return;
+        }
+        if (chosen === undefined) {
+          next(metadata);
+          return;
+        }
+        controller = new AbortController();
+        const run = (): Promise<void> | undefined => {
+          if (ended) return undefined;
+          next(metadata);
+          if (ended) return undefined;
+          return new Promise<void>((resolve) => {
+            release = resolve;
+          });
+        };
+        chosen.execute(run, { signal: controller.signal }).then(undefined, (err: unknown) => {
+          if (ended) return;
+          if (isBulkheadFullError(err)) {
+            call.sendStatus(
+              answer(Status.UNAVAILABLE, `Bulkhead full: ${path} not handled${waitText(retryAfter)}`, retryAfter),
+            );
+          } else {
+            const message = err instanceof Error ? err.message : String(err);
+            call.sendStatus(answer(Status.UNAVAILABLE, `Bulkhead failed: ${message}`, undefined));
+          }
+        });
+      },
+      onCancel: () => {
+        if (release === undefined && !ended) controller?.abort(new Error('Cancelled by the client'));
+        end();
+      },
+    };
+    return new ServerInterceptingCall(call, {
+      start: (next) => next(listener),
+      sendStatus: (status, next) => {
+        end();
+        next(status);
+      },
+    });
+  };
+}

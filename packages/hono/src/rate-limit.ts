@@ -1,0 +1,132 @@
+import { describeValue, functionOption, requireMethod } from '@resilience/core/validate';
+import {
+  addressKey,
+  answerWithin,
+  commonRateLimitOptionNames,
+  isDecision,
+  isThenable,
+  notADecision,
+  ProxyChecks,
+  positiveNumber,
+  type RateLimitDecision,
+  rateLimitSettings,
+  refuseThenable,
+  rejectUnknownOptions,
+  retryAfterSeconds,
+} from '@resilience/http';
+import type { Context, MiddlewareHandler } from 'hono';
+import { honoProxyProbe } from './internal/proxy.js';
+import { rejectionResponse, setContextHeader } from './internal/respond.js';
+import type { RateLimiterLike, RateLimitOptions } from './types.js';
+
+const OWNER = 'rateLimit';
+const OPTIONS: readonly string[] = [...commonRateLimitOptionNames, 'getConnInfo'];
+
+/**
+ * Limits requests per key with a rate limiter. Each request takes `cost`
+ * tokens (1 by default) under `key(c)`, by default the client's address from
+ * the runtime's `getConnInfo` (IPv6 grouped by /56). Allowed requests go on
+ * and their answer gets the standard rate-limit headers; refused ones are
+ * answered 429 with `Retry-After` (seconds until enough tokens exist,
+ * rounded up) and the same headers.
+ *
+ * The options and answers are those of `@resilience/express`'s
+ * `rateLimit()`: draft-7 headers by default (draft-8, legacy or none on
+ * request), `failMode` when the limiter throws, rejects, gives something
+ * that is not a decision or takes longer than `limiterTimeout` (1000 ms), a
+ * cost above `limiter.burst` answered 429 without `Retry-After`. A `key`,
+ * `cost` or `skip` function that throws, or a bad cost, is thrown to Hono's
+ * `onError` (your bug, not the limiter's).
+ *
+ * @param limiter - the core `RateLimiter`, a distributed one, or any {@link RateLimiterLike}
+ * @param options - `getConnInfo` or `key`, cost, headers, failure mode, rejection status and body
+ * @throws TypeError when neither `getConnInfo` nor `key` is given
+ * @example
+ * ```ts
+ * import { getConnInfo } from 'hono/bun'; // or hono/deno, @hono/node-server/conninfo, ...
+ * app.use(rateLimit(new RateLimiter({ rate: 100, interval: 60_000 }), { getConnInfo }));
+ * ```
+ */
+export function rateLimit(limiter: RateLimiterLike, options?: RateLimitOptions): MiddlewareHandler {
+  const settings = rateLimitSettings<Context>(OWNER, limiter, options);
+  rejectUnknownOptions(OWNER, options ?? {}, OPTIONS);
+  const getConnInfo = functionOption(OWNER, 'getConnInfo', options?.getConnInfo);
+  const { customKey, ipv6Subnet, cost, burst, skip, headers, failMode, logger, failures, limiterTimeout } = settings;
+  const { limited, unavailable } = settings;
+  const firstHeader = headers.firstHeader;
+  let key: (c: Context) => string;
+  if (customKey !== undefined) {
+    key = customKey;
+  } else if (getConnInfo !== undefined) {
+    key = (c) => {
+      let address: unknown;
+      try {
+        address = getConnInfo(c).remote.address;
+      } catch (err) {
+        // app.request() in tests has no connection: the runtime's getConnInfo has nothing to read.
+        throw new TypeError(
+          `${OWNER}: getConnInfo(c) failed (${err instanceof Error ? err.message : describeValue(err)}); without a connection (app.request() in tests), give a key(c) function`,
+          { cause: err },
+        );
+      }
+      if (typeof address !== 'string' || address === '') {
+        throw new TypeError(
+          `${OWNER}: getConnInfo(c) gave no remote address (got ${describeValue(address)}); give a key(c) function`,
+        );
+      }
+      return addressKey(address, ipv6Subnet);
+    };
+  } else {
+    throw new TypeError(
+      `${OWNER}: Hono has no portable client address: give getConnInfo (from hono/bun, hono/deno, ` +
+        'hono/cloudflare-workers or @hono/node-server/conninfo) or a key(c) function',
+    );
+  }
+  // The X-Forwarded-For check only concerns the default key: a key of your own decides for itself.
+  const checks = new ProxyChecks(OWNER, customKey === undefined ? options?.validate : false, logger, honoProxyProbe);
+  if (checks.pending) requireMethod(OWNER, 'logger', logger, 'warn');
+
+  return async (c, next) => {
+    if (checks.pending) checks.inspect(c);
+    const skipping: unknown = skip?.(c);
+    refuseThenable(OWNER, 'skip(c)', skipping);
+    if (skipping === true) {
+      await next();
+      return undefined;
+    }
+    const requestKey = key(c);
+    refuseThenable(OWNER, 'key(c)', requestKey);
+    const tokens: unknown = typeof cost === 'function' ? cost(c) : cost;
+    refuseThenable(OWNER, 'cost(c)', tokens);
+    if (!positiveNumber(tokens)) {
+      throw new RangeError(`${OWNER}: cost(c) must return a finite number > 0, got ${describeValue(tokens)}`);
+    }
+    if (burst !== undefined && tokens > burst) {
+      // More tokens than the bucket holds: this request can never pass, now or later (no Retry-After).
+      return rejectionResponse(limited, c, undefined);
+    }
+    let decision: RateLimitDecision;
+    try {
+      let answer: unknown = limiter.consume(requestKey, tokens);
+      if (isThenable(answer)) answer = await answerWithin(OWNER, answer, limiterTimeout);
+      if (!isDecision(answer, headers.enabled)) throw notADecision(OWNER, answer);
+      decision = answer;
+    } catch (err) {
+      // The limiter failed (threw, rejected, hung or answered nonsense): failMode decides, and it is logged.
+      failures.report(err);
+      if (failMode === 'closed') return rejectionResponse(unavailable, c, err);
+      await next();
+      return undefined;
+    }
+    if (!decision.allowed) {
+      if (headers.enabled) headers.write(c, decision, setContextHeader);
+      return rejectionResponse(limited, c, undefined, retryAfterSeconds(decision.retryAfterMs));
+    }
+    // Set before next(): c.text(), c.json()... include them, and the runtime keeps its fast path for the answer.
+    if (headers.enabled) headers.write(c, decision, setContextHeader);
+    await next();
+    // A handler that returned a Response of its own dropped them: add them to it (c.header() reaches any answer).
+    if (firstHeader !== undefined && !c.res.headers.has(firstHeader)) headers.write(c, decision, setContextHeader);
+    return undefined;
+  };
+}

@@ -1,0 +1,42 @@
+import { describe, expect, it } from 'vitest';
+import { RateLimitHeaders } from './rate-limit-headers.js';
+
+function written(
+  headers: RateLimitHeaders,
+  decision: Parameters<RateLimitHeaders['write']>[1],
+): Record<string, string> {
+  const out: Record<string, string> = {};
+  headers.write(out, decision, (target, name, value) => {
+    target[name] = value;
+  });
+  return out;
+}
+
+const base = { policyName: 'default', burst: 100, rate: 100, interval: 60_000 };
+const decision = { allowed: true, limit: 100, remaining: 99.6, resetMs: 1_200, retryAfterMs: 0 };
+
+describe('RateLimitHeaders', () => {
+  it('writes draft-7, draft-8, legacy, or nothing', () => {
+    expect(written(new RateLimitHeaders({ ...base, standard: 'draft-7', legacy: false }), decision)).toEqual({
+      RateLimit: 'limit=100, remaining=99, reset=2',
+      'RateLimit-Policy': '100;w=60',
+    });
+    expect(written(new RateLimitHeaders({ ...base, standard: 'draft-8', legacy: false }), decision)).toEqual({
+      RateLimit: '"default";r=99;t=2',
+      'RateLimit-Policy': '"default";q=100;w=60',
+    });
+    const legacy = written(new RateLimitHeaders({ ...base, standard: false, legacy: true }), decision);
+    expect(Object.keys(legacy)).toEqual(['X-RateLimit-Limit', 'X-RateLimit-Remaining', 'X-RateLimit-Reset']);
+    const none = new RateLimitHeaders({ ...base, standard: false, legacy: false });
+    expect(none.enabled).toBe(false);
+    expect(none.firstHeader).toBeUndefined();
+    expect(written(none, decision)).toEqual({});
+  });
+
+  it('never writes a negative remaining or reset', () => {
+    const headers = new RateLimitHeaders({ ...base, standard: 'draft-7', legacy: false });
+    expect(written(headers, { ...decision, remaining: -3, resetMs: -10 }).RateLimit).toBe(
+      'limit=100, remaining=0, reset=0',
+    );
+  });
+});

@@ -1,0 +1,93 @@
+import type { RateLimitDecision, StandardHeadersVersion } from './types.js';
+
+/** The settings the rate-limit headers describe. */
+export interface RateLimitHeaderSettings {
+  /** Which IETF draft to follow, or `false` for no standard headers. */
+  readonly standard: StandardHeadersVersion | false;
+  /** Whether to write `X-RateLimit-*` too. */
+  readonly legacy: boolean;
+  /** The quota policy's name (draft-8). */
+  readonly policyName: string;
+  /** The limiter's bucket size. */
+  readonly burst: number;
+  /** Tokens per interval. */
+  readonly rate: number;
+  /** The interval in milliseconds. */
+  readonly interval: number;
+}
+
+/** Serialises `value` as a structured-field string (RFC 8941 §4.1.6). */
+export function sfString(value: string): string {
+  return `"${value.replace(/[\\"]/g, (c) => `\\${c}`)}"`;
+}
+
+/**
+ * Writes the standard rate-limit headers of a decision, through whatever
+ * sets a header in the framework at hand. The policy part is computed once:
+ * a token bucket of `burst` tokens refilled at `rate` per `interval` is
+ * advertised as a quota of `burst` over the time it takes to refill the
+ * whole bucket (whole seconds, rounded up, at least 1), which states both
+ * the burst and the long-run rate.
+ *
+ * @example
+ * ```ts
+ * const headers = new RateLimitHeaders({ standard: 'draft-7', legacy: false, policyName: 'default', burst: 10, rate: 10, interval: 1000 });
+ * headers.write(res, limiter.consume(key, 1), (res, name, value) => res.setHeader(name, value));
+ * ```
+ */
+export class RateLimitHeaders {
+  readonly #standard: StandardHeadersVersion | false;
+  readonly #legacy: boolean;
+  readonly #name: string;
+  /** The whole `RateLimit-Policy` value, fixed for the limiter. */
+  readonly policy: string;
+  /**
+   * The first header {@link RateLimitHeaders.write} sets (`RateLimit`, or
+   * `X-RateLimit-Limit` with legacy headers only), `undefined` when none: an
+   * adapter can tell from it whether a response already carries them.
+   */
+  readonly firstHeader: string | undefined;
+
+  /** @param settings - header choice and the limiter's settings */
+  constructor(settings: RateLimitHeaderSettings) {
+    this.#standard = settings.standard;
+    this.#legacy = settings.legacy;
+    this.#name = sfString(settings.policyName);
+    const quota = Math.floor(settings.burst);
+    const windowSeconds = Math.max(1, Math.ceil((settings.burst * settings.interval) / settings.rate / 1000));
+    this.policy =
+      settings.standard === 'draft-8' ? `${this.#name};q=${quota};w=${windowSeconds}` : `${quota};w=${windowSeconds}`;
+    this.firstHeader = settings.standard !== false ? 'RateLimit' : settings.legacy ? 'X-RateLimit-Limit' : undefined;
+  }
+
+  /** Whether any header is written at all. */
+  get enabled(): boolean {
+    return this.#standard !== false || this.#legacy;
+  }
+
+  /**
+   * Sets the headers of `decision` on `target` with `set` (a function
+   * hoisted by the adapter, so no closure is made per request).
+   *
+   * @param target - the response (or context) the headers go on
+   * @param decision - the limiter's decision
+   * @param set - sets one header on `target`
+   */
+  write<T>(target: T, decision: RateLimitDecision, set: (target: T, name: string, value: string) => void): void {
+    const limit = Math.floor(decision.limit);
+    const remaining = Math.max(0, Math.floor(decision.remaining));
+    const resetSeconds = Math.max(0, Math.ceil(decision.resetMs / 1000));
+    if (this.#standard === 'draft-7') {
+      set(target, 'RateLimit', `limit=${limit}, remaining=${remaining}, reset=${resetSeconds}`);
+      set(target, 'RateLimit-Policy', this.policy);
+    } else if (this.#standard === 'draft-8') {
+      set(target, 'RateLimit', `${this.#name};r=${remaining};t=${resetSeconds}`);
+      set(target, 'RateLimit-Policy', this.policy);
+    }
+    if (this.#legacy) {
+      set(target, 'X-RateLimit-Limit', String(limit));
+      set(target, 'X-RateLimit-Remaining', String(remaining));
+      set(target, 'X-RateLimit-Reset', String(Math.ceil((Date.now() + Math.max(0, decision.resetMs)) / 1000)));
+    }
+  }
+}

@@ -1,0 +1,40 @@
+/**
+ * Whether `value` has a callable `then` (may throw when `then` is a getter
+ * that throws: call it where a throw is a limiter failure).
+ */
+export function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return (
+    value !== null &&
+    (typeof value === 'object' || typeof value === 'function') &&
+    typeof (value as { then?: unknown }).then === 'function'
+  );
+}
+
+const mute = (): void => {};
+
+/**
+ * Throws a `TypeError` when a callback of the application (`key`, `skip`,
+ * `cost`) returned a promise: they run on every request and must answer at
+ * once. The promise is given a rejection handler first, so one that rejects
+ * (an `async` key whose lookup failed) never becomes an unhandled rejection,
+ * which would end the process.
+ *
+ * @param owner - the middleware named in the error
+ * @param what - the callback, as the message names it (`key(req)`)
+ * @param value - what it returned
+ */
+export function refuseThenable(owner: string, what: string, value: unknown): void {
+  let thenable: boolean;
+  try {
+    thenable = isThenable(value);
+  } catch {
+    thenable = true; // a `then` getter that throws is no synchronous answer either
+  }
+  if (!thenable) return;
+  try {
+    Promise.resolve(value).then(undefined, mute);
+  } catch {
+    // Promise.resolve() turns a throwing then() into a rejection; nothing else can throw here.
+  }
+  throw new TypeError(`${owner}: ${what} returned a promise; it must answer synchronously (it runs on every request)`);
+}

@@ -1,0 +1,74 @@
+/**
+ * Throws a `TypeError` naming the first key of `config` that is not in
+ * `known`; where the key is a well-known option of another library, the
+ * message names the option to use here.
+ */
+export function knownKeys(
+  owner: string,
+  config: object,
+  known: readonly string[],
+  hints: Readonly<Record<string, string>> = {},
+): void {
+  for (const key of Object.keys(config)) {
+    if (known.includes(key)) continue;
+    const hint = Object.hasOwn(hints, key) ? ` (${hints[key]})` : '';
+    throw new TypeError(`${owner}: unknown option ${JSON.stringify(key)}${hint}; known options: ${known.join(', ')}`);
+  }
+}
+
+/** The longest delay one platform timer holds. */
+export const MAX_TIMER_MS = 2_147_483_647;
+
+/** The options of a `RedisRateLimiter`. */
+export const LIMITER_OPTIONS: readonly string[] = [
+  'client',
+  'rate',
+  'interval',
+  'burst',
+  'algorithm',
+  'prefix',
+  'commandTimeout',
+  'whenUnavailable',
+  'maxWait',
+  'onLimit',
+  'clock',
+  'name',
+  'logger',
+  'metrics',
+];
+/** Hints for rate-limiter-flexible's options (or ours misnamed) given to a `RedisRateLimiter`. */
+export const LIMITER_HINTS: Readonly<Record<string, string>> = {
+  points: 'rate-limiter-flexible\'s "points" is "rate" here',
+  duration: 'rate-limiter-flexible\'s "duration" (seconds) is "interval" (ms) here',
+  storeClient: 'rate-limiter-flexible\'s "storeClient" is "client" here',
+  keyPrefix: 'rate-limiter-flexible\'s "keyPrefix" is "prefix" here',
+  insuranceLimiter: 'rate-limiter-flexible\'s "insuranceLimiter" is "whenUnavailable" here',
+  timeoutMs: 'use "commandTimeout"',
+  tracer: 'not supported by RedisRateLimiter yet; wrap it in a pipeline step to trace it',
+};
+
+/** The options of a `RedisBulkhead`. */
+export const BULKHEAD_OPTIONS: readonly string[] = [
+  'client',
+  'name',
+  'maxConcurrent',
+  'leaseMs',
+  'maxQueue',
+  'queueTimeout',
+  'pollInterval',
+  'prefix',
+  'commandTimeout',
+  'whenUnavailable',
+  'onRejected',
+  'clock',
+  'logger',
+  'metrics',
+];
+/** Hints for options of other libraries (or ours misnamed) given to a `RedisBulkhead`. */
+export const BULKHEAD_HINTS: Readonly<Record<string, string>> = {
+  limit: 'use "maxConcurrent"',
+  concurrency: 'use "maxConcurrent"',
+  ttl: 'use "leaseMs"',
+  timeout: 'use "queueTimeout" for the queue wait, "commandTimeout" for Redis',
+  tracer: 'not supported by RedisBulkhead yet; trace it from a pipeline step',
+};

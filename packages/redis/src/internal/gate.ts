@@ -1,0 +1,233 @@
+import type { Clock, Logger } from '@resilience/core';
+import { isNoScript, type ScriptRunner } from '../client.js';
+import type { LuaScript } from '../scripts.js';
+
+/** One command waiting for Redis: its own node in the gate's deadline list. */
+class Pending {
+  readonly deadline: number;
+  readonly resolve: (reply: unknown) => void;
+  readonly reject: (error: unknown) => void;
+  readonly probe: boolean;
+  readonly script: LuaScript;
+  readonly key: string;
+  readonly args: string[];
+  prev: Pending | null = null;
+  next: Pending | null = null;
+  settled = false;
+
+  constructor(
+    deadline: number,
+    resolve: (reply: unknown) => void,
+    reject: (error: unknown) => void,
+    probe: boolean,
+    script: LuaScript,
+    key: string,
+    args: string[],
+  ) {
+    this.deadline = deadline;
+    this.resolve = resolve;
+    this.reject = reject;
+    this.probe = probe;
+    this.script = script;
+    this.key = key;
+    this.args = args;
+  }
+}
+
+/** Calls `ref()` or `unref()` on a timer handle that has them (a user's clock may return anything). */
+function refTimer(handle: unknown, ref: boolean): void {
+  if (typeof handle !== 'object' || handle === null) return;
+  const method = (handle as { ref?: unknown; unref?: unknown })[ref ? 'ref' : 'unref'];
+  if (typeof method === 'function') method.call(handle);
+}
+
+/** Settings of a {@link RedisGate}. */
+export interface GateOptions {
+  /** The class name, for messages. */
+  readonly owner: string;
+  /** The pattern's name, for messages. */
+  readonly name: string;
+  /** The longest a command may take, in ms. */
+  readonly commandTimeout: number;
+  /** Where time is read and the deadline timer scheduled. */
+  readonly clock: Clock;
+  /** Where the two transition lines go. */
+  readonly logger: Logger | undefined;
+}
+
+/**
+ * Sends scripts to Redis with a time limit and tells whether Redis is
+ * available. All commands share one `commandTimeout`, so their deadlines come
+ * in arrival order and one timer (armed only while a command is out) serves
+ * them all. While Redis is down, at most one real command (a probe) is out at
+ * a time and every other call is told at once to use the fallback; the first
+ * answer brings Redis back. Each transition is logged once.
+ */
+export class RedisGate {
+  readonly #runner: ScriptRunner;
+  readonly #options: GateOptions;
+  readonly #expire: () => void;
+  #head: Pending | null = null;
+  #tail: Pending | null = null;
+  #timer: unknown = undefined;
+  #up = true;
+  #probing = false;
+  #closed = false;
+
+  /**
+   * @param runner - runs the scripts on the user's client
+   * @param options - timeout, clock, logger and names
+   */
+  constructor(runner: ScriptRunner, options: GateOptions) {
+    this.#runner = runner;
+    this.#options = options;
+    this.#expire = () => this.#expireDue();
+  }
+
+  /** False from a failed or late command until Redis answers again. */
+  get available(): boolean {
+    return this.#up;
+  }
+
+  /**
+   * Sends `script`; `undefined` means "do not wait for Redis, use the
+   * fallback now" (the client is reconnecting, or Redis is down and a probe is
+   * already out). The promise rejects when Redis errs or is late.
+   */
+  call(script: LuaScript, key: string, args: string[]): Promise<unknown> | undefined {
+    if (this.#closed) return undefined;
+    if (this.#runner.disconnected) {
+      this.#down('the client is not connected', undefined);
+      return undefined;
+    }
+    if (!this.#up) {
+      if (this.#probing) return undefined;
+      this.#probing = true;
+    }
+    const probe = !this.#up;
+    return new Promise<unknown>((resolve, reject) => {
+      const deadline = this.#options.clock.now() + this.#options.commandTimeout;
+      const pending = new Pending(deadline, resolve, reject, probe, script, key, args);
+      this.#push(pending);
+      this.#send(pending, false);
+    });
+  }
+
+  /** `EVALSHA`, then the script's text once after a `NOSCRIPT` (a new or restarted server). */
+  #send(pending: Pending, text: boolean): void {
+    let sent: Promise<unknown>;
+    try {
+      sent = text
+        ? this.#runner.eval(pending.script, pending.key, pending.args)
+        : this.#runner.evalsha(pending.script, pending.key, pending.args);
+    } catch (error) {
+      // A client whose method throws synchronously (a closed node-redis client may) is unavailable too.
+      sent = Promise.reject(error);
+    }
+    sent.then(
+      (reply) => this.#settle(pending, reply, undefined, true),
+      (error: unknown) => {
+        if (!text && !pending.settled && isNoScript(error)) this.#send(pending, true);
+        else this.#settle(pending, undefined, error, false);
+      },
+    );
+  }
+
+  /** Sends `script` without waiting for or judging the answer (a best-effort release). */
+  fireAndForget(script: LuaScript, key: string, args: string[]): void {
+    try {
+      this.#runner.run(script, key, args).catch(() => undefined);
+    } catch {
+      // Best effort: the lease expires anyway.
+    }
+  }
+
+  /** Stops the deadline timer; pending commands settle as unavailable, later calls use the fallback. */
+  close(): void {
+    this.#closed = true;
+    if (this.#timer !== undefined) this.#options.clock.clearTimeout(this.#timer);
+    this.#timer = undefined;
+    const error = new Error(`${this.#options.owner}: closed`);
+    for (let p = this.#head; p !== null; p = this.#head) this.#settle(p, undefined, error, false, true);
+  }
+
+  #settle(pending: Pending, reply: unknown, error: unknown, ok: boolean, quiet = false): void {
+    if (pending.settled) return;
+    pending.settled = true;
+    if (pending.probe) this.#probing = false;
+    this.#remove(pending);
+    if (ok) {
+      this.#back();
+      pending.resolve(reply);
+    } else {
+      if (!quiet) this.#down('a command failed', error);
+      pending.reject(error);
+    }
+  }
+
+  #down(why: string, error: unknown): void {
+    if (!this.#up) return;
+    this.#up = false;
+    const { owner, name, logger } = this.#options;
+    try {
+      logger?.warn(`${owner} ${name}: Redis is unavailable (${why}); the fallback decides until it answers again`, {
+        name,
+        err: error,
+      });
+    } catch {
+      // A throwing logger changes no outcome.
+    }
+  }
+
+  #back(): void {
+    if (this.#up) return;
+    this.#up = true;
+    const { owner, name, logger } = this.#options;
+    try {
+      logger?.info(`${owner} ${name}: Redis answers again; decisions are back on Redis`, { name });
+    } catch {
+      // A throwing logger changes no outcome.
+    }
+  }
+
+  #push(pending: Pending): void {
+    const tail = this.#tail;
+    pending.prev = tail;
+    if (tail === null) {
+      this.#head = pending;
+      if (this.#timer === undefined) this.#arm(pending);
+      else refTimer(this.#timer, true);
+    } else {
+      tail.next = pending;
+    }
+    this.#tail = pending;
+  }
+
+  #remove(pending: Pending): void {
+    const { prev, next } = pending;
+    if (prev === null) this.#head = next;
+    else prev.next = next;
+    if (next === null) this.#tail = prev;
+    else next.prev = prev;
+    pending.prev = null;
+    pending.next = null;
+    // With nothing out, the timer no longer holds the process; it is left armed (unref'd) rather than
+    // cleared, so a steady stream of calls does not pay a setTimeout and a clearTimeout each.
+    if (this.#head === null && this.#timer !== undefined) refTimer(this.#timer, false);
+  }
+
+  #arm(head: Pending): void {
+    const clock = this.#options.clock;
+    // Ref'd: a caller is waiting for this answer.
+    this.#timer = clock.setTimeout(this.#expire, Math.max(0, head.deadline - clock.now()));
+  }
+
+  #expireDue(): void {
+    this.#timer = undefined;
+    const now = this.#options.clock.now();
+    for (let p = this.#head; p !== null && p.deadline <= now; p = this.#head) {
+      this.#settle(p, undefined, new Error(`Redis did not answer within ${this.#options.commandTimeout} ms`), false);
+    }
+    if (this.#head !== null) this.#arm(this.#head);
+  }
+}

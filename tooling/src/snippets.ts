@@ -9,7 +9,7 @@ import { repoRoot } from './workspace.js';
 // reads is written down in docs/README.md ("Code blocks are checked"):
 //
 //   (no marker)                       the block is a whole module: it is type-checked as it stands;
-//                                     a block with no import of its own gets the imports of the blocks above it
+//                                     a block with no import of its own gets the imports of the file's other blocks
 //   <!-- snippet: run -->             … and it is a complete program: it also runs and must exit 0
 //   <!-- snippet: continue -->        the block goes on from the previous checked block of the same file
 //   <!-- snippet: prelude             hidden declarations of the reader's own things (a server,
@@ -90,12 +90,18 @@ function defaultResolveFrom(file: string): string {
  * turns checking off quietly.
  */
 export function parseSnippets(file: string, text: string): Snippet[] {
+  // Fragments see the imports of every block of the file shown in full (a teaser
+  // often comes before the complete example that imports what it uses).
+  const shown = parse(file, text, []).flatMap((s) => (s.skip === undefined ? importStatements(s.code) : []));
+  return parse(file, text, shown);
+}
+
+function parse(file: string, text: string, shownImports: readonly string[]): Snippet[] {
   const source = text.split('\n');
   const resolveFrom = fileMarker.exec(text)?.[1] ?? defaultResolveFrom(file);
   const snippets: Snippet[] = [];
   let pending: { kind: string; body: string; line: number }[] = [];
   let previous: Snippet | undefined;
-  const shownImports: string[] = [];
   let i = 0;
   while (i < source.length) {
     const current = source[i] ?? '';
@@ -163,12 +169,14 @@ export function parseSnippets(file: string, text: string): Snippet[] {
         }
       }
       for (const [n, text] of body.entries()) snippet.lines.push({ text, origin: `${file}:${line + 1 + n}` });
-      // A fragment (no import of its own, nor in its prelude) sees the imports shown above it.
+      // A fragment (no import of its own, nor in its prelude) sees the imports the file's other blocks show.
       if (!kinds.has('continue') && !snippet.lines.some((l) => /^\s*import\s/.test(l.text))) {
-        const hoisted = mergeImports(shownImports).map((text) => ({ text, origin: `${file} (an import shown above)` }));
+        const hoisted = mergeImports(shownImports).map((text) => ({
+          text,
+          origin: `${file} (an import of another block)`,
+        }));
         snippet.lines.unshift(...hoisted);
       }
-      shownImports.push(...importStatements(snippet.code));
       previous = snippet;
     }
     snippets.push(snippet);

@@ -81,8 +81,13 @@ export function brokenLinks(files: string[], root: string = repoRoot): BrokenLin
           broken.push({ where, link, reason: `${target} does not exist` });
           continue;
         }
+        if (statSync(join(root, target)).isDirectory()) {
+          // GitHub shows a folder's README; npm and TypeDoc cannot follow a link to a folder.
+          broken.push({ where, link, reason: `${target} is a folder: link the file (its README.md)` });
+          continue;
+        }
         if (anchor === undefined || anchor === '') continue;
-        if (statSync(join(root, target)).isDirectory() || !target.endsWith('.md')) {
+        if (!target.endsWith('.md')) {
           broken.push({ where, link, reason: `an anchor into ${target}, which is not a Markdown file` });
         } else if (!anchors(target).has(anchor)) {
           broken.push({ where, link, reason: `${target} has no heading #${anchor}` });

@@ -32,6 +32,7 @@ describe('the documentation links', () => {
           '[ok](b.md#real-heading) [self](#a) [web](https://example.com/x) `[code](nowhere.md)`',
           '[gone](missing.md)',
           '[no heading](b.md#fake)',
+          '[a folder](../docs)',
           '```md',
           '[in a code block](ignored.md)',
           '```',
@@ -40,6 +41,7 @@ describe('the documentation links', () => {
       expect(brokenLinks(['docs/a.md'], root)).toEqual([
         { where: 'docs/a.md:3', link: 'missing.md', reason: 'docs/missing.md does not exist' },
         { where: 'docs/a.md:4', link: 'b.md#fake', reason: 'docs/b.md has no heading #fake' },
+        { where: 'docs/a.md:5', link: '../docs', reason: 'docs is a folder: link the file (its README.md)' },
       ]);
     } finally {
       rmSync(root, { recursive: true, force: true });

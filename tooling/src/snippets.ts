@@ -215,7 +215,7 @@ function localNames(statement: string): string[] {
  * The imports of earlier blocks, for a fragment: each local name bound once (the
  * first block that imported it wins), named imports of one module merged.
  */
-export function mergeImports(statements: string[]): string[] {
+export function mergeImports(statements: readonly string[]): string[] {
   const seen = new Set<string>();
   const named = new Map<string, string[]>();
   const other: string[] = [];

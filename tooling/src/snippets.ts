@@ -110,6 +110,7 @@ function parse(file: string, text: string, shownImports: readonly string[]): Sni
       const start = i;
       let comment = current;
       while (!comment.includes('-->') && i + 1 < source.length) comment += `\n${source[++i]}`;
+      if (!comment.includes('-->')) throw new Error(`${file}:${start + 1}: a snippet marker with no closing -->`);
       const match = marker.exec(comment);
       if (!match) throw new Error(`${file}:${start + 1}: unknown snippet marker ${JSON.stringify(comment)}`);
       pending.push({ kind: match[1] ?? '', body: match[2] ?? '', line: start + 1 });

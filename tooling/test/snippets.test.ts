@@ -172,5 +172,8 @@ describe('the snippet markers', () => {
     expect(() => parseSnippets('a.md', '<!-- snippet: run -->\n\ntext\n```ts\nx\n```')).toThrow(/followed by/);
     expect(() => parseSnippets('a.md', '<!-- snippet: run -->\n```sh\nx\n```')).toThrow(/before a sh block/);
     expect(() => parseSnippets('a.md', 'text\n<!-- snippet: run -->')).toThrow(/end of the file/);
+    expect(() => parseSnippets('a.md', '<!-- snippet: prelude\ndeclare const a: 1;\n```ts\na;\n```')).toThrow(
+      /a\.md:1: .*no closing -->/,
+    );
   });
 });

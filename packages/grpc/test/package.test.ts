@@ -21,7 +21,10 @@ describe('@resilience/grpc package', () => {
 
   it('takes the core and grpc-js as peers, with no runtime dependency of its own', () => {
     expect(manifest.dependencies ?? {}).toEqual({});
-    expect(manifest.peerDependencies).toEqual({ '@grpc/grpc-js': '^1.10.0', '@resilience/core': 'workspace:>=0.1.0 <1' });
+    expect(manifest.peerDependencies).toEqual({
+      '@grpc/grpc-js': '^1.10.0',
+      '@resilience/core': 'workspace:>=0.1.0 <1',
+    });
     expect(manifest.devDependencies['@resilience/core']).toBe('workspace:*');
     expect(manifest.devDependencies['@grpc/grpc-js']).toMatch(/^\^1\./);
     expect(manifest.type).toBe('module');

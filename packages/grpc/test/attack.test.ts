@@ -8,9 +8,11 @@ import {
   bulkheadServerInterceptor,
   type CircuitBreakerLike,
   circuitBreakerInterceptor,
+  deadlineInterceptor,
   type RateLimiterForInterceptor,
   rateLimitInterceptor,
   rateLimitServerInterceptor,
+  withContext,
 } from '../src/index.js';
 import { EchoServer, echoClient, invoke, type Kind } from './helpers.js';
 
@@ -175,5 +177,41 @@ describe.each(['Unary', 'Bidi'] as const)('%s call', (kind) => {
     const out = await invoke(client, kind, texts(kind), soon());
     expect(out.error).toBeUndefined();
     expect(reports).toBe(1);
+  });
+});
+
+describe('deadlines grpc-js cannot send', () => {
+  it.each<[string, grpc.Deadline]>([
+    ['an invalid Date', new Date(Number.NaN)],
+    ['NaN', Number.NaN],
+    ['beyond the longest grpc-timeout', Date.now() + 1e20],
+  ])(
+    'deadlineInterceptor treats %s as no deadline instead of letting grpc-js throw an uncaught exception',
+    async (_name, deadline) => {
+      const { server, client } = await serve([], [deadlineInterceptor()]);
+      for (const kind of ['Unary', 'ServerStream'] as const) {
+        const out = await invoke(client, kind, texts(kind), { deadline });
+        expect(out.error).toBeUndefined();
+      }
+      expect(server.calls[0]?.deadline).toBe(Number.POSITIVE_INFINITY);
+      const bounded = echoClient(`127.0.0.1:${server.port}`, [deadlineInterceptor(60_000)]);
+      open.push(bounded);
+      const out = await invoke(bounded, 'Unary', ['a'], { deadline });
+      expect(out.error).toBeUndefined();
+      expect(Number(server.calls[2]?.deadline)).toBeLessThanOrEqual(Date.now() + 60_000);
+    },
+  );
+
+  it('rejects a null limit and a ctx.deadline that is not a number, naming them', () => {
+    expect(() => deadlineInterceptor(null as never)).toThrow(/deadlineInterceptor: ms must be .* got null/);
+    expect(() => withContext({ signal: undefined as never, deadline: Number.NaN })).toThrow(
+      /withContext: ctx\.deadline must be a time in ms .* got NaN/,
+    );
+    expect(() => withContext({ signal: undefined as never, deadline: '5' as never })).toThrow(
+      /withContext: ctx\.deadline must be .* got "5"/,
+    );
+    expect(withContext({ signal: undefined as never, deadline: Number.NEGATIVE_INFINITY }).deadline).toBe(
+      Number.NEGATIVE_INFINITY,
+    );
   });
 });

@@ -1,5 +1,5 @@
 import * as grpc from '@grpc/grpc-js';
-import { Bulkhead, RateLimiter } from '@resilience/core';
+import { Bulkhead, pipeline, RateLimiter } from '@resilience/core';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
   type BulkheadLike,
@@ -12,6 +12,7 @@ import {
   type RateLimiterForInterceptor,
   rateLimitInterceptor,
   rateLimitServerInterceptor,
+  retryInterceptor,
   withContext,
 } from '../src/index.js';
 import { EchoServer, echoClient, invoke, type Kind } from './helpers.js';
@@ -213,5 +214,31 @@ describe('deadlines grpc-js cannot send', () => {
     expect(withContext({ signal: undefined as never, deadline: Number.NEGATIVE_INFINITY }).deadline).toBe(
       Number.NEGATIVE_INFINITY,
     );
+  });
+});
+
+describe('a retry policy that answers without running the call', () => {
+  it('ends the call with INTERNAL when a fallback inside the policy resolves with its value, instead of a success with no response', async () => {
+    const policy = pipeline()
+      .fallback({ fallback: () => 'cached' })
+      .retry({ maxAttempts: 2, initialDelay: 1 })
+      .build();
+    const { server, client } = await serve([], [retryInterceptor(policy)]);
+    server.plan = () => ({ code: status.UNAVAILABLE });
+    for (const kind of ['Unary', 'ClientStream', 'ServerStream', 'Bidi'] as const) {
+      const out = await invoke(client, kind, texts(kind), soon());
+      expect(out.error?.code).toBe(status.INTERNAL);
+      expect(out.error?.details).toMatch(
+        /^Retry failed: the retry policy resolved with "cached" instead of an attempt's status/,
+      );
+    }
+  });
+
+  it('ends the call with UNKNOWN when the policy returns no promise, instead of throwing from the stub', async () => {
+    const { server, client } = await serve([], [retryInterceptor({ execute: () => undefined as never })]);
+    const out = await invoke(client, 'Unary', ['a'], soon());
+    expect(out.error?.code).toBe(status.UNKNOWN);
+    expect(out.error?.details).toMatch(/retry\.execute returned undefined, not a promise/);
+    expect(server.calls).toHaveLength(0);
   });
 });

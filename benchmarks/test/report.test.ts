@@ -191,6 +191,12 @@ describe('README region', () => {
     expect(next).toContain('| Circuit breaker, closed fast path | +40 ns | cockatiel: +120 ns (ours 0.333×)');
   });
 
+  it('names the versions of the libraries it compared, not ours', () => {
+    const text = renderReadmeTable(report);
+    expect(text).toContain('Compared with: cockatiel 3.2.1.');
+    expect(text).not.toMatch(/Compared with:.*@resilience/);
+  });
+
   it('refuses a README without the markers', () => {
     expect(() => replaceRegion('# no markers', 'x')).toThrow(/benchmarks:start/);
   });

@@ -23,12 +23,14 @@ function scratchWith(changeset: string): string {
   const dir = mkdtempSync(join(tmpdir(), 'resilience-version-'));
   scratches.push(dir);
   const skip = new Set(['node_modules', 'dist', '.git', '.turbo', 'coverage', 'tarballs']);
+  // The snippet checker (snippets.test.ts) writes `.snippets-<pid>` folders while it runs.
+  const scratch = /^\.snippets-/;
   cpSync(repoRoot, dir, {
     recursive: true,
     filter: (source) =>
       !relative(repoRoot, source)
         .split('/')
-        .some((part) => skip.has(part)),
+        .some((part) => skip.has(part) || scratch.test(part)),
   });
   symlinkSync(join(repoRoot, 'node_modules'), join(dir, 'node_modules'));
   for (const name of readdirSync(join(dir, '.changeset'))) {

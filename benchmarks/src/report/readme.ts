@@ -38,6 +38,15 @@ function compactRow(scenario: ScenarioReport): string[] {
   ];
 }
 
+/** The versions of the other libraries the run measured, so the table says what it compared. */
+function comparedWith(report: BenchReport): string {
+  const others = Object.entries(report.versions)
+    .filter(([name]) => !name.startsWith('@resilience/'))
+    .sort(([a], [b]) => a.localeCompare(b))
+    .map(([name, version]) => `${name} ${version}`);
+  return `Compared with: ${others.length === 0 ? 'no other library' : others.join(', ')}.`;
+}
+
 /** The compact README table: our cost and each competitor's per scenario, then the targets. */
 export function renderReadmeTable(report: BenchReport): string {
   const m = report.machine;
@@ -46,6 +55,8 @@ export function renderReadmeTable(report: BenchReport): string {
       `medians of one \`pnpm bench${report.quick ? ' --quick' : ''}\` run on ${report.date.slice(0, 10)}, ` +
       `${m.cpu} × ${m.cores}, Node ${m.node}, load average ${m.loadAverage}. Details, bytes per call and how it is measured: ` +
       '[docs/benchmarks.md](docs/benchmarks.md).',
+    '',
+    comparedWith(report),
     '',
     table(['scenario', '@resilience', 'others (ours ÷ theirs)'], report.scenarios.map(compactRow)),
     '',

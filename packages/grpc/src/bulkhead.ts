@@ -1,6 +1,6 @@
 import { InterceptingCall, type Interceptor, status as Status, type StatusObject } from '@grpc/grpc-js';
 import { isBulkheadFullError } from '@resilience/core';
-import { requireMethod } from '@resilience/core/validate';
+import { describeValue, requireMethod } from '@resilience/core/validate';
 import { type Guard, GuardedCall } from './internal/guarded-call.js';
 import { optionsObject } from './internal/options.js';
 import { type BulkheadLike, retryAfterOption } from './internal/shapes.js';
@@ -45,13 +45,21 @@ class BulkheadGuard implements Guard {
     let result: Promise<unknown>;
     try {
       result = this.#bulkhead.execute(hold.run, { signal: call.signal() });
+      if (typeof (result as { then?: unknown } | null)?.then !== 'function') {
+        throw new TypeError(`${OWNER}: bulkhead.execute returned ${describeValue(result)}, not a promise`);
+      }
     } catch (err) {
       call.reject(this.#rejection(err, call.method));
       return;
     }
     if (call.pending) call.waiting('a bulkhead slot');
     result.then(
-      () => call.releaseSignal(),
+      () => {
+        call.releaseSignal();
+        // A bulkhead of your own that settled without running the call would leave it waiting.
+        if (call.pending)
+          call.reject(this.#rejection(new Error('the bulkhead settled without running the call'), call.method));
+      },
       (err: unknown) => {
         call.releaseSignal();
         call.reject(this.#rejection(err, call.method));

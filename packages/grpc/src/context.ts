@@ -1,5 +1,6 @@
 import type { CallOptions, Deadline } from '@grpc/grpc-js';
 import { type Clock, type ExecutionContext, systemClock } from '@resilience/core';
+import { describeValue } from '@resilience/core/validate';
 
 /** Where {@link withContext} leaves the caller's signal in the call options. */
 export const CONTEXT_SIGNAL: unique symbol = Symbol.for('@resilience/grpc.signal');
@@ -46,6 +47,11 @@ export function withContext(
   clock: Pick<Clock, 'now'> = systemClock,
 ): ContextCallOptions {
   const options: { -readonly [K in keyof ContextCallOptions]: ContextCallOptions[K] } = { ...callOptions };
+  if (ctx.deadline !== undefined && (typeof ctx.deadline !== 'number' || Number.isNaN(ctx.deadline))) {
+    throw new TypeError(
+      `withContext: ctx.deadline must be a time in ms on the pattern's clock, or undefined, got ${describeValue(ctx.deadline)}`,
+    );
+  }
   if (ctx.deadline !== undefined) {
     const remaining = ctx.deadline - clock.now();
     // A deadline beyond what grpc-timeout can carry is no deadline (grpc-js would fail the call).

@@ -1,4 +1,5 @@
 import {
+  type Deadline,
   InterceptingCall,
   type Interceptor,
   type InterceptorOptions,
@@ -51,6 +52,19 @@ class SignalLink implements Cancellable {
   };
 }
 
+/**
+ * The call's own deadline, or `undefined` when grpc-js cannot send it: a NaN
+ * deadline (an invalid `Date`) or one further away than the longest
+ * `grpc-timeout` makes grpc-js throw inside its own promise chain, an uncaught
+ * exception that ends the process. Such a deadline is treated as none.
+ */
+function usable(deadline: Deadline | undefined): Deadline | undefined {
+  if (deadline === undefined) return undefined;
+  const at = typeof deadline === 'number' ? deadline : deadline.getTime();
+  if (Number.isNaN(at) || (at !== Number.POSITIVE_INFINITY && at - Date.now() > MAX_DEADLINE_MS)) return undefined;
+  return deadline;
+}
+
 /** A guard that answers at once with the status for an aborted caller signal's `reason`. */
 function refuse(reason: unknown): Guard {
   const message = reason instanceof Error ? reason.message : String(reason);
@@ -86,7 +100,8 @@ function refuse(reason: unknown): Guard {
  * ```
  */
 export function deadlineInterceptor(ms?: number): Interceptor {
-  const limit = ms ?? Number.POSITIVE_INFINITY;
+  // Only an omitted `ms` means "no limit of its own": `null` is a mistake, named like any other.
+  const limit = ms === undefined ? Number.POSITIVE_INFINITY : ms;
   if (
     typeof limit !== 'number' ||
     Number.isNaN(limit) ||
@@ -100,9 +115,12 @@ export function deadlineInterceptor(ms?: number): Interceptor {
   const bounded = limit !== Number.POSITIVE_INFINITY;
   return (options, nextCall) => {
     let callOptions: InterceptorOptions = options;
+    const own = options.deadline;
     if (bounded) {
-      const deadline = earlier(options.deadline, Date.now() + limit);
-      if (deadline !== options.deadline) callOptions = { ...options, deadline };
+      const deadline = earlier(usable(own), Date.now() + limit);
+      if (deadline !== own) callOptions = { ...options, deadline };
+    } else if (own !== undefined && usable(own) === undefined) {
+      callOptions = { ...options, deadline: Number.POSITIVE_INFINITY };
     }
     const signal = (options as ContextCallOptions)[CONTEXT_SIGNAL];
     if (signal === undefined) return new InterceptingCall(nextCall(callOptions));

@@ -189,12 +189,42 @@ export function healthService(policies: HealthSource, options?: HealthServiceOpt
     return entry === undefined ? undefined : servingStatus(entry.status);
   };
 
+  /** `statusOf` for a report of any shape: a report whose fields throw when read is `NOT_SERVING`, not an unhandled rejection. */
+  const safeStatusOf = (service: string, report: HealthReportLike | undefined): ServingStatus | undefined => {
+    try {
+      return statusOf(service, report);
+    } catch (err) {
+      try {
+        logger?.error('health() returned a report that cannot be read; answering NOT_SERVING', { err });
+      } catch {
+        // a failing logger changes nothing
+      }
+      return ServingStatus.NOT_SERVING;
+    }
+  };
+
+  const broadcast = (report: HealthReportLike | undefined): void => {
+    for (const watcher of watchers) {
+      watcher.send(safeStatusOf(watcher.service, report) ?? ServingStatus.SERVICE_UNKNOWN);
+    }
+  };
+
+  /** How many polls were started, and the latest one whose health() answered (a late answer of an older one is dropped). */
+  let asked = 0;
+  let answered = 0;
+
   const tick = (): void => {
     timer = undefined;
     if (watchers.size === 0) return;
+    // The next poll is due whatever this one does: a health() that never answers must not stop every Watch stream.
+    schedule();
+    // Two polls in a row unanswered: NOT_SERVING until health() answers again (one slow answer is not an outage).
+    if (answered < asked - 1) broadcast(undefined);
+    const current = ++asked;
     void read().then((report) => {
-      for (const watcher of watchers) watcher.send(statusOf(watcher.service, report) ?? ServingStatus.SERVICE_UNKNOWN);
-      schedule();
+      if (current <= answered) return;
+      answered = current;
+      broadcast(report);
     });
   };
 
@@ -210,7 +240,7 @@ export function healthService(policies: HealthSource, options?: HealthServiceOpt
   ): void => {
     const service = call.request.service;
     void read().then((report) => {
-      const status = statusOf(service, report);
+      const status = safeStatusOf(service, report);
       if (status === undefined)
         callback({ code: Status.NOT_FOUND, details: `Unknown service ${JSON.stringify(service)}` });
       else callback(null, { status });
@@ -231,10 +261,11 @@ export function healthService(policies: HealthSource, options?: HealthServiceOpt
     call.on('cancelled', leave);
     call.on('error', leave);
     call.on('close', leave);
+    // Polling starts now, not once this first read answers: a health() that never answers must not stop it.
+    schedule();
     void read().then((report) => {
       if (!watchers.has(watcher)) return;
-      watcher.send(statusOf(watcher.service, report) ?? ServingStatus.SERVICE_UNKNOWN);
-      schedule();
+      watcher.send(safeStatusOf(watcher.service, report) ?? ServingStatus.SERVICE_UNKNOWN);
     });
   };
 

@@ -1,9 +1,10 @@
 import { InterceptingCall, type Interceptor, type Metadata, status as Status, type StatusObject } from '@grpc/grpc-js';
 import { isRateLimitExceededError, type Logger, type RateLimiterLike, type RateLimitResult } from '@resilience/core';
-import { booleanOption, functionOption, numberOption, requireMethod } from '@resilience/core/validate';
+import { booleanOption, describeValue, functionOption, numberOption, requireMethod } from '@resilience/core/validate';
 import { type Guard, GuardedCall } from './internal/guarded-call.js';
 import { logError, loggerOption } from './internal/log.js';
 import { optionsObject } from './internal/options.js';
+import { isResult } from './internal/shapes.js';
 import { SignalPool } from './internal/signal-pool.js';
 import { rejectionStatus, waitText } from './internal/status.js';
 import type { ClientKeyFunction, RateLimitInterceptorOptions } from './types.js';
@@ -37,8 +38,24 @@ class RateLimitGuard implements Guard {
 
   admit(call: GuardedCall): void {
     let key: string | undefined;
+    if (this.#key !== undefined) {
+      // The key function is the application's code: when it throws or answers something that is not a key, the
+      // call fails (INTERNAL), whatever failOpen says: failing open would let every such call past the limit.
+      try {
+        key = this.#key(call.metadata as Metadata, call.method);
+      } catch (err) {
+        this.#keyFailed(call, err);
+        return;
+      }
+      if (key !== undefined && typeof key !== 'string') {
+        this.#keyFailed(
+          call,
+          new TypeError(`${OWNER}: key(metadata, method) must return a string or undefined, got ${describeValue(key)}`),
+        );
+        return;
+      }
+    }
     try {
-      key = this.#key === undefined ? undefined : this.#key(call.metadata as Metadata, call.method);
       if (this.#maxWait > 0) {
         const wait = this.#limiter.wait(key, { signal: call.signal(), maxWait: this.#maxWait });
         call.waiting('a rate-limit token');
@@ -72,8 +89,21 @@ class RateLimitGuard implements Guard {
   settle(): void {}
 
   #decide(call: GuardedCall, decision: RateLimitResult): void {
+    if (!isResult(decision)) {
+      this.#failed(
+        call,
+        new TypeError(`${OWNER}: the limiter answered ${describeValue(decision)}, not a RateLimitResult`),
+      );
+      return;
+    }
     if (decision.allowed) call.proceed();
     else call.reject(limited(call.method, decision.retryAfterMs));
+  }
+
+  #keyFailed(call: GuardedCall, err: unknown): void {
+    logError(this.#logger, 'rate-limit key function failed', { err, method: call.method });
+    const message = err instanceof Error ? err.message : String(err);
+    call.reject(rejectionStatus(Status.INTERNAL, `Rate-limit key failed: ${message}`, 'key-failed'));
   }
 
   #failed(call: GuardedCall, err: unknown): void {

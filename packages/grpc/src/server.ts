@@ -12,7 +12,7 @@ import { booleanOption, describeValue, functionOption, requireMethod } from '@re
 import { addressKey } from './internal/ip.js';
 import { logError, loggerOption } from './internal/log.js';
 import { optionsObject } from './internal/options.js';
-import { type BulkheadLike, retryAfterOption } from './internal/shapes.js';
+import { type BulkheadLike, isResult, retryAfterOption } from './internal/shapes.js';
 import { PUSHBACK_KEY, waitText } from './internal/status.js';
 import type { RateLimiterForInterceptor } from './rate-limit.js';
 import type {
@@ -97,6 +97,13 @@ export function rateLimitServerInterceptor(
     const path = descriptor.path;
     if (methods !== undefined && !methods.has(path)) return new ServerInterceptingCall(call);
     const decide = (result: RateLimitResult, metadata: Metadata, next: (metadata: Metadata) => void): void => {
+      if (!isResult(result)) {
+        const err = new TypeError(
+          `${RATE_OWNER}: the limiter answered ${describeValue(result)}, not a RateLimitResult`,
+        );
+        failed(err, metadata, next);
+        return;
+      }
       if (result.allowed) next(metadata);
       else call.sendStatus(limited(path, result.retryAfterMs));
     };
@@ -115,8 +122,23 @@ export function rateLimitServerInterceptor(
     };
     const listener: ServerListener = {
       onReceiveMetadata: (metadata, next) => {
+        let k: string | undefined;
+        // The key function is the application's code: when it throws or answers something that is not a key, the
+        // call is answered INTERNAL, whatever failOpen says (failing open would let every such call past the limit).
         try {
-          const k = key === undefined ? defaultServerKey(call) : key(metadata, call.getPeer(), path);
+          k = key === undefined ? defaultServerKey(call) : key(metadata, call.getPeer(), path);
+          if (k !== undefined && typeof k !== 'string') {
+            throw new TypeError(
+              `${RATE_OWNER}: key(metadata, peer, method) must return a string or undefined, got ${describeValue(k)}`,
+            );
+          }
+        } catch (err) {
+          logError(logger, 'rate-limit key function failed', { err, method: path });
+          const message = err instanceof Error ? err.message : String(err);
+          call.sendStatus(answer(Status.INTERNAL, `Rate-limit key failed: ${message}`, undefined));
+          return;
+        }
+        try {
           const result = limiter.consume(k);
           if (!isThenable(result)) {
             decide(result, metadata, next);
@@ -205,8 +227,15 @@ export function bulkheadServerInterceptor(
           next(metadata);
           return;
         }
+        if (chosen === null || typeof (chosen as Partial<BulkheadLike>).execute !== 'function') {
+          const details = `Choosing the bulkhead failed: the selector must return a bulkhead (with execute) or undefined, got ${describeValue(chosen)}`;
+          call.sendStatus(answer(Status.INTERNAL, details, undefined));
+          return;
+        }
         controller = new AbortController();
+        let started = false;
         const run = (): Promise<void> | undefined => {
+          started = true;
           if (ended) return undefined;
           next(metadata);
           if (ended) return undefined;
@@ -214,7 +243,7 @@ export function bulkheadServerInterceptor(
             release = resolve;
           });
         };
-        chosen.execute(run, { signal: controller.signal }).then(undefined, (err: unknown) => {
+        const refused = (err: unknown): void => {
           if (ended) return;
           if (isBulkheadFullError(err)) {
             call.sendStatus(
@@ -224,7 +253,22 @@ export function bulkheadServerInterceptor(
             const message = err instanceof Error ? err.message : String(err);
             call.sendStatus(answer(Status.UNAVAILABLE, `Bulkhead failed: ${message}`, undefined));
           }
-        });
+        };
+        // A bulkhead that throws, or answers something that is not a promise, fails the call instead of the server.
+        let result: unknown;
+        try {
+          result = chosen.execute(run, { signal: controller.signal });
+          if (!isThenable(result)) {
+            throw new TypeError(`${BULKHEAD_OWNER}: bulkhead.execute returned ${describeValue(result)}, not a promise`);
+          }
+        } catch (err) {
+          refused(err);
+          return;
+        }
+        (result as PromiseLike<unknown>).then(() => {
+          // A bulkhead that settled without running the call would leave it unanswered.
+          if (!started) refused(new Error(`${BULKHEAD_OWNER}: the bulkhead settled without running the call`));
+        }, refused);
       },
       onCancel: () => {
         if (release === undefined && !ended) controller?.abort(new Error('Cancelled by the client'));

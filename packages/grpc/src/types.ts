@@ -53,7 +53,9 @@ export interface RetryInterceptorOptions {
 /** Options of {@link rateLimitInterceptor}. */
 export interface RateLimitInterceptorOptions {
   /**
-   * Whose budget a call spends.
+   * Whose budget a call spends. A key function that throws or returns
+   * anything but a string or `undefined` ends the call with `INTERNAL`
+   * (never through `failOpen`).
    * @default every call shares the limiter's default bucket
    */
   key?: ClientKeyFunction;
@@ -90,7 +92,9 @@ export interface BulkheadInterceptorOptions {
 export interface RateLimitServerInterceptorOptions {
   /**
    * Whose budget a call spends, from its metadata, peer and method. Behind a
-   * proxy, read the client's identity from metadata instead of the peer.
+   * proxy, read the client's identity from metadata instead of the peer. A
+   * key function that throws or returns anything but a string or `undefined`
+   * is answered `INTERNAL`, never let through (`failOpen` is for the limiter).
    * @default the peer's IP address, the port left out (an IPv6 address by its /56 network)
    */
   key?: ServerKeyFunction;

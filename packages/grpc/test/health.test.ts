@@ -227,3 +227,43 @@ describe('healthService configuration and codec', () => {
     expect(() => decodeRequest(Buffer.from([0x0a, 5, 0x78]))).toThrow(RangeError);
   });
 });
+
+describe('healthService against a health() that misbehaves', () => {
+  it('answers NOT_SERVING for a report whose fields throw when read, instead of an unhandled rejection and no answer', async () => {
+    const registry = {
+      health: () => ({
+        get status(): HealthStatus {
+          throw new Error('status getter broke');
+        },
+      }),
+    };
+    const { client } = await start(registry as unknown as Registry);
+    expect(await check(client)).toEqual({ status: 'NOT_SERVING' });
+    const seen: string[] = [];
+    const stream = client.Watch({ service: '' });
+    stream.on('data', (res: { status: string }) => seen.push(res.status));
+    stream.on('error', () => {});
+    await until(() => seen.length === 1);
+    expect(seen).toEqual(['NOT_SERVING']);
+    stream.cancel();
+  });
+
+  it('keeps Watch streams polling when one health() never answers: NOT_SERVING meanwhile, then the real status', async () => {
+    const registry = new Registry();
+    let hang = true;
+    const real = registry.health.bind(registry);
+    registry.health = () => (hang ? (new Promise(() => {}) as never) : real());
+    const { client, health } = await start(registry, { interval: 10 });
+    const seen: string[] = [];
+    const stream = client.Watch({ service: '' });
+    stream.on('data', (res: { status: string }) => seen.push(res.status));
+    stream.on('error', () => {});
+    await until(() => seen.length === 1);
+    expect(seen).toEqual(['NOT_SERVING']);
+    hang = false;
+    await until(() => seen.length === 2);
+    expect(seen).toEqual(['NOT_SERVING', 'SERVING']);
+    stream.cancel();
+    await until(() => health.watchers === 0);
+  });
+});

@@ -23,7 +23,7 @@ import {
 } from '@resilience/core/validate';
 import { type RedisClientKind, ScriptRunner } from './client.js';
 import { subscribe, unsubscribe } from './internal/abort-fanout.js';
-import { BULKHEAD_HINTS, BULKHEAD_OPTIONS, knownKeys, MAX_TIMER_MS } from './internal/config.js';
+import { BULKHEAD_HINTS, BULKHEAD_OPTIONS, knownKeys, MAX_TIMER_MS, wellFormed } from './internal/config.js';
 import { RedisGate } from './internal/gate.js';
 import { Waiter, WaiterQueue } from './internal/waiters.js';
 import { ACQUIRE, COUNT, RELEASE, RENEW } from './scripts.js';
@@ -120,7 +120,7 @@ export class RedisBulkhead<T = unknown> implements Policy<T> {
     if (typeof c.name !== 'string' || c.name === '') {
       throw new TypeError(`${OWNER}: name must be a non-empty string, got ${describeValue(c.name)}`);
     }
-    this.name = c.name;
+    this.name = wellFormed(OWNER, 'name', c.name);
     this.maxConcurrent = requiredNumber(OWNER, 'maxConcurrent', c.maxConcurrent, { min: 1, integer: true });
     this.leaseMs = numberOption(OWNER, 'leaseMs', c.leaseMs, 30_000, { min: 100, max: MAX_TIMER_MS, integer: true });
     this.maxQueue = numberOption(OWNER, 'maxQueue', c.maxQueue, 0, { min: 0, integer: true, allowInfinity: true });
@@ -134,7 +134,7 @@ export class RedisBulkhead<T = unknown> implements Policy<T> {
       minExclusive: true,
       max: MAX_TIMER_MS,
     });
-    const prefix = stringOption(OWNER, 'prefix', c.prefix, 'resilience:bulkhead:');
+    const prefix = wellFormed(OWNER, 'prefix', stringOption(OWNER, 'prefix', c.prefix, 'resilience:bulkhead:'));
     // `{…}` is the hash tag: the whole lease set lives in one slot of a cluster.
     this.key = `${prefix}{${this.name}}`;
     this.#onRejected = functionOption(OWNER, 'onRejected', c.onRejected);
@@ -228,10 +228,16 @@ export class RedisBulkhead<T = unknown> implements Policy<T> {
         if (lease !== 'unavailable' && lease !== 'full') await this.#release(lease);
         throw signal.reason;
       }
+      // close() came while Redis answered (#acquire gave any lease back): run nothing, and do not queue, since
+      // nothing would ever serve the queue again.
+      if (this.#closed) throw new Error(`${OWNER} ${this.name}: closed`);
       if (lease === 'unavailable') return (await this.#runFallback(fn, ctx)) as R;
       if (lease !== 'full') return (await this.#runLeased(fn, ctx, lease)) as R;
     } else if (!this.#gate.available) {
-      // Redis is down: the fallback decides (the local in-memory bulkhead queues on its own), not this queue.
+      // Redis is down: the fallback decides (the local in-memory bulkhead queues on its own), not this queue;
+      // the calls queued here go to it first, in order. This call took no lease request, so it probes Redis.
+      this.#probe();
+      this.#pump();
       return (await this.#runFallback(fn, ctx)) as R;
     }
     if (this.#queue.size >= this.maxQueue) throw this.#rejection('full');
@@ -255,8 +261,11 @@ export class RedisBulkhead<T = unknown> implements Policy<T> {
     this.#held.clear();
     const releases: Array<Promise<unknown>> = [];
     for (let i = 0; i < ids.length; i += RELEASE_BATCH) {
-      const sent = this.#gate.call(RELEASE, this.key, ids.slice(i, i + RELEASE_BATCH));
+      const batch = ids.slice(i, i + RELEASE_BATCH);
+      const sent = this.#gate.call(RELEASE, this.key, batch);
       if (sent !== undefined) releases.push(sent.catch(() => undefined));
+      // Redis is marked down with a probe out: send it anyway, best effort (else the slots stay taken for leaseMs).
+      else this.#gate.fireAndForget(RELEASE, this.key, batch);
     }
     await Promise.all(releases);
     this.#gate.close();
@@ -353,9 +362,33 @@ export class RedisBulkhead<T = unknown> implements Policy<T> {
     return waiter;
   }
 
+  /**
+   * Asks Redis for something cheap (the lease count) when it is marked
+   * unavailable and no other request is out, so that the first answer brings
+   * calls back to Redis even while this process's slots all stay busy (no
+   * lease request would go out then).
+   */
+  #probe(): void {
+    if (this.#closed || this.#gate.available) return;
+    this.#gate.call(COUNT, this.key, [])?.catch(() => undefined);
+  }
+
+  /** While Redis is unavailable the fallback decides: every queued call goes to it, in order. */
+  #handOff(): void {
+    for (let head = this.#queue.head; head !== null; head = this.#queue.head) {
+      this.#dequeue(head);
+      head.resolve(this.#runFallback(head.fn, head.ctx));
+    }
+    this.#record();
+  }
+
   /** Serves the queue, one lease request at a time, in a loop (never recursion). */
   #pump(): void {
     if (this.#pumping || this.#queue.head === null || this.#closed) return;
+    if (!this.#gate.available) {
+      this.#handOff();
+      return;
+    }
     if (this.#active + this.#acquiring >= this.maxConcurrent) return;
     this.#pumping = true;
     void this.#serve();
@@ -382,11 +415,14 @@ export class RedisBulkhead<T = unknown> implements Policy<T> {
           }
           break;
         }
+        if (lease === 'unavailable') {
+          // Redis is down: this waiter and every one behind it are the fallback's.
+          this.#handOff();
+          break;
+        }
         this.#dequeue(head);
         this.#record();
-        head.resolve(
-          lease === 'unavailable' ? this.#runFallback(head.fn, head.ctx) : this.#runLeased(head.fn, head.ctx, lease),
-        );
+        head.resolve(this.#runLeased(head.fn, head.ctx, lease));
       }
     } finally {
       this.#pumping = false;
@@ -439,7 +475,7 @@ export class RedisBulkhead<T = unknown> implements Policy<T> {
     if (count === 0) return;
     try {
       this.#logger.warn(
-        `${OWNER} ${this.name}: ${count} lease(s) expired before renewal (Redis was unreachable longer than leaseMs); those calls keep running but no longer count`,
+        `${OWNER} ${this.name}: ${count} lease(s) expired before renewal (Redis was unreachable longer than leaseMs, or lost its data: a restart without persistence, FLUSHALL, a failover); those calls keep running but no longer count`,
         { name: this.name, lost: count },
       );
     } catch {

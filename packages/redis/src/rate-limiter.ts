@@ -25,7 +25,15 @@ import {
   stringOption,
 } from '@resilience/core/validate';
 import { type RedisClientKind, ScriptRunner } from './client.js';
-import { knownKeys, LIMITER_HINTS, LIMITER_OPTIONS, MAX_TIMER_MS } from './internal/config.js';
+import {
+  codeUnitsHex,
+  hasLoneSurrogate,
+  knownKeys,
+  LIMITER_HINTS,
+  LIMITER_OPTIONS,
+  MAX_TIMER_MS,
+  wellFormed,
+} from './internal/config.js';
 import { RedisGate } from './internal/gate.js';
 import { sleep } from './internal/sleep.js';
 import { type LuaScript, SLIDING_WINDOW, TOKEN_BUCKET } from './scripts.js';
@@ -36,6 +44,8 @@ const ALGORITHMS: readonly RateLimitAlgorithm[] = ['token-bucket', 'sliding-wind
 const neverAborted: AbortSignal = new AbortController().signal;
 /** The longest refill time of a bucket (about 285 years): beyond it the server's arithmetic loses whole ms. */
 const MAX_REFILL_MS = 2 ** 53;
+/** The longest sliding window: its key lives two windows, which PEXPIRE must accept and a double must count in whole ms. */
+const MAX_WINDOW_MS = 2 ** 52;
 
 /** What decides while Redis is unavailable, once resolved from the config. */
 type Fallback = Pick<RateLimiterLike, 'consume' | 'check'> | 'allow' | 'deny';
@@ -91,6 +101,7 @@ export class RedisRateLimiter implements RateLimiterLike, Policy<unknown, RateLi
   readonly #script: LuaScript;
   readonly #args: readonly string[];
   readonly #keyStart: string;
+  readonly #hexKeyStart: string;
   readonly #defaultKey: string;
   readonly #gate: RedisGate;
   readonly #clock: Clock;
@@ -129,8 +140,22 @@ export class RedisRateLimiter implements RateLimiterLike, Policy<unknown, RateLi
         );
       }
     }
-    this.name = stringOption(OWNER, 'name', c.name, 'rate_limit');
-    this.prefix = stringOption(OWNER, 'prefix', c.prefix, `resilience:${this.name}:`);
+    // Redis converts a script's numbers to integers: counts beyond 2^53 would come back wrong (past 2^63, as -2^63).
+    const countField = this.algorithm === 'token-bucket' ? 'burst' : 'rate';
+    const count = this.algorithm === 'token-bucket' ? this.burst : this.rate;
+    if (count > Number.MAX_SAFE_INTEGER) {
+      throw new RangeError(
+        `${OWNER}: ${countField} must be at most ${Number.MAX_SAFE_INTEGER} (Redis answers scripts with integers), got ${count}`,
+      );
+    }
+    // A window must be indexable on the server's clock (microseconds) and expirable by PEXPIRE (2 windows).
+    if (this.algorithm === 'sliding-window' && !(this.interval >= 0.001 && this.interval <= MAX_WINDOW_MS)) {
+      throw new RangeError(
+        `${OWNER}: interval must be >= 0.001 and <= ${MAX_WINDOW_MS} with the sliding-window algorithm, got ${this.interval}`,
+      );
+    }
+    this.name = wellFormed(OWNER, 'name', stringOption(OWNER, 'name', c.name, 'rate_limit'));
+    this.prefix = wellFormed(OWNER, 'prefix', stringOption(OWNER, 'prefix', c.prefix, `resilience:${this.name}:`));
     this.commandTimeout = numberOption(OWNER, 'commandTimeout', c.commandTimeout, 250, {
       min: 0,
       minExclusive: true,
@@ -159,6 +184,7 @@ export class RedisRateLimiter implements RateLimiterLike, Policy<unknown, RateLi
     // `{…}` is the hash tag: everything a decision touches lives in one slot.
     const kind = tokenBucket ? 'tb' : 'sw';
     this.#keyStart = `${this.prefix}${kind}:{k:`;
+    this.#hexKeyStart = `${this.prefix}${kind}:{u:`;
     this.#defaultKey = `${this.prefix}${kind}:{default}`;
     this.#fallback = this.#fallbackOption(c.whenUnavailable);
     this.#gate = new RedisGate(runner, {
@@ -184,9 +210,15 @@ export class RedisRateLimiter implements RateLimiterLike, Policy<unknown, RateLi
     return this.#gate.available;
   }
 
-  /** The Redis key that holds the state of `key` (the default bucket when omitted), for inspection. */
+  /**
+   * The Redis key that holds the state of `key` (the default bucket when
+   * omitted), for inspection. A key with a lone surrogate (which UTF-8 would
+   * turn into U+FFFD, merging it with other keys) is spelled as the hex of its
+   * UTF-16 code units instead, under `{u:…}`.
+   */
   redisKey(key?: string): string {
-    return key === undefined ? this.#defaultKey : `${this.#keyStart}${key}}`;
+    if (key === undefined) return this.#defaultKey;
+    return hasLoneSurrogate(key) ? `${this.#hexKeyStart}${codeUnitsHex(key)}}` : `${this.#keyStart}${key}}`;
   }
 
   /** Takes one token of `key` (the shared default bucket when omitted) if there is one. */

@@ -16,15 +16,16 @@ export type RateLimiterFallback = 'local' | 'allow' | 'deny' | Pick<RateLimiterL
 export interface RedisRateLimiterConfig {
   /** An ioredis client (`new Redis()`, `new Cluster()`) or a node-redis one (`createClient()`, connected). Required. */
   client: RedisClientLike;
-  /** Tokens added per `interval`: a finite number > 0. Required. */
+  /** Tokens added per `interval`: a finite number > 0 (with `'sliding-window'`, from 1 to 2^53 − 1). Required. */
   rate: number;
   /**
-   * The period `rate` refers to, in ms (finite, > 0).
+   * The period `rate` refers to, in ms (finite, > 0; with `'sliding-window'`, from 0.001 to 2^52).
    * @default 1000
    */
   interval?: number | undefined;
   /**
-   * The bucket size (finite, >= 1). With `'sliding-window'` leave it out or make it equal `rate`.
+   * The bucket size (from 1 to 2^53 − 1: Redis answers scripts with integers). With `'sliding-window'` leave it
+   * out or make it equal `rate`.
    * @default rate
    */
   burst?: number | undefined;

@@ -404,6 +404,81 @@ describe.skipIf(redisServerBinary === undefined).each(clientLibraries)('RedisBul
     expect(logger.lines.filter((l) => l.startsWith('warn'))).toHaveLength(1);
     expect(logger.lines.filter((l) => l.startsWith('info'))).toHaveLength(1);
   }, 30_000);
+
+  it('a call whose lease request is out when close() comes settles (rejected as closed), never left queued', async () => {
+    const c = await client();
+    const name = freshName();
+    const b = new RedisBulkhead({ client: c.client, name, maxConcurrent: 3, maxQueue: 5, logger: quiet });
+    const hold = gate();
+    const holding = b.execute(() => hold.promise);
+    await until(() => b.active === 1, 'the first call to hold a slot');
+    // Its lease request goes out first; close() sends its release after it, on the same connection.
+    const inFlight = b.execute(() => 'ran').catch((e: unknown) => e);
+    const closing = b.close();
+    hold.open();
+    await closing;
+    await holding;
+    const settled = await Promise.race([inFlight, delay(5_000).then(() => 'still pending')]);
+    expect(String(settled)).toMatch(/closed/);
+    expect(b.queued).toBe(0);
+    const other = await bulkhead({ name, maxConcurrent: 3 });
+    expect(await other.fleetActive()).toBe(0);
+  });
+
+  it('close() while Redis is marked unavailable still sends its releases', async () => {
+    const admin = await client();
+    const name = freshName();
+    const b = await bulkhead({ name, maxConcurrent: 2, leaseMs: 20_000, commandTimeout: 200 });
+    const hold = gate();
+    const holding = b.execute(() => hold.promise);
+    await until(() => b.active === 1, 'the call to hold a slot');
+    await admin.command('CLIENT', 'PAUSE', '1000', 'ALL');
+    await expect(b.fleetActive()).rejects.toThrow(/unavailable/);
+    // The next command is the one probe allowed while Redis is down; it waits out the pause.
+    const probe = b.fleetActive().catch(() => 'probe failed');
+    await b.close();
+    hold.open();
+    await holding;
+    await probe;
+    const other = await bulkhead({ name, maxConcurrent: 2 });
+    // Well before the lease would expire (20 s), the slot is free: the release went out despite the outage.
+    const start = performance.now();
+    while ((await other.fleetActive()) !== 0 && performance.now() - start < 5_000) await delay(50);
+    expect(await other.fleetActive()).toBe(0);
+  }, 20_000);
+
+  it('an outage under load strands no queued call, and a process whose slots stay busy still finds Redis again', async () => {
+    const admin = await client();
+    const name = freshName();
+    const b = await bulkhead({ name, maxConcurrent: 1, maxQueue: 10, commandTimeout: 200 });
+    const holdA = gate();
+    const a = b.execute(() => holdA.promise.then(() => 'a'));
+    await until(() => b.active === 1, 'a to hold the slot');
+    const queued = b.execute(() => 'queued');
+    expect(b.queued).toBe(1);
+    await admin.command('CLIENT', 'PAUSE', '1500', 'ALL');
+    await expect(b.fleetActive()).rejects.toThrow(/unavailable/);
+    expect(b.available).toBe(false);
+    // While Redis is down a new call runs in the fallback, and it keeps running.
+    const holdC = gate();
+    const c = b.execute(() => holdC.promise.then(() => 'c'));
+    holdA.open();
+    await expect(a).resolves.toBe('a');
+    // The queued call is the fallback's to decide now: it must not wait for a slot that only Redis could give.
+    const stranded = await Promise.race([queued, delay(5_000).then(() => 'stranded')]);
+    expect(stranded).toBe('queued');
+    // Redis is back (the pause ends); this process's one slot stays busy, yet calls bring decisions back to Redis.
+    const later: Array<Promise<unknown>> = [];
+    for (let i = 0; i < 200 && !b.available; i++) {
+      later.push(b.execute(() => 'later').catch((e: unknown) => e));
+      await delay(50);
+    }
+    expect(b.available).toBe(true);
+    holdC.open();
+    await expect(c).resolves.toBe('c');
+    for (const r of await Promise.all(later)) expect(r === 'later' || isBulkheadFullError(r)).toBe(true);
+    await expect(b.execute(() => b.fleetActive())).resolves.toBe(1);
+  }, 30_000);
 });
 
 describe('RedisBulkhead without a reachable Redis', () => {

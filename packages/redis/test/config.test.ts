@@ -36,10 +36,27 @@ describe('RedisRateLimiter config', () => {
     [{ algorithm: 'leaky' }, RangeError, /algorithm must be one of .* got "leaky"/],
     [{ algorithm: 'sliding-window', burst: 20 }, RangeError, /burst must equal rate/],
     [{ algorithm: 'sliding-window', rate: 0.5 }, RangeError, /rate must be >= 1 with the sliding-window/],
+    // Redis answers a script with integers: a count beyond 2^53 came back wrong (past 2^63, as -2^63).
+    [{ rate: 1e300 }, RangeError, /burst must be at most 9007199254740991 .* got 1e\+300/],
+    [{ rate: 1, burst: 2 ** 53 }, RangeError, /burst must be at most 9007199254740991 .* got 9007199254740992/],
+    [
+      { algorithm: 'sliding-window', rate: 1e20 },
+      RangeError,
+      /rate must be at most 9007199254740991 .* got 100000000000000000000/,
+    ],
+    // A window Redis cannot expire (PEXPIRE refused it, and every decision went to the fallback) or cannot index.
+    [
+      { algorithm: 'sliding-window', interval: 1e20 },
+      RangeError,
+      /interval must be .* <= 4503599627370496 .* got 100000000000000000000/,
+    ],
+    [{ algorithm: 'sliding-window', interval: 1e-300 }, RangeError, /interval must be >= 0.001 .* got 1e-300/],
     [{ commandTimeout: 0 }, RangeError, /commandTimeout .* got 0/],
     [{ commandTimeout: 2 ** 31 }, RangeError, /commandTimeout .* <= 2147483647/],
     [{ maxWait: -5 }, RangeError, /maxWait .* got -5/],
     [{ prefix: 42 }, TypeError, /prefix must be a string, got 42/],
+    [{ prefix: 'a\uD800:' }, TypeError, /prefix must be well-formed Unicode \(no lone surrogate\), got "a\\ud800:"/],
+    [{ name: '\uDC00' }, TypeError, /name must be well-formed Unicode/],
     [{ name: null }, TypeError, /name must be a string, got null/],
     [
       { whenUnavailable: 'maybe' },
@@ -91,6 +108,8 @@ describe('RedisBulkhead config', () => {
   it.each([
     [{ name: '' }, TypeError, /name must be a non-empty string, got ""/],
     [{ name: undefined }, TypeError, /name must be a non-empty string, got undefined/],
+    [{ name: 'b\uD800' }, TypeError, /name must be well-formed Unicode \(no lone surrogate\), got "b\\ud800"/],
+    [{ prefix: '\uDC00' }, TypeError, /prefix must be well-formed Unicode/],
     [{ maxConcurrent: 0 }, RangeError, /maxConcurrent must be an integer >= 1, got 0/],
     [{ maxConcurrent: 1.5 }, RangeError, /maxConcurrent .* got 1.5/],
     [{ maxConcurrent: Number.NaN }, RangeError, /maxConcurrent .* got NaN/],

@@ -153,6 +153,12 @@ describe.skipIf(redisServerBinary === undefined).each(clientLibraries)('RedisRat
       '\u0000nul',
       'ünïcødé 🚦',
       'x'.repeat(10_000),
+      // Lone surrogates: UTF-8 turns each into U+FFFD, so they must not reach Redis as they are (one shared budget).
+      '\uD800',
+      '\uDC00',
+      '\uFFFD',
+      'a\uDBFFb',
+      'a\uFFFDb',
     ];
     for (const key of keys) expect(await l.allow(key)).toBe(true);
     for (const key of keys) expect(await l.allow(key)).toBe(false);

@@ -65,7 +65,7 @@ function isThenable<R>(value: R | PromiseLike<R>): value is PromiseLike<R> {
  * Calls sharing a caller's signal share one listener on it, removed when the
  * last of them settled (for a reused signal, on the event loop's next turn).
  *
- * The context is a plain one ({@link TimeoutContext}: `signal`, `attempt`,
+ * The context is a plain one (an internal `TimeoutContext`: `signal`, `attempt`,
  * `deadline`), not the Timeout's bookkeeping.
  *
  * @example

@@ -121,7 +121,7 @@ export class GuardedCall implements CallInterface, FullCallListener {
       const status = rejectionStatus(Status.INTERNAL, details, 'call-failed');
       this.#state = DONE;
       this.#dropQueued();
-      this.#guard.settle(this, status);
+      settleQuietly(this.#guard, this, status);
       process.nextTick(deliverRejection, this, status);
       return false;
     }
@@ -233,11 +233,8 @@ export class GuardedCall implements CallInterface, FullCallListener {
     if (this.#state !== ADMITTED) return;
     this.#state = DONE;
     this.#inner = undefined;
-    try {
-      this.#guard.settle(this, status);
-    } finally {
-      this.#listener?.onReceiveStatus(status);
-    }
+    settleQuietly(this.#guard, this, status);
+    this.#listener?.onReceiveStatus(status);
   }
 
   /** @internal delivers a status this call generated */
@@ -262,6 +259,20 @@ export class GuardedCall implements CallInterface, FullCallListener {
       const callback = (queued[i] as MessageContext).callback;
       if (callback !== undefined) process.nextTick(callback);
     }
+  }
+}
+
+/**
+ * Reports the call's outcome to its guard. A report that throws (a breaker
+ * permit of your own whose `success()` throws) cannot change how the call
+ * ends, and must not surface inside grpc-js, which would make it an uncaught
+ * exception: it is dropped.
+ */
+function settleQuietly(guard: Guard, call: GuardedCall, status: StatusObject): void {
+  try {
+    guard.settle(call, status);
+  } catch {
+    // the call's status is delivered all the same
   }
 }
 

@@ -7,6 +7,7 @@ import {
   type Operation,
   retryable,
 } from '@resilience/core';
+import { describeValue } from '@resilience/core/validate';
 import { GrpcStatusError } from '../status-error.js';
 import type { CallInterface, CallListener, FullCallListener, MessageContext } from './call-types.js';
 import { hasCode } from './options.js';
@@ -171,6 +172,9 @@ export class RetryingCall implements CallInterface {
     let result: Promise<StatusObject>;
     try {
       result = this.#settings.policy.execute(this.#run, { signal: controller.signal });
+      if (typeof (result as { then?: unknown } | null)?.then !== 'function') {
+        throw new TypeError(`retryInterceptor: retry.execute returned ${describeValue(result)}, not a promise`);
+      }
     } catch (err) {
       result = Promise.reject(err);
     }
@@ -391,6 +395,13 @@ export class RetryingCall implements CallInterface {
 
   readonly #finish = (status: StatusObject): void => {
     this.#release();
+    if (!isStatus(status)) {
+      // The policy resolved with something an attempt did not give it (a fallback inside a pipeline): grpc-js would
+      // take it for a status and the caller would see a success with no response.
+      const details = `Retry failed: the retry policy resolved with ${describeValue(status)} instead of an attempt's status (a fallback inside the policy cannot answer a gRPC call)`;
+      this.deliver({ code: Status.INTERNAL, details, metadata: new Metadata() });
+      return;
+    }
     this.deliver(status);
   };
 
@@ -434,6 +445,17 @@ export class RetryingCall implements CallInterface {
   get cancelStatus(): StatusObject | undefined {
     return this.#cancelStatus;
   }
+}
+
+function isStatus(value: unknown): value is StatusObject {
+  const status = value as Partial<StatusObject> | null;
+  return (
+    typeof status === 'object' &&
+    status !== null &&
+    typeof status.code === 'number' &&
+    typeof status.details === 'string' &&
+    status.metadata instanceof Metadata
+  );
 }
 
 function isStatusError(err: unknown): err is GrpcStatusError {

@@ -1,4 +1,4 @@
-import type { ExecuteOptions, Operation } from '@resilience/core';
+import type { ExecuteOptions, Operation, RateLimitResult } from '@resilience/core';
 
 /** Anything with a bulkhead's `execute`: the core's `Bulkhead`, `AdaptiveBulkhead`, a `RedisBulkhead`. */
 export interface BulkheadLike {
@@ -18,4 +18,9 @@ export function retryAfterOption(owner: string, value: unknown): number | undefi
 
 function describe(value: unknown): string {
   return typeof value === 'string' ? JSON.stringify(value) : typeof value === 'object' ? 'an object' : String(value);
+}
+
+/** Whether a limiter's answer has the shape of a `RateLimitResult` (a boolean `allowed`). */
+export function isResult(value: unknown): value is RateLimitResult {
+  return typeof (value as { allowed?: unknown } | null)?.allowed === 'boolean';
 }

@@ -20,6 +20,7 @@ export type RejectionReason =
   | 'rate-limited'
   | 'deadline'
   | 'limiter-failed'
+  | 'key-failed'
   | 'call-failed';
 
 /** Marks the status objects our client interceptors generate (a server cannot forge a symbol). */

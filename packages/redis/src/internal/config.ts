@@ -72,3 +72,35 @@ export const BULKHEAD_HINTS: Readonly<Record<string, string>> = {
   timeout: 'use "queueTimeout" for the queue wait, "commandTimeout" for Redis',
   tracer: 'not supported by RedisBulkhead yet; trace it from a pipeline step',
 };
+
+/** Matches a lone (unpaired) UTF-16 surrogate: with the `u` flag, a valid pair is one code point and does not match. */
+const LONE_SURROGATE = /[\uD800-\uDFFF]/u;
+
+/**
+ * Whether `text` holds a lone surrogate. Redis stores bytes: a client writes
+ * strings as UTF-8, where every lone surrogate becomes U+FFFD, so two such
+ * strings (or one and the string with U+FFFD) would name the same Redis key.
+ */
+export function hasLoneSurrogate(text: string): boolean {
+  return LONE_SURROGATE.test(text);
+}
+
+/**
+ * Returns `value` when it is well-formed Unicode.
+ * @throws TypeError naming `field` when it holds a lone surrogate (it would share its Redis key with other strings)
+ */
+export function wellFormed(owner: string, field: string, value: string): string {
+  if (hasLoneSurrogate(value)) {
+    throw new TypeError(
+      `${owner}: ${field} must be well-formed Unicode (no lone surrogate), got ${JSON.stringify(value)}`,
+    );
+  }
+  return value;
+}
+
+/** The UTF-16 code units of `text` as fixed-width hex: an injective spelling that survives UTF-8. */
+export function codeUnitsHex(text: string): string {
+  let hex = '';
+  for (let i = 0; i < text.length; i++) hex += text.charCodeAt(i).toString(16).padStart(4, '0');
+  return hex;
+}

@@ -1,0 +1,179 @@
+import { afterAll, describe, expect, it } from 'vitest';
+import {
+  allSnippets,
+  moduleFile,
+  parseSnippets,
+  removeScratch,
+  runSnippet,
+  typecheckSnippets,
+} from '../src/snippets.js';
+
+// Every ```ts block of the READMEs (root, packages/*, examples/*) and of docs/**
+// is type-checked against the workspace packages, and the complete programs
+// among them run. The markers are described in docs/README.md.
+const snippets = allSnippets();
+const checked = snippets.filter((s) => s.skip === undefined);
+const programs = checked.filter((s) => s.run);
+
+afterAll(() => removeScratch(snippets));
+
+describe('the documentation snippets', () => {
+  it('are found, and most are checked', () => {
+    expect(snippets.length).toBeGreaterThanOrEqual(20);
+    // Skipping is for what cannot compile here (a library the workspace does not
+    // install); it stays the exception.
+    expect(snippets.length - checked.length).toBeLessThanOrEqual(Math.max(2, Math.floor(snippets.length / 10)));
+    expect(programs.length).toBeGreaterThanOrEqual(8);
+  });
+
+  it('type-check', async () => {
+    const problems = await typecheckSnippets(snippets);
+    expect(problems.map((p) => p.message).join('\n\n')).toBe('');
+  }, 180_000);
+
+  it.each(programs.map((s) => ({ name: s.name, snippet: s })))(
+    '$name runs and exits 0',
+    async ({ snippet }) => {
+      const { stderr } = await runSnippet(snippet, 30_000);
+      expect(stderr).not.toMatch(/Error|Warning/);
+    },
+    40_000,
+  );
+});
+
+describe('the checker', () => {
+  it('reports a type error at its Markdown line, prelude lines included', async () => {
+    const bad = parseSnippets(
+      'docs/broken.md',
+      [
+        'Text.',
+        '<!-- snippet: prelude',
+        'declare const n: number;',
+        '-->',
+        '```ts',
+        'const s: string = n;',
+        '```',
+      ].join('\n'),
+    );
+    const problems = await typecheckSnippets(bad);
+    expect(problems).toHaveLength(1);
+    expect(problems[0]?.message).toMatch(/^docs\/broken\.md:6: error TS2322/);
+  }, 60_000);
+});
+
+describe('the runner', () => {
+  it('fails a program that throws, and one that never ends', async () => {
+    const [throws, hangs] = parseSnippets(
+      'docs/broken-run.md',
+      [
+        '<!-- snippet: run -->',
+        '```ts',
+        "throw new Error('boom');",
+        '```',
+        '<!-- snippet: run -->',
+        '```ts',
+        'setInterval(() => {}, 1_000);',
+        '```',
+      ].join('\n'),
+    );
+    await expect(runSnippet(throws!, 30_000)).rejects.toThrow(/boom/);
+    await expect(runSnippet(hangs!, 2_000)).rejects.toMatchObject({ killed: true });
+  }, 60_000);
+});
+
+describe('the snippet markers', () => {
+  it('chain, prelude and skip as documented', () => {
+    const md = [
+      '```ts',
+      'const a = 1;',
+      '```',
+      '<!-- snippet: continue -->',
+      '<!-- snippet: prelude',
+      'declare const b: number;',
+      '-->',
+      '```ts',
+      'console.log(a + b);',
+      '```',
+      '<!-- snippet: skip needs winston -->',
+      '```ts',
+      'import winston from "winston";',
+      '```',
+    ].join('\n');
+    const [first, second, third] = parseSnippets('docs/x.md', md);
+    expect(first?.lines.map((l) => l.text)).toEqual(['const a = 1;']);
+    expect(second?.lines).toEqual([
+      { text: 'const a = 1;', origin: 'docs/x.md:2' },
+      { text: 'declare const b: number;', origin: 'docs/x.md:6 (prelude)' },
+      { text: '', origin: 'docs/x.md:7 (prelude)' },
+      { text: 'console.log(a + b);', origin: 'docs/x.md:9' },
+    ]);
+    expect(third?.skip).toBe('needs winston');
+    expect(first?.resolveFrom).toBe('tooling');
+    expect(parseSnippets('packages/express/README.md', '```ts\n```')[0]?.resolveFrom).toBe('packages/express');
+  });
+
+  it('read blocks indented under a list item', () => {
+    const [snippet] = parseSnippets(
+      'a.md',
+      '1. Item:\n\n   <!-- snippet: run -->\n   ```ts\n   if (x) {\n     y();\n   }\n   ```\n',
+    );
+    expect(snippet?.run).toBe(true);
+    expect(snippet?.code).toBe('if (x) {\n  y();\n}');
+  });
+
+  it('give a fragment the imports shown above it, each name once', () => {
+    const md = [
+      '```ts',
+      "import { Retry, pipeline } from '@resilience/core';",
+      "import * as grpc from '@grpc/grpc-js';",
+      '```',
+      '```ts',
+      'import {',
+      '  CircuitBreaker,',
+      '  Retry,',
+      '  type Clock,',
+      "} from '@resilience/core';",
+      "import express, { Router } from 'express';",
+      '```',
+      '```ts',
+      'const retry = new Retry({});',
+      '```',
+      '<!-- snippet: prelude',
+      "import { Retry } from '@resilience/core';",
+      '-->',
+      '```ts',
+      'const own = new Retry({});',
+      '```',
+    ].join('\n');
+    const [, , fragment, withPrelude] = parseSnippets('docs/x.md', md);
+    expect(fragment?.lines.map((l) => l.text)).toEqual([
+      "import * as grpc from '@grpc/grpc-js';",
+      "import express, { Router } from 'express';",
+      "import { Retry, pipeline, CircuitBreaker, type Clock } from '@resilience/core';",
+      'const retry = new Retry({});',
+    ]);
+    expect(withPrelude?.lines.map((l) => l.text)).toEqual([
+      "import { Retry } from '@resilience/core';",
+      '',
+      'const own = new Retry({});',
+    ]);
+  });
+
+  it('get a module file of their own, even where names sanitize alike', () => {
+    const [a] = parseSnippets('docs/a-b.md', '```ts\n```');
+    const [b] = parseSnippets('docs/a/b.md', '```ts\n```');
+    expect(a && b && moduleFile(a)).not.toBe(a && b && moduleFile(b));
+  });
+
+  it('refuse what would switch checking off quietly', () => {
+    expect(() => parseSnippets('a.md', '<!-- snippet: skip -->\n```ts\nx\n```')).toThrow(/a\.md:1: .*needs a reason/);
+    expect(() => parseSnippets('a.md', '<!-- snippet: continue -->\n```ts\nx\n```')).toThrow(/a\.md:2: .*continue/);
+    expect(() => parseSnippets('a.md', '<!-- snippet: runn -->\n```ts\nx\n```')).toThrow(/unknown snippet marker/);
+    expect(() => parseSnippets('a.md', '<!-- snippet: run -->\n\ntext\n```ts\nx\n```')).toThrow(/followed by/);
+    expect(() => parseSnippets('a.md', '<!-- snippet: run -->\n```sh\nx\n```')).toThrow(/before a sh block/);
+    expect(() => parseSnippets('a.md', 'text\n<!-- snippet: run -->')).toThrow(/end of the file/);
+    expect(() => parseSnippets('a.md', '<!-- snippet: prelude\ndeclare const a: 1;\n```ts\na;\n```')).toThrow(
+      /a\.md:1: .*no closing -->/,
+    );
+  });
+});

@@ -97,11 +97,18 @@ class Call {
     return breakers.get(this.#request.origin).execute(this.timed, ctx);
   };
 
-  /** The attempt's timeout around the request. */
+  /**
+   * The attempt's timeout around the request. The overall deadline is not
+   * passed on: when it ends the attempt, the overall timeout's signal aborts
+   * it (a cancellation for the breaker, the overall `TimeoutError` for the
+   * caller), and only the attempt's own limit counts as the origin failing.
+   */
   readonly timed = (ctx: ExecutionContext): Promise<Response> => {
     const own = this.#request.resilience?.attemptTimeout;
     const options: TimeoutExecuteOptions =
-      own === undefined ? ctx : { signal: ctx.signal, attempt: ctx.attempt, deadline: ctx.deadline, timeout: own };
+      own === undefined
+        ? { signal: ctx.signal, attempt: ctx.attempt }
+        : { signal: ctx.signal, attempt: ctx.attempt, timeout: own };
     return this.#shared.attemptTimeout.execute(this.send, options);
   };
 

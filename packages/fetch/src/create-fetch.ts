@@ -81,7 +81,9 @@ class Call {
     const request = this.#request;
     const retry = shared.retry;
     const retrying =
-      retry !== undefined && request.replayable && (request.resilience?.idempotent ?? shared.methods.has(request.method));
+      retry !== undefined &&
+      request.replayable &&
+      (request.resilience?.idempotent ?? shared.methods.has(request.method));
     const result = retrying ? retry.execute(this.attempt, ctx) : this.attempt(ctx);
     // A response that arrives once the call has ended (the caller aborted, the time ran out) is read by nobody.
     result.then((response) => {

@@ -1,8 +1,8 @@
 import {
+  type CircuitOpenError,
   isCircuitOpenError,
   isMaxAttemptsReachedError,
   isTimeoutError,
-  type CircuitOpenError,
   type MaxAttemptsReachedError,
 } from '@resilience/core';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -140,7 +140,11 @@ describe('createFetch over real HTTP (undici)', () => {
     const s = await server((_req, res, n) => {
       if (n > 1) answer(res, 200);
     });
-    const fetch = createFetch({ timeout: 150, retry: false, breaker: { readyToTrip: (c) => c.consecutiveFailures >= 1 } });
+    const fetch = createFetch({
+      timeout: 150,
+      retry: false,
+      breaker: { readyToTrip: (c) => c.consecutiveFailures >= 1 },
+    });
     expect(isTimeoutError(await fetch(s.url).catch((e: unknown) => e))).toBe(true);
     expect((await fetch(s.url)).status).toBe(200);
   });
@@ -176,7 +180,10 @@ describe('createFetch over real HTTP (undici)', () => {
   it('a failing origin opens its own breaker only; the error carries retryAfterMs', async () => {
     const bad = await server((_req, res) => answer(res, 500));
     const good = await server((_req, res) => answer(res, 200));
-    const fetch = createFetch({ retry: false, breaker: { readyToTrip: (c) => c.consecutiveFailures >= 2, timeout: 30_000 } });
+    const fetch = createFetch({
+      retry: false,
+      breaker: { readyToTrip: (c) => c.consecutiveFailures >= 2, timeout: 30_000 },
+    });
     expect((await fetch(bad.url)).status).toBe(500);
     expect((await fetch(`${bad.origin}/other`)).status).toBe(500);
     const error = await fetch(bad.url).catch((e: unknown) => e);
@@ -188,7 +195,10 @@ describe('createFetch over real HTTP (undici)', () => {
 
   it('a retry never runs into an open breaker: the CircuitOpenError reaches the caller', async () => {
     const s = await server((_req, res) => answer(res, 503));
-    const fetch = createFetch({ retry: { ...quick, maxAttempts: 5 }, breaker: { readyToTrip: (c) => c.consecutiveFailures >= 2 } });
+    const fetch = createFetch({
+      retry: { ...quick, maxAttempts: 5 },
+      breaker: { readyToTrip: (c) => c.consecutiveFailures >= 2 },
+    });
     const error = await fetch(s.url).catch((e: unknown) => e);
     expect(isCircuitOpenError(error)).toBe(true);
     expect(s.count()).toBe(2);

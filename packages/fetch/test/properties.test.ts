@@ -9,11 +9,7 @@ type Outcome = 'ok' | '503' | '429' | '500' | 'network' | 'stall';
 const outcomeArb = fc.constantFrom<Outcome>('ok', '503', '429', '500', 'network', 'stall');
 
 /** A fetch whose answers come from a script; a stall ends only when its signal aborts. */
-function scriptedFetch(
-  outcomes: Outcome[],
-  log: { calls: number },
-  schedule: <T>(promise: Promise<T>) => Promise<T>,
-) {
+function scriptedFetch(outcomes: Outcome[], log: { calls: number }, schedule: <T>(promise: Promise<T>) => Promise<T>) {
   return (_input: unknown, init?: RequestInit): Promise<Response> => {
     const outcome = outcomes[log.calls % outcomes.length] ?? 'ok';
     log.calls++;
@@ -63,10 +59,10 @@ describe('createFetch properties', () => {
             const controller = new AbortController();
             if (abortAt !== undefined) clock.setTimeout(() => controller.abort(new Error('caller')), abortAt);
             const promise = fetch('http://origin.test/', { signal: controller.signal });
-            promise.then(
-              () => settlements[i]++,
-              () => settlements[i]++,
-            );
+            const settled = (): void => {
+              settlements[i] = (settlements[i] ?? 0) + 1;
+            };
+            promise.then(settled, settled);
             return promise.then(
               () => undefined,
               () => undefined,
@@ -81,7 +77,8 @@ describe('createFetch properties', () => {
             else if (clock.nextTimerAt !== undefined) await clock.advance(Math.max(0, clock.nextTimerAt - clock.now()));
             else await Promise.resolve();
           }
-          if (!done) throw new Error(`stuck: s.count=${s.count()} timers=${clock.pendingTimers} next=${clock.nextTimerAt}`);
+          if (!done)
+            throw new Error(`stuck: s.count=${s.count()} timers=${clock.pendingTimers} next=${clock.nextTimerAt}`);
           await all;
           await Promise.resolve();
           for (const count of settlements) expect(count).toBe(1);
@@ -120,7 +117,7 @@ describe('createFetch properties', () => {
               const breaker = map.get(origin);
               if (op.kind === 'fail' && breaker.state === 'closed') {
                 breaker.acquire().failure(new Error('down'));
-                if (breaker.state === 'open') open.set(origin, { breaker, until: clock.now() + 1000 });
+                if ((breaker.state as string) === 'open') open.set(origin, { breaker, until: clock.now() + 1000 });
               }
             }
             for (const [origin, entry] of open) {

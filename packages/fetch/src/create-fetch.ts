@@ -4,13 +4,14 @@ import {
   type ExecutionContext,
   findInChain,
   isCircuitOpenError,
+  type Logger,
   Retry,
   type RetryConfig,
   Timeout,
   type TimeoutExecuteOptions,
 } from '@resilience/core';
 import { clockOption, configObject, describeValue, functionOption, numberOption } from '@resilience/core/validate';
-import { failureStatusOption, parseRetryAfter, rejectUnknownOptions } from '@resilience/http';
+import { failureStatusOption, isThenable, parseRetryAfter, rejectUnknownOptions } from '@resilience/http';
 import { discardResponse, followSignal, isResponse } from './body.js';
 import { OriginBreakers } from './origins.js';
 import { type RequestFacts, readRequest } from './request.js';
@@ -85,12 +86,28 @@ class Call {
       request.replayable &&
       (request.resilience?.idempotent ?? shared.methods.has(request.method));
     const result = retrying ? retry.execute(this.attempt, ctx) : this.attempt(ctx);
-    // A response that arrives once the call has ended (the caller aborted, the time ran out) is read by nobody.
-    result.then((response) => {
-      if (ctx.signal.aborted) discardResponse(response);
-    }, ignore);
+    result.then(this.#arrived, ignore);
     return result;
   };
+
+  /** The response of the work, in whichever order it and the call's rejection come. */
+  #response: Response | undefined = undefined;
+  /** Whether the call rejected (the caller aborted, the time ran out). */
+  #rejected = false;
+
+  /** The work answered: a response that arrives once the call has rejected is read by nobody. */
+  readonly #arrived = (response: Response): void => {
+    if (this.#rejected) discardResponse(response);
+    else this.#response = response;
+  };
+
+  /** The call rejected: a response the work already gave is read by nobody. */
+  rejected(): void {
+    this.#rejected = true;
+    const response = this.#response;
+    this.#response = undefined;
+    if (response !== undefined) discardResponse(response);
+  }
 
   /** One attempt: through the origin's breaker, then the attempt's timeout. */
   readonly attempt = (ctx: ExecutionContext): Promise<Response> => {
@@ -186,7 +203,7 @@ function retryAfterHint(outcome: unknown): number | undefined {
 
 function buildRetry(
   value: FetchRetryConfig | false | undefined,
-  observability: object,
+  observability: { logger?: Logger },
   clock: CreateFetchOptions['clock'],
 ): { retry: Retry<Response> | undefined; methods: ReadonlySet<string> } {
   if (value === false) return { retry: undefined, methods: new Set() };
@@ -195,6 +212,7 @@ function buildRetry(
   const methods = stringArray('retry.methods', r.methods, IDEMPOTENT_METHODS);
   const statuses = statusSet('retry.statuses', r.statuses, RETRY_STATUSES);
   const onRetry = functionOption(OWNER, 'retry.onRetry', r.onRetry);
+  const logger = observability.logger;
   const config = {
     ...observability,
     clock,
@@ -209,7 +227,14 @@ function buildRetry(
     delay: retryAfterHint,
     onRetry: (attempt: number, outcome: unknown, delayMs: number) => {
       discardResponse(outcome);
-      onRetry?.(attempt, outcome, delayMs);
+      if (onRetry === undefined) return;
+      const returned: unknown = onRetry(attempt, outcome, delayMs);
+      // A hook that returns a promise is not awaited; its rejection must not end the process.
+      if (isThenable(returned)) {
+        Promise.resolve(returned).then(undefined, (error: unknown) =>
+          logger?.error('createFetch: retry.onRetry rejected', { err: error }),
+        );
+      }
     },
   };
   for (const key of Object.keys(config) as (keyof typeof config)[]) {
@@ -318,10 +343,16 @@ export function createFetch(options?: CreateFetchOptions): ResilientFetch {
     if (caller?.aborted) throw caller.reason;
     const call = new Call(shared, input, request);
     const own = request.resilience?.timeout;
-    const response = await shared.timeout.execute(call.overall, {
-      signal: caller,
-      ...(own === undefined ? {} : { timeout: own }),
-    });
+    let response: Response;
+    try {
+      response = await shared.timeout.execute(call.overall, {
+        signal: caller,
+        ...(own === undefined ? {} : { timeout: own }),
+      });
+    } catch (error) {
+      call.rejected();
+      throw error;
+    }
     const controller = call.controller;
     if (caller !== undefined && controller !== undefined) followSignal(caller, controller);
     return response;

@@ -21,6 +21,8 @@ export class OriginBreakers<B extends StatefulBreaker> {
   readonly #create: (origin: string) => B;
   /** Insertion order is recency order: the first entry is the least recently used. */
   readonly #map = new Map<string, B>();
+  /** The most recently used origin (the last entry of the map). */
+  #newest: string | undefined = undefined;
 
   /**
    * @param max - the bound (an integer >= 1, checked by the caller)
@@ -51,11 +53,14 @@ export class OriginBreakers<B extends StatefulBreaker> {
     const map = this.#map;
     let breaker = map.get(origin);
     if (breaker !== undefined) {
+      if (origin === this.#newest) return breaker; // already the most recent: no Map churn
+      this.#newest = origin;
       map.delete(origin);
       map.set(origin, breaker);
       return breaker;
     }
     breaker = this.#create(origin);
+    this.#newest = origin;
     map.set(origin, breaker);
     if (map.size > this.max) this.#evict(origin);
     return breaker;

@@ -147,7 +147,8 @@ class Call {
       const own = new AbortController();
       controller = own;
       onAbort = () => own.abort(signal.reason);
-      signal.addEventListener('abort', onAbort, { once: true });
+      if (signal.aborted) own.abort(signal.reason);
+      else signal.addEventListener('abort', onAbort, { once: true });
       fetchSignal = own.signal;
     }
     const done = (): void => {

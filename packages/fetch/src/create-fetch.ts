@@ -84,7 +84,8 @@ class Call {
     const retrying =
       retry !== undefined &&
       request.replayable &&
-      (request.resilience?.idempotent ?? shared.methods.has(request.method));
+      (request.resilience?.idempotent ??
+        (shared.methods.has(request.method) || hasIdempotencyKey(this.#input, request)));
     const result = retrying ? retry.execute(this.attempt, ctx) : this.attempt(ctx);
     result.then(this.#arrived, ignore);
     return result;
@@ -178,6 +179,22 @@ class Call {
       },
     );
   };
+}
+
+/**
+ * Whether the request carries an `Idempotency-Key` header (the IETF httpapi
+ * draft): the server then answers a repeated request with the first answer,
+ * so it is safe to retry whatever its method.
+ */
+function hasIdempotencyKey(input: string | URL | Request, request: RequestFacts): boolean {
+  const headers = request.init.headers;
+  try {
+    if (headers !== undefined && new Headers(headers).has('idempotency-key')) return true;
+    const own = (input as { headers?: unknown }).headers;
+    return own instanceof Headers && own.has('idempotency-key');
+  } catch {
+    return false; // headers the underlying fetch will refuse: not a reason to retry
+  }
 }
 
 function stringArray(field: string, value: unknown, fallback: readonly string[]): ReadonlySet<string> {
@@ -278,8 +295,8 @@ function buildBreakers(
  *   forgotten first, never an open one before its open time ends); network
  *   errors, attempt timeouts and 5xx answers are failures, a 429 is not;
  * - retries with backoff and jitter for idempotent methods (GET, HEAD,
- *   OPTIONS, PUT, DELETE, TRACE) or requests the caller marks
- *   `resilience: { idempotent: true }`, honouring `Retry-After` on 429 and
+ *   OPTIONS, PUT, DELETE, TRACE), requests with an `Idempotency-Key` header
+ *   and requests the caller marks `resilience: { idempotent: true }`, honouring `Retry-After` on 429 and
  *   503 (capped by `retry.maxDelay`); a streamed body is never retried; when
  *   retries run out on responses, the last `Response` is returned; the bodies
  *   of discarded responses are cancelled so their sockets are freed;

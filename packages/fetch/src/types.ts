@@ -13,7 +13,8 @@ export interface RequestResilience {
    * The caller says this request is safe to send more than once (a `POST`
    * with an idempotency key, say), so it is retried like a `GET`. `false`
    * turns retries off for an idempotent method.
-   * @default true for GET, HEAD, OPTIONS, PUT, DELETE and TRACE, else false
+   * @default true for GET, HEAD, OPTIONS, PUT, DELETE and TRACE (`retry.methods`) and for a request with an
+   *   `Idempotency-Key` header, else false
    */
   idempotent?: boolean | undefined;
   /**

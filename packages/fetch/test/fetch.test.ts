@@ -82,6 +82,16 @@ describe('createFetch over real HTTP (undici)', () => {
     expect(s.count()).toBe(4);
   });
 
+  it('retries a POST that carries an Idempotency-Key header, and no request marked idempotent: false', async () => {
+    const s = await server((_req, res) => answer(res, 503));
+    const fetch = createFetch({ retry: quick, breaker: false });
+    const keyed = { method: 'POST', body: 'x', headers: { 'Idempotency-Key': 'order-42' } };
+    expect((await fetch(s.url, keyed)).status).toBe(503);
+    expect(s.count()).toBe(3);
+    expect((await fetch(s.url, { resilience: { idempotent: false } })).status).toBe(503);
+    expect(s.count()).toBe(4);
+  });
+
   it('sends a replayable body again on each attempt', async () => {
     const bodies: string[] = [];
     const s = await server((req, res, n) => {

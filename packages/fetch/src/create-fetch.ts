@@ -276,15 +276,15 @@ function buildBreakers(
     }
   }
   const isFailureStatus = failureStatusOption(OWNER, options.failureStatuses);
+  const config: CircuitBreakerConfig<Response> = {
+    ...(base as CircuitBreakerConfig<Response>),
+    ...(clock === undefined ? {} : { clock }),
+    isFailureResult: (response) => isFailureStatus(response.status),
+  };
+  // Bad breaker settings throw now, not on the first request (no observability: no phantom metric series).
+  new CircuitBreaker<Response>(config);
   const make = (origin: string): CircuitBreaker<Response> =>
-    new CircuitBreaker<Response>({
-      ...(base as CircuitBreakerConfig<Response>),
-      ...observability,
-      name: `${observability.name} ${origin}`,
-      ...(clock === undefined ? {} : { clock }),
-      isFailureResult: (response) => isFailureStatus(response.status),
-    });
-  make('validation'); // bad breaker settings throw now, not on the first request
+    new CircuitBreaker<Response>({ ...config, ...observability, name: `${observability.name} ${origin}` });
   return new OriginBreakers(maxOrigins, make);
 }
 

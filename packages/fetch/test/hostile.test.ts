@@ -115,6 +115,21 @@ describe('createFetch under hostile use', () => {
     expect(delays).toEqual([7, 6, 7]);
   });
 
+  it('breakers report under "<name> <origin>" and only once an origin is called', async () => {
+    const states: string[] = [];
+    const metrics = {
+      recordCircuitBreakerState: (name: string, state: string) => states.push(`${name}=${state}`),
+      recordRetryAttempt() {},
+      recordRateLimitHit() {},
+      recordBulkheadUtilization() {},
+      recordTimeout() {},
+    };
+    const fetch = createFetch({ fetch: ok, metrics, name: 'upstream' });
+    expect(states).toEqual([]);
+    await fetch('https://api.example.test:8443/x');
+    expect(states).toEqual(['upstream https://api.example.test:8443=closed']);
+  });
+
   it('huge timeouts are accepted and a NaN is refused at construction', () => {
     expect(() => createFetch({ timeout: 1e20, attemptTimeout: 2 ** 40 })).not.toThrow();
     expect(() => createFetch({ timeout: Number.NaN })).toThrow(/timeout must be/);

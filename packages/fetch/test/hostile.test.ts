@@ -130,6 +130,21 @@ describe('createFetch under hostile use', () => {
     expect(states).toEqual(['upstream https://api.example.test:8443=closed']);
   });
 
+  it('a Retry-After that would end past the overall deadline returns that response at once', async () => {
+    let calls = 0;
+    const fetch = createFetch({
+      fetch: async () => {
+        calls++;
+        return new Response('slow down', { status: 429, headers: { 'retry-after': '5' } });
+      },
+      timeout: 1000,
+    });
+    const res = await fetch('http://a.test/');
+    expect(res.status).toBe(429);
+    expect(await res.text()).toBe('slow down');
+    expect(calls).toBe(1);
+  });
+
   it('huge timeouts are accepted and a NaN is refused at construction', () => {
     expect(() => createFetch({ timeout: 1e20, attemptTimeout: 2 ** 40 })).not.toThrow();
     expect(() => createFetch({ timeout: Number.NaN })).toThrow(/timeout must be/);

@@ -1,4 +1,4 @@
-import { CircuitBreaker } from '@resilience/core';
+import { CircuitBreaker, isCircuitOpenError, isMaxAttemptsReachedError, isTimeoutError } from '@resilience/core';
 import { FakeClock } from '@resilience/core/testing';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
@@ -8,9 +8,17 @@ import { OriginBreakers } from '../src/origins.js';
 type Outcome = 'ok' | '503' | '429' | '500' | 'network' | 'stall';
 const outcomeArb = fc.constantFrom<Outcome>('ok', '503', '429', '500', 'network', 'stall');
 
-/** A fetch whose answers come from a script; a stall ends only when its signal aborts. */
-function scriptedFetch(outcomes: Outcome[], log: { calls: number }, schedule: <T>(promise: Promise<T>) => Promise<T>) {
-  return (_input: unknown, init?: RequestInit): Promise<Response> => {
+/**
+ * A fetch whose answers come from a script, counted per call (the URL's path
+ * is the call's index); a stall ends only when its signal aborts.
+ */
+function scriptedFetch(
+  outcomes: Outcome[],
+  logs: { calls: number }[],
+  schedule: <T>(promise: Promise<T>) => Promise<T>,
+) {
+  return (input: unknown, init?: RequestInit): Promise<Response> => {
+    const log = logs[Number(new URL(String(input)).pathname.slice(1))] as { calls: number };
     const outcome = outcomes[log.calls % outcomes.length] ?? 'ok';
     log.calls++;
     const signal = init?.signal ?? undefined;
@@ -46,26 +54,35 @@ describe('createFetch properties', () => {
           const clock = new FakeClock();
           const logs = aborts.map(() => ({ calls: 0 }));
           const settlements = aborts.map(() => 0);
+          // One resilient fetch for every call: they share the origin's breaker.
+          const fetch = createFetch({
+            fetch: scriptedFetch(outcomes, logs, (p) => s.schedule(p)),
+            clock,
+            retry: { maxAttempts, initialDelay: 10, maxDelay: 500, jitter: false },
+            breaker: withBreaker ? { readyToTrip: (c) => c.consecutiveFailures >= 2, timeout: 1000 } : false,
+            timeout: 2000,
+            attemptTimeout: 300,
+          });
           const calls = aborts.map((abortAt, i) => {
-            const log = logs[i] as { calls: number };
-            const fetch = createFetch({
-              fetch: scriptedFetch(outcomes, log, (p) => s.schedule(p)),
-              clock,
-              retry: { maxAttempts, initialDelay: 10, maxDelay: 500, jitter: false },
-              breaker: withBreaker ? { readyToTrip: (c) => c.consecutiveFailures >= 2, timeout: 1000 } : false,
-              timeout: 2000,
-              attemptTimeout: 300,
-            });
             const controller = new AbortController();
             if (abortAt !== undefined) clock.setTimeout(() => controller.abort(new Error('caller')), abortAt);
-            const promise = fetch('http://origin.test/', { signal: controller.signal });
+            const promise = fetch(`http://origin.test/${i}`, { signal: controller.signal });
             const settled = (): void => {
               settlements[i] = (settlements[i] ?? 0) + 1;
             };
             promise.then(settled, settled);
             return promise.then(
-              () => undefined,
-              () => undefined,
+              (response) => expect(response).toBeInstanceOf(Response),
+              (error: unknown) => {
+                // Only the core's errors, the caller's reason or the network error of a request not retried.
+                const known =
+                  isTimeoutError(error) ||
+                  isCircuitOpenError(error) ||
+                  isMaxAttemptsReachedError(error) ||
+                  (error instanceof Error && error.message === 'caller') ||
+                  (maxAttempts === 1 && error instanceof TypeError && error.message === 'fetch failed');
+                expect(known, String(error)).toBe(true);
+              },
             );
           });
           let done = false;

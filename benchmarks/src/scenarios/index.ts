@@ -3,6 +3,7 @@ import { bulkheadUncontended } from './bulkhead.js';
 import { breakerClosed, breakerThroughput } from './circuit-breaker.js';
 import { composed } from './composed.js';
 import { expressRateLimit } from './express.js';
+import { fetchLoopback } from './fetch.js';
 import { grpcUnary } from './grpc.js';
 import { breakerMetrics } from './metrics.js';
 import { recordedBreakerScenario, tracedBreakerScenario } from './otel.js';
@@ -33,6 +34,7 @@ export const scenarios: readonly ScenarioDef[] = [
   grpcUnary,
   fastifyRateLimit,
   honoRateLimit,
+  fetchLoopback,
 ];
 
 /** Looks a scenario and subject up by id. */

@@ -25,6 +25,7 @@ export function importOurs(
     | '@resilience/core'
     | '@resilience/express'
     | '@resilience/fastify'
+    | '@resilience/fetch'
     | '@resilience/grpc'
     | '@resilience/hono'
     | '@resilience/metrics-prometheus'

@@ -2,6 +2,7 @@ import { describeValue, requireMethod } from '@resilience/core/validate';
 import {
   addressKey,
   answerWithin,
+  requestKey as checkedKey,
   commonRateLimitOptionNames,
   isDecision,
   isThenable,
@@ -14,6 +15,7 @@ import {
   retryAfterSeconds,
 } from '@resilience/http';
 import type { FastifyReply, FastifyRequest, HookHandlerDoneFunction, onRequestHookHandler } from 'fastify';
+import { fastifyRateLimitHints } from './internal/option-hints.js';
 import { asPlugin } from './internal/plugin.js';
 import { fastifyProxyProbe } from './internal/proxy.js';
 import { sendRejection, setReplyHeader } from './internal/reply.js';
@@ -47,7 +49,7 @@ const OWNER = 'rateLimit';
  */
 export function rateLimit(limiter: RateLimiterLike, options?: RateLimitOptions): ResiliencePlugin {
   const settings = rateLimitSettings<FastifyRequest>(OWNER, limiter, options);
-  if (options !== undefined) rejectUnknownOptions(OWNER, options, commonRateLimitOptionNames);
+  if (options !== undefined) rejectUnknownOptions(OWNER, options, commonRateLimitOptionNames, fastifyRateLimitHints);
   const { customKey, ipv6Subnet, cost, burst, skip, headers, failMode, logger, failures, limiterTimeout } = settings;
   const { limited, unavailable } = settings;
   const key = customKey ?? ((request: FastifyRequest): string => addressKey(request.ip ?? '', ipv6Subnet));
@@ -85,8 +87,8 @@ export function rateLimit(limiter: RateLimiterLike, options?: RateLimitOptions):
       refuseThenable(OWNER, 'skip(request)', skipping);
       skipped = skipping === true;
       if (!skipped) {
-        requestKey = key(request);
-        refuseThenable(OWNER, 'key(request)', requestKey);
+        // Not a string: an object would be a fresh bucket per request (no limit at all), undefined one for all.
+        requestKey = checkedKey(OWNER, 'key(request)', key(request));
         tokens = typeof cost === 'function' ? cost(request) : cost;
         refuseThenable(OWNER, 'cost(request)', tokens);
       }

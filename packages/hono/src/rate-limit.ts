@@ -2,6 +2,7 @@ import { describeValue, functionOption, requireMethod } from '@resilience/core/v
 import {
   addressKey,
   answerWithin,
+  requestKey as checkedKey,
   commonRateLimitOptionNames,
   isDecision,
   isThenable,
@@ -9,6 +10,7 @@ import {
   ProxyChecks,
   positiveNumber,
   type RateLimitDecision,
+  rateLimitOptionHints,
   rateLimitSettings,
   refuseThenable,
   rejectUnknownOptions,
@@ -49,12 +51,12 @@ const OPTIONS: readonly string[] = [...commonRateLimitOptionNames, 'getConnInfo'
  */
 export function rateLimit(limiter: RateLimiterLike, options?: RateLimitOptions): MiddlewareHandler {
   const settings = rateLimitSettings<Context>(OWNER, limiter, options);
-  rejectUnknownOptions(OWNER, options ?? {}, OPTIONS);
+  rejectUnknownOptions(OWNER, options ?? {}, OPTIONS, rateLimitOptionHints);
   const getConnInfo = functionOption(OWNER, 'getConnInfo', options?.getConnInfo);
   const { customKey, ipv6Subnet, cost, burst, skip, headers, failMode, logger, failures, limiterTimeout } = settings;
   const { limited, unavailable } = settings;
   const firstHeader = headers.firstHeader;
-  let key: (c: Context) => string;
+  let key: (c: Context) => string | number;
   if (customKey !== undefined) {
     key = customKey;
   } else if (getConnInfo !== undefined) {
@@ -94,8 +96,8 @@ export function rateLimit(limiter: RateLimiterLike, options?: RateLimitOptions):
       await next();
       return undefined;
     }
-    const requestKey = key(c);
-    refuseThenable(OWNER, 'key(c)', requestKey);
+    // Not a string: an object would be a fresh bucket per request (no limit at all), undefined one for all.
+    const requestKey = checkedKey(OWNER, 'key(c)', key(c));
     const tokens: unknown = typeof cost === 'function' ? cost(c) : cost;
     refuseThenable(OWNER, 'cost(c)', tokens);
     if (!positiveNumber(tokens)) {

@@ -13,6 +13,24 @@ export function isThenable(value: unknown): value is PromiseLike<unknown> {
 const mute = (): void => {};
 
 /**
+ * Handles the rejection of what a user's callback returned (an `async`
+ * logger method), so that it never becomes an unhandled rejection, which
+ * ends the process by default. A value that is not a thenable is left
+ * alone; a `then` that throws leaves nothing pending.
+ *
+ * @param value - what the callback returned
+ */
+export function ignoreRejection(value: unknown): void {
+  if (value === null || (typeof value !== 'object' && typeof value !== 'function')) return;
+  try {
+    const then = (value as { then?: unknown }).then;
+    if (typeof then === 'function') then.call(value, undefined, mute);
+  } catch {
+    // A `then` getter or method that throws: nothing is pending, so nothing can go unhandled.
+  }
+}
+
+/**
  * Throws a `TypeError` when a callback of the application (`key`, `skip`,
  * `cost`) returned a promise: they run on every request and must answer at
  * once. The promise is given a rejection handler first, so one that rejects

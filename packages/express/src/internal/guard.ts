@@ -35,7 +35,14 @@ export function runGuarded(
   };
   policy.execute(work, { signal }).then(undefined, (err: unknown) => {
     if (signal.aborted && err === signal.reason) return;
-    if (onRejected(err)) return;
+    try {
+      if (onRejected(err)) return;
+    } catch (answerErr) {
+      // Answering the rejection failed: never an unhandled rejection; the error goes to Express, or the socket goes.
+      if (!res.headersSent) next(answerErr);
+      else res.destroy(answerErr as Error);
+      return;
+    }
     if (!started && !res.headersSent) next(err);
   });
 }

@@ -232,9 +232,9 @@ describe.each(expressVersions)('rateLimit on %s', (_name, express) => {
       res.status(500).send(err.message);
     };
     app.use(handler);
-    served = await serve(app);
+    const { url } = (served = await serve(app));
     const send = async (kind: string) => {
-      const res = await fetch(served.url, { headers: { 'x-kind': kind } });
+      const res = await fetch(url, { headers: { 'x-kind': kind } });
       return `${res.status} ${await res.text()}`;
     };
     for (let i = 0; i < 3; i++) {

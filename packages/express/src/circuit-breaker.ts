@@ -1,6 +1,7 @@
 import { isCircuitOpenError } from '@resilience/core';
 import { configObject, functionOption, requireMethod } from '@resilience/core/validate';
 import {
+  checkedPermit,
   circuitBreakerOptionHints,
   failureStatusOption,
   rejectUnknownOptions,
@@ -107,7 +108,7 @@ export function circuitBreaker(
   const middleware: RequestHandler = (req: Request, res: Response, next: NextFunction): void => {
     let permit: CircuitPermitLike;
     try {
-      permit = breaker.acquire();
+      permit = checkedPermit(OWNER, breaker.acquire());
     } catch (err) {
       if (isCircuitOpenError(err)) {
         rejection.send(req, res, err, retryAfterSeconds(err.retryAfterMs));

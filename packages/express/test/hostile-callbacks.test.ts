@@ -91,6 +91,29 @@ describe.each(expressVersions)('body functions and loggers that misbehave on %s'
   });
 });
 
+describe.each(expressVersions)('a breaker-like whose acquire() gives no permit on %s', (_name, express) => {
+  it('sends a TypeError naming the value to next(err), instead of recording nothing', async () => {
+    const app = express();
+    app.use(circuitBreaker({ acquire: () => null as never }));
+    app.get('/', (_req, res) => {
+      res.send('ok');
+    });
+    app.use((err: Error, _req: unknown, res: { status(n: number): { send(b: string): void } }, _next: unknown) => {
+      res.status(500).send(err.message);
+    });
+    const served = await serve(app);
+    try {
+      const res = await fetch(served.url);
+      expect([res.status, await res.text()]).toEqual([
+        500,
+        'circuitBreaker: breaker.acquire() must return a permit with success(), failure() and ignore() methods, got null',
+      ]);
+    } finally {
+      await served.close();
+    }
+  });
+});
+
 // circuitBreaker shares the Rejection; its body is checked the same way.
 it('circuitBreaker refuses a body that cannot be sent', () => {
   expect(() =>

@@ -2,6 +2,7 @@ import { isCircuitOpenError } from '@resilience/core';
 import { configObject, functionOption, requireMethod } from '@resilience/core/validate';
 import {
   type CircuitPermitLike,
+  checkedPermit,
   circuitBreakerOptionHints,
   failureStatusOption,
   onResponseEnd,
@@ -96,7 +97,7 @@ export function circuitBreaker(breaker: CircuitBreakerLike, options?: CircuitBre
   const onRequest: onRequestHookHandler = (request, reply, done) => {
     let permit: CircuitPermitLike;
     try {
-      permit = breaker.acquire();
+      permit = checkedPermit(OWNER, breaker.acquire());
     } catch (err) {
       if (isCircuitOpenError(err)) sendRejection(rejection, request, reply, err, retryAfterSeconds(err.retryAfterMs));
       else done(err as Error);

@@ -220,3 +220,21 @@ it('a breaker-like whose permit throws cannot crash the process from the close l
     await app.close();
   }
 });
+
+describe.each(transports)('a breaker-like whose acquire() gives no permit, over %s', (transport) => {
+  it('fails the request with a TypeError naming the value, instead of recording nothing', async () => {
+    const app = Fastify();
+    await app.register(circuitBreaker({ acquire: () => undefined as never }));
+    app.get('/', async () => 'ok');
+    const c = await client(app, transport);
+    try {
+      const res = await c.request();
+      expect(res.status).toBe(500);
+      expect(JSON.parse(res.body).message).toBe(
+        'circuitBreaker: breaker.acquire() must return a permit with success(), failure() and ignore() methods, got undefined',
+      );
+    } finally {
+      await c.close();
+    }
+  });
+});

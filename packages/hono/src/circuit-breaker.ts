@@ -2,6 +2,7 @@ import { isCircuitOpenError } from '@resilience/core';
 import { configObject, functionOption, requireMethod } from '@resilience/core/validate';
 import {
   type CircuitPermitLike,
+  checkedPermit,
   circuitBreakerOptionHints,
   failureStatusOption,
   Rejection,
@@ -68,7 +69,7 @@ export function circuitBreaker(breaker: CircuitBreakerLike, options?: CircuitBre
   return async (c, next) => {
     let permit: CircuitPermitLike;
     try {
-      permit = breaker.acquire();
+      permit = checkedPermit(OWNER, breaker.acquire());
     } catch (err) {
       if (isCircuitOpenError(err)) return rejectionResponse(rejection, c, err, retryAfterSeconds(err.retryAfterMs));
       throw err;

@@ -172,3 +172,15 @@ describe('hostile callbacks', () => {
     expect(unhandled).toEqual([]);
   });
 });
+
+it('a breaker-like whose acquire() gives no permit fails the request with a TypeError naming the value', async () => {
+  const app = new Hono();
+  app.onError((err, c) => c.text(err.message, 500));
+  app.use(circuitBreaker({ acquire: () => ({ success() {} }) as never }));
+  app.get('/', (c) => c.text('ok'));
+  const res = await app.request('/');
+  expect([res.status, await res.text()]).toEqual([
+    500,
+    'circuitBreaker: breaker.acquire() must return a permit with success(), failure() and ignore() methods, got an object',
+  ]);
+});

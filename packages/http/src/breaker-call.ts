@@ -1,3 +1,4 @@
+import { describeValue } from '@resilience/core/validate';
 import type { CircuitPermitLike } from './types.js';
 
 /**
@@ -46,4 +47,29 @@ export function reportCall(
       // A breaker-like whose permit throws too: nothing can be recorded, and nothing may escape.
     }
   }
+}
+
+/**
+ * What `breaker.acquire()` gave, checked to be a permit (an object with
+ * `success`, `failure` and `ignore` methods): a breaker-like that returns
+ * anything else would record nothing, silently, for every call. Throws a
+ * `TypeError` naming `owner` and the value.
+ *
+ * @param owner - the middleware named in the error
+ * @param permit - what `acquire()` returned
+ */
+export function checkedPermit(owner: string, permit: unknown): CircuitPermitLike {
+  const p = permit as Partial<Record<keyof CircuitPermitLike, unknown>> | null | undefined;
+  if (
+    p === null ||
+    typeof p !== 'object' ||
+    typeof p.success !== 'function' ||
+    typeof p.failure !== 'function' ||
+    typeof p.ignore !== 'function'
+  ) {
+    throw new TypeError(
+      `${owner}: breaker.acquire() must return a permit with success(), failure() and ignore() methods, got ${describeValue(permit)}`,
+    );
+  }
+  return permit as CircuitPermitLike;
 }

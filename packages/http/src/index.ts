@@ -9,7 +9,7 @@
  *
  * @packageDocumentation
  */
-export { reportCall } from './breaker-call.js';
+export { checkedPermit, reportCall } from './breaker-call.js';
 export { FailureLog } from './failure-log.js';
 export { addressKey, ipv6Network, isIPv4, parseIPv6 } from './ip.js';
 export { clientGone, clientSignal, type NodeResponseLike, onResponseEnd, responseDone } from './lifecycle.js';

@@ -128,7 +128,12 @@ export function rateLimit(limiter: RateLimiterLike, options?: RateLimitOptions):
     if (headers.enabled) headers.write(c, decision, setContextHeader);
     await next();
     // A handler that returned a Response of its own dropped them: add them to it (c.header() reaches any answer).
-    if (firstHeader !== undefined && !c.res.headers.has(firstHeader)) headers.write(c, decision, setContextHeader);
+    // Not to a status below 200 (a 101 WebSocket upgrade on Deno or Workers, a Response.error()): c.header() would
+    // rebuild it with new Response(), which refuses those statuses, and the answer would become a 500.
+    const answer = c.res;
+    if (firstHeader !== undefined && answer.status >= 200 && !answer.headers.has(firstHeader)) {
+      headers.write(c, decision, setContextHeader);
+    }
     return undefined;
   };
 }

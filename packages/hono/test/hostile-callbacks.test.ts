@@ -184,3 +184,20 @@ it('a breaker-like whose acquire() gives no permit fails the request with a Type
     'circuitBreaker: breaker.acquire() must return a permit with success(), failure() and ignore() methods, got an object',
   ]);
 });
+
+it('rateLimit leaves a Response below status 200 as it is (a 101 upgrade, a Response.error()), instead of a 500', async () => {
+  const app = new Hono();
+  app.onError((err, c) => c.text(err.message, 500));
+  app.use(rateLimit(new RateLimiter({ rate: 5, interval: 1000 }), { key: () => 'k' }));
+  app.get('/error', () => Response.error());
+  app.get('/own', () => new Response('mine'));
+  const res = await app.request('/error');
+  expect([res.status, res.type]).toEqual([0, 'error']);
+  // A Response of the handler's own with a status >= 200 still gets the headers.
+  const own = await app.request('/own');
+  expect([own.status, own.headers.get('ratelimit'), await own.text()]).toEqual([
+    200,
+    'limit=5, remaining=3, reset=1',
+    'mine',
+  ]);
+});

@@ -38,7 +38,7 @@ export function bulkhead(bh: Policy, options?: BulkheadMiddlewareOptions): Reque
   const rejection = new Rejection(statusOption(OWNER, opts.statusCode, 503), opts.body, defaultBody, OWNER);
 
   return (req: Request, res: Response, next: NextFunction): void => {
-    runGuarded(bh, req, res, next, (err) => {
+    runGuarded(OWNER, bh, req, res, next, (err) => {
       if (!isBulkheadFullError(err)) return false;
       rejection.send(req, res, err, retryAfterSeconds);
       return true;

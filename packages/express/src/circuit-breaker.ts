@@ -4,6 +4,7 @@ import {
   checkedPermit,
   circuitBreakerOptionHints,
   failureStatusOption,
+  passableError,
   rejectUnknownOptions,
   reportCall,
   syncPredicate,
@@ -113,7 +114,7 @@ export function circuitBreaker(
       if (isCircuitOpenError(err)) {
         rejection.send(req, res, err, retryAfterSeconds(err.retryAfterMs));
       } else {
-        next(err);
+        next(passableError(OWNER, 'breaker.acquire()', err));
       }
       return;
     }

@@ -7,6 +7,7 @@ import {
   isThenable,
   notADecision,
   ProxyChecks,
+  passableError,
   positiveNumber,
   rateLimitOptionHints,
   rateLimitSettings,
@@ -133,7 +134,7 @@ export function rateLimit(limiter: RateLimiterLike, options?: RateLimitOptions):
       }
     } catch (err) {
       // A throwing key, cost or skip function is the application's error, not the limiter's.
-      next(err);
+      next(passableError(OWNER, 'key(req), skip(req) or cost(req)', err));
       return;
     }
     if (skipped) {

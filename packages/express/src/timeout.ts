@@ -68,6 +68,7 @@ export function timeout(msOrTimeout: number | Policy, options?: TimeoutMiddlewar
       silenceResponse(res);
     };
     runGuarded(
+      OWNER,
       policy,
       req,
       res,

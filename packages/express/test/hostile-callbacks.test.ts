@@ -114,6 +114,40 @@ describe.each(expressVersions)('a breaker-like whose acquire() gives no permit o
   });
 });
 
+describe.each(expressVersions)('a callback or policy throwing no error on %s', (_name, express) => {
+  it.each([undefined, null, 'route', 'router'])('cannot let the request on unguarded (%s)', async (thrown) => {
+    const app = express();
+    const throwIt = (): never => {
+      throw thrown;
+    };
+    const limiter = new RateLimiter({ rate: 1, interval: 60_000 });
+    const answer = (_req: unknown, res: { send(b: string): void }) => res.send('passed');
+    app.get('/rl', rateLimit(limiter, { key: throwIt, validate: false }), answer);
+    app.get('/cb', circuitBreaker({ acquire: throwIt }), answer);
+    app.get('/bh', bulkhead({ execute: () => Promise.reject(thrown) } as never), answer);
+    app.use((_req: unknown, res: { status(n: number): { send(b: string): void } }) => res.status(404).send('skipped'));
+    app.use((err: Error, _req: unknown, res: { status(n: number): { send(b: string): void } }, _next: unknown) => {
+      res.status(500).send(err.message);
+    });
+    const served = await serve(app);
+    try {
+      const answers: string[] = [];
+      for (const path of ['/rl', '/cb', '/bh']) {
+        const res = await fetch(`${served.url}${path}`);
+        answers.push(`${res.status} ${await res.text()}`);
+      }
+      const shown = typeof thrown === 'string' ? `"${thrown}"` : String(thrown);
+      expect(answers).toEqual([
+        `500 rateLimit: key(req), skip(req) or cost(req) threw ${shown}, which is no error`,
+        `500 circuitBreaker: breaker.acquire() threw ${shown}, which is no error`,
+        `500 bulkhead: the policy threw ${shown}, which is no error`,
+      ]);
+    } finally {
+      await served.close();
+    }
+  });
+});
+
 // circuitBreaker shares the Rejection; its body is checked the same way.
 it('circuitBreaker refuses a body that cannot be sent', () => {
   expect(() =>

@@ -40,7 +40,7 @@ export function bulkhead(bh: Policy, options?: BulkheadOptions): ResiliencePlugi
   );
 
   const onRequest: onRequestHookHandler = (request, reply, done) => {
-    runGuarded(bh, request, reply, done, (err) => {
+    runGuarded(OWNER, bh, request, reply, done, (err) => {
       if (!isBulkheadFullError(err)) return false;
       sendRejection(rejection, request, reply, err, retryAfterSeconds);
       return true;

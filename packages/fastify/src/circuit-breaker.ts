@@ -6,6 +6,7 @@ import {
   circuitBreakerOptionHints,
   failureStatusOption,
   onResponseEnd,
+  passableError,
   Rejection,
   rejectUnknownOptions,
   reportCall,
@@ -100,7 +101,7 @@ export function circuitBreaker(breaker: CircuitBreakerLike, options?: CircuitBre
       permit = checkedPermit(OWNER, breaker.acquire());
     } catch (err) {
       if (isCircuitOpenError(err)) sendRejection(rejection, request, reply, err, retryAfterSeconds(err.retryAfterMs));
-      else done(err as Error);
+      else done(passableError(OWNER, 'breaker.acquire()', err) as Error);
       return;
     }
     const call: BreakerCall = { permit, error: undefined, reported: false };

@@ -8,6 +8,7 @@ import {
   isThenable,
   notADecision,
   ProxyChecks,
+  passableError,
   positiveNumber,
   rateLimitSettings,
   refuseThenable,
@@ -94,7 +95,7 @@ export function rateLimit(limiter: RateLimiterLike, options?: RateLimitOptions):
       }
     } catch (err) {
       // A throwing key, cost or skip function is the application's error, not the limiter's.
-      done(err as Error);
+      done(passableError(OWNER, 'key(request), skip(request) or cost(request)', err) as Error);
       return;
     }
     if (skipped) {

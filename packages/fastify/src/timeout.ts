@@ -107,6 +107,7 @@ export function timeout(msOrTimeout: number | Policy, options?: TimeoutOptions):
     // The headers the chain set before this hook (CORS, rate-limit headers...) stay on a timeout answer.
     const before = snapshotHeaders(reply);
     runGuarded(
+      OWNER,
       policy,
       request,
       reply,

@@ -238,3 +238,32 @@ describe.each(transports)('a breaker-like whose acquire() gives no permit, over 
     }
   });
 });
+
+describe('a callback or policy that throws undefined or null cannot let the request on unguarded', () => {
+  it.each([undefined, null])(
+    'rateLimit key, circuitBreaker acquire and a bulkhead policy throwing %s fail the request',
+    async (thrown) => {
+      const app = Fastify();
+      const limiter = new RateLimiter({ rate: 1, interval: 60_000 });
+      const throwIt = (): never => {
+        throw thrown;
+      };
+      app.get('/rl', { ...rateLimit(limiter, { key: throwIt, validate: false }).hooks }, async () => 'passed');
+      app.get('/cb', { ...circuitBreaker({ acquire: throwIt }).hooks }, async () => 'passed');
+      app.get('/bh', { ...bulkhead({ execute: () => Promise.reject(thrown) } as never).hooks }, async () => 'passed');
+      await app.ready();
+      const answers: string[] = [];
+      for (const url of ['/rl', '/cb', '/bh']) {
+        const res = await app.inject(url);
+        answers.push(`${res.statusCode} ${JSON.parse(res.body).message}`);
+      }
+      const shown = String(thrown);
+      expect(answers).toEqual([
+        `500 rateLimit: key(request), skip(request) or cost(request) threw ${shown}, which is no error`,
+        `500 circuitBreaker: breaker.acquire() threw ${shown}, which is no error`,
+        `500 bulkhead: the policy threw ${shown}, which is no error`,
+      ]);
+      await app.close();
+    },
+  );
+});

@@ -45,7 +45,7 @@ export {
   statusOption,
   syncPredicate,
 } from './status.js';
-export { ignoreRejection, isThenable, refuseThenable } from './sync.js';
+export { ignoreRejection, isThenable, passableError, refuseThenable } from './sync.js';
 export type {
   CircuitBreakerLike,
   CircuitPermitLike,

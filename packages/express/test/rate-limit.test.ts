@@ -232,7 +232,9 @@ describe.each(expressVersions)('rateLimit on %s', (_name, express) => {
       res.status(500).send(err.message);
     };
     app.use(handler);
-    const { url } = (served = await serve(app));
+    const current = await serve(app);
+    served = current;
+    const { url } = current;
     const send = async (kind: string) => {
       const res = await fetch(url, { headers: { 'x-kind': kind } });
       return `${res.status} ${await res.text()}`;

@@ -95,6 +95,7 @@ describe('ignoreRejection', () => {
   it('handles a rejected promise and survives a throwing then', async () => {
     ignoreRejection(Promise.reject(new Error('async logger')));
     ignoreRejection({
+      // biome-ignore lint/suspicious/noThenProperty: a hostile thenable whose then getter throws
       get then() {
         throw new Error('getter');
       },

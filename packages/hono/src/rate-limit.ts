@@ -85,7 +85,9 @@ export function rateLimit(limiter: RateLimiterLike, options?: RateLimitOptions):
     );
   }
   // The X-Forwarded-For check only concerns the default key: a key of your own decides for itself.
-  const checks = new ProxyChecks(OWNER, customKey === undefined ? options?.validate : false, logger, honoProxyProbe);
+  // The option is checked either way: a malformed validate is an error even when a key makes it moot.
+  const validated = new ProxyChecks(OWNER, options?.validate, logger, honoProxyProbe);
+  const checks = customKey === undefined ? validated : new ProxyChecks(OWNER, false, logger, honoProxyProbe);
   if (checks.pending) requireMethod(OWNER, 'logger', logger, 'warn');
 
   return async (c, next) => {

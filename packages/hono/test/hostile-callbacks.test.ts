@@ -201,3 +201,16 @@ it('rateLimit leaves a Response below status 200 as it is (a 101 upgrade, a Resp
     'mine',
   ]);
 });
+
+it('rateLimit checks a malformed validate option even when a key of its own makes the proxy checks moot', () => {
+  const limiter = new RateLimiter({ rate: 1 });
+  expect(() => rateLimit(limiter, { key: () => 'k', validate: 'yes' as never })).toThrow(
+    'rateLimit: validate must be a boolean or an object { trustProxy?, xForwardedForHeader? }, got "yes"',
+  );
+  expect(() => rateLimit(limiter, { key: () => 'k', validate: { ip: false } as never })).toThrow(
+    'validate has no check named "ip"',
+  );
+  expect(() => rateLimit(limiter, { key: () => 'k', validate: { trustProxy: false } })).not.toThrow();
+  // With a key, the X-Forwarded-For check stays off: no warn() method is needed.
+  expect(() => rateLimit(limiter, { key: () => 'k', logger: { error() {} } as never })).not.toThrow();
+});

@@ -1,8 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { reportCall } from './breaker-call.js';
 import { rateLimitOptionHints } from './option-hints.js';
+import { MAX_HEADER_INTEGER, RateLimitHeaders } from './rate-limit-headers.js';
 import { requestKey } from './rate-limit-settings.js';
 import { prepareBody, Rejection } from './rejection.js';
+import { retryAfterSeconds } from './retry-after.js';
 import { rejectUnknownOptions } from './status.js';
 import { ignoreRejection } from './sync.js';
 
@@ -103,5 +105,29 @@ describe('ignoreRejection', () => {
     ignoreRejection(undefined);
     ignoreRejection(5);
     await new Promise((resolve) => setTimeout(resolve, 10)); // an unhandled rejection would fail the run here
+  });
+});
+
+describe('header numbers stay integers a client can parse', () => {
+  it('clamps huge and negative values instead of writing 1e+305', () => {
+    const out: Record<string, string> = {};
+    const set = (o: Record<string, string>, k: string, v: string) => {
+      o[k] = v;
+    };
+    for (const standard of ['draft-7', 'draft-8'] as const) {
+      const headers = new RateLimitHeaders({
+        standard,
+        legacy: true,
+        policyName: 'p',
+        burst: 1e21,
+        rate: 1e-9,
+        interval: 1e300,
+      });
+      headers.write(out, { allowed: true, limit: 1e21, remaining: -5, resetMs: 1e308, retryAfterMs: 0 }, set);
+      for (const value of Object.values(out)) expect(value).not.toMatch(/e\+|-\d|NaN|Infinity/);
+    }
+    expect(out['X-RateLimit-Limit']).toBe(String(MAX_HEADER_INTEGER));
+    expect(retryAfterSeconds(1e308)).toBe(MAX_HEADER_INTEGER);
+    expect(retryAfterSeconds(1)).toBe(1);
   });
 });

@@ -21,7 +21,13 @@ export {
   timeoutOptionHints,
 } from './option-hints.js';
 export { ProxyChecks, type ProxyProbe, SILENCE_HINT } from './proxy-checks.js';
-export { type RateLimitHeaderSettings, RateLimitHeaders, sfString } from './rate-limit-headers.js';
+export {
+  headerInteger,
+  MAX_HEADER_INTEGER,
+  type RateLimitHeaderSettings,
+  RateLimitHeaders,
+  sfString,
+} from './rate-limit-headers.js';
 export {
   answerWithin,
   type CommonRateLimitOptions,

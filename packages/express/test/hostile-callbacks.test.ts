@@ -148,6 +148,30 @@ describe.each(expressVersions)('a callback or policy throwing no error on %s', (
   });
 });
 
+describe.each(expressVersions)('skip on %s', (_name, express) => {
+  it('counts by truthiness, as express-rate-limit reads it: 1 or an object skips, undefined counts', async () => {
+    const limiter = new RateLimiter({ rate: 1, interval: 60_000 });
+    const verdicts: Record<string, unknown> = { one: 1, object: {}, none: undefined };
+    const app = express();
+    app.use(
+      rateLimit(limiter, { key: () => 'k', skip: (req) => verdicts[String(req.headers['x-kind'])], validate: false }),
+    );
+    app.get('/', (_req, res) => {
+      res.send('ok');
+    });
+    const served = await serve(app);
+    try {
+      const statuses: number[] = [];
+      for (const kind of ['one', 'object', 'one', 'none', 'none']) {
+        statuses.push((await fetch(served.url, { headers: { 'x-kind': kind } })).status);
+      }
+      expect(statuses).toEqual([200, 200, 200, 200, 429]);
+    } finally {
+      await served.close();
+    }
+  });
+});
+
 // circuitBreaker shares the Rejection; its body is checked the same way.
 it('circuitBreaker refuses a body that cannot be sent', () => {
   expect(() =>

@@ -86,7 +86,7 @@ export function rateLimit(limiter: RateLimiterLike, options?: RateLimitOptions):
     try {
       const skipping: unknown = skip?.(request);
       refuseThenable(OWNER, 'skip(request)', skipping);
-      skipped = skipping === true;
+      skipped = Boolean(skipping);
       if (!skipped) {
         // Not a string: an object would be a fresh bucket per request (no limit at all), undefined one for all.
         requestKey = checkedKey(OWNER, 'key(request)', key(request));

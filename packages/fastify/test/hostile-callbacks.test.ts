@@ -267,3 +267,24 @@ describe('a callback or policy that throws undefined or null cannot let the requ
     },
   );
 });
+
+it('skip counts by truthiness, as express-rate-limit reads it: 1 or an object skips, undefined counts', async () => {
+  const limiter = new RateLimiter({ rate: 1, interval: 60_000 });
+  const verdicts: Record<string, unknown> = { one: 1, object: {}, none: undefined };
+  const app = Fastify();
+  await app.register(
+    rateLimit(limiter, {
+      key: () => 'k',
+      skip: (request) => verdicts[String(request.headers['x-kind'])],
+      validate: false,
+    }),
+  );
+  app.get('/', async () => 'ok');
+  await app.ready();
+  const statuses: number[] = [];
+  for (const kind of ['one', 'object', 'one', 'none', 'none']) {
+    statuses.push((await app.inject({ url: '/', headers: { 'x-kind': kind } })).statusCode);
+  }
+  expect(statuses).toEqual([200, 200, 200, 200, 429]);
+  await app.close();
+});

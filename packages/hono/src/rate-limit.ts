@@ -94,7 +94,7 @@ export function rateLimit(limiter: RateLimiterLike, options?: RateLimitOptions):
     if (checks.pending) checks.inspect(c);
     const skipping: unknown = skip?.(c);
     refuseThenable(OWNER, 'skip(c)', skipping);
-    if (skipping === true) {
+    if (skipping) {
       await next();
       return undefined;
     }

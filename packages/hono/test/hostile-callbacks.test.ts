@@ -214,3 +214,16 @@ it('rateLimit checks a malformed validate option even when a key of its own make
   // With a key, the X-Forwarded-For check stays off: no warn() method is needed.
   expect(() => rateLimit(limiter, { key: () => 'k', logger: { error() {} } as never })).not.toThrow();
 });
+
+it('skip counts by truthiness, as hono-rate-limiter reads it: 1 or an object skips, undefined counts', async () => {
+  const limiter = new RateLimiter({ rate: 1, interval: 60_000 });
+  const verdicts: Record<string, unknown> = { one: 1, object: {}, none: undefined };
+  const app = new Hono();
+  app.use(rateLimit(limiter, { key: () => 'k', skip: (c) => verdicts[c.req.header('x-kind') ?? ''] }));
+  app.get('/', (c) => c.text('ok'));
+  const statuses: number[] = [];
+  for (const kind of ['one', 'object', 'one', 'none', 'none']) {
+    statuses.push((await app.request('/', { headers: { 'x-kind': kind } })).status);
+  }
+  expect(statuses).toEqual([200, 200, 200, 200, 429]);
+});

@@ -50,10 +50,12 @@ export interface CommonRateLimitOptions<Req> {
    */
   cost?: number | ((req: Req) => number) | undefined;
   /**
-   * Requests for which this returns true pass without being counted.
+   * Requests for which this returns a truthy value pass without being
+   * counted (as express-rate-limit reads it: `(req) => req.user?.admin`
+   * skips admins and counts everyone else). A promise is refused.
    * @default none are skipped
    */
-  skip?: ((req: Req) => boolean) | undefined;
+  skip?: ((req: Req) => unknown) | undefined;
   /**
    * Which IETF draft of `RateLimit-Policy` and `RateLimit` to write, or
    * `false` for none. draft-7: `RateLimit-Policy: 10;w=1` and
@@ -142,7 +144,7 @@ export interface RateLimitSettings<Req> {
   /** The limiter's burst when it is a finite number > 0 (costs above it never pass). */
   readonly burst: number | undefined;
   /** The skip predicate, if any. */
-  readonly skip: ((req: Req) => boolean) | undefined;
+  readonly skip: ((req: Req) => unknown) | undefined;
   /** The header writer. */
   readonly headers: RateLimitHeaders;
   /** What a failing limiter means. */

@@ -1,6 +1,6 @@
 import { isBulkheadFullError, type Policy } from '@resilience/core';
 import { configObject, requireMethod } from '@resilience/core/validate';
-import { retryAfterOption } from '@resilience/http';
+import { bulkheadOptionHints, rejectUnknownOptions, retryAfterOption } from '@resilience/http';
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import { runGuarded } from './internal/guard.js';
 import { Rejection } from './internal/respond.js';
@@ -33,11 +33,12 @@ const defaultBody = Object.freeze({
 export function bulkhead(bh: Policy, options?: BulkheadMiddlewareOptions): RequestHandler {
   requireMethod(OWNER, 'bh', bh, 'execute');
   const opts = configObject(OWNER, options, 'options');
+  rejectUnknownOptions(OWNER, opts, ['retryAfter', 'statusCode', 'body'], bulkheadOptionHints);
   const retryAfterSeconds = retryAfterOption(OWNER, opts.retryAfter);
-  const rejection = new Rejection(statusOption(OWNER, opts.statusCode, 503), opts.body, defaultBody);
+  const rejection = new Rejection(statusOption(OWNER, opts.statusCode, 503), opts.body, defaultBody, OWNER);
 
   return (req: Request, res: Response, next: NextFunction): void => {
-    runGuarded(bh, req, res, next, (err) => {
+    runGuarded(OWNER, bh, req, res, next, (err) => {
       if (!isBulkheadFullError(err)) return false;
       rejection.send(req, res, err, retryAfterSeconds);
       return true;

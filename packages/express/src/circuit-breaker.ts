@@ -1,6 +1,14 @@
 import { isCircuitOpenError } from '@resilience/core';
 import { configObject, functionOption, requireMethod } from '@resilience/core/validate';
-import { failureStatusOption, syncPredicate } from '@resilience/http';
+import {
+  checkedPermit,
+  circuitBreakerOptionHints,
+  failureStatusOption,
+  passableError,
+  rejectUnknownOptions,
+  reportCall,
+  syncPredicate,
+} from '@resilience/http';
 import type { ErrorRequestHandler, NextFunction, Request, RequestHandler, Response } from 'express';
 import { onResponseEnd } from './internal/lifecycle.js';
 import { Rejection, retryAfterSeconds } from './internal/respond.js';
@@ -8,6 +16,7 @@ import { statusOption } from './internal/status.js';
 import type { CircuitBreakerLike, CircuitBreakerMiddlewareOptions, CircuitPermitLike } from './types.js';
 
 const OWNER = 'circuitBreaker';
+const OPTIONS: readonly string[] = ['failureStatuses', 'isFailureError', 'statusCode', 'body'];
 
 /** The middleware returned by {@link circuitBreaker}, with its companion error handler. */
 export type CircuitBreakerMiddleware = RequestHandler & {
@@ -73,44 +82,39 @@ export function circuitBreaker(
 ): CircuitBreakerMiddleware {
   requireMethod(OWNER, 'breaker', breaker, 'acquire');
   const opts = configObject(OWNER, options, 'options');
+  rejectUnknownOptions(OWNER, opts, OPTIONS, circuitBreakerOptionHints);
   const isFailureStatus = failureStatusOption(OWNER, opts.failureStatuses);
   const customIsFailureError = functionOption(OWNER, 'isFailureError', opts.isFailureError);
   const isFailureError =
     customIsFailureError === undefined
       ? everyError
       : syncPredicate(OWNER, 'isFailureError(error)', customIsFailureError);
-  const rejection = new Rejection(statusOption(OWNER, opts.statusCode, 503), opts.body, defaultBody);
+  const rejection = new Rejection(statusOption(OWNER, opts.statusCode, 503), opts.body, defaultBody, OWNER);
   const calls = new WeakMap<Request, BreakerCall>();
 
   const finish = (call: BreakerCall, res: Response, finished: boolean): void => {
     // An error passed to next() (seen by errorHandler), or one the response was destroyed with, is a failure
     // even when the answer never finished: Express drops the connection of a response that had started.
-    const error = call.error ?? destroyedWith(res);
-    try {
-      if (error !== undefined && isFailureError(error.value)) {
-        call.permit.failure(error.value);
-      } else if (!finished) {
-        call.permit.ignore();
-      } else if (isFailureStatus(res.statusCode)) {
-        call.permit.failure(error?.value);
-      } else {
-        call.permit.success();
-      }
-    } catch (predicateError) {
-      // A throwing predicate must not crash the process from a 'close' listener: count a failure.
-      call.permit.failure(predicateError);
-    }
+    // Never throws: a throw from a 'close' listener would crash the process.
+    reportCall(
+      call.permit,
+      call.error ?? destroyedWith(res),
+      finished,
+      res.statusCode,
+      isFailureError,
+      isFailureStatus,
+    );
   };
 
   const middleware: RequestHandler = (req: Request, res: Response, next: NextFunction): void => {
     let permit: CircuitPermitLike;
     try {
-      permit = breaker.acquire();
+      permit = checkedPermit(OWNER, breaker.acquire());
     } catch (err) {
       if (isCircuitOpenError(err)) {
         rejection.send(req, res, err, retryAfterSeconds(err.retryAfterMs));
       } else {
-        next(err);
+        next(passableError(OWNER, 'breaker.acquire()', err));
       }
       return;
     }

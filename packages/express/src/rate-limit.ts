@@ -1,13 +1,18 @@
 import { describeValue, requireMethod } from '@resilience/core/validate';
 import {
   answerWithin,
+  requestKey as checkedKey,
+  commonRateLimitOptionNames,
   isDecision,
   isThenable,
   notADecision,
   ProxyChecks,
+  passableError,
   positiveNumber,
+  rateLimitOptionHints,
   rateLimitSettings,
   refuseThenable,
+  rejectUnknownOptions,
 } from '@resilience/http';
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import { expressProxyProbe } from './internal/proxy-checks.js';
@@ -34,8 +39,9 @@ const setHeader = (res: Response, name: string, value: string): void => {
  * `RateLimit: "default";r=9;t=1`), `X-RateLimit-*` with `legacyHeaders`,
  * or none.
  *
- * A `cost(req)` that is not a finite number > 0 is the application's error
- * and goes to `next(err)`; a cost above `limiter.burst` can never be paid
+ * A `key(req)` that gives no string (a finite number is made one) and a
+ * `cost(req)` that is not a finite number > 0 are the application's errors
+ * and go to `next(err)`; a cost above `limiter.burst` can never be paid
  * and is answered 429 without `Retry-After`.
  *
  * The core in-memory `RateLimiter` answers synchronously and is used on a
@@ -65,6 +71,7 @@ const setHeader = (res: Response, name: string, value: string): void => {
  */
 export function rateLimit(limiter: RateLimiterLike, options?: RateLimitOptions): RequestHandler {
   const settings = rateLimitSettings<Request>(OWNER, limiter, options);
+  if (options !== undefined) rejectUnknownOptions(OWNER, options, commonRateLimitOptionNames, rateLimitOptionHints);
   const { customKey, ipv6Subnet, cost, burst, skip, headers, failMode, logger, failures, limiterTimeout } = settings;
   const { limited, unavailable } = settings;
   const key = customKey ?? ((req: Request): string => ipKey(req, ipv6Subnet));
@@ -118,16 +125,16 @@ export function rateLimit(limiter: RateLimiterLike, options?: RateLimitOptions):
     try {
       const skipping: unknown = skip?.(req);
       refuseThenable(OWNER, 'skip(req)', skipping);
-      skipped = skipping === true;
+      skipped = Boolean(skipping);
       if (!skipped) {
-        requestKey = key(req);
-        refuseThenable(OWNER, 'key(req)', requestKey);
+        // Not a string: an object would be a fresh bucket per request (no limit at all), undefined one for all.
+        requestKey = checkedKey(OWNER, 'key(req)', key(req));
         tokens = typeof cost === 'function' ? cost(req) : cost;
         refuseThenable(OWNER, 'cost(req)', tokens);
       }
     } catch (err) {
       // A throwing key, cost or skip function is the application's error, not the limiter's.
-      next(err);
+      next(passableError(OWNER, 'key(req), skip(req) or cost(req)', err));
       return;
     }
     if (skipped) {

@@ -1,5 +1,6 @@
 import { isTimeoutError, type Policy, Timeout } from '@resilience/core';
 import { configObject, describeValue, requireMethod } from '@resilience/core/validate';
+import { rejectUnknownOptions, timeoutOptionHints } from '@resilience/http';
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import { restoreHeaders, runGuarded, silenceResponse, snapshotHeaders } from './internal/guard.js';
 import { Rejection } from './internal/respond.js';
@@ -51,7 +52,8 @@ function toPolicy(msOrTimeout: number | Policy): Policy {
 export function timeout(msOrTimeout: number | Policy, options?: TimeoutMiddlewareOptions): RequestHandler {
   const policy = toPolicy(msOrTimeout);
   const opts = configObject(OWNER, options, 'options');
-  const rejection = new Rejection(statusOption(OWNER, opts.statusCode, 503), opts.body, defaultBody);
+  rejectUnknownOptions(OWNER, opts, ['statusCode', 'body'], timeoutOptionHints);
+  const rejection = new Rejection(statusOption(OWNER, opts.statusCode, 503), opts.body, defaultBody, OWNER);
 
   return (req: Request, res: Response, next: NextFunction): void => {
     // The headers the chain set before this middleware (CORS, rate-limit headers...) stay on a timeout answer.
@@ -66,6 +68,7 @@ export function timeout(msOrTimeout: number | Policy, options?: TimeoutMiddlewar
       silenceResponse(res);
     };
     runGuarded(
+      OWNER,
       policy,
       req,
       res,

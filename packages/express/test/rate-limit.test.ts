@@ -218,6 +218,41 @@ describe.each(expressVersions)('rateLimit on %s', (_name, express) => {
     expect(await (await fetch(served.url)).text()).toBe('no key');
   });
 
+  it('refuses a key that is not a string: an object key would give each request a fresh quota', async () => {
+    const limiter = new RateLimiter({ rate: 1, interval: 60_000 });
+    const keys: Record<string, unknown> = { object: { id: 7 }, undefined: undefined, nan: Number.NaN, number: 42 };
+    const app = express();
+    app.use(
+      rateLimit(limiter, { key: (req: Request) => keys[String(req.headers['x-kind'])] as string, validate: false }),
+    );
+    app.get('/', (_req, res) => {
+      res.send('ok');
+    });
+    const handler: ErrorRequestHandler = (err: Error, _req, res, _next) => {
+      res.status(500).send(err.message);
+    };
+    app.use(handler);
+    const current = await serve(app);
+    served = current;
+    const { url } = current;
+    const send = async (kind: string) => {
+      const res = await fetch(url, { headers: { 'x-kind': kind } });
+      return `${res.status} ${await res.text()}`;
+    };
+    for (let i = 0; i < 3; i++) {
+      expect(await send('object')).toBe(
+        '500 rateLimit: key(req) must return a string (or a finite number), got an object; use skip for requests that have no key',
+      );
+    }
+    expect(await send('undefined')).toMatch(/^500 rateLimit: key\(req\) must return a string .*got undefined/);
+    expect(await send('nan')).toMatch(/got NaN/);
+    // A number is a key of its own, made a string.
+    expect(await send('number')).toBe('200 ok');
+    expect(await send('number')).toMatch(/^429 /);
+    expect(limiter.check('42').remaining).toBe(0);
+    expect(limiter.size).toBe(1);
+  });
+
   /** A limiter that fails as Redis would: by throwing, or with a rejected promise. */
   const brokenLimiter = (failure: 'throws' | 'rejects'): RateLimiterLike => ({
     rate: 1,

@@ -1,6 +1,6 @@
 import { isBulkheadFullError, type Policy } from '@resilience/core';
 import { configObject, requireMethod } from '@resilience/core/validate';
-import { Rejection, rejectUnknownOptions, retryAfterOption, statusOption } from '@resilience/http';
+import { bulkheadOptionHints, Rejection, rejectUnknownOptions, retryAfterOption, statusOption } from '@resilience/http';
 import type { FastifyRequest, onRequestHookHandler } from 'fastify';
 import { asPlugin } from './internal/plugin.js';
 import { sendRejection } from './internal/reply.js';
@@ -30,12 +30,17 @@ const defaultBody = Object.freeze({ error: 'overloaded', message: 'The service i
 export function bulkhead(bh: Policy, options?: BulkheadOptions): ResiliencePlugin {
   requireMethod(OWNER, 'bh', bh, 'execute');
   const opts = configObject(OWNER, options, 'options');
-  rejectUnknownOptions(OWNER, opts, OPTIONS);
+  rejectUnknownOptions(OWNER, opts, OPTIONS, bulkheadOptionHints);
   const retryAfterSeconds = retryAfterOption(OWNER, opts.retryAfter);
-  const rejection = new Rejection<FastifyRequest>(statusOption(OWNER, opts.statusCode, 503), opts.body, defaultBody);
+  const rejection = new Rejection<FastifyRequest>(
+    statusOption(OWNER, opts.statusCode, 503),
+    opts.body,
+    defaultBody,
+    OWNER,
+  );
 
   const onRequest: onRequestHookHandler = (request, reply, done) => {
-    runGuarded(bh, request, reply, done, (err) => {
+    runGuarded(OWNER, bh, request, reply, done, (err) => {
       if (!isBulkheadFullError(err)) return false;
       sendRejection(rejection, request, reply, err, retryAfterSeconds);
       return true;

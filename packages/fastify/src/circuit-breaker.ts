@@ -2,10 +2,14 @@ import { isCircuitOpenError } from '@resilience/core';
 import { configObject, functionOption, requireMethod } from '@resilience/core/validate';
 import {
   type CircuitPermitLike,
+  checkedPermit,
+  circuitBreakerOptionHints,
   failureStatusOption,
   onResponseEnd,
+  passableError,
   Rejection,
   rejectUnknownOptions,
+  reportCall,
   retryAfterSeconds,
   statusOption,
   syncPredicate,
@@ -68,43 +72,36 @@ function destroyedWith(reply: FastifyReply): { readonly value: unknown } | undef
 export function circuitBreaker(breaker: CircuitBreakerLike, options?: CircuitBreakerOptions): ResiliencePlugin {
   requireMethod(OWNER, 'breaker', breaker, 'acquire');
   const opts = configObject(OWNER, options, 'options');
-  rejectUnknownOptions(OWNER, opts, OPTIONS);
+  rejectUnknownOptions(OWNER, opts, OPTIONS, circuitBreakerOptionHints);
   const isFailureStatus = failureStatusOption(OWNER, opts.failureStatuses);
   const customIsFailureError = functionOption(OWNER, 'isFailureError', opts.isFailureError);
   const isFailureError =
     customIsFailureError === undefined
       ? everyError
       : syncPredicate(OWNER, 'isFailureError(error)', customIsFailureError);
-  const rejection = new Rejection<FastifyRequest>(statusOption(OWNER, opts.statusCode, 503), opts.body, defaultBody);
+  const rejection = new Rejection<FastifyRequest>(
+    statusOption(OWNER, opts.statusCode, 503),
+    opts.body,
+    defaultBody,
+    OWNER,
+  );
   const calls = new WeakMap<FastifyRequest, BreakerCall>();
 
   const finish = (call: BreakerCall, reply: FastifyReply, finished: boolean): void => {
     if (call.reported) return;
     call.reported = true;
+    // Never throws: a throw from a 'close' listener would crash the process.
     const error = call.error ?? destroyedWith(reply);
-    try {
-      if (error !== undefined && isFailureError(error.value)) {
-        call.permit.failure(error.value);
-      } else if (!finished) {
-        call.permit.ignore();
-      } else if (isFailureStatus(reply.statusCode)) {
-        call.permit.failure(error?.value);
-      } else {
-        call.permit.success();
-      }
-    } catch (predicateError) {
-      // A throwing predicate must not crash the process from a hook or a 'close' listener: count a failure.
-      call.permit.failure(predicateError);
-    }
+    reportCall(call.permit, error, finished, reply.statusCode, isFailureError, isFailureStatus);
   };
 
   const onRequest: onRequestHookHandler = (request, reply, done) => {
     let permit: CircuitPermitLike;
     try {
-      permit = breaker.acquire();
+      permit = checkedPermit(OWNER, breaker.acquire());
     } catch (err) {
       if (isCircuitOpenError(err)) sendRejection(rejection, request, reply, err, retryAfterSeconds(err.retryAfterMs));
-      else done(err as Error);
+      else done(passableError(OWNER, 'breaker.acquire()', err) as Error);
       return;
     }
     const call: BreakerCall = { permit, error: undefined, reported: false };

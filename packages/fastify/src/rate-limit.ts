@@ -2,11 +2,13 @@ import { describeValue, requireMethod } from '@resilience/core/validate';
 import {
   addressKey,
   answerWithin,
+  requestKey as checkedKey,
   commonRateLimitOptionNames,
   isDecision,
   isThenable,
   notADecision,
   ProxyChecks,
+  passableError,
   positiveNumber,
   rateLimitSettings,
   refuseThenable,
@@ -14,6 +16,7 @@ import {
   retryAfterSeconds,
 } from '@resilience/http';
 import type { FastifyReply, FastifyRequest, HookHandlerDoneFunction, onRequestHookHandler } from 'fastify';
+import { fastifyRateLimitHints } from './internal/option-hints.js';
 import { asPlugin } from './internal/plugin.js';
 import { fastifyProxyProbe } from './internal/proxy.js';
 import { sendRejection, setReplyHeader } from './internal/reply.js';
@@ -47,7 +50,7 @@ const OWNER = 'rateLimit';
  */
 export function rateLimit(limiter: RateLimiterLike, options?: RateLimitOptions): ResiliencePlugin {
   const settings = rateLimitSettings<FastifyRequest>(OWNER, limiter, options);
-  if (options !== undefined) rejectUnknownOptions(OWNER, options, commonRateLimitOptionNames);
+  if (options !== undefined) rejectUnknownOptions(OWNER, options, commonRateLimitOptionNames, fastifyRateLimitHints);
   const { customKey, ipv6Subnet, cost, burst, skip, headers, failMode, logger, failures, limiterTimeout } = settings;
   const { limited, unavailable } = settings;
   const key = customKey ?? ((request: FastifyRequest): string => addressKey(request.ip ?? '', ipv6Subnet));
@@ -83,16 +86,16 @@ export function rateLimit(limiter: RateLimiterLike, options?: RateLimitOptions):
     try {
       const skipping: unknown = skip?.(request);
       refuseThenable(OWNER, 'skip(request)', skipping);
-      skipped = skipping === true;
+      skipped = Boolean(skipping);
       if (!skipped) {
-        requestKey = key(request);
-        refuseThenable(OWNER, 'key(request)', requestKey);
+        // Not a string: an object would be a fresh bucket per request (no limit at all), undefined one for all.
+        requestKey = checkedKey(OWNER, 'key(request)', key(request));
         tokens = typeof cost === 'function' ? cost(request) : cost;
         refuseThenable(OWNER, 'cost(request)', tokens);
       }
     } catch (err) {
       // A throwing key, cost or skip function is the application's error, not the limiter's.
-      done(err as Error);
+      done(passableError(OWNER, 'key(request), skip(request) or cost(request)', err) as Error);
       return;
     }
     if (skipped) {

@@ -1,6 +1,6 @@
 import { isTimeoutError, type Policy, Timeout } from '@resilience/core';
 import { configObject, describeValue, requireMethod } from '@resilience/core/validate';
-import { Rejection, rejectUnknownOptions, statusOption } from '@resilience/http';
+import { Rejection, rejectUnknownOptions, statusOption, timeoutOptionHints } from '@resilience/http';
 import type { FastifyReply, FastifyRequest, onRequestHookHandler } from 'fastify';
 import { asPlugin } from './internal/plugin.js';
 import { sendRejection } from './internal/reply.js';
@@ -83,8 +83,13 @@ function pinStatus(reply: FastifyReply): void {
 export function timeout(msOrTimeout: number | Policy, options?: TimeoutOptions): ResiliencePlugin {
   const policy = toPolicy(msOrTimeout);
   const opts = configObject(OWNER, options, 'options');
-  rejectUnknownOptions(OWNER, opts, OPTIONS);
-  const rejection = new Rejection<FastifyRequest>(statusOption(OWNER, opts.statusCode, 503), opts.body, defaultBody);
+  rejectUnknownOptions(OWNER, opts, OPTIONS, timeoutOptionHints);
+  const rejection = new Rejection<FastifyRequest>(
+    statusOption(OWNER, opts.statusCode, 503),
+    opts.body,
+    defaultBody,
+    OWNER,
+  );
 
   /** Answers a timed-out request, once, unless the handler had started answering. */
   const answer = (request: FastifyRequest, reply: FastifyReply, before: HeaderSnapshot, err: unknown): void => {
@@ -102,6 +107,7 @@ export function timeout(msOrTimeout: number | Policy, options?: TimeoutOptions):
     // The headers the chain set before this hook (CORS, rate-limit headers...) stay on a timeout answer.
     const before = snapshotHeaders(reply);
     runGuarded(
+      OWNER,
       policy,
       request,
       reply,

@@ -224,7 +224,10 @@ describe('rateLimit construction', () => {
     expect(() => rateLimit(limiter, { ipv6Subnet: 129 })).toThrow('ipv6Subnet');
     expect(() => rateLimit(limiter, { limiterTimeout: Number.NaN })).toThrow('limiterTimeout');
     expect(() => rateLimit(limiter, { windowMs: 1000 } as never)).toThrow(
-      'rateLimit: unknown option "windowMs"; the options are key, ipv6Subnet',
+      `rateLimit: unknown option "windowMs" (windowMs is the limiter's interval here`,
+    );
+    expect(() => rateLimit(limiter, { kee: () => 'k' } as never)).toThrow(
+      'rateLimit: unknown option "kee" (known options: key, ipv6Subnet',
     );
     expect(() => rateLimit(limiter, { validate: { ip: false } as never })).toThrow('validate has no check named "ip"');
     expect(() => rateLimit(limiter, { logger: { error() {} } as never })).toThrow(

@@ -1,7 +1,7 @@
 import * as grpc from '@grpc/grpc-js';
 import { Bulkhead, CircuitBreaker, RateLimiter, Retry, Timeout, TimeoutError } from '@resilience/core';
 import { FakeClock } from '@resilience/core/testing';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   bulkheadInterceptor,
   circuitBreakerInterceptor,
@@ -11,35 +11,16 @@ import {
   retryInterceptor,
   withContext,
 } from '../src/index.js';
-import { EchoServer, echoClient, invoke, KINDS, type Kind, until } from './helpers.js';
+import { invoke, KINDS, type Kind, until, useEchoServer } from './helpers.js';
 
 const { status } = grpc;
 
-const server = new EchoServer();
-let address = '';
-const clients: grpc.Client[] = [];
-
-function client(...interceptors: grpc.Interceptor[]): grpc.Client {
-  const c = echoClient(address, interceptors);
-  clients.push(c);
-  return c;
-}
+const { server, client } = useEchoServer();
 
 /** What the server received in each call of the current test. */
 function serverTexts(): string[][] {
   return server.calls.map((call) => call.texts);
 }
-
-beforeAll(async () => {
-  address = await server.listen();
-});
-afterAll(() => {
-  for (const c of clients) c.close();
-  server.close();
-});
-beforeEach(() => {
-  server.reset();
-});
 
 const streamingRequest = (kind: Kind): boolean => kind === 'ClientStream' || kind === 'Bidi';
 const texts = (kind: Kind): string[] => (streamingRequest(kind) ? ['a', 'b', 'c'] : ['a']);

@@ -54,7 +54,19 @@ async function start(registry: Registry, options?: Parameters<typeof healthServi
     client.close();
     server.forceShutdown();
   });
-  return { health, client };
+  return { health, client, server };
+}
+
+/** Opens a Watch stream for `service` and collects the statuses it sends. */
+function watch(
+  client: Client,
+  service = '',
+): { stream: grpc.ClientReadableStream<{ status: string }>; seen: string[] } {
+  const seen: string[] = [];
+  const stream = client.Watch({ service });
+  stream.on('data', (res: { status: string }) => seen.push(res.status));
+  stream.on('error', () => {});
+  return { stream, seen };
 }
 
 function check(client: Client, service = ''): Promise<{ status?: string; code?: number; details?: string }> {
@@ -115,10 +127,7 @@ describe('healthService Watch', () => {
   it('sends the status at once, then each change, and stops polling when the stream ends', async () => {
     const registry = new Registry();
     const { client, health } = await start(registry, { interval: 10 });
-    const seen: string[] = [];
-    const stream = client.Watch({ service: '' });
-    stream.on('data', (res: { status: string }) => seen.push(res.status));
-    stream.on('error', () => {});
+    const { stream, seen } = watch(client);
     await until(() => seen.length === 1);
     expect(seen).toEqual(['SERVING']);
     registry.status = 'degraded'; // still serving: nothing sent
@@ -159,23 +168,14 @@ describe('healthService Watch', () => {
 
   it('stops polling when the server shuts down under open streams', async () => {
     const registry = new Registry();
-    const health = healthService(registry, { interval: 10 });
-    const server = new grpc.Server();
-    server.addService(health.service, health.implementation);
-    const port = await new Promise<number>((resolve, reject) =>
-      server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (e, p) => (e ? reject(e) : resolve(p))),
-    );
-    const client = new HealthClient(`127.0.0.1:${port}`, grpc.credentials.createInsecure()) as unknown as Client;
-    const stream = client.Watch({ service: '' });
-    stream.on('data', () => {});
-    stream.on('error', () => {});
+    const { client, health, server } = await start(registry, { interval: 10 });
+    watch(client);
     await until(() => health.watchers === 1);
     server.forceShutdown();
     await until(() => health.watchers === 0);
     const reads = registry.reads;
     await new Promise((resolve) => setTimeout(resolve, 50));
     expect(registry.reads).toBeLessThanOrEqual(reads + 1);
-    client.close();
   });
 
   it('answers NOT_SERVING when health() returns a rejected promise', async () => {
@@ -186,10 +186,7 @@ describe('healthService Watch', () => {
   it('sends SERVICE_UNKNOWN for an unknown service, keeps the stream open, and follows the policy once it appears', async () => {
     const registry = new Registry();
     const { client, health } = await start(registry, { interval: 10 });
-    const stream = client.Watch({ service: 'payments' });
-    const seen: string[] = [];
-    stream.on('data', (r: { status: string }) => seen.push(r.status));
-    stream.on('error', () => {});
+    const { stream, seen } = watch(client, 'payments');
     await until(() => seen.length === 1);
     expect(seen).toEqual(['SERVICE_UNKNOWN']);
     registry.policies = [{ kind: 'circuitBreaker', name: 'payments', status: 'down', critical: true }];
@@ -239,10 +236,7 @@ describe('healthService against a health() that misbehaves', () => {
     };
     const { client } = await start(registry as unknown as Registry);
     expect(await check(client)).toEqual({ status: 'NOT_SERVING' });
-    const seen: string[] = [];
-    const stream = client.Watch({ service: '' });
-    stream.on('data', (res: { status: string }) => seen.push(res.status));
-    stream.on('error', () => {});
+    const { stream, seen } = watch(client);
     await until(() => seen.length === 1);
     expect(seen).toEqual(['NOT_SERVING']);
     stream.cancel();
@@ -254,10 +248,7 @@ describe('healthService against a health() that misbehaves', () => {
     const real = registry.health.bind(registry);
     registry.health = () => (hang ? (new Promise(() => {}) as never) : real());
     const { client, health } = await start(registry, { interval: 10 });
-    const seen: string[] = [];
-    const stream = client.Watch({ service: '' });
-    stream.on('data', (res: { status: string }) => seen.push(res.status));
-    stream.on('error', () => {});
+    const { stream, seen } = watch(client);
     await until(() => seen.length === 1);
     expect(seen).toEqual(['NOT_SERVING']);
     hang = false;

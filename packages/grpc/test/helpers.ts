@@ -1,6 +1,7 @@
 import { fileURLToPath } from 'node:url';
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
+import { afterAll, beforeAll, beforeEach } from 'vitest';
 
 const PROTO = fileURLToPath(new URL('./fixtures/echo.proto', import.meta.url));
 
@@ -292,4 +293,39 @@ export async function until(condition: () => boolean, ms = 5_000): Promise<void>
     if (Date.now() > end) throw new Error(`condition not met within ${ms} ms: ${condition}`);
     await new Promise((resolve) => setTimeout(resolve, 5));
   }
+}
+
+/** One {@link EchoServer} for a test file, and a way to make clients of it that are closed with it. */
+export interface EchoFixture {
+  readonly server: EchoServer;
+  /** A client of the server with `interceptors`, closed after the file's tests. */
+  client(...interceptors: grpc.Interceptor[]): grpc.Client;
+}
+
+/**
+ * Starts an {@link EchoServer} before the file's tests, {@link EchoServer.reset resets} it before each test, and
+ * closes it and every client made by {@link EchoFixture.client} after them.
+ */
+export function useEchoServer(): EchoFixture {
+  const server = new EchoServer();
+  let address = '';
+  const clients: grpc.Client[] = [];
+  beforeAll(async () => {
+    address = await server.listen();
+  });
+  afterAll(() => {
+    for (const c of clients) c.close();
+    server.close();
+  });
+  beforeEach(() => {
+    server.reset();
+  });
+  return {
+    server,
+    client(...interceptors) {
+      const c = echoClient(address, interceptors);
+      clients.push(c);
+      return c;
+    },
+  };
 }

@@ -1,30 +1,12 @@
 // Policies other than a plain Retry given to retryInterceptor, and interceptors further in that throw.
 import * as grpc from '@grpc/grpc-js';
 import { CircuitBreaker, pipeline, Retry } from '@resilience/core';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { circuitBreakerInterceptor, retryInterceptor } from '../src/index.js';
-import { EchoServer, echoClient, invoke, until } from './helpers.js';
+import { invoke, until, useEchoServer } from './helpers.js';
 
 const { status } = grpc;
-const server = new EchoServer();
-let address = '';
-const clients: grpc.Client[] = [];
-function client(...interceptors: grpc.Interceptor[]): grpc.Client {
-  const c = echoClient(address, interceptors);
-  clients.push(c);
-  return c;
-}
-beforeAll(async () => {
-  address = await server.listen();
-});
-afterAll(() => {
-  for (const c of clients) c.close();
-  server.close();
-});
-beforeEach(() => {
-  server.calls.length = 0;
-  server.plan = () => ({});
-});
+const { server, client } = useEchoServer();
 
 describe('an interceptor after ours that throws while creating the call', () => {
   it('ends the call with INTERNAL, which the breaker does not count against the server', async () => {

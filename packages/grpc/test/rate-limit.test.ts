@@ -1,29 +1,11 @@
 import * as grpc from '@grpc/grpc-js';
 import { RateLimiter, type RateLimitResult } from '@resilience/core';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { rateLimitInterceptor } from '../src/index.js';
-import { EchoServer, echoClient, invoke, KINDS } from './helpers.js';
+import { invoke, KINDS, useEchoServer } from './helpers.js';
 
 const { status } = grpc;
-const server = new EchoServer();
-let address = '';
-const clients: grpc.Client[] = [];
-function client(...interceptors: grpc.Interceptor[]): grpc.Client {
-  const c = echoClient(address, interceptors);
-  clients.push(c);
-  return c;
-}
-beforeAll(async () => {
-  address = await server.listen();
-});
-afterAll(() => {
-  for (const c of clients) c.close();
-  server.close();
-});
-beforeEach(() => {
-  server.calls.length = 0;
-  server.plan = () => ({});
-});
+const { server, client } = useEchoServer();
 
 /** The in-memory limiter behind promises, as a distributed limiter answers (one round trip a decision). */
 class RemoteLimiter {

@@ -1,6 +1,6 @@
 import { isBulkheadFullError, type Policy } from '@resilience/core';
 import { configObject, requireMethod } from '@resilience/core/validate';
-import { Rejection, rejectUnknownOptions, retryAfterOption, statusOption } from '@resilience/http';
+import { bulkheadOptionHints, Rejection, rejectUnknownOptions, retryAfterOption, statusOption } from '@resilience/http';
 import type { Context, MiddlewareHandler } from 'hono';
 import { goneResponse, rejectionResponse } from './internal/respond.js';
 import { setSignal, signalOf } from './internal/signal.js';
@@ -30,9 +30,9 @@ const defaultBody = Object.freeze({ error: 'overloaded', message: 'The service i
 export function bulkhead(bh: Policy, options?: BulkheadOptions): MiddlewareHandler<ResilienceEnv> {
   requireMethod(OWNER, 'bh', bh, 'execute');
   const opts = configObject(OWNER, options, 'options');
-  rejectUnknownOptions(OWNER, opts, OPTIONS);
+  rejectUnknownOptions(OWNER, opts, OPTIONS, bulkheadOptionHints);
   const retryAfterSeconds = retryAfterOption(OWNER, opts.retryAfter);
-  const rejection = new Rejection<Context>(statusOption(OWNER, opts.statusCode, 503), opts.body, defaultBody);
+  const rejection = new Rejection<Context>(statusOption(OWNER, opts.statusCode, 503), opts.body, defaultBody, OWNER);
 
   return async (c, next) => {
     const caller = signalOf(c);

@@ -2,9 +2,12 @@ import { isCircuitOpenError } from '@resilience/core';
 import { configObject, functionOption, requireMethod } from '@resilience/core/validate';
 import {
   type CircuitPermitLike,
+  checkedPermit,
+  circuitBreakerOptionHints,
   failureStatusOption,
   Rejection,
   rejectUnknownOptions,
+  reportCall,
   retryAfterSeconds,
   statusOption,
   syncPredicate,
@@ -47,36 +50,26 @@ const everyError = (): boolean => true;
 export function circuitBreaker(breaker: CircuitBreakerLike, options?: CircuitBreakerOptions): MiddlewareHandler {
   requireMethod(OWNER, 'breaker', breaker, 'acquire');
   const opts = configObject(OWNER, options, 'options');
-  rejectUnknownOptions(OWNER, opts, OPTIONS);
+  rejectUnknownOptions(OWNER, opts, OPTIONS, circuitBreakerOptionHints);
   const isFailureStatus = failureStatusOption(OWNER, opts.failureStatuses);
   const customIsFailureError = functionOption(OWNER, 'isFailureError', opts.isFailureError);
   const isFailureError =
     customIsFailureError === undefined
       ? everyError
       : syncPredicate(OWNER, 'isFailureError(error)', customIsFailureError);
-  const rejection = new Rejection<Context>(statusOption(OWNER, opts.statusCode, 503), opts.body, defaultBody);
+  const rejection = new Rejection<Context>(statusOption(OWNER, opts.statusCode, 503), opts.body, defaultBody, OWNER);
 
   const report = (permit: CircuitPermitLike, c: Context, thrown: { value: unknown } | undefined): void => {
     const error = thrown ?? (c.error === undefined ? undefined : { value: c.error });
-    try {
-      if (error !== undefined && isFailureError(error.value)) {
-        permit.failure(error.value);
-      } else if (c.req.raw.signal.aborted) {
-        permit.ignore();
-      } else if (thrown === undefined && isFailureStatus(c.res.status)) {
-        permit.failure();
-      } else {
-        permit.success();
-      }
-    } catch (predicateError) {
-      permit.failure(predicateError);
-    }
+    // Never throws: a broken permit must not turn the handler's answer into an error.
+    const status = thrown === undefined ? c.res.status : undefined;
+    reportCall(permit, error, !c.req.raw.signal.aborted, status, isFailureError, isFailureStatus);
   };
 
   return async (c, next) => {
     let permit: CircuitPermitLike;
     try {
-      permit = breaker.acquire();
+      permit = checkedPermit(OWNER, breaker.acquire());
     } catch (err) {
       if (isCircuitOpenError(err)) return rejectionResponse(rejection, c, err, retryAfterSeconds(err.retryAfterMs));
       throw err;

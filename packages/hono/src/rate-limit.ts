@@ -2,6 +2,7 @@ import { describeValue, functionOption, requireMethod } from '@resilience/core/v
 import {
   addressKey,
   answerWithin,
+  requestKey as checkedKey,
   commonRateLimitOptionNames,
   isDecision,
   isThenable,
@@ -9,6 +10,7 @@ import {
   ProxyChecks,
   positiveNumber,
   type RateLimitDecision,
+  rateLimitOptionHints,
   rateLimitSettings,
   refuseThenable,
   rejectUnknownOptions,
@@ -49,12 +51,12 @@ const OPTIONS: readonly string[] = [...commonRateLimitOptionNames, 'getConnInfo'
  */
 export function rateLimit(limiter: RateLimiterLike, options?: RateLimitOptions): MiddlewareHandler {
   const settings = rateLimitSettings<Context>(OWNER, limiter, options);
-  rejectUnknownOptions(OWNER, options ?? {}, OPTIONS);
+  rejectUnknownOptions(OWNER, options ?? {}, OPTIONS, rateLimitOptionHints);
   const getConnInfo = functionOption(OWNER, 'getConnInfo', options?.getConnInfo);
   const { customKey, ipv6Subnet, cost, burst, skip, headers, failMode, logger, failures, limiterTimeout } = settings;
   const { limited, unavailable } = settings;
   const firstHeader = headers.firstHeader;
-  let key: (c: Context) => string;
+  let key: (c: Context) => string | number;
   if (customKey !== undefined) {
     key = customKey;
   } else if (getConnInfo !== undefined) {
@@ -83,19 +85,21 @@ export function rateLimit(limiter: RateLimiterLike, options?: RateLimitOptions):
     );
   }
   // The X-Forwarded-For check only concerns the default key: a key of your own decides for itself.
-  const checks = new ProxyChecks(OWNER, customKey === undefined ? options?.validate : false, logger, honoProxyProbe);
+  // The option is checked either way: a malformed validate is an error even when a key makes it moot.
+  const validated = new ProxyChecks(OWNER, options?.validate, logger, honoProxyProbe);
+  const checks = customKey === undefined ? validated : new ProxyChecks(OWNER, false, logger, honoProxyProbe);
   if (checks.pending) requireMethod(OWNER, 'logger', logger, 'warn');
 
   return async (c, next) => {
     if (checks.pending) checks.inspect(c);
     const skipping: unknown = skip?.(c);
     refuseThenable(OWNER, 'skip(c)', skipping);
-    if (skipping === true) {
+    if (skipping) {
       await next();
       return undefined;
     }
-    const requestKey = key(c);
-    refuseThenable(OWNER, 'key(c)', requestKey);
+    // Not a string: an object would be a fresh bucket per request (no limit at all), undefined one for all.
+    const requestKey = checkedKey(OWNER, 'key(c)', key(c));
     const tokens: unknown = typeof cost === 'function' ? cost(c) : cost;
     refuseThenable(OWNER, 'cost(c)', tokens);
     if (!positiveNumber(tokens)) {
@@ -126,7 +130,12 @@ export function rateLimit(limiter: RateLimiterLike, options?: RateLimitOptions):
     if (headers.enabled) headers.write(c, decision, setContextHeader);
     await next();
     // A handler that returned a Response of its own dropped them: add them to it (c.header() reaches any answer).
-    if (firstHeader !== undefined && !c.res.headers.has(firstHeader)) headers.write(c, decision, setContextHeader);
+    // Not to a status below 200 (a 101 WebSocket upgrade on Deno or Workers, a Response.error()): c.header() would
+    // rebuild it with new Response(), which refuses those statuses, and the answer would become a 500.
+    const answer = c.res;
+    if (firstHeader !== undefined && answer.status >= 200 && !answer.headers.has(firstHeader)) {
+      headers.write(c, decision, setContextHeader);
+    }
     return undefined;
   };
 }

@@ -1,6 +1,6 @@
 import { isTimeoutError, type Policy, Timeout } from '@resilience/core';
 import { configObject, describeValue, requireMethod } from '@resilience/core/validate';
-import { Rejection, rejectUnknownOptions, statusOption } from '@resilience/http';
+import { Rejection, rejectUnknownOptions, statusOption, timeoutOptionHints } from '@resilience/http';
 import type { Context, MiddlewareHandler } from 'hono';
 import { goneResponse } from './internal/respond.js';
 import { setSignal, signalOf } from './internal/signal.js';
@@ -78,8 +78,8 @@ function pinResponse(c: Context, response: Response): void {
 export function timeout(msOrTimeout: number | Policy, options?: TimeoutOptions): MiddlewareHandler<ResilienceEnv> {
   const policy = toPolicy(msOrTimeout);
   const opts = configObject(OWNER, options, 'options');
-  rejectUnknownOptions(OWNER, opts, OPTIONS);
-  const rejection = new Rejection<Context>(statusOption(OWNER, opts.statusCode, 503), opts.body, defaultBody);
+  rejectUnknownOptions(OWNER, opts, OPTIONS, timeoutOptionHints);
+  const rejection = new Rejection<Context>(statusOption(OWNER, opts.statusCode, 503), opts.body, defaultBody, OWNER);
 
   return async (c, next) => {
     const caller = signalOf(c);

@@ -1,4 +1,5 @@
 import type { Logger } from '@resilience/core';
+import { ignoreRejection } from './sync.js';
 import type { LimiterFailMode } from './types.js';
 
 const WINDOW_MS = 1000;
@@ -56,7 +57,8 @@ export class FailureLog {
     this.#lastSuppressed = undefined;
     const action = this.#mode === 'open' ? 'letting requests through' : 'answering 503';
     try {
-      this.#logger.error(`rate limiter failed; ${action}`, { err, failures, failMode: this.#mode });
+      // An `async` logger's rejection must not become an unhandled rejection (it would end the process).
+      ignoreRejection(this.#logger.error(`rate limiter failed; ${action}`, { err, failures, failMode: this.#mode }));
     } catch {
       // A broken logger must not break the request.
     }

@@ -9,11 +9,25 @@
  *
  * @packageDocumentation
  */
+export { checkedPermit, reportCall } from './breaker-call.js';
 export { FailureLog } from './failure-log.js';
 export { addressKey, ipv6Network, isIPv4, parseIPv6 } from './ip.js';
 export { clientGone, clientSignal, type NodeResponseLike, onResponseEnd, responseDone } from './lifecycle.js';
+export {
+  bulkheadOptionHints,
+  circuitBreakerOptionHints,
+  rateLimitOptionHints,
+  rejectionOptionHints,
+  timeoutOptionHints,
+} from './option-hints.js';
 export { ProxyChecks, type ProxyProbe, SILENCE_HINT } from './proxy-checks.js';
-export { type RateLimitHeaderSettings, RateLimitHeaders, sfString } from './rate-limit-headers.js';
+export {
+  headerInteger,
+  MAX_HEADER_INTEGER,
+  type RateLimitHeaderSettings,
+  RateLimitHeaders,
+  sfString,
+} from './rate-limit-headers.js';
 export {
   answerWithin,
   type CommonRateLimitOptions,
@@ -24,18 +38,20 @@ export {
   positiveNumber,
   type RateLimitSettings,
   rateLimitSettings,
+  requestKey,
 } from './rate-limit-settings.js';
 export { type PreparedBody, prepareBody, Rejection, utf8Length } from './rejection.js';
 export { parseRetryAfter, retryAfterSeconds } from './retry-after.js';
 export {
   failureStatusOption,
   isServerError,
+  type OptionHints,
   rejectUnknownOptions,
   retryAfterOption,
   statusOption,
   syncPredicate,
 } from './status.js';
-export { isThenable, refuseThenable } from './sync.js';
+export { ignoreRejection, isThenable, passableError, refuseThenable } from './sync.js';
 export type {
   CircuitBreakerLike,
   CircuitPermitLike,

@@ -114,3 +114,22 @@ describe('addressKey', () => {
     expect(addressKey('/run/app.sock')).toBe('/run/app.sock');
   });
 });
+
+describe('addressKey and ipv6Network refuse a prefix that would key silently wrong', () => {
+  it('names the value', () => {
+    for (const bad of [0, 129, Number.NaN, -1, 1.5, Number.POSITIVE_INFINITY, '56', true, null]) {
+      expect(() => addressKey('2001:db8::1', bad as never)).toThrow(RangeError);
+      // The same for an IPv4 address: the mistake shows at the first request, whatever its family.
+      expect(() => addressKey('192.0.2.1', bad as never)).toThrow(
+        /^addressKey: ipv6Subnet must be an integer from 1 to 128 or false, got /,
+      );
+    }
+    expect(() => ipv6Network('2001:db8::1', 129)).toThrow(
+      'ipv6Network: bits must be an integer from 0 to 128, got 129',
+    );
+    expect(ipv6Network('2001:db8::1', 0)).toBe('0:0:0:0:0:0:0:0/0');
+    expect(() => addressKey(undefined as never)).toThrow('addressKey: address must be a string, got undefined');
+    expect(addressKey('2001:db8::1', false)).toBe('2001:db8:0:0:0:0:0:1');
+    expect(addressKey('2001:db8::1', 128)).toBe('2001:db8:0:0:0:0:0:1/128');
+  });
+});

@@ -1,3 +1,5 @@
+import { describeValue } from '@resilience/core/validate';
+
 // Address parsing without `node:net`, so the same code runs on Node, Bun, Deno and edge runtimes.
 
 const IPV4 = /^(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(?:\.(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/;
@@ -85,6 +87,16 @@ function networkOf(groups: readonly number[], bits: number): string {
   return `${out}/${bits}`;
 }
 
+/** Throws a `RangeError` unless `bits` is an integer from `min` to 128. */
+function checkPrefix(owner: string, name: string, bits: unknown, min: number): void {
+  if (typeof bits !== 'number' || !Number.isInteger(bits) || bits < min || bits > 128) {
+    const allowed = name === 'ipv6Subnet' ? ` or false` : '';
+    throw new RangeError(
+      `${owner}: ${name} must be an integer from ${min} to 128${allowed}, got ${describeValue(bits)}`,
+    );
+  }
+}
+
 /**
  * The /`bits` network an IPv6 address belongs to, written as its 8 groups
  * with the host bits zeroed, then `/bits` (for example
@@ -93,9 +105,10 @@ function networkOf(groups: readonly number[], bits: number): string {
  *
  * @param address - an IPv6 address, optionally with a `%zone`
  * @param bits - the prefix length, 0 to 128
- * @throws TypeError when `address` is not an IPv6 address
+ * @throws TypeError when `address` is not an IPv6 address; RangeError when `bits` is not an integer from 0 to 128
  */
 export function ipv6Network(address: string, bits: number): string {
+  checkPrefix('ipv6Network', 'bits', bits, 0);
   const groups = parseIPv6(address);
   if (groups === undefined) throw new TypeError(`ipv6Network: not an IPv6 address: ${JSON.stringify(address)}`);
   return mappedIPv4(groups) ?? networkOf(groups, bits);
@@ -112,6 +125,8 @@ export function ipv6Network(address: string, bits: number): string {
  *
  * @param address - the client's address
  * @param ipv6Subnet - the IPv6 prefix length (1 to 128), or `false`
+ * @throws TypeError when `address` is not a string; RangeError when `ipv6Subnet` is neither `false` nor an
+ *   integer from 1 to 128 (`NaN` or `-1` would silently key every address apart, or every client together)
  * @example
  * ```ts
  * addressKey('2001:db8:1:2:3:4:5:6'); // '2001:db8:1:0:0:0:0:0/56'
@@ -119,6 +134,10 @@ export function ipv6Network(address: string, bits: number): string {
  * ```
  */
 export function addressKey(address: string, ipv6Subnet: number | false = 56): string {
+  if (typeof address !== 'string') {
+    throw new TypeError(`addressKey: address must be a string, got ${describeValue(address)}`);
+  }
+  if (ipv6Subnet !== false) checkPrefix('addressKey', 'ipv6Subnet', ipv6Subnet, 1);
   if (isIPv4(address)) return address;
   const groups = parseIPv6(address);
   if (groups === undefined) return address;

@@ -1,5 +1,6 @@
 import type { Logger } from '@resilience/core';
 import { describeValue } from '@resilience/core/validate';
+import { ignoreRejection } from './sync.js';
 import type { RateLimitValidations } from './types.js';
 
 /** The sentence every proxy warning ends with. */
@@ -110,7 +111,7 @@ export class ProxyChecks<Req> {
 
   #warn(message: string, code: string, trustProxy: unknown): void {
     try {
-      this.#logger.warn(message, { code, trustProxy });
+      ignoreRejection(this.#logger.warn(message, { code, trustProxy }));
     } catch {
       // A broken logger must not break the request.
     }

@@ -17,6 +17,18 @@ export interface RateLimitHeaderSettings {
 }
 
 /** Serialises `value` as a structured-field string (RFC 8941 §4.1.6). */
+/** The largest integer a structured field (RFC 8941 sf-integer, 15 digits) can carry. */
+export const MAX_HEADER_INTEGER = 999_999_999_999_999;
+
+/**
+ * `value` as a header integer: within 0 and {@link MAX_HEADER_INTEGER}, so a
+ * huge value (a limiter's `resetMs` of 1e308) is never written `1e+305`,
+ * which no client parses as a number.
+ */
+export function headerInteger(value: number): number {
+  return value > MAX_HEADER_INTEGER ? MAX_HEADER_INTEGER : value > 0 ? value : 0;
+}
+
 export function sfString(value: string): string {
   return `"${value.replace(/[\\"]/g, (c) => `\\${c}`)}"`;
 }
@@ -53,8 +65,10 @@ export class RateLimitHeaders {
     this.#standard = settings.standard;
     this.#legacy = settings.legacy;
     this.#name = sfString(settings.policyName);
-    const quota = Math.floor(settings.burst);
-    const windowSeconds = Math.max(1, Math.ceil((settings.burst * settings.interval) / settings.rate / 1000));
+    const quota = headerInteger(Math.floor(settings.burst));
+    const windowSeconds = headerInteger(
+      Math.max(1, Math.ceil((settings.burst * settings.interval) / settings.rate / 1000)),
+    );
     this.policy =
       settings.standard === 'draft-8' ? `${this.#name};q=${quota};w=${windowSeconds}` : `${quota};w=${windowSeconds}`;
     this.firstHeader = settings.standard !== false ? 'RateLimit' : settings.legacy ? 'X-RateLimit-Limit' : undefined;
@@ -74,9 +88,9 @@ export class RateLimitHeaders {
    * @param set - sets one header on `target`
    */
   write<T>(target: T, decision: RateLimitDecision, set: (target: T, name: string, value: string) => void): void {
-    const limit = Math.floor(decision.limit);
-    const remaining = Math.max(0, Math.floor(decision.remaining));
-    const resetSeconds = Math.max(0, Math.ceil(decision.resetMs / 1000));
+    const limit = headerInteger(Math.floor(decision.limit));
+    const remaining = headerInteger(Math.floor(decision.remaining));
+    const resetSeconds = headerInteger(Math.ceil(decision.resetMs / 1000));
     if (this.#standard === 'draft-7') {
       set(target, 'RateLimit', `limit=${limit}, remaining=${remaining}, reset=${resetSeconds}`);
       set(target, 'RateLimit-Policy', this.policy);
@@ -87,7 +101,11 @@ export class RateLimitHeaders {
     if (this.#legacy) {
       set(target, 'X-RateLimit-Limit', String(limit));
       set(target, 'X-RateLimit-Remaining', String(remaining));
-      set(target, 'X-RateLimit-Reset', String(Math.ceil((Date.now() + Math.max(0, decision.resetMs)) / 1000)));
+      set(
+        target,
+        'X-RateLimit-Reset',
+        String(headerInteger(Math.ceil((Date.now() + Math.max(0, decision.resetMs)) / 1000))),
+      );
     }
   }
 }

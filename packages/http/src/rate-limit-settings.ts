@@ -11,6 +11,7 @@ import { FailureLog } from './failure-log.js';
 import { RateLimitHeaders } from './rate-limit-headers.js';
 import { Rejection } from './rejection.js';
 import { statusOption } from './status.js';
+import { refuseThenable } from './sync.js';
 import type {
   LimiterFailMode,
   RateLimitDecision,
@@ -26,10 +27,14 @@ export const MAX_TIMER_MS = 2_147_483_647;
 /** The rate-limit options every framework adapter shares, for a request of type `Req`. */
 export interface CommonRateLimitOptions<Req> {
   /**
-   * The key a request is counted under.
+   * The key a request is counted under. A key that is not a string (a
+   * finite number is made one) is the application's error, a `TypeError`:
+   * an object (`req.user`) would count each request in a fresh bucket and
+   * `undefined` every such request in one; use `skip` for requests that
+   * have no key.
    * @default the client's address, IPv6 grouped by `ipv6Subnet`
    */
-  key?: ((req: Req) => string) | undefined;
+  key?: ((req: Req) => string | number) | undefined;
   /**
    * The prefix length IPv6 addresses are grouped by in the default key, or
    * `false` to key by the full address (in one canonical spelling).
@@ -45,10 +50,12 @@ export interface CommonRateLimitOptions<Req> {
    */
   cost?: number | ((req: Req) => number) | undefined;
   /**
-   * Requests for which this returns true pass without being counted.
+   * Requests for which this returns a truthy value pass without being
+   * counted (as express-rate-limit reads it: `(req) => req.user?.admin`
+   * skips admins and counts everyone else). A promise is refused.
    * @default none are skipped
    */
-  skip?: ((req: Req) => boolean) | undefined;
+  skip?: ((req: Req) => unknown) | undefined;
   /**
    * Which IETF draft of `RateLimit-Policy` and `RateLimit` to write, or
    * `false` for none. draft-7: `RateLimit-Policy: 10;w=1` and
@@ -128,8 +135,8 @@ export const commonRateLimitOptionNames: readonly string[] = Object.freeze([
 
 /** The rate-limit options, checked and normalised once, at construction. */
 export interface RateLimitSettings<Req> {
-  /** The user's key function, if any. */
-  readonly customKey: ((req: Req) => string) | undefined;
+  /** The user's key function, if any (check what it gives with {@link requestKey}). */
+  readonly customKey: ((req: Req) => string | number) | undefined;
   /** The IPv6 prefix length of the default key, or `false`. */
   readonly ipv6Subnet: number | false;
   /** The cost, a number > 0 or a function. */
@@ -137,7 +144,7 @@ export interface RateLimitSettings<Req> {
   /** The limiter's burst when it is a finite number > 0 (costs above it never pass). */
   readonly burst: number | undefined;
   /** The skip predicate, if any. */
-  readonly skip: ((req: Req) => boolean) | undefined;
+  readonly skip: ((req: Req) => unknown) | undefined;
   /** The header writer. */
   readonly headers: RateLimitHeaders;
   /** What a failing limiter means. */
@@ -250,8 +257,8 @@ export function rateLimitSettings<Req>(
     logger,
     failures: new FailureLog(logger, failMode),
     limiterTimeout,
-    limited: new Rejection<Req>(statusOption(owner, opts.statusCode, 429), opts.body, limitedBody),
-    unavailable: new Rejection<Req>(503, undefined, unavailableBody),
+    limited: new Rejection<Req>(statusOption(owner, opts.statusCode, 429), opts.body, limitedBody, owner),
+    unavailable: new Rejection<Req>(503, undefined, unavailableBody, owner),
   };
 }
 
@@ -269,6 +276,27 @@ export function isDecision(value: unknown, withHeaders: boolean): value is RateL
   if (typeof d.allowed !== 'boolean') return false;
   if (!d.allowed && typeof d.retryAfterMs !== 'number') return false;
   return !withHeaders || (finiteNumber(d.limit) && finiteNumber(d.remaining) && finiteNumber(d.resetMs));
+}
+
+/**
+ * The key a `key(req)` function gave, as the limiter takes it: a string as
+ * it is, a finite number made a string. Anything else throws a `TypeError`
+ * naming `owner`, `what` and the value (a promise is refused by
+ * {@link refuseThenable}'s message, its rejection handled): an object key
+ * would count each request in a fresh bucket, so nothing would ever be
+ * limited, and `undefined` would put every such request in one bucket.
+ *
+ * @param owner - the middleware named in the error
+ * @param what - the key function as the message names it (`key(req)`)
+ * @param value - what it returned
+ */
+export function requestKey(owner: string, what: string, value: unknown): string {
+  if (typeof value === 'string') return value;
+  if (typeof value === 'number' && Number.isFinite(value)) return String(value);
+  refuseThenable(owner, what, value);
+  throw new TypeError(
+    `${owner}: ${what} must return a string (or a finite number), got ${describeValue(value)}; use skip for requests that have no key`,
+  );
 }
 
 /** The error for a limiter answer that is not a decision. */

@@ -1,3 +1,4 @@
+import { describeValue } from '@resilience/core/validate';
 import { refuseThenable } from './sync.js';
 import type { RejectionBody } from './types.js';
 
@@ -31,10 +32,17 @@ export function utf8Length(text: string): number {
   return bytes;
 }
 
-/** A string as `text/plain`, anything else as JSON. */
+/**
+ * A string as `text/plain`, anything else as JSON. Throws a `TypeError` for
+ * what JSON cannot serialise: `undefined`, a function or a symbol (for which
+ * `JSON.stringify` gives no text), a BigInt or an object with a cycle.
+ */
 export function prepareBody(body: string | object): PreparedBody {
   const text = typeof body === 'string';
-  const payload = text ? body : JSON.stringify(body);
+  const payload: unknown = text ? body : JSON.stringify(body);
+  if (typeof payload !== 'string') {
+    throw new TypeError(`a body must be a string or a JSON-serialisable value, got ${describeValue(body)}`);
+  }
   return {
     contentType: text ? 'text/plain; charset=utf-8' : 'application/json; charset=utf-8',
     payload,
@@ -65,22 +73,33 @@ export class Rejection<Req> {
    * @param statusCode - the status of the rejection
    * @param body - the user's body option, or `undefined` for `fallback`
    * @param fallback - the default body
+   * @param owner - the middleware, named in the error for a static body that cannot be sent
+   * @throws TypeError naming `owner`, `body` and the value when a static body cannot be sent (a symbol, a
+   *   BigInt, an object with a cycle): it is refused when the middleware is built, not on every rejection
    */
-  constructor(statusCode: number, body: RejectionBody<Req> | undefined, fallback: object) {
+  constructor(statusCode: number, body: RejectionBody<Req> | undefined, fallback: object, owner = 'Rejection') {
     this.statusCode = statusCode;
     if (typeof body === 'function') {
       this.#dynamic = body as (req: Req, error: unknown) => string | object;
       this.#static = undefined;
     } else {
       this.#dynamic = undefined;
-      this.#static = prepareBody(body ?? fallback);
+      try {
+        this.#static = prepareBody(body ?? fallback);
+      } catch (err) {
+        throw new TypeError(
+          `${owner}: body must be a string, a JSON-serialisable object or a function (req, error) => either, got ${describeValue(body)}`,
+          { cause: err },
+        );
+      }
     }
   }
 
   /**
-   * The body for one rejection. A body function that throws, returns a
-   * promise (its rejection is handled) or something JSON cannot serialise
-   * gives an empty body: the client must not be left hanging.
+   * The body for one rejection; never throws. A body function that throws,
+   * returns a promise (its rejection is handled) or something JSON cannot
+   * serialise (`undefined`, a symbol, a BigInt, a cycle) gives an empty
+   * body: the client must not be left hanging.
    */
   body(req: Req, error: unknown): PreparedBody {
     if (this.#static !== undefined) return this.#static;

@@ -1,6 +1,8 @@
+import { MAX_HEADER_INTEGER } from './rate-limit-headers.js';
 /**
  * Milliseconds to a `Retry-After` value in seconds: whole seconds, rounded
- * up, at least 1; `undefined` when `ms` is unknown or not finite.
+ * up, at least 1 and at most {@link MAX_HEADER_INTEGER} (so always digits);
+ * `undefined` when `ms` is unknown or not finite.
  *
  * @param ms - the wait in milliseconds
  * @example
@@ -10,7 +12,8 @@
  */
 export function retryAfterSeconds(ms: number | undefined): number | undefined {
   if (ms === undefined || !Number.isFinite(ms)) return undefined;
-  return Math.max(1, Math.ceil(ms / 1000));
+  // Digits only: 1e308 ms would be written 1e+305, which is no delay-seconds.
+  return Math.min(MAX_HEADER_INTEGER, Math.max(1, Math.ceil(ms / 1000)));
 }
 
 const DELAY_SECONDS = /^\s*(\d+)\s*$/;

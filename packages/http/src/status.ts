@@ -59,19 +59,36 @@ export function retryAfterOption(owner: string, value: unknown): number | undefi
   return retryAfter;
 }
 
+/** Options of other libraries a user may carry over, and what to use here instead. */
+export type OptionHints = Readonly<Record<string, string>>;
+
 /**
- * Throws a `TypeError` naming the first key of `options` that is not in
- * `known`: a misspelt option is an error, never silently ignored.
+ * Throws a `TypeError` naming the first own key of `options` that is not in
+ * `known`: a misspelt option, or one carried over from another library
+ * (express-rate-limit's `windowMs`, @fastify/rate-limit's `timeWindow`), is
+ * an error, never silently ignored. The message, in the core's form, gives
+ * the hint for that name when `hints` has one (what to use here), else the
+ * known options: `rateLimit: unknown option "windowMs" (express-rate-limit's
+ * windowMs is ...)`, `timeout: unknown option "statsCode" (known options:
+ * statusCode, body)`.
  *
  * @param owner - the middleware named in the error
  * @param options - the options object (already checked to be an object)
  * @param known - the option names the middleware reads
+ * @param hints - for well-known names of other libraries, what to use here
  */
-export function rejectUnknownOptions(owner: string, options: object, known: readonly string[]): void {
+export function rejectUnknownOptions(
+  owner: string,
+  options: object,
+  known: readonly string[],
+  hints: OptionHints = {},
+): void {
   for (const name of Object.keys(options)) {
-    if (!known.includes(name)) {
-      throw new TypeError(`${owner}: unknown option ${describeValue(name)}; the options are ${known.join(', ')}`);
-    }
+    if (known.includes(name)) continue;
+    const hint = Object.hasOwn(hints, name) ? hints[name] : undefined;
+    throw new TypeError(
+      `${owner}: unknown option ${JSON.stringify(name)} (${hint ?? `known options: ${known.join(', ')}`})`,
+    );
   }
 }
 

@@ -86,18 +86,24 @@ function seriesKey(labels: Record<string, string>): string {
   return JSON.stringify(Object.values(labels));
 }
 
+/** The cells of `metric` in `tables`, created empty (and `metric` hooked) the first time. */
+function tableOf<C>(tables: WeakMap<object, Map<string, C>>, metric: object): Map<string, C> {
+  let table = tables.get(metric);
+  if (table === undefined) {
+    table = new Map();
+    tables.set(metric, table);
+    hook(metric);
+  }
+  return table;
+}
+
 /**
  * The cell of the counter series `labels` of `metric`, shared by every
  * recorder, created at 0 in prom-client the first time (so `rate()` sees its
  * first increment).
  */
 export function counterCell(metric: CounterMetric, labels: Record<string, string>): CounterCell {
-  let table = counterTables.get(metric);
-  if (table === undefined) {
-    table = new Map();
-    counterTables.set(metric, table);
-    hook(metric);
-  }
+  const table = tableOf(counterTables, metric);
   const key = seriesKey(labels);
   let cell = table.get(key);
   if (cell === undefined) {
@@ -116,12 +122,7 @@ export function counterCell(metric: CounterMetric, labels: Record<string, string
 
 /** The cell of the gauge series `labels` of `metric`, shared by every recorder; not in prom-client until set. */
 export function gaugeCell(metric: GaugeMetric, labels: Record<string, string>): GaugeCell {
-  let table = gaugeTables.get(metric);
-  if (table === undefined) {
-    table = new Map();
-    gaugeTables.set(metric, table);
-    hook(metric);
-  }
+  const table = tableOf(gaugeTables, metric);
   const key = seriesKey(labels);
   let cell = table.get(key);
   if (cell === undefined) {

@@ -23,7 +23,14 @@ import {
 } from '@resilience/core/validate';
 import { type RedisClientKind, ScriptRunner } from './client.js';
 import { subscribe, unsubscribe } from './internal/abort-fanout.js';
-import { BULKHEAD_HINTS, BULKHEAD_OPTIONS, knownKeys, MAX_TIMER_MS, wellFormed } from './internal/config.js';
+import {
+  BULKHEAD_HINTS,
+  BULKHEAD_OPTIONS,
+  fallbackOption,
+  knownKeys,
+  MAX_TIMER_MS,
+  wellFormed,
+} from './internal/config.js';
 import { RedisGate } from './internal/gate.js';
 import { Waiter, WaiterQueue } from './internal/waiters.js';
 import { ACQUIRE, COUNT, RELEASE, RENEW } from './scripts.js';
@@ -484,21 +491,18 @@ export class RedisBulkhead<T = unknown> implements Policy<T> {
   }
 
   #fallbackOption(value: BulkheadFallback | undefined): Fallback {
-    if (value === undefined || value === 'local') {
-      return new Bulkhead({
-        maxConcurrent: this.maxConcurrent,
-        maxQueue: this.maxQueue,
-        queueTimeout: this.queueTimeout,
-        name: this.name,
-      });
-    }
-    if (value === 'allow' || value === 'deny') return value;
-    if (value !== null && typeof value === 'object') {
-      requireMethod(OWNER, 'whenUnavailable', value, 'execute');
-      return value;
-    }
-    throw new TypeError(
-      `${OWNER}: whenUnavailable must be "local", "allow", "deny" or a policy, got ${describeValue(value)}`,
+    return fallbackOption(
+      OWNER,
+      value,
+      () =>
+        new Bulkhead({
+          maxConcurrent: this.maxConcurrent,
+          maxQueue: this.maxQueue,
+          queueTimeout: this.queueTimeout,
+          name: this.name,
+        }),
+      ['execute'],
+      'a policy',
     );
   }
 

@@ -27,6 +27,7 @@ import {
 import { type RedisClientKind, ScriptRunner } from './client.js';
 import {
   codeUnitsHex,
+  fallbackOption,
   hasLoneSurrogate,
   knownKeys,
   LIMITER_HINTS,
@@ -354,24 +355,20 @@ export class RedisRateLimiter implements RateLimiterLike, Policy<unknown, RateLi
   }
 
   #fallbackOption(value: RateLimiterFallback | undefined): Fallback {
-    if (value === undefined || value === 'local') {
+    return fallbackOption(
+      OWNER,
+      value,
       // Its refusals are reported by this limiter (metrics, onLimit), not by it.
-      return new RateLimiter({
-        rate: this.rate,
-        interval: this.interval,
-        burst: this.burst,
-        algorithm: this.algorithm,
-        name: this.name,
-      });
-    }
-    if (value === 'allow' || value === 'deny') return value;
-    if (value !== null && typeof value === 'object') {
-      requireMethod(OWNER, 'whenUnavailable', value, 'consume');
-      requireMethod(OWNER, 'whenUnavailable', value, 'check');
-      return value;
-    }
-    throw new TypeError(
-      `${OWNER}: whenUnavailable must be "local", "allow", "deny" or a rate limiter, got ${describeValue(value)}`,
+      () =>
+        new RateLimiter({
+          rate: this.rate,
+          interval: this.interval,
+          burst: this.burst,
+          algorithm: this.algorithm,
+          name: this.name,
+        }),
+      ['consume', 'check'],
+      'a rate limiter',
     );
   }
 

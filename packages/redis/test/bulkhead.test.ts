@@ -3,18 +3,11 @@ import { getEventListeners, once } from 'node:events';
 import { fileURLToPath } from 'node:url';
 import { Bulkhead, isBulkheadFullError } from '@resilience/core';
 import fc from 'fast-check';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { RedisBulkhead, type RedisBulkheadConfig } from '../src/index.js';
 import { quiet, recordingLogger } from './loggers.js';
-import {
-  clientLibraries,
-  connect,
-  kindOf,
-  RedisServer,
-  redisServerBinary,
-  type TestClient,
-  unreachable,
-} from './redis-server.js';
+import { useRedisServer } from './redis-fixture.js';
+import { clientLibraries, kindOf, redisServerBinary, type TestClient, unreachable } from './redis-server.js';
 import { until } from './until.js';
 
 const delay = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
@@ -28,28 +21,26 @@ function gate(): { promise: Promise<void>; open: () => void } {
   return { promise, open };
 }
 
+/** Runs `fixtures/<file>` with `args` in a child Node process (from source), its stdout piped. */
+function fixture(file: string, ...args: string[]) {
+  return spawn(
+    process.execPath,
+    [
+      '--conditions=@resilience/source',
+      '--import',
+      'tsx',
+      fileURLToPath(new URL(`./fixtures/${file}`, import.meta.url)),
+      ...args,
+    ],
+    { stdio: ['ignore', 'pipe', 'inherit'] },
+  );
+}
+
 describe.skipIf(redisServerBinary === undefined).each(clientLibraries)('RedisBulkhead on %s', (library) => {
-  let server: RedisServer;
-  const clients: TestClient[] = [];
   const bulkheads: RedisBulkhead[] = [];
+  const redis = useRedisServer(library, () => Promise.all(bulkheads.splice(0).map((b) => b.close())));
+  const { client } = redis;
   let counter = 0;
-
-  beforeAll(async () => {
-    server = await RedisServer.start();
-  });
-  afterAll(async () => {
-    await server.stop();
-  });
-  afterEach(async () => {
-    await Promise.all(bulkheads.splice(0).map((b) => b.close()));
-    await Promise.all(clients.splice(0).map((c) => c.close()));
-  });
-
-  async function client(): Promise<TestClient> {
-    const c = await connect(library, server.port);
-    clients.push(c);
-    return c;
-  }
 
   function freshName(): string {
     counter++;
@@ -286,20 +277,7 @@ describe.skipIf(redisServerBinary === undefined).each(clientLibraries)('RedisBul
 
   it('frees the slot of a holder killed mid-call once its lease expires', async () => {
     const name = freshName();
-    const child = spawn(
-      process.execPath,
-      [
-        '--conditions=@resilience/source',
-        '--import',
-        'tsx',
-        fileURLToPath(new URL('./fixtures/holder.ts', import.meta.url)),
-        library,
-        String(server.port),
-        name,
-        '500',
-      ],
-      { stdio: ['ignore', 'pipe', 'inherit'] },
-    );
+    const child = fixture('holder.ts', library, String(redis.server.port), name, '500');
     try {
       let out = '';
       child.stdout.on('data', (chunk: Buffer) => {
@@ -320,18 +298,7 @@ describe.skipIf(redisServerBinary === undefined).each(clientLibraries)('RedisBul
   }, 30_000);
 
   it('leaves nothing behind that keeps an idle process alive', async () => {
-    const child = spawn(
-      process.execPath,
-      [
-        '--conditions=@resilience/source',
-        '--import',
-        'tsx',
-        fileURLToPath(new URL('./fixtures/idle-exit.ts', import.meta.url)),
-        library,
-        String(server.port),
-      ],
-      { stdio: ['ignore', 'pipe', 'inherit'] },
-    );
+    const child = fixture('idle-exit.ts', library, String(redis.server.port));
     let out = '';
     child.stdout.on('data', (chunk: Buffer) => {
       out += chunk.toString();
@@ -381,9 +348,9 @@ describe.skipIf(redisServerBinary === undefined).each(clientLibraries)('RedisBul
       }
     })();
     await delay(50);
-    await server.stop();
+    await redis.server.stop();
     await until(() => !b.available, 'the bulkhead to notice the outage');
-    await server.resume();
+    await redis.server.resume();
     for (let i = 0; i < 200 && !b.available; i++) {
       await b.execute(() => 'probe').catch(() => undefined);
       await delay(25);

@@ -1,40 +1,17 @@
 import { getEventListeners } from 'node:events';
 import { isRateLimitExceededError, pipeline, RateLimiter } from '@resilience/core';
 import fc from 'fast-check';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { RedisRateLimiter, type RedisRateLimiterConfig } from '../src/index.js';
 import { quiet, recordingLogger } from './loggers.js';
-import {
-  clientLibraries,
-  connect,
-  kindOf,
-  RedisServer,
-  redisServerBinary,
-  type TestClient,
-  unreachable,
-} from './redis-server.js';
+import { useRedisServer } from './redis-fixture.js';
+import { clientLibraries, kindOf, redisServerBinary, type TestClient, unreachable } from './redis-server.js';
 import { until } from './until.js';
 
 describe.skipIf(redisServerBinary === undefined).each(clientLibraries)('RedisRateLimiter on %s', (library) => {
-  let server: RedisServer;
-  const clients: TestClient[] = [];
+  const redis = useRedisServer(library);
+  const { client } = redis;
   let prefixCounter = 0;
-
-  beforeAll(async () => {
-    server = await RedisServer.start();
-  });
-  afterAll(async () => {
-    await server.stop();
-  });
-  afterEach(async () => {
-    await Promise.all(clients.splice(0).map((c) => c.close()));
-  });
-
-  async function client(): Promise<TestClient> {
-    const c = await connect(library, server.port);
-    clients.push(c);
-    return c;
-  }
 
   async function limiter(over: Partial<RedisRateLimiterConfig> = {}, c?: TestClient): Promise<RedisRateLimiter> {
     const { client: redis } = c ?? (await client());
@@ -297,9 +274,9 @@ describe.skipIf(redisServerBinary === undefined).each(clientLibraries)('RedisRat
       }
     })();
     await new Promise((r) => setTimeout(r, 50));
-    await server.stop();
+    await redis.server.stop();
     await until(() => !l.available, 'the limiter to notice the outage');
-    await server.resume();
+    await redis.server.resume();
     // The fallback keeps deciding until the client reconnects and a probe answers.
     for (let i = 0; i < 200 && !l.available; i++) {
       await l.allow('o');

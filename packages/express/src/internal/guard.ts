@@ -1,4 +1,5 @@
 import type { ExecutionContext, Policy } from '@resilience/core';
+import { passableError } from '@resilience/http';
 import type { NextFunction, Request, Response } from 'express';
 import { clientSignal, requestSignal, responseDone, setRequestSignal } from './lifecycle.js';
 
@@ -13,9 +14,11 @@ import { clientSignal, requestSignal, responseDone, setRequestSignal } from './l
  * it did); `watch(ctx.signal)` runs before `next()`, so a listener it adds
  * hears an abort before the handler's own listeners. A rejection with the
  * caller signal's reason is left to whoever
- * aborted it; anything else before `next()` ran goes to `next(err)`.
+ * aborted it; anything else before `next()` ran goes to `next(err)`
+ * (`undefined` made an error naming `owner`, so it cannot let the request on).
  */
 export function runGuarded(
+  owner: string,
   policy: Policy,
   req: Request,
   res: Response,
@@ -35,8 +38,15 @@ export function runGuarded(
   };
   policy.execute(work, { signal }).then(undefined, (err: unknown) => {
     if (signal.aborted && err === signal.reason) return;
-    if (onRejected(err)) return;
-    if (!started && !res.headersSent) next(err);
+    try {
+      if (onRejected(err)) return;
+    } catch (answerErr) {
+      // Answering the rejection failed: never an unhandled rejection; the error goes to Express, or the socket goes.
+      if (!res.headersSent) next(answerErr);
+      else res.destroy(answerErr as Error);
+      return;
+    }
+    if (!started && !res.headersSent) next(passableError(owner, 'the policy', err));
   });
 }
 

@@ -1,5 +1,5 @@
 import type { ExecutionContext, Policy } from '@resilience/core';
-import { clientSignal, responseDone } from '@resilience/http';
+import { clientSignal, passableError, responseDone } from '@resilience/http';
 import type { FastifyReply, FastifyRequest, HookHandlerDoneFunction } from 'fastify';
 
 /**
@@ -30,6 +30,7 @@ export function setRequestSignal(request: FastifyRequest, signal: AbortSignal): 
  * aborted it; anything else before the request went on goes to `done(err)`.
  */
 export function runGuarded(
+  owner: string,
   policy: Policy,
   request: FastifyRequest,
   reply: FastifyReply,
@@ -49,7 +50,14 @@ export function runGuarded(
   };
   policy.execute(work, { signal }).then(undefined, (err: unknown) => {
     if (signal.aborted && err === signal.reason) return;
-    if (onRejected(err)) return;
-    if (!started && !reply.sent) done(err as Error);
+    try {
+      if (onRejected(err)) return;
+    } catch (answerErr) {
+      // Answering the rejection failed: never an unhandled rejection; the error goes to Fastify, or the socket goes.
+      if (!reply.sent && !reply.raw.headersSent) done(passableError(owner, 'answering', answerErr) as Error);
+      else reply.raw.destroy(answerErr as Error);
+      return;
+    }
+    if (!started && !reply.sent) done(passableError(owner, 'the policy', err) as Error);
   });
 }

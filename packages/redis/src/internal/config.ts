@@ -1,3 +1,5 @@
+import { describeValue, requireMethod } from '@resilience/core/validate';
+
 /**
  * Throws a `TypeError` naming the first key of `config` that is not in
  * `known`; where the key is a well-known option of another library, the
@@ -103,4 +105,27 @@ export function codeUnitsHex(text: string): string {
   let hex = '';
   for (let i = 0; i < text.length; i++) hex += text.charCodeAt(i).toString(16).padStart(4, '0');
   return hex;
+}
+
+/**
+ * Reads a `whenUnavailable` option: `undefined` or `"local"` builds the in-process stand-in with `local`, `"allow"`
+ * and `"deny"` stay as they are, an object must have each of `methods`; anything else throws a `TypeError` that
+ * names the value and says that an object must be `what`.
+ */
+export function fallbackOption<P extends object>(
+  owner: string,
+  value: unknown,
+  local: () => P,
+  methods: readonly string[],
+  what: string,
+): P | 'allow' | 'deny' {
+  if (value === undefined || value === 'local') return local();
+  if (value === 'allow' || value === 'deny') return value;
+  if (value !== null && typeof value === 'object') {
+    for (const method of methods) requireMethod(owner, 'whenUnavailable', value, method);
+    return value as P;
+  }
+  throw new TypeError(
+    `${owner}: whenUnavailable must be "local", "allow", "deny" or ${what}, got ${describeValue(value)}`,
+  );
 }

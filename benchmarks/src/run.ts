@@ -57,11 +57,20 @@ function parseArgs(argv: readonly string[]): {
   return { quick, only, write, render };
 }
 
+/** `v22.…` of Node `major` from the runtime cache, or `<major> (not installed)` when it cannot be had. */
+function nodeOf(major: number): string {
+  try {
+    return nodeVersion(nodeBinary(major));
+  } catch {
+    return `${major} (not installed)`;
+  }
+}
+
 /** The version of every library measured, and the Node.js versions its children ran on. */
 function versions(chosen: readonly ScenarioDef[]): Record<string, string> {
   const nodes = new Map<string, Set<string>>();
   for (const subject of chosen.flatMap((s) => s.subjects)) {
-    const node = subject.node === undefined ? process.version : nodeVersion(nodeBinary(subject.node));
+    const node = subject.node === undefined ? process.version : nodeOf(subject.node);
     nodes.set(subject.library, (nodes.get(subject.library) ?? new Set()).add(node));
   }
   const found: Record<string, string> = {};
@@ -81,8 +90,15 @@ function versions(chosen: readonly ScenarioDef[]): Record<string, string> {
 async function runEach(scenario: ScenarioDef, measure: MeasureOptions): Promise<SubjectOutcome[]> {
   const outcomes: SubjectOutcome[] = [];
   for (const subject of scenario.subjects) {
-    const options = subject.node === undefined ? {} : { execPath: nodeBinary(subject.node) };
-    outcomes.push(await runInChild(scenario.id, subject.id, measure, options));
+    let execPath: string | undefined;
+    try {
+      execPath = subject.node === undefined ? undefined : nodeBinary(subject.node);
+    } catch (error) {
+      // No Node of that major (offline, registry down): this row fails with the reason, the run goes on.
+      outcomes.push({ status: 'failed', reason: `Node ${subject.node} could not be installed: ${String(error)}` });
+      continue;
+    }
+    outcomes.push(await runInChild(scenario.id, subject.id, measure, execPath === undefined ? {} : { execPath }));
   }
   return outcomes;
 }
@@ -125,7 +141,7 @@ async function main(): Promise<void> {
       const outcome = outcomes[i] as SubjectOutcome;
       const detail = outcome.status === 'ok' ? '' : ` — ${outcome.reason.split('\n')[0]}`;
       console.log(`  ${scenario.id} / ${subject.id}: ${outcome.status}${detail}`);
-      const node = subject.node === undefined ? {} : { node: nodeVersion(nodeBinary(subject.node)) };
+      const node = subject.node === undefined ? {} : { node: nodeOf(subject.node) };
       return { id: subject.id, label: subject.label, library: subject.library, ...node, outcome };
     });
     reports.push({

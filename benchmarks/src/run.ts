@@ -5,9 +5,10 @@
  */
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { runHttpScenario } from './harness/http.js';
+import { nodeBinary, nodeVersion } from './harness/node-binary.js';
 import { CHILD_FLAGS, runInChild } from './harness/spawn.js';
 import type { MeasureOptions, SubjectOutcome } from './harness/types.js';
-import { gitRevision, installedVersion, loadAverage, machineInfo } from './report/machine.js';
+import { gitRevision, installedName, installedVersion, loadAverage, machineInfo } from './report/machine.js';
 import { renderMarkdown } from './report/markdown.js';
 import type { BenchReport, ScenarioReport, SubjectReport } from './report/model.js';
 import { renderReadmeTable, replaceRegion } from './report/readme.js';
@@ -56,13 +57,31 @@ function parseArgs(argv: readonly string[]): {
   return { quick, only, write, render };
 }
 
-function versions(): Record<string, string> {
-  const libraries = new Set(scenarios.flatMap((s) => s.subjects.map((subject) => subject.library)));
+/** `v22.…` of Node `major` from the runtime cache, or `<major> (not installed)` when it cannot be had. */
+function nodeOf(major: number): string {
+  try {
+    return nodeVersion(nodeBinary(major));
+  } catch {
+    return `${major} (not installed)`;
+  }
+}
+
+/** The version of every library measured, and the Node.js versions its children ran on. */
+function versions(chosen: readonly ScenarioDef[]): Record<string, string> {
+  const nodes = new Map<string, Set<string>>();
+  for (const subject of chosen.flatMap((s) => s.subjects)) {
+    const node = subject.node === undefined ? process.version : nodeOf(subject.node);
+    nodes.set(subject.library, (nodes.get(subject.library) ?? new Set()).add(node));
+  }
   const found: Record<string, string> = {};
   const revision = gitRevision(repoRoot);
-  for (const name of [...libraries].sort()) {
+  for (const name of [...nodes.keys()].sort()) {
     const version = installedVersion(packageRoot, name);
-    found[name] = name.startsWith('@resilience/') ? `${version} (built from ${revision})` : version;
+    const built = name.startsWith('@resilience/') ? ` (built from ${revision})` : '';
+    // A release installed under an alias (`cockatiel-4` is `npm:cockatiel@4.0.0`) is named as the registry names it.
+    const real = installedName(packageRoot, name);
+    const key = real === name ? name : `${real} (installed as ${name})`;
+    found[key] = `${version}${built}, on Node ${[...(nodes.get(name) ?? [])].sort().join(' and ')}`;
   }
   return found;
 }
@@ -70,7 +89,17 @@ function versions(): Record<string, string> {
 /** One child after another: a measurement never shares the CPU with another of ours. */
 async function runEach(scenario: ScenarioDef, measure: MeasureOptions): Promise<SubjectOutcome[]> {
   const outcomes: SubjectOutcome[] = [];
-  for (const subject of scenario.subjects) outcomes.push(await runInChild(scenario.id, subject.id, measure));
+  for (const subject of scenario.subjects) {
+    let execPath: string | undefined;
+    try {
+      execPath = subject.node === undefined ? undefined : nodeBinary(subject.node);
+    } catch (error) {
+      // No Node of that major (offline, registry down): this row fails with the reason, the run goes on.
+      outcomes.push({ status: 'failed', reason: `Node ${subject.node} could not be installed: ${String(error)}` });
+      continue;
+    }
+    outcomes.push(await runInChild(scenario.id, subject.id, measure, execPath === undefined ? {} : { execPath }));
+  }
   return outcomes;
 }
 
@@ -112,7 +141,8 @@ async function main(): Promise<void> {
       const outcome = outcomes[i] as SubjectOutcome;
       const detail = outcome.status === 'ok' ? '' : ` — ${outcome.reason.split('\n')[0]}`;
       console.log(`  ${scenario.id} / ${subject.id}: ${outcome.status}${detail}`);
-      return { id: subject.id, label: subject.label, library: subject.library, outcome };
+      const node = subject.node === undefined ? {} : { node: nodeOf(subject.node) };
+      return { id: subject.id, label: subject.label, library: subject.library, ...node, outcome };
     });
     reports.push({
       id: scenario.id,
@@ -129,7 +159,7 @@ async function main(): Promise<void> {
     date: new Date().toISOString(),
     quick: args.quick,
     machine: machineInfo(loadAtStart),
-    versions: versions(),
+    versions: versions(chosen),
     childFlags: CHILD_FLAGS,
     settings: { ...measure },
     scenarios: reports,

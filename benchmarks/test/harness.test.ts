@@ -1,7 +1,9 @@
 import { describe, expect, it } from 'vitest';
+import { nodeBinary, nodeVersion } from '../src/harness/node-binary.js';
 import { runInChild, type SpawnOptions } from '../src/harness/spawn.js';
 import { summarize } from '../src/harness/stats.js';
 import type { MeasureOptions, SubjectOutcome } from '../src/harness/types.js';
+import { scenarios } from '../src/scenarios/index.js';
 
 const tiny: MeasureOptions = {
   warmupMs: 20,
@@ -92,5 +94,42 @@ describe('runInChild', () => {
     const outcome = await runInChild('trivial', 'nope', tiny, spawn);
     expect(outcome.status).toBe('failed');
     expect(outcome.status === 'failed' && outcome.reason).toContain('unknown trivial/nope');
+  });
+});
+
+describe('a child on another Node.js (the newest competitors need Node 22)', () => {
+  it('runs cockatiel 4 in a child on a Node 22 from the registry, beside the Node 20 rows', async () => {
+    const node22 = nodeBinary(22);
+    expect(nodeVersion(node22)).toMatch(/^v22\./);
+    const scenario = scenarios.find((s) => s.id === 'bulkhead-uncontended');
+    const newest = scenario?.subjects.find((s) => s.library === 'cockatiel-4');
+    expect(newest).toMatchObject({ id: 'cockatiel@4', node: 22, label: 'cockatiel 4 bulkhead' });
+    const result = ok(
+      await runInChild('bulkhead-uncontended', 'cockatiel@4', tiny, {
+        ...spawn,
+        registryUrl: new URL('../src/scenarios/index.ts', import.meta.url),
+        execPath: node22,
+        timeoutMs: 60_000,
+      }),
+    );
+    expect(result.kind).toBe('latency');
+  }, 120_000);
+
+  it('puts a Node 22 row beside ours and each cockatiel and opossum subject, and refuses a bad major', () => {
+    const breaker = scenarios.find((s) => s.id === 'breaker-closed');
+    expect(breaker?.subjects.filter((s) => s.node === 22).map((s) => s.id)).toEqual([
+      'ours@node22',
+      'cockatiel@4',
+      'opossum-no-timeout@10',
+      'opossum@10',
+    ]);
+    expect(breaker?.subjects.filter((s) => s.node === undefined).map((s) => s.library)).toEqual([
+      '@resilience/core',
+      'cockatiel',
+      'opossum',
+      'opossum',
+    ]);
+    expect(() => nodeBinary(Number.NaN)).toThrow(/NaN/);
+    expect(() => nodeBinary(18)).toThrow(/18/);
   });
 });

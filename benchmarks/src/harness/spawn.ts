@@ -9,6 +9,8 @@ export interface SpawnOptions {
   readonly registryUrl?: URL;
   /** Extra node flags (e.g. `--import tsx` to run the TypeScript sources). @default [] */
   readonly execArgv?: readonly string[];
+  /** The `node` binary the child runs on (another Node.js major, from the runtime cache). @default process.execPath */
+  readonly execPath?: string;
   /** Working directory of the child. @default process.cwd() */
   readonly cwd?: string;
   /** Kill the child after this long. @default 180000 */
@@ -34,6 +36,7 @@ export function runInChild(
   const registryUrl = options.registryUrl ?? new URL('../scenarios/index.js', import.meta.url);
   const child = fork(childUrl, [registryUrl.href, scenarioId, subjectId, JSON.stringify(measure)], {
     execArgv: [...CHILD_FLAGS, ...(options.execArgv ?? [])],
+    ...(options.execPath === undefined ? {} : { execPath: options.execPath }),
     cwd: options.cwd ?? process.cwd(),
     stdio: ['ignore', 'inherit', 'pipe', 'ipc'],
   });

@@ -32,6 +32,16 @@ export function installedVersion(packageRoot: URL, name: string): string {
   }
 }
 
+/** The registry name of the package installed as `name` (they differ for an alias such as `cockatiel-4`). */
+export function installedName(packageRoot: URL, name: string): string {
+  try {
+    const json = readFileSync(new URL(`node_modules/${name}/package.json`, packageRoot), 'utf8');
+    return (JSON.parse(json) as { name?: string }).name ?? name;
+  } catch {
+    return name;
+  }
+}
+
 /** `abc1234`, with `+ uncommitted changes` when the work tree differs from it. */
 export function gitRevision(cwd: URL): string {
   try {

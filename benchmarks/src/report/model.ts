@@ -18,6 +18,8 @@ export interface SubjectReport {
   readonly id: string;
   readonly label: string;
   readonly library: string;
+  /** The Node.js version its child ran on (`v22.…`), when not the one running the bench ({@link MachineInfo.node}). */
+  readonly node?: string;
   readonly outcome: SubjectOutcome;
 }
 

@@ -1,5 +1,5 @@
 import { formatBytes, formatNs, formatRatio, outcomeNote } from './format.js';
-import { OURS, table, targetRows } from './markdown.js';
+import { OURS, rowLabel, table, targetRows } from './markdown.js';
 import { type BenchReport, costOf, ratioOf, type ScenarioReport, type SubjectReport } from './model.js';
 
 /** Markers of the README region that the bench run rewrites. */
@@ -21,6 +21,14 @@ function headline(scenario: ScenarioReport, subject: SubjectReport): string {
   }
 }
 
+/** Our main row on the same Node as `subject` (`ours`, or `ours@node22` beside the rows run on Node 22). */
+function oursBeside(scenario: ScenarioReport, subject: SubjectReport): string {
+  const same = scenario.subjects.find(
+    (s) => s.library.startsWith('@resilience/') && s.id.startsWith(`${OURS}@`) && s.node === subject.node,
+  );
+  return subject.node === undefined || same === undefined ? OURS : same.id;
+}
+
 function compactRow(scenario: ScenarioReport): string[] {
   const ours = scenario.subjects.find((s) => s.id === OURS);
   const others = scenario.subjects.filter(
@@ -31,8 +39,11 @@ function compactRow(scenario: ScenarioReport): string[] {
     ours === undefined ? '—' : headline(scenario, ours),
     others
       .map((s) => {
-        const ratio = ratioOf(scenario, OURS, s.id);
-        return `${s.label}: ${headline(scenario, s)}${ratio === undefined ? '' : ` (ours ${formatRatio(ratio)})`}`;
+        const oursId = oursBeside(scenario, s);
+        const ratio = ratioOf(scenario, oursId, s.id);
+        const versus = oursId === OURS ? 'ours' : `ours on the same Node ${formatRatio(ratio)}`;
+        const shown = oursId === OURS ? `${versus} ${formatRatio(ratio)}` : versus;
+        return `${rowLabel(s)}: ${headline(scenario, s)}${ratio === undefined ? '' : ` (${shown})`}`;
       })
       .join('<br>'),
   ];

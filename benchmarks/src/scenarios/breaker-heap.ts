@@ -1,4 +1,5 @@
 import { BREAKER_CONFIG } from './breakers.js';
+import { loadCockatiel, loadOpossum, withNewest } from './competitors.js';
 import { fn, unavailable } from './fixtures.js';
 import { ours } from './ours.js';
 import type { ScenarioDef } from './types.js';
@@ -12,7 +13,7 @@ export const breakerHeap: ScenarioDef = {
     `${BREAKER_CONFIG}; ours once with no settings (its defaults are this configuration) and once with a setting ` +
     'spelt out; instances kept in a preallocated array, full GC before and after',
   baselineLabel: 'none (absolute bytes per instance)',
-  subjects: [
+  subjects: withNewest([
     {
       id: 'ours',
       label: '@resilience/core CircuitBreaker',
@@ -38,7 +39,7 @@ export const breakerHeap: ScenarioDef = {
       label: 'cockatiel circuitBreaker',
       library: 'cockatiel',
       setup: async () => {
-        const { circuitBreaker, ConsecutiveBreaker, handleAll } = await import('cockatiel');
+        const { circuitBreaker, ConsecutiveBreaker, handleAll } = await loadCockatiel();
         return {
           kind: 'instance',
           create: () => circuitBreaker(handleAll, { halfOpenAfter: 60_000, breaker: new ConsecutiveBreaker(6) }),
@@ -50,7 +51,7 @@ export const breakerHeap: ScenarioDef = {
       label: 'opossum',
       library: 'opossum',
       setup: async () => {
-        const { default: CircuitBreaker } = await import('opossum');
+        const { default: CircuitBreaker } = await loadOpossum();
         return {
           kind: 'instance',
           create: () => new CircuitBreaker(fn, { resetTimeout: 60_000 }),
@@ -59,7 +60,7 @@ export const breakerHeap: ScenarioDef = {
         };
       },
     },
-  ],
+  ]),
   targets: [
     { subject: 'ours', against: 'cockatiel', maxRatio: 0.25 },
     { subject: 'ours-configured', against: 'cockatiel', maxRatio: 0.25 },

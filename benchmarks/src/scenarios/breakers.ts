@@ -1,4 +1,5 @@
 import type { Prepared } from '../harness/types.js';
+import { loadCockatiel, loadOpossum } from './competitors.js';
 import { fn, unavailable } from './fixtures.js';
 import { type Executable, ours } from './ours.js';
 
@@ -20,7 +21,7 @@ export const ourBreaker: BreakerFactory = async () => {
 
 /** cockatiel's `circuitBreaker` with the shared configuration. */
 export const cockatielBreaker: BreakerFactory = async () => {
-  const { circuitBreaker, ConsecutiveBreaker, handleAll } = await import('cockatiel');
+  const { circuitBreaker, ConsecutiveBreaker, handleAll } = await loadCockatiel();
   const policy = circuitBreaker(handleAll, { halfOpenAfter: 60_000, breaker: new ConsecutiveBreaker(6) });
   return { call: () => policy.execute(fn), instance: policy };
 };
@@ -28,7 +29,7 @@ export const cockatielBreaker: BreakerFactory = async () => {
 /** opossum with its call timeout off (`timeout: false`) or at its default (10 s, a timer per call). */
 export function opossumBreaker(withTimeout: boolean): BreakerFactory {
   return async () => {
-    const { default: CircuitBreaker } = await import('opossum');
+    const { default: CircuitBreaker } = await loadOpossum();
     const breaker = withTimeout
       ? new CircuitBreaker(fn, { resetTimeout: 60_000 })
       : new CircuitBreaker(fn, { resetTimeout: 60_000, timeout: false });

@@ -1,3 +1,4 @@
+import { loadCockatiel, withNewest } from './competitors.js';
 import { awaitFn, fn, prepared, unavailable } from './fixtures.js';
 import { type Executable, ours } from './ours.js';
 import type { ScenarioDef } from './types.js';
@@ -16,7 +17,7 @@ export const bulkheadUncontended: ScenarioDef = {
   config: 'at most 10 at once, 100 queued (p-limit has no queue bound: `pLimit(10)`); one call at a time',
   baselineLabel: 'await fn()',
   baseline: awaitFn,
-  subjects: [
+  subjects: withNewest([
     {
       id: 'ours',
       label: '@resilience/core Bulkhead',
@@ -31,7 +32,7 @@ export const bulkheadUncontended: ScenarioDef = {
       label: 'cockatiel bulkhead',
       library: 'cockatiel',
       setup: async () => {
-        const { bulkhead } = await import('cockatiel');
+        const { bulkhead } = await loadCockatiel();
         const b = bulkhead(10, 100);
         return prepared({ run: () => b.execute(fn) });
       },
@@ -46,6 +47,6 @@ export const bulkheadUncontended: ScenarioDef = {
         return prepared({ run: () => limit(fn) });
       },
     },
-  ],
+  ]),
   targets: [],
 };

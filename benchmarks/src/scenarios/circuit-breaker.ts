@@ -1,33 +1,35 @@
 import { BREAKER_CONFIG, breakerOp, cockatielBreaker, opossumBreaker, ourBreaker } from './breakers.js';
+import { withNewest } from './competitors.js';
 import { awaitFn, fn, inFlight, prepared } from './fixtures.js';
 import type { ScenarioDef, SubjectDef } from './types.js';
 
-const subjects = (wrap?: Parameters<typeof breakerOp>[1]): SubjectDef[] => [
-  {
-    id: 'ours',
-    label: '@resilience/core CircuitBreaker',
-    library: '@resilience/core',
-    setup: () => breakerOp(ourBreaker, wrap),
-  },
-  {
-    id: 'cockatiel',
-    label: 'cockatiel circuitBreaker',
-    library: 'cockatiel',
-    setup: () => breakerOp(cockatielBreaker, wrap),
-  },
-  {
-    id: 'opossum-no-timeout',
-    label: 'opossum (timeout: false)',
-    library: 'opossum',
-    setup: () => breakerOp(opossumBreaker(false), wrap),
-  },
-  {
-    id: 'opossum',
-    label: 'opossum (default 10 s timeout)',
-    library: 'opossum',
-    setup: () => breakerOp(opossumBreaker(true), wrap),
-  },
-];
+const subjects = (wrap?: Parameters<typeof breakerOp>[1]): SubjectDef[] =>
+  withNewest([
+    {
+      id: 'ours',
+      label: '@resilience/core CircuitBreaker',
+      library: '@resilience/core',
+      setup: () => breakerOp(ourBreaker, wrap),
+    },
+    {
+      id: 'cockatiel',
+      label: 'cockatiel circuitBreaker',
+      library: 'cockatiel',
+      setup: () => breakerOp(cockatielBreaker, wrap),
+    },
+    {
+      id: 'opossum-no-timeout',
+      label: 'opossum (timeout: false)',
+      library: 'opossum',
+      setup: () => breakerOp(opossumBreaker(false), wrap),
+    },
+    {
+      id: 'opossum',
+      label: 'opossum (default 10 s timeout)',
+      library: 'opossum',
+      setup: () => breakerOp(opossumBreaker(true), wrap),
+    },
+  ]);
 
 /** A closed breaker around `fn`: the cost every call pays when nothing is wrong. */
 export const breakerClosed: ScenarioDef = {

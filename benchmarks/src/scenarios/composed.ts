@@ -1,6 +1,7 @@
 import type { IPolicy } from 'cockatiel';
 import { ourBreaker } from './breakers.js';
 import { ourBulkhead } from './bulkhead.js';
+import { loadCockatiel, withNewest } from './competitors.js';
 import { awaitFn, fn, prepared, unavailable } from './fixtures.js';
 import { type CoreModule, type Executable, loadCore } from './ours.js';
 import { cockatielRetry, ourRetry } from './retry.js';
@@ -28,9 +29,8 @@ async function ourPipeline(core: CoreModule, four: Executable[]): Promise<Execut
 
 /** cockatiel's four policies with the same configurations, outermost first. */
 async function cockatielWrap(): Promise<IPolicy> {
-  const { bulkhead, circuitBreaker, ConsecutiveBreaker, handleAll, TimeoutStrategy, timeout, wrap } = await import(
-    'cockatiel'
-  );
+  const { bulkhead, circuitBreaker, ConsecutiveBreaker, handleAll, TimeoutStrategy, timeout, wrap } =
+    await loadCockatiel();
   return wrap(
     timeout(1000, TimeoutStrategy.Aggressive),
     await cockatielRetry(),
@@ -50,7 +50,7 @@ export const composed: ScenarioDef = {
     'a context, so that row passes one with a caller `AbortSignal`; the last cockatiel row gets the same signal',
   baselineLabel: 'await fn()',
   baseline: awaitFn,
-  subjects: [
+  subjects: withNewest([
     {
       id: 'ours',
       label: '@resilience/core compose(…)',
@@ -96,6 +96,6 @@ export const composed: ScenarioDef = {
         return prepared({ run: () => policy.execute(fn, signal) });
       },
     },
-  ],
+  ]),
   targets: [{ subject: 'ours', against: 'cockatiel', maxRatio: 0.1 }],
 };

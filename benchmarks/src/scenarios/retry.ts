@@ -1,4 +1,5 @@
 import type { RetryPolicy } from 'cockatiel';
+import { loadCockatiel, withNewest } from './competitors.js';
 import { awaitFn, fn, prepared, unavailable } from './fixtures.js';
 import { type Executable, ours } from './ours.js';
 import type { ScenarioDef } from './types.js';
@@ -17,7 +18,7 @@ export async function ourRetry(): Promise<Executable | string> {
 
 /** cockatiel's `retry` with the shared configuration. */
 export async function cockatielRetry(): Promise<RetryPolicy> {
-  const { ExponentialBackoff, handleAll, retry } = await import('cockatiel');
+  const { ExponentialBackoff, handleAll, retry } = await loadCockatiel();
   return retry(handleAll, {
     maxAttempts: 2,
     backoff: new ExponentialBackoff({ initialDelay: 100, maxDelay: 30_000, exponent: 2 }),
@@ -32,7 +33,7 @@ export const retryFirstAttempt: ScenarioDef = {
   config: RETRY_CONFIG,
   baselineLabel: 'await fn()',
   baseline: awaitFn,
-  subjects: [
+  subjects: withNewest([
     {
       id: 'ours',
       label: '@resilience/core Retry',
@@ -61,6 +62,6 @@ export const retryFirstAttempt: ScenarioDef = {
         return prepared({ run: () => pRetry(fn, options) });
       },
     },
-  ],
+  ]),
   targets: [{ subject: 'ours', against: 'cockatiel', maxRatio: 0.5 }],
 };

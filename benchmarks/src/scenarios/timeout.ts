@@ -1,4 +1,5 @@
 import type { TimeoutPolicy } from 'cockatiel';
+import { loadCockatiel, withNewest } from './competitors.js';
 import { awaitFn, fn, prepared, unavailable } from './fixtures.js';
 import { type Executable, ours } from './ours.js';
 import type { ScenarioDef } from './types.js';
@@ -11,7 +12,7 @@ export async function ourTimeout(): Promise<Executable | string> {
 
 /** cockatiel's aggressive `timeout` of 1,000 ms (rejects at once even when `fn` ignores the signal, as ours does). */
 export async function cockatielTimeout(abortOnReturn: boolean): Promise<TimeoutPolicy> {
-  const { TimeoutStrategy, timeout } = await import('cockatiel');
+  const { TimeoutStrategy, timeout } = await loadCockatiel();
   return timeout(1000, { strategy: TimeoutStrategy.Aggressive, abortOnReturn });
 }
 
@@ -24,7 +25,7 @@ export const timeoutInTime: ScenarioDef = {
     '1,000 ms; the call rejects at once when time is up even if fn ignores its signal (cockatiel `TimeoutStrategy.Aggressive`)',
   baselineLabel: 'await fn()',
   baseline: awaitFn,
-  subjects: [
+  subjects: withNewest([
     {
       id: 'ours',
       label: '@resilience/core Timeout',
@@ -52,7 +53,7 @@ export const timeoutInTime: ScenarioDef = {
         return prepared({ run: () => t.execute(fn) });
       },
     },
-  ],
+  ]),
   targets: [
     { subject: 'ours', against: 'cockatiel', maxRatio: 0.1 },
     { subject: 'ours', against: 'cockatiel-no-abort', maxRatio: 0.1 },

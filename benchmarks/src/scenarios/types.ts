@@ -8,6 +8,12 @@ export interface SubjectDef {
   readonly label: string;
   /** The npm package whose version the report prints. */
   readonly library: string;
+  /**
+   * The Node.js major its child runs on, a `node` installed from the registry into the runtime cache
+   * (a library that needs a newer Node than the one running the bench).
+   * @default the Node.js running `pnpm bench`
+   */
+  readonly node?: number;
   /** Builds what to measure, in the child process; imports the library itself. */
   readonly setup: () => Promise<Prepared>;
 }

@@ -189,7 +189,8 @@ class Call {
 function hasIdempotencyKey(input: string | URL | Request, request: RequestFacts): boolean {
   const headers = request.init.headers;
   try {
-    if (headers !== undefined && new Headers(headers).has('idempotency-key')) return true;
+    // `init.headers` replaces a Request's headers on the wire: a key only on the Request is not sent then.
+    if (headers !== undefined && headers !== null) return new Headers(headers).has('idempotency-key');
     const own = (input as { headers?: unknown }).headers;
     return own instanceof Headers && own.has('idempotency-key');
   } catch {

@@ -217,8 +217,14 @@ function statusSet(field: string, value: unknown, fallback: readonly number[]): 
 /** The wait a 429 or 503 asks for in `Retry-After` (seconds or an HTTP date), else `undefined` (the backoff). */
 function retryAfterHint(outcome: unknown): number | undefined {
   if (!isResponse(outcome) || (outcome.status !== 429 && outcome.status !== 503)) return undefined;
-  return parseRetryAfter(outcome.headers.get('retry-after'));
+  const header = outcome.headers.get('retry-after');
+  const ms = parseRetryAfter(header);
+  // delay-seconds too long for a number is a very long wait (capped by maxDelay), not a missing hint.
+  if (ms === undefined && header !== null && DIGITS.test(header)) return Number.POSITIVE_INFINITY;
+  return ms;
 }
+
+const DIGITS = /^\s*\d+\s*$/;
 
 function buildRetry(
   value: FetchRetryConfig | false | undefined,

@@ -28,4 +28,17 @@ describe('createFetch attacked', () => {
     expect(kept.status).toBe(503);
     expect(keys).toEqual(['k1', 'k1', 'k1']);
   });
+
+  it('a Retry-After too long to represent waits maxDelay, not the short backoff', async () => {
+    // delay-seconds is 1*DIGIT: 400 digits overflow a number, and mean "a very long time", not "no hint".
+    server = await startServer((_req, res) => answer(res, 503, '', { 'retry-after': '9'.repeat(400) }));
+    const delays: number[] = [];
+    const fetch = createFetch({
+      breaker: false,
+      retry: { initialDelay: 1, maxDelay: 40, jitter: false, onRetry: (_a, _r, ms) => delays.push(ms) },
+    });
+    const res = await fetch(server.url);
+    expect(res.status).toBe(503);
+    expect(delays).toEqual([40, 40]);
+  });
 });

@@ -114,7 +114,24 @@ class Call {
   readonly attempt = (ctx: ExecutionContext): Promise<Response> => {
     const breakers = this.#shared.breakers;
     if (breakers === undefined) return this.timed(ctx);
-    return breakers.get(this.#request.origin).execute(this.timed, ctx);
+    const origin = this.#request.origin;
+    const breaker = breakers.get(origin);
+    // Kept while the attempt is in flight, so its outcome reaches the breaker the next request meets.
+    breakers.enter(origin);
+    let result: Promise<Response>;
+    try {
+      result = breaker.execute(this.timed, ctx);
+    } catch (error) {
+      breakers.leave(origin);
+      throw error;
+    }
+    result.then(this.#left, this.#left);
+    return result;
+  };
+
+  /** The attempt settled: its origin's breaker may be forgotten again. */
+  readonly #left = (): void => {
+    this.#shared.breakers?.leave(this.#request.origin);
   };
 
   /**
@@ -299,7 +316,8 @@ function buildBreakers(
  * Returns a `fetch`-compatible function for calling other services, with:
  *
  * - a circuit breaker per origin (at most `maxOrigins`, least recently used
- *   forgotten first, never an open one before its open time ends); network
+ *   forgotten first, never an open one before its open time ends nor one
+ *   with requests in flight); network
  *   errors, attempt timeouts and 5xx answers are failures, a 429 is not;
  * - retries with backoff and jitter for idempotent methods (GET, HEAD,
  *   OPTIONS, PUT, DELETE, TRACE), requests with an `Idempotency-Key` header

@@ -7,11 +7,13 @@ export interface StatefulBreaker {
 /**
  * One circuit breaker per origin, at most `max` of them in the usual case,
  * least recently used first out. Eviction forgets closed breakers first,
- * then half-open ones, and never an open one: its open time has not ended
+ * then half-open ones, never one with requests in flight (their outcomes
+ * would reach a forgotten breaker: a dead origin busy with slow failures
+ * would never trip), and never an open one: its open time has not ended
  * (the core moves a breaker from open to half-open when that time has
  * passed and its state is read), and forgetting it would let traffic flood an
- * origin known to be down. When every other breaker is open the map holds
- * more than `max` until their open times end.
+ * origin known to be down. When every other breaker is open or busy the map
+ * holds more than `max` until their open times end or their requests settle.
  *
  * @typeParam B - the breaker type
  */
@@ -23,6 +25,8 @@ export class OriginBreakers<B extends StatefulBreaker> {
   readonly #map = new Map<string, B>();
   /** The most recently used origin (the last entry of the map). */
   #newest: string | undefined = undefined;
+  /** Requests in flight per origin (only origins with some). */
+  readonly #busy = new Map<string, number>();
 
   /**
    * @param max - the bound (an integer >= 1, checked by the caller)
@@ -66,13 +70,26 @@ export class OriginBreakers<B extends StatefulBreaker> {
     return breaker;
   }
 
-  /** Forgets breakers until `max` remain or only open ones (and the newest, `keep`) are left. */
+  /** Marks a request to `origin` in flight: its breaker is not forgotten until {@link OriginBreakers.leave}. */
+  enter(origin: string): void {
+    this.#busy.set(origin, (this.#busy.get(origin) ?? 0) + 1);
+  }
+
+  /** A request to `origin` that {@link OriginBreakers.enter} marked has settled. */
+  leave(origin: string): void {
+    const busy = this.#busy;
+    const n = (busy.get(origin) ?? 1) - 1;
+    if (n > 0) busy.set(origin, n);
+    else busy.delete(origin);
+  }
+
+  /** Forgets breakers until `max` remain or only open or busy ones (and the newest, `keep`) are left. */
   #evict(keep: string): void {
     const map = this.#map;
     let excess = map.size - this.max;
     let halfOpen: string[] | undefined;
     for (const [origin, breaker] of map) {
-      if (origin === keep) continue;
+      if (origin === keep || this.#busy.has(origin)) continue;
       const state = breaker.state;
       if (state === 'closed') {
         map.delete(origin);

@@ -1,5 +1,7 @@
+import { isCircuitOpenError } from '@resilience/core';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createFetch } from '../src/index.js';
+import { OriginBreakers } from '../src/origins.js';
 import { answer, startServer, type TestServer } from './helpers.js';
 
 // Regression tests from an attack on the built package over real HTTP (undici).
@@ -40,5 +42,45 @@ describe('createFetch attacked', () => {
     const res = await fetch(server.url);
     expect(res.status).toBe(503);
     expect(delays).toEqual([40, 40]);
+  });
+
+  it('never forgets the breaker of an origin while its requests are in flight', async () => {
+    // A dead origin whose attempts time out, and more origins in use than maxOrigins meanwhile: the failures
+    // of the requests in flight must still reach the breaker that will answer the next request.
+    const dead = await startServer(() => {}); // never answers
+    server = await startServer((_req, res) => answer(res, 200, 'ok'));
+    try {
+      const fetch = createFetch({
+        retry: false,
+        maxOrigins: 1,
+        attemptTimeout: 200,
+        breaker: { readyToTrip: (counts) => counts.consecutiveFailures >= 2 },
+      });
+      const inFlight = [fetch(dead.url).catch((e: unknown) => e), fetch(dead.url).catch((e: unknown) => e)];
+      expect((await fetch(server.url)).status).toBe(200); // another origin, while the dead one's are in flight
+      const errors = await Promise.all(inFlight);
+      expect(errors.map((e) => (e as Error).name)).toEqual(['TimeoutError', 'TimeoutError']);
+      const before = dead.count();
+      await expect(fetch(dead.url)).rejects.toSatisfy(isCircuitOpenError);
+      expect(dead.count()).toBe(before);
+    } finally {
+      await dead.close();
+    }
+  });
+
+  it('OriginBreakers keeps a busy closed breaker until its last request leaves', () => {
+    const map = new OriginBreakers(1, () => ({ state: 'closed' }));
+    const a = map.get('a');
+    map.enter('a');
+    map.enter('a');
+    map.get('b');
+    expect(map.peek('a')).toBe(a);
+    map.leave('a');
+    map.get('c');
+    expect(map.peek('a')).toBe(a);
+    map.leave('a');
+    map.get('d');
+    expect(map.peek('a')).toBeUndefined();
+    expect(map.size).toBe(1);
   });
 });

@@ -83,4 +83,20 @@ describe('createFetch attacked', () => {
     expect(map.peek('a')).toBeUndefined();
     expect(map.size).toBe(1);
   });
+
+  it('reads init as fetch does, through getters and prototypes: a Request or an inherited init keeps its method', async () => {
+    server = await startServer((req, res) => {
+      let body = '';
+      req.setEncoding('utf8');
+      req.on('data', (chunk: string) => {
+        body += chunk;
+      });
+      req.on('end', () => answer(res, 200, `${req.method} ${req.headers['x-a'] ?? '-'} ${body}`));
+    });
+    const fetch = createFetch({ breaker: false });
+    const asInit = new Request(server.url, { method: 'PUT', headers: { 'x-a': '1' }, body: 'hello' });
+    expect(await (await fetch(server.url, asInit)).text()).toBe('PUT 1 hello');
+    const inherited = Object.create({ method: 'PATCH', headers: { 'x-a': '2' }, body: 'from proto' }) as RequestInit;
+    expect(await (await fetch(server.url, inherited)).text()).toBe('PATCH 2 from proto');
+  });
 });

@@ -273,9 +273,13 @@ function buildRetry(
       const returned: unknown = onRetry(attempt, outcome, delayMs);
       // A hook that returns a promise is not awaited; its rejection must not end the process.
       if (isThenable(returned)) {
-        Promise.resolve(returned).then(undefined, (error: unknown) =>
-          logger?.error('createFetch: retry.onRetry rejected', { err: error }),
-        );
+        Promise.resolve(returned).then(undefined, (error: unknown) => {
+          try {
+            logger?.error('createFetch: retry.onRetry rejected', { err: error });
+          } catch {
+            // A logger that throws must not turn the hook's rejection into an unhandled one.
+          }
+        });
       }
     },
   };

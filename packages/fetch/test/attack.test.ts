@@ -99,4 +99,26 @@ describe('createFetch attacked', () => {
     const inherited = Object.create({ method: 'PATCH', headers: { 'x-a': '2' }, body: 'from proto' }) as RequestInit;
     expect(await (await fetch(server.url, inherited)).text()).toBe('PATCH 2 from proto');
   });
+
+  it('a logger that throws while logging a rejected onRetry leaves no unhandled rejection', async () => {
+    const unhandled: unknown[] = [];
+    const onUnhandled = (reason: unknown) => unhandled.push(reason);
+    process.on('unhandledRejection', onUnhandled);
+    try {
+      server = await startServer((_req, res, n) => answer(res, n < 3 ? 503 : 200, 'b'));
+      const fail = () => {
+        throw new Error('logger broke');
+      };
+      const fetch = createFetch({
+        breaker: false,
+        logger: { debug: fail, info: fail, warn: fail, error: fail },
+        retry: { initialDelay: 1, onRetry: () => Promise.reject(new Error('hook')) },
+      });
+      expect((await fetch(server.url)).status).toBe(200);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      expect(unhandled).toEqual([]);
+    } finally {
+      process.off('unhandledRejection', onUnhandled);
+    }
+  });
 });

@@ -47,6 +47,17 @@ export function isReplayableBody(body: unknown): boolean {
   return false;
 }
 
+/** Whether `value` is an `AbortSignal` (from any realm): what the timeouts and listeners need of it. */
+function isSignal(value: unknown): value is AbortSignal {
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    typeof (value as AbortSignal).aborted === 'boolean' &&
+    typeof (value as AbortSignal).addEventListener === 'function' &&
+    typeof (value as AbortSignal).removeEventListener === 'function'
+  );
+}
+
 function readResilience(value: unknown): RequestResilience | undefined {
   if (value === undefined) return undefined;
   if (value === null || typeof value !== 'object') {
@@ -146,6 +157,9 @@ export function readRequest(input: unknown, init: ResilientRequestInit | undefin
     rest = copyInherited(init, others);
     if (typeof init.method === 'string') method = init.method;
     if (own !== undefined) signal = own ?? undefined;
+    if (signal !== undefined && !isSignal(signal)) {
+      throw new TypeError(`${OWNER}: init.signal must be an AbortSignal, got ${describeValue(signal)}`);
+    }
     if ('body' in init) {
       body = init.body;
       requestHasBody = false;

@@ -121,4 +121,14 @@ describe('createFetch attacked', () => {
       process.off('unhandledRejection', onUnhandled);
     }
   });
+
+  it('a signal that is not an AbortSignal rejects with a TypeError naming init.signal, before any request', async () => {
+    server = await startServer((_req, res) => answer(res, 200));
+    const fetch = createFetch();
+    const signal = { aborted: false } as unknown as AbortSignal;
+    await expect(fetch(server.url, { signal })).rejects.toThrow(
+      new TypeError('createFetch: init.signal must be an AbortSignal, got an object'),
+    );
+    expect(server.count()).toBe(0);
+  });
 });

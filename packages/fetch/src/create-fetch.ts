@@ -313,7 +313,8 @@ function buildBreakers(
   new CircuitBreaker<Response>(config);
   const make = (origin: string): CircuitBreaker<Response> =>
     new CircuitBreaker<Response>({ ...config, ...observability, name: `${observability.name} ${origin}` });
-  return new OriginBreakers(maxOrigins, make);
+  const now = clock === undefined ? () => performance.now() : () => clock.now();
+  return new OriginBreakers(maxOrigins, make, now);
 }
 
 /**

@@ -69,7 +69,7 @@ describe('createFetch attacked', () => {
   });
 
   it('OriginBreakers keeps a busy closed breaker until its last request leaves', () => {
-    const map = new OriginBreakers(1, () => ({ state: 'closed' }));
+    const map = new OriginBreakers(1, () => ({ state: 'closed' }), () => 0);
     const a = map.get('a');
     map.enter('a');
     map.enter('a');
@@ -130,5 +130,27 @@ describe('createFetch attacked', () => {
       new TypeError('createFetch: init.signal must be an AbortSignal, got an object'),
     );
     expect(server.count()).toBe(0);
+  });
+
+  it('thousands of open origins do not make every new origin scan them all', () => {
+    // 2,000 dead origins (open for a minute), then 1,000 healthy ones with maxOrigins 10: eviction used to walk
+    // past every open breaker on each new origin (2 million state reads, seconds of event loop).
+    let reads = 0;
+    const make = (origin: string) => {
+      const state = origin.startsWith('dead') ? 'open' : 'closed';
+      return {
+        get state() {
+          reads++;
+          return state;
+        },
+        toJSON: () => (state === 'open' ? { openRemainingMs: 60_000 } : {}),
+      };
+    };
+    const map = new OriginBreakers(10, make, () => 0);
+    for (let i = 0; i < 2000; i++) map.get(`dead${i}`);
+    for (let i = 0; i < 1000; i++) map.get(`up${i}`);
+    expect(map.size).toBe(2001); // the open ones and the newest
+    expect(map.peek('dead0')?.state).toBe('open');
+    expect(reads).toBeLessThan(20_000);
   });
 });

@@ -69,7 +69,11 @@ describe('createFetch attacked', () => {
   });
 
   it('OriginBreakers keeps a busy closed breaker until its last request leaves', () => {
-    const map = new OriginBreakers(1, () => ({ state: 'closed' }), () => 0);
+    const map = new OriginBreakers(
+      1,
+      () => ({ state: 'closed' }),
+      () => 0,
+    );
     const a = map.get('a');
     map.enter('a');
     map.enter('a');

@@ -52,6 +52,31 @@ const RETRY_STATUSES: readonly number[] = [408, 429, 500, 502, 503, 504];
 
 const ignore = (): void => {};
 
+/**
+ * Errors of requests that `fetch` refused as invalid before sending them (a
+ * header value with a newline, a bad method): the caller's mistake, so they
+ * are neither retried nor counted against the origin's breaker.
+ */
+const callerErrors = new WeakSet<object>();
+
+const isCallerError = (error: unknown): boolean =>
+  findInChain(error, (e): e is object => typeof e === 'object' && e !== null && callerErrors.has(e)) !== undefined;
+
+/**
+ * Whether the standard `Request` constructor refuses the request's URL,
+ * method or headers (asked only when an attempt failed with a `TypeError`).
+ */
+function isInvalidRequest(request: RequestFacts): boolean {
+  if (typeof Request !== 'function') return false;
+  try {
+    const headers = request.init.headers;
+    new Request(request.url, headers === undefined ? { method: request.method } : { method: request.method, headers });
+    return false;
+  } catch {
+    return true;
+  }
+}
+
 /** Everything a call shares: built once by `createFetch`. */
 interface Shared {
   readonly fetch: FetchLike;
@@ -192,6 +217,7 @@ class Call {
       },
       (error: unknown) => {
         done();
+        if (error instanceof TypeError && isInvalidRequest(request)) callerErrors.add(error);
         throw error;
       },
     );
@@ -264,7 +290,7 @@ function buildRetry(
     multiplier: r.multiplier,
     backoff: r.backoff,
     jitter: r.jitter ?? true,
-    isRetryable: (error: unknown) => findInChain(error, isCircuitOpenError) === undefined,
+    isRetryable: (error: unknown) => findInChain(error, isCircuitOpenError) === undefined && !isCallerError(error),
     retryOnResult: (response: Response) => statuses.has(response.status),
     delay: retryAfterHint,
     onRetry: (attempt: number, outcome: unknown, delayMs: number) => {
@@ -304,8 +330,10 @@ function buildBreakers(
     }
   }
   const isFailureStatus = failureStatusOption(OWNER, options.failureStatuses);
+  const ownIgnored = functionOption(OWNER, 'breaker.isIgnored', base.isIgnored);
   const config: CircuitBreakerConfig<Response> = {
     ...(base as CircuitBreakerConfig<Response>),
+    isIgnored: (error) => isCallerError(error) || (ownIgnored !== undefined && ownIgnored(error) === true),
     ...(clock === undefined ? {} : { clock }),
     isFailureResult: (response) => isFailureStatus(response.status),
   };

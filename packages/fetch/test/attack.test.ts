@@ -157,4 +157,17 @@ describe('createFetch attacked', () => {
     expect(map.peek('dead0')?.state).toBe('open');
     expect(reads).toBeLessThan(20_000);
   });
+
+  it("a request fetch refuses as invalid is the caller's error: not retried, not held against the origin", async () => {
+    server = await startServer((_req, res) => answer(res, 200, 'ok'));
+    const fetch = createFetch({ breaker: { readyToTrip: (counts) => counts.consecutiveFailures >= 2 } });
+    // A header value with a newline (user input, say) makes undici refuse the request before sending it.
+    for (let i = 0; i < 10; i++) {
+      const error = await fetch(server.url, { headers: { 'x-user': 'a\nb' } }).catch((e: unknown) => e);
+      expect((error as Error).name).toBe('TypeError');
+    }
+    // The origin's breaker is still closed for everyone else.
+    expect((await fetch(server.url)).status).toBe(200);
+    expect(server.count()).toBe(1);
+  });
 });

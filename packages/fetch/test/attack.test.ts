@@ -1,4 +1,6 @@
-import { isCircuitOpenError } from '@resilience/core';
+import { CircuitBreaker, isCircuitOpenError } from '@resilience/core';
+import { FakeClock } from '@resilience/core/testing';
+import fc from 'fast-check';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createFetch } from '../src/index.js';
 import { OriginBreakers } from '../src/origins.js';
@@ -169,5 +171,58 @@ describe('createFetch attacked', () => {
     // The origin's breaker is still closed for everyone else.
     expect((await fetch(server.url)).status).toBe(200);
     expect(server.count()).toBe(1);
+  });
+
+  it('with open times of different lengths, an open breaker is kept until its own time ends, and only then', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.integer({ min: 1, max: 3 }),
+        fc.array(
+          fc.oneof(
+            fc.record({ kind: fc.constant('touch' as const), origin: fc.integer({ min: 0, max: 7 }) }),
+            fc.record({ kind: fc.constant('fail' as const), origin: fc.integer({ min: 0, max: 7 }) }),
+            fc.record({ kind: fc.constant('wait' as const), ms: fc.integer({ min: 0, max: 900 }) }),
+          ),
+          { maxLength: 80 },
+        ),
+        async (max, ops) => {
+          const clock = new FakeClock();
+          // Origin n stays open (n + 1) * 250 ms: they end in another order than they open.
+          const map = new OriginBreakers(
+            max,
+            (origin) =>
+              new CircuitBreaker({
+                clock,
+                timeout: (Number(origin.slice(1)) + 1) * 250,
+                readyToTrip: (c) => c.consecutiveFailures >= 1,
+              }),
+            () => clock.now(),
+          );
+          const open = new Map<string, { breaker: CircuitBreaker; until: number }>();
+          for (const op of ops) {
+            if (op.kind === 'wait') {
+              await clock.advance(op.ms);
+            } else {
+              const origin = `o${op.origin}`;
+              const before = map.size;
+              const breaker = map.get(origin);
+              if (map.size > before && map.size > max) {
+                const others = map.origins().filter((o) => o !== origin);
+                expect(others.every((o) => map.peek(o)?.state === 'open')).toBe(true);
+              }
+              if (op.kind === 'fail' && breaker.state === 'closed') {
+                breaker.acquire().failure(new Error('down'));
+                open.set(origin, { breaker, until: clock.now() + (op.origin + 1) * 250 });
+              }
+            }
+            for (const [origin, entry] of open) {
+              if (clock.now() >= entry.until) open.delete(origin);
+              else expect(map.peek(origin)).toBe(entry.breaker);
+            }
+          }
+        },
+      ),
+      { numRuns: 300 },
+    );
   });
 });

@@ -330,7 +330,11 @@ function buildBreakers(
     }
   }
   const isFailureStatus = failureStatusOption(OWNER, options.failureStatuses);
-  const ownIgnored = functionOption(OWNER, 'breaker.isIgnored', base.isIgnored);
+  const ownIgnored = functionOption(
+    OWNER,
+    'breaker.isIgnored',
+    base.isIgnored as ((error: unknown) => boolean) | undefined,
+  );
   const config: CircuitBreakerConfig<Response> = {
     ...(base as CircuitBreakerConfig<Response>),
     isIgnored: (error) => isCallerError(error) || (ownIgnored !== undefined && ownIgnored(error) === true),

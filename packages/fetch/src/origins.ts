@@ -88,6 +88,8 @@ export class OriginBreakers<B extends StatefulBreaker> {
     }
     breaker = this.#parked.get(origin);
     if (breaker === undefined) breaker = this.#create(origin);
+    else if (breaker.state === 'open')
+      return breaker; // still set aside: it refuses calls, its recency is moot
     else this.#parked.delete(origin);
     this.#newest = origin;
     map.set(origin, breaker);
@@ -139,8 +141,8 @@ export class OriginBreakers<B extends StatefulBreaker> {
     while (due.length > 0 && due[0]!.at <= now) {
       const entry = popMin(due);
       if (this.#parked.get(entry.origin) !== entry.breaker) continue; // used again since: not parked any more
-      if (entry.breaker.state === 'open') {
-        this.#park(entry.origin, entry.breaker, now); // still open (a longer open time): later
+      if (entry.breaker.state === 'open' || this.#busy.has(entry.origin)) {
+        this.#park(entry.origin, entry.breaker, now); // still open (a longer open time) or busy: later
         continue;
       }
       this.#parked.delete(entry.origin);

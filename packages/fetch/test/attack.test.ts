@@ -225,4 +225,23 @@ describe('createFetch attacked', () => {
       { numRuns: 300 },
     );
   });
+
+  it('calls to a set-aside open origin do not grow the eviction queue', () => {
+    let heapPushes = 0;
+    const make = (origin: string) => ({
+      state: origin.startsWith('dead') ? 'open' : 'closed',
+      toJSON: () => {
+        heapPushes++; // read once each time a breaker is set aside
+        return { openRemainingMs: 60_000 };
+      },
+    });
+    const map = new OriginBreakers(1, make, () => 0);
+    map.get('dead');
+    for (let i = 0; i < 1000; i++) {
+      map.get('dead');
+      map.get(`up${i}`);
+    }
+    expect(heapPushes).toBe(1);
+    expect(map.peek('dead')?.state).toBe('open');
+  });
 });

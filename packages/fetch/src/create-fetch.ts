@@ -52,6 +52,31 @@ const RETRY_STATUSES: readonly number[] = [408, 429, 500, 502, 503, 504];
 
 const ignore = (): void => {};
 
+/**
+ * Errors of requests that `fetch` refused as invalid before sending them (a
+ * header value with a newline, a bad method): the caller's mistake, so they
+ * are neither retried nor counted against the origin's breaker.
+ */
+const callerErrors = new WeakSet<object>();
+
+const isCallerError = (error: unknown): boolean =>
+  findInChain(error, (e): e is object => typeof e === 'object' && e !== null && callerErrors.has(e)) !== undefined;
+
+/**
+ * Whether the standard `Request` constructor refuses the request's URL,
+ * method or headers (asked only when an attempt failed with a `TypeError`).
+ */
+function isInvalidRequest(request: RequestFacts): boolean {
+  if (typeof Request !== 'function') return false;
+  try {
+    const headers = request.init.headers;
+    new Request(request.url, headers === undefined ? { method: request.method } : { method: request.method, headers });
+    return false;
+  } catch {
+    return true;
+  }
+}
+
 /** Everything a call shares: built once by `createFetch`. */
 interface Shared {
   readonly fetch: FetchLike;
@@ -114,7 +139,24 @@ class Call {
   readonly attempt = (ctx: ExecutionContext): Promise<Response> => {
     const breakers = this.#shared.breakers;
     if (breakers === undefined) return this.timed(ctx);
-    return breakers.get(this.#request.origin).execute(this.timed, ctx);
+    const origin = this.#request.origin;
+    const breaker = breakers.get(origin);
+    // Kept while the attempt is in flight, so its outcome reaches the breaker the next request meets.
+    breakers.enter(origin);
+    let result: Promise<Response>;
+    try {
+      result = breaker.execute(this.timed, ctx);
+    } catch (error) {
+      breakers.leave(origin);
+      throw error;
+    }
+    result.then(this.#left, this.#left);
+    return result;
+  };
+
+  /** The attempt settled: its origin's breaker may be forgotten again. */
+  readonly #left = (): void => {
+    this.#shared.breakers?.leave(this.#request.origin);
   };
 
   /**
@@ -175,6 +217,7 @@ class Call {
       },
       (error: unknown) => {
         done();
+        if (error instanceof TypeError && isInvalidRequest(request)) callerErrors.add(error);
         throw error;
       },
     );
@@ -189,7 +232,8 @@ class Call {
 function hasIdempotencyKey(input: string | URL | Request, request: RequestFacts): boolean {
   const headers = request.init.headers;
   try {
-    if (headers !== undefined && new Headers(headers).has('idempotency-key')) return true;
+    // `init.headers` replaces a Request's headers on the wire: a key only on the Request is not sent then.
+    if (headers !== undefined && headers !== null) return new Headers(headers).has('idempotency-key');
     const own = (input as { headers?: unknown }).headers;
     return own instanceof Headers && own.has('idempotency-key');
   } catch {
@@ -216,8 +260,14 @@ function statusSet(field: string, value: unknown, fallback: readonly number[]): 
 /** The wait a 429 or 503 asks for in `Retry-After` (seconds or an HTTP date), else `undefined` (the backoff). */
 function retryAfterHint(outcome: unknown): number | undefined {
   if (!isResponse(outcome) || (outcome.status !== 429 && outcome.status !== 503)) return undefined;
-  return parseRetryAfter(outcome.headers.get('retry-after'));
+  const header = outcome.headers.get('retry-after');
+  const ms = parseRetryAfter(header);
+  // delay-seconds too long for a number is a very long wait (capped by maxDelay), not a missing hint.
+  if (ms === undefined && header !== null && DIGITS.test(header)) return Number.POSITIVE_INFINITY;
+  return ms;
 }
+
+const DIGITS = /^\s*\d+\s*$/;
 
 function buildRetry(
   value: FetchRetryConfig | false | undefined,
@@ -240,7 +290,7 @@ function buildRetry(
     multiplier: r.multiplier,
     backoff: r.backoff,
     jitter: r.jitter ?? true,
-    isRetryable: (error: unknown) => findInChain(error, isCircuitOpenError) === undefined,
+    isRetryable: (error: unknown) => findInChain(error, isCircuitOpenError) === undefined && !isCallerError(error),
     retryOnResult: (response: Response) => statuses.has(response.status),
     delay: retryAfterHint,
     onRetry: (attempt: number, outcome: unknown, delayMs: number) => {
@@ -249,9 +299,13 @@ function buildRetry(
       const returned: unknown = onRetry(attempt, outcome, delayMs);
       // A hook that returns a promise is not awaited; its rejection must not end the process.
       if (isThenable(returned)) {
-        Promise.resolve(returned).then(undefined, (error: unknown) =>
-          logger?.error('createFetch: retry.onRetry rejected', { err: error }),
-        );
+        Promise.resolve(returned).then(undefined, (error: unknown) => {
+          try {
+            logger?.error('createFetch: retry.onRetry rejected', { err: error });
+          } catch {
+            // A logger that throws must not turn the hook's rejection into an unhandled one.
+          }
+        });
       }
     },
   };
@@ -276,8 +330,14 @@ function buildBreakers(
     }
   }
   const isFailureStatus = failureStatusOption(OWNER, options.failureStatuses);
+  const ownIgnored = functionOption(
+    OWNER,
+    'breaker.isIgnored',
+    base.isIgnored as ((error: unknown) => boolean) | undefined,
+  );
   const config: CircuitBreakerConfig<Response> = {
     ...(base as CircuitBreakerConfig<Response>),
+    isIgnored: (error) => isCallerError(error) || (ownIgnored !== undefined && ownIgnored(error) === true),
     ...(clock === undefined ? {} : { clock }),
     isFailureResult: (response) => isFailureStatus(response.status),
   };
@@ -285,14 +345,16 @@ function buildBreakers(
   new CircuitBreaker<Response>(config);
   const make = (origin: string): CircuitBreaker<Response> =>
     new CircuitBreaker<Response>({ ...config, ...observability, name: `${observability.name} ${origin}` });
-  return new OriginBreakers(maxOrigins, make);
+  const now = clock === undefined ? () => performance.now() : () => clock.now();
+  return new OriginBreakers(maxOrigins, make, now);
 }
 
 /**
  * Returns a `fetch`-compatible function for calling other services, with:
  *
  * - a circuit breaker per origin (at most `maxOrigins`, least recently used
- *   forgotten first, never an open one before its open time ends); network
+ *   forgotten first, never an open one before its open time ends nor one
+ *   with requests in flight); network
  *   errors, attempt timeouts and 5xx answers are failures, a 429 is not;
  * - retries with backoff and jitter for idempotent methods (GET, HEAD,
  *   OPTIONS, PUT, DELETE, TRACE), requests with an `Idempotency-Key` header

@@ -47,6 +47,17 @@ export function isReplayableBody(body: unknown): boolean {
   return false;
 }
 
+/** Whether `value` is an `AbortSignal` (from any realm): what the timeouts and listeners need of it. */
+function isSignal(value: unknown): value is AbortSignal {
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    typeof (value as AbortSignal).aborted === 'boolean' &&
+    typeof (value as AbortSignal).addEventListener === 'function' &&
+    typeof (value as AbortSignal).removeEventListener === 'function'
+  );
+}
+
 function readResilience(value: unknown): RequestResilience | undefined {
   if (value === undefined) return undefined;
   if (value === null || typeof value !== 'object') {
@@ -72,6 +83,43 @@ function readResilience(value: unknown): RequestResilience | undefined {
     }
   }
   return r;
+}
+
+/** The members of `RequestInit` (and undici's `dispatcher`) that `fetch` reads from an `init`, own or not. */
+const INIT_KEYS = [
+  'method',
+  'headers',
+  'body',
+  'referrer',
+  'referrerPolicy',
+  'mode',
+  'credentials',
+  'cache',
+  'redirect',
+  'integrity',
+  'keepalive',
+  'duplex',
+  'priority',
+  'window',
+  'dispatcher',
+] as const;
+
+/**
+ * `fetch` reads `init` through getters and its prototype chain (a `Request`
+ * passed as `init`, an object made with `Object.create(defaults)`), while a
+ * spread copies own properties only: adds what the spread missed, so such a
+ * `PUT` is not sent as a bare `GET`. A plain object literal is returned as is.
+ */
+function copyInherited(init: object, own: RequestInit): RequestInit {
+  const proto: unknown = Object.getPrototypeOf(init);
+  if (proto === Object.prototype || proto === null) return own;
+  const copy = own as Record<string, unknown>;
+  for (const key of INIT_KEYS) {
+    if (key in copy) continue;
+    const value: unknown = (init as Record<string, unknown>)[key];
+    if (value !== undefined) copy[key] = value;
+  }
+  return own;
 }
 
 /**
@@ -106,9 +154,12 @@ export function readRequest(input: unknown, init: ResilientRequestInit | undefin
     if (typeof init !== 'object') throw new TypeError(`${OWNER}: init must be an object, got ${describeValue(init)}`);
     const { resilience: options, signal: own, ...others } = init;
     resilience = readResilience(options);
-    rest = others;
+    rest = copyInherited(init, others);
     if (typeof init.method === 'string') method = init.method;
     if (own !== undefined) signal = own ?? undefined;
+    if (signal !== undefined && !isSignal(signal)) {
+      throw new TypeError(`${OWNER}: init.signal must be an AbortSignal, got ${describeValue(signal)}`);
+    }
     if ('body' in init) {
       body = init.body;
       requestHasBody = false;

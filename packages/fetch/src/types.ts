@@ -118,8 +118,8 @@ export interface CreateFetchOptions extends ObservabilityOptions {
   /**
    * How many origins keep a breaker. Past it the least recently used closed
    * breaker is forgotten, then a half-open one; an open breaker is never
-   * forgotten before its open time ends (the count may exceed this while
-   * that many are open).
+   * forgotten before its open time ends, nor one whose origin has requests
+   * in flight (the count may exceed this while that many are open or busy).
    * @default 1000
    */
   maxOrigins?: number | undefined;

@@ -123,6 +123,7 @@ describe('createFetch properties', () => {
           const map = new OriginBreakers(
             max,
             () => new CircuitBreaker({ clock, timeout: 1000, readyToTrip: (c) => c.consecutiveFailures >= 1 }),
+            () => clock.now(),
           );
           /** Breakers known to be open, and when their open time ends. */
           const open = new Map<string, { breaker: CircuitBreaker; until: number }>();
@@ -161,6 +162,7 @@ describe('OriginBreakers', () => {
     const map = new OriginBreakers(
       2,
       () => new CircuitBreaker({ clock, timeout: 1000, readyToTrip: (c) => c.consecutiveFailures >= 1 }),
+      () => clock.now(),
     );
     const a = map.get('a');
     a.acquire().failure();

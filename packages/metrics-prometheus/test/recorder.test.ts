@@ -296,6 +296,11 @@ describe('PrometheusRecorder', () => {
     const text = await registry.metrics();
     expect(text).not.toContain('resilience_bulkhead_active{'); // not a number: left out
     expect(text).toMatch(/resilience_bulkhead_queued\{name="pool"\} NaN/i); // NaN is a number
+    metrics.recordAdaptiveBulkheadLimit('adaptive', 'many' as never);
+    metrics.recordAdaptiveBulkheadLimit('adaptive_nan', Number.NaN);
+    const after = await registry.metrics();
+    expect(after).not.toContain('resilience_adaptive_bulkhead_limit{name="adaptive"}');
+    expect(after).toMatch(/resilience_adaptive_bulkhead_limit\{name="adaptive_nan"\} NaN/i);
   });
 
   describe('on a registry that already has the metrics', () => {

@@ -51,6 +51,12 @@ const definitions = {
     help: 'Calls waiting for a bulkhead slot.',
     labelNames: ['name'],
   },
+  adaptiveBulkheadLimit: {
+    suffix: 'adaptive_bulkhead_limit',
+    type: 'gauge',
+    help: "An adaptive bulkhead's current concurrency limit.",
+    labelNames: ['name'],
+  },
   timeouts: {
     suffix: 'timeouts_total',
     type: 'counter',
@@ -85,6 +91,8 @@ export interface RecorderMetrics {
   readonly bulkheadActive: Gauge<'name'>;
   /** `<prefix>bulkhead_queued{name}` */
   readonly bulkheadQueued: Gauge<'name'>;
+  /** `<prefix>adaptive_bulkhead_limit{name}` */
+  readonly adaptiveBulkheadLimit: Gauge<'name'>;
   /** `<prefix>timeouts_total{name}` */
   readonly timeouts: Counter<'name'>;
   /**
@@ -192,6 +200,12 @@ export function recorderMetrics(
     ) as RecorderMetrics['rateLimitRejections'],
     bulkheadActive: metric(registry, prefix, definitions.bulkheadActive, buckets) as RecorderMetrics['bulkheadActive'],
     bulkheadQueued: metric(registry, prefix, definitions.bulkheadQueued, buckets) as RecorderMetrics['bulkheadQueued'],
+    adaptiveBulkheadLimit: metric(
+      registry,
+      prefix,
+      definitions.adaptiveBulkheadLimit,
+      buckets,
+    ) as RecorderMetrics['adaptiveBulkheadLimit'],
     timeouts: metric(registry, prefix, definitions.timeouts, buckets) as RecorderMetrics['timeouts'],
     callDuration: metric(registry, prefix, definitions.callDuration, buckets) as RecorderMetrics['callDuration'],
   };

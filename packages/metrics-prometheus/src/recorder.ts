@@ -99,6 +99,7 @@ function validRegistry(value: unknown): NonNullable<PrometheusRecorderOptions['r
  * `resilience_retry_attempts_total{name,outcome}`,
  * `resilience_rate_limit_rejections_total{name}`,
  * `resilience_bulkhead_active{name}`, `resilience_bulkhead_queued{name}`,
+ * `resilience_adaptive_bulkhead_limit{name}`,
  * `resilience_timeouts_total{name}` and
  * `resilience_call_duration_seconds{name,pattern,outcome}`.
  *
@@ -141,6 +142,7 @@ export class PrometheusRecorder implements MetricsRecorder {
   readonly #retries = new Map<string, RetryCells>();
   readonly #rateLimits = new Map<string, CounterCell>();
   readonly #bulkheads = new Map<string, BulkheadCells>();
+  readonly #adaptiveLimits = new Map<string, GaugeCell>();
   readonly #timeouts = new Map<string, CounterCell>();
   /** name → pattern → outcome → histogram child. */
   readonly #durations = new Map<string, Map<string, Map<string, DurationSink>>>();
@@ -238,6 +240,16 @@ export class PrometheusRecorder implements MetricsRecorder {
     }
     cells.active.value = active;
     cells.queued.value = queued;
+  }
+
+  /** Sets `<prefix>adaptive_bulkhead_limit{name}` to an `AdaptiveBulkhead`'s current concurrency limit. */
+  recordAdaptiveBulkheadLimit(name: string, limit: number): void {
+    let cell = this.#adaptiveLimits.get(name);
+    if (cell === undefined) {
+      cell = gaugeCell(this.#metrics.adaptiveBulkheadLimit as GaugeMetric, { name });
+      this.#adaptiveLimits.set(name, cell);
+    }
+    cell.value = limit;
   }
 
   /** Adds one to `<prefix>timeouts_total{name}`. */

@@ -33,6 +33,7 @@ describe('dashboards/resilience.json', () => {
       ['timeseries', 'Bulkhead saturation'],
       ['timeseries', 'Timeouts'],
       ['timeseries', 'Call duration p50 / p99'],
+      ['timeseries', 'Adaptive bulkhead limit'],
     ]);
     for (const panel of dashboard.panels) expect(panel.description.length, panel.title).toBeGreaterThan(40);
     expect(new Set(dashboard.panels.map((p) => p.id)).size).toBe(dashboard.panels.length);

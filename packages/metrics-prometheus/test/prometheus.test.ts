@@ -1,16 +1,21 @@
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer as createHttpServer, type Server } from 'node:http';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
+import { AdaptiveBulkhead } from '@resilience/core';
+import { Registry } from 'prom-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { metricsHandler, PrometheusRecorder } from '../src/index.js';
 import { binary } from './binaries.js';
 
 // A real Prometheus scrapes the example gateway (examples/http, started as `pnpm start` starts it) every
 // second while traffic with failures runs; then every query of the dashboard and every selector of the
-// rules must return series through Prometheus' HTTP API.
+// rules must return series through Prometheus' HTTP API. The gateway has no adaptive bulkhead, so a second
+// target in this process serves a real AdaptiveBulkhead's metrics for the adaptive-limit panel.
 
 const prometheus = binary('prometheus');
 const promtool = binary('promtool');
@@ -87,6 +92,7 @@ describe.skipIf(prometheus === undefined || promtool === undefined)(
     let server: ReturnType<typeof start> | undefined;
     let api = '';
     let metricsUrl = '';
+    let adaptiveServer: Server | undefined;
 
     async function query(promql: string): Promise<Sample[]> {
       const res = await fetch(`${api}/api/v1/query?${new URLSearchParams({ query: promql })}`);
@@ -124,6 +130,20 @@ describe.skipIf(prometheus === undefined || promtool === undefined)(
       });
       if (!listening || urls === undefined) throw new Error(`the example gateway did not start:\n${gateway.output()}`);
 
+      // A real AdaptiveBulkhead (AIMD) whose limit moves: failures back it off from 20.
+      const adaptiveRegistry = new Registry();
+      const adaptive = new AdaptiveBulkhead({
+        name: 'adaptive_pool',
+        algorithm: 'aimd',
+        initialLimit: 20,
+        metrics: new PrometheusRecorder({ registry: adaptiveRegistry }),
+      });
+      for (let i = 0; i < 3; i++) await adaptive.execute(() => Promise.reject(new Error('overloaded'))).catch(() => {});
+      expect(adaptive.limit).toBeLessThan(20);
+      adaptiveServer = createHttpServer(metricsHandler(adaptiveRegistry));
+      await new Promise<void>((resolve) => adaptiveServer?.listen(0, '127.0.0.1', resolve));
+      const adaptiveTarget = `127.0.0.1:${(adaptiveServer.address() as { port: number }).port}`;
+
       const port = await freePort();
       api = `http://127.0.0.1:${port}`;
       metricsUrl = urls.metrics;
@@ -142,6 +162,9 @@ describe.skipIf(prometheus === undefined || promtool === undefined)(
           `    metrics_path: ${target.pathname}`,
           '    static_configs:',
           `      - targets: [${JSON.stringify(target.host)}]`,
+          '  - job_name: adaptive-bulkhead',
+          '    static_configs:',
+          `      - targets: [${JSON.stringify(adaptiveTarget)}]`,
           '',
         ].join('\n'),
       );
@@ -196,6 +219,8 @@ describe.skipIf(prometheus === undefined || promtool === undefined)(
     afterAll(async () => {
       await stop(server?.child);
       await stop(gateway?.child);
+      adaptiveServer?.closeAllConnections();
+      await new Promise<void>((resolve) => (adaptiveServer ? adaptiveServer.close(() => resolve()) : resolve()));
       rmSync(dir, { recursive: true, force: true });
     }, 20_000);
 

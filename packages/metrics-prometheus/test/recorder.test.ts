@@ -1,4 +1,4 @@
-import { Bulkhead, CircuitBreaker, RateLimiter, Retry, Timeout } from '@resilience/core';
+import { AdaptiveBulkhead, Bulkhead, CircuitBreaker, RateLimiter, Retry, Timeout } from '@resilience/core';
 import { FakeClock } from '@resilience/core/testing';
 import { Counter, Gauge, Histogram, Registry, register } from 'prom-client';
 import { afterEach, describe, expect, it, vi } from 'vitest';
@@ -44,6 +44,7 @@ describe('PrometheusRecorder', () => {
       { name: 'resilience_rate_limit_rejections_total', type: 'counter', labels: ['name'] },
       { name: 'resilience_bulkhead_active', type: 'gauge', labels: ['name'] },
       { name: 'resilience_bulkhead_queued', type: 'gauge', labels: ['name'] },
+      { name: 'resilience_adaptive_bulkhead_limit', type: 'gauge', labels: ['name'] },
       { name: 'resilience_timeouts_total', type: 'counter', labels: ['name'] },
       { name: 'resilience_call_duration_seconds', type: 'histogram', labels: ['name', 'pattern', 'outcome'] },
     ]);
@@ -179,6 +180,50 @@ describe('PrometheusRecorder', () => {
     expect(await value(registry, metric, labels, `${metric}_sum`)).toBe(0);
   });
 
+  it("follows a real AdaptiveBulkhead's limit in resilience_adaptive_bulkhead_limit{name}", async () => {
+    const registry = new Registry();
+    const metrics = new PrometheusRecorder({ registry });
+    const clock = new FakeClock();
+    const bulkhead = new AdaptiveBulkhead({ name: 'db', algorithm: 'aimd', initialLimit: 10, metrics, clock });
+    const limit = () => value(registry, 'resilience_adaptive_bulkhead_limit', { name: 'db' });
+    expect(await limit()).toBeUndefined(); // the core reports the limit when it moves
+    await expect(bulkhead.execute(fail)).rejects.toThrow('boom');
+    expect(bulkhead.limit).toBe(9);
+    expect(await limit()).toBe(9);
+    await expect(bulkhead.execute(fail)).rejects.toThrow('boom');
+    expect(await limit()).toBe(bulkhead.limit);
+    expect(bulkhead.limit).toBeLessThan(9);
+    // Its load goes to the bulkhead gauges, as a Bulkhead's does.
+    expect(await value(registry, 'resilience_bulkhead_active', { name: 'db' })).toBe(0);
+    expect(await value(registry, 'resilience_bulkhead_queued', { name: 'db' })).toBe(0);
+    // The limit grows back with successes (AIMD adds one per success while calls fill it).
+    for (let i = 0; i < 50; i++) {
+      await Promise.all(Array.from({ length: bulkhead.limit }, () => bulkhead.execute(() => 'ok')));
+    }
+    expect(await limit()).toBe(bulkhead.limit);
+    const text = await registry.metrics();
+    expect(text).toContain('# TYPE resilience_adaptive_bulkhead_limit gauge');
+    expect(text).toContain(`resilience_adaptive_bulkhead_limit{name="db"} ${bulkhead.limit}`);
+  });
+
+  it('shares the adaptive limit gauge between recorders on a registry: the latest value wins', async () => {
+    const registry = new Registry();
+    const a = new PrometheusRecorder({ registry });
+    const b = new PrometheusRecorder({ registry });
+    a.recordAdaptiveBulkheadLimit('db', 12);
+    b.recordAdaptiveBulkheadLimit('db', 7);
+    expect(await value(registry, 'resilience_adaptive_bulkhead_limit', { name: 'db' })).toBe(7);
+    a.recordAdaptiveBulkheadLimit('db', 8);
+    expect(await value(registry, 'resilience_adaptive_bulkhead_limit', { name: 'db' })).toBe(8);
+    const gauge = registry.getSingleMetric('resilience_adaptive_bulkhead_limit') as unknown as {
+      set: (...a: unknown[]) => unknown;
+    };
+    const set = vi.spyOn(gauge, 'set');
+    for (let i = 0; i < 10_000; i++) a.recordAdaptiveBulkheadLimit('db', i % 50);
+    expect(set).not.toHaveBeenCalled(); // handed over at collection only
+    expect(await value(registry, 'resilience_adaptive_bulkhead_limit', { name: 'db' })).toBe(9_999 % 50);
+  });
+
   it('resolves the label children of a name once, not on every call', () => {
     const registry = new Registry();
     const metrics = new PrometheusRecorder({ registry });
@@ -251,6 +296,11 @@ describe('PrometheusRecorder', () => {
     const text = await registry.metrics();
     expect(text).not.toContain('resilience_bulkhead_active{'); // not a number: left out
     expect(text).toMatch(/resilience_bulkhead_queued\{name="pool"\} NaN/i); // NaN is a number
+    metrics.recordAdaptiveBulkheadLimit('adaptive', 'many' as never);
+    metrics.recordAdaptiveBulkheadLimit('adaptive_nan', Number.NaN);
+    const after = await registry.metrics();
+    expect(after).not.toContain('resilience_adaptive_bulkhead_limit{name="adaptive"}');
+    expect(after).toMatch(/resilience_adaptive_bulkhead_limit\{name="adaptive_nan"\} NaN/i);
   });
 
   describe('on a registry that already has the metrics', () => {
@@ -263,7 +313,7 @@ describe('PrometheusRecorder', () => {
       b.recordCircuitBreakerState('x', 'open');
       expect(await value(registry, 'resilience_timeouts_total', { name: 'db' })).toBe(2);
       expect(await value(registry, 'resilience_circuit_breaker_state', { name: 'x', state: 'open' })).toBe(1);
-      expect(registry.getMetricsAsArray()).toHaveLength(8);
+      expect(registry.getMetricsAsArray()).toHaveLength(9);
     });
 
     it('shares a metric registered by hand with the same definition, labels in any order', async () => {

@@ -166,6 +166,7 @@ export interface Instruments {
   readonly timeouts: Points;
   readonly active: Points;
   readonly queued: Points;
+  readonly adaptiveLimit: Points;
   /** The last state reported per breaker name. */
   readonly states: Map<string, CircuitStateName>;
   /** Room for the state gauge's sets (three per breaker name). */
@@ -263,6 +264,11 @@ function make(meter: Meter, buckets: readonly number[], durations: boolean, card
     unit: '{call}',
     description: 'Calls waiting in a bulkhead queue.',
   });
+  const adaptiveLimit = meter.createObservableGauge(MetricNames.AdaptiveBulkheadLimit, {
+    ...int,
+    unit: '{call}',
+    description: "An adaptive bulkhead's current concurrency limit.",
+  });
   const duration = durations
     ? meter.createHistogram(MetricNames.CallDuration, {
         unit: 's',
@@ -278,6 +284,7 @@ function make(meter: Meter, buckets: readonly number[], durations: boolean, card
     timeouts: new Points(limit, true),
     active: new Points(limit, false),
     queued: new Points(limit, false),
+    adaptiveLimit: new Points(limit, false),
     states: new Map(),
     stateRoom: new Cardinality(limit),
     cardinalityLimit,
@@ -301,7 +308,7 @@ function make(meter: Meter, buckets: readonly number[], durations: boolean, card
     }
     return attributes;
   };
-  const observables: Observable[] = [calls, attempts, rejections, timeouts, state, active, queued];
+  const observables: Observable[] = [calls, attempts, rejections, timeouts, state, active, queued, adaptiveLimit];
   const observe: BatchObservableCallback = (result) => {
     instruments.calls.observe(result, calls);
     instruments.attempts.observe(result, attempts);
@@ -309,6 +316,7 @@ function make(meter: Meter, buckets: readonly number[], durations: boolean, card
     instruments.timeouts.observe(result, timeouts);
     instruments.active.observe(result, active);
     instruments.queued.observe(result, queued);
+    instruments.adaptiveLimit.observe(result, adaptiveLimit);
     for (const [name, current] of instruments.states) {
       const attributes = stateAttributesOf(name);
       for (let i = 0; i < STATES.length; i++) result.observe(state, STATES[i] === current ? 1 : 0, attributes[i]);

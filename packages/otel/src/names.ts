@@ -53,6 +53,8 @@ export const MetricNames = {
   BulkheadActive: 'resilience.bulkhead.active',
   /** Observable gauge of the calls queued in a bulkhead. */
   BulkheadQueued: 'resilience.bulkhead.queued',
+  /** Observable gauge of an adaptive bulkhead's current concurrency limit (reported from its first change). */
+  AdaptiveBulkheadLimit: 'resilience.adaptive_bulkhead.limit',
   /** Counter of timeouts that fired. */
   Timeouts: 'resilience.timeouts',
   /** Histogram of call durations in seconds, by pattern and outcome. */

@@ -34,7 +34,7 @@ export interface OTelRecorderOptions {
    * for every set it refuses). The recorder stays within the limit: further
    * sets of a counter or of the duration histogram add up in one point with
    * the attribute `otel.metric.overflow: true`, as the SDK's own overflow point
-   * does, and further gauges (state, bulkhead load) are not reported. Raise it
+   * does, and further gauges (state, bulkhead load, adaptive limit) are not reported. Raise it
    * together with the reader's `cardinalityLimit`. A positive integer, or
    * `Infinity` for no limit.
    * @default 2000
@@ -156,6 +156,7 @@ export class OTelRecorder implements MetricsRecorder {
   readonly #timeouts: Points;
   readonly #active: Points;
   readonly #queued: Points;
+  readonly #adaptiveLimit: Points;
   readonly #states: Map<string, CircuitStateName>;
   readonly #stateRoom: Cardinality;
   readonly #durationAttributes: DurationAttributes;
@@ -193,6 +194,7 @@ export class OTelRecorder implements MetricsRecorder {
     this.#timeouts = instruments.timeouts;
     this.#active = instruments.active;
     this.#queued = instruments.queued;
+    this.#adaptiveLimit = instruments.adaptiveLimit;
     this.#states = instruments.states;
     this.#stateRoom = instruments.stateRoom;
     this.#durationAttributes = instruments.durationAttributes;
@@ -226,6 +228,14 @@ export class OTelRecorder implements MetricsRecorder {
   recordBulkheadUtilization(name: string, active: number, queued: number): void {
     this.#active.named(name).value = active;
     this.#queued.named(name).value = queued;
+  }
+
+  /**
+   * Remembers an `AdaptiveBulkhead`'s current concurrency limit; the `resilience.adaptive_bulkhead.limit` gauge
+   * reports it (the core reports the limit each time it moves).
+   */
+  recordAdaptiveBulkheadLimit(name: string, limit: number): void {
+    this.#adaptiveLimit.named(name).value = limit;
   }
 
   /** Counts one fired timeout in `resilience.timeouts`. */

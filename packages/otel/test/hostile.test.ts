@@ -63,11 +63,15 @@ describe('under hostile use', () => {
       recorder.recordCallDuration('x', 'circuit_breaker', 'success', Number.POSITIVE_INFINITY);
       recorder.recordCallDuration('x', 'circuit_breaker', 'success', 1e300);
       recorder.recordBulkheadUtilization('b', Number.NaN, -5);
+      recorder.recordAdaptiveBulkheadLimit('a', Number.NaN);
+      recorder.recordAdaptiveBulkheadLimit('a', -3);
       recorder.recordRetryAttempt('r', Number.MAX_SAFE_INTEGER, false);
       recorder.recordCircuitBreakerState('c', 'bogus' as never);
     }).not.toThrow();
     recorder.recordCallDuration('x', 'circuit_breaker', 'success', 0.5);
     const m = await collect(reader);
+    // A gauge reports the latest value it was given; the collection does not fail on it.
+    expect(points(m.get(MetricNames.AdaptiveBulkheadLimit))).toEqual([[{ 'resilience.name': 'a' }, -3]]);
     // An unknown state reads as 0 for every known state rather than inventing a series.
     expect(points(m.get(MetricNames.CircuitBreakerState)).every(([, v]) => v === 0)).toBe(true);
     // Only the finite, non-negative durations are in the histogram: its sum stays a number.

@@ -1,5 +1,6 @@
+import { ValueType } from '@opentelemetry/api';
 import type { Histogram } from '@opentelemetry/sdk-metrics';
-import { Bulkhead, CircuitBreaker, RateLimiter, Retry, Timeout } from '@resilience/core';
+import { AdaptiveBulkhead, Bulkhead, CircuitBreaker, RateLimiter, Retry, Timeout } from '@resilience/core';
 import { FakeClock } from '@resilience/core/testing';
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_DURATION_BUCKETS, MetricNames, OTelRecorder } from '../src/index.js';
@@ -176,6 +177,54 @@ describe('OTelRecorder on the real metrics SDK', () => {
     expect(() => new OTelRecorder(meter, { durationBuckets: [1, 2] })).toThrow(RangeError);
     expect(() => new OTelRecorder(meter, { durationBuckets: [...DEFAULT_DURATION_BUCKETS] })).not.toThrow();
     first.dispose();
+  });
+
+  it("reports a real AdaptiveBulkhead's limit in resilience.adaptive_bulkhead.limit as it moves", async () => {
+    const { reader, recorder } = setup();
+    const clock = new FakeClock();
+    const bulkhead = new AdaptiveBulkhead({
+      name: 'db',
+      algorithm: 'aimd',
+      initialLimit: 10,
+      clock,
+      metrics: recorder,
+    });
+    const limit = async () =>
+      pointValue((await collect(reader)).get(MetricNames.AdaptiveBulkheadLimit), { 'resilience.name': 'db' });
+    expect(await limit()).toBeUndefined(); // the core reports the limit when it moves
+    await bulkhead.execute(() => Promise.reject(new Error('overloaded'))).catch(() => {});
+    expect(bulkhead.limit).toBe(9);
+    expect(await limit()).toBe(9);
+    await bulkhead.execute(() => Promise.reject(new Error('overloaded'))).catch(() => {});
+    expect(bulkhead.limit).toBeLessThan(9);
+    expect(await limit()).toBe(bulkhead.limit);
+    for (let i = 0; i < 50; i++) {
+      await Promise.all(Array.from({ length: bulkhead.limit }, () => bulkhead.execute(() => 'ok')));
+    }
+    const m = await collect(reader);
+    const gauge = m.get(MetricNames.AdaptiveBulkheadLimit);
+    expect(gauge?.descriptor).toMatchObject({ type: 'OBSERVABLE_GAUGE', unit: '{call}', valueType: ValueType.INT });
+    expect(points(gauge)).toEqual([[{ 'resilience.name': 'db' }, bulkhead.limit]]);
+    // Its load goes to the bulkhead gauges, as a Bulkhead's does.
+    expect(points(m.get(MetricNames.BulkheadActive))).toEqual([[{ 'resilience.name': 'db' }, 0]]);
+  });
+
+  it('shares the adaptive limit gauge between recorders on a meter, and bounds it by cardinalityLimit', async () => {
+    const { provider, reader } = meters();
+    const meter = provider.getMeter('shared');
+    const a = new OTelRecorder(meter, { cardinalityLimit: 4 });
+    const b = new OTelRecorder(meter, { cardinalityLimit: 4 });
+    a.recordAdaptiveBulkheadLimit('db', 12);
+    b.recordAdaptiveBulkheadLimit('db', 7);
+    expect(points((await collect(reader)).get(MetricNames.AdaptiveBulkheadLimit))).toEqual([
+      [{ 'resilience.name': 'db' }, 7],
+    ]);
+    for (const name of ['p', 'q', 'r', 's']) a.recordAdaptiveBulkheadLimit(name, 3);
+    // Room for 3 sets (one kept for the overflow point): db, p, q; the others are not reported (no sum of limits).
+    const reported = points((await collect(reader)).get(MetricNames.AdaptiveBulkheadLimit));
+    expect(reported.map(([attributes]) => attributes['resilience.name'])).toEqual(['db', 'p', 'q']);
+    a.dispose();
+    b.dispose();
   });
 
   it('stops observing its gauges once disposed', async () => {

@@ -9,7 +9,7 @@ import {
 } from '@grpc/grpc-js';
 import { isBulkheadFullError, isRateLimitExceededError, type RateLimitResult } from '@resilience/core';
 import { booleanOption, describeValue, functionOption, requireMethod } from '@resilience/core/validate';
-import { addressKey } from './internal/ip.js';
+import { addressKey } from '@resilience/http';
 import { logError, loggerOption } from './internal/log.js';
 import { optionsObject } from './internal/options.js';
 import { type BulkheadLike, isResult, retryAfterOption } from './internal/shapes.js';

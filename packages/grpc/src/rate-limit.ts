@@ -1,6 +1,7 @@
 import { InterceptingCall, type Interceptor, type Metadata, status as Status, type StatusObject } from '@grpc/grpc-js';
 import { isRateLimitExceededError, type Logger, type RateLimiterLike, type RateLimitResult } from '@resilience/core';
 import { booleanOption, describeValue, functionOption, numberOption, requireMethod } from '@resilience/core/validate';
+import { isThenable } from '@resilience/http';
 import { type Guard, GuardedCall } from './internal/guarded-call.js';
 import { logError, loggerOption } from './internal/log.js';
 import { optionsObject } from './internal/options.js';
@@ -129,10 +130,6 @@ function limited(method: string, retryAfterMs: number | undefined): StatusObject
     'rate-limited',
     retryAfterMs,
   );
-}
-
-function isThenable<T>(value: T | PromiseLike<T>): value is PromiseLike<T> {
-  return typeof (value as { then?: unknown } | null)?.then === 'function';
 }
 
 /**

@@ -9,7 +9,7 @@ import {
 } from '@grpc/grpc-js';
 import { isBulkheadFullError, isRateLimitExceededError, type RateLimitResult } from '@resilience/core';
 import { booleanOption, describeValue, functionOption, requireMethod } from '@resilience/core/validate';
-import { addressKey } from './internal/ip.js';
+import { addressKey, isThenable } from '@resilience/http';
 import { logError, loggerOption } from './internal/log.js';
 import { optionsObject } from './internal/options.js';
 import { type BulkheadLike, isResult, retryAfterOption } from './internal/shapes.js';
@@ -51,10 +51,6 @@ function methodsOption(owner: string, value: unknown): ReadonlySet<string> | und
     );
   }
   return new Set(value as string[]);
-}
-
-function isThenable<T>(value: T | PromiseLike<T>): value is PromiseLike<T> {
-  return typeof (value as { then?: unknown } | null)?.then === 'function';
 }
 
 const RATE_OWNER = 'rateLimitServerInterceptor';

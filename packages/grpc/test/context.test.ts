@@ -1,7 +1,7 @@
 import { FakeClock } from '@resilience/core/testing';
+import { addressKey } from '@resilience/http';
 import { describe, expect, it } from 'vitest';
 import { CONTEXT_SIGNAL, type ContextCallOptions, MAX_DEADLINE_MS, peerAddress, withContext } from '../src/index.js';
-import { addressKey } from '../src/internal/ip.js';
 
 describe('withContext', () => {
   const signal = new AbortController().signal;
@@ -50,15 +50,15 @@ describe('peerAddress', () => {
   });
 });
 
-describe('addressKey (the default server rate-limit key)', () => {
+describe('addressKey (the default server rate-limit key, from @resilience/http)', () => {
   it.each([
     ['127.0.0.1', '127.0.0.1'],
     ['::ffff:192.0.2.7', '192.0.2.7'],
-    ['2001:db8:0:ab12::1', '2001:db8:0:ab00::/56'],
-    ['2001:db8:0:abff:ffff:ffff:ffff:ffff', '2001:db8:0:ab00::/56'],
-    ['2001:DB8::', '2001:db8:0:0::/56'],
-    ['fe80::1%eth0', 'fe80:0:0:0::/56'],
-    ['::1', '0:0:0:0::/56'],
+    ['2001:db8:0:ab12::1', '2001:db8:0:ab00:0:0:0:0/56'],
+    ['2001:db8:0:abff:ffff:ffff:ffff:ffff', '2001:db8:0:ab00:0:0:0:0/56'],
+    ['2001:DB8::', '2001:db8:0:0:0:0:0:0/56'],
+    ['fe80::1%eth0', 'fe80:0:0:0:0:0:0:0/56'],
+    ['::1', '0:0:0:0:0:0:0:0/56'],
     ['unknown', 'unknown'],
   ])('%s -> %s', (address, key) => {
     expect(addressKey(address)).toBe(key);

@@ -109,13 +109,13 @@ export class EchoServer {
   }
 
   /** Binds to 127.0.0.1 on a free port. */
-  async listen(): Promise<string> {
+  async listen(host = '127.0.0.1'): Promise<string> {
     this.port = await new Promise<number>((resolve, reject) =>
-      this.server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (err, port) =>
+      this.server.bindAsync(`${host}:0`, grpc.ServerCredentials.createInsecure(), (err, port) =>
         err ? reject(err) : resolve(port),
       ),
     );
-    return `127.0.0.1:${this.port}`;
+    return `${host}:${this.port}`;
   }
 
   /** Answers every held call, and from now on holds none (see {@link Action.hold}); {@link EchoServer.reset} holds again. */

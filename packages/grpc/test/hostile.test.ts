@@ -4,6 +4,7 @@ import { Bulkhead, CircuitBreaker, RateLimiter, Retry } from '@resilience/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   bulkheadInterceptor,
+  bulkheadServerInterceptor,
   circuitBreakerInterceptor,
   DEFAULT_FAILURE_CODES,
   deadlineInterceptor,
@@ -46,6 +47,19 @@ describe('construction rejects bad input, naming the field and the value', () =>
       /unknown option "isSuccessful"/,
     ],
     [() => circuitBreakerInterceptor(new CircuitBreaker(), null as never), /options must be an object, got null/],
+    [
+      // A name Object.prototype has is no hint: the message lists the known options, not a function's source.
+      () => retryInterceptor(retry, { toString: 1 } as never),
+      /unknown option "toString"; known options: /,
+    ],
+    [
+      () => bulkheadServerInterceptor(new Bulkhead({ maxConcurrent: 1 }), { retryAfter: () => 1 } as never),
+      /retryAfter must be a number of ms >= 0 or false, got a function$/,
+    ],
+    [
+      () => bulkheadServerInterceptor(new Bulkhead({ maxConcurrent: 1 }), { retryAfter: null } as never),
+      /retryAfter must be a number of ms >= 0 or false, got null$/,
+    ],
     [() => deadlineInterceptor(Number.NaN), /deadlineInterceptor: ms must be .* got NaN/],
     [() => deadlineInterceptor(0), /ms must be .* got 0/],
     [() => deadlineInterceptor(-5), /ms must be .* got -5/],

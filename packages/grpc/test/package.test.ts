@@ -19,8 +19,8 @@ describe('@resilience/grpc package', () => {
     if (!existsSync(join(root, 'dist/index.js'))) await run('npx', ['tsc', '-p', 'tsconfig.build.json'], { cwd: root });
   }, 60_000);
 
-  it('takes the core and grpc-js as peers, with no runtime dependency of its own', () => {
-    expect(manifest.dependencies ?? {}).toEqual({});
+  it('takes the core and grpc-js as peers, and only the shared @resilience/http as a runtime dependency', () => {
+    expect(manifest.dependencies ?? {}).toEqual({ '@resilience/http': 'workspace:^' });
     expect(manifest.peerDependencies).toEqual({
       '@grpc/grpc-js': '^1.10.0',
       '@resilience/core': 'workspace:>=0.1.0 <1',

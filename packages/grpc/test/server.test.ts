@@ -1,5 +1,6 @@
 import * as grpc from '@grpc/grpc-js';
 import { Bulkhead, RateLimiter } from '@resilience/core';
+import { addressKey } from '@resilience/http';
 import { afterEach, describe, expect, it } from 'vitest';
 import { bulkheadServerInterceptor, rateLimitServerInterceptor } from '../src/index.js';
 import { EchoServer, echoClient, invoke, KINDS, type Kind, until } from './helpers.js';
@@ -20,6 +21,18 @@ async function serve(interceptors: grpc.ServerInterceptor[]): Promise<{ server: 
   open.push(server, client);
   return { server, client };
 }
+
+describe('the default server rate-limit key', () => {
+  it("keys an IPv6 peer by its /56 network, spelt as @resilience/http's addressKey spells it", async () => {
+    const limiter = new RateLimiter({ rate: 5, interval: 60_000 });
+    const server = new EchoServer({ interceptors: [rateLimitServerInterceptor(limiter)] });
+    const client = echoClient(await server.listen('[::1]'), []);
+    open.push(server, client);
+    expect((await invoke(client, 'Unary', ['a'])).error).toBeUndefined();
+    expect(addressKey('::1')).toBe('0:0:0:0:0:0:0:0/56');
+    expect(limiter.check('0:0:0:0:0:0:0:0/56').remaining).toBe(4);
+  });
+});
 
 describe.each(KINDS)('%s call on the server', (kind) => {
   it('rateLimitServerInterceptor answers RESOURCE_EXHAUSTED before the handler runs, per key', async () => {

@@ -15,7 +15,7 @@ export function optionsObject<O extends object>(
   const opts = configObject(owner, options, 'options') as Partial<O>;
   for (const key of Object.keys(opts)) {
     if (!known.includes(key)) {
-      const hint = hints[key];
+      const hint = Object.hasOwn(hints, key) ? hints[key] : undefined;
       throw new TypeError(
         `${owner}: unknown option ${JSON.stringify(key)}${hint === undefined ? '' : ` (${hint})`}; known options: ${known.join(', ')}`,
       );

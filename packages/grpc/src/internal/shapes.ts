@@ -1,4 +1,5 @@
 import type { ExecuteOptions, Operation, RateLimitResult } from '@resilience/core';
+import { describeValue } from '@resilience/core/validate';
 
 /** Anything with a bulkhead's `execute`: the core's `Bulkhead`, `AdaptiveBulkhead`, a `RedisBulkhead`. */
 export interface BulkheadLike {
@@ -11,13 +12,9 @@ export function retryAfterOption(owner: string, value: unknown): number | undefi
   if (value === undefined) return 1000;
   if (value === false) return undefined;
   if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {
-    throw new RangeError(`${owner}: retryAfter must be a number of ms >= 0 or false, got ${describe(value)}`);
+    throw new RangeError(`${owner}: retryAfter must be a number of ms >= 0 or false, got ${describeValue(value)}`);
   }
   return value;
-}
-
-function describe(value: unknown): string {
-  return typeof value === 'string' ? JSON.stringify(value) : typeof value === 'object' ? 'an object' : String(value);
 }
 
 /** Whether a limiter's answer has the shape of a `RateLimitResult` (a boolean `allowed`). */

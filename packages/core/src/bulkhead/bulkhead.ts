@@ -2,9 +2,12 @@ import { type Clock, unrefTimer } from '../clock/clock.js';
 import type { ExecuteOptions, ExecutionContext, Operation, Policy } from '../context.js';
 import { BulkheadFullError } from '../errors/errors.js';
 import { contextAbortReason, isAbortedContext, neverAbortedSignal, toContext } from '../internal/context.js';
+import { EventHub, type EventListener, type Subscription } from '../internal/events.js';
 import { IntrusiveList, type ListNode } from '../internal/intrusive-list.js';
 import { Telemetry } from '../internal/telemetry.js';
+import { type Commit, knownOptions, mergeUpdate, registerUpdater } from '../internal/update.js';
 import { clockOption, configObject, functionOption, numberOption, requiredNumber } from '../internal/validate.js';
+import { type BulkheadEvents, bulkheadEvents } from './events.js';
 import type { BulkheadConfig, BulkheadRejectReason } from './types.js';
 
 const OWNER = 'Bulkhead';
@@ -18,7 +21,8 @@ class Waiter implements ListNode<Waiter> {
   readonly ctx: ExecutionContext;
   readonly resolve: (value: unknown) => void;
   readonly reject: (reason: unknown) => void;
-  readonly expiresAt: number;
+  /** When its queue wait ends (0: never); set again when `update()` bounds a queue that was unbounded. */
+  expiresAt: number;
   readonly onAbort: (waiter: Waiter) => void;
   /** The signal it listens to; `undefined` for the shared never-aborting one. */
   signal: AbortSignal | undefined = undefined;
@@ -79,11 +83,11 @@ export class Bulkhead<T = unknown> implements Policy<T> {
   /** The longest a call may wait in the queue, in ms (`Infinity` when unbounded). */
   readonly queueTimeout: number;
   readonly #clock: Clock;
-  readonly #telemetry: Telemetry;
-  readonly #metrics: boolean;
-  readonly #traced: boolean;
-  readonly #maxConcurrent: number;
-  readonly #onRejected: ((reason: BulkheadRejectReason) => void) | undefined;
+  #telemetry: Telemetry;
+  #metrics: boolean;
+  #traced: boolean;
+  #maxConcurrent: number;
+  #onRejected: ((reason: BulkheadRejectReason) => void) | undefined;
   readonly #queue = new IntrusiveList<Waiter>();
   readonly #abortWaiter: (waiter: Waiter) => void;
   readonly #expire: () => void;
@@ -93,6 +97,10 @@ export class Bulkhead<T = unknown> implements Policy<T> {
   #active = 0;
   #timer: unknown = undefined;
   #timerArmed = false;
+  /** The config as built and updated, for `update()` to merge over. */
+  #config: BulkheadConfig;
+  /** The listeners of `on()`; `undefined` until the first one. */
+  #events: EventHub<BulkheadEvents> | undefined = undefined;
 
   /**
    * @param config - `maxConcurrent` (required), `maxQueue`, `queueTimeout`, `onRejected`, `clock` and observability options
@@ -123,6 +131,7 @@ export class Bulkhead<T = unknown> implements Policy<T> {
       this.#release();
       throw error;
     };
+    this.#config = c as BulkheadConfig;
   }
 
   /** How many calls are running now. */
@@ -171,7 +180,7 @@ export class Bulkhead<T = unknown> implements Policy<T> {
   }
 
   #release(): void {
-    if (this.#queue.size === 0) {
+    if (this.#queue.size === 0 || this.#active > this.#maxConcurrent) {
       this.#active--;
       if (this.#metrics) this.#record();
     } else {
@@ -248,6 +257,7 @@ export class Bulkhead<T = unknown> implements Policy<T> {
   #rejection(reason: BulkheadRejectReason): BulkheadFullError {
     const telemetry = this.#telemetry;
     telemetry.invokeHook(this.#onRejected, 'onRejected', reason);
+    this.#events?.emit('rejected', { reason, active: this.#active, queued: this.#queue.size });
     telemetry.log('debug', 'bulkhead rejected a call', { reason, active: this.#active, queued: this.#queue.size });
     return new BulkheadFullError(
       reason === 'full' ? {} : { message: `Bulkhead queue wait exceeded ${this.queueTimeout} ms` },
@@ -256,5 +266,71 @@ export class Bulkhead<T = unknown> implements Policy<T> {
 
   #record(): void {
     this.#telemetry.recordBulkheadUtilization(this.#active, this.#queue.size);
+  }
+
+  /**
+   * Follows the bulkhead from code that did not build it: `'rejected'`
+   * (`{ reason, active, queued }`) for each refused call. Listeners run
+   * synchronously after `onRejected`; one that throws or returns a rejected
+   * promise is logged and changes nothing. Nobody listening costs nothing.
+   *
+   * @returns a subscription: `dispose()` it (or `using` it) to stop listening
+   * @throws TypeError for an unknown event or a listener that is not a function
+   */
+  on<K extends keyof BulkheadEvents>(event: K, listener: EventListener<BulkheadEvents[K]>): Subscription {
+    this.#events ??= new EventHub<BulkheadEvents>(OWNER, this.#telemetry);
+    return this.#events.on(bulkheadEvents, event, listener);
+  }
+
+  /**
+   * Changes settings at run time: `partial` is merged over the current config
+   * and the whole result validated before anything changes (a bad value
+   * throws, naming it, and the old settings stay). Running and queued calls
+   * are kept. A larger `maxConcurrent` starts queued calls at once; a smaller
+   * one lets running calls finish (`active` may stay above it until they do)
+   * and starts no queued call until `active` is below it. A smaller
+   * `maxQueue` keeps the calls already queued. A new `queueTimeout` applies
+   * to calls queued afterwards (in FIFO order, so none leaves before an older
+   * one). `name` and `clock` cannot change. An option given as `undefined`
+   * goes back to its default.
+   *
+   * @throws TypeError or RangeError naming the option
+   */
+  update(partial: Partial<BulkheadConfig>): void {
+    this.#prepare(partial)();
+  }
+
+  static {
+    registerUpdater(Bulkhead, (bulkhead, partial) => bulkhead.#prepare(partial));
+  }
+
+  /** The validating half of {@link Bulkhead.update}: throws, or returns what applies the change. */
+  #prepare(partial: Partial<BulkheadConfig>): Commit {
+    const config = mergeUpdate(OWNER, this.#config, partial, knownOptions.bulkhead);
+    const next = new Bulkhead(config);
+    return () => {
+      if (this.queueTimeout === Number.POSITIVE_INFINITY && next.queueTimeout !== Number.POSITIVE_INFINITY) {
+        // Calls queued while the wait was unbounded wait the new bound from now.
+        const expiresAt = this.#clock.now() + next.queueTimeout;
+        for (let waiter = this.#queue.first; waiter !== null; waiter = waiter.listNext) waiter.expiresAt = expiresAt;
+      }
+      const self = this as { maxConcurrent: number; maxQueue: number; queueTimeout: number };
+      self.maxConcurrent = next.maxConcurrent;
+      self.maxQueue = next.maxQueue;
+      self.queueTimeout = next.queueTimeout;
+      this.#maxConcurrent = next.#maxConcurrent;
+      this.#onRejected = next.#onRejected;
+      this.#telemetry = next.#telemetry;
+      this.#metrics = next.#metrics;
+      this.#traced = next.#traced;
+      this.#config = config;
+      if (this.#events !== undefined) this.#events.telemetry = next.#telemetry;
+      // Slots that came free: queued calls take them at once, oldest first (a loop, not a recursion).
+      while (this.#active < this.#maxConcurrent && this.#queue.size > 0) {
+        this.#active++;
+        this.#handOver();
+      }
+      this.#armTimer();
+    };
   }
 }

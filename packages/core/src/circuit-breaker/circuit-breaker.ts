@@ -1,7 +1,11 @@
 import type { ExecuteOptions, ExecutionContext, Operation, Policy } from '../context.js';
+import type { CircuitOpenError } from '../errors/errors.js';
 import { contextAbortReason, isAbortedContext, rootContext, toContext } from '../internal/context.js';
+import { EventHub, type EventListener, type Subscription } from '../internal/events.js';
 import { Telemetry } from '../internal/telemetry.js';
-import { normalizeSettings } from './config.js';
+import { type Commit, knownOptions, mergeUpdate, registerUpdater } from '../internal/update.js';
+import { normalizeSettings, OWNER } from './config.js';
+import { type CircuitBreakerEvents, circuitBreakerEvents } from './events.js';
 import { STATE_ATTRIBUTE } from './outcome.js';
 import { BreakerPermit } from './permit.js';
 import { readInitialState } from './snapshot.js';
@@ -37,6 +41,8 @@ const SPAN_NAME = 'resilience.circuit_breaker';
  */
 export class CircuitBreaker<T = unknown> implements Policy<T> {
   readonly #machine: CircuitStateMachine<T>;
+  /** The config as built and updated, for `update()` to merge over. */
+  #config: CircuitBreakerConfig<T>;
 
   /**
    * @param config - gobreaker's settings and the extensions; bad values throw
@@ -49,6 +55,7 @@ export class CircuitBreaker<T = unknown> implements Policy<T> {
     const settings = normalizeSettings(config);
     const initial = readInitialState(config.initialState);
     this.#machine = new CircuitStateMachine(settings, Telemetry.for('circuit_breaker', config), initial);
+    this.#config = config;
   }
 
   /** The current state, after any transition that is due (reading it may move open to half-open). */
@@ -92,7 +99,13 @@ export class CircuitBreaker<T = unknown> implements Policy<T> {
    */
   acquire(): CircuitPermit {
     const machine = this.#machine;
-    const generation = machine.admit();
+    let generation: number;
+    try {
+      generation = machine.admit();
+    } catch (error) {
+      machine.events?.emit('rejected', { error: error as CircuitOpenError });
+      throw error;
+    }
     const settings = machine.settings;
     return new BreakerPermit(machine, generation, settings.timed ? settings.clock.now() : 0);
   }
@@ -137,6 +150,7 @@ export class CircuitBreaker<T = unknown> implements Policy<T> {
       generation = machine.admit();
       if (settings.timed) start = settings.clock.now();
     } catch (error) {
+      machine.events?.emit('rejected', { error: error as CircuitOpenError });
       return Promise.reject(error);
     }
     if (settings.timed) return this.#call(fn, ctx, generation, start);
@@ -163,5 +177,57 @@ export class CircuitBreaker<T = unknown> implements Policy<T> {
     }
     this.#machine.succeeded(generation, result, start);
     return result;
+  }
+
+  /**
+   * Follows the breaker from code that did not build it: `'stateChange'`
+   * (`{ from, to }`), `'success'`, `'failure'`, `'ignored'` (each with the
+   * call's `error` or `result`) and `'rejected'` (`{ error }`, a
+   * `CircuitOpenError`). Listeners run synchronously after the config hooks;
+   * one that throws or returns a rejected promise is logged and changes
+   * nothing. Nobody listening costs nothing.
+   *
+   * @returns a subscription: `dispose()` it (or `using` it) to stop listening
+   * @throws TypeError for an unknown event or a listener that is not a function
+   */
+  on<K extends keyof CircuitBreakerEvents>(event: K, listener: EventListener<CircuitBreakerEvents[K]>): Subscription {
+    const machine = this.#machine;
+    machine.events ??= new EventHub<CircuitBreakerEvents>(OWNER, machine.telemetry);
+    return machine.events.on(circuitBreakerEvents, event, listener);
+  }
+
+  /**
+   * Changes settings at run time: `partial` is merged over the current config
+   * and the whole result validated before anything changes (a bad value
+   * throws, naming it, and the old settings stay). State, mode, counts and
+   * calls in flight are kept; a changed `window` starts empty; a new
+   * `interval` restarts the closed period now; an open breaker stays open for
+   * the time it started with (a new `timeout` applies from the next opening).
+   * `name`, `clock` and `initialState` cannot change. An option given as
+   * `undefined` goes back to its default.
+   *
+   * @throws TypeError or RangeError naming the option
+   */
+  update(partial: Partial<CircuitBreakerConfig<T>>): void {
+    this.#prepare(partial)();
+  }
+
+  static {
+    registerUpdater(CircuitBreaker, (breaker, partial) => breaker.#prepare(partial));
+  }
+
+  /** The validating half of {@link CircuitBreaker.update}: throws, or returns what applies the change. */
+  #prepare(partial: Partial<CircuitBreakerConfig<T>>): Commit {
+    const config = mergeUpdate(OWNER, this.#config, partial, knownOptions.circuitBreaker, ['initialState']);
+    const settings = normalizeSettings(config);
+    const current = this.#machine.telemetry;
+    const telemetry =
+      config.logger === current.logger && config.tracer === current.tracer && config.metrics === current.metrics
+        ? current
+        : Telemetry.for('circuit_breaker', config);
+    return () => {
+      this.#machine.reconfigure(settings, telemetry);
+      this.#config = config;
+    };
   }
 }

@@ -1,6 +1,8 @@
+import type { EventHub } from '../internal/events.js';
 import type { Telemetry } from '../internal/telemetry.js';
 import type { CallOutcome } from '../observability/types.js';
 import { openDuration, type Settings } from './config.js';
+import type { CircuitBreakerEvents } from './events.js';
 import {
   askReadyToTrip,
   classifyError,
@@ -11,6 +13,7 @@ import {
   type Outcome,
   outcomeNames,
   reject,
+  SUCCESS,
 } from './outcome.js';
 import type { InitialState } from './snapshot.js';
 import { type CircuitBreakerSnapshot, type CircuitMode, CircuitState, type Counts } from './types.js';
@@ -27,11 +30,13 @@ const NONE = Number.POSITIVE_INFINITY;
  * Every time-dependent transition happens when something looks, never on a timer.
  */
 export class CircuitStateMachine<T> {
-  /** The normalised configuration. */
-  readonly settings: Settings<T>;
-  /** Logs, spans and metrics. */
-  readonly telemetry: Telemetry;
-  readonly #window: OutcomeWindow | undefined;
+  /** The normalised configuration (replaced by `reconfigure`). */
+  settings: Settings<T>;
+  /** Logs, spans and metrics (replaced by `reconfigure`). */
+  telemetry: Telemetry;
+  #window: OutcomeWindow | undefined;
+  /** The listeners of `on()`; `undefined` until the first one, so nobody listening costs one field test. */
+  events: EventHub<CircuitBreakerEvents> | undefined = undefined;
   #state: CircuitState = CLOSED;
   #mode: CircuitMode = 'auto';
   #generation = 0;
@@ -113,14 +118,17 @@ export class CircuitStateMachine<T> {
   /** Counts a call that returned `result` (a failure if `isFailureResult` says so); a closed plain success is fast. */
   succeeded(generation: number, result: T, start: number): void {
     const settings = this.settings;
-    const fast = settings.plain && this.#state === CLOSED && this.#expiry === NONE && this.#mode === 'auto';
+    const fast =
+      settings.plain && this.#state === CLOSED && this.#expiry === NONE && this.#mode === 'auto' && !this.events;
     if (fast && generation === this.#generation) {
       this.#totalSuccesses++;
       this.#consecutiveSuccesses++;
       this.#consecutiveFailures = 0;
       return;
     }
-    this.record(generation, classifyResult(settings, this.telemetry, result), start);
+    const outcome = classifyResult(settings, this.telemetry, result);
+    this.events?.emit(outcome === SUCCESS ? 'success' : 'failure', { result });
+    this.record(generation, outcome, start);
   }
 
   /**
@@ -139,7 +147,9 @@ export class CircuitStateMachine<T> {
 
   /** Counts a call of `generation` that threw `error` (see `isIgnored` and `isSuccessful`). */
   failed(generation: number, error: unknown, start: number): void {
-    this.record(generation, classifyError(this.settings, this.telemetry, error), start);
+    const outcome = classifyError(this.settings, this.telemetry, error);
+    this.events?.emit(outcome === SUCCESS ? 'success' : outcome === FAILURE ? 'failure' : 'ignored', { error });
+    this.record(generation, outcome, start);
   }
 
   /** Admits a call (counting it) and returns its generation, or throws `CircuitOpenError`. */
@@ -273,6 +283,7 @@ export class CircuitStateMachine<T> {
     }
     this.startGeneration(now);
     notifyTransition(this.telemetry, this.settings.onStateChange, from, to);
+    this.events?.emit('stateChange', { from, to });
   }
 
   /** gobreaker's `toNewGeneration`: a new generation, cleared counts, the expiry of the current state. */
@@ -309,6 +320,35 @@ export class CircuitStateMachine<T> {
     this.#consecutiveSuccesses = counts.consecutiveSuccesses;
     this.#consecutiveFailures = counts.consecutiveFailures;
   }
+
+  /**
+   * Takes new settings at run time (see `CircuitBreaker.update`): state, mode,
+   * counts and generation stay; a changed window starts empty; a closed
+   * breaker's `interval` restarts now; an open breaker keeps the open time it
+   * started with; a new metrics recorder is told the current state.
+   */
+  reconfigure(settings: Settings<T>, telemetry: Telemetry): void {
+    const previous = this.settings;
+    const now = settings.clock.now();
+    if (this.#expiry !== NONE) this.refresh(now);
+    this.settings = settings;
+    if (!sameWindow(previous.window, settings.window)) {
+      this.#window = settings.window === undefined ? undefined : createWindow(settings.window);
+    }
+    if (this.#state === CLOSED && this.#mode === 'auto' && previous.interval !== settings.interval) {
+      this.#expiry = settings.interval > 0 ? now + settings.interval : NONE;
+    }
+    const recorderChanged = telemetry.metrics !== this.telemetry.metrics || telemetry.name !== this.telemetry.name;
+    this.telemetry = telemetry;
+    if (this.events !== undefined) this.events.telemetry = telemetry;
+    if (recorderChanged) telemetry.recordCircuitBreakerState(this.#state);
+  }
+}
+
+function sameWindow(a: Settings<unknown>['window'], b: Settings<unknown>['window']): boolean {
+  if (a === b) return true;
+  if (a === undefined || b === undefined) return false;
+  return a.kind === b.kind && a.slots === b.slots && a.bucketMs === b.bucketMs;
 }
 
 /** `then` callbacks that count the outcome of a call of one generation and pass its value or error on. */

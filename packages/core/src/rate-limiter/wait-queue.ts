@@ -65,7 +65,7 @@ export class WaitQueue {
  * the others.
  */
 export class WaitScheduler {
-  readonly #algorithm: Algorithm;
+  #algorithm: Algorithm;
   readonly #clock: Clock;
 
   /**
@@ -136,5 +136,10 @@ export class WaitScheduler {
     }
     // An ordinary timer: it is the pending part of a call someone awaits (cleared when the queue empties).
     queue.timer = this.#clock.setTimeout(queue.wake, this.#algorithm.delay(state, head.tokens, now));
+  }
+
+  /** Switches to `algorithm` (a limiter's `update()`): armed wake-ups keep their time, then serve by the new one. */
+  retune(algorithm: Algorithm): void {
+    this.#algorithm = algorithm;
   }
 }

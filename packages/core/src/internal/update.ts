@@ -14,10 +14,10 @@ const preparers = new WeakMap<object, Preparer>();
  * `PolicyRegistry.configure` can validate every change before any applies.
  */
 export function registerUpdater<P extends object>(
-  constructor: abstract new (...args: never[]) => P,
+  pattern: abstract new (...args: never[]) => P,
   prepare: (instance: P, partial: object) => Commit,
 ): void {
-  preparers.set(constructor.prototype as object, prepare as Preparer);
+  preparers.set(pattern.prototype as object, prepare as Preparer);
 }
 
 /**

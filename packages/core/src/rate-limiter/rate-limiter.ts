@@ -305,10 +305,10 @@ export class RateLimiter implements RateLimiterLike, Policy<unknown, RateLimiter
   /**
    * Changes settings at run time: `partial` is merged over the current config
    * and the whole result validated before anything changes (a bad value
-   * throws, naming it, and the old settings stay). Every key keeps the tokens
-   * it has (capped at a smaller `burst`; a sliding window keeps what it
-   * counted and starts its current window now); the new `rate` refills from
-   * now on. Queued `wait()` callers keep their place and are served under the
+   * throws, naming it, and the old settings stay). Every key keeps what it
+   * has used: it has the new limit minus that, never below 0 (a sliding
+   * window keeps what it counted and starts its current window now); the new
+   * `rate` refills from now on. Queued `wait()` callers keep their place and are served under the
    * new limits (a wake-up already armed keeps its time). `algorithm`,
    * `maxKeys`, `idleTtl`, `name` and `clock` cannot change; nor can `burst`
    * drop below what a queued `wait()` asks for (a `RangeError`). An option
@@ -347,12 +347,11 @@ export class RateLimiter implements RateLimiterLike, Policy<unknown, RateLimiter
       const to = next.#algo;
       const now = this.#clock.now();
       const carry = (state: KeyState): void => {
-        // The tokens a key has now, kept under the new limits: a fresh state, then the used part taken.
-        const kept = Math.min(Math.max(from.available(state, now), 0), limit);
+        // What a key has used so far, carried over: a fresh state, then as many tokens taken (at most the new limit).
+        const used = Math.min(Math.max(from.limit - from.available(state, now), 0), limit);
         const waiters = state.waiters;
         state.reset();
         state.waiters = waiters;
-        const used = limit - kept;
         if (used > TOKEN_EPSILON) to.take(state, used, now);
       };
       carry(this.#default);

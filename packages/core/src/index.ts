@@ -13,5 +13,6 @@ export * from './errors/index.js';
 export * from './fallback/index.js';
 export * from './observability/index.js';
 export * from './rate-limiter/index.js';
+export * from './registry/index.js';
 export * from './retry/index.js';
 export * from './timeout/index.js';

@@ -301,7 +301,7 @@ export class Bulkhead<T = unknown> implements Policy<T> {
   }
 
   static {
-    registerUpdater(Bulkhead, (bulkhead, partial) => bulkhead.#prepare(partial));
+    registerUpdater(this, (bulkhead, partial) => bulkhead.#prepare(partial));
   }
 
   /** The validating half of {@link Bulkhead.update}: throws, or returns what applies the change. */

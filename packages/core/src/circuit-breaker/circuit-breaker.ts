@@ -213,7 +213,7 @@ export class CircuitBreaker<T = unknown> implements Policy<T> {
   }
 
   static {
-    registerUpdater(CircuitBreaker, (breaker, partial) => breaker.#prepare(partial));
+    registerUpdater(this, (breaker, partial) => breaker.#prepare(partial));
   }
 
   /** The validating half of {@link CircuitBreaker.update}: throws, or returns what applies the change. */

@@ -12,6 +12,9 @@ const preparers = new WeakMap<object, Preparer>();
  * Registers the validating half of a pattern's `update()` (from a static
  * block, which sees the class's private fields), so that
  * `PolicyRegistry.configure` can validate every change before any applies.
+ * Call it as `registerUpdater(this, …)`: tsc 7 compiles the class's own name
+ * inside a static block to a variable assigned only after the class, so the
+ * name would be `undefined` there in the built package.
  */
 export function registerUpdater<P extends object>(
   pattern: abstract new (...args: never[]) => P,

@@ -321,7 +321,7 @@ export class RateLimiter implements RateLimiterLike, Policy<unknown, RateLimiter
   }
 
   static {
-    registerUpdater(RateLimiter, (limiter, partial) => limiter.#prepare(partial));
+    registerUpdater(this, (limiter, partial) => limiter.#prepare(partial));
   }
 
   /** The validating half of {@link RateLimiter.update}: throws, or returns what applies the change. */

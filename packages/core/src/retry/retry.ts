@@ -358,7 +358,7 @@ export class Retry<T = unknown> implements Policy<T> {
   }
 
   static {
-    registerUpdater(Retry, (retry, partial) => retry.#prepare(partial));
+    registerUpdater(this, (retry, partial) => retry.#prepare(partial));
   }
 
   /** The validating half of {@link Retry.update}: throws, or returns what applies the change. */

@@ -243,7 +243,7 @@ export class Timeout<T = unknown> implements Policy<T, TimeoutExecuteOptions> {
   }
 
   static {
-    registerUpdater(Timeout, (timeout, partial) => timeout.#prepare(partial));
+    registerUpdater(this, (timeout, partial) => timeout.#prepare(partial));
   }
 
   /** The validating half of {@link Timeout.update}: throws, or returns what applies the change. */

@@ -107,7 +107,7 @@ export class CircuitBreaker<T = unknown> implements Policy<T> {
       throw error;
     }
     const settings = machine.settings;
-    return new BreakerPermit(machine, generation, settings.timed ? settings.clock.now() : 0);
+    return new BreakerPermit(machine, generation, settings.timed ? settings.clock.now() : Number.NaN);
   }
 
   /**
@@ -159,7 +159,7 @@ export class CircuitBreaker<T = unknown> implements Policy<T> {
     try {
       result = fn(ctx);
     } catch (error) {
-      machine.failed(generation, error, 0);
+      machine.failed(generation, error, Number.NaN);
       return Promise.reject(error);
     }
     const settlers = machine.settlersFor(generation);

@@ -159,3 +159,27 @@ describe('CircuitBreaker.update', () => {
     breaker.update({ name: 'payments' });
   });
 });
+
+describe('CircuitBreaker.update: calls in flight', () => {
+  it('a call that started unmeasured is not counted slow when an update adds slow-call detection', async () => {
+    const clock = new FakeClock();
+    await clock.advance(1_000_000);
+    const breaker = new CircuitBreaker({ clock });
+    let finish: (value: string) => void = () => {};
+    const inFlight = breaker.execute(() => new Promise<string>((resolve) => (finish = resolve)));
+    breaker.update({
+      window: { kind: 'count', size: 1 },
+      minimumCalls: 1,
+      slowCallDuration: 100,
+      slowCallRateThreshold: 1,
+    });
+    finish('done');
+    await expect(inFlight).resolves.toBe('done');
+    expect(breaker.state).toBe('closed');
+    // A call measured from its start is: slow once it takes longer than 100 ms.
+    const slow = breaker.execute(() => new Promise<string>((resolve) => clock.setTimeout(() => resolve('late'), 150)));
+    await clock.advance(150);
+    await expect(slow).resolves.toBe('late');
+    expect(breaker.state).toBe('open');
+  });
+});

@@ -192,7 +192,8 @@ export class CircuitStateMachine<T> {
     const telemetry = this.telemetry;
     let now = Number.NaN;
     let slow = false;
-    if (settings.timed) {
+    // A call that started unmeasured (`start` NaN) stays unmeasured, even if `update()` has since made calls timed.
+    if (settings.timed && !Number.isNaN(start)) {
       now = settings.clock.now();
       const duration = now - start;
       slow = duration > settings.slowCallDuration;
@@ -367,11 +368,11 @@ export class Settlers<T> {
   constructor(machine: CircuitStateMachine<T>, generation: number) {
     this.generation = generation;
     this.fulfilled = (value) => {
-      machine.succeeded(generation, value, 0);
+      machine.succeeded(generation, value, Number.NaN);
       return value;
     };
     this.rejected = (error) => {
-      machine.failed(generation, error, 0);
+      machine.failed(generation, error, Number.NaN);
       throw error;
     };
   }

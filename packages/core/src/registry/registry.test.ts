@@ -197,6 +197,24 @@ describe('PolicyRegistry.configure', () => {
     expect(limiter.maxWait).toBe(Number.POSITIVE_INFINITY);
   });
 
+  it('revives "Infinity" inside a window too, and refuses a defaults section that is not an object', () => {
+    const policies = new PolicyRegistry();
+    const breaker = policies.circuitBreaker('payments');
+    policies.configure({
+      circuitBreaker: {
+        payments: { window: { kind: 'time', duration: 1_000 }, slowCallDuration: 'Infinity' as never },
+      },
+    });
+    expect(breaker.state).toBe('closed');
+    expect(() => policies.configure({ defaults: 5 as never })).toThrow(/defaults must be an object, got 5/);
+    expect(() => policies.configure({ critical: 'circuitBreaker.payments' as never })).toThrow(
+      /critical must be an array/,
+    );
+    expect(() => policies.configure({ retry: [] as never })).toThrow(
+      /retry must be an object of retry settings by name/,
+    );
+  });
+
   it('keeps predicates and hooks given in code, changing only what the config names', async () => {
     const policies = new PolicyRegistry();
     const changes: string[] = [];

@@ -301,6 +301,7 @@ export class Bulkhead<T = unknown> implements Policy<T> {
   }
 
   static {
+    // biome-ignore lint/complexity/noThisInStatic: tsc 7 compiles the class's name here to undefined (see registerUpdater)
     registerUpdater(this, (bulkhead, partial) => bulkhead.#prepare(partial));
   }
 

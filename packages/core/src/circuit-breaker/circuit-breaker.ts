@@ -213,6 +213,7 @@ export class CircuitBreaker<T = unknown> implements Policy<T> {
   }
 
   static {
+    // biome-ignore lint/complexity/noThisInStatic: tsc 7 compiles the class's name here to undefined (see registerUpdater)
     registerUpdater(this, (breaker, partial) => breaker.#prepare(partial));
   }
 

@@ -321,6 +321,7 @@ export class RateLimiter implements RateLimiterLike, Policy<unknown, RateLimiter
   }
 
   static {
+    // biome-ignore lint/complexity/noThisInStatic: tsc 7 compiles the class's name here to undefined (see registerUpdater)
     registerUpdater(this, (limiter, partial) => limiter.#prepare(partial));
   }
 

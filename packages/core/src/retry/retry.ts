@@ -358,6 +358,7 @@ export class Retry<T = unknown> implements Policy<T> {
   }
 
   static {
+    // biome-ignore lint/complexity/noThisInStatic: tsc 7 compiles the class's name here to undefined (see registerUpdater)
     registerUpdater(this, (retry, partial) => retry.#prepare(partial));
   }
 

@@ -243,6 +243,7 @@ export class Timeout<T = unknown> implements Policy<T, TimeoutExecuteOptions> {
   }
 
   static {
+    // biome-ignore lint/complexity/noThisInStatic: tsc 7 compiles the class's name here to undefined (see registerUpdater)
     registerUpdater(this, (timeout, partial) => timeout.#prepare(partial));
   }
 

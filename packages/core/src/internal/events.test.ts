@@ -61,20 +61,34 @@ describe('EventHub', () => {
     expect(seen).toEqual([1, 1, 2]);
   });
 
-  it('changes made during an emit apply from the next emit', () => {
+  it('a listener added during an emit is first called by the next; one disposed is not called after', () => {
     const events = hub();
     const seen: string[] = [];
     let added = false;
+    let second: { dispose(): void } | undefined;
     const first = events.on(names, 'ping', () => {
       seen.push('first');
       first.dispose();
+      second?.dispose();
       if (!added) events.on(names, 'ping', () => seen.push('late'));
       added = true;
     });
-    events.on(names, 'ping', () => seen.push('second'));
+    second = events.on(names, 'ping', () => seen.push('second'));
+    events.on(names, 'ping', () => seen.push('third'));
     events.emit('ping', { n: 1 });
     events.emit('ping', { n: 2 });
-    expect(seen).toEqual(['first', 'second', 'second', 'late']);
+    expect(seen).toEqual(['first', 'third', 'third', 'late']);
+  });
+
+  it('adds and removes 100,000 listeners in linear time', () => {
+    const events = hub();
+    let calls = 0;
+    const subs = Array.from({ length: 100_000 }, () => events.on(names, 'ping', () => calls++));
+    events.emit('ping', { n: 1 });
+    for (const sub of subs) sub.dispose();
+    events.emit('ping', { n: 2 });
+    expect(calls).toBe(100_000);
+    expect(events.has('ping')).toBe(false);
   });
 
   it('logs a listener that throws or rejects and still calls the others', async () => {

@@ -15,19 +15,27 @@ export interface Subscription {
 /** A listener of one event: gets the event's payload; what it returns (even a rejected promise) is ignored. */
 export type EventListener<P> = (payload: P) => unknown;
 
+/** One subscription: its listener and when it was added (so that an emit skips listeners added during it). */
+interface Entry {
+  readonly listener: EventListener<never>;
+  readonly seq: number;
+}
+
 /**
  * The listeners of one pattern instance, created on the first `on()` (a
  * pattern nobody listens to holds `undefined` and pays one field test per
- * event). Each event's listeners are an array replaced on every change, so a
- * listener that subscribes or disposes during an emit changes the next emit,
- * not the current one. A listener that throws or returns a rejected promise is
- * logged through the pattern's logger and never changes an outcome.
+ * event). Adding and removing a listener cost O(1), however many there are.
+ * A listener added during an emit is first called by the next one; a listener
+ * disposed during an emit is not called after its disposal. A listener that
+ * throws or returns a rejected promise is logged through the pattern's logger
+ * and never changes an outcome.
  */
 export class EventHub<E extends object> {
   readonly #owner: string;
   /** Where listener failures are logged (replaced when `update()` changes the logger). */
   telemetry: Telemetry;
-  readonly #listeners = new Map<keyof E, readonly EventListener<never>[]>();
+  readonly #listeners = new Map<keyof E, Set<Entry>>();
+  #seq = 0;
 
   /**
    * @param owner - the pattern's class name, for error messages
@@ -49,18 +57,17 @@ export class EventHub<E extends object> {
         `${this.#owner}: listener for "${String(event)}" must be a function, got ${describeValue(listener)}`,
       );
     }
-    const entry = listener as EventListener<never>;
-    this.#listeners.set(event, [...(this.#listeners.get(event) ?? []), entry]);
-    let active = true;
+    const entry: Entry = { listener: listener as EventListener<never>, seq: ++this.#seq };
+    let entries = this.#listeners.get(event);
+    if (entries === undefined) {
+      entries = new Set();
+      this.#listeners.set(event, entries);
+    }
+    entries.add(entry);
+    const set = entries;
     const dispose = (): void => {
-      if (!active) return;
-      active = false;
-      const current = this.#listeners.get(event) ?? [];
-      const index = current.indexOf(entry);
-      if (index < 0) return;
-      const next = current.slice(0, index).concat(current.slice(index + 1));
-      if (next.length === 0) this.#listeners.delete(event);
-      else this.#listeners.set(event, next);
+      if (!set.delete(entry)) return;
+      if (set.size === 0 && this.#listeners.get(event) === set) this.#listeners.delete(event);
     };
     return { dispose, [Symbol.dispose]: dispose };
   }
@@ -72,11 +79,13 @@ export class EventHub<E extends object> {
 
   /** Calls every listener of `event` with `payload`, in the order they were added. */
   emit<K extends keyof E>(event: K, payload: E[K]): void {
-    const listeners = this.#listeners.get(event);
-    if (listeners === undefined) return;
-    for (const listener of listeners) {
+    const entries = this.#listeners.get(event);
+    if (entries === undefined) return;
+    const last = this.#seq;
+    for (const entry of entries) {
+      if (entry.seq > last) break;
       try {
-        const returned = (listener as EventListener<E[K]>)(payload);
+        const returned = (entry.listener as EventListener<E[K]>)(payload);
         if (isThenable(returned)) returned.then(undefined, (err: unknown) => this.#failed(event, err));
       } catch (err) {
         this.#failed(event, err);

@@ -183,3 +183,24 @@ describe('CircuitBreaker.update: calls in flight', () => {
     expect(breaker.state).toBe('open');
   });
 });
+
+describe('CircuitBreaker: hostile listeners', () => {
+  it('a stateChange listener may call update(); thousands of synchronous throws are all counted once', async () => {
+    const clock = new FakeClock();
+    const breaker = new CircuitBreaker({ clock, readyToTrip: (c) => c.consecutiveFailures >= 10_000 });
+    let failures = 0;
+    breaker.on('failure', () => failures++);
+    breaker.on('stateChange', ({ to }) => {
+      if (to === 'open') breaker.update({ timeout: 5 });
+    });
+    const settled = await Promise.allSettled(Array.from({ length: 10_000 }, () => breaker.execute(fail)));
+    expect(settled.every((s) => s.status === 'rejected' && s.reason === boom)).toBe(true);
+    expect(failures).toBe(10_000);
+    expect(breaker.state).toBe('open');
+    // The open time it started with (60 s) stands; the new 5 ms applies from the next opening.
+    await clock.advance(5_000);
+    expect(breaker.state).toBe('open');
+    await clock.advance(60_000);
+    expect(breaker.state).toBe('half-open');
+  });
+});

@@ -63,10 +63,10 @@ function fail(path: string, problem: string): never {
 function revive(value: unknown): unknown {
   if (value === 'Infinity') return Number.POSITIVE_INFINITY;
   if (isPlainObject(value)) {
-    const copy: Record<string, unknown> = {};
-    for (const [key, inner] of Object.entries(value))
-      copy[key] = inner === 'Infinity' ? Number.POSITIVE_INFINITY : inner;
-    return copy;
+    // fromEntries defines own properties: a "__proto__" key from JSON stays data, never a prototype.
+    return Object.fromEntries(
+      Object.entries(value).map(([key, inner]) => [key, inner === 'Infinity' ? Number.POSITIVE_INFINITY : inner]),
+    );
   }
   return value;
 }

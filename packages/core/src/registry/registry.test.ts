@@ -215,6 +215,18 @@ describe('PolicyRegistry.configure', () => {
     );
   });
 
+  it('treats "__proto__" in a parsed file as data, never as a prototype', () => {
+    const policies = new PolicyRegistry();
+    policies.circuitBreaker('payments');
+    const hostile = JSON.parse('{"circuitBreaker":{"payments":{"window":{"__proto__":{"kind":"count","size":2}}}}}');
+    expect(() => policies.configure(hostile)).toThrow(/window.size must be an integer >= 1, got undefined/);
+    expect(() => policies.configure(JSON.parse('{"__proto__":{"defaults":{}}}'))).toThrow(/__proto__ is not a section/);
+    expect(() => policies.configure(JSON.parse('{"circuitBreaker":{"__proto__":{}}}'))).toThrow(
+      /circuitBreaker.__proto__ names no circuit breaker/,
+    );
+    expect(({} as Record<string, unknown>).kind).toBeUndefined();
+  });
+
   it('keeps predicates and hooks given in code, changing only what the config names', async () => {
     const policies = new PolicyRegistry();
     const changes: string[] = [];

@@ -82,6 +82,18 @@ describe('PolicyRegistry: get-or-create', () => {
     expect(() => policies.pipeline('other')).toThrow(/no pipeline named "other" yet, and build must be a function/);
   });
 
+  it("an 'added' listener that throws is logged through the registry's logger and the policy is still created", () => {
+    const logger = recordingLogger();
+    const policies = new PolicyRegistry({ logger });
+    policies.on('added', () => {
+      throw new Error('listener');
+    });
+    const retry = policies.retry('r');
+    expect(policies.get('r')).toBe(retry);
+    expect(logger.records.some((r) => r.level === 'error' && r.msg === 'listener for "added" threw')).toBe(true);
+    expect(() => policies.on('removed' as never, () => {})).toThrow(/PolicyRegistry: event must be one of "added"/);
+  });
+
   it('close() forgets everything and refuses new work; Symbol.dispose closes', () => {
     const policies = new PolicyRegistry();
     const breaker = policies.circuitBreaker('a');

@@ -2,6 +2,7 @@ import { getEventListeners } from 'node:events';
 import fc from 'fast-check';
 import { describe, expect, it, vi } from 'vitest';
 import { deferred } from '../../test/support.js';
+import { listenersAfterTurn } from '../../test/waits-support.js';
 import type { ExecutionContext } from '../context.js';
 import { BulkheadFullError, TimeoutError } from '../errors/errors.js';
 import { isBulkheadFullError } from '../errors/guards.js';
@@ -177,7 +178,7 @@ describe('Bulkhead', () => {
     gate.resolve();
     await running;
     await expect(waiting).resolves.toBe('ok');
-    expect(getEventListeners(signal, 'abort')).toHaveLength(0);
+    expect(await listenersAfterTurn(signal)).toBe(0);
   });
 
   it('rejects waiters whose queue wait runs out, in order, with one timer', async () => {

@@ -1,10 +1,12 @@
-import { type Clock, unrefTimer } from '../clock/clock.js';
+import type { Clock } from '../clock/clock.js';
 import type { ExecuteOptions, ExecutionContext, Operation, Policy } from '../context.js';
 import { BulkheadFullError } from '../errors/errors.js';
 import { contextAbortReason, isAbortedContext, neverAbortedSignal, toContext } from '../internal/context.js';
 import { EventHub, type EventListener, type Subscription } from '../internal/events.js';
 import { IntrusiveList, type ListNode } from '../internal/intrusive-list.js';
+import { type SignalHub, type SignalWaiter, signalHub } from '../internal/signal-hub.js';
 import { Telemetry } from '../internal/telemetry.js';
+import { armTimer } from '../internal/timers.js';
 import { type Commit, knownOptions, mergeUpdate, registerUpdater } from '../internal/update.js';
 import { clockOption, configObject, functionOption, numberOption, requiredNumber } from '../internal/validate.js';
 import { type BulkheadEvents, bulkheadEvents } from './events.js';
@@ -13,22 +15,25 @@ import type { BulkheadConfig, BulkheadRejectReason } from './types.js';
 const OWNER = 'Bulkhead';
 
 /**
- * A call waiting for a slot. It is its own abort listener (`handleEvent`) and
- * its own node in the queue, so queueing allocates no closure and no node.
+ * A call waiting for a slot. It is its own node in the queue and in its
+ * signal's hub, so queueing allocates no closure and no node.
  */
-class Waiter implements ListNode<Waiter> {
+class Waiter implements ListNode<Waiter>, SignalWaiter {
   readonly fn: Operation<unknown>;
   readonly ctx: ExecutionContext;
   readonly resolve: (value: unknown) => void;
   readonly reject: (reason: unknown) => void;
   /** When its queue wait ends (0: never); set again when `update()` bounds a queue that was unbounded. */
   expiresAt: number;
-  readonly onAbort: (waiter: Waiter) => void;
-  /** The signal it listens to; `undefined` for the shared never-aborting one. */
-  signal: AbortSignal | undefined = undefined;
+  readonly onAbort: (waiter: Waiter, reason: unknown) => void;
+  /** The hub of the signal it waits on; `null` for the shared never-aborting one. */
+  hub: SignalHub | null = null;
   /** Neighbours in the bulkhead's queue. */
   listPrev: Waiter | null = null;
   listNext: Waiter | null = null;
+  /** Neighbours in its signal's hub. */
+  signalPrev: SignalWaiter | null = null;
+  signalNext: SignalWaiter | null = null;
 
   constructor(
     fn: Operation<unknown>,
@@ -36,7 +41,7 @@ class Waiter implements ListNode<Waiter> {
     resolve: (value: unknown) => void,
     reject: (reason: unknown) => void,
     expiresAt: number,
-    onAbort: (waiter: Waiter) => void,
+    onAbort: (waiter: Waiter, reason: unknown) => void,
   ) {
     this.fn = fn;
     this.ctx = ctx;
@@ -46,9 +51,9 @@ class Waiter implements ListNode<Waiter> {
     this.onAbort = onAbort;
   }
 
-  /** The abort listener: leave the queue and reject with the signal's reason. */
-  handleEvent(): void {
-    this.onAbort(this);
+  /** The signal aborted: leave the queue and reject with its reason. */
+  signalAborted(reason: unknown): void {
+    this.onAbort(this, reason);
   }
 }
 
@@ -66,7 +71,12 @@ class Waiter implements ListNode<Waiter> {
  * whose signal aborts leaves the queue at once, rejecting with the abort reason.
  *
  * A call that finds a free slot costs one `async` layer: no closure, timer or
- * listener.
+ * listener. Queued calls that share a caller's signal share one listener on
+ * it. The queue timeout is one timer for the whole queue, held only while
+ * calls wait (so it fires even when nothing else keeps the process running),
+ * and it waits out any `queueTimeout`, even one beyond the 24.8 days a single
+ * platform timer holds. Work that throws synchronously hands its slot over in
+ * a loop, never recursively, however long the queue.
  *
  * @example
  * ```ts
@@ -89,12 +99,16 @@ export class Bulkhead<T = unknown> implements Policy<T> {
   #maxConcurrent: number;
   #onRejected: ((reason: BulkheadRejectReason) => void) | undefined;
   readonly #queue = new IntrusiveList<Waiter>();
-  readonly #abortWaiter: (waiter: Waiter) => void;
+  readonly #abortWaiter: (waiter: Waiter, reason: unknown) => void;
   readonly #expire: () => void;
   /** Settlement callbacks of a call in a slot: release the slot, pass the value or error on. */
   readonly #fulfilled: (value: unknown) => unknown;
   readonly #rejected: (error: unknown) => never;
   #active = 0;
+  /** True while {@link Bulkhead.#release} hands freed slots over (a release meanwhile only counts itself). */
+  #draining = false;
+  /** Slots freed during a hand-over, still to be handed over by the loop. */
+  #freed = 0;
   #timer: unknown = undefined;
   #timerArmed = false;
   /** The config as built and updated, for `update()` to merge over. */
@@ -121,7 +135,7 @@ export class Bulkhead<T = unknown> implements Policy<T> {
     this.#metrics = this.#telemetry.metrics !== undefined;
     this.#traced = this.#telemetry.tracer !== undefined;
     this.#maxConcurrent = this.maxConcurrent;
-    this.#abortWaiter = (waiter) => this.#leave(waiter, (waiter.signal as AbortSignal).reason);
+    this.#abortWaiter = (waiter, reason) => this.#leave(waiter, reason);
     this.#expire = () => this.#expireWaiters();
     this.#fulfilled = (value) => {
       this.#release();
@@ -179,12 +193,41 @@ export class Bulkhead<T = unknown> implements Policy<T> {
     return Promise.resolve(result).then(this.#fulfilled as (value: R) => R, this.#rejected);
   }
 
+  /**
+   * A slot came free. With waiters, the oldest gets it; its work may throw
+   * synchronously and free the slot again at once, so hand-overs run in a
+   * loop here (a release during the loop only counts itself), never by
+   * recursion: any number of queued sync throwers settle on a flat stack.
+   */
   #release(): void {
     if (this.#queue.size === 0 || this.#active > this.#maxConcurrent) {
       this.#active--;
       if (this.#metrics) this.#record();
-    } else {
-      this.#handOver();
+      return;
+    }
+    if (this.#draining) {
+      this.#freed++;
+      return;
+    }
+    this.#draining = true;
+    try {
+      let freed = 1;
+      do {
+        freed--;
+        // Over a limit lowered by update() meanwhile, a freed slot is given back rather than handed over.
+        const waiter = this.#active > this.#maxConcurrent ? null : this.#queue.shift();
+        if (waiter === null) {
+          // The queue emptied meanwhile (an abort or a queue timeout during a hand-over), or the limit fell.
+          this.#active--;
+          if (this.#metrics) this.#record();
+        } else {
+          this.#handOver(waiter);
+        }
+        freed += this.#freed;
+        this.#freed = 0;
+      } while (freed > 0);
+    } finally {
+      this.#draining = false;
     }
   }
 
@@ -202,18 +245,18 @@ export class Bulkhead<T = unknown> implements Policy<T> {
       this.#queue.push(waiter);
       const signal = ctx.signal;
       if (signal !== neverAbortedSignal) {
-        waiter.signal = signal;
-        signal.addEventListener('abort', waiter, { once: true });
+        const hub = signalHub(signal);
+        waiter.hub = hub;
+        hub.add(waiter);
       }
       this.#record();
       this.#armTimer();
     });
   }
 
-  /** A slot came free and the queue is not empty: the oldest waiter gets it. */
-  #handOver(): void {
-    const waiter = this.#queue.shift() as Waiter;
-    waiter.signal?.removeEventListener('abort', waiter);
+  /** The oldest waiter, just taken from the queue, gets the freed slot. */
+  #handOver(waiter: Waiter): void {
+    waiter.hub?.delete(waiter);
     if (this.#queue.size === 0) this.#disarmTimer();
     this.#record();
     waiter.resolve(this.#run(waiter.fn, waiter.ctx));
@@ -221,12 +264,12 @@ export class Bulkhead<T = unknown> implements Policy<T> {
 
   /** Takes `waiter` out of the queue (abort or queue timeout) and rejects it with `reason`. */
   #leave(waiter: Waiter, reason: unknown): void {
-    // Only queued waiters get here: a served waiter's listener is gone and it is no longer at the head.
+    // Only queued waiters get here: a served waiter has left its hub and it is no longer at the head.
     this.#queue.remove(waiter);
-    waiter.signal?.removeEventListener('abort', waiter);
+    waiter.hub?.delete(waiter);
+    waiter.reject(reason);
     if (this.#queue.size === 0) this.#disarmTimer();
     this.#record();
-    waiter.reject(reason);
   }
 
   #expireWaiters(): void {
@@ -239,12 +282,18 @@ export class Bulkhead<T = unknown> implements Policy<T> {
     this.#armTimer();
   }
 
+  /**
+   * Arms the queue's one timer for the head's expiry: an ordinary (held)
+   * timer, because calls wait on it, cleared as soon as the queue empties. A
+   * wait beyond one platform timer is armed in steps; an early step expires
+   * nobody and re-arms for the rest.
+   */
   #armTimer(): void {
     if (this.#timerArmed || this.queueTimeout === Number.POSITIVE_INFINITY) return;
     const head = this.#queue.first;
     if (head === null) return;
     this.#timerArmed = true;
-    this.#timer = unrefTimer(this.#clock.setTimeout(this.#expire, head.expiresAt - this.#clock.now()));
+    this.#timer = armTimer(this.#clock, this.#expire, head.expiresAt - this.#clock.now());
   }
 
   #disarmTimer(): void {
@@ -327,9 +376,11 @@ export class Bulkhead<T = unknown> implements Policy<T> {
       this.#config = config;
       if (this.#events !== undefined) this.#events.telemetry = next.#telemetry;
       // Slots that came free: queued calls take them at once, oldest first (a loop, not a recursion).
-      while (this.#active < this.#maxConcurrent && this.#queue.size > 0) {
+      // Each new slot is handed over like a freed one (in #release's loop, so sync throwers stay flat); at most
+      // one per queued call, also when this update runs inside a hand-over and the loop there does the handing.
+      for (let room = Math.min(this.#maxConcurrent - this.#active, this.#queue.size); room > 0; room--) {
         this.#active++;
-        this.#handOver();
+        this.#release();
       }
       this.#armTimer();
     };

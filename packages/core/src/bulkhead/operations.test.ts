@@ -111,3 +111,25 @@ describe('Bulkhead.update', () => {
     expect(clock.pendingTimers).toBe(0);
   });
 });
+
+describe('Bulkhead.update: hostile', () => {
+  it('growing past thousands of queued calls whose work throws synchronously settles each once', async () => {
+    const bulkhead = new Bulkhead({ maxConcurrent: 1, maxQueue: 10_000 });
+    const gate = deferred();
+    const running = bulkhead.execute(() => gate.promise);
+    const thrown = new Error('sync');
+    const queued = Array.from({ length: 5_000 }, () =>
+      bulkhead.execute(() => {
+        throw thrown;
+      }),
+    );
+    bulkhead.update({ maxConcurrent: 10_000 });
+    const settled = await Promise.allSettled(queued);
+    expect(settled.every((s) => s.status === 'rejected' && s.reason === thrown)).toBe(true);
+    expect(bulkhead.queued).toBe(0);
+    expect(bulkhead.active).toBe(1);
+    gate.resolve();
+    await running;
+    expect(bulkhead.active).toBe(0);
+  });
+});

@@ -1,17 +1,19 @@
 import type { Clock } from '../clock/clock.js';
 import { IntrusiveList, type ListNode } from '../internal/intrusive-list.js';
+import { type SignalHub, type SignalWaiter, signalHub } from '../internal/signal-hub.js';
+import { armTimer } from '../internal/timers.js';
 import type { Algorithm, KeyState } from './key-state.js';
 
-/** A caller of `wait` queued on a key. It is its own abort listener (`handleEvent`) and its own node in the key's queue. */
-export class RateWaiter implements ListNode<RateWaiter> {
+/** A caller of `wait` queued on a key. It is its own node in the key's queue and in its signal's hub. */
+export class RateWaiter implements ListNode<RateWaiter>, SignalWaiter {
   /** The tokens it waits for. */
   readonly tokens: number;
   /** Settles the caller's promise. */
   readonly resolve: () => void;
   /** Rejects the caller's promise. */
   readonly reject: (reason: unknown) => void;
-  /** The caller's signal, if any. */
-  readonly signal: AbortSignal | undefined;
+  /** The hub of the caller's signal, if any. */
+  readonly hub: SignalHub | undefined;
   /** The key it waits on. */
   readonly state: KeyState;
   /** The scheduler serving it. */
@@ -19,26 +21,29 @@ export class RateWaiter implements ListNode<RateWaiter> {
   /** Neighbours in the key's queue. */
   listPrev: RateWaiter | null = null;
   listNext: RateWaiter | null = null;
+  /** Neighbours in its signal's hub. */
+  signalPrev: SignalWaiter | null = null;
+  signalNext: SignalWaiter | null = null;
 
   constructor(
     tokens: number,
     resolve: () => void,
     reject: (reason: unknown) => void,
-    signal: AbortSignal | undefined,
+    hub: SignalHub | undefined,
     state: KeyState,
     scheduler: WaitScheduler,
   ) {
     this.tokens = tokens;
     this.resolve = resolve;
     this.reject = reject;
-    this.signal = signal;
+    this.hub = hub;
     this.state = state;
     this.scheduler = scheduler;
   }
 
-  /** The abort listener: leave the queue and reject with the signal's reason. */
-  handleEvent(): void {
-    this.scheduler.abort(this);
+  /** The signal aborted: leave the queue and reject with its reason. */
+  signalAborted(reason: unknown): void {
+    this.scheduler.abort(this, reason);
   }
 }
 
@@ -62,7 +67,11 @@ export class WaitQueue {
 /**
  * Serves the waiters of a limiter's keys: in order, each as soon as its tokens
  * exist (never before), with one timer per key that has waiters and none for
- * the others.
+ * the others. That timer is an ordinary (held) one, since callers wait on it,
+ * cleared when the key's queue empties; a wait beyond what one platform timer
+ * holds (a monthly quota) is armed in steps, an early step serving nobody and
+ * re-arming for the rest. Waiters sharing a caller's signal share one
+ * listener on it ({@link signalHub}).
  */
 export class WaitScheduler {
   #algorithm: Algorithm;
@@ -86,27 +95,28 @@ export class WaitScheduler {
     }
     const q = queue;
     return new Promise<void>((resolve, reject) => {
-      const waiter = new RateWaiter(tokens, resolve, reject, signal, state, this);
+      const hub = signal === undefined ? undefined : signalHub(signal);
+      const waiter = new RateWaiter(tokens, resolve, reject, hub, state, this);
       q.list.push(waiter);
       q.tokens += tokens;
-      signal?.addEventListener('abort', waiter, { once: true });
+      hub?.add(waiter);
       if (q.list.size === 1) this.#arm(state, q, now);
     });
   }
 
   /** Takes an aborted waiter out of its queue, giving back its place. */
-  abort(waiter: RateWaiter): void {
-    // A waiter's listener is removed when it is served, so it is still queued here.
+  abort(waiter: RateWaiter, reason: unknown): void {
+    // A waiter leaves its hub when it is served, so it is still queued here.
     const queue = waiter.state.waiters as WaitQueue;
     const wasHead = queue.list.first === waiter;
     queue.list.remove(waiter);
     queue.tokens -= waiter.tokens;
+    waiter.reject(reason);
     if (wasHead) {
       // The head always has a wake-up armed: move it to the new head.
       this.#clock.clearTimeout(queue.timer);
       this.#arm(waiter.state, queue, this.#clock.now());
     }
-    waiter.reject((waiter.signal as AbortSignal).reason);
   }
 
   /** Serves the head of the queue, and those behind it, while their tokens exist. */
@@ -119,7 +129,7 @@ export class WaitScheduler {
       if (!this.#algorithm.take(state, head.tokens, now)) break;
       queue.list.shift();
       queue.tokens -= head.tokens;
-      head.signal?.removeEventListener('abort', head);
+      head.hub?.delete(head);
       head.resolve();
     }
     this.#arm(state, queue, now);
@@ -135,7 +145,7 @@ export class WaitScheduler {
       return;
     }
     // An ordinary timer: it is the pending part of a call someone awaits (cleared when the queue empties).
-    queue.timer = this.#clock.setTimeout(queue.wake, this.#algorithm.delay(state, head.tokens, now));
+    queue.timer = armTimer(this.#clock, queue.wake, this.#algorithm.delay(state, head.tokens, now));
   }
 
   /** Switches to `algorithm` (a limiter's `update()`): armed wake-ups keep their time, then serve by the new one. */

@@ -226,8 +226,8 @@ export class Retry<T = unknown> implements Policy<T> {
           failed ? { attempt, error: outcome, delayMs: delay } : { attempt, result: outcome, delayMs: delay },
         );
         telemetry.log('debug', 'retrying', { attempt, delayMs: delay });
-        if (delay > 0) await sleep(this.#clock, delay, signal);
-        else if (signal.aborted) throw signal.reason;
+        // Even a zero delay waits on a timer: a macrotask turn, so no retry loop starves the event loop.
+        await sleep(this.#clock, delay, signal);
         previousDelay = delay;
         ctx = { signal, attempt: attempt + 1, deadline };
       }

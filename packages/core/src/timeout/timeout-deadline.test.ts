@@ -1,6 +1,7 @@
 import { getEventListeners } from 'node:events';
 import { describe, expect, it, vi } from 'vitest';
 import { deferred, failOnUnhandledRejection, outcome, recordingSystemClock } from '../../test/support.js';
+import { listenersAfterTurn } from '../../test/waits-support.js';
 import type { ExecutionContext } from '../context.js';
 import { TimeoutError } from '../errors/errors.js';
 import { isTimeoutError } from '../errors/guards.js';
@@ -137,13 +138,13 @@ describe('Timeout: the caller signal', () => {
     expect(fn).not.toHaveBeenCalled();
   });
 
-  it('links the caller signal only when the work reads ctx.signal, and unlinks it when the call settles', async () => {
+  it('listens to the caller signal while the work is pending, whether or not it reads ctx.signal, and stops once it settled', async () => {
     const clock = new FakeClock();
     const timeout = new Timeout({ clock, defaultTimeout: 100 });
     const controller = new AbortController();
     const work = deferred<number>();
     await timeout.execute(async () => 1, { signal: controller.signal });
-    expect(getEventListeners(controller.signal, 'abort')).toHaveLength(0);
+    expect(await listenersAfterTurn(controller.signal)).toBe(0);
     let signal: AbortSignal | undefined;
     const done = timeout.execute(
       (ctx) => {
@@ -155,7 +156,7 @@ describe('Timeout: the caller signal', () => {
     expect(getEventListeners(controller.signal, 'abort')).toHaveLength(1);
     work.resolve(1);
     await done;
-    expect(getEventListeners(controller.signal, 'abort')).toHaveLength(0);
+    expect(await listenersAfterTurn(controller.signal)).toBe(0);
     expect(signal?.aborted).toBe(false);
   });
 
@@ -176,7 +177,7 @@ describe('Timeout: the caller signal', () => {
     expect(getEventListeners(controller.signal, 'abort')).toHaveLength(0);
   });
 
-  it('a signal first read after the caller aborted is already aborted; one read after settling is not linked', async () => {
+  it('a signal first read after the caller aborted is already aborted, and the call rejects at once; one read after settling is not linked', async () => {
     const clock = new FakeClock();
     const timeout = new Timeout({ clock, defaultTimeout: 100 });
     const controller = new AbortController();
@@ -192,8 +193,8 @@ describe('Timeout: the caller signal', () => {
     );
     controller.abort(reason);
     expect(ctx?.signal.reason).toBe(reason);
+    await expect(done).rejects.toBe(reason);
     work.resolve(1);
-    await done;
 
     const other = new AbortController();
     await timeout.execute(
@@ -203,7 +204,7 @@ describe('Timeout: the caller signal', () => {
       { signal: other.signal },
     );
     expect(ctx?.signal.aborted).toBe(false);
-    expect(getEventListeners(other.signal, 'abort')).toHaveLength(0);
+    expect(await listenersAfterTurn(other.signal)).toBe(0);
   });
 });
 
@@ -217,13 +218,32 @@ describe('Timeout: real clock', () => {
 });
 
 describe('Timeout: process lifetime', () => {
-  it('unrefs its timers, shared and per call', async () => {
+  it('holds its shared timer only while a call waits on it, and clears a per-call timer when the call settles', async () => {
     const { clock, handles } = recordingSystemClock();
     const timeout = new Timeout({ clock, defaultTimeout: 1000 });
-    await timeout.execute(async () => 1);
-    await timeout.execute(async () => 1, { timeout: 500 });
+    const first = deferred<number>();
+    const done = timeout.execute(() => first.promise);
+    expect(handles).toHaveLength(1);
+    expect(handles[0]?.hasRef()).toBe(true); // a call waits on it: the process must not exit
+    first.resolve(1);
+    await done;
+    expect(handles[0]?.hasRef()).toBe(false); // idle: armed, but it keeps nothing alive
+    const second = deferred<number>();
+    const again = timeout.execute(() => second.promise);
+    expect(handles).toHaveLength(1); // the armed timer is reused, held again
+    expect(handles[0]?.hasRef()).toBe(true);
+    second.resolve(2);
+    await again;
+    expect(handles[0]?.hasRef()).toBe(false);
+
+    const clearTimeoutSpy = vi.spyOn(clock, 'clearTimeout');
+    const own = deferred<number>();
+    const ownDone = timeout.execute(() => own.promise, { timeout: 500 });
     expect(handles).toHaveLength(2);
-    expect(handles.map((h) => h.hasRef())).toEqual([false, false]);
+    expect(handles[1]?.hasRef()).toBe(true);
+    own.resolve(3);
+    await ownDone;
+    expect(clearTimeoutSpy).toHaveBeenCalledWith(handles[1]);
     for (const h of handles) clearTimeout(h);
   });
 });

@@ -4,17 +4,18 @@ import { TimeoutError } from '../errors/errors.js';
 import { neverAbortedSignal } from '../internal/context.js';
 import { EventHub, type EventListener, type Subscription } from '../internal/events.js';
 import { IntrusiveList } from '../internal/intrusive-list.js';
+import { signalHub } from '../internal/signal-hub.js';
 import { Telemetry } from '../internal/telemetry.js';
+import { armTimer, refTimer } from '../internal/timers.js';
 import { type Commit, knownOptions, mergeUpdate, registerUpdater } from '../internal/update.js';
 import { clockOption, configObject, functionOption, numberOption } from '../internal/validate.js';
 import { type TimeoutEvents, timeoutEvents } from './events.js';
 import { PendingCall } from './pending-call.js';
+import { TimeoutContext } from './timeout-context.js';
 import type { TimeoutConfig, TimeoutExecuteOptions } from './types.js';
 
 const OWNER = 'Timeout';
 const INFINITY = Number.POSITIVE_INFINITY;
-/** Node's timers fire at once for longer delays; longer waits are re-armed. */
-const MAX_TIMER_MS = 2_147_483_647;
 
 function isThenable<R>(value: R | PromiseLike<R>): value is PromiseLike<R> {
   return (
@@ -39,14 +40,21 @@ function isThenable<R>(value: R | PromiseLike<R>): value is PromiseLike<R> {
  * `ctx.signal` is created only when the work reads it, nothing is aborted on
  * success, and calls with the default limit share one timer per `Timeout`
  * over a queue of deadlines (they expire in arrival order) instead of a timer
- * each. That timer is unref'd, and may stay armed, idle, until its time after
- * the last call settled; calls with their own `timeout` get a timer each,
- * cleared when they settle.
+ * each. That timer is held (ref'd) while a call waits on it, so a pending
+ * timeout fires even in a script with nothing else to do, and released
+ * (unref'd) once none does: it may stay armed, idle, until its time after the
+ * last call settled, without keeping the process alive. Calls with their own
+ * `timeout` get a timer each, cleared when they settle. A limit beyond the
+ * 24.8 days one platform timer holds is waited out in steps.
  *
- * The caller's signal reaches `ctx.signal` (linked only when the work reads
- * it, unlinked when the call settles); on a caller's abort the returned
- * promise settles as the work does, so work that ignores signals should be
- * given a limit of its own.
+ * When the caller's signal aborts, `ctx.signal` aborts with its reason and
+ * the returned promise rejects at once with that reason, even if the work
+ * ignores its signal; that is not a timeout (no `onTimeout`, no metric).
+ * Calls sharing a caller's signal share one listener on it, removed on the
+ * event loop's next turn after the last of them settled.
+ *
+ * The context is a plain one ({@link TimeoutContext}: `signal`, `attempt`,
+ * `deadline`), not the Timeout's bookkeeping.
  *
  * @example
  * ```ts
@@ -67,7 +75,10 @@ export class Timeout<T = unknown> implements Policy<T, TimeoutExecuteOptions> {
   readonly #onTimer: () => void;
   /** The calls sharing the timer, in deadline order (so the head expires first). */
   readonly #queue = new IntrusiveList<PendingCall>();
+  /** Whether the shared timer is pending. */
   #armed = false;
+  /** The shared timer's handle, held while the queue has calls. */
+  #timer: unknown = undefined;
 
   /** @param config - the default limit, `onTimeout`, clock and observability */
   constructor(config?: TimeoutConfig) {
@@ -87,8 +98,9 @@ export class Timeout<T = unknown> implements Policy<T, TimeoutExecuteOptions> {
   /**
    * Runs `fn` with a time limit: `options.timeout`, else `defaultTimeout`,
    * shortened by `options.deadline`. Rejects with a `TimeoutError` when the
-   * time is up, with the caller's reason when `options.signal` is already
-   * aborted, and with a `RangeError` for an invalid `timeout`.
+   * time is up, with the caller's reason when `options.signal` aborts (at
+   * once, even before the work settles), and with a `RangeError` for an
+   * invalid `timeout`.
    */
   execute<R extends T>(fn: Operation<R>, options?: TimeoutExecuteOptions): Promise<R> {
     let signal = neverAbortedSignal;
@@ -128,21 +140,45 @@ export class Timeout<T = unknown> implements Policy<T, TimeoutExecuteOptions> {
       this.#timedOut(error);
       return Promise.reject(error);
     }
-    const call = new PendingCall(signal, attempt, deadline === INFINITY ? undefined : deadline, timeoutMs);
-    if (this.#telemetry.tracer === undefined) return this.#run(fn, call, shared);
+    const ctx = new TimeoutContext(signal, attempt, deadline === INFINITY ? undefined : deadline);
+    if (this.#telemetry.tracer === undefined) return this.#run(fn, ctx, signal, deadline, timeoutMs, shared);
     return this.#telemetry.traced('resilience.timeout', { 'resilience.timeout.ms': timeoutMs }, () =>
-      this.#run(fn, call, shared),
+      this.#run(fn, ctx, signal, deadline, timeoutMs, shared),
     );
   }
 
-  async #run<R>(fn: Operation<R>, call: PendingCall, shared: boolean): Promise<R> {
+  /**
+   * Runs the work; when it returns a promise, races it against the deadline
+   * and the caller's signal through one internal node (no `Promise.race`).
+   */
+  async #run<R>(
+    fn: Operation<R>,
+    ctx: TimeoutContext,
+    caller: AbortSignal,
+    deadline: number,
+    timeoutMs: number,
+    shared: boolean,
+  ): Promise<R> {
+    const value = fn(ctx);
+    if (!isThenable(value)) return value;
+    // Nothing can end it early: no limit and no caller signal.
+    if (deadline === INFINITY && caller === neverAbortedSignal) return await value;
+    const call = new PendingCall(ctx, deadline, timeoutMs);
     try {
-      const value = fn(call);
-      if (!isThenable(value)) return value;
       return await new Promise<R>((resolve, reject) => {
         call.reject = reject;
         value.then(resolve, reject);
-        if (call.deadline !== undefined) this.#schedule(call, shared);
+        if (caller !== neverAbortedSignal) {
+          // The work itself may have aborted the caller's signal.
+          if (caller.aborted) {
+            call.signalAborted(caller.reason);
+            return;
+          }
+          const hub = signalHub(caller);
+          call.hub = hub;
+          hub.add(call);
+        }
+        if (deadline !== INFINITY) this.#schedule(call, shared);
       });
     } finally {
       this.#settle(call);
@@ -151,47 +187,55 @@ export class Timeout<T = unknown> implements Policy<T, TimeoutExecuteOptions> {
 
   /** Puts the call in the shared queue when it keeps the queue in deadline order, else gives it its own timer. */
   #schedule(call: PendingCall, shared: boolean): void {
-    const deadline = call.deadline as number;
+    const deadline = call.deadline;
     const queue = this.#queue;
     const tail = queue.last;
-    if (shared && (tail === null || deadline >= (tail.deadline as number))) {
+    if (shared && (tail === null || deadline >= tail.deadline)) {
       queue.push(call);
-      if (!this.#armed) this.#arm(deadline - this.#clock.now());
+      if (tail === null) {
+        // The first waiting call: hold the armed timer again, or arm one.
+        if (this.#armed) refTimer(this.#timer);
+        else this.#arm(deadline - this.#clock.now());
+      }
       return;
     }
     this.#armCall(call);
   }
 
-  /** A call's own timer (re-armed when a clamped long delay fires early). */
+  /** A call's own timer, held until the call settles (re-armed when a capped long delay fires early). */
   #armCall(call: PendingCall): void {
-    const ms = (call.deadline as number) - this.#clock.now();
+    const ms = call.deadline - this.#clock.now();
     if (ms <= 0) {
       this.#expire(call);
       return;
     }
-    call.timer = unrefTimer(this.#clock.setTimeout(() => this.#armCall(call), Math.min(ms, MAX_TIMER_MS)));
+    call.timer = armTimer(this.#clock, () => this.#armCall(call), ms);
   }
 
+  /** Arms the shared timer; it is held, since a call waits on it. */
   #arm(ms: number): void {
     this.#armed = true;
-    unrefTimer(this.#clock.setTimeout(this.#onTimer, Math.min(ms, MAX_TIMER_MS)));
+    this.#timer = armTimer(this.#clock, this.#onTimer, ms);
   }
 
   /** The shared timer: expires every queued call whose deadline passed, then re-arms for the next one. */
   #fire(): void {
     this.#armed = false;
+    this.#timer = undefined;
     const now = this.#clock.now();
     const queue = this.#queue;
-    for (let head = queue.first; head !== null && (head.deadline as number) <= now; head = queue.first) {
+    for (let head = queue.first; head !== null && head.deadline <= now; head = queue.first) {
       this.#expire(head);
     }
     const head = queue.first;
-    if (head !== null && !this.#armed) this.#arm((head.deadline as number) - now);
+    if (head !== null && !this.#armed) this.#arm(head.deadline - now);
   }
 
   #expire(call: PendingCall): void {
     this.#queue.remove(call);
     call.timer = undefined;
+    // A call whose caller aborted has settled already; it is no timeout.
+    if (call.over) return;
     const error = new TimeoutError({ timeoutMs: call.timeoutMs });
     call.expire(error);
     this.#timedOut(error);
@@ -206,12 +250,15 @@ export class Timeout<T = unknown> implements Policy<T, TimeoutExecuteOptions> {
   }
 
   #settle(call: PendingCall): void {
-    // A call that shared the timer has none of its own to clear.
-    if (!this.#queue.remove(call) && call.timer !== undefined) {
+    const queue = this.#queue;
+    if (queue.remove(call)) {
+      // A call that shared the timer has none of its own; the last one out releases the shared timer.
+      if (queue.size === 0 && this.#armed) unrefTimer(this.#timer);
+    } else if (call.timer !== undefined) {
       this.#clock.clearTimeout(call.timer);
       call.timer = undefined;
     }
-    call.release();
+    call.hub?.delete(call);
   }
 
   /**

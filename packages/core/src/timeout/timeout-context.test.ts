@@ -5,36 +5,53 @@ import { TimeoutError } from '../errors/errors.js';
 import { contextAbortReason, isAbortedContext, neverAbortedSignal, rootContext } from '../internal/context.js';
 import { Retry } from '../retry/retry.js';
 import { FakeClock } from '../testing/index.js';
-import { PendingCall } from './pending-call.js';
 import { Timeout } from './timeout.js';
+import { abortTimeoutContext, TimeoutContext } from './timeout-context.js';
 
-describe('PendingCall: abort state without a signal', () => {
+describe('TimeoutContext: abort state without a signal', () => {
   it('reports no abort until the caller aborts, then the caller reason', () => {
     const caller = new AbortController();
-    const call = new PendingCall(caller.signal, 1, 100, 100);
-    expect([call.aborted, call.abortReason]).toEqual([false, undefined]);
+    const ctx = new TimeoutContext(caller.signal, 1, 100);
+    expect([ctx.aborted, ctx.abortReason]).toEqual([false, undefined]);
     const reason = new Error('caller');
     caller.abort(reason);
-    expect([call.aborted, call.abortReason]).toEqual([true, reason]);
-    expect([isAbortedContext(call), contextAbortReason(call)]).toEqual([true, reason]);
+    expect([ctx.aborted, ctx.abortReason]).toEqual([true, reason]);
+    expect([isAbortedContext(ctx), contextAbortReason(ctx)]).toEqual([true, reason]);
   });
 
-  it('reports the TimeoutError once expired, and the created signal agrees', () => {
-    const call = new PendingCall(neverAbortedSignal, 1, 100, 100);
+  it('reports the TimeoutError once aborted with it, and the created signal agrees', () => {
+    const ctx = new TimeoutContext(neverAbortedSignal, 1, 100);
     const error = new TimeoutError({ timeoutMs: 100 });
-    call.expire(error);
-    expect([call.aborted, call.abortReason]).toEqual([true, error]);
-    expect(call.signal.reason).toBe(error);
+    abortTimeoutContext(ctx, error);
+    expect([ctx.aborted, ctx.abortReason]).toEqual([true, error]);
+    expect(ctx.signal.reason).toBe(error);
   });
 
-  it('reads a created signal', () => {
-    const call = new PendingCall(neverAbortedSignal, 1, 100, 100);
-    const signal = call.signal;
-    expect([call.aborted, call.abortReason]).toEqual([false, undefined]);
+  it('aborts a created signal, and the first reason wins', () => {
+    const ctx = new TimeoutContext(neverAbortedSignal, 1, 100);
+    const signal = ctx.signal;
+    expect([ctx.aborted, ctx.abortReason]).toEqual([false, undefined]);
     const error = new TimeoutError({ timeoutMs: 100 });
-    call.expire(error);
+    abortTimeoutContext(ctx, error);
+    abortTimeoutContext(ctx, new Error('later'));
     expect(signal.aborted).toBe(true);
-    expect([call.aborted, call.abortReason]).toEqual([true, error]);
+    expect([ctx.aborted, ctx.abortReason, signal.reason]).toEqual([true, error, error]);
+  });
+
+  it('is a plain context: JSON gives attempt and deadline, and nothing of the Timeout is reachable', () => {
+    const ctx = new TimeoutContext(new AbortController().signal, 2, 100);
+    void ctx.signal;
+    expect(JSON.parse(JSON.stringify(ctx))).toEqual({ attempt: 2, deadline: 100 });
+    expect(Object.keys(ctx).sort()).toEqual(['attempt', 'deadline']);
+    const reachable = new Set<string>();
+    for (
+      let proto: object | null = ctx;
+      proto !== null && proto !== Object.prototype;
+      proto = Object.getPrototypeOf(proto)
+    ) {
+      for (const key of Reflect.ownKeys(proto)) reachable.add(String(key));
+    }
+    expect([...reachable].sort()).toEqual(['abortReason', 'aborted', 'attempt', 'constructor', 'deadline', 'signal']);
   });
 
   it('reads an ordinary context through its signal', () => {
@@ -46,7 +63,7 @@ describe('PendingCall: abort state without a signal', () => {
 });
 
 describe('Timeout around Retry', () => {
-  it('hands its own context through a Retry, so no signal is created or linked for work that ignores it', async () => {
+  it('hands its own context through a Retry, so no signal is created for work that ignores it', async () => {
     const clock = new FakeClock();
     const timeout = new Timeout({ clock, defaultTimeout: 100 });
     const retry = new Retry({ clock });

@@ -40,6 +40,7 @@ async function request(label: string): Promise<void> {
     console.log(`${label}: ${await policy.execute(call)}`);
   } catch (err) {
     const cause = err instanceof Error && err.cause instanceof Error ? `, last: ${err.cause.message}` : '';
+    // The retry does not retry into an open breaker: its CircuitOpenError reaches us as it is.
     const reason = isCircuitOpenError(err) ? `failed fast (${err.message})` : `${String(err)}${cause}`;
     console.log(`${label}: ${reason}`);
   }

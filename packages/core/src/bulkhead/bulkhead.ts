@@ -1,6 +1,7 @@
 import type { Clock } from '../clock/clock.js';
 import type { ExecuteOptions, ExecutionContext, Operation, Policy } from '../context.js';
 import { BulkheadFullError } from '../errors/errors.js';
+import { checkConfigKeys, knownKeys, type PeerHints } from '../internal/config-keys.js';
 import { contextAbortReason, isAbortedContext, neverAbortedSignal, toContext } from '../internal/context.js';
 import { EventHub, type EventListener, type Subscription } from '../internal/events.js';
 import { IntrusiveList, type ListNode } from '../internal/intrusive-list.js';
@@ -13,6 +14,20 @@ import { type BulkheadEvents, bulkheadEvents } from './events.js';
 import type { BulkheadConfig, BulkheadRejectReason } from './types.js';
 
 const OWNER = 'Bulkhead';
+
+const knownConfigKeys = knownKeys(['maxConcurrent', 'maxQueue', 'queueTimeout', 'onRejected', 'clock']);
+
+/** Options of peer libraries (p-limit, cockatiel, opossum, resilience4j), and what to use here instead. */
+const peerHints: PeerHints = {
+  concurrency: `p-limit's concurrency is "maxConcurrent" here`,
+  limit: `cockatiel's bulkhead limit is "maxConcurrent" here`,
+  queue: `cockatiel's bulkhead queue is "maxQueue" here`,
+  capacity: `opossum's capacity is "maxConcurrent" here`,
+  maxConcurrentCalls: `resilience4j's maxConcurrentCalls is "maxConcurrent" here`,
+  maxWaitDuration: `resilience4j's maxWaitDuration is "queueTimeout" here`,
+  maxQueueSize: `use "maxQueue"`,
+  timeout: `use "queueTimeout" (how long a call may wait for a slot); bound the work itself with a Timeout`,
+};
 
 /**
  * A call waiting for a slot. It is its own node in the queue and in its
@@ -122,6 +137,7 @@ export class Bulkhead<T = unknown> implements Policy<T> {
    */
   constructor(config: BulkheadConfig) {
     const c = configObject(OWNER, config) as Partial<BulkheadConfig>;
+    checkConfigKeys(OWNER, c, knownConfigKeys, peerHints);
     this.maxConcurrent = requiredNumber(OWNER, 'maxConcurrent', c.maxConcurrent, { min: 1, integer: true });
     this.maxQueue = numberOption(OWNER, 'maxQueue', c.maxQueue, 0, { min: 0, integer: true, allowInfinity: true });
     this.queueTimeout = numberOption(OWNER, 'queueTimeout', c.queueTimeout, Number.POSITIVE_INFINITY, {

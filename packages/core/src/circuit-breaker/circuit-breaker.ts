@@ -1,9 +1,17 @@
 import type { ExecuteOptions, ExecutionContext, Operation, Policy } from '../context.js';
-import type { CircuitOpenError } from '../errors/errors.js';
-import { contextAbortReason, isAbortedContext, rootContext, toContext } from '../internal/context.js';
+import { isCircuitOpenError } from '../errors/guards.js';
+import {
+  canAbort,
+  contextAbortReason,
+  isAbortedContext,
+  notAFunction,
+  rootContext,
+  toContext,
+} from '../internal/context.js';
 import { EventHub, type EventListener, type Subscription } from '../internal/events.js';
 import { Telemetry } from '../internal/telemetry.js';
 import { type Commit, knownOptions, mergeUpdate, registerUpdater } from '../internal/update.js';
+import { describeValue } from '../internal/validate.js';
 import { normalizeSettings, OWNER } from './config.js';
 import { type CircuitBreakerEvents, circuitBreakerEvents } from './events.js';
 import { STATE_ATTRIBUTE } from './outcome.js';
@@ -20,6 +28,31 @@ import type {
 } from './types.js';
 
 const SPAN_NAME = 'resilience.circuit_breaker';
+
+/**
+ * Settles a call whose caller's signal may abort while it runs: when it has by
+ * the time `result` settles, the call is a cancellation, else a success or a
+ * failure. Two closures over one context: cheaper than an async frame.
+ */
+function settleWatched<T, R extends T>(
+  machine: CircuitStateMachine<T>,
+  generation: number,
+  ctx: ExecutionContext,
+  result: R | PromiseLike<R>,
+): Promise<R> {
+  return Promise.resolve(result).then(
+    (value) => {
+      if (isAbortedContext(ctx)) machine.cancelled(generation, Number.NaN);
+      else machine.succeeded(generation, value, Number.NaN);
+      return value;
+    },
+    (error: unknown) => {
+      if (isAbortedContext(ctx)) machine.cancelled(generation, Number.NaN);
+      else machine.failed(generation, error, Number.NaN);
+      throw error;
+    },
+  );
+}
 
 /**
  * A circuit breaker with gobreaker's semantics: closed, open and half-open,
@@ -50,10 +83,10 @@ export class CircuitBreaker<T = unknown> implements Policy<T> {
    */
   constructor(config: CircuitBreakerConfig<T> = {}) {
     if (config === null || typeof config !== 'object') {
-      throw new TypeError(`CircuitBreaker: config must be an object, got ${String(config)}`);
+      throw new TypeError(`CircuitBreaker: config must be an object, got ${describeValue(config)}`);
     }
     const settings = normalizeSettings(config);
-    const initial = readInitialState(config.initialState);
+    const initial = readInitialState(config.initialState, settings);
     this.#machine = new CircuitStateMachine(settings, Telemetry.for('circuit_breaker', config), initial);
     this.#config = config;
   }
@@ -79,8 +112,12 @@ export class CircuitBreaker<T = unknown> implements Policy<T> {
    * Runs `fn` if the breaker admits it and counts its outcome. Rejects with
    * `CircuitOpenError` (with `retryAfterMs`) without calling `fn` when open,
    * or half-open with every probe slot taken; with the signal's reason when the
-   * caller's signal has already aborted. Otherwise settles with `fn`'s own
-   * value or error.
+   * caller's signal has already aborted. Otherwise settles when `fn` settles,
+   * with `fn`'s own value or error (it does not race the caller's signal).
+   *
+   * When the caller's signal aborted while `fn` ran, the call is a
+   * cancellation: neither success nor failure, its half-open slot freed
+   * (unless `countCancellations`). Never throws synchronously.
    *
    * @param fn - the work; it receives the caller's context
    * @param options - the caller's signal, deadline and attempt (an outer pattern's context fits)
@@ -88,7 +125,13 @@ export class CircuitBreaker<T = unknown> implements Policy<T> {
   execute<R extends T>(fn: Operation<R>, options?: ExecuteOptions): Promise<R> {
     const telemetry = this.#machine.telemetry;
     if (telemetry.tracer === undefined) return this.#run(fn, options);
-    return telemetry.traced(SPAN_NAME, { [STATE_ATTRIBUTE]: this.state }, () => this.#run(fn, options));
+    let attributes: Record<string, string> | undefined;
+    try {
+      attributes = { [STATE_ATTRIBUTE]: this.state };
+    } catch {
+      // A clock that throws: #run rejects with its error.
+    }
+    return telemetry.traced(SPAN_NAME, attributes, () => this.#run(fn, options));
   }
 
   /**
@@ -103,7 +146,7 @@ export class CircuitBreaker<T = unknown> implements Policy<T> {
     try {
       generation = machine.admit();
     } catch (error) {
-      machine.events?.emit('rejected', { error: error as CircuitOpenError });
+      if (machine.events !== undefined && isCircuitOpenError(error)) machine.events.emit('rejected', { error });
       throw error;
     }
     const settings = machine.settings;
@@ -140,42 +183,60 @@ export class CircuitBreaker<T = unknown> implements Policy<T> {
 
   /** The synchronous prologue: abort check, admission and start time, without an async frame of its own. */
   #run<R extends T>(fn: Operation<R>, options: ExecuteOptions | undefined): Promise<R> {
-    const ctx = toContext(options);
-    if (ctx !== rootContext && isAbortedContext(ctx)) return Promise.reject(contextAbortReason(ctx));
+    if (typeof fn !== 'function') return Promise.reject(notAFunction('CircuitBreaker', fn));
     const machine = this.#machine;
     const settings = machine.settings;
+    let ctx: ExecutionContext;
     let generation: number;
     let start = 0;
     try {
+      ctx = toContext(options);
+      if (ctx !== rootContext && isAbortedContext(ctx)) return Promise.reject(contextAbortReason(ctx));
       generation = machine.admit();
       if (settings.timed) start = settings.clock.now();
     } catch (error) {
-      machine.events?.emit('rejected', { error: error as CircuitOpenError });
+      if (machine.events !== undefined && isCircuitOpenError(error)) machine.events.emit('rejected', { error });
       return Promise.reject(error);
     }
-    if (settings.timed) return this.#call(fn, ctx, generation, start);
-    // No start time to keep: settle with a `then` on callbacks shared by the generation (cheaper than an async frame).
+    // A caller's signal that can abort is looked at when `fn` settles (a cancellation), so it needs the async frame.
+    const watch = !settings.countCancellations && canAbort(ctx);
+    if (settings.timed) return this.#call(fn, ctx, generation, start, watch);
+    // No start time to keep: settle with a `then` (cheaper than an async frame).
     let result: R | PromiseLike<R>;
     try {
       result = fn(ctx);
     } catch (error) {
-      machine.failed(generation, error, Number.NaN);
+      if (watch && isAbortedContext(ctx)) machine.cancelled(generation, Number.NaN);
+      else machine.failed(generation, error, Number.NaN);
       return Promise.reject(error);
     }
+    if (watch) return settleWatched(machine, generation, ctx, result);
+    // Nothing to look at when it settles: callbacks shared by the generation, no closure of its own.
     const settlers = machine.settlersFor(generation);
     return Promise.resolve(result).then(settlers.fulfilled<R>, settlers.rejected);
   }
 
-  /** The async frame of a call that measures its duration: as few locals as possible, since each is kept across the await. */
-  async #call<R extends T>(fn: Operation<R>, ctx: ExecutionContext, generation: number, start: number): Promise<R> {
+  /**
+   * The async frame of a call that measures its duration (and may be cancelled
+   * by its caller): as few locals as possible, since each is kept across the await.
+   */
+  async #call<R extends T>(
+    fn: Operation<R>,
+    ctx: ExecutionContext,
+    generation: number,
+    start: number,
+    watch: boolean,
+  ): Promise<R> {
     let result: R;
     try {
       result = await fn(ctx);
     } catch (error) {
-      this.#machine.failed(generation, error, start);
+      if (watch && isAbortedContext(ctx)) this.#machine.cancelled(generation, start);
+      else this.#machine.failed(generation, error, start);
       throw error;
     }
-    this.#machine.succeeded(generation, result, start);
+    if (watch && isAbortedContext(ctx)) this.#machine.cancelled(generation, start);
+    else this.#machine.succeeded(generation, result, start);
     return result;
   }
 

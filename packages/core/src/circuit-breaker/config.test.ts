@@ -29,7 +29,7 @@ describe('CircuitBreaker: configuration', () => {
       /CircuitBreaker: clock must be an object with now\(\), setTimeout\(\) and clearTimeout\(\), got an object/,
     ],
     ['clock', null, /CircuitBreaker: clock must be an object/],
-    ['window', 'count', /CircuitBreaker: window must be an object, got count/],
+    ['window', 'count', /CircuitBreaker: window must be an object, got "count"/],
     ['window', null, /CircuitBreaker: window must be an object, got null/],
   ])('refuses %s = %s', (option, value, message) => {
     expect(() => new CircuitBreaker({ [option]: value } as CircuitBreakerConfig)).toThrow(message);
@@ -67,7 +67,7 @@ describe('CircuitBreaker: configuration', () => {
       maxRequests: 1,
       interval: 0,
       timeout: 60_000,
-      halfOpenTimeout: 60_000,
+      halfOpenTimeout: Number.POSITIVE_INFINITY,
       maxTimeout: 600_000,
       backoffMultiplier: 1,
       timed: false,

@@ -1,6 +1,10 @@
 import type { Clock } from '../clock/clock.js';
+import { checkConfigKeys, knownKeys, type PeerHints } from '../internal/config-keys.js';
+import { predicateOption } from '../internal/hooks.js';
 import {
+  booleanOption,
   clockOption,
+  describeValue,
   functionOption,
   type NumberRule,
   numberOption,
@@ -54,8 +58,12 @@ export interface Settings<T> {
   readonly onStateChange: ((from: CircuitStateType, to: CircuitStateType) => void) | undefined;
   /** gobreaker's `IsSuccessful`. */
   readonly isSuccessful: ErrorPredicate | undefined;
-  /** `isIgnored` and `isExcluded` merged. */
+  /** `isIgnored`. */
   readonly isIgnored: ErrorPredicate | undefined;
+  /** `isExcluded` (asked after `isIgnored`, with the same meaning). */
+  readonly isExcluded: ErrorPredicate | undefined;
+  /** Whether a call whose caller aborted counts like any other (else it is cancelled: neither success nor failure). */
+  readonly countCancellations: boolean;
   /** Result-based failure. */
   readonly isFailureResult: ((result: T) => boolean) | undefined;
   /** The rate window, if any. */
@@ -66,7 +74,7 @@ export interface Settings<T> {
   readonly backoffMultiplier: number;
   /** Cap of the open time in ms. */
   readonly maxTimeout: number;
-  /** Bound on a half-open episode whose probes do not report, in ms. */
+  /** Bound on a half-open episode whose probes do not report, in ms (`Infinity`: none, the default). */
   readonly halfOpenTimeout: number;
   /** The clock. */
   readonly clock: Clock;
@@ -99,9 +107,33 @@ const settingKeys = [
   'backoffMultiplier',
   'maxTimeout',
   'halfOpenTimeout',
+  'countCancellations',
   'clock',
   'metrics',
 ] as const;
+
+const knownConfigKeys = knownKeys([...settingKeys, 'initialState']);
+const countWindowKeys: ReadonlySet<string> = new Set(['kind', 'size']);
+const timeWindowKeys: ReadonlySet<string> = new Set(['kind', 'duration', 'buckets']);
+
+/** Options of peer libraries, and what to use here instead. */
+const peerHints: PeerHints = {
+  resetTimeout: `opossum's resetTimeout is "timeout" here (ms the breaker stays open); note that "timeout" here is not a call timeout: put a Timeout inside the breaker for that`,
+  errorThresholdPercentage: `opossum's errorThresholdPercentage is a "window" with "failureRateThreshold" (0 to 1) here`,
+  rollingCountTimeout: `opossum's rollingCountTimeout is window: { kind: 'time', duration } here`,
+  rollingCountBuckets: `opossum's rollingCountBuckets is window: { kind: 'time', duration, buckets } here`,
+  volumeThreshold: `opossum's volumeThreshold is "minimumCalls" here (with a "window")`,
+  errorFilter: `opossum's errorFilter is "isIgnored" or "isSuccessful" here`,
+  capacity: `opossum's capacity is a Bulkhead's "maxConcurrent" here`,
+  halfOpenAfter: `cockatiel's halfOpenAfter is "timeout" here (ms the breaker stays open)`,
+  breaker: `cockatiel's breaker strategies are "readyToTrip" or a "window" with "failureRateThreshold" here`,
+  waitDurationInOpenState: `resilience4j's waitDurationInOpenState is "timeout" here`,
+  permittedNumberOfCallsInHalfOpenState: `resilience4j's permittedNumberOfCallsInHalfOpenState is "maxRequests" here`,
+  minimumNumberOfCalls: `resilience4j's minimumNumberOfCalls is "minimumCalls" here`,
+  slowCallDurationThreshold: `resilience4j's slowCallDurationThreshold is "slowCallDuration" here`,
+  slidingWindowSize: `resilience4j's slidingWindowSize is window: { kind: 'count', size } here`,
+  isCancellationFailure: `use "countCancellations"`,
+};
 
 let sharedDefaults: Settings<unknown> | undefined;
 /** The latest settings built, shared with the next breaker whose settings come out the same. */
@@ -116,6 +148,7 @@ let latest: Settings<unknown> | undefined;
  * settings object, so that an instance retains little memory of its own.
  */
 export function normalizeSettings<T>(config: CircuitBreakerConfig<T>): Settings<T> {
+  checkConfigKeys(OWNER, config, knownConfigKeys, peerHints);
   sharedDefaults ??= Object.freeze(buildSettings<unknown>({}));
   if (settingKeys.every((key) => config[key] === undefined)) return sharedDefaults;
   const built = buildSettings(config);
@@ -147,15 +180,13 @@ function buildSettings<T>(config: CircuitBreakerConfig<T>): Settings<T> {
   const maxTimeout = numberOption(OWNER, 'maxTimeout', config.maxTimeout, Math.max(timeout, DEFAULT_MAX_TIMEOUT), {
     min: timeout,
   });
-  const halfOpenTimeout = numberOption(OWNER, 'halfOpenTimeout', config.halfOpenTimeout, timeout, {
+  const halfOpenTimeout = numberOption(OWNER, 'halfOpenTimeout', config.halfOpenTimeout, Number.POSITIVE_INFINITY, {
     min: 0,
     minExclusive: true,
     allowInfinity: true,
   });
-  const isIgnored = mergePredicates(
-    functionOption(OWNER, 'isIgnored', config.isIgnored),
-    functionOption(OWNER, 'isExcluded', config.isExcluded),
-  );
+  const isIgnored = predicateOption(OWNER, 'isIgnored', config.isIgnored);
+  const isExcluded = predicateOption(OWNER, 'isExcluded', config.isExcluded);
   const window = windowSettings(config);
   const slowCallDuration = numberOption(OWNER, 'slowCallDuration', config.slowCallDuration, Number.POSITIVE_INFINITY, {
     min: 0,
@@ -163,20 +194,22 @@ function buildSettings<T>(config: CircuitBreakerConfig<T>): Settings<T> {
   });
   if (slowCallDuration !== Number.POSITIVE_INFINITY && window === undefined) {
     throw new TypeError(
-      `${OWNER}: slowCallDuration needs a window, got slowCallDuration ${slowCallDuration} and no window`,
+      `${OWNER}: slowCallDuration needs a window, got slowCallDuration ${describeValue(slowCallDuration)} and no window`,
     );
   }
-  const readyToTrip = functionOption(OWNER, 'readyToTrip', config.readyToTrip);
+  const readyToTrip = predicateOption(OWNER, 'readyToTrip', config.readyToTrip);
   const timed = slowCallDuration !== Number.POSITIVE_INFINITY || config.metrics !== undefined;
-  const isFailureResult = functionOption(OWNER, 'isFailureResult', config.isFailureResult);
+  const isFailureResult = predicateOption(OWNER, 'isFailureResult', config.isFailureResult);
   return {
     maxRequests,
     interval: interval === Number.POSITIVE_INFINITY ? 0 : interval,
     timeout,
     readyToTrip: readyToTrip ?? (window === undefined ? defaultReadyToTrip : undefined),
     onStateChange: functionOption(OWNER, 'onStateChange', config.onStateChange),
-    isSuccessful: functionOption(OWNER, 'isSuccessful', config.isSuccessful),
+    isSuccessful: predicateOption(OWNER, 'isSuccessful', config.isSuccessful),
     isIgnored,
+    isExcluded,
+    countCancellations: booleanOption(OWNER, 'countCancellations', config.countCancellations, false),
     isFailureResult,
     window,
     slowCallDuration,
@@ -189,26 +222,21 @@ function buildSettings<T>(config: CircuitBreakerConfig<T>): Settings<T> {
   };
 }
 
-function mergePredicates(a: ErrorPredicate | undefined, b: ErrorPredicate | undefined): ErrorPredicate | undefined {
-  if (a === undefined) return b;
-  if (b === undefined) return a;
-  return (error) => a(error) || b(error);
-}
-
 function windowSettings<T>(config: CircuitBreakerConfig<T>): WindowSettings | undefined {
   const window = config.window as SlidingWindowConfig | null | undefined;
   if (window === undefined) {
     for (const key of ['failureRateThreshold', 'minimumCalls', 'slowCallRateThreshold'] as const) {
       if (config[key] !== undefined) {
-        throw new TypeError(`${OWNER}: ${key} needs a window, got ${key} ${String(config[key])} and no window`);
+        throw new TypeError(`${OWNER}: ${key} needs a window, got ${key} ${describeValue(config[key])} and no window`);
       }
     }
     return undefined;
   }
   if (window === null || typeof window !== 'object') {
-    throw new TypeError(`${OWNER}: window must be an object, got ${String(window)}`);
+    throw new TypeError(`${OWNER}: window must be an object, got ${describeValue(window)}`);
   }
   const kind = oneOfOption(OWNER, 'window.kind', window.kind, ['count', 'time'], 'count');
+  checkConfigKeys(OWNER, window, kind === 'count' ? countWindowKeys : timeWindowKeys, {}, 'window.');
   let slots: number;
   let bucketMs = 0;
   if (kind === 'count') {

@@ -14,6 +14,8 @@ export interface CircuitBreakerEvents {
   readonly failure: { readonly error?: unknown; readonly result?: unknown };
   /** A call counted as neither (`isIgnored`). */
   readonly ignored: { readonly error: unknown };
+  /** The caller's signal aborted while a call ran: counted as neither success nor failure (unless `countCancellations`). */
+  readonly cancelled: Readonly<Record<string, never>>;
   /** A call was refused without running (`CircuitOpenError`). */
   readonly rejected: { readonly error: CircuitOpenError };
 }
@@ -24,5 +26,6 @@ export const circuitBreakerEvents: readonly (keyof CircuitBreakerEvents)[] = [
   'success',
   'failure',
   'ignored',
+  'cancelled',
   'rejected',
 ];

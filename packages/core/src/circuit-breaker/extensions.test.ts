@@ -245,14 +245,30 @@ describe('CircuitBreaker: open-time backoff and half-open bound', () => {
     await expect(breaker.execute(ok)).resolves.toBe('ok');
   });
 
-  it('bounds half-open with the value of timeout by default, and catches up several transitions at once', async () => {
-    const { breaker, clock, transitions } = setup({ readyToTrip: () => true, timeout: 100 });
+  it('catches up several transitions at once when halfOpenTimeout is set', async () => {
+    const { breaker, clock, transitions } = setup({ readyToTrip: () => true, timeout: 100, halfOpenTimeout: 100 });
     await expect(breaker.execute(fail)).rejects.toBe(boom);
     await clock.advance(101);
     void breaker.execute(() => new Promise(() => {}));
     await clock.advance(500);
     expect(breaker.state).toBe('half-open');
     expect(transitions).toEqual(['closed->open', 'open->half-open', 'half-open->open', 'open->half-open']);
+  });
+
+  it('waits for its probe by default: a probe slower than the open time that succeeds closes the breaker (issue 10)', async () => {
+    const { breaker, clock, transitions } = setup({ readyToTrip: () => true, timeout: 100 });
+    await expect(breaker.execute(fail)).rejects.toBe(boom);
+    await clock.advance(101);
+    const slow = deferred<string>();
+    const probe = breaker.execute(() => slow.promise);
+    await clock.advance(10_000);
+    expect(breaker.state).toBe('half-open');
+    const full = await rejectsOpen(breaker.execute(ok));
+    expect(full.retryAfterMs).toBeUndefined();
+    slow.resolve('slow but fine');
+    await expect(probe).resolves.toBe('slow but fine');
+    expect(breaker.state).toBe('closed');
+    expect(transitions).toEqual(['closed->open', 'open->half-open', 'half-open->closed']);
   });
 
   it('stays half-open forever with halfOpenTimeout Infinity, as gobreaker does', async () => {

@@ -204,3 +204,29 @@ describe('CircuitBreaker: hostile listeners', () => {
     expect(breaker.state).toBe('half-open');
   });
 });
+
+describe('CircuitBreaker.on: cancellations', () => {
+  it("reports a call whose caller aborted while it ran as 'cancelled', neither success nor failure", async () => {
+    const breaker = new CircuitBreaker();
+    const seen: string[] = [];
+    for (const event of ['success', 'failure', 'ignored', 'cancelled'] as const)
+      breaker.on(event, () => seen.push(event));
+    const controller = new AbortController();
+    const call = breaker.execute(
+      () =>
+        new Promise((_resolve, reject) => {
+          controller.signal.addEventListener('abort', () => reject(controller.signal.reason));
+        }),
+      { signal: controller.signal },
+    );
+    controller.abort(new Error('caller left'));
+    await expect(call).rejects.toThrow('caller left');
+    expect(seen).toEqual(['cancelled']);
+    breaker.update({ countCancellations: true });
+    const again = new AbortController();
+    const counted = breaker.execute(() => Promise.reject(new Error('gone')), { signal: again.signal });
+    again.abort();
+    await expect(counted).rejects.toThrow('gone');
+    expect(seen).toEqual(['cancelled', 'failure']);
+  });
+});

@@ -8,57 +8,46 @@ import type { CircuitState, Counts } from './types.js';
 export const STATE_ATTRIBUTE = 'resilience.circuit_breaker.state';
 
 /** How a call ended: an index into {@link outcomeNames}. */
-export type Outcome = 0 | 1 | 2;
+export type Outcome = 0 | 1 | 2 | 3;
 /** The call succeeded. */
 export const SUCCESS: Outcome = 0;
 /** The call failed. */
 export const FAILURE: Outcome = 1;
 /** The call counts as neither. */
 export const IGNORED: Outcome = 2;
+/** The caller's signal aborted while the call ran: neither success nor failure, like {@link IGNORED}. */
+export const CANCELLED: Outcome = 3;
 /** Each {@link Outcome} as reported to metrics. */
-export const outcomeNames: readonly CallOutcome[] = ['success', 'failure', 'ignored'];
+export const outcomeNames: readonly CallOutcome[] = ['success', 'failure', 'ignored', 'cancelled'];
 
 /**
- * The outcome of a thrown value: `isIgnored` first, then `isSuccessful`. A
- * classifier that throws is logged and the value counts as a failure.
+ * The outcome of a thrown value: `isIgnored` and `isExcluded` first, then
+ * `isSuccessful`. A classifier that throws or returns a promise is logged and
+ * answers `false` (so by default the value counts as a failure).
  */
 export function classifyError<T>(settings: Settings<T>, telemetry: Telemetry, error: unknown): Outcome {
-  const { isIgnored, isSuccessful } = settings;
-  if (isIgnored === undefined && isSuccessful === undefined) return FAILURE;
-  try {
-    if (isIgnored?.(error)) return IGNORED;
-    return isSuccessful?.(error) ? SUCCESS : FAILURE;
-  } catch (err) {
-    telemetry.log('error', 'isIgnored or isSuccessful threw', { err });
-    return FAILURE;
-  }
+  const { isIgnored, isExcluded, isSuccessful } = settings;
+  if (isIgnored === undefined && isExcluded === undefined && isSuccessful === undefined) return FAILURE;
+  if (isIgnored !== undefined && telemetry.ask(isIgnored, error, 'isIgnored')) return IGNORED;
+  if (isExcluded !== undefined && telemetry.ask(isExcluded, error, 'isExcluded')) return IGNORED;
+  return isSuccessful !== undefined && telemetry.ask(isSuccessful, error, 'isSuccessful') ? SUCCESS : FAILURE;
 }
 
 /**
  * The outcome of a returned value: a failure when `isFailureResult` says so. A
- * classifier that throws is logged and the value counts as a success.
+ * classifier that throws or returns a promise is logged and the value counts as a success.
  */
 export function classifyResult<T>(settings: Settings<T>, telemetry: Telemetry, result: T): Outcome {
   const isFailureResult = settings.isFailureResult;
   if (isFailureResult === undefined) return SUCCESS;
-  try {
-    return isFailureResult(result) ? FAILURE : SUCCESS;
-  } catch (err) {
-    telemetry.log('error', 'isFailureResult threw', { err });
-    return SUCCESS;
-  }
+  return telemetry.ask(isFailureResult, result, 'isFailureResult') ? FAILURE : SUCCESS;
 }
 
-/** Asks `readyToTrip` with `counts`; a predicate that throws is logged and does not trip. */
+/** Asks `readyToTrip` with `counts`; a predicate that throws or returns a promise is logged and does not trip. */
 export function askReadyToTrip<T>(settings: Settings<T>, telemetry: Telemetry, counts: () => Counts): boolean {
   const readyToTrip = settings.readyToTrip;
   if (readyToTrip === undefined) return false;
-  try {
-    return Boolean(readyToTrip(counts()));
-  } catch (err) {
-    telemetry.log('error', 'readyToTrip threw', { err });
-    return false;
-  }
+  return telemetry.ask(readyToTrip, counts(), 'readyToTrip');
 }
 
 /** A `CircuitOpenError` to throw for a rejected call, counted as `rejected` in metrics. */

@@ -103,3 +103,69 @@ describe('CircuitBreaker: toJSON() and initialState', () => {
     }
   });
 });
+
+describe('CircuitBreaker: a snapshot is not trusted (issue 10, item 13)', () => {
+  it('clamps openRemainingMs to the longest open time of the breaker (maxTimeout)', async () => {
+    const clock = new FakeClock();
+    const breaker = new CircuitBreaker({
+      clock,
+      timeout: 1000,
+      initialState: { state: 'open', openRemainingMs: 1e300 },
+    });
+    const err = await breaker.execute(() => 1).catch((e: unknown) => e);
+    expect((err as CircuitOpenError).retryAfterMs).toBe(600_000);
+    await clock.advance(600_001);
+    expect(breaker.state).toBe('half-open');
+    const capped = new CircuitBreaker({
+      clock,
+      timeout: 1000,
+      maxTimeout: 5000,
+      initialState: { state: 'open', openRemainingMs: 1e9 },
+    });
+    expect(capped.toJSON().openRemainingMs).toBe(5000);
+  });
+
+  it('clamps huge counts and makes them consistent', () => {
+    const breaker = new CircuitBreaker({
+      initialState: {
+        state: 'closed',
+        counts: {
+          requests: 1,
+          totalSuccesses: 1e300,
+          totalFailures: 3,
+          consecutiveSuccesses: 5,
+          consecutiveFailures: 9,
+        },
+      },
+    });
+    const counts = breaker.counts;
+    expect(counts.totalSuccesses).toBe(Number.MAX_SAFE_INTEGER);
+    expect(counts.requests).toBe(Number.MAX_SAFE_INTEGER);
+    expect(counts.consecutiveFailures).toBe(3);
+    expect(counts.consecutiveSuccesses).toBe(0);
+  });
+
+  it('refuses Infinity, NaN and strings in every field, quoting strings', () => {
+    const bad: [unknown, RegExp][] = [
+      [{ state: 'open', openRemainingMs: Number.POSITIVE_INFINITY }, /initialState\.openRemainingMs .* got Infinity/],
+      [{ state: 'open', failedEpisodes: Number.NaN }, /initialState\.failedEpisodes .* got NaN/],
+      [{ state: 'open', savedAt: '2024' }, /initialState\.savedAt .* got "2024"/],
+      [{ state: 'closed', counts: { requests: '1' } }, /initialState\.counts\.requests .* got "1"/],
+      [{ state: 'closed', counts: 'none' }, /initialState\.counts must be an object, got "none"/],
+    ];
+    for (const [initialState, message] of bad) {
+      expect(() => new CircuitBreaker({ initialState: initialState as CircuitBreakerSnapshot })).toThrow(message);
+    }
+  });
+});
+
+describe('CircuitBreaker: negative interval and timeout (issue 10, item 18)', () => {
+  it('throws a RangeError naming the option and quoting strings, as the docs say', () => {
+    expect(() => new CircuitBreaker({ interval: -1 })).toThrow(/CircuitBreaker: interval must be .*>= 0, got -1/);
+    expect(() => new CircuitBreaker({ timeout: -1 })).toThrow(/CircuitBreaker: timeout must be .*>= 0, got -1/);
+    expect(() => new CircuitBreaker({ timeout: '100' as never })).toThrow(
+      /CircuitBreaker: timeout must be .*, got "100"/,
+    );
+    expect(() => new CircuitBreaker({ timeout: 0 }).toJSON()).not.toThrow();
+  });
+});

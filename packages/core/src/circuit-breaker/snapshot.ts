@@ -1,5 +1,5 @@
-import { numberOption, oneOfOption } from '../internal/validate.js';
-import { OWNER } from './config.js';
+import { describeValue, numberOption, oneOfOption } from '../internal/validate.js';
+import { OWNER, type Settings } from './config.js';
 import type { CircuitBreakerSnapshot, CircuitMode, CircuitState, Counts } from './types.js';
 
 const states: readonly CircuitState[] = ['closed', 'open', 'half-open'];
@@ -26,11 +26,21 @@ export interface InitialState {
   readonly failedEpisodes: number;
 }
 
+/** The largest count or episode number kept from a snapshot (larger ones are clamped). */
+const MAX_COUNT = Number.MAX_SAFE_INTEGER;
+
 /**
  * Checks the `initialState` option. Throws a `TypeError` or `RangeError`
- * naming the field, such as `initialState.counts.requests`.
+ * naming the field, such as `initialState.counts.requests`. A snapshot is
+ * data from outside (a file, a cache), so nothing in it is trusted: every
+ * field is validated, the open time left is clamped to this breaker's
+ * `maxTimeout` (its longest open time), counts to 2^53 − 1, and the counts are made
+ * consistent (successes and failures within `requests`, runs within totals).
  */
-export function readInitialState(value: CircuitBreakerSnapshot | CircuitState | undefined): InitialState | undefined {
+export function readInitialState<T>(
+  value: CircuitBreakerSnapshot | CircuitState | undefined,
+  settings: Settings<T>,
+): InitialState | undefined {
   if (value === undefined) return undefined;
   if (typeof value === 'string' || value === null || typeof value !== 'object') {
     const state = oneOfOption(OWNER, 'initialState', value, states, 'closed');
@@ -38,12 +48,14 @@ export function readInitialState(value: CircuitBreakerSnapshot | CircuitState | 
   }
   const state = oneOfOption(OWNER, 'initialState.state', value.state, states, 'closed');
   const mode = oneOfOption(OWNER, 'initialState.mode', value.mode, modes, 'auto');
-  const failedEpisodes = numberOption(OWNER, 'initialState.failedEpisodes', value.failedEpisodes, 0, {
-    min: 0,
-    integer: true,
-  });
+  const failedEpisodes = Math.min(
+    numberOption(OWNER, 'initialState.failedEpisodes', value.failedEpisodes, 0, { min: 0, integer: true }),
+    MAX_COUNT,
+  );
   const savedAt = numberOption(OWNER, 'initialState.savedAt', value.savedAt, Number.NaN, {});
-  const remaining = numberOption(OWNER, 'initialState.openRemainingMs', value.openRemainingMs, Number.NaN, { min: 0 });
+  const given = numberOption(OWNER, 'initialState.openRemainingMs', value.openRemainingMs, Number.NaN, { min: 0 });
+  // Never longer than this breaker ever stays open.
+  const remaining = Math.min(given, settings.maxTimeout);
   const elapsed = Number.isNaN(savedAt) ? 0 : Math.max(0, Date.now() - savedAt);
   return {
     state: mode === 'isolated' ? 'open' : mode === 'disabled' ? 'closed' : state,
@@ -57,11 +69,23 @@ export function readInitialState(value: CircuitBreakerSnapshot | CircuitState | 
 function readCounts(counts: Counts | undefined): Counts | undefined {
   if (counts === undefined) return undefined;
   if (counts === null || typeof counts !== 'object') {
-    throw new TypeError(`${OWNER}: initialState.counts must be an object, got ${String(counts)}`);
+    throw new TypeError(`${OWNER}: initialState.counts must be an object, got ${describeValue(counts)}`);
   }
-  const result: Record<string, number> = {};
+  const read: Record<string, number> = {};
   for (const key of countKeys) {
-    result[key] = numberOption(OWNER, `initialState.counts.${key}`, counts[key], 0, { min: 0, integer: true });
+    const count = numberOption(OWNER, `initialState.counts.${key}`, counts[key], 0, { min: 0, integer: true });
+    read[key] = Math.min(count, MAX_COUNT);
   }
-  return result as unknown as Counts;
+  const { totalSuccesses = 0, totalFailures = 0 } = read;
+  // A run is never longer than its total, and a success ends a run of failures (and the reverse).
+  let consecutiveSuccesses = Math.min(read.consecutiveSuccesses ?? 0, totalSuccesses);
+  const consecutiveFailures = Math.min(read.consecutiveFailures ?? 0, totalFailures);
+  if (consecutiveFailures > 0) consecutiveSuccesses = 0;
+  return {
+    requests: Math.min(Math.max(read.requests ?? 0, totalSuccesses + totalFailures), MAX_COUNT),
+    totalSuccesses,
+    totalFailures,
+    consecutiveSuccesses,
+    consecutiveFailures,
+  };
 }

@@ -5,6 +5,7 @@ import { openDuration, type Settings } from './config.js';
 import type { CircuitBreakerEvents } from './events.js';
 import {
   askReadyToTrip,
+  CANCELLED,
   classifyError,
   classifyResult,
   FAILURE,
@@ -145,6 +146,12 @@ export class CircuitStateMachine<T> {
     return settlers;
   }
 
+  /** Records a call of `generation` whose caller's signal aborted while it ran: neither success nor failure. */
+  cancelled(generation: number, start: number): void {
+    this.events?.emit('cancelled', {});
+    this.record(generation, CANCELLED, start);
+  }
+
   /** Counts a call of `generation` that threw `error` (see `isIgnored` and `isSuccessful`). */
   failed(generation: number, error: unknown, start: number): void {
     const outcome = classifyError(this.settings, this.telemetry, error);
@@ -188,6 +195,15 @@ export class CircuitStateMachine<T> {
 
   /** Counts a finished call of `generation`; a result of an earlier generation changes nothing. */
   record(generation: number, outcome: Outcome, start: number): void {
+    try {
+      this.#record(generation, outcome, start);
+    } catch (err) {
+      // Only a broken clock gets here (every callback is guarded): the call keeps its own outcome.
+      this.telemetry.log('error', 'circuit breaker could not record an outcome', { err });
+    }
+  }
+
+  #record(generation: number, outcome: Outcome, start: number): void {
     const settings = this.settings;
     const telemetry = this.telemetry;
     let now = Number.NaN;
@@ -206,7 +222,7 @@ export class CircuitStateMachine<T> {
       this.refresh(now);
     }
     if (generation !== this.#generation) return;
-    if (outcome === IGNORED) {
+    if (outcome === IGNORED || outcome === CANCELLED) {
       if (this.#requests > 0) this.#requests--;
       return;
     }

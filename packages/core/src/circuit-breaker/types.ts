@@ -113,25 +113,32 @@ export interface CircuitBreakerConfig<T = unknown> extends ObservabilityOptions 
   maxRequests?: number | undefined;
   /**
    * While closed, the counts are cleared every `interval` ms (a new generation).
-   * 0 or less never clears them.
+   * 0 (or `Infinity`) never clears them. A negative value or `NaN` throws a
+   * `RangeError` at construction.
    * @default 0
    */
   interval?: number | undefined;
   /**
-   * How long the breaker stays open before it admits a probe, in ms. 0 or less means the default.
+   * How long the breaker stays open before it admits a probe, in ms. 0 means
+   * the default; a negative value, `NaN` or `Infinity` throws a `RangeError` at construction.
+   * This is not a call timeout (opossum's `timeout` is): bound each call with
+   * a `Timeout` inside the breaker.
    * @default 60000
    */
   timeout?: number | undefined;
   /**
-   * Asked with a copy of the counts after each failure while closed; `true` opens
-   * the breaker. When a failure-rate or slow-call window is configured and this
-   * is omitted, only the rates trip the breaker.
+   * Asked with a copy of the counts after each failure while closed; a truthy
+   * answer opens the breaker. When a failure-rate or slow-call window is configured and this
+   * is omitted, only the rates trip the breaker. A predicate, like `isSuccessful`,
+   * `isIgnored`, `isExcluded` and `isFailureResult`: it must answer synchronously
+   * (an `async` function throws a `TypeError` at construction; a promise returned
+   * at run time is logged and counts as `false`; a throw is logged and counts as `false`).
    * @default `(counts) => counts.consecutiveFailures > 5`
    */
   readyToTrip?: ((counts: Counts) => boolean) | undefined;
   /**
    * Called once per real transition, after the state is consistent. A throwing
-   * listener is logged and does not break the breaker.
+   * listener, or one returning a promise that rejects, is logged and does not break the breaker.
    * @default none
    */
   onStateChange?: ((from: CircuitState, to: CircuitState) => void) | undefined;
@@ -142,8 +149,9 @@ export interface CircuitBreakerConfig<T = unknown> extends ObservabilityOptions 
    */
   isSuccessful?: ((error: unknown) => boolean) | undefined;
   /**
-   * `true` when a thrown value counts as neither success nor failure (a
-   * caller's abort, say): it changes no count and frees its half-open slot.
+   * `true` when a thrown value counts as neither success nor failure: it
+   * changes no count and frees its half-open slot. (A caller's abort needs no
+   * predicate: it is a cancellation, see `countCancellations`.)
    * @default nothing is ignored
    */
   isIgnored?: ((error: unknown) => boolean) | undefined;
@@ -197,13 +205,28 @@ export interface CircuitBreakerConfig<T = unknown> extends ObservabilityOptions 
    */
   maxTimeout?: number | undefined;
   /**
-   * When every half-open slot is taken and no probe has reported for this many
-   * ms after the latest one was admitted, the episode counts as failed and the
-   * breaker opens again (so probes that never report cannot keep it half-open).
-   * `Infinity` waits forever, as gobreaker does.
-   * @default the value of `timeout`
+   * Opt-in bound on half-open: when every half-open slot is taken and no probe
+   * has reported for this many ms after the latest one was admitted, the
+   * episode counts as failed and the breaker opens again. Off by default: the
+   * breaker waits for its probes, as gobreaker and resilience4j do, so a slow
+   * probe that succeeds closes it. Turn it on only when probes can hang with
+   * no timeout of their own (work that ignores its signal and has no `Timeout`
+   * inside the breaker); then set it above the slowest healthy call.
+   * @default Infinity (no bound)
    */
   halfOpenTimeout?: number | undefined;
+  /**
+   * What a call whose caller's signal had aborted by the time `fn` settled
+   * counts as. By default it is a cancellation: neither success nor failure
+   * (metrics outcome `cancelled`), and its half-open slot is freed, because the
+   * caller giving up says nothing about the dependency. `true` counts it like
+   * any other call (its error goes through `isIgnored` and `isSuccessful`, and
+   * is a failure by default). Either way the breaker does not race the signal:
+   * the call settles when `fn` does, with what `fn` gave. A `TimeoutError` from
+   * a `Timeout` inside the breaker is not a cancellation (its signal is not the caller's).
+   * @default false
+   */
+  countCancellations?: boolean | undefined;
   /**
    * The state to start in: a snapshot from `toJSON()`, or just a state (open
    * starts a full open time).

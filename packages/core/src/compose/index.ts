@@ -3,6 +3,7 @@ export {
   compose,
   Pipeline,
   PipelineBuilder,
+  type PipelineExecuteOptions,
   type PipelineRateLimitOptions,
   type PipelineStage,
   pipeline,

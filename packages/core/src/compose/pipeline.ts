@@ -4,14 +4,14 @@ import { CircuitBreaker } from '../circuit-breaker/circuit-breaker.js';
 import type { CircuitBreakerConfig } from '../circuit-breaker/types.js';
 import type { ExecuteOptions, ExecutionContext, Operation, Policy } from '../context.js';
 import { Fallback, type FallbackConfig } from '../fallback/fallback.js';
-import { contextAbortReason, isAbortedContext, toContext } from '../internal/context.js';
+import { contextAbortReason, isAbortedContext, notAFunction, toContext } from '../internal/context.js';
 import { RateLimiter } from '../rate-limiter/rate-limiter.js';
 import type { RateLimiterConfig, RateLimiterLike } from '../rate-limiter/types.js';
 import { Retry } from '../retry/retry.js';
 import type { RetryConfig } from '../retry/types.js';
 import { Timeout } from '../timeout/timeout.js';
 import type { TimeoutConfig } from '../timeout/types.js';
-import { RateLimitStage } from './pipeline-stages.js';
+import { isRateLimiter, RateLimitStage } from './pipeline-stages.js';
 
 /**
  * A step of a pipeline: any policy whose `execute` takes the outer step's
@@ -22,12 +22,24 @@ export interface PipelineStage<T = unknown> {
   execute<R extends T>(fn: Operation<R>, options?: ExecutionContext): Promise<R>;
 }
 
+/** Per-call options of {@link Pipeline.execute}: the caller's context plus the key of its rate-limit steps. */
+export interface PipelineExecuteOptions extends ExecuteOptions {
+  /**
+   * The key every rate-limit step added without a fixed key spends for this
+   * call (a user, a tenant), so that one pipeline can limit per user. Steps
+   * with a fixed key spend theirs.
+   * @default the limiters' shared default bucket
+   */
+  readonly key?: string | undefined;
+}
+
 /** Options of {@link PipelineBuilder.rateLimit}: whose budget the pipeline spends, and how much per call. */
 export interface PipelineRateLimitOptions {
   /**
    * The key every call of this pipeline spends (for example the name of the
-   * downstream service).
-   * @default the limiter's shared default bucket
+   * downstream service). Without one, each call spends the `key` passed to
+   * `execute` (see {@link PipelineExecuteOptions}).
+   * @default the call's key, else the limiter's shared default bucket
    */
   key?: string | undefined;
   /**
@@ -43,17 +55,33 @@ function checkStage(value: unknown, method: string): void {
   }
 }
 
-/** Runs `fn` through the chained steps, handing `ctx` to the outermost. */
-type Runner<T> = <R extends T>(fn: Operation<R>, ctx: ExecutionContext | undefined) => Promise<R>;
+/** Runs `fn` through the chained steps, handing `ctx` to the outermost and the call's `key` to rate-limit steps. */
+type Runner<T> = <R extends T>(
+  fn: Operation<R>,
+  ctx: ExecutionContext | undefined,
+  key: string | undefined,
+) => Promise<R>;
+
+/** A rate-limit step (which spends the call's key unless it has a fixed one), or `undefined`. */
+function rateLimitStep<T>(stage: PipelineStage<T>): RateLimitStage<T> | undefined {
+  if (stage instanceof RateLimitStage) return stage;
+  return isRateLimiter(stage) ? new RateLimitStage<T>(stage, undefined, undefined) : undefined;
+}
 
 /** Chains the steps once, at construction, so a call allocates only one closure per inner step. */
 function chainStages<T>(stages: readonly PipelineStage<T>[]): Runner<T> {
   const last = stages[stages.length - 1] as PipelineStage<T>;
-  let run: Runner<T> = (fn, ctx) => last.execute(fn, ctx);
+  const lastLimit = rateLimitStep(last);
+  let run: Runner<T> =
+    lastLimit === undefined ? (fn, ctx) => last.execute(fn, ctx) : (fn, ctx, key) => lastLimit.run(fn, ctx, key);
   for (let i = stages.length - 2; i >= 0; i--) {
     const stage = stages[i] as PipelineStage<T>;
+    const limit = rateLimitStep(stage);
     const next = run;
-    run = (fn, ctx) => stage.execute((inner) => next(fn, inner), ctx);
+    run =
+      limit === undefined
+        ? (fn, ctx, key) => stage.execute((inner) => next(fn, inner, key), ctx)
+        : (fn, ctx, key) => limit.run((inner) => next(fn, inner, key), ctx, key);
   }
   return run;
 }
@@ -66,7 +94,7 @@ function chainStages<T>(stages: readonly PipelineStage<T>[]): Runner<T> {
  *
  * Build one with {@link pipeline} or {@link compose}.
  */
-export class Pipeline<T = unknown> implements Policy<T> {
+export class Pipeline<T = unknown> implements Policy<T, PipelineExecuteOptions> {
   /** The steps, outermost first. */
   readonly stages: readonly PipelineStage<T>[];
   readonly #run: Runner<T> | undefined;
@@ -81,12 +109,19 @@ export class Pipeline<T = unknown> implements Policy<T> {
   /**
    * Runs `fn` through every step. Settles once, with `fn`'s value or error or
    * a step's rejection. An already aborted `options.signal` rejects at once
-   * with its reason (with no steps, too) and starts nothing.
+   * with its reason (with no steps, too) and starts nothing. `options.key` is
+   * spent by every rate-limit step added without a fixed key. Never throws
+   * synchronously: a non-function `fn` rejects with a `TypeError`.
    */
-  execute<R extends T>(fn: Operation<R>, options?: ExecuteOptions): Promise<R> {
+  execute<R extends T>(fn: Operation<R>, options?: PipelineExecuteOptions): Promise<R> {
+    if (typeof fn !== 'function') return Promise.reject(notAFunction('Pipeline', fn));
     const run = this.#run;
-    if (run === undefined) return runDirectly(fn, options);
-    return run(fn, options as ExecutionContext | undefined);
+    if (run === undefined) return runDirectly(fn, options ?? undefined);
+    try {
+      return run(fn, (options ?? undefined) as ExecutionContext | undefined, options?.key ?? undefined);
+    } catch (err) {
+      return Promise.reject(err);
+    }
   }
 }
 
@@ -108,10 +143,11 @@ async function runDirectly<R>(fn: Operation<R>, options: ExecuteOptions | undefi
  *    included; its deadline flows down so no retry delay starts that cannot end in time;
  * 3. `retry`: retries what the inner steps fail with, attempt by attempt;
  * 4. `circuitBreaker`: counts every attempt, and when open fails fast (a
- *    `CircuitOpenError` with `retryAfterMs`, which the retry can honour) without
- *    taking a bulkhead slot or a rate-limit token;
+ *    `CircuitOpenError` with `retryAfterMs`, which the retry passes to the
+ *    caller as it is by default) without taking a bulkhead slot or a rate-limit token;
  * 5. a per-attempt `timeout`: bounds one attempt, so a hung call becomes a
- *    failure the breaker counts and the retry retries;
+ *    failure the breaker counts and the retry retries (a timeout only outside
+ *    the breaker ends a hung call as a cancellation, which the breaker does not count);
  * 6. `bulkhead` (and a `rateLimit` that protects the dependency): innermost, so a
  *    slot or token is spent only by an attempt that really runs, not held through
  *    retry delays. A `rateLimit` that admits incoming requests goes first instead.
@@ -162,8 +198,9 @@ export class PipelineBuilder<T = unknown> {
   /**
    * Adds a rate limit: a {@link RateLimiter} (or any {@link RateLimiterLike},
    * such as a distributed one) or a config. Every call spends `options.tokens`
-   * of `options.key`; without tokens it fails with a `RateLimitExceededError`,
-   * or waits when the limiter has a `maxWait`.
+   * of `options.key` (without a fixed key: the `key` passed to the pipeline's
+   * `execute`, so one pipeline can limit per user); without tokens it fails
+   * with a `RateLimitExceededError`, or waits when the limiter has a `maxWait`.
    */
   rateLimit(limiter: RateLimiterLike | RateLimiterConfig, options?: PipelineRateLimitOptions): this {
     const instance = typeof (limiter as RateLimiterLike).execute === 'function' ? (limiter as RateLimiterLike) : null;

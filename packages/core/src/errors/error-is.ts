@@ -9,22 +9,43 @@ interface Found {
 
 /**
  * Depth-first walk of `err`, its `cause` chain and the `errors` of any
- * `AggregateError`, in that order; cycles are tolerated.
+ * `AggregateError`, in that order; cycles are tolerated. Errors are data from
+ * anywhere: a `cause` or `errors` getter that throws, a proxy whose traps throw
+ * or a predicate that throws on a candidate makes that part of the walk count
+ * as absent, so a classification never replaces the original failure with a new one.
  */
 function searchChain(err: unknown, predicate: (candidate: unknown) => boolean): Found | undefined {
   const stack: unknown[] = [err];
   const seen = new Set<unknown>();
   while (stack.length > 0) {
     const current = stack.pop();
-    if (predicate(current)) return { value: current };
+    try {
+      if (predicate(current)) return { value: current };
+    } catch {
+      // A candidate whose getters throw does not match.
+    }
     if (current === null || typeof current !== 'object' || seen.has(current)) continue;
     seen.add(current);
-    if ('cause' in current) stack.push(current.cause);
-    if (current instanceof AggregateError) {
-      for (let i = current.errors.length - 1; i >= 0; i--) stack.push(current.errors[i]);
-    }
+    pushLinks(current, stack);
   }
   return undefined;
+}
+
+/** Pushes the `errors` of an `AggregateError` (in reverse, so the first is next) and the `cause` of `current`. */
+function pushLinks(current: object, stack: unknown[]): void {
+  try {
+    if ('cause' in current) stack.push(current.cause);
+  } catch {
+    // A `cause` getter (or a proxy's `has` trap) that throws: no cause.
+  }
+  try {
+    if (current instanceof AggregateError) {
+      const errors: unknown = current.errors;
+      if (Array.isArray(errors)) for (let i = errors.length - 1; i >= 0; i--) stack.push(errors[i]);
+    }
+  } catch {
+    // An `errors` getter that throws: no errors.
+  }
 }
 
 /**
@@ -52,7 +73,9 @@ export function errorIs(err: unknown, target: unknown): boolean {
 
 /**
  * The first value in `err`'s `cause` chain (see {@link errorIs} for the walk
- * order) for which `predicate` is true, or `undefined`.
+ * order) for which `predicate` is true, or `undefined`. A predicate that
+ * throws on a candidate counts as `false` for it; getters that throw hide
+ * only their own part of the chain.
  *
  * @example
  * ```ts

@@ -8,15 +8,24 @@ import {
   type TimeoutError,
 } from './errors.js';
 
+/** The `code` of an `Error`, or `undefined`; a `code` getter (or a proxy) that throws counts as none. */
+function codeOf(err: unknown): unknown {
+  try {
+    return err instanceof Error ? (err as { code?: unknown }).code : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 function hasCode(err: unknown, code: string): boolean {
-  return err instanceof Error && (err as { code?: unknown }).code === code;
+  return codeOf(err) === code;
 }
 
 const knownCodes: ReadonlySet<string> = new Set(Object.values(ErrorCode));
 
 /** True for any error raised by a resilience pattern, from this copy of the core or another. */
 export function isResilienceError(err: unknown): err is ResilienceError {
-  return err instanceof Error && knownCodes.has((err as { code?: unknown }).code as string);
+  return knownCodes.has(codeOf(err) as string);
 }
 
 /** True when `err` is a {@link CircuitOpenError} (checked by `code`). */

@@ -1,6 +1,8 @@
 import type { ExecuteOptions, ExecutionContext, Operation, Policy } from '../context.js';
-import { contextAbortReason, isAbortedContext, toContext } from '../internal/context.js';
+import { checkConfigKeys, knownKeys, type PeerHints } from '../internal/config-keys.js';
+import { contextAbortReason, isAbortedContext, notAFunction, toContext } from '../internal/context.js';
 import { EventHub, type EventListener, type Subscription } from '../internal/events.js';
+import { predicateOption } from '../internal/hooks.js';
 import { Telemetry } from '../internal/telemetry.js';
 import { type Commit, mergeUpdate, registerUpdater } from '../internal/update.js';
 import { configObject, functionOption } from '../internal/validate.js';
@@ -20,20 +22,32 @@ export interface FallbackConfig<T = unknown> extends ObservabilityOptions {
    */
   fallback: FallbackHandler<T> | T;
   /**
-   * Which failures fall back; the others reach the caller as they are. An
-   * exception it throws is logged and counts as `false`.
+   * Which failures fall back (a truthy answer); the others reach the caller as
+   * they are. A predicate: it must answer synchronously (an `async` function
+   * throws a `TypeError` at construction); an exception it throws, or a promise
+   * it returns, is logged and counts as `false`.
    * @default every failure
    */
   shouldHandle?: (err: unknown) => boolean;
   /**
-   * Called with the failure before the fallback runs. An exception it throws
-   * is logged and ignored.
+   * Called with the failure before the fallback runs. An exception it throws,
+   * or a rejected promise it returns, is logged and ignored.
    * @default none
    */
   onFallback?: (err: unknown) => void;
 }
 
 const OWNER = 'Fallback';
+
+const knownConfigKeys = knownKeys(['fallback', 'shouldHandle', 'onFallback']);
+
+/** Options of peer libraries (cockatiel, resilience4j, opossum), and what to use here instead. */
+const peerHints: PeerHints = {
+  value: `use "fallback" (a value, or a function of the error)`,
+  fallbackValue: `use "fallback" (a value, or a function of the error)`,
+  handle: `cockatiel's handle is "shouldHandle" here`,
+  errorFilter: `opossum's errorFilter is "shouldHandle" here (inverted: true means fall back)`,
+};
 
 /**
  * Replaces a failure of the work with a value: a default, a cached copy, a
@@ -65,10 +79,11 @@ export class Fallback<T = unknown> implements Policy<T> {
   /** @param config - the fallback, `shouldHandle`, `onFallback` and observability */
   constructor(config: FallbackConfig<T>) {
     const c = configObject(OWNER, config);
+    checkConfigKeys(OWNER, c, knownConfigKeys, peerHints);
     if (!('fallback' in c)) throw new TypeError(`${OWNER}: fallback is required (a function or a value)`);
     const fallback = c.fallback;
     this.#fallback = typeof fallback === 'function' ? (fallback as FallbackHandler<T>) : () => fallback as T;
-    this.#shouldHandle = functionOption(OWNER, 'shouldHandle', c.shouldHandle);
+    this.#shouldHandle = predicateOption(OWNER, 'shouldHandle', c.shouldHandle);
     this.#onFallback = functionOption(OWNER, 'onFallback', c.onFallback);
     this.#telemetry = Telemetry.for('fallback', c);
     this.#config = c as FallbackConfig<T>;
@@ -79,8 +94,14 @@ export class Fallback<T = unknown> implements Policy<T> {
    * fallback's value is expected to fit what `fn` returns.
    */
   execute<R extends T>(fn: Operation<R>, options?: ExecuteOptions): Promise<R> {
-    const ctx = toContext(options);
-    if (isAbortedContext(ctx)) return Promise.reject(contextAbortReason(ctx));
+    if (typeof fn !== 'function') return Promise.reject(notAFunction(OWNER, fn));
+    let ctx: ExecutionContext;
+    try {
+      ctx = toContext(options);
+      if (isAbortedContext(ctx)) return Promise.reject(contextAbortReason(ctx));
+    } catch (err) {
+      return Promise.reject(err);
+    }
     if (this.#telemetry.tracer === undefined) return this.#run(fn, ctx, undefined);
     return this.#telemetry.traced('resilience.fallback', undefined, (span) => this.#run(fn, ctx, span));
   }
@@ -101,13 +122,7 @@ export class Fallback<T = unknown> implements Policy<T> {
 
   #handles(err: unknown): boolean {
     const decide = this.#shouldHandle;
-    if (decide === undefined) return true;
-    try {
-      return decide(err) === true;
-    } catch (hookErr) {
-      this.#telemetry.log('error', 'shouldHandle threw', { err: hookErr });
-      return false;
-    }
+    return decide === undefined || this.#telemetry.ask(decide, err, 'shouldHandle');
   }
 
   /**

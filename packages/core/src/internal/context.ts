@@ -1,4 +1,5 @@
 import type { ExecuteOptions, ExecutionContext } from '../context.js';
+import { describeValue } from './validate.js';
 
 /** A signal that never aborts, shared by every call that has no signal of its own. */
 export const neverAbortedSignal: AbortSignal = new AbortController().signal;
@@ -30,8 +31,8 @@ export abstract class LazyContext implements ExecutionContext {
  * already is a complete context (an outer pattern's), so composition allocates
  * nothing and a {@link LazyContext} stays lazy.
  */
-export function toContext(options: ExecuteOptions | undefined): ExecutionContext {
-  if (options === undefined) return rootContext;
+export function toContext(options: ExecuteOptions | null | undefined): ExecutionContext {
+  if (options === undefined || options === null) return rootContext;
   if (options instanceof LazyContext) return options;
   const { signal, attempt } = options;
   if (signal !== undefined && attempt !== undefined) return options as ExecutionContext;
@@ -46,4 +47,17 @@ export function isAbortedContext(ctx: ExecutionContext): boolean {
 /** The abort reason of `ctx` (see {@link isAbortedContext}), without creating a lazy signal. */
 export function contextAbortReason(ctx: ExecutionContext): unknown {
   return ctx instanceof LazyContext ? ctx.abortReason : ctx.signal.reason;
+}
+
+/**
+ * Whether the signal of `ctx` may abort while the work runs: `false` for the
+ * shared never-aborting signal, without creating a {@link LazyContext}'s signal.
+ */
+export function canAbort(ctx: ExecutionContext): boolean {
+  return ctx !== rootContext && (ctx instanceof LazyContext || ctx.signal !== neverAbortedSignal);
+}
+
+/** The `TypeError` a pattern rejects with when `execute` gets something other than a function. */
+export function notAFunction(owner: string, fn: unknown): TypeError {
+  return new TypeError(`${owner}: execute needs a function, got ${describeValue(fn)}`);
 }

@@ -9,6 +9,7 @@ import type {
   SpanLike,
   TracerLike,
 } from '../observability/types.js';
+import { askPredicate, catchRejection, type PredicateErrorHandler } from './hooks.js';
 
 /** OpenTelemetry's `SpanStatusCode.ERROR`. */
 const SPAN_STATUS_ERROR = 2;
@@ -33,6 +34,10 @@ export class Telemetry {
   /** The configured metrics recorder, if any. */
   readonly metrics: MetricsRecorder | undefined;
   readonly #baseAttributes: Readonly<Record<string, SpanAttributeValue>>;
+  /** Logs a failed predicate (made once, so asking a predicate allocates nothing). */
+  readonly #predicateFailed: PredicateErrorHandler;
+  /** Logs a recorder's failure (thrown or a rejected promise). */
+  readonly #recorderFailed: (err: unknown) => void;
 
   /**
    * The telemetry for a pattern instance. Instances configured with none of
@@ -67,6 +72,8 @@ export class Telemetry {
     this.tracer = options.tracer;
     this.metrics = options.metrics;
     this.#baseAttributes = Object.freeze({ 'resilience.name': this.name, 'resilience.pattern': pattern });
+    this.#predicateFailed = (message, err) => this.log('error', message, err === undefined ? undefined : { err });
+    this.#recorderFailed = (err) => this.log('error', 'metrics recorder threw', { err });
   }
 
   /** Logs `msg` with the pattern's name and kind plus `attrs`; nothing without a logger. */
@@ -74,16 +81,31 @@ export class Telemetry {
     const logger = this.logger;
     if (logger === undefined) return;
     try {
-      logger[level](msg, { ...this.#baseAttributes, ...attrs });
+      // A logger returning a rejected promise is as broken as one that throws: neither reaches the pattern.
+      catchRejection(logger[level](msg, { ...this.#baseAttributes, ...attrs }), ignore);
     } catch {
       // A broken logger must not break the pattern.
     }
   }
 
   /**
+   * Asks a predicate hook with the one rule every predicate follows: its
+   * synchronous answer with JavaScript truthiness; a throw or a returned
+   * thenable is logged and counts as `false`.
+   */
+  ask<A>(predicate: (arg: A) => unknown, arg: A, name: string): boolean {
+    return askPredicate(predicate, arg, name, this.#predicateFailed);
+  }
+
+  /**
    * Runs `run` inside an active span named `spanName` (requires a tracer). A
    * failure sets the span's status to error and records the exception; the
    * span always ends; the result or error passes through untouched.
+   *
+   * The tracer is an observer and never changes the outcome: a tracer that
+   * throws, or whose `startActiveSpan` never calls back, is logged and the
+   * work runs without a span; a span whose methods throw is logged; a
+   * callback invoked twice runs the work once. Never throws synchronously.
    */
   traced<T>(
     spanName: string,
@@ -92,16 +114,40 @@ export class Telemetry {
   ): Promise<T> {
     const tracer = this.tracer as TracerLike;
     const all = attributes === undefined ? { ...this.#baseAttributes } : { ...this.#baseAttributes, ...attributes };
-    return tracer.startActiveSpan(spanName, { attributes: all }, async (span: SpanLike): Promise<T> => {
+    let work: Promise<T> | undefined;
+    const body = (span: SpanLike): Promise<T> => {
+      work ??= this.#inSpan(span, run);
+      return work;
+    };
+    try {
+      catchRejection(tracer.startActiveSpan(spanName, { attributes: all }, body), ignore);
+    } catch (err) {
+      this.log('error', 'tracer threw', { err });
+    }
+    if (work === undefined) {
+      this.log('error', 'tracer did not run the work in a span', { span: spanName });
+      work = this.#inSpan(noopSpan, run);
+    }
+    return work;
+  }
+
+  async #inSpan<T>(span: SpanLike, run: (span: SpanLike) => Promise<T>): Promise<T> {
+    try {
+      return await run(span);
+    } catch (err) {
       try {
-        return await run(span);
-      } catch (err) {
         recordFailure(span, err);
-        throw err;
-      } finally {
-        span.end();
+      } catch (spanErr) {
+        this.log('error', 'span threw', { err: spanErr });
       }
-    });
+      throw err;
+    } finally {
+      try {
+        span.end();
+      } catch (spanErr) {
+        this.log('error', 'span threw', { err: spanErr });
+      }
+    }
   }
 
   /** Reports a circuit breaker's state; a recorder that throws is logged (as for every `record*` here). */
@@ -109,7 +155,7 @@ export class Telemetry {
     const metrics = this.metrics;
     if (metrics === undefined) return;
     try {
-      metrics.recordCircuitBreakerState(this.name, state);
+      catchRejection(metrics.recordCircuitBreakerState(this.name, state), this.#recorderFailed);
     } catch (err) {
       this.#recorderThrew(err);
     }
@@ -120,8 +166,10 @@ export class Telemetry {
     const metrics = this.metrics;
     if (metrics === undefined) return;
     try {
-      metrics.recordCircuitBreakerCall?.(this.name, outcome);
-      if (seconds !== undefined) metrics.recordCallDuration?.(this.name, this.pattern, outcome, seconds);
+      catchRejection(metrics.recordCircuitBreakerCall?.(this.name, outcome), this.#recorderFailed);
+      if (seconds !== undefined) {
+        catchRejection(metrics.recordCallDuration?.(this.name, this.pattern, outcome, seconds), this.#recorderFailed);
+      }
     } catch (err) {
       this.#recorderThrew(err);
     }
@@ -132,7 +180,7 @@ export class Telemetry {
     const metrics = this.metrics;
     if (metrics === undefined) return;
     try {
-      metrics.recordRetryAttempt(this.name, attempt, success);
+      catchRejection(metrics.recordRetryAttempt(this.name, attempt, success), this.#recorderFailed);
     } catch (err) {
       this.#recorderThrew(err);
     }
@@ -143,7 +191,7 @@ export class Telemetry {
     const metrics = this.metrics;
     if (metrics === undefined) return;
     try {
-      metrics.recordRateLimitHit(this.name);
+      catchRejection(metrics.recordRateLimitHit(this.name), this.#recorderFailed);
     } catch (err) {
       this.#recorderThrew(err);
     }
@@ -154,7 +202,7 @@ export class Telemetry {
     const metrics = this.metrics;
     if (metrics === undefined) return;
     try {
-      metrics.recordBulkheadUtilization(this.name, active, queued);
+      catchRejection(metrics.recordBulkheadUtilization(this.name, active, queued), this.#recorderFailed);
     } catch (err) {
       this.#recorderThrew(err);
     }
@@ -165,24 +213,28 @@ export class Telemetry {
     const metrics = this.metrics;
     if (metrics === undefined) return;
     try {
-      metrics.recordTimeout(this.name);
+      catchRejection(metrics.recordTimeout(this.name), this.#recorderFailed);
     } catch (err) {
       this.#recorderThrew(err);
     }
   }
 
   #recorderThrew(err: unknown): void {
-    this.log('error', 'metrics recorder threw', { err });
+    this.#recorderFailed(err);
   }
 
   /**
-   * Calls a user's callback; an exception it throws is logged, never thrown
-   * into the pattern.
+   * Calls a user's callback; an exception it throws, or the rejection of a
+   * promise it returns (an `async` hook), is logged, never thrown into the
+   * pattern nor left as an unhandled rejection.
    */
   invokeHook<A extends unknown[]>(hook: ((...args: A) => unknown) | undefined, hookName: string, ...args: A): void {
     if (hook === undefined) return;
     try {
-      hook(...args);
+      const returned = hook(...args);
+      if (returned !== undefined) {
+        catchRejection(returned, (err) => this.log('error', `${hookName} rejected`, { err }));
+      }
     } catch (err) {
       this.log('error', `${hookName} threw`, { err });
     }
@@ -190,6 +242,16 @@ export class Telemetry {
 }
 
 const unconfigured = new Map<PatternName, Telemetry>();
+
+function ignore(): void {}
+
+/** Stands in for a span when the tracer gave none. */
+const noopSpan: SpanLike = Object.freeze({
+  setAttribute: () => undefined,
+  setStatus: () => undefined,
+  recordException: () => undefined,
+  end: () => undefined,
+});
 
 /** Marks `span` as failed with `err`. */
 export function recordFailure(span: SpanLike, err: unknown): void {

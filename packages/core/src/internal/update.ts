@@ -101,6 +101,7 @@ export const knownOptions: {
     'backoffMultiplier',
     'maxTimeout',
     'halfOpenTimeout',
+    'countCancellations',
     'initialState',
     ...OBSERVABILITY,
   ],

@@ -3,7 +3,10 @@
  * `@resilience/logging`.
  */
 export interface Logger {
-  /** Fine-grained detail (each rejected call, each retry). */
+  /**
+   * Fine-grained detail (each rejected call, each retry). A logger method that
+   * throws or returns a rejected promise is ignored.
+   */
   debug(msg: string, attrs?: Record<string, unknown>): void;
   /** Notable events (a circuit closing). */
   info(msg: string, attrs?: Record<string, unknown>): void;
@@ -16,8 +19,11 @@ export interface Logger {
 /** A circuit breaker's state as reported to metrics. */
 export type CircuitStateName = 'closed' | 'open' | 'half-open';
 
-/** How a call through a pattern ended, as reported to metrics. */
-export type CallOutcome = 'success' | 'failure' | 'ignored' | 'rejected';
+/**
+ * How a call through a pattern ended, as reported to metrics. `cancelled`: the
+ * caller's signal aborted while the call ran (neither success nor failure).
+ */
+export type CallOutcome = 'success' | 'failure' | 'ignored' | 'rejected' | 'cancelled';
 
 /**
  * Receives metrics from every pattern. Implemented by `@resilience/metrics-prometheus`

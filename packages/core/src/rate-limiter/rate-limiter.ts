@@ -1,13 +1,21 @@
 import type { Clock } from '../clock/clock.js';
-import type { Operation, Policy } from '../context.js';
+import type { ExecuteOptions, Operation, Policy } from '../context.js';
 import { RateLimitExceededError } from '../errors/errors.js';
-import { contextAbortReason, isAbortedContext, neverAbortedSignal, toContext } from '../internal/context.js';
+import { checkConfigKeys, knownKeys, type PeerHints } from '../internal/config-keys.js';
+import {
+  contextAbortReason,
+  isAbortedContext,
+  neverAbortedSignal,
+  notAFunction,
+  toContext,
+} from '../internal/context.js';
 import { EventHub, type EventListener, type Subscription } from '../internal/events.js';
 import { Telemetry } from '../internal/telemetry.js';
 import { type Commit, knownOptions, mergeUpdate, registerUpdater } from '../internal/update.js';
 import {
   clockOption,
   configObject,
+  describeValue,
   functionOption,
   numberOption,
   oneOfOption,
@@ -29,8 +37,55 @@ import type {
 import { WaitScheduler } from './wait-queue.js';
 
 const OWNER = 'RateLimiter';
+
+/**
+ * Runs `fn` under `limiter` spending `tokens` of `key`, with `options` as the
+ * context (internal: a pipeline hands its per-call key to a rate-limit step
+ * this way, keeping an outer `Timeout`'s lazy context lazy).
+ */
+export let executeKeyed: <R>(
+  limiter: RateLimiter,
+  fn: Operation<R>,
+  options: ExecuteOptions | undefined,
+  key: string | undefined,
+  tokens: number | undefined,
+) => Promise<R>;
 const ALGORITHMS: readonly RateLimitAlgorithm[] = ['token-bucket', 'sliding-window'];
 const resolved: Promise<void> = Promise.resolve();
+
+const knownConfigKeys = knownKeys([
+  'rate',
+  'interval',
+  'burst',
+  'algorithm',
+  'maxKeys',
+  'idleTtl',
+  'maxWait',
+  'onLimit',
+  'clock',
+]);
+
+/** Options of peer libraries (rate-limiter-flexible, express-rate-limit, limiter, bottleneck), and what to use here. */
+const peerHints: PeerHints = {
+  points: `rate-limiter-flexible's points is "rate" here`,
+  duration: `rate-limiter-flexible's duration (seconds) is "interval" here, in milliseconds`,
+  blockDuration: `there is no block duration: a refused key refills at "rate" per "interval"`,
+  windowMs: `express-rate-limit's windowMs is "interval" here`,
+  max: `express-rate-limit's max is "rate" here`,
+  limit: `express-rate-limit's limit is "rate" here`,
+  tokensPerInterval: `limiter's tokensPerInterval is "rate" here`,
+  bucketSize: `use "burst"`,
+  capacity: `use "burst"`,
+  maxConcurrent: `a concurrency limit is a Bulkhead's "maxConcurrent"`,
+  reservoir: `bottleneck's reservoir is "burst" here (with "rate" per "interval" as its refresh)`,
+  keyPrefix: `keys are plain strings here: prefix them yourself`,
+};
+
+/** Checks a per-call number of `wait`/`execute`: `undefined` or a number obeying `ok`, else a `RangeError` naming it. */
+function callNumber(field: string, value: unknown, rule: string, ok: (n: number) => boolean): RangeError | undefined {
+  if (value === undefined || (typeof value === 'number' && ok(value))) return undefined;
+  return new RangeError(`${OWNER}: ${field} must be ${rule}, got ${describeValue(value)}`);
+}
 
 /**
  * Limits how often something happens, per key (a user, an IP address, a
@@ -83,6 +138,8 @@ export class RateLimiter implements RateLimiterLike, Policy<unknown, RateLimiter
   #telemetry: Telemetry;
   #onLimit: ((key: string | undefined) => void) | undefined;
   #waitByDefault: number;
+  /** True while `onLimit` runs: a refusal inside the hook (the hook using this limiter) does not call it again. */
+  #inOnLimit = false;
   /** The config as built and updated, for `update()` to merge over. */
   #config: RateLimiterConfig;
   /** The listeners of `on()`; `undefined` until the first one. */
@@ -94,11 +151,13 @@ export class RateLimiter implements RateLimiterLike, Policy<unknown, RateLimiter
    */
   constructor(config: RateLimiterConfig) {
     const c = configObject(OWNER, config) as Partial<RateLimiterConfig>;
+    checkConfigKeys(OWNER, c, knownConfigKeys, peerHints);
     this.rate = requiredNumber(OWNER, 'rate', c.rate, { min: 0, minExclusive: true });
     this.interval = numberOption(OWNER, 'interval', c.interval, 1000, { min: 0, minExclusive: true });
     this.algorithm = oneOfOption(OWNER, 'algorithm', c.algorithm, ALGORITHMS, 'token-bucket');
-    this.burst = numberOption(OWNER, 'burst', c.burst, this.rate, { min: 1 });
-    if (this.algorithm === 'sliding-window' && this.burst !== this.rate) {
+    // A rate below 1 still admits one call at a time.
+    this.burst = numberOption(OWNER, 'burst', c.burst, Math.max(1, this.rate), { min: 1 });
+    if (this.algorithm === 'sliding-window' && c.burst !== undefined && this.burst !== this.rate) {
       throw new RangeError(
         `${OWNER}: burst must equal rate (or be left out) with the sliding-window algorithm, got ${this.burst}`,
       );
@@ -162,8 +221,10 @@ export class RateLimiter implements RateLimiterLike, Policy<unknown, RateLimiter
     const now = this.#clock.now();
     const state = key === undefined ? this.#default : this.#store.get(key, now);
     const allowed = state.waiters === null && this.#algo.take(state, tokens, now);
+    // The report is made before onLimit runs, so a hook that uses this limiter cannot change it.
+    const report = this.#report(state, tokens, now, allowed);
     if (!allowed) this.#refused(key);
-    return this.#report(state, tokens, now, allowed);
+    return report;
   }
 
   /**
@@ -191,11 +252,16 @@ export class RateLimiter implements RateLimiterLike, Policy<unknown, RateLimiter
    * reason when it aborts; a failed wait keeps nothing and gives back its place.
    */
   wait(key?: string, options?: RateLimitWaitOptions): Promise<void> {
+    if (options === null) options = undefined;
     const signal = options?.signal;
     if (signal?.aborted) return Promise.reject(signal.reason);
     const tokens = options?.tokens ?? 1;
     if (!(typeof tokens === 'number' && tokens > 0 && tokens <= this.#limit))
       return Promise.reject(this.#badTokens(tokens));
+    const bad =
+      callNumber('maxWait', options?.maxWait, 'a number >= 0 (or Infinity)', (n) => n >= 0) ??
+      callNumber('deadline', options?.deadline, 'a finite number (an absolute clock time)', Number.isFinite);
+    if (bad !== undefined) return Promise.reject(bad);
     const now = this.#clock.now();
     const state = key === undefined ? this.#default : this.#store.get(key, now);
     const queue = state.waiters;
@@ -218,8 +284,23 @@ export class RateLimiter implements RateLimiterLike, Policy<unknown, RateLimiter
    * like {@link RateLimiter.wait} (bounded by `options.deadline` too).
    */
   execute<R>(fn: Operation<R>, options?: RateLimiterExecuteOptions): Promise<R> {
-    if (this.#telemetry.tracer === undefined) return this.#execute(fn, options);
-    return this.#telemetry.traced('resilience.rate_limit', undefined, () => this.#execute(fn, options));
+    return this.#keyed(fn, options ?? undefined, options?.key, options?.tokens);
+  }
+
+  static {
+    executeKeyed = (limiter, fn, options, key, tokens) => limiter.#keyed(fn, options, key, tokens);
+  }
+
+  /** {@link RateLimiter.execute} with the key and tokens given apart from the context (a pipeline's per-call key). */
+  #keyed<R>(
+    fn: Operation<R>,
+    options: ExecuteOptions | undefined,
+    key: string | undefined,
+    tokens: number | undefined,
+  ): Promise<R> {
+    if (typeof fn !== 'function') return Promise.reject(notAFunction(OWNER, fn));
+    if (this.#telemetry.tracer === undefined) return this.#execute(fn, options, key, tokens);
+    return this.#telemetry.traced('resilience.rate_limit', undefined, () => this.#execute(fn, options, key, tokens));
   }
 
   /**
@@ -231,12 +312,16 @@ export class RateLimiter implements RateLimiterLike, Policy<unknown, RateLimiter
     return this.#store.prune(this.#clock.now());
   }
 
-  async #execute<R>(fn: Operation<R>, options: RateLimiterExecuteOptions | undefined): Promise<R> {
+  async #execute<R>(
+    fn: Operation<R>,
+    options: ExecuteOptions | undefined,
+    key: string | undefined,
+    requested: number | undefined,
+  ): Promise<R> {
     // A Timeout's context is passed on as it is, and read without creating its lazy signal.
     const ctx = toContext(options);
     if (isAbortedContext(ctx)) throw contextAbortReason(ctx);
-    const key = options?.key;
-    const tokens = options?.tokens ?? 1;
+    const tokens = requested ?? 1;
     if (this.maxWait > 0) {
       const signal = ctx.signal;
       await this.wait(key, {
@@ -245,17 +330,27 @@ export class RateLimiter implements RateLimiterLike, Policy<unknown, RateLimiter
         maxWait: this.maxWait,
         deadline: ctx.deadline,
       });
-    } else if (!this.take(key, tokens)) {
-      throw new RateLimitExceededError({ retryAfterMs: this.#retryAfter(key, tokens) });
+    } else {
+      this.#takeOrThrow(key, tokens);
     }
     return await fn(ctx);
   }
 
-  #retryAfter(key: string | undefined, tokens: number): number {
+  /**
+   * Takes `tokens` of `key`, or throws a `RateLimitExceededError` (kept out of
+   * the async frame of `execute`, so its locals do not enlarge every call).
+   */
+  #takeOrThrow(key: string | undefined, tokens: number): void {
+    if (!(typeof tokens === 'number' && tokens > 0 && tokens <= this.#limit)) throw this.#badTokens(tokens);
     const now = this.#clock.now();
-    const state = key === undefined ? this.#default : (this.#store.peek(key) as KeyState);
+    const state = key === undefined ? this.#default : this.#store.get(key, now);
     const queue = state.waiters;
-    return queue === null ? this.#algo.delay(state, tokens, now) : this.#algo.queueDelay(state, queue, tokens, now);
+    if (queue === null && this.#algo.take(state, tokens, now)) return;
+    // Everything is computed before onLimit runs: a hook that uses this limiter (and evicts the key) changes nothing.
+    const retryAfterMs =
+      queue === null ? this.#algo.delay(state, tokens, now) : this.#algo.queueDelay(state, queue, tokens, now);
+    this.#refused(key);
+    throw new RateLimitExceededError({ retryAfterMs });
   }
 
   #report(state: KeyState, tokens: number, now: number, allowed: boolean): RateLimitResult {
@@ -278,7 +373,14 @@ export class RateLimiter implements RateLimiterLike, Policy<unknown, RateLimiter
   #refused(key: string | undefined): void {
     const telemetry = this.#telemetry;
     telemetry.recordRateLimitHit();
-    if (this.#onLimit !== undefined) telemetry.invokeHook(this.#onLimit, 'onLimit', key);
+    if (this.#onLimit !== undefined && !this.#inOnLimit) {
+      this.#inOnLimit = true;
+      try {
+        telemetry.invokeHook(this.#onLimit, 'onLimit', key);
+      } finally {
+        this.#inOnLimit = false;
+      }
+    }
     this.#events?.emit('rejected', { key });
     if (telemetry.logger !== undefined) telemetry.log('debug', 'rate limit exceeded');
   }

@@ -38,7 +38,9 @@ export interface RateLimiterConfig extends ObservabilityOptions {
    * The bucket size: how many tokens may be taken at once after a quiet
    * period (finite, >= 1). The sliding window's limit is `rate` per
    * `interval`, so with `'sliding-window'` `burst` must be left out or equal `rate`.
-   * @default rate
+   * The default is never below 1, so a `rate` below 1 (one call every two
+   * seconds: `rate: 0.5`) still admits one call at a time.
+   * @default max(1, rate)
    */
   burst?: number | undefined;
   /**
@@ -72,7 +74,10 @@ export interface RateLimiterConfig extends ObservabilityOptions {
   /**
    * Called each time a call is refused (`allow`, `take`, `consume`, `wait`,
    * `execute`; not `check`), with the key (`undefined` for the default
-   * bucket). An exception it throws is logged and ignored.
+   * bucket), after the answer is computed: it may use the limiter (even evict
+   * the key) without changing that answer; a refusal inside the hook does not
+   * call it again. An exception it throws, or a rejected promise it returns,
+   * is logged and ignored.
    * @default none
    */
   onLimit?: ((key: string | undefined) => void) | undefined;
@@ -111,19 +116,21 @@ export interface RateLimitWaitOptions {
   /** Aborting it rejects the wait with the signal's reason and gives its place back. */
   signal?: AbortSignal | undefined;
   /**
-   * How many tokens to take (finite, > 0, <= the limit).
+   * How many tokens to take (finite, > 0, <= the limit); anything else rejects with a `RangeError` naming `tokens`.
    * @default 1
    */
   tokens?: number | undefined;
   /**
    * Reject at once with a `RateLimitExceededError` when the tokens cannot be
-   * taken within this many ms.
+   * taken within this many ms (>= 0, or `Infinity`; `NaN` or a negative number
+   * rejects with a `RangeError` naming `maxWait`, it never means "wait forever").
    * @default the limiter's `maxWait`, else `Infinity`
    */
   maxWait?: number | undefined;
   /**
    * Reject at once with a `RateLimitExceededError` when the tokens cannot be
-   * taken before this absolute clock time (as `ctx.deadline`).
+   * taken before this absolute clock time (as `ctx.deadline`); it must be a
+   * finite number, else the wait rejects with a `RangeError` naming `deadline`.
    * @default none
    */
   deadline?: number | undefined;

@@ -231,7 +231,9 @@ describe('PolicyRegistry.configure', () => {
     const policies = new PolicyRegistry();
     policies.circuitBreaker('payments');
     const hostile = JSON.parse('{"circuitBreaker":{"payments":{"window":{"__proto__":{"kind":"count","size":2}}}}}');
-    expect(() => policies.configure(hostile)).toThrow(/window.size must be an integer >= 1, got undefined/);
+    expect(() => policies.configure(hostile)).toThrow(
+      /circuitBreaker.payments: CircuitBreaker: unknown option "window.__proto__"/,
+    );
     expect(() => policies.configure(JSON.parse('{"__proto__":{"defaults":{}}}'))).toThrow(/__proto__ is not a section/);
     expect(() => policies.configure(JSON.parse('{"circuitBreaker":{"__proto__":{}}}'))).toThrow(
       /circuitBreaker.__proto__ names no circuit breaker/,

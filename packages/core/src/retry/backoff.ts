@@ -1,3 +1,5 @@
+import { describeValue } from '../internal/validate.js';
+
 /**
  * How the delay before each retry grows. Use the constant object or the
  * string literals interchangeably.
@@ -54,10 +56,11 @@ export interface BackoffSettings {
 }
 
 /** Full jitter: uniform in `[0, delay)`. */
-export const fullJitter: JitterStrategy = (delayMs, _retry, random) => delayMs * random();
+export const fullJitter: JitterStrategy = (delayMs, _retry, random) => delayMs * randomNumber(random);
 
 /** Equal jitter: `delay / 2` plus a uniform share of the other half. */
-export const equalJitter: JitterStrategy = (delayMs, _retry, random) => delayMs / 2 + (delayMs / 2) * random();
+export const equalJitter: JitterStrategy = (delayMs, _retry, random) =>
+  delayMs / 2 + (delayMs / 2) * randomNumber(random);
 
 /** The {@link JitterStrategy} for a `jitter` option, `undefined` for none. */
 export function jitterStrategy(jitter: Jitter): JitterStrategy | undefined {
@@ -91,7 +94,7 @@ export function computeDelay(settings: BackoffSettings, retry: number, previous:
     case 'decorrelated-jitter': {
       const base = initialDelay;
       const upper = Math.max(base, (previous > 0 ? previous : base) * 3);
-      return clampDelay(base + (upper - base) * settings.random(), maxDelay);
+      return clampDelay(base + (upper - base) * randomNumber(settings.random), maxDelay);
     }
     default:
       // `initialDelay * multiplier ** n` overflows to Infinity for large n (and
@@ -100,5 +103,17 @@ export function computeDelay(settings: BackoffSettings, retry: number, previous:
   }
   delay = clampDelay(delay, maxDelay);
   const jitter = settings.jitter;
-  return jitter === undefined ? delay : clampDelay(jitter(delay, retry, settings.random), maxDelay);
+  if (jitter === undefined) return delay;
+  const jittered: unknown = jitter(delay, retry, settings.random);
+  if (typeof jittered !== 'number') {
+    throw new TypeError(`jitter must return a number, got ${describeValue(jittered)}`);
+  }
+  return clampDelay(jittered, maxDelay);
+}
+
+/** A draw of `random`, which must be a number (a BigInt or a string would poison the arithmetic). */
+function randomNumber(random: () => number): number {
+  const value: unknown = random();
+  if (typeof value !== 'number') throw new TypeError(`random must return a number, got ${describeValue(value)}`);
+  return value;
 }

@@ -1,5 +1,8 @@
 import type { Clock } from '../clock/clock.js';
+import { checkConfigKeys } from '../internal/config-keys.js';
 import { clockOption, configObject, numberOption } from '../internal/validate.js';
+
+const knownConfigKeys: ReadonlySet<string> = new Set(['ratio', 'minRetriesPerSecond', 'window', 'clock']);
 
 /** Options of a {@link RetryBudget}. */
 export interface RetryBudgetConfig {
@@ -75,6 +78,11 @@ export class RetryBudget {
   /** @param config - ratio, reserve, window and clock */
   constructor(config?: RetryBudgetConfig) {
     const c = configObject('RetryBudget', config);
+    checkConfigKeys('RetryBudget', c, knownConfigKeys, {
+      retryRatio: `use "ratio"`,
+      ttl: `use "window" (ms)`,
+      minRetries: `use "minRetriesPerSecond"`,
+    });
     this.ratio = numberOption('RetryBudget', 'ratio', c.ratio, 0.2, { min: 0, max: 1 });
     this.minRetriesPerSecond = numberOption('RetryBudget', 'minRetriesPerSecond', c.minRetriesPerSecond, 10, {
       min: 0,

@@ -19,7 +19,8 @@ import { RetryBudget } from './retry-budget.js';
 describe('Retry: server hints', () => {
   it('waits retryAfterMs from the cause chain instead of the backoff, capped by maxDelay', async () => {
     const clock = new FakeClock();
-    const retry = new Retry({ clock, maxDelay: 5000, maxAttempts: 4 });
+    // Listing CircuitOpenError asks to retry into an open breaker, honouring its retryAfterMs.
+    const retry = new Retry({ clock, maxDelay: 5000, maxAttempts: 4, retryableErrors: [CircuitOpenError, Error] });
     const errors = [
       new CircuitOpenError({ retryAfterMs: 1234 }),
       new Error('wrapped', { cause: new RateLimitExceededError({ retryAfterMs: 50 }) }),
@@ -307,7 +308,7 @@ describe('Retry: configuration', () => {
     [{ maxDelay: 2 ** 31 }, 'maxDelay'],
     [{ multiplier: 0.5 }, 'Retry: multiplier must be a finite number >= 1, got 0.5'],
     [{ backoff: 'fibonacci' }, 'backoff'],
-    [{ jitter: 'half' }, 'Retry: jitter must be a boolean, "full", "equal" or a function, got half'],
+    [{ jitter: 'half' }, 'Retry: jitter must be a boolean, "full", "equal" or a function, got "half"'],
     [{ maxElapsed: 0 }, 'maxElapsed'],
     [{ retryableErrors: 'x' }, 'retryableErrors'],
     [{ nonRetryableErrors: [1] }, 'nonRetryableErrors'],
@@ -356,6 +357,6 @@ describe('Retry: a custom jitter or random that throws', () => {
     await drain(clock);
     await expect(result).resolves.toBe('ok');
     expect(calls.map((c) => c.at)).toEqual([0, 100]);
-    expect(logger.records).toContainEqual(expect.objectContaining({ level: 'error', msg: 'jitter threw' }));
+    expect(logger.records).toContainEqual(expect.objectContaining({ level: 'error', msg: 'jitter failed' }));
   });
 });

@@ -2,18 +2,29 @@ import type { Clock } from '../clock/clock.js';
 import type { ExecuteOptions, ExecutionContext, Operation, Policy } from '../context.js';
 import { errorIs, findInChain } from '../errors/error-is.js';
 import { MaxAttemptsReachedError } from '../errors/errors.js';
+import { isCircuitOpenError } from '../errors/guards.js';
 import { isRetryable as isMarkedRetryable } from '../errors/retryable.js';
+import { checkConfigKeys, knownKeys, type PeerHints } from '../internal/config-keys.js';
 import {
   contextAbortReason,
   isAbortedContext,
   LazyContext,
   neverAbortedSignal,
+  notAFunction,
   rootContext,
 } from '../internal/context.js';
 import { EventHub, type EventListener, type Subscription } from '../internal/events.js';
+import { catchRejection, isThenable, predicateOption } from '../internal/hooks.js';
 import { Telemetry } from '../internal/telemetry.js';
 import { type Commit, knownOptions, mergeUpdate, registerUpdater } from '../internal/update.js';
-import { clockOption, configObject, functionOption, numberOption, oneOfOption } from '../internal/validate.js';
+import {
+  clockOption,
+  configObject,
+  describeValue,
+  functionOption,
+  numberOption,
+  oneOfOption,
+} from '../internal/validate.js';
 import { type BackoffSettings, backoffPolicies, clampDelay, computeDelay, jitterStrategy } from './backoff.js';
 import { type RetryEvents, retryEvents } from './events.js';
 import { RetryBudget } from './retry-budget.js';
@@ -21,6 +32,43 @@ import { sleep } from './sleep.js';
 import type { ErrorMatcher, RetryConfig } from './types.js';
 
 const OWNER = 'Retry';
+
+const knownConfigKeys = knownKeys([
+  'maxAttempts',
+  'initialDelay',
+  'maxDelay',
+  'multiplier',
+  'backoff',
+  'jitter',
+  'retryableErrors',
+  'nonRetryableErrors',
+  'isRetryable',
+  'retryOnResult',
+  'delay',
+  'maxElapsed',
+  'budget',
+  'onRetry',
+  'clock',
+  'random',
+]);
+
+/** Options of peer libraries (p-retry, async-retry, cockatiel, resilience4j), and what to use here instead. */
+const peerHints: PeerHints = {
+  retries: `p-retry's retries is "maxAttempts" here, which counts the first call too (retries + 1)`,
+  minTimeout: `p-retry's minTimeout is "initialDelay" here`,
+  maxTimeout: `p-retry's maxTimeout is "maxDelay" here`,
+  factor: `p-retry's factor is "multiplier" here`,
+  randomize: `p-retry's randomize is "jitter" here`,
+  onFailedAttempt: `p-retry's onFailedAttempt is "onRetry" here`,
+  shouldRetry: `p-retry's shouldRetry is "isRetryable" here`,
+  maxRetryTime: `p-retry's maxRetryTime is "maxElapsed" here`,
+  signal: `pass the signal to execute(fn, { signal }) instead`,
+  exponent: `cockatiel's exponent is "multiplier" here`,
+  maxDelayMs: `use "maxDelay"`,
+  waitDuration: `resilience4j's waitDuration is "initialDelay" here`,
+  retryExceptions: `resilience4j's retryExceptions is "retryableErrors" here`,
+  ignoreExceptions: `resilience4j's ignoreExceptions is "nonRetryableErrors" here`,
+};
 /** The longest delay a Node timer can wait. */
 const MAX_TIMER_MS = 2_147_483_647;
 
@@ -32,10 +80,12 @@ function hasRetryAfter(candidate: unknown): candidate is { retryAfterMs: number 
 
 function matchers(field: string, value: unknown): readonly ErrorMatcher[] | undefined {
   if (value === undefined) return undefined;
-  if (!Array.isArray(value)) throw new TypeError(`${OWNER}: ${field} must be an array of errors or error classes`);
+  if (!Array.isArray(value)) {
+    throw new TypeError(`${OWNER}: ${field} must be an array of errors or error classes, got ${describeValue(value)}`);
+  }
   for (const item of value) {
     if (item === null || (typeof item !== 'object' && typeof item !== 'function')) {
-      throw new TypeError(`${OWNER}: ${field} must hold error objects or classes, got ${String(item)}`);
+      throw new TypeError(`${OWNER}: ${field} must hold error objects or classes, got ${describeValue(item)}`);
     }
   }
   return value.length === 0 ? undefined : [...value];
@@ -46,12 +96,14 @@ function jitterOption(value: unknown): BackoffSettings['jitter'] {
   if (typeof value === 'boolean' || value === 'full' || value === 'equal' || typeof value === 'function') {
     return jitterStrategy(value as Parameters<typeof jitterStrategy>[0]);
   }
-  throw new RangeError(`${OWNER}: jitter must be a boolean, "full", "equal" or a function, got ${String(value)}`);
+  throw new RangeError(
+    `${OWNER}: jitter must be a boolean, "full", "equal" or a function, got ${describeValue(value)}`,
+  );
 }
 
 /** The context of the first attempt: the caller's own when it already is one for attempt 1. */
-function firstContext(options: ExecuteOptions | undefined): ExecutionContext {
-  if (options === undefined) return rootContext;
+function firstContext(options: ExecuteOptions | null | undefined): ExecutionContext {
+  if (options === undefined || options === null) return rootContext;
   // A Timeout's context is passed on as it is, so its signal stays lazy.
   if (options instanceof LazyContext && options.attempt === 1) return options;
   const signal = options.signal;
@@ -115,6 +167,7 @@ export class Retry<T = unknown> implements Policy<T> {
   /** @param config - limits, backoff, classifiers, hooks and observability */
   constructor(config?: RetryConfig<T>) {
     const c = configObject(OWNER, config);
+    checkConfigKeys(OWNER, c, knownConfigKeys, peerHints);
     this.maxAttempts = numberOption(OWNER, 'maxAttempts', c.maxAttempts, 3, {
       min: 1,
       integer: true,
@@ -137,12 +190,12 @@ export class Retry<T = unknown> implements Policy<T> {
     this.#clock = clockOption(OWNER, c.clock);
     this.#retryable = matchers('retryableErrors', c.retryableErrors);
     this.#nonRetryable = matchers('nonRetryableErrors', c.nonRetryableErrors);
-    this.#isRetryable = functionOption(OWNER, 'isRetryable', c.isRetryable);
+    this.#isRetryable = predicateOption(OWNER, 'isRetryable', c.isRetryable);
     this.#classified = c.retryableErrors !== undefined || this.#isRetryable !== undefined;
-    this.#retryOnResult = functionOption(OWNER, 'retryOnResult', c.retryOnResult);
+    this.#retryOnResult = predicateOption(OWNER, 'retryOnResult', c.retryOnResult);
     this.#delay = functionOption(OWNER, 'delay', c.delay);
     if (c.budget !== undefined && !(c.budget instanceof RetryBudget)) {
-      throw new TypeError(`${OWNER}: budget must be a RetryBudget`);
+      throw new TypeError(`${OWNER}: budget must be a RetryBudget, got ${describeValue(c.budget)}`);
     }
     this.#budget = c.budget;
     this.#onRetry = functionOption(OWNER, 'onRetry', c.onRetry);
@@ -160,6 +213,7 @@ export class Retry<T = unknown> implements Policy<T> {
    * call ends.
    */
   async execute<R extends T>(fn: Operation<R>, options?: ExecuteOptions): Promise<R> {
+    if (typeof fn !== 'function') throw notAFunction(OWNER, fn);
     const ctx = firstContext(options);
     if (isAbortedContext(ctx)) throw contextAbortReason(ctx);
     if (this.#plain) {
@@ -270,37 +324,31 @@ export class Retry<T = unknown> implements Policy<T> {
     return undefined;
   }
 
-  /** Whether a thrown value is retried (the signal has not aborted). */
+  /**
+   * Whether a thrown value is retried (the signal has not aborted). With no
+   * classifier, everything is, except a `CircuitOpenError`: retrying into an
+   * open breaker defeats it, so it reaches the caller as it is unless a
+   * classifier asks for it.
+   */
   #retryError(err: unknown): boolean {
     const nonRetryable = this.#nonRetryable;
     if (nonRetryable !== undefined) {
       for (const matcher of nonRetryable) if (errorIs(err, matcher)) return false;
     }
-    if (isMarkedRetryable(err) || !this.#classified) return true;
+    if (isMarkedRetryable(err)) return true;
+    if (!this.#classified) return findInChain(err, isCircuitOpenError) === undefined;
     const retryable = this.#retryable;
     if (retryable !== undefined) {
       for (const matcher of retryable) if (errorIs(err, matcher)) return true;
     }
     const decide = this.#isRetryable;
-    if (decide === undefined) return false;
-    try {
-      return decide(err) === true;
-    } catch (hookErr) {
-      this.#telemetry.log('error', 'isRetryable threw', { err: hookErr });
-      return false;
-    }
+    return decide !== undefined && this.#telemetry.ask(decide, err, 'isRetryable');
   }
 
   /** Whether a returned value is retried. */
   #retryResult(value: T): boolean {
     const decide = this.#retryOnResult;
-    if (decide === undefined) return false;
-    try {
-      return decide(value) === true;
-    } catch (hookErr) {
-      this.#telemetry.log('error', 'retryOnResult threw', { err: hookErr });
-      return false;
-    }
+    return decide !== undefined && this.#telemetry.ask(decide, value, 'retryOnResult');
   }
 
   /** The wait before the next attempt: a server's hint when there is one, else the backoff. */
@@ -310,7 +358,14 @@ export class Retry<T = unknown> implements Policy<T> {
     const delayFn = this.#delay;
     if (delayFn !== undefined) {
       try {
-        hint = delayFn(outcome, attempt);
+        const answer: unknown = delayFn(outcome, attempt);
+        if (isThenable(answer)) {
+          // A delay is needed now: a promise is logged (its rejection caught) and the backoff used.
+          catchRejection(answer, (err) => this.#telemetry.log('error', 'delay rejected', { err }));
+          this.#telemetry.log('error', 'delay returned a promise: it must return a number, the backoff is used');
+        } else {
+          hint = answer as number | undefined;
+        }
       } catch (hookErr) {
         this.#telemetry.log('error', 'delay threw', { err: hookErr });
       }
@@ -321,8 +376,8 @@ export class Retry<T = unknown> implements Policy<T> {
     try {
       return computeDelay(settings, attempt, previous);
     } catch (hookErr) {
-      // A custom `jitter` or `random` threw: log it and wait the backoff without them.
-      this.#telemetry.log('error', 'jitter threw', { err: hookErr });
+      // A custom `jitter` or `random` threw or gave no number: log it and wait the backoff without them.
+      this.#telemetry.log('error', 'jitter failed', { err: hookErr });
       return computeDelay({ ...settings, jitter: undefined, random: Math.random }, attempt, previous);
     }
   }

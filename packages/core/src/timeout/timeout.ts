@@ -1,14 +1,15 @@
 import { type Clock, unrefTimer } from '../clock/clock.js';
 import type { Operation, Policy } from '../context.js';
 import { TimeoutError } from '../errors/errors.js';
-import { neverAbortedSignal } from '../internal/context.js';
+import { checkConfigKeys, knownKeys, type PeerHints } from '../internal/config-keys.js';
+import { neverAbortedSignal, notAFunction } from '../internal/context.js';
 import { EventHub, type EventListener, type Subscription } from '../internal/events.js';
 import { IntrusiveList } from '../internal/intrusive-list.js';
 import { signalHub } from '../internal/signal-hub.js';
 import { Telemetry } from '../internal/telemetry.js';
 import { armTimer, refTimer } from '../internal/timers.js';
 import { type Commit, knownOptions, mergeUpdate, registerUpdater } from '../internal/update.js';
-import { clockOption, configObject, functionOption, numberOption } from '../internal/validate.js';
+import { clockOption, configObject, describeValue, functionOption, numberOption } from '../internal/validate.js';
 import { type TimeoutEvents, timeoutEvents } from './events.js';
 import { PendingCall } from './pending-call.js';
 import { TimeoutContext } from './timeout-context.js';
@@ -16,6 +17,20 @@ import type { TimeoutConfig, TimeoutExecuteOptions } from './types.js';
 
 const OWNER = 'Timeout';
 const INFINITY = Number.POSITIVE_INFINITY;
+
+const knownConfigKeys = knownKeys(['defaultTimeout', 'onTimeout', 'clock']);
+
+/** Options of peer libraries (p-timeout, cockatiel, opossum, resilience4j), and what to use here instead. */
+const peerHints: PeerHints = {
+  timeout: `use "defaultTimeout" (ms), or pass { timeout } to execute for one call`,
+  milliseconds: `p-timeout's milliseconds is "defaultTimeout" here`,
+  ms: `use "defaultTimeout"`,
+  duration: `use "defaultTimeout"`,
+  timeoutDuration: `resilience4j's timeoutDuration is "defaultTimeout" here`,
+  strategy: `a Timeout here is always aggressive: it rejects at once, and ctx.signal tells the work to stop`,
+  abortOnReturn: `ctx.signal aborts only when the time is up; nothing is aborted on success`,
+  signal: `pass the signal to execute(fn, { signal }) instead`,
+};
 
 function isThenable<R>(value: R | PromiseLike<R>): value is PromiseLike<R> {
   return (
@@ -83,6 +98,7 @@ export class Timeout<T = unknown> implements Policy<T, TimeoutExecuteOptions> {
   /** @param config - the default limit, `onTimeout`, clock and observability */
   constructor(config?: TimeoutConfig) {
     const c = configObject(OWNER, config);
+    checkConfigKeys(OWNER, c, knownConfigKeys, peerHints);
     this.defaultTimeout = numberOption(OWNER, 'defaultTimeout', c.defaultTimeout, 30_000, {
       min: 0,
       minExclusive: true,
@@ -99,10 +115,22 @@ export class Timeout<T = unknown> implements Policy<T, TimeoutExecuteOptions> {
    * Runs `fn` with a time limit: `options.timeout`, else `defaultTimeout`,
    * shortened by `options.deadline`. Rejects with a `TimeoutError` when the
    * time is up, with the caller's reason when `options.signal` aborts (at
-   * once, even before the work settles), and with a `RangeError` for an
-   * invalid `timeout`.
+   * once, even before the work settles), with a `RangeError` for an invalid
+   * `timeout` and with a `TypeError` when `fn` is not a function. Never
+   * throws synchronously (a clock that throws rejects the call); `null`
+   * options are no options.
    */
   execute<R extends T>(fn: Operation<R>, options?: TimeoutExecuteOptions): Promise<R> {
+    if (typeof fn !== 'function') return Promise.reject(notAFunction(OWNER, fn));
+    try {
+      return this.#start(fn, options ?? undefined);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+  }
+
+  /** The prologue of {@link Timeout.execute}: limit, deadline, then the run (with a span when traced). */
+  #start<R extends T>(fn: Operation<R>, options: TimeoutExecuteOptions | undefined): Promise<R> {
     let signal = neverAbortedSignal;
     let timeoutMs = this.defaultTimeout;
     let attempt = 1;
@@ -118,7 +146,7 @@ export class Timeout<T = unknown> implements Policy<T, TimeoutExecuteOptions> {
       if (own !== undefined && own !== timeoutMs) {
         if (typeof own !== 'number' || !(own >= 0)) {
           return Promise.reject(
-            new RangeError(`${OWNER}: timeout must be a number >= 0 (or Infinity), got ${String(own)}`),
+            new RangeError(`${OWNER}: timeout must be a number >= 0 (or Infinity), got ${describeValue(own)}`),
           );
         }
         timeoutMs = own;

@@ -1,0 +1,76 @@
+import { describe, expect, it } from 'vitest';
+import { outcome } from '../../test/support.js';
+import { isRateLimitExceededError } from '../errors/guards.js';
+import { RateLimiter } from '../rate-limiter/rate-limiter.js';
+import type { RateLimiterLike } from '../rate-limiter/types.js';
+import { FakeClock } from '../testing/index.js';
+import { compose, pipeline } from './pipeline.js';
+
+describe('pipeline: a per-call key (issue 10, item 17)', () => {
+  it('reaches every rate-limit step added without a fixed key, wherever it sits', async () => {
+    const clock = new FakeClock();
+    const perUser = new RateLimiter({ clock, rate: 1 });
+    const inner = new RateLimiter({ clock, rate: 2 });
+    const service = new RateLimiter({ clock, rate: 100 });
+    const policy = pipeline()
+      .rateLimit(perUser) // outermost
+      .timeout({ clock, defaultTimeout: 1000 })
+      .retry({ clock, maxAttempts: 1 })
+      .rateLimit(inner) // inside, behind a Timeout's lazy context
+      .rateLimit(service, { key: 'payments' }) // a fixed key wins
+      .build();
+    await expect(policy.execute(() => 'a', { key: 'alice' })).resolves.toBe('a');
+    await expect(policy.execute(() => 'b', { key: 'bob' })).resolves.toBe('b');
+    const again = await outcome(policy.execute(() => 'a2', { key: 'alice' }));
+    expect(isRateLimitExceededError(again.error)).toBe(true);
+    expect(perUser.check('alice').remaining).toBe(0);
+    expect(perUser.check('bob').remaining).toBe(0);
+    expect(perUser.check().remaining).toBe(1);
+    expect(inner.check('alice').remaining).toBe(1);
+    expect(inner.check('bob').remaining).toBe(1);
+    expect(inner.check().remaining).toBe(2);
+    expect(service.check('payments').remaining).toBe(98);
+    expect(service.check('alice').remaining).toBe(100);
+  });
+
+  it('spends the default bucket when no key is given', async () => {
+    const clock = new FakeClock();
+    const limiter = new RateLimiter({ clock, rate: 3 });
+    const policy = pipeline().retry({ clock, maxAttempts: 1 }).rateLimit(limiter).build();
+    await policy.execute(() => 1);
+    expect(limiter.check().remaining).toBe(2);
+  });
+
+  it('reaches a limiter passed to compose() and a distributed limiter, passing the signal on', async () => {
+    const clock = new FakeClock();
+    const limiter = new RateLimiter({ clock, rate: 5 });
+    const seen: (string | undefined)[] = [];
+    const distributed: RateLimiterLike = {
+      rate: 1,
+      burst: 1,
+      interval: 1000,
+      allow: () => true,
+      take: () => true,
+      consume: () => ({ allowed: true, limit: 1, remaining: 0, resetMs: 0, retryAfterMs: 0 }),
+      check: () => ({ allowed: true, limit: 1, remaining: 0, resetMs: 0, retryAfterMs: 0 }),
+      wait: () => Promise.resolve(),
+      execute: (fn, options) => {
+        seen.push(options?.key);
+        return Promise.resolve(fn({ signal: options?.signal as AbortSignal, attempt: options?.attempt ?? 1 }));
+      },
+    };
+    const policy = compose(new RateLimiter({ clock, rate: 9 }), limiter, distributed);
+    const controller = new AbortController();
+    let signal: AbortSignal | undefined;
+    await policy.execute(
+      (ctx) => {
+        signal = ctx.signal;
+        return 1;
+      },
+      { key: 'carol', signal: controller.signal },
+    );
+    expect(limiter.check('carol').remaining).toBe(4);
+    expect(seen).toEqual(['carol']);
+    expect(signal).toBe(controller.signal);
+  });
+});

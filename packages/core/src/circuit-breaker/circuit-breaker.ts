@@ -17,7 +17,7 @@ import { type CircuitBreakerEvents, circuitBreakerEvents } from './events.js';
 import { STATE_ATTRIBUTE } from './outcome.js';
 import { BreakerPermit } from './permit.js';
 import { readInitialState } from './snapshot.js';
-import { CircuitStateMachine } from './state-machine.js';
+import { CircuitStateMachine, UNMEASURED } from './state-machine.js';
 import type {
   CircuitBreakerConfig,
   CircuitBreakerSnapshot,
@@ -28,6 +28,11 @@ import type {
 } from './types.js';
 
 const SPAN_NAME = 'resilience.circuit_breaker';
+
+/** Tells `'rejected'` listeners, if any, about a refused admission (kept out of `#run`, whose size is on the hot path). */
+function notifyRefused<T>(machine: CircuitStateMachine<T>, error: unknown): void {
+  if (machine.events !== undefined && isCircuitOpenError(error)) machine.events.emit('rejected', { error });
+}
 
 /**
  * Settles a call whose caller's signal may abort while it runs: when it has by
@@ -42,13 +47,13 @@ function settleWatched<T, R extends T>(
 ): Promise<R> {
   return Promise.resolve(result).then(
     (value) => {
-      if (isAbortedContext(ctx)) machine.cancelled(generation, Number.NaN);
-      else machine.succeeded(generation, value, Number.NaN);
+      if (isAbortedContext(ctx)) machine.cancelled(generation, UNMEASURED);
+      else machine.succeeded(generation, value, UNMEASURED);
       return value;
     },
     (error: unknown) => {
-      if (isAbortedContext(ctx)) machine.cancelled(generation, Number.NaN);
-      else machine.failed(generation, error, Number.NaN);
+      if (isAbortedContext(ctx)) machine.cancelled(generation, UNMEASURED);
+      else machine.failed(generation, error, UNMEASURED);
       throw error;
     },
   );
@@ -146,11 +151,11 @@ export class CircuitBreaker<T = unknown> implements Policy<T> {
     try {
       generation = machine.admit();
     } catch (error) {
-      if (machine.events !== undefined && isCircuitOpenError(error)) machine.events.emit('rejected', { error });
+      notifyRefused(machine, error);
       throw error;
     }
     const settings = machine.settings;
-    return new BreakerPermit(machine, generation, settings.timed ? settings.clock.now() : Number.NaN);
+    return new BreakerPermit(machine, generation, settings.timed ? settings.clock.now() : UNMEASURED);
   }
 
   /**
@@ -195,7 +200,7 @@ export class CircuitBreaker<T = unknown> implements Policy<T> {
       generation = machine.admit();
       if (settings.timed) start = settings.clock.now();
     } catch (error) {
-      if (machine.events !== undefined && isCircuitOpenError(error)) machine.events.emit('rejected', { error });
+      notifyRefused(machine, error);
       return Promise.reject(error);
     }
     // A caller's signal that can abort is looked at when `fn` settles (a cancellation), so it needs the async frame.
@@ -206,8 +211,8 @@ export class CircuitBreaker<T = unknown> implements Policy<T> {
     try {
       result = fn(ctx);
     } catch (error) {
-      if (watch && isAbortedContext(ctx)) machine.cancelled(generation, Number.NaN);
-      else machine.failed(generation, error, Number.NaN);
+      if (watch && isAbortedContext(ctx)) machine.cancelled(generation, UNMEASURED);
+      else machine.failed(generation, error, UNMEASURED);
       return Promise.reject(error);
     }
     if (watch) return settleWatched(machine, generation, ctx, result);

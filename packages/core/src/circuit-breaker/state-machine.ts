@@ -24,6 +24,8 @@ const CLOSED = CircuitState.Closed;
 const OPEN = CircuitState.Open;
 const HALF_OPEN = CircuitState.HalfOpen;
 const NONE = Number.POSITIVE_INFINITY;
+/** The start time of a call whose duration is not measured (`record` then measures nothing). */
+export const UNMEASURED: number = Number.NaN;
 
 /**
  * The state machine behind a `CircuitBreaker` (internal): gobreaker's lazy
@@ -208,7 +210,7 @@ export class CircuitStateMachine<T> {
     const telemetry = this.telemetry;
     let now = Number.NaN;
     let slow = false;
-    // A call that started unmeasured (`start` NaN) stays unmeasured, even if `update()` has since made calls timed.
+    // A call that started UNMEASURED (NaN) stays unmeasured, even if `update()` has since made calls timed.
     if (settings.timed && !Number.isNaN(start)) {
       now = settings.clock.now();
       const duration = now - start;
@@ -384,11 +386,11 @@ export class Settlers<T> {
   constructor(machine: CircuitStateMachine<T>, generation: number) {
     this.generation = generation;
     this.fulfilled = (value) => {
-      machine.succeeded(generation, value, Number.NaN);
+      machine.succeeded(generation, value, UNMEASURED);
       return value;
     };
     this.rejected = (error) => {
-      machine.failed(generation, error, Number.NaN);
+      machine.failed(generation, error, UNMEASURED);
       throw error;
     };
   }

@@ -119,14 +119,25 @@ describe('signalHub', () => {
     expect(reported).toEqual([boom]);
   });
 
-  it('holds at most 1024 emptied hubs for the next turn: a loop with a fresh signal per call does not pile them up', async () => {
+  it('removes the listener of a signal used once at once', () => {
+    const controller = new AbortController();
+    const hub = signalHub(controller.signal);
+    const w = new Recorder('w', []);
+    hub.add(w);
+    hub.delete(w);
+    expect(getEventListeners(controller.signal, 'abort')).toHaveLength(0);
+  });
+
+  it('holds at most 1024 emptied hubs for the next turn: a loop over many reused signals does not pile them up', async () => {
     const log: string[] = [];
     const controllers = Array.from({ length: 5000 }, () => new AbortController());
     for (const controller of controllers) {
       const hub = signalHub(controller.signal);
       const w = new Recorder('w', log);
-      hub.add(w);
-      hub.delete(w);
+      for (let use = 0; use < 2; use++) {
+        hub.add(w);
+        hub.delete(w);
+      }
     }
     const listening = controllers.filter((c) => getEventListeners(c.signal, 'abort').length > 0).length;
     expect(listening).toBeLessThanOrEqual(1024);

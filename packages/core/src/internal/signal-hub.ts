@@ -26,13 +26,14 @@ export interface SignalWaiter {
  * listener per call is quadratic in the number of calls sharing a signal
  * (and prints `MaxListenersExceededWarning` from 11 on). Here joining and
  * leaving are O(1) pointer writes. The listener is added when the first
- * waiter joins; once the last one has left, it is removed on the next turn of
- * the event loop unless a waiter joined again meanwhile (never when the
- * signal has aborted: the dispatch already dropped it). So a settled call
- * leaves no listener behind past that turn, and one call after another on a
- * long-lived signal (a request's, a worker's) does not pay an
+ * waiter joins and removed when the last one leaves (never when the signal
+ * has aborted: the dispatch already dropped it). A signal that is used again
+ * after its hub emptied (a long-lived one: a worker's, a connection's) keeps
+ * its listener until the next turn of the event loop instead, unless a waiter
+ * joined again meanwhile: one call after another on it does not pay an
  * `addEventListener` and a `removeEventListener` each, which cost more than
- * the rest of a `Timeout` call.
+ * the rest of a `Timeout` call, while a signal used once (a request's) is
+ * released at once. Either way no listener outlives that turn.
  */
 export class SignalHub {
   /** The signal this hub listens to. */
@@ -42,6 +43,8 @@ export class SignalHub {
   #size = 0;
   #listening = false;
   #sweepQueued = false;
+  /** Whether the hub emptied before: a signal used again is kept listened to until the next turn. */
+  #reused = false;
 
   /** @param signal - the signal to listen to (use {@link signalHub} to share one hub per signal) */
   constructor(signal: AbortSignal) {
@@ -78,15 +81,21 @@ export class SignalHub {
 
   /**
    * Removes `waiter` when it is in this hub (nothing happens when it is in
-   * none); when the last one leaves, the listener's removal is queued for the
-   * next turn of the event loop.
+   * none); the last one out removes the listener, at once the first time and
+   * on the next turn of the event loop after that.
    */
   delete(waiter: SignalWaiter): void {
     if (waiter.signalPrev === null && this.#head !== waiter) return;
     this.#unlink(waiter);
     if (this.#size === 0 && this.#listening && !this.#sweepQueued) {
-      this.#sweepQueued = true;
-      queueSweep(this);
+      if (this.#reused) {
+        this.#sweepQueued = true;
+        queueSweep(this);
+      } else {
+        // The first time it empties: a signal used once goes at once; one used again will be kept a turn.
+        this.#reused = true;
+        this.sweep();
+      }
     }
   }
 

@@ -65,8 +65,8 @@ function isThenable<R>(value: R | PromiseLike<R>): value is PromiseLike<R> {
  * When the caller's signal aborts, `ctx.signal` aborts with its reason and
  * the returned promise rejects at once with that reason, even if the work
  * ignores its signal; that is not a timeout (no `onTimeout`, no metric).
- * Calls sharing a caller's signal share one listener on it, removed on the
- * event loop's next turn after the last of them settled.
+ * Calls sharing a caller's signal share one listener on it, removed when the
+ * last of them settled (for a reused signal, on the event loop's next turn).
  *
  * The context is a plain one ({@link TimeoutContext}: `signal`, `attempt`,
  * `deadline`), not the Timeout's bookkeeping.

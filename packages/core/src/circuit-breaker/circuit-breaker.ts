@@ -29,6 +29,12 @@ import type {
 
 const SPAN_NAME = 'resilience.circuit_breaker';
 
+/** Whether `config` has an own enumerable key (checked without allocating). */
+function hasOwnOptions(config: object): boolean {
+  for (const key in config) if (Object.hasOwn(config, key)) return true;
+  return false;
+}
+
 /** Tells `'rejected'` listeners, if any, about a refused admission (kept out of `#run`, whose size is on the hot path). */
 function notifyRefused<T>(machine: CircuitStateMachine<T>, error: unknown): void {
   if (machine.events !== undefined && isCircuitOpenError(error)) machine.events.emit('rejected', { error });
@@ -80,7 +86,7 @@ function settleWatched<T, R extends T>(
 export class CircuitBreaker<T = unknown> implements Policy<T> {
   readonly #machine: CircuitStateMachine<T>;
   /** The config as built and updated, for `update()` to merge over. */
-  #config: CircuitBreakerConfig<T>;
+  #config: CircuitBreakerConfig<T> | undefined;
 
   /**
    * @param config - gobreaker's settings and the extensions; bad values throw
@@ -93,7 +99,8 @@ export class CircuitBreaker<T = unknown> implements Policy<T> {
     const settings = normalizeSettings(config);
     const initial = readInitialState(config.initialState, settings);
     this.#machine = new CircuitStateMachine(settings, Telemetry.for('circuit_breaker', config), initial);
-    this.#config = config;
+    // A config with no options is not kept: `new CircuitBreaker({})` retains nothing of it (heap per instance).
+    this.#config = hasOwnOptions(config) ? config : undefined;
   }
 
   /** The current state, after any transition that is due (reading it may move open to half-open). */
@@ -285,7 +292,7 @@ export class CircuitBreaker<T = unknown> implements Policy<T> {
 
   /** The validating half of {@link CircuitBreaker.update}: throws, or returns what applies the change. */
   #prepare(partial: Partial<CircuitBreakerConfig<T>>): Commit {
-    const config = mergeUpdate(OWNER, this.#config, partial, knownOptions.circuitBreaker, ['initialState']);
+    const config = mergeUpdate(OWNER, this.#config ?? {}, partial, knownOptions.circuitBreaker, ['initialState']);
     const settings = normalizeSettings(config);
     const current = this.#machine.telemetry;
     const telemetry =

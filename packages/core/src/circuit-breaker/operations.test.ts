@@ -115,6 +115,13 @@ describe('CircuitBreaker.update', () => {
     expect(breaker.state).toBe('half-open');
   });
 
+  it('updates a breaker built with no config at all', async () => {
+    const breaker = new CircuitBreaker();
+    breaker.update({ readyToTrip: () => true });
+    await expect(breaker.execute(fail)).rejects.toBe(boom);
+    expect(breaker.state).toBe('open');
+  });
+
   it('an option given as undefined goes back to its default', async () => {
     const breaker = new CircuitBreaker({ readyToTrip: () => true });
     breaker.update({ readyToTrip: undefined });

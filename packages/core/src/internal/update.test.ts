@@ -6,7 +6,7 @@ import { RateLimiter } from '../rate-limiter/rate-limiter.js';
 import { Retry } from '../retry/retry.js';
 import { FakeClock } from '../testing/fake-clock.js';
 import { Timeout } from '../timeout/timeout.js';
-import { mergeUpdate, prepareUpdate } from './update.js';
+import { knownOptions, mergeUpdate, prepareUpdate } from './update.js';
 
 describe('update(): hostile values', () => {
   const clock = new FakeClock();
@@ -42,5 +42,24 @@ describe('update(): hostile values', () => {
 
   it('prepareUpdate refuses what is not a pattern', () => {
     expect(() => prepareUpdate({}, {})).toThrow('an object cannot be updated');
+  });
+});
+
+describe('knownOptions', () => {
+  it('lists only options the constructors accept (they refuse unknown keys, even undefined ones)', () => {
+    const build: Record<keyof typeof knownOptions, (config: Record<string, unknown>) => unknown> = {
+      circuitBreaker: (c) => new CircuitBreaker(c),
+      retry: (c) => new Retry(c),
+      timeout: (c) => new Timeout(c),
+      bulkhead: (c) => new Bulkhead({ maxConcurrent: 1, ...c } as never),
+      rateLimiter: (c) => new RateLimiter({ rate: 1, ...c } as never),
+    };
+    for (const [kind, options] of Object.entries(knownOptions) as [keyof typeof knownOptions, readonly string[]][]) {
+      for (const option of options) {
+        if (option === 'maxConcurrent' || option === 'rate') continue;
+        expect(() => build[kind]({ [option]: undefined }), `${kind}.${option}`).not.toThrow();
+      }
+      expect(() => build[kind]({ notAnOption: undefined }), kind).toThrow(/unknown option "notAnOption"/);
+    }
   });
 });

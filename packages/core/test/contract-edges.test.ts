@@ -198,6 +198,24 @@ describe('a clock that breaks while a call runs', () => {
   });
 });
 
+describe('a tracer that never calls back', () => {
+  it('still lets a Fallback mark, record and end its stand-in span, with the same outcomes', async () => {
+    const handled = new Fallback({ fallback: 'spare', tracer: silentTracer, logger: recordingLogger() });
+    await expect(handled.execute(() => Promise.reject(new Error('down')))).resolves.toBe('spare');
+    const failing = new Fallback({ fallback: () => Promise.reject(new Error('spare failed')), tracer: silentTracer });
+    await expect(failing.execute(() => Promise.reject(new Error('down')))).rejects.toThrow('spare failed');
+  });
+
+  it('Fallback rejects options whose signal getter throws instead of throwing', async () => {
+    const hostile = Object.defineProperty({}, 'signal', {
+      get() {
+        throw new Error('signal getter');
+      },
+    });
+    await expect(call(new Fallback({ fallback: 1 }), () => 1, hostile)).rejects.toThrow('signal getter');
+  });
+});
+
 describe('async hooks that reject are logged, never an unhandled rejection (issue 10, item 3)', () => {
   const rejectingHook = async (): Promise<never> => {
     throw new Error('hook rejected');

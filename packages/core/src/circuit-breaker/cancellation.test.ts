@@ -104,6 +104,22 @@ describe('CircuitBreaker: a caller that aborts cancels its call (issue 10, item 
     expect(calls).toEqual(['cancelled', 'success']);
   });
 
+  it('acquire(): permit.cancel() frees a half-open slot and reports "cancelled"; only the first report counts', async () => {
+    const { metrics, calls } = outcomes();
+    const clock = new FakeClock();
+    const breaker = new CircuitBreaker({ clock, metrics, readyToTrip: () => true, timeout: 100 });
+    breaker.acquire().failure();
+    await clock.advance(101);
+    const probe = breaker.acquire();
+    expect(() => breaker.acquire()).toThrow(/half-open/);
+    probe.cancel();
+    probe.success();
+    expect(breaker.state).toBe('half-open');
+    breaker.acquire().success();
+    expect(breaker.state).toBe('closed');
+    expect(calls).toEqual(['failure', 'rejected', 'cancelled', 'success']);
+  });
+
   it('counts a cancellation like any other call with countCancellations: true', async () => {
     const { breaker } = breakerOnFakeClock({
       countCancellations: true,

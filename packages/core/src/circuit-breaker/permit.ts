@@ -1,4 +1,4 @@
-import { classifyError, FAILURE, IGNORED, type Outcome, SUCCESS } from './outcome.js';
+import { CANCELLED, classifyError, FAILURE, IGNORED, type Outcome, SUCCESS } from './outcome.js';
 import type { CircuitStateMachine } from './state-machine.js';
 import type { CircuitPermit } from './types.js';
 
@@ -34,6 +34,11 @@ export class BreakerPermit implements CircuitPermit {
   /** Reports neither (see {@link CircuitPermit.ignore}). */
   ignore(): void {
     this.#report(IGNORED);
+  }
+
+  /** Reports a cancellation (see {@link CircuitPermit.cancel}). */
+  cancel(): void {
+    this.#report(CANCELLED);
   }
 
   /** Counts the first report only. */

@@ -4,13 +4,6 @@ import type { CircuitBreakerSnapshot, CircuitMode, CircuitState, Counts } from '
 
 const states: readonly CircuitState[] = ['closed', 'open', 'half-open'];
 const modes: readonly CircuitMode[] = ['auto', 'isolated', 'disabled'];
-const countKeys = [
-  'requests',
-  'totalSuccesses',
-  'totalFailures',
-  'consecutiveSuccesses',
-  'consecutiveFailures',
-] as const satisfies readonly (keyof Counts)[];
 
 /** An `initialState` after validation, with the open time that passed since `savedAt` taken off. */
 export interface InitialState {
@@ -71,18 +64,17 @@ function readCounts(counts: Counts | undefined): Counts | undefined {
   if (counts === null || typeof counts !== 'object') {
     throw new TypeError(`${OWNER}: initialState.counts must be an object, got ${describeValue(counts)}`);
   }
-  const read: Record<string, number> = {};
-  for (const key of countKeys) {
-    const count = numberOption(OWNER, `initialState.counts.${key}`, counts[key], 0, { min: 0, integer: true });
-    read[key] = Math.min(count, MAX_COUNT);
-  }
-  const { totalSuccesses = 0, totalFailures = 0 } = read;
-  // A run is never longer than its total, and a success ends a run of failures (and the reverse).
-  let consecutiveSuccesses = Math.min(read.consecutiveSuccesses ?? 0, totalSuccesses);
-  const consecutiveFailures = Math.min(read.consecutiveFailures ?? 0, totalFailures);
-  if (consecutiveFailures > 0) consecutiveSuccesses = 0;
+  const count = (key: keyof Counts): number =>
+    Math.min(numberOption(OWNER, `initialState.counts.${key}`, counts[key], 0, { min: 0, integer: true }), MAX_COUNT);
+  const requests = count('requests');
+  const totalSuccesses = count('totalSuccesses');
+  const totalFailures = count('totalFailures');
+  const successRun = count('consecutiveSuccesses');
+  // A run is never longer than its total, and a failure ends a run of successes.
+  const consecutiveFailures = Math.min(count('consecutiveFailures'), totalFailures);
+  const consecutiveSuccesses = consecutiveFailures > 0 ? 0 : Math.min(successRun, totalSuccesses);
   return {
-    requests: Math.min(Math.max(read.requests ?? 0, totalSuccesses + totalFailures), MAX_COUNT),
+    requests: Math.min(Math.max(requests, totalSuccesses + totalFailures), MAX_COUNT),
     totalSuccesses,
     totalFailures,
     consecutiveSuccesses,

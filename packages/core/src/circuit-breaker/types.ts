@@ -257,4 +257,10 @@ export interface CircuitPermit {
   failure(error?: unknown): void;
   /** The call counts as neither (a client that went away): its half-open slot is freed. */
   ignore(): void;
+  /**
+   * The caller gave up (its signal aborted, the client went away): like
+   * {@link CircuitPermit.ignore}, neither success nor failure and its half-open
+   * slot is freed, but reported to metrics as `cancelled`, as `execute` does.
+   */
+  cancel(): void;
 }

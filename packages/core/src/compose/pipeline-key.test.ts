@@ -74,3 +74,61 @@ describe('pipeline: a per-call key (issue 10, item 17)', () => {
     expect(signal).toBe(controller.signal);
   });
 });
+
+describe('pipeline: a rate-limit step run on its own', () => {
+  it('spends its fixed key when its execute is called directly, and rejects hostile options instead of throwing', async () => {
+    const clock = new FakeClock();
+    const limiter = new RateLimiter({ clock, rate: 3 });
+    const policy = pipeline().rateLimit(limiter, { key: 'svc', tokens: 2 }).build();
+    const stage = policy.stages[0] as { execute(fn: () => unknown, options?: unknown): Promise<unknown> };
+    await expect(stage.execute(() => 'x')).resolves.toBe('x');
+    expect(limiter.check('svc').remaining).toBe(1);
+    const hostile = Object.defineProperty({}, 'signal', {
+      get() {
+        throw new Error('signal getter');
+      },
+    });
+    const distributed = pipeline()
+      .rateLimit({ ...limiterLike(), execute: () => Promise.resolve('never') } as RateLimiterLike, { key: 'k' })
+      .build();
+    const distributedStage = distributed.stages[0] as typeof stage;
+    let result: Promise<unknown> | undefined;
+    expect(() => {
+      result = distributedStage.execute(() => 'x', hostile);
+    }).not.toThrow();
+    await expect(result).rejects.toThrow('signal getter');
+  });
+});
+
+function limiterLike(): RateLimiterLike {
+  const report = { allowed: true, limit: 1, remaining: 0, resetMs: 0, retryAfterMs: 0 };
+  return {
+    rate: 1,
+    burst: 1,
+    interval: 1000,
+    allow: () => true,
+    take: () => true,
+    consume: () => report,
+    check: () => report,
+    wait: () => Promise.resolve(),
+    execute: (fn) => Promise.resolve(fn({ signal: new AbortController().signal, attempt: 1 })),
+  };
+}
+
+describe('pipeline: a step of your own that throws synchronously', () => {
+  it('makes execute reject, never throw', async () => {
+    const policy = pipeline()
+      .use({
+        execute: () => {
+          throw new Error('my policy broke');
+        },
+      })
+      .use(new RateLimiter({ rate: 1 }))
+      .build();
+    let result: Promise<unknown> | undefined;
+    expect(() => {
+      result = policy.execute(() => 1);
+    }).not.toThrow();
+    await expect(result).rejects.toThrow('my policy broke');
+  });
+});

@@ -71,6 +71,16 @@ function rateLimitStep<T>(stage: PipelineStage<T>): RateLimitStage<T> | undefine
 /** Chains the steps once, at construction, so a call allocates only one closure per inner step. */
 function chainStages<T>(stages: readonly PipelineStage<T>[]): Runner<T> {
   const last = stages[stages.length - 1] as PipelineStage<T>;
+  if (!stages.some((stage) => rateLimitStep(stage) !== undefined)) {
+    // No step spends a key: the chain need not carry one (a smaller closure per inner step and call).
+    let plain: Runner<T> = (fn, ctx) => last.execute(fn, ctx);
+    for (let i = stages.length - 2; i >= 0; i--) {
+      const stage = stages[i] as PipelineStage<T>;
+      const next = plain;
+      plain = (fn, ctx) => stage.execute((inner) => next(fn, inner, undefined), ctx);
+    }
+    return plain;
+  }
   const lastLimit = rateLimitStep(last);
   let run: Runner<T> =
     lastLimit === undefined ? (fn, ctx) => last.execute(fn, ctx) : (fn, ctx, key) => lastLimit.run(fn, ctx, key);

@@ -235,5 +235,8 @@ describe('CircuitBreaker.on: cancellations', () => {
     again.abort();
     await expect(counted).rejects.toThrow('gone');
     expect(seen).toEqual(['cancelled', 'failure']);
+    breaker.update({ countCancellations: false });
+    breaker.acquire().cancel();
+    expect(seen).toEqual(['cancelled', 'failure', 'cancelled']);
   });
 });

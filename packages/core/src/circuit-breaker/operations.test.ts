@@ -238,5 +238,12 @@ describe('CircuitBreaker.on: cancellations', () => {
     breaker.update({ countCancellations: false });
     breaker.acquire().cancel();
     expect(seen).toEqual(['cancelled', 'failure', 'cancelled']);
+    // The two-step API reports to listeners too, once per permit.
+    const permit = breaker.acquire();
+    permit.success();
+    permit.failure(new Error('late'));
+    breaker.acquire().failure(new Error('down'));
+    breaker.acquire().ignore();
+    expect(seen).toEqual(['cancelled', 'failure', 'cancelled', 'success', 'failure', 'ignored']);
   });
 });

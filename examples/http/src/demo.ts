@@ -233,6 +233,16 @@ async function run(opts: Options): Promise<boolean> {
   const crowdRate = (phase: (typeof timeline)[number]): number =>
     phase.crowd === undefined ? 0 : phase.crowd.clients * phase.crowd.rate;
 
+  // GET /health once a frame, as a readiness probe would: 503 while the critical breaker is open.
+  let health = '…';
+  const probeHealth = (): void => {
+    fetch(`http://127.0.0.1:${port}/health`)
+      .then(async (res) => {
+        health = `${res.status} ${((await res.json()) as { status: string }).status}`;
+      })
+      .catch(() => {});
+  };
+
   const view = new LiveView(process.stdout);
   console.log(
     `Gateway http://127.0.0.1:${port}/api/quote in front of ${upstream.url}; ${timeline.length} phases over ${opts.durationMs / 1000} s.\n` +
@@ -247,6 +257,7 @@ async function run(opts: Options): Promise<boolean> {
 
   await new Promise<void>((resolve) => {
     let nextFrame = 1000;
+    let nextProbe = 800; // shortly before each frame, so the frame shows a fresh answer
     const tick = setInterval(() => {
       const now = elapsed();
       const phase = phaseAt(timeline, now);
@@ -260,6 +271,10 @@ async function run(opts: Options): Promise<boolean> {
         upstream.setMode(phase.upstream);
         traffic.setRate(phase.rate);
         crowd.setRate(crowdRate(phase));
+      }
+      if (now >= nextProbe) {
+        nextProbe += 1000;
+        probeHealth();
       }
       if (now >= nextFrame || now >= opts.durationMs) {
         nextFrame += 1000;
@@ -275,6 +290,7 @@ async function run(opts: Options): Promise<boolean> {
           bulkheadActive: gateway.bulkhead.active,
           bulkheadQueued: gateway.bulkhead.queued,
           bulkheadMax: gateway.maxConcurrent,
+          health,
         });
         second = emptyTally();
         recent = [];

@@ -1,15 +1,14 @@
 import {
-  Bulkhead,
-  CircuitBreaker,
+  type Bulkhead,
+  type CircuitBreaker,
   type CircuitState,
   findInChain,
   isTimeoutError,
   type Logger,
-  RateLimiter,
-  Retry,
-  Timeout,
+  PolicyRegistry,
+  type RateLimiter,
 } from '@resilience/core';
-import { bulkhead, circuitBreaker, rateLimit, timeout } from '@resilience/express';
+import { bulkhead, circuitBreaker, healthHandler, rateLimit, timeout } from '@resilience/express';
 import { metricsHandler, PrometheusRecorder } from '@resilience/metrics-prometheus';
 import express, { type Express } from 'express';
 import { Registry } from 'prom-client';
@@ -42,6 +41,8 @@ export interface Gateway {
   readonly limiter: RateLimiter;
   /** The registry every pattern reports to, served at `GET /metrics`. */
   readonly registry: Registry;
+  /** Every pattern above, by name: `GET /health` answers from its `health()`. */
+  readonly policies: PolicyRegistry;
   /** The bulkhead's `maxConcurrent`. */
   readonly maxConcurrent: number;
 }
@@ -81,34 +82,26 @@ export function createGateway(settings: GatewaySettings): Gateway {
   const registry = new Registry();
   const metrics = new PrometheusRecorder({ registry });
 
-  const limiter = new RateLimiter({ name: 'gateway', rate, interval: 1000, logger, metrics });
-  const bh = new Bulkhead({
-    name: 'gateway',
-    maxConcurrent,
-    maxQueue: maxConcurrent,
-    queueTimeout: 200,
-    logger,
-    metrics,
-  });
-  const breaker = new CircuitBreaker({
-    name: 'upstream',
-    logger,
-    metrics,
-    timeout: settings.breakerOpenTime ?? 2000,
-    maxRequests: 3,
-    readyToTrip: (counts) => counts.consecutiveFailures >= 5,
-    onStateChange: (from, to) => {
-      logger.warn('breaker state changed', { breaker: 'upstream', from, to });
-      settings.onBreakerChange?.(from, to);
+  // One registry names every pattern: `GET /health` reads it, and one logger and one recorder reach them all.
+  const policies = new PolicyRegistry({ logger, metrics });
+  const limiter = policies.rateLimiter('gateway', { rate, interval: 1000 });
+  const bh = policies.bulkhead('gateway', { maxConcurrent, maxQueue: maxConcurrent, queueTimeout: 200 });
+  // Critical: while it is open the gateway cannot serve quotes, so /health answers 503.
+  const breaker = policies.circuitBreaker(
+    'upstream',
+    {
+      timeout: settings.breakerOpenTime ?? 2000,
+      maxRequests: 3,
+      readyToTrip: (counts) => counts.consecutiveFailures >= 5,
+      onStateChange: (from, to) => {
+        logger.warn('breaker state changed', { breaker: 'upstream', from, to });
+        settings.onBreakerChange?.(from, to);
+      },
     },
-  });
-  const attempt = new Timeout({
-    name: 'upstream_attempt',
-    defaultTimeout: settings.attemptTimeout ?? 250,
-    logger,
-    metrics,
-  });
-  const retry = new Retry({ name: 'upstream', maxAttempts: 2, initialDelay: 50, backoff: 'constant', logger, metrics });
+    { critical: true },
+  );
+  const attempt = policies.timeout('upstream_attempt', { defaultTimeout: settings.attemptTimeout ?? 250 });
+  const retry = policies.retry('upstream', { maxAttempts: 2, initialDelay: 50, backoff: 'constant' });
 
   const fetchQuote = (signal: AbortSignal | undefined): Promise<unknown> =>
     retry.execute(
@@ -132,7 +125,7 @@ export function createGateway(settings: GatewaySettings): Gateway {
     rateLimit(limiter, { logger }),
     bulkhead(bh),
     circuitBreaker(breaker),
-    timeout(new Timeout({ name: 'request', defaultTimeout: settings.requestTimeout ?? 500, logger, metrics })),
+    timeout(policies.timeout('request', { defaultTimeout: settings.requestTimeout ?? 500 })),
   );
   app.get('/api/quote', async (req, res) => {
     try {
@@ -146,8 +139,7 @@ export function createGateway(settings: GatewaySettings): Gateway {
         .json(timedOut ? { error: 'upstream_timeout' } : { error: 'upstream_failed', message: 'Upstream error' });
     }
   });
-  app.get('/health', (_req, res) => {
-    res.json({ breaker: breaker.state, bulkhead: { active: bh.active, queued: bh.queued } });
-  });
-  return { app, breaker, bulkhead: bh, limiter, registry, maxConcurrent };
+  // 200 with every breaker's state and bulkhead's load; 503 while the critical breaker is open.
+  app.get('/health', healthHandler(policies));
+  return { app, breaker, bulkhead: bh, limiter, registry, policies, maxConcurrent };
 }

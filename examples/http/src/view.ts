@@ -17,6 +17,8 @@ export interface Frame {
   readonly bulkheadActive: number;
   readonly bulkheadQueued: number;
   readonly bulkheadMax: number;
+  /** The last answer of `GET /health` (status code and health status), as a readiness probe sees it. */
+  readonly health: string;
 }
 
 const useColor = (stream: NodeJS.WriteStream): boolean => stream.isTTY === true && !('NO_COLOR' in process.env);
@@ -73,7 +75,8 @@ export class LiveView {
     const changes = f.transitions.length > 0 ? ` (${f.transitions.join(', ')})` : '';
     return (
       `[${seconds(f.elapsedMs).padStart(5)}] ${f.phase.name.padEnd(8)} ${progress}  ${counts(f.second)}` +
-      ` | breaker ${f.breakerState}${changes} | bulkhead ${f.bulkheadActive}/${f.bulkheadMax} active, ${f.bulkheadQueued} queued`
+      ` | breaker ${f.breakerState}${changes} | bulkhead ${f.bulkheadActive}/${f.bulkheadMax} active, ${f.bulkheadQueued} queued` +
+      ` | health ${f.health}`
     );
   }
 
@@ -89,6 +92,7 @@ export class LiveView {
       `  since start   ${counts(f.total)}`,
       `  breaker ${state}${changes}`,
       `  bulkhead ${load} ${f.bulkheadActive}/${f.bulkheadMax} active, ${f.bulkheadQueued} queued`,
+      `  GET /health ${f.health}`,
     ];
     let text = '';
     if (this.#drawnLines > 0) text += `\x1b[${this.#drawnLines}A`;

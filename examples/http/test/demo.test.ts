@@ -66,6 +66,10 @@ describe('the demo', () => {
       expect(frames.some((line) => line.includes(` ${phase} `))).toBe(true);
     }
     expect(frames.some((line) => line.includes('closed→open'))).toBe(true);
+    // Every frame shows what GET /health answers; it ends healthy. (Whether a given second catches the breaker
+    // open or half-open depends on timing: test/health.test.ts checks the flip to 503 and back.)
+    expect(frames.every((line) => / \| health (…|\d{3} (ok|degraded|down))$/.test(line))).toBe(true);
+    expect(frames.at(-1)).toMatch(/health 200 (ok|degraded)$/);
     expect(run.stdout).toMatch(/Summary: \d+ requests in \d+\.\d s/);
     expect(run.stdout).toContain('PASS  the breaker opened while the upstream failed');
     expect(run.stdout).toContain('PASS  requests timed out while the upstream was slow');

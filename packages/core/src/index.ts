@@ -17,5 +17,6 @@ export * from './fallback/index.js';
 export * from './hedging/index.js';
 export * from './observability/index.js';
 export * from './rate-limiter/index.js';
+export * from './registry/index.js';
 export * from './retry/index.js';
 export * from './timeout/index.js';

@@ -64,7 +64,7 @@ describe('@resilience/core package', () => {
     }
   });
 
-  const expected = { guard: true, errorIs: true, chain: 'function', clock: 0 };
+  const expected = { guard: true, errorIs: true, chain: 'function', clock: 0, configured: 3 };
 
   it('works for an ESM consumer (import)', async () => {
     const { stdout } = await run(process.execPath, [join(root, 'test/fixtures/consumer.mjs')], { cwd: root });

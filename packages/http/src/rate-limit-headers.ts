@@ -29,6 +29,7 @@ export function headerInteger(value: number): number {
   return value > MAX_HEADER_INTEGER ? MAX_HEADER_INTEGER : value > 0 ? value : 0;
 }
 
+/** `value` as a structured-field string (RFC 9651): quoted, with `\` and `"` escaped. */
 export function sfString(value: string): string {
   return `"${value.replace(/[\\"]/g, (c) => `\\${c}`)}"`;
 }

@@ -3,11 +3,14 @@ import type { ExecuteOptions, ExecutionContext, Operation, Policy } from '../con
 import { BulkheadFullError } from '../errors/errors.js';
 import { checkConfigKeys, knownKeys, type PeerHints } from '../internal/config-keys.js';
 import { contextAbortReason, isAbortedContext, neverAbortedSignal, toContext } from '../internal/context.js';
+import { EventHub, type EventListener, type Subscription } from '../internal/events.js';
 import { IntrusiveList, type ListNode } from '../internal/intrusive-list.js';
 import { isAbortSignal, notASignal, type SignalHub, type SignalWaiter, signalHub } from '../internal/signal-hub.js';
 import { Telemetry } from '../internal/telemetry.js';
 import { armTimer, clearTimer } from '../internal/timers.js';
+import { type Commit, knownOptions, mergeUpdate, registerUpdater } from '../internal/update.js';
 import { clockOption, configObject, functionOption, numberOption, requiredNumber } from '../internal/validate.js';
+import { type BulkheadEvents, bulkheadEvents } from './events.js';
 import type { BulkheadConfig, BulkheadRejectReason } from './types.js';
 
 const OWNER = 'Bulkhead';
@@ -35,7 +38,8 @@ class Waiter implements ListNode<Waiter>, SignalWaiter {
   readonly ctx: ExecutionContext;
   readonly resolve: (value: unknown) => void;
   readonly reject: (reason: unknown) => void;
-  readonly expiresAt: number;
+  /** When its queue wait ends (0: never); set again when `update()` bounds a queue that was unbounded. */
+  expiresAt: number;
   readonly onAbort: (waiter: Waiter, reason: unknown) => void;
   /** The hub of the signal it waits on; `null` for the shared never-aborting one. */
   hub: SignalHub | null = null;
@@ -104,11 +108,11 @@ export class Bulkhead<T = unknown> implements Policy<T> {
   /** The longest a call may wait in the queue, in ms (`Infinity` when unbounded). */
   readonly queueTimeout: number;
   readonly #clock: Clock;
-  readonly #telemetry: Telemetry;
-  readonly #metrics: boolean;
-  readonly #traced: boolean;
-  readonly #maxConcurrent: number;
-  readonly #onRejected: ((reason: BulkheadRejectReason) => void) | undefined;
+  #telemetry: Telemetry;
+  #metrics: boolean;
+  #traced: boolean;
+  #maxConcurrent: number;
+  #onRejected: ((reason: BulkheadRejectReason) => void) | undefined;
   readonly #queue = new IntrusiveList<Waiter>();
   readonly #abortWaiter: (waiter: Waiter, reason: unknown) => void;
   readonly #expire: () => void;
@@ -123,6 +127,10 @@ export class Bulkhead<T = unknown> implements Policy<T> {
   #freed = 0;
   #timer: unknown = undefined;
   #timerArmed = false;
+  /** The config as built and updated, for `update()` to merge over. */
+  #config: BulkheadConfig;
+  /** The listeners of `on()`; `undefined` until the first one. */
+  #events: EventHub<BulkheadEvents> | undefined = undefined;
 
   /**
    * @param config - `maxConcurrent` (required), `maxQueue`, `queueTimeout`, `onRejected`, `clock` and observability options
@@ -155,6 +163,7 @@ export class Bulkhead<T = unknown> implements Policy<T> {
       this.#release();
       throw error;
     };
+    this.#config = c as BulkheadConfig;
   }
 
   /** How many calls are running now. */
@@ -209,7 +218,7 @@ export class Bulkhead<T = unknown> implements Policy<T> {
    * recursion: any number of queued sync throwers settle on a flat stack.
    */
   #release(): void {
-    if (this.#queue.size === 0) {
+    if (this.#queue.size === 0 || this.#active > this.#maxConcurrent) {
       this.#active--;
       if (this.#metrics) this.#record();
       return;
@@ -223,9 +232,10 @@ export class Bulkhead<T = unknown> implements Policy<T> {
       let freed = 1;
       do {
         freed--;
-        const waiter = this.#queue.shift();
+        // Over a limit lowered by update() meanwhile, a freed slot is given back rather than handed over.
+        const waiter = this.#active > this.#maxConcurrent ? null : this.#queue.shift();
         if (waiter === null) {
-          // The queue emptied meanwhile (an abort or a queue timeout during a hand-over).
+          // The queue emptied meanwhile (an abort or a queue timeout during a hand-over), or the limit fell.
           this.#active--;
           if (this.#metrics) this.#record();
         } else {
@@ -329,6 +339,7 @@ export class Bulkhead<T = unknown> implements Policy<T> {
   #rejection(reason: BulkheadRejectReason): BulkheadFullError {
     const telemetry = this.#telemetry;
     telemetry.invokeHook(this.#onRejected, 'onRejected', reason);
+    this.#events?.emit('rejected', { reason, active: this.#active, queued: this.#queue.size });
     telemetry.log('debug', 'bulkhead rejected a call', { reason, active: this.#active, queued: this.#queue.size });
     return new BulkheadFullError(
       reason === 'full' ? {} : { message: `Bulkhead queue wait exceeded ${this.queueTimeout} ms` },
@@ -337,5 +348,74 @@ export class Bulkhead<T = unknown> implements Policy<T> {
 
   #record(): void {
     this.#telemetry.recordBulkheadUtilization(this.#active, this.#queue.size);
+  }
+
+  /**
+   * Follows the bulkhead from code that did not build it: `'rejected'`
+   * (`{ reason, active, queued }`) for each refused call. Listeners run
+   * synchronously after `onRejected`; one that throws or returns a rejected
+   * promise is logged and changes nothing. Nobody listening costs nothing.
+   *
+   * @returns a subscription: `dispose()` it (or `using` it) to stop listening
+   * @throws TypeError for an unknown event or a listener that is not a function
+   */
+  on<K extends keyof BulkheadEvents>(event: K, listener: EventListener<BulkheadEvents[K]>): Subscription {
+    this.#events ??= new EventHub<BulkheadEvents>(OWNER, this.#telemetry);
+    return this.#events.on(bulkheadEvents, event, listener);
+  }
+
+  /**
+   * Changes settings at run time: `partial` is merged over the current config
+   * and the whole result validated before anything changes (a bad value
+   * throws, naming it, and the old settings stay). Running and queued calls
+   * are kept. A larger `maxConcurrent` starts queued calls at once; a smaller
+   * one lets running calls finish (`active` may stay above it until they do)
+   * and starts no queued call until `active` is below it. A smaller
+   * `maxQueue` keeps the calls already queued. A new `queueTimeout` applies
+   * to calls queued afterwards (in FIFO order, so none leaves before an older
+   * one). `name` and `clock` cannot change. An option given as `undefined`
+   * goes back to its default.
+   *
+   * @throws TypeError or RangeError naming the option
+   */
+  update(partial: Partial<BulkheadConfig>): void {
+    this.#prepare(partial)();
+  }
+
+  static {
+    // biome-ignore lint/complexity/noThisInStatic: tsc 7 compiles the class's name here to undefined (see registerUpdater)
+    registerUpdater(this, (bulkhead, partial) => bulkhead.#prepare(partial));
+  }
+
+  /** The validating half of {@link Bulkhead.update}: throws, or returns what applies the change. */
+  #prepare(partial: Partial<BulkheadConfig>): Commit {
+    const config = mergeUpdate(OWNER, this.#config, partial, knownOptions.bulkhead);
+    const next = new Bulkhead(config);
+    return () => {
+      if (this.queueTimeout === Number.POSITIVE_INFINITY && next.queueTimeout !== Number.POSITIVE_INFINITY) {
+        // Calls queued while the wait was unbounded wait the new bound from now.
+        const expiresAt = this.#clock.now() + next.queueTimeout;
+        for (let waiter = this.#queue.first; waiter !== null; waiter = waiter.listNext) waiter.expiresAt = expiresAt;
+      }
+      const self = this as { maxConcurrent: number; maxQueue: number; queueTimeout: number };
+      self.maxConcurrent = next.maxConcurrent;
+      self.maxQueue = next.maxQueue;
+      self.queueTimeout = next.queueTimeout;
+      this.#maxConcurrent = next.#maxConcurrent;
+      this.#onRejected = next.#onRejected;
+      this.#telemetry = next.#telemetry;
+      this.#metrics = next.#metrics;
+      this.#traced = next.#traced;
+      this.#config = config;
+      if (this.#events !== undefined) this.#events.telemetry = next.#telemetry;
+      // Slots that came free: queued calls take them at once, oldest first (a loop, not a recursion).
+      // Each new slot is handed over like a freed one (in #release's loop, so sync throwers stay flat); at most
+      // one per queued call, also when this update runs inside a hand-over and the loop there does the handing.
+      for (let room = Math.min(this.#maxConcurrent - this.#active, this.#queue.size); room > 0; room--) {
+        this.#active++;
+        this.#release();
+      }
+      this.#armTimer();
+    };
   }
 }

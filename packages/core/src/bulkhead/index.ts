@@ -1,2 +1,3 @@
 export { Bulkhead } from './bulkhead.js';
+export type { BulkheadEvents } from './events.js';
 export type { BulkheadConfig, BulkheadRejectReason } from './types.js';

@@ -1,4 +1,5 @@
 import type { ExecuteOptions, ExecutionContext, Operation, Policy } from '../context.js';
+import { isCircuitOpenError } from '../errors/guards.js';
 import {
   canAbort,
   contextAbortReason,
@@ -7,13 +8,16 @@ import {
   rootContext,
   toContext,
 } from '../internal/context.js';
+import { EventHub, type EventListener, type Subscription } from '../internal/events.js';
 import { Telemetry } from '../internal/telemetry.js';
+import { type Commit, knownOptions, mergeUpdate, registerUpdater } from '../internal/update.js';
 import { describeValue } from '../internal/validate.js';
-import { normalizeSettings } from './config.js';
+import { normalizeSettings, OWNER } from './config.js';
+import { type CircuitBreakerEvents, circuitBreakerEvents } from './events.js';
 import { STATE_ATTRIBUTE } from './outcome.js';
 import { BreakerPermit } from './permit.js';
 import { readInitialState } from './snapshot.js';
-import { CircuitStateMachine } from './state-machine.js';
+import { CircuitStateMachine, UNMEASURED } from './state-machine.js';
 import type {
   CircuitBreakerConfig,
   CircuitBreakerSnapshot,
@@ -24,6 +28,17 @@ import type {
 } from './types.js';
 
 const SPAN_NAME = 'resilience.circuit_breaker';
+
+/** Whether `config` has an own enumerable key (checked without allocating). */
+function hasOwnOptions(config: object): boolean {
+  for (const key in config) if (Object.hasOwn(config, key)) return true;
+  return false;
+}
+
+/** Tells `'rejected'` listeners, if any, about a refused admission (kept out of `#run`, whose size is on the hot path). */
+function notifyRefused<T>(machine: CircuitStateMachine<T>, error: unknown): void {
+  if (machine.events !== undefined && isCircuitOpenError(error)) machine.events.emit('rejected', { error });
+}
 
 /**
  * Settles a call whose caller's signal may abort while it runs: when it has by
@@ -38,13 +53,13 @@ function settleWatched<T, R extends T>(
 ): Promise<R> {
   return Promise.resolve(result).then(
     (value) => {
-      if (isAbortedContext(ctx)) machine.cancelled(generation, 0);
-      else machine.succeeded(generation, value, 0);
+      if (isAbortedContext(ctx)) machine.cancelled(generation, UNMEASURED);
+      else machine.succeeded(generation, value, UNMEASURED);
       return value;
     },
     (error: unknown) => {
-      if (isAbortedContext(ctx)) machine.cancelled(generation, 0);
-      else machine.failed(generation, error, 0);
+      if (isAbortedContext(ctx)) machine.cancelled(generation, UNMEASURED);
+      else machine.failed(generation, error, UNMEASURED);
       throw error;
     },
   );
@@ -70,6 +85,8 @@ function settleWatched<T, R extends T>(
  */
 export class CircuitBreaker<T = unknown> implements Policy<T> {
   readonly #machine: CircuitStateMachine<T>;
+  /** The config as built and updated, for `update()` to merge over. */
+  #config: CircuitBreakerConfig<T> | undefined;
 
   /**
    * @param config - gobreaker's settings and the extensions; bad values throw
@@ -82,6 +99,8 @@ export class CircuitBreaker<T = unknown> implements Policy<T> {
     const settings = normalizeSettings(config);
     const initial = readInitialState(config.initialState, settings);
     this.#machine = new CircuitStateMachine(settings, Telemetry.for('circuit_breaker', config), initial);
+    // A config with no options is not kept: `new CircuitBreaker({})` retains nothing of it (heap per instance).
+    this.#config = hasOwnOptions(config) ? config : undefined;
   }
 
   /** The current state, after any transition that is due (reading it may move open to half-open). */
@@ -135,9 +154,15 @@ export class CircuitBreaker<T = unknown> implements Policy<T> {
    */
   acquire(): CircuitPermit {
     const machine = this.#machine;
-    const generation = machine.admit();
+    let generation: number;
+    try {
+      generation = machine.admit();
+    } catch (error) {
+      notifyRefused(machine, error);
+      throw error;
+    }
     const settings = machine.settings;
-    return new BreakerPermit(machine, generation, settings.timed ? settings.clock.now() : 0);
+    return new BreakerPermit(machine, generation, settings.timed ? settings.clock.now() : UNMEASURED);
   }
 
   /**
@@ -182,6 +207,7 @@ export class CircuitBreaker<T = unknown> implements Policy<T> {
       generation = machine.admit();
       if (settings.timed) start = settings.clock.now();
     } catch (error) {
+      notifyRefused(machine, error);
       return Promise.reject(error);
     }
     // A caller's signal that can abort is looked at when `fn` settles (a cancellation), so it needs the async frame.
@@ -192,8 +218,8 @@ export class CircuitBreaker<T = unknown> implements Policy<T> {
     try {
       result = fn(ctx);
     } catch (error) {
-      if (watch && isAbortedContext(ctx)) machine.cancelled(generation, 0);
-      else machine.failed(generation, error, 0);
+      if (watch && isAbortedContext(ctx)) machine.cancelled(generation, UNMEASURED);
+      else machine.failed(generation, error, UNMEASURED);
       return Promise.reject(error);
     }
     if (watch) return settleWatched(machine, generation, ctx, result);
@@ -224,5 +250,58 @@ export class CircuitBreaker<T = unknown> implements Policy<T> {
     if (watch && isAbortedContext(ctx)) this.#machine.cancelled(generation, start);
     else this.#machine.succeeded(generation, result, start);
     return result;
+  }
+
+  /**
+   * Follows the breaker from code that did not build it: `'stateChange'`
+   * (`{ from, to }`), `'success'`, `'failure'`, `'ignored'` (each with the
+   * call's `error` or `result`) and `'rejected'` (`{ error }`, a
+   * `CircuitOpenError`). Listeners run synchronously after the config hooks;
+   * one that throws or returns a rejected promise is logged and changes
+   * nothing. Nobody listening costs nothing.
+   *
+   * @returns a subscription: `dispose()` it (or `using` it) to stop listening
+   * @throws TypeError for an unknown event or a listener that is not a function
+   */
+  on<K extends keyof CircuitBreakerEvents>(event: K, listener: EventListener<CircuitBreakerEvents[K]>): Subscription {
+    const machine = this.#machine;
+    machine.events ??= new EventHub<CircuitBreakerEvents>(OWNER, machine.telemetry);
+    return machine.events.on(circuitBreakerEvents, event, listener);
+  }
+
+  /**
+   * Changes settings at run time: `partial` is merged over the current config
+   * and the whole result validated before anything changes (a bad value
+   * throws, naming it, and the old settings stay). State, mode, counts and
+   * calls in flight are kept; a changed `window` starts empty; a new
+   * `interval` restarts the closed period now; an open breaker stays open for
+   * the time it started with (a new `timeout` applies from the next opening).
+   * `name`, `clock` and `initialState` cannot change. An option given as
+   * `undefined` goes back to its default.
+   *
+   * @throws TypeError or RangeError naming the option
+   */
+  update(partial: Partial<CircuitBreakerConfig<T>>): void {
+    this.#prepare(partial)();
+  }
+
+  static {
+    // biome-ignore lint/complexity/noThisInStatic: tsc 7 compiles the class's name here to undefined (see registerUpdater)
+    registerUpdater(this, (breaker, partial) => breaker.#prepare(partial));
+  }
+
+  /** The validating half of {@link CircuitBreaker.update}: throws, or returns what applies the change. */
+  #prepare(partial: Partial<CircuitBreakerConfig<T>>): Commit {
+    const config = mergeUpdate(OWNER, this.#config ?? {}, partial, knownOptions.circuitBreaker, ['initialState']);
+    const settings = normalizeSettings(config);
+    const current = this.#machine.telemetry;
+    const telemetry =
+      config.logger === current.logger && config.tracer === current.tracer && config.metrics === current.metrics
+        ? current
+        : Telemetry.for('circuit_breaker', config);
+    return () => {
+      this.#machine.reconfigure(settings, telemetry);
+      this.#config = config;
+    };
   }
 }

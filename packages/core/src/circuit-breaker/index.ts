@@ -1,4 +1,5 @@
 export { CircuitBreaker } from './circuit-breaker.js';
+export type { CircuitBreakerEvents } from './events.js';
 export {
   type CircuitBreakerConfig,
   type CircuitBreakerSnapshot,

@@ -28,7 +28,7 @@ export class BreakerPermit implements CircuitPermit {
   failure(error?: unknown): void {
     const machine = this.#machine;
     if (machine === undefined) return;
-    this.#report(error === undefined ? FAILURE : classifyError(machine.settings, machine.telemetry, error));
+    this.#report(error === undefined ? FAILURE : classifyError(machine.settings, machine.telemetry, error), error);
   }
 
   /** Reports neither (see {@link CircuitPermit.ignore}). */
@@ -41,11 +41,18 @@ export class BreakerPermit implements CircuitPermit {
     this.#report(CANCELLED);
   }
 
-  /** Counts the first report only. */
-  #report(outcome: Outcome): void {
+  /** Counts the first report only (and tells the breaker's listeners, if any). */
+  #report(outcome: Outcome, error?: unknown): void {
     const machine = this.#machine;
     if (machine === undefined) return;
     this.#machine = undefined;
+    const events = machine.events;
+    if (events !== undefined) {
+      if (outcome === SUCCESS) events.emit('success', error === undefined ? {} : { error });
+      else if (outcome === FAILURE) events.emit('failure', { error });
+      else if (outcome === IGNORED) events.emit('ignored', { error });
+      else events.emit('cancelled', {});
+    }
     machine.record(this.#generation, outcome, this.#start);
   }
 }

@@ -1,6 +1,8 @@
+import type { EventHub } from '../internal/events.js';
 import type { Telemetry } from '../internal/telemetry.js';
 import type { CallOutcome } from '../observability/types.js';
 import { openDuration, type Settings } from './config.js';
+import type { CircuitBreakerEvents } from './events.js';
 import {
   askReadyToTrip,
   CANCELLED,
@@ -12,6 +14,7 @@ import {
   type Outcome,
   outcomeNames,
   reject,
+  SUCCESS,
 } from './outcome.js';
 import type { InitialState } from './snapshot.js';
 import { type CircuitBreakerSnapshot, type CircuitMode, CircuitState, type Counts } from './types.js';
@@ -21,6 +24,8 @@ const CLOSED = CircuitState.Closed;
 const OPEN = CircuitState.Open;
 const HALF_OPEN = CircuitState.HalfOpen;
 const NONE = Number.POSITIVE_INFINITY;
+/** The start time of a call whose duration is not measured (`record` then measures nothing). */
+export const UNMEASURED: number = Number.NaN;
 
 /**
  * The state machine behind a `CircuitBreaker` (internal): gobreaker's lazy
@@ -28,11 +33,13 @@ const NONE = Number.POSITIVE_INFINITY;
  * Every time-dependent transition happens when something looks, never on a timer.
  */
 export class CircuitStateMachine<T> {
-  /** The normalised configuration. */
-  readonly settings: Settings<T>;
-  /** Logs, spans and metrics. */
-  readonly telemetry: Telemetry;
-  readonly #window: OutcomeWindow | undefined;
+  /** The normalised configuration (replaced by `reconfigure`). */
+  settings: Settings<T>;
+  /** Logs, spans and metrics (replaced by `reconfigure`). */
+  telemetry: Telemetry;
+  #window: OutcomeWindow | undefined;
+  /** The listeners of `on()`; `undefined` until the first one, so nobody listening costs one field test. */
+  events: EventHub<CircuitBreakerEvents> | undefined = undefined;
   #state: CircuitState = CLOSED;
   #mode: CircuitMode = 'auto';
   #generation = 0;
@@ -114,14 +121,17 @@ export class CircuitStateMachine<T> {
   /** Counts a call that returned `result` (a failure if `isFailureResult` says so); a closed plain success is fast. */
   succeeded(generation: number, result: T, start: number): void {
     const settings = this.settings;
-    const fast = settings.plain && this.#state === CLOSED && this.#expiry === NONE && this.#mode === 'auto';
+    const fast =
+      settings.plain && this.#state === CLOSED && this.#expiry === NONE && this.#mode === 'auto' && !this.events;
     if (fast && generation === this.#generation) {
       this.#totalSuccesses++;
       this.#consecutiveSuccesses++;
       this.#consecutiveFailures = 0;
       return;
     }
-    this.record(generation, classifyResult(settings, this.telemetry, result), start);
+    const outcome = classifyResult(settings, this.telemetry, result);
+    this.events?.emit(outcome === SUCCESS ? 'success' : 'failure', { result });
+    this.record(generation, outcome, start);
   }
 
   /**
@@ -140,12 +150,15 @@ export class CircuitStateMachine<T> {
 
   /** Records a call of `generation` whose caller's signal aborted while it ran: neither success nor failure. */
   cancelled(generation: number, start: number): void {
+    this.events?.emit('cancelled', {});
     this.record(generation, CANCELLED, start);
   }
 
   /** Counts a call of `generation` that threw `error` (see `isIgnored` and `isSuccessful`). */
   failed(generation: number, error: unknown, start: number): void {
-    this.record(generation, classifyError(this.settings, this.telemetry, error), start);
+    const outcome = classifyError(this.settings, this.telemetry, error);
+    this.events?.emit(outcome === SUCCESS ? 'success' : outcome === FAILURE ? 'failure' : 'ignored', { error });
+    this.record(generation, outcome, start);
   }
 
   /** Admits a call (counting it) and returns its generation, or throws `CircuitOpenError`. */
@@ -197,7 +210,8 @@ export class CircuitStateMachine<T> {
     const telemetry = this.telemetry;
     let now = Number.NaN;
     let slow = false;
-    if (settings.timed) {
+    // A call that started UNMEASURED (NaN) stays unmeasured, even if `update()` has since made calls timed.
+    if (settings.timed && !Number.isNaN(start)) {
       now = settings.clock.now();
       const duration = now - start;
       slow = duration > settings.slowCallDuration;
@@ -288,6 +302,7 @@ export class CircuitStateMachine<T> {
     }
     this.startGeneration(now);
     notifyTransition(this.telemetry, this.settings.onStateChange, from, to);
+    this.events?.emit('stateChange', { from, to });
   }
 
   /** gobreaker's `toNewGeneration`: a new generation, cleared counts, the expiry of the current state. */
@@ -324,6 +339,35 @@ export class CircuitStateMachine<T> {
     this.#consecutiveSuccesses = counts.consecutiveSuccesses;
     this.#consecutiveFailures = counts.consecutiveFailures;
   }
+
+  /**
+   * Takes new settings at run time (see `CircuitBreaker.update`): state, mode,
+   * counts and generation stay; a changed window starts empty; a closed
+   * breaker's `interval` restarts now; an open breaker keeps the open time it
+   * started with; a new metrics recorder is told the current state.
+   */
+  reconfigure(settings: Settings<T>, telemetry: Telemetry): void {
+    const previous = this.settings;
+    const now = settings.clock.now();
+    if (this.#expiry !== NONE) this.refresh(now);
+    this.settings = settings;
+    if (!sameWindow(previous.window, settings.window)) {
+      this.#window = settings.window === undefined ? undefined : createWindow(settings.window);
+    }
+    if (this.#state === CLOSED && this.#mode === 'auto' && previous.interval !== settings.interval) {
+      this.#expiry = settings.interval > 0 ? now + settings.interval : NONE;
+    }
+    const recorderChanged = telemetry.metrics !== this.telemetry.metrics || telemetry.name !== this.telemetry.name;
+    this.telemetry = telemetry;
+    if (this.events !== undefined) this.events.telemetry = telemetry;
+    if (recorderChanged) telemetry.recordCircuitBreakerState(this.#state);
+  }
+}
+
+function sameWindow(a: Settings<unknown>['window'], b: Settings<unknown>['window']): boolean {
+  if (a === b) return true;
+  if (a === undefined || b === undefined) return false;
+  return a.kind === b.kind && a.slots === b.slots && a.bucketMs === b.bucketMs;
 }
 
 /** `then` callbacks that count the outcome of a call of one generation and pass its value or error on. */
@@ -342,11 +386,11 @@ export class Settlers<T> {
   constructor(machine: CircuitStateMachine<T>, generation: number) {
     this.generation = generation;
     this.fulfilled = (value) => {
-      machine.succeeded(generation, value, 0);
+      machine.succeeded(generation, value, UNMEASURED);
       return value;
     };
     this.rejected = (error) => {
-      machine.failed(generation, error, 0);
+      machine.failed(generation, error, UNMEASURED);
       throw error;
     };
   }

@@ -1,10 +1,13 @@
 import type { ExecuteOptions, ExecutionContext, Operation, Policy } from '../context.js';
 import { checkConfigKeys, knownKeys, type PeerHints } from '../internal/config-keys.js';
 import { contextAbortReason, isAbortedContext, notAFunction, toContext } from '../internal/context.js';
+import { EventHub, type EventListener, type Subscription } from '../internal/events.js';
 import { predicateOption } from '../internal/hooks.js';
 import { Telemetry } from '../internal/telemetry.js';
+import { type Commit, mergeUpdate, registerUpdater } from '../internal/update.js';
 import { configObject, functionOption } from '../internal/validate.js';
 import type { ObservabilityOptions, SpanLike } from '../observability/types.js';
+import { type FallbackEvents, fallbackEvents } from './events.js';
 
 /** Computes the replacement value from the failure and the call's context. */
 export type FallbackHandler<T> = (err: unknown, ctx: ExecutionContext) => T | PromiseLike<T>;
@@ -64,10 +67,14 @@ const peerHints: PeerHints = {
  * ```
  */
 export class Fallback<T = unknown> implements Policy<T> {
-  readonly #fallback: FallbackHandler<T>;
-  readonly #shouldHandle: ((err: unknown) => boolean) | undefined;
-  readonly #onFallback: ((err: unknown) => void) | undefined;
-  readonly #telemetry: Telemetry;
+  #fallback: FallbackHandler<T>;
+  #shouldHandle: ((err: unknown) => boolean) | undefined;
+  #onFallback: ((err: unknown) => void) | undefined;
+  #telemetry: Telemetry;
+  /** The config as built and updated, for `update()` to merge over. */
+  #config: FallbackConfig<T>;
+  /** The listeners of `on()`; `undefined` until the first one. */
+  #events: EventHub<FallbackEvents> | undefined = undefined;
 
   /** @param config - the fallback, `shouldHandle`, `onFallback` and observability */
   constructor(config: FallbackConfig<T>) {
@@ -79,6 +86,7 @@ export class Fallback<T = unknown> implements Policy<T> {
     this.#shouldHandle = predicateOption(OWNER, 'shouldHandle', c.shouldHandle);
     this.#onFallback = functionOption(OWNER, 'onFallback', c.onFallback);
     this.#telemetry = Telemetry.for('fallback', c);
+    this.#config = c as FallbackConfig<T>;
   }
 
   /**
@@ -107,6 +115,7 @@ export class Fallback<T = unknown> implements Policy<T> {
       span?.setAttribute('resilience.fallback.used', true);
       telemetry.log('debug', 'falling back', { err });
       telemetry.invokeHook(this.#onFallback, 'onFallback', err);
+      this.#events?.emit('fallback', { error: err });
       return (await this.#fallback(err, ctx)) as R;
     }
   }
@@ -115,4 +124,60 @@ export class Fallback<T = unknown> implements Policy<T> {
     const decide = this.#shouldHandle;
     return decide === undefined || this.#telemetry.ask(decide, err, 'shouldHandle');
   }
+
+  /**
+   * Follows the fallback from code that did not build it: `'fallback'`
+   * (`{ error }`) each time a handled failure is replaced. Listeners run
+   * synchronously after `onFallback`; one that throws or returns a rejected
+   * promise is logged and changes nothing. Nobody listening costs nothing.
+   *
+   * @returns a subscription: `dispose()` it (or `using` it) to stop listening
+   * @throws TypeError for an unknown event or a listener that is not a function
+   */
+  on<K extends keyof FallbackEvents>(event: K, listener: EventListener<FallbackEvents[K]>): Subscription {
+    this.#events ??= new EventHub<FallbackEvents>(OWNER, this.#telemetry);
+    return this.#events.on(fallbackEvents, event, listener);
+  }
+
+  /**
+   * Changes settings at run time (a new `fallback`, `shouldHandle`,
+   * `onFallback`, logger…): `partial` is merged over the current config and
+   * the whole result validated before anything changes. A call in flight
+   * that already fell back keeps its fallback. `name` cannot change.
+   *
+   * @throws TypeError naming the option
+   */
+  update(partial: Partial<FallbackConfig<T>>): void {
+    this.#prepare(partial)();
+  }
+
+  static {
+    // biome-ignore lint/complexity/noThisInStatic: tsc 7 compiles the class's name here to undefined (see registerUpdater)
+    registerUpdater(this, (fallback, partial) => fallback.#prepare(partial));
+  }
+
+  /** The validating half of {@link Fallback.update}: throws, or returns what applies the change. */
+  #prepare(partial: Partial<FallbackConfig<T>>): Commit {
+    const config = mergeUpdate(OWNER, this.#config, partial, FALLBACK_OPTIONS);
+    const next = new Fallback<T>(config);
+    return () => {
+      this.#fallback = next.#fallback;
+      this.#shouldHandle = next.#shouldHandle;
+      this.#onFallback = next.#onFallback;
+      this.#telemetry = next.#telemetry;
+      this.#config = config;
+      if (this.#events !== undefined) this.#events.telemetry = next.#telemetry;
+    };
+  }
 }
+
+/** The options a `Fallback` knows. */
+const FALLBACK_OPTIONS: readonly string[] = [
+  'fallback',
+  'shouldHandle',
+  'onFallback',
+  'name',
+  'logger',
+  'tracer',
+  'metrics',
+];

@@ -1,3 +1,4 @@
+export type { RateLimiterEvents } from './events.js';
 export { RateLimiter } from './rate-limiter.js';
 export {
   type MaybePromise,

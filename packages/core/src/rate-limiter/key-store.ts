@@ -40,7 +40,7 @@ export class KeyStore {
   /** The cap on keys. */
   readonly maxKeys: number;
   readonly #map = new Map<string, KeyState>();
-  readonly #algorithm: Algorithm;
+  #algorithm: Algorithm;
   readonly #idleTtl: number;
   readonly #sweepLimit: number;
   /** The kept states, least recently used first. */
@@ -131,5 +131,15 @@ export class KeyStore {
   #drop(state: KeyState): void {
     this.#lru.unlink(state);
     this.#map.delete(state.key);
+  }
+
+  /** Every kept state (for a limiter's `update()`). */
+  states(): IterableIterator<KeyState> {
+    return this.#map.values();
+  }
+
+  /** Switches to `algorithm` (a limiter's `update()`, once every kept state has been carried over to it). */
+  retune(algorithm: Algorithm): void {
+    this.#algorithm = algorithm;
   }
 }

@@ -9,7 +9,9 @@ import {
   notAFunction,
   toContext,
 } from '../internal/context.js';
+import { EventHub, type EventListener, type Subscription } from '../internal/events.js';
 import { Telemetry } from '../internal/telemetry.js';
+import { type Commit, knownOptions, mergeUpdate, registerUpdater } from '../internal/update.js';
 import {
   clockOption,
   configObject,
@@ -19,6 +21,7 @@ import {
   oneOfOption,
   requiredNumber,
 } from '../internal/validate.js';
+import { type RateLimiterEvents, rateLimiterEvents } from './events.js';
 import { type Algorithm, KeyState, TOKEN_EPSILON } from './key-state.js';
 import { KeyStore } from './key-store.js';
 import { LeakyBucket } from './leaky-bucket.js';
@@ -151,18 +154,22 @@ export class RateLimiter implements RateLimiterLike, Policy<unknown, RateLimiter
   readonly idleTtl: number;
   /** How long `execute` waits for tokens, in ms (0: not at all). */
   readonly maxWait: number;
-  readonly #algo: Algorithm;
-  readonly #limit: number;
+  #algo: Algorithm;
+  #limit: number;
   readonly #clock: Clock;
   readonly #store: KeyStore;
   readonly #default = new KeyState();
   readonly #scratch = new KeyState();
   readonly #scheduler: WaitScheduler;
-  readonly #telemetry: Telemetry;
-  readonly #onLimit: ((key: string | undefined) => void) | undefined;
-  readonly #waitByDefault: number;
+  #telemetry: Telemetry;
+  #onLimit: ((key: string | undefined) => void) | undefined;
+  #waitByDefault: number;
   /** True while `onLimit` runs: a refusal inside the hook (the hook using this limiter) does not call it again. */
   #inOnLimit = false;
+  /** The config as built and updated, for `update()` to merge over. */
+  #config: RateLimiterConfig;
+  /** The listeners of `on()`; `undefined` until the first one. */
+  #events: EventHub<RateLimiterEvents> | undefined = undefined;
 
   /**
    * @param config - `rate` (required), `interval`, `burst`, `algorithm`, `maxKeys`, `idleTtl`, `maxWait`, `onLimit`, `clock` and observability options
@@ -204,6 +211,7 @@ export class RateLimiter implements RateLimiterLike, Policy<unknown, RateLimiter
     this.#store = new KeyStore(this.maxKeys, this.idleTtl, this.#algo);
     this.#scheduler = new WaitScheduler(this.#algo, clock);
     this.#telemetry = Telemetry.for('rate_limit', c);
+    this.#config = c as RateLimiterConfig;
   }
 
   /** How many keys are kept now (the default bucket not counted). */
@@ -409,11 +417,98 @@ export class RateLimiter implements RateLimiterLike, Policy<unknown, RateLimiter
         this.#inOnLimit = false;
       }
     }
+    this.#events?.emit('rejected', { key });
     if (telemetry.logger !== undefined) telemetry.log('debug', 'rate limit exceeded');
   }
 
   #badTokens(tokens: unknown): RangeError {
     const got = typeof tokens === 'string' ? JSON.stringify(tokens) : String(tokens);
     return new RangeError(`${OWNER}: tokens must be a finite number > 0 and <= ${this.#limit} (the limit), got ${got}`);
+  }
+
+  /**
+   * Follows the limiter from code that did not build it: `'rejected'`
+   * (`{ key }`) for each refused decision. Listeners run synchronously after
+   * `onLimit`; one that throws or returns a rejected promise is logged and
+   * changes nothing. Nobody listening costs nothing.
+   *
+   * @returns a subscription: `dispose()` it (or `using` it) to stop listening
+   * @throws TypeError for an unknown event or a listener that is not a function
+   */
+  on<K extends keyof RateLimiterEvents>(event: K, listener: EventListener<RateLimiterEvents[K]>): Subscription {
+    this.#events ??= new EventHub<RateLimiterEvents>(OWNER, this.#telemetry);
+    return this.#events.on(rateLimiterEvents, event, listener);
+  }
+
+  /**
+   * Changes settings at run time: `partial` is merged over the current config
+   * and the whole result validated before anything changes (a bad value
+   * throws, naming it, and the old settings stay). Every key keeps what it
+   * has used: it has the new limit minus that, never below 0 (a sliding
+   * window keeps what it counted and starts its current window now); the new
+   * `rate` refills from now on. Queued `wait()` callers keep their place and are served under the
+   * new limits (a wake-up already armed keeps its time). `algorithm`,
+   * `maxKeys`, `idleTtl`, `name` and `clock` cannot change; nor can `burst`
+   * drop below what a queued `wait()` asks for (a `RangeError`). An option
+   * given as `undefined` goes back to its default.
+   *
+   * @throws TypeError or RangeError naming the option
+   */
+  update(partial: Partial<RateLimiterConfig>): void {
+    this.#prepare(partial)();
+  }
+
+  static {
+    // biome-ignore lint/complexity/noThisInStatic: tsc 7 compiles the class's name here to undefined (see registerUpdater)
+    registerUpdater(this, (limiter, partial) => limiter.#prepare(partial));
+  }
+
+  /** The validating half of {@link RateLimiter.update}: throws, or returns what applies the change. */
+  #prepare(partial: Partial<RateLimiterConfig>): Commit {
+    const config = mergeUpdate(OWNER, this.#config, partial, knownOptions.rateLimiter, [
+      'algorithm',
+      'maxKeys',
+      'idleTtl',
+    ]);
+    const next = new RateLimiter(config);
+    const limit = next.#limit;
+    for (const state of [this.#default, ...this.#store.states()]) {
+      for (const waiter of state.waiters?.list ?? []) {
+        if (waiter.tokens > limit) {
+          throw new RangeError(
+            `${OWNER}: burst must be >= ${waiter.tokens} while a wait() for that many tokens is queued, got ${limit}`,
+          );
+        }
+      }
+    }
+    return () => {
+      const from = this.#algo;
+      const to = next.#algo;
+      const now = this.#clock.now();
+      const carry = (state: KeyState): void => {
+        // What a key has used so far, carried over: a fresh state, then as many tokens taken (at most the new limit).
+        const used = Math.min(Math.max(from.limit - from.available(state, now), 0), limit);
+        const waiters = state.waiters;
+        state.reset();
+        state.waiters = waiters;
+        if (used > TOKEN_EPSILON) to.take(state, used, now);
+      };
+      carry(this.#default);
+      for (const state of this.#store.states()) carry(state);
+      this.#store.retune(to);
+      this.#scheduler.retune(to);
+      this.#algo = to;
+      this.#limit = limit;
+      const self = this as { rate: number; burst: number; interval: number; maxWait: number };
+      self.rate = next.rate;
+      self.burst = next.burst;
+      self.interval = next.interval;
+      self.maxWait = next.maxWait;
+      this.#waitByDefault = next.#waitByDefault;
+      this.#onLimit = next.#onLimit;
+      this.#telemetry = next.#telemetry;
+      this.#config = config;
+      if (this.#events !== undefined) this.#events.telemetry = next.#telemetry;
+    };
   }
 }

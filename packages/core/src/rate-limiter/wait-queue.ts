@@ -74,7 +74,7 @@ export class WaitQueue {
  * listener on it ({@link signalHub}).
  */
 export class WaitScheduler {
-  readonly #algorithm: Algorithm;
+  #algorithm: Algorithm;
   readonly #clock: Clock;
 
   /**
@@ -164,5 +164,10 @@ export class WaitScheduler {
       head.hub?.delete(head);
       head.reject(reason);
     }
+  }
+
+  /** Switches to `algorithm` (a limiter's `update()`): armed wake-ups keep their time, then serve by the new one. */
+  retune(algorithm: Algorithm): void {
+    this.#algorithm = algorithm;
   }
 }

@@ -13,8 +13,10 @@ import {
   notAFunction,
   rootContext,
 } from '../internal/context.js';
+import { EventHub, type EventListener, type Subscription } from '../internal/events.js';
 import { catchRejection, isThenable, predicateOption } from '../internal/hooks.js';
 import { Telemetry } from '../internal/telemetry.js';
+import { type Commit, knownOptions, mergeUpdate, registerUpdater } from '../internal/update.js';
 import {
   clockOption,
   configObject,
@@ -24,6 +26,7 @@ import {
   oneOfOption,
 } from '../internal/validate.js';
 import { type BackoffSettings, backoffPolicies, clampDelay, computeDelay, jitterStrategy } from './backoff.js';
+import { type RetryEvents, retryEvents } from './events.js';
 import { RetryBudget } from './retry-budget.js';
 import { sleep } from './sleep.js';
 import type { ErrorMatcher, RetryConfig } from './types.js';
@@ -142,20 +145,24 @@ function firstContext(options: ExecuteOptions | null | undefined): ExecutionCont
 export class Retry<T = unknown> implements Policy<T> {
   /** How many attempts at most, the first one included. */
   readonly maxAttempts: number;
-  readonly #settings: BackoffSettings;
-  readonly #maxElapsed: number;
-  readonly #clock: Clock;
-  readonly #retryable: readonly ErrorMatcher[] | undefined;
-  readonly #nonRetryable: readonly ErrorMatcher[] | undefined;
-  readonly #isRetryable: ((err: unknown) => boolean) | undefined;
-  readonly #classified: boolean;
-  readonly #retryOnResult: ((value: T) => boolean) | undefined;
-  readonly #delay: ((errOrResult: unknown, attempt: number) => number | undefined) | undefined;
-  readonly #budget: RetryBudget | undefined;
-  readonly #onRetry: ((attempt: number, err: unknown, delayMs: number) => void) | undefined;
-  readonly #telemetry: Telemetry;
+  #settings: BackoffSettings;
+  #maxElapsed: number;
+  #clock: Clock;
+  #retryable: readonly ErrorMatcher[] | undefined;
+  #nonRetryable: readonly ErrorMatcher[] | undefined;
+  #isRetryable: ((err: unknown) => boolean) | undefined;
+  #classified: boolean;
+  #retryOnResult: ((value: T) => boolean) | undefined;
+  #delay: ((errOrResult: unknown, attempt: number) => number | undefined) | undefined;
+  #budget: RetryBudget | undefined;
+  #onRetry: ((attempt: number, err: unknown, delayMs: number) => void) | undefined;
+  #telemetry: Telemetry;
   /** True when the first attempt needs nothing but `await fn(ctx)`. */
-  readonly #plain: boolean;
+  #plain: boolean;
+  /** The config as built and updated, for `update()` to merge over. */
+  #config: RetryConfig<T>;
+  /** The listeners of `on()`; `undefined` until the first one. */
+  #events: EventHub<RetryEvents> | undefined = undefined;
 
   /** @param config - limits, backoff, classifiers, hooks and observability */
   constructor(config?: RetryConfig<T>) {
@@ -198,6 +205,7 @@ export class Retry<T = unknown> implements Policy<T> {
       this.#telemetry.metrics === undefined &&
       this.#retryOnResult === undefined &&
       this.#budget === undefined;
+    this.#config = c;
   }
 
   /**
@@ -247,7 +255,10 @@ export class Retry<T = unknown> implements Policy<T> {
         telemetry.recordRetryAttempt(attempt, !again && !failed);
         if (!again) {
           if (failed && signal.aborted) throw signal.reason;
-          if (failed) throw outcome;
+          if (failed) {
+            this.#events?.emit('giveUp', { attempts: attempt, error: outcome });
+            throw outcome;
+          }
           return outcome as R;
         }
         if (signal.aborted) throw signal.reason;
@@ -255,13 +266,19 @@ export class Retry<T = unknown> implements Policy<T> {
         const stop = this.#limit(attempt, delay, start, deadline);
         if (stop !== undefined) {
           if (!failed) return outcome as R;
-          throw new MaxAttemptsReachedError({
+          const error = new MaxAttemptsReachedError({
             attempts: attempt,
             cause: outcome,
             message: `Gave up after ${attempt} attempt${attempt === 1 ? '' : 's'}${stop}`,
           });
+          this.#events?.emit('giveUp', { attempts: attempt, error });
+          throw error;
         }
         telemetry.invokeHook(this.#onRetry, 'onRetry', attempt, outcome, delay);
+        this.#events?.emit(
+          'retry',
+          failed ? { attempt, error: outcome, delayMs: delay } : { attempt, result: outcome, delayMs: delay },
+        );
         telemetry.log('debug', 'retrying', { attempt, delayMs: delay });
         // Even a zero delay waits on a timer: a macrotask turn, so no retry loop starves the event loop.
         await sleep(this.#clock, delay, signal);
@@ -363,5 +380,63 @@ export class Retry<T = unknown> implements Policy<T> {
       this.#telemetry.log('error', 'jitter failed', { err: hookErr });
       return computeDelay({ ...settings, jitter: undefined, random: Math.random }, attempt, previous);
     }
+  }
+
+  /**
+   * Follows the retry from code that did not build it: `'retry'`
+   * (`{ attempt, error | result, delayMs }`, before each wait) and `'giveUp'`
+   * (`{ attempts, error }`, when a call ends in failure). Listeners run
+   * synchronously after `onRetry`; one that throws or returns a rejected
+   * promise is logged and changes nothing. Nobody listening costs nothing.
+   *
+   * @returns a subscription: `dispose()` it (or `using` it) to stop listening
+   * @throws TypeError for an unknown event or a listener that is not a function
+   */
+  on<K extends keyof RetryEvents>(event: K, listener: EventListener<RetryEvents[K]>): Subscription {
+    this.#events ??= new EventHub<RetryEvents>(OWNER, this.#telemetry);
+    return this.#events.on(retryEvents, event, listener);
+  }
+
+  /**
+   * Changes settings at run time: `partial` is merged over the current config
+   * and the whole result validated before anything changes (a bad value
+   * throws, naming it, and the old settings stay). An attempt that runs is
+   * never interrupted; a call between attempts makes its next decisions
+   * (whether to retry, how long to wait, `maxAttempts`) with the new
+   * settings. `name` and `clock` cannot change. An option given as
+   * `undefined` goes back to its default.
+   *
+   * @throws TypeError or RangeError naming the option
+   */
+  update(partial: Partial<RetryConfig<T>>): void {
+    this.#prepare(partial)();
+  }
+
+  static {
+    // biome-ignore lint/complexity/noThisInStatic: tsc 7 compiles the class's name here to undefined (see registerUpdater)
+    registerUpdater(this, (retry, partial) => retry.#prepare(partial));
+  }
+
+  /** The validating half of {@link Retry.update}: throws, or returns what applies the change. */
+  #prepare(partial: Partial<RetryConfig<T>>): Commit {
+    const config = mergeUpdate(OWNER, this.#config, partial, knownOptions.retry);
+    const next = new Retry<T>(config);
+    return () => {
+      (this as { maxAttempts: number }).maxAttempts = next.maxAttempts;
+      this.#settings = next.#settings;
+      this.#maxElapsed = next.#maxElapsed;
+      this.#retryable = next.#retryable;
+      this.#nonRetryable = next.#nonRetryable;
+      this.#isRetryable = next.#isRetryable;
+      this.#classified = next.#classified;
+      this.#retryOnResult = next.#retryOnResult;
+      this.#delay = next.#delay;
+      this.#budget = next.#budget;
+      this.#onRetry = next.#onRetry;
+      this.#telemetry = next.#telemetry;
+      this.#plain = next.#plain;
+      this.#config = config;
+      if (this.#events !== undefined) this.#events.telemetry = next.#telemetry;
+    };
   }
 }

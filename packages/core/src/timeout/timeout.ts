@@ -3,11 +3,14 @@ import type { Operation, Policy } from '../context.js';
 import { TimeoutError } from '../errors/errors.js';
 import { checkConfigKeys, knownKeys, type PeerHints } from '../internal/config-keys.js';
 import { neverAbortedSignal, notAFunction } from '../internal/context.js';
+import { EventHub, type EventListener, type Subscription } from '../internal/events.js';
 import { IntrusiveList } from '../internal/intrusive-list.js';
 import { isAbortSignal, notASignal, signalHub } from '../internal/signal-hub.js';
 import { Telemetry } from '../internal/telemetry.js';
 import { armTimer, clearTimer, refTimer } from '../internal/timers.js';
+import { type Commit, knownOptions, mergeUpdate, registerUpdater } from '../internal/update.js';
 import { clockOption, configObject, describeValue, functionOption, numberOption } from '../internal/validate.js';
+import { type TimeoutEvents, timeoutEvents } from './events.js';
 import { PendingCall } from './pending-call.js';
 import { TimeoutContext } from './timeout-context.js';
 import type { TimeoutConfig, TimeoutExecuteOptions } from './types.js';
@@ -78,8 +81,12 @@ export class Timeout<T = unknown> implements Policy<T, TimeoutExecuteOptions> {
   /** The limit of a call that passes no `timeout`, in milliseconds. */
   readonly defaultTimeout: number;
   readonly #clock: Clock;
-  readonly #onTimeout: ((timeoutMs: number) => void) | undefined;
-  readonly #telemetry: Telemetry;
+  #onTimeout: ((timeoutMs: number) => void) | undefined;
+  #telemetry: Telemetry;
+  /** The config as built and updated, for `update()` to merge over. */
+  #config: TimeoutConfig;
+  /** The listeners of `on()`; `undefined` until the first one. */
+  #events: EventHub<TimeoutEvents> | undefined = undefined;
   readonly #onTimer: () => void;
   readonly #clearFailed: (err: unknown) => void;
   /** The calls sharing the timer, in deadline order (so the head expires first). */
@@ -103,6 +110,7 @@ export class Timeout<T = unknown> implements Policy<T, TimeoutExecuteOptions> {
     this.#telemetry = Telemetry.for('timeout', c);
     this.#onTimer = () => this.#fire();
     this.#clearFailed = (err) => this.#telemetry.log('error', 'clock.clearTimeout threw', { err });
+    this.#config = c;
   }
 
   /**
@@ -272,6 +280,7 @@ export class Timeout<T = unknown> implements Policy<T, TimeoutExecuteOptions> {
     telemetry.recordTimeout();
     telemetry.log('warn', 'timed out', { timeoutMs: error.timeoutMs });
     telemetry.invokeHook(this.#onTimeout, 'onTimeout', error.timeoutMs);
+    this.#events?.emit('timeout', { timeoutMs: error.timeoutMs });
   }
 
   #settle(call: PendingCall): void {
@@ -288,5 +297,51 @@ export class Timeout<T = unknown> implements Policy<T, TimeoutExecuteOptions> {
       clearTimer(this.#clock, timer, this.#clearFailed);
     }
     call.hub?.delete(call);
+  }
+
+  /**
+   * Follows the timeout from code that did not build it: `'timeout'`
+   * (`{ timeoutMs }`) each time a call runs out of time. Listeners run
+   * synchronously after `onTimeout`; one that throws or returns a rejected
+   * promise is logged and changes nothing. Nobody listening costs nothing.
+   *
+   * @returns a subscription: `dispose()` it (or `using` it) to stop listening
+   * @throws TypeError for an unknown event or a listener that is not a function
+   */
+  on<K extends keyof TimeoutEvents>(event: K, listener: EventListener<TimeoutEvents[K]>): Subscription {
+    this.#events ??= new EventHub<TimeoutEvents>(OWNER, this.#telemetry);
+    return this.#events.on(timeoutEvents, event, listener);
+  }
+
+  /**
+   * Changes settings at run time: `partial` is merged over the current config
+   * and the whole result validated before anything changes (a bad value
+   * throws, naming it, and the old settings stay). A call in flight keeps the
+   * deadline it started with; a new `defaultTimeout` applies to calls that
+   * start afterwards. `name` and `clock` cannot change. An option given as
+   * `undefined` goes back to its default.
+   *
+   * @throws TypeError or RangeError naming the option
+   */
+  update(partial: Partial<TimeoutConfig>): void {
+    this.#prepare(partial)();
+  }
+
+  static {
+    // biome-ignore lint/complexity/noThisInStatic: tsc 7 compiles the class's name here to undefined (see registerUpdater)
+    registerUpdater(this, (timeout, partial) => timeout.#prepare(partial));
+  }
+
+  /** The validating half of {@link Timeout.update}: throws, or returns what applies the change. */
+  #prepare(partial: Partial<TimeoutConfig>): Commit {
+    const config = mergeUpdate(OWNER, this.#config, partial, knownOptions.timeout);
+    const next = new Timeout(config);
+    return () => {
+      (this as { defaultTimeout: number }).defaultTimeout = next.defaultTimeout;
+      this.#onTimeout = next.#onTimeout;
+      this.#telemetry = next.#telemetry;
+      this.#config = config;
+      if (this.#events !== undefined) this.#events.telemetry = next.#telemetry;
+    };
   }
 }

@@ -1,0 +1,173 @@
+import { Bulkhead } from '../bulkhead/bulkhead.js';
+import { CircuitBreaker } from '../circuit-breaker/circuit-breaker.js';
+import { knownOptions } from '../internal/update.js';
+import { describeValue } from '../internal/validate.js';
+import { RateLimiter } from '../rate-limiter/rate-limiter.js';
+import { Retry } from '../retry/retry.js';
+import { Timeout } from '../timeout/timeout.js';
+import type { ConfigurableKind, PolicyKind, PolicyRegistryConfig } from './types.js';
+
+/** The owner named in configuration errors. */
+export const OWNER = 'PolicyRegistry.configure';
+
+/** The kinds `configure()` knows, in the order of their sections. */
+export const configurableKinds: readonly ConfigurableKind[] = [
+  'circuitBreaker',
+  'retry',
+  'timeout',
+  'bulkhead',
+  'rateLimiter',
+];
+
+/** Every kind a registry holds. */
+export const policyKinds: readonly PolicyKind[] = [...configurableKinds, 'pipeline'];
+
+/** How each kind is named in messages. */
+export const kindLabel: Readonly<Record<PolicyKind, string>> = {
+  circuitBreaker: 'circuit breaker',
+  retry: 'retry',
+  timeout: 'timeout',
+  bulkhead: 'bulkhead',
+  rateLimiter: 'rate limiter',
+  pipeline: 'pipeline',
+};
+
+/** Options a config file may not set: they identify a policy or cannot change at run time. */
+const NOT_CONFIGURABLE = ['name', 'clock', 'initialState'];
+
+/** A plain object of options. */
+export type Options = Readonly<Record<string, unknown>>;
+
+/** A checked `configure()` argument: options per kind (defaults) and per kind and name. */
+export interface CheckedConfig {
+  /** Defaults per kind. */
+  readonly defaults: Readonly<Partial<Record<ConfigurableKind, Options>>>;
+  /** Settings per kind and name. */
+  readonly named: Readonly<Partial<Record<ConfigurableKind, ReadonlyMap<string, Options>>>>;
+  /** `"kind.name"` of the critical policies. */
+  readonly critical: ReadonlySet<string>;
+}
+
+/** The empty configuration, before any `configure()`. */
+export const emptyConfig: CheckedConfig = { defaults: {}, named: {}, critical: new Set() };
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return value !== null && typeof value === 'object' && !Array.isArray(value);
+}
+
+function fail(path: string, problem: string): never {
+  throw new TypeError(`${OWNER}: ${path} ${problem}`);
+}
+
+/** `"Infinity"` (which JSON can carry) becomes `Infinity`, here and inside a `window`. */
+function revive(value: unknown): unknown {
+  if (value === 'Infinity') return Number.POSITIVE_INFINITY;
+  if (isPlainObject(value)) {
+    // fromEntries defines own properties: a "__proto__" key from JSON stays data, never a prototype.
+    return Object.fromEntries(
+      Object.entries(value).map(([key, inner]) => [key, inner === 'Infinity' ? Number.POSITIVE_INFINITY : inner]),
+    );
+  }
+  return value;
+}
+
+/** Checks the option names of one section and revives its values; throws a `TypeError` with the path. */
+function options(kind: ConfigurableKind, path: string, value: unknown): Options {
+  if (!isPlainObject(value)) fail(path, `must be an object of ${kindLabel[kind]} options, got ${describeValue(value)}`);
+  const known = knownOptions[kind];
+  const checked: Record<string, unknown> = {};
+  for (const [key, option] of Object.entries(value)) {
+    if (!known.includes(key)) fail(`${path}.${key}`, `is not an option of a ${kindLabel[kind]}`);
+    if (NOT_CONFIGURABLE.includes(key)) fail(`${path}.${key}`, 'cannot be set by configure()');
+    checked[key] = revive(option);
+  }
+  return checked;
+}
+
+/** Options a kind cannot be built without, so that defaults can be checked on their own. */
+const REQUIRED: Readonly<Partial<Record<ConfigurableKind, Options>>> = {
+  bulkhead: { maxConcurrent: 1 },
+  rateLimiter: { rate: 1 },
+};
+
+/**
+ * Checks the values of a section that no live policy takes yet, by building a
+ * throwaway policy from them (nothing observable: no logger, tracer or metrics).
+ */
+export function checkValues(kind: ConfigurableKind, path: string, values: Options): void {
+  const config = { ...REQUIRED[kind], ...values, logger: undefined, tracer: undefined, metrics: undefined } as never;
+  try {
+    if (kind === 'circuitBreaker') new CircuitBreaker(config);
+    else if (kind === 'retry') new Retry(config);
+    else if (kind === 'timeout') new Timeout(config);
+    else if (kind === 'bulkhead') new Bulkhead(config);
+    else new RateLimiter(config);
+  } catch (err) {
+    throw withPath(path, err);
+  }
+}
+
+/** `err` with `path: ` before its message, of the same class, `err` as its cause. */
+export function withPath(path: string, err: unknown): unknown {
+  if (!(err instanceof Error)) return err;
+  const Class = err instanceof RangeError ? RangeError : TypeError;
+  return new Class(`${OWNER}: ${path}: ${err.message}`, { cause: err });
+}
+
+/**
+ * Checks the shape of a `configure()` argument: known sections, kinds and
+ * option names, names that exist (`exists`), `critical` entries. Values are
+ * checked later, against each policy they apply to.
+ */
+export function checkShape(
+  config: PolicyRegistryConfig,
+  exists: (kind: PolicyKind, name: string) => boolean,
+  allowUnknownNames: boolean,
+): CheckedConfig {
+  if (!isPlainObject(config)) throw new TypeError(`${OWNER}: config must be an object, got ${describeValue(config)}`);
+  const defaults: Partial<Record<ConfigurableKind, Options>> = {};
+  const named: Partial<Record<ConfigurableKind, Map<string, Options>>> = {};
+  const critical = new Set<string>();
+  const nameExists = (kind: PolicyKind, name: string, path: string): void => {
+    if (!allowUnknownNames && !exists(kind, name)) {
+      fail(path, `names no ${kindLabel[kind]} of the registry (create it first, or pass { allowUnknownNames: true })`);
+    }
+  };
+  for (const [section, value] of Object.entries(config)) {
+    if (value === undefined) continue;
+    if (section === 'defaults') {
+      if (!isPlainObject(value)) fail('defaults', `must be an object, got ${describeValue(value)}`);
+      for (const [kind, values] of Object.entries(value)) {
+        if (!(configurableKinds as readonly string[]).includes(kind))
+          fail(`defaults.${kind}`, 'is not a kind of policy');
+        const k = kind as ConfigurableKind;
+        defaults[k] = options(k, `defaults.${kind}`, values);
+      }
+    } else if (section === 'critical') {
+      if (!Array.isArray(value))
+        fail('critical', `must be an array of "kind.name" strings, got ${describeValue(value)}`);
+      value.forEach((entry: unknown, index: number) => {
+        const path = `critical[${index}]`;
+        const dot = typeof entry === 'string' ? entry.indexOf('.') : -1;
+        const kind = typeof entry === 'string' ? entry.slice(0, dot) : '';
+        if (dot < 1 || !(policyKinds as readonly string[]).includes(kind)) {
+          fail(path, `must be "kind.name" with a kind of policy, got ${describeValue(entry)}`);
+        }
+        nameExists(kind as PolicyKind, (entry as string).slice(dot + 1), path);
+        critical.add(entry as string);
+      });
+    } else if ((configurableKinds as readonly string[]).includes(section)) {
+      const kind = section as ConfigurableKind;
+      if (!isPlainObject(value)) fail(section, `must be an object of ${kindLabel[kind]} settings by name`);
+      const byName = new Map<string, Options>();
+      for (const [name, values] of Object.entries(value)) {
+        nameExists(kind, name, `${section}.${name}`);
+        byName.set(name, options(kind, `${section}.${name}`, values));
+      }
+      named[kind] = byName;
+    } else {
+      fail(section, 'is not a section of the registry config (defaults, critical, or a kind of policy)');
+    }
+  }
+  return { defaults, named, critical };
+}

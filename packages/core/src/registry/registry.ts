@@ -1,0 +1,369 @@
+import { Bulkhead } from '../bulkhead/bulkhead.js';
+import type { BulkheadConfig } from '../bulkhead/types.js';
+import { CircuitBreaker } from '../circuit-breaker/circuit-breaker.js';
+import type { CircuitBreakerConfig } from '../circuit-breaker/types.js';
+import type { Pipeline } from '../compose/pipeline.js';
+import { EventHub, type EventListener, type Subscription } from '../internal/events.js';
+import { Telemetry } from '../internal/telemetry.js';
+import { type Commit, prepareUpdate } from '../internal/update.js';
+import { describeValue } from '../internal/validate.js';
+import { RateLimiter } from '../rate-limiter/rate-limiter.js';
+import type { RateLimiterConfig } from '../rate-limiter/types.js';
+import { Retry } from '../retry/retry.js';
+import type { RetryConfig } from '../retry/types.js';
+import { Timeout } from '../timeout/timeout.js';
+import type { TimeoutConfig } from '../timeout/types.js';
+import {
+  type CheckedConfig,
+  checkShape,
+  checkValues,
+  configurableKinds,
+  emptyConfig,
+  kindLabel,
+  type Options,
+  policyKinds,
+  withPath,
+} from './configure.js';
+import { healthOf } from './health.js';
+import type {
+  ConfigurableKind,
+  ConfigureOptions,
+  HealthReport,
+  PolicyKind,
+  PolicyOfKind,
+  PolicyRegistryConfig,
+  PolicyRegistryEvents,
+  PolicyRegistryOptions,
+  RegisteredPolicy,
+  RegisterOptions,
+} from './types.js';
+
+const OWNER = 'PolicyRegistry';
+
+/** One policy and what the registry knows about it. */
+interface Entry {
+  readonly kind: PolicyKind;
+  readonly name: string;
+  readonly policy: PolicyOfKind[PolicyKind];
+  /** The config given in code when it was created (`undefined`: none). */
+  readonly code: Options | undefined;
+  /** The full config the registry last gave it (to send `undefined` for options a new `configure()` drops). */
+  applied: Options;
+  /** Marked critical in code. */
+  readonly critical: boolean;
+}
+
+/**
+ * Named policies, created once and shared: every module that asks for the
+ * circuit breaker `payments` gets the same instance, so alerts, dashboards,
+ * health checks and config reloads can find it by name.
+ *
+ * - `circuitBreaker(name, config?)`, `retry`, `timeout`, `bulkhead`,
+ *   `rateLimiter`: get-or-create, one namespace per kind; asking again with a
+ *   different config throws. `pipeline(name, build)` keeps a pipeline.
+ * - `configure(object)`: defaults per kind and settings per name from a plain
+ *   object, all validated before any applies, applied to live policies with
+ *   their `update()`. A policy's config is, from weakest to strongest: the
+ *   registry's options, `defaults[kind]`, the config given in code, the
+ *   settings under its name.
+ * - `health()`: `'ok'`, `'degraded'` or `'down'` from breaker states and
+ *   bulkhead load (see {@link PolicyRegistry.health}).
+ * - Adapters take a registry as their `policies` option.
+ *
+ * @example
+ * ```ts
+ * const policies = new PolicyRegistry({ logger: console });
+ * const breaker = policies.circuitBreaker('payments', { timeout: 30_000 }, { critical: true });
+ * policies.configure(JSON.parse(await readFile('resilience.json', 'utf8')));
+ * console.log(policies.health().status);
+ * ```
+ */
+export class PolicyRegistry {
+  readonly #options: PolicyRegistryOptions;
+  readonly #entries = new Map<PolicyKind, Map<string, Entry>>();
+  /** Every entry in creation order. */
+  readonly #order: Entry[] = [];
+  #config: CheckedConfig = emptyConfig;
+  #closed = false;
+  #events: EventHub<PolicyRegistryEvents> | undefined = undefined;
+
+  /** @param options - a logger, tracer, metrics recorder and clock for every policy the registry creates */
+  constructor(options: PolicyRegistryOptions = {}) {
+    if (options === null || typeof options !== 'object') {
+      throw new TypeError(`${OWNER}: options must be an object, got ${describeValue(options)}`);
+    }
+    const { logger, tracer, metrics, clock } = options;
+    this.#options = {
+      ...(logger === undefined ? {} : { logger }),
+      ...(tracer === undefined ? {} : { tracer }),
+      ...(metrics === undefined ? {} : { metrics }),
+      ...(clock === undefined ? {} : { clock }),
+    };
+  }
+
+  /** The circuit breaker named `name`, created from `config` (and the registry's settings) the first time. */
+  circuitBreaker<T = unknown>(
+    name: string,
+    config?: CircuitBreakerConfig<T>,
+    options?: RegisterOptions,
+  ): CircuitBreaker<T> {
+    return this.#getOrCreate(
+      'circuitBreaker',
+      name,
+      config,
+      options,
+      (c) => new CircuitBreaker(c),
+    ) as CircuitBreaker<T>;
+  }
+
+  /** The retry named `name`, created from `config` (and the registry's settings) the first time. */
+  retry<T = unknown>(name: string, config?: RetryConfig<T>): Retry<T> {
+    return this.#getOrCreate('retry', name, config, undefined, (c) => new Retry(c)) as Retry<T>;
+  }
+
+  /** The timeout named `name`, created from `config` (and the registry's settings) the first time. */
+  timeout<T = unknown>(name: string, config?: TimeoutConfig): Timeout<T> {
+    return this.#getOrCreate('timeout', name, config, undefined, (c) => new Timeout(c)) as Timeout<T>;
+  }
+
+  /** The bulkhead named `name`, created from `config` (and the registry's settings) the first time. */
+  bulkhead<T = unknown>(name: string, config?: BulkheadConfig, options?: RegisterOptions): Bulkhead<T> {
+    return this.#getOrCreate(
+      'bulkhead',
+      name,
+      config,
+      options,
+      (c) => new Bulkhead(c as BulkheadConfig),
+    ) as Bulkhead<T>;
+  }
+
+  /** The rate limiter named `name`, created from `config` (and the registry's settings) the first time. */
+  rateLimiter(name: string, config?: RateLimiterConfig): RateLimiter {
+    return this.#getOrCreate('rateLimiter', name, config, undefined, (c) => new RateLimiter(c as RateLimiterConfig));
+  }
+
+  /**
+   * The pipeline named `name`, built by `build` the first time (later calls
+   * return it and do not call `build`). Its steps are usually the registry's
+   * own policies: `policies.pipeline('checkout', (p) => compose(p.timeout('checkout'), p.circuitBreaker('payments')))`.
+   *
+   * @throws TypeError when no pipeline has that name and `build` is missing
+   */
+  pipeline<T = unknown>(name: string, build?: (registry: PolicyRegistry) => Pipeline<T>): Pipeline<T> {
+    this.#checkOpen();
+    const existing = this.#entries.get('pipeline')?.get(checkName(name));
+    if (existing !== undefined) return existing.policy as Pipeline<T>;
+    if (typeof build !== 'function') {
+      throw new TypeError(`${OWNER}: no pipeline named ${JSON.stringify(name)} yet, and build must be a function`);
+    }
+    const pipeline = build(this);
+    this.#add({
+      kind: 'pipeline',
+      name,
+      policy: pipeline as Pipeline<unknown>,
+      code: undefined,
+      applied: {},
+      critical: false,
+    });
+    return pipeline;
+  }
+
+  /** The policy of `kind` named `name`, if there is one. */
+  get<K extends PolicyKind>(name: string, kind: K): PolicyOfKind[K] | undefined;
+  /**
+   * The only policy named `name`, of whatever kind, if there is one.
+   * @throws TypeError when policies of several kinds have that name (pass the kind)
+   */
+  get(name: string): PolicyOfKind[PolicyKind] | undefined;
+  get(name: string, kind?: PolicyKind): PolicyOfKind[PolicyKind] | undefined {
+    if (kind !== undefined) {
+      if (!policyKinds.includes(kind))
+        throw new TypeError(`${OWNER}: kind must be one of ${policyKinds.join(', ')}, got ${describeValue(kind)}`);
+      return this.#entries.get(kind)?.get(name)?.policy;
+    }
+    const found = this.#order.filter((entry) => entry.name === name);
+    if (found.length > 1) {
+      const kinds = found.map((entry) => entry.kind).join(', ');
+      throw new TypeError(
+        `${OWNER}: several policies are named ${JSON.stringify(name)} (${kinds}): pass the kind, get(name, kind)`,
+      );
+    }
+    return found[0]?.policy;
+  }
+
+  /** Every policy, in the order they were created. */
+  list(): RegisteredPolicy[] {
+    return this.#order.map(({ kind, name, policy }) => ({ kind, name, policy }));
+  }
+
+  /**
+   * Applies a plain object of settings (see {@link PolicyRegistryConfig}):
+   * checks the whole of it first (unknown sections, kinds, names and options
+   * fail with their path, `circuitBreaker.payments.timout`; a bad value fails
+   * with the path of the policy it would reach), then updates every live
+   * policy it changes. Nothing applies when anything fails. Each call replaces
+   * what the previous one set: an option that is no longer given goes back to
+   * the policy's code config or default.
+   *
+   * @throws TypeError or RangeError with the path
+   */
+  configure(config: PolicyRegistryConfig, options: ConfigureOptions = {}): void {
+    this.#checkOpen();
+    const checked = checkShape(
+      config,
+      (kind, name) => this.#entries.get(kind)?.has(name) === true,
+      options?.allowUnknownNames === true,
+    );
+    const commits: Commit[] = [];
+    for (const kind of configurableKinds) {
+      const live = this.#entries.get(kind);
+      const defaults = checked.defaults[kind];
+      if (defaults !== undefined && (live === undefined || live.size === 0))
+        checkValues(kind, `defaults.${kind}`, defaults);
+      for (const [name, values] of checked.named[kind] ?? []) {
+        if (live?.has(name) !== true) checkValues(kind, `${kind}.${name}`, { ...defaults, ...values });
+      }
+      for (const entry of live?.values() ?? []) {
+        const target = this.#effective(checked, kind, entry.name, entry.code);
+        const partial: Record<string, unknown> = { ...target };
+        for (const key of Object.keys(entry.applied)) if (!(key in target)) partial[key] = undefined;
+        let commit: Commit;
+        try {
+          commit = prepareUpdate(entry.policy, partial);
+        } catch (err) {
+          throw withPath(`${kind}.${entry.name}`, err);
+        }
+        commits.push(() => {
+          commit();
+          entry.applied = target;
+        });
+      }
+    }
+    for (const commit of commits) commit();
+    this.#config = checked;
+  }
+
+  /**
+   * The health of the registry's circuit breakers and bulkheads, for a
+   * readiness probe. Rules, per policy:
+   * - a breaker that is closed (or forced closed) is `'ok'`; half-open is
+   *   `'degraded'`; open (or forced open) is `'down'` when critical, else `'degraded'`;
+   * - a bulkhead is `'ok'` unless it is full (every slot taken and the queue
+   *   full, so the next call is refused): then `'down'` when critical, else `'degraded'`.
+   * The registry's status is the worst of them (`'ok'` with none). Retries,
+   * timeouts, rate limiters and pipelines do not count. Mark a policy
+   * critical in code (`{ critical: true }`) or in `configure({ critical: [...] })`.
+   */
+  health(): HealthReport {
+    return healthOf(this.#order, (entry) => entry.critical || this.#config.critical.has(`${entry.kind}.${entry.name}`));
+  }
+
+  /**
+   * `'added'` (`{ kind, name, policy }`) for each policy created from now on
+   * (with `list()` for those already there), so that an adapter can attach
+   * to every policy of the registry.
+   *
+   * @returns a subscription: `dispose()` it (or `using` it) to stop listening
+   */
+  on<K extends keyof PolicyRegistryEvents>(event: K, listener: EventListener<PolicyRegistryEvents[K]>): Subscription {
+    this.#events ??= new EventHub<PolicyRegistryEvents>(OWNER, new Telemetry('registry' as never, this.#options));
+    return this.#events.on(['added'], event, listener);
+  }
+
+  /**
+   * Forgets every policy and listener; later get-or-create calls and
+   * `configure()` throw. The policies themselves keep working for code that
+   * holds them (no pattern holds a timer while idle). Closing twice is harmless.
+   */
+  close(): void {
+    this.#closed = true;
+    this.#entries.clear();
+    this.#order.length = 0;
+    this.#events = undefined;
+    this.#config = emptyConfig;
+  }
+
+  /** The same as {@link PolicyRegistry.close}, so `using policies = new PolicyRegistry()` works. */
+  [Symbol.dispose](): void {
+    this.close();
+  }
+
+  #getOrCreate<K extends ConfigurableKind>(
+    kind: K,
+    name: string,
+    config: object | undefined,
+    options: RegisterOptions | undefined,
+    create: (config: never) => PolicyOfKind[K],
+  ): PolicyOfKind[K] {
+    this.#checkOpen();
+    checkName(name);
+    if (config !== undefined && (config === null || typeof config !== 'object')) {
+      throw new TypeError(
+        `${OWNER}: config of ${kind} ${JSON.stringify(name)} must be an object, got ${describeValue(config)}`,
+      );
+    }
+    const code = config as Options | undefined;
+    const existing = this.#entries.get(kind)?.get(name);
+    if (existing !== undefined) {
+      if (code !== undefined && !sameOptions(existing.code, code)) {
+        throw new Error(
+          `${OWNER}: a ${kindLabel[kind]} named ${JSON.stringify(name)} already exists with a different config; ` +
+            `ask for it without a config, or use another name`,
+        );
+      }
+      return existing.policy as PolicyOfKind[K];
+    }
+    const target = this.#effective(this.#config, kind, name, code);
+    let policy: PolicyOfKind[K];
+    try {
+      policy = create(target as never);
+    } catch (err) {
+      throw withPath(`${kind}.${name}`, err);
+    }
+    this.#add({ kind, name, policy, code, applied: target, critical: options?.critical === true });
+    return policy;
+  }
+
+  /** The full config of a policy: registry options, defaults, code config, named settings, and its name. */
+  #effective(config: CheckedConfig, kind: ConfigurableKind, name: string, code: Options | undefined): Options {
+    return { ...this.#options, ...config.defaults[kind], ...code, ...config.named[kind]?.get(name), name };
+  }
+
+  #add(entry: Entry): void {
+    let byName = this.#entries.get(entry.kind);
+    if (byName === undefined) {
+      byName = new Map();
+      this.#entries.set(entry.kind, byName);
+    }
+    byName.set(entry.name, entry);
+    this.#order.push(entry);
+    this.#events?.emit('added', { kind: entry.kind, name: entry.name, policy: entry.policy });
+  }
+
+  #checkOpen(): void {
+    if (this.#closed) throw new Error(`${OWNER}: the registry is closed`);
+  }
+}
+
+function checkName(name: unknown): string {
+  if (typeof name !== 'string' || name === '') {
+    throw new TypeError(`${OWNER}: name must be a non-empty string, got ${describeValue(name)}`);
+  }
+  return name;
+}
+
+/** Whether two code configs are the same: the same keys with the same values (a `window` compared by its fields). */
+function sameOptions(a: Options | undefined, b: Options): boolean {
+  if (a === b) return true;
+  const x = a ?? {};
+  const keys = Object.keys(b).filter((key) => b[key] !== undefined);
+  if (keys.length !== Object.keys(x).filter((key) => x[key] !== undefined).length) return false;
+  return keys.every((key) => {
+    const left = x[key];
+    const right = b[key];
+    if (Object.is(left, right)) return true;
+    if (key !== 'window' || left === null || right === null || typeof left !== 'object' || typeof right !== 'object')
+      return false;
+    return sameOptions(left as Options, right as Options);
+  });
+}

@@ -1,0 +1,104 @@
+import { PolicyRegistry } from '@resilience/core';
+import { FakeClock } from '@resilience/core/testing';
+import { afterEach, describe, expect, it } from 'vitest';
+import { healthHandler } from '../src/index.js';
+import { expressVersions, type Served, serve } from './helpers.js';
+
+const boom = new Error('boom');
+const fail = (): never => {
+  throw boom;
+};
+
+describe.each(expressVersions)('healthHandler (%s)', (_label, express) => {
+  let served: Served | undefined;
+  afterEach(async () => {
+    await served?.close();
+    served = undefined;
+  });
+
+  async function start(policies: { health(): unknown }, options?: Parameters<typeof healthHandler>[1]) {
+    const app = express();
+    app.get('/health', healthHandler(policies as PolicyRegistry, options));
+    served = await serve(app);
+    return served;
+  }
+
+  it('answers 200 with the report, 503 while a critical breaker is open, and 200 again once it closes', async () => {
+    const clock = new FakeClock();
+    const policies = new PolicyRegistry({ clock });
+    const payments = policies.circuitBreaker(
+      'payments',
+      { readyToTrip: () => true, timeout: 1_000 },
+      { critical: true },
+    );
+    const { url } = await start(policies);
+
+    let res = await fetch(`${url}/health`);
+    expect(res.status).toBe(200);
+    expect(res.headers.get('cache-control')).toBe('no-store');
+    expect(res.headers.get('content-type')).toMatch(/^application\/json/);
+    expect(await res.json()).toEqual({
+      status: 'ok',
+      policies: [{ kind: 'circuitBreaker', name: 'payments', status: 'ok', critical: true, state: 'closed' }],
+    });
+
+    await expect(payments.execute(fail)).rejects.toBe(boom);
+    res = await fetch(`${url}/health`);
+    expect(res.status).toBe(503);
+    expect(await res.json()).toMatchObject({ status: 'down', policies: [{ state: 'open' }] });
+    expect((await fetch(`${url}/health`, { method: 'HEAD' })).status).toBe(503);
+
+    await clock.advance(1_001);
+    res = await fetch(`${url}/health`);
+    expect(res.status).toBe(200);
+    expect(await res.json()).toMatchObject({ status: 'degraded', policies: [{ state: 'half-open' }] });
+    await payments.execute(() => 'ok');
+    res = await fetch(`${url}/health`);
+    expect(res.status).toBe(200);
+    expect(await res.json()).toMatchObject({ status: 'ok' });
+  });
+
+  it("with okUpTo: 'ok' a degraded registry answers the configured status", async () => {
+    const policies = new PolicyRegistry();
+    const search = policies.circuitBreaker('search', { readyToTrip: () => true });
+    const { url } = await start(policies, { okUpTo: 'ok', statusCode: 500 });
+    expect((await fetch(`${url}/health`)).status).toBe(200);
+    await expect(search.execute(fail)).rejects.toBe(boom);
+    const res = await fetch(`${url}/health`);
+    expect(res.status).toBe(500);
+    expect(await res.json()).toMatchObject({ status: 'degraded' });
+  });
+
+  it('answers 503 { status: "down" } when health() throws or returns nonsense', async () => {
+    let answer: () => unknown = () => {
+      throw new Error('broken');
+    };
+    const { url } = await start({ health: () => answer() });
+    let res = await fetch(`${url}/health`);
+    expect(res.status).toBe(503);
+    expect(await res.json()).toEqual({ status: 'down' });
+    answer = () => ({ status: 'fine' });
+    res = await fetch(`${url}/health`);
+    expect(res.status).toBe(503);
+    answer = () => ({ status: 'toString' });
+    expect((await fetch(`${url}/health`)).status).toBe(503);
+    answer = () => null;
+    expect((await fetch(`${url}/health`)).status).toBe(503);
+  });
+});
+
+describe('healthHandler: options', () => {
+  it('refuses what is not a registry and bad options, naming them', () => {
+    expect(() => healthHandler({} as PolicyRegistry)).toThrow(
+      'healthHandler: policies must have a health() method, got an object',
+    );
+    const policies = new PolicyRegistry();
+    expect(() => healthHandler(policies, { okUpTo: 'down' as never })).toThrow(
+      'healthHandler: okUpTo must be one of "ok", "degraded", got "down"',
+    );
+    expect(() => healthHandler(policies, { statusCode: 200 })).toThrow(
+      /healthHandler: statusCode must be an integer >= 400/,
+    );
+    expect(() => healthHandler(policies, 5 as never)).toThrow(/healthHandler: options must be an object, got 5/);
+  });
+});

@@ -258,3 +258,32 @@ describe('healthService against a health() that misbehaves', () => {
     await until(() => health.watchers === 0);
   });
 });
+
+describe('healthService over a real PolicyRegistry', () => {
+  it('answers NOT_SERVING while a critical breaker is open, SERVING again once it closes; a policy name probes that policy', async () => {
+    const { PolicyRegistry } = await import('@resilience/core');
+    const { FakeClock } = await import('@resilience/core/testing');
+    const clock = new FakeClock();
+    const policies = new PolicyRegistry({ clock });
+    const breaker = policies.circuitBreaker(
+      'payments',
+      { readyToTrip: (c) => c.consecutiveFailures >= 1 },
+      { critical: true },
+    );
+    policies.bulkhead('db', { maxConcurrent: 1 });
+    const { client } = await start(policies as unknown as Registry);
+    const check = (service: string) =>
+      new Promise<string | undefined>((resolve, reject) =>
+        client.Check({ service }, (err, res) => (err ? reject(err) : resolve(res?.status))),
+      );
+
+    expect(await check('')).toBe('SERVING');
+    await breaker.execute(() => Promise.reject(new Error('down'))).catch(() => {});
+    expect(breaker.state).toBe('open');
+    expect(await check('')).toBe('NOT_SERVING');
+    expect(await check('payments')).toBe('NOT_SERVING');
+    expect(await check('db')).toBe('SERVING');
+    breaker.reset();
+    expect(await check('')).toBe('SERVING');
+  });
+});

@@ -256,3 +256,50 @@ describe('AdaptiveThrottle properties', () => {
     );
   });
 });
+
+describe('AdaptiveThrottle under a hostile clock or window (regressions)', () => {
+  /** A clock the test sets by hand (it may go back, which FakeClock does not). */
+  const manualClock = () => {
+    const clock = { t: 0, now: () => clock.t, setTimeout: setTimeout, clearTimeout: clearTimeout };
+    return clock;
+  };
+
+  it('goes on forgetting after the clock jumped forward and back', async () => {
+    const clock = manualClock();
+    const throttle = new AdaptiveThrottle({ window: 1000, clock, random: always(0.999) });
+    clock.t = 1e9;
+    await outcome(throttle.execute(ok));
+    clock.t = 0; // NTP stepped the clock back.
+    for (let i = 0; i < 20; i++) await outcome(throttle.execute(boom));
+    expect(throttle.requests).toBe(21);
+    clock.t = 5000; // Five windows later, by the clock as it is now.
+    expect(throttle.requests).toBe(0);
+    expect(throttle.rejectionProbability).toBe(0);
+  });
+
+  it('a clock that goes back before the origin counts and forgets normally', async () => {
+    const clock = manualClock();
+    clock.t = 10_000;
+    const throttle = new AdaptiveThrottle({ window: 1000, clock, random: always(0.999) });
+    clock.t = 0;
+    for (let i = 0; i < 5; i++) await outcome(throttle.execute(boom));
+    expect(throttle.requests).toBe(5);
+    clock.t = 950;
+    await outcome(throttle.execute(boom));
+    expect(throttle.requests).toBe(6);
+    clock.t = 2500;
+    expect(throttle.requests).toBe(0);
+  });
+
+  it('a window too fine for the clock forgets instead of counting forever', async () => {
+    const clock = manualClock();
+    const throttle = new AdaptiveThrottle({ window: 1e-310, clock, random: always(0.999) });
+    for (let i = 0; i < 50; i++) {
+      clock.t += 1;
+      await outcome(throttle.execute(boom));
+    }
+    clock.t += 1000;
+    expect(throttle.requests).toBe(0);
+    expect(throttle.rejectionProbability).toBe(0);
+  });
+});

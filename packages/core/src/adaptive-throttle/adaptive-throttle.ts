@@ -172,7 +172,7 @@ export class AdaptiveThrottle<T = unknown> implements Policy<T> {
 
   #reject(probability: number): CircuitOpenError {
     this.#totalRequests++;
-    const slot = this.#bucket % BUCKETS;
+    const slot = slotOf(this.#bucket);
     this.#requests[slot] = (this.#requests[slot] as number) + 1;
     const telemetry = this.#telemetry;
     telemetry.recordCircuitBreakerCall('rejected', undefined);
@@ -193,7 +193,7 @@ export class AdaptiveThrottle<T = unknown> implements Policy<T> {
       now = Number.NaN;
     }
     this.#roll(now);
-    const slot = this.#bucket % BUCKETS;
+    const slot = slotOf(this.#bucket);
     this.#totalRequests++;
     this.#requests[slot] = (this.#requests[slot] as number) + 1;
     if (accepted) {
@@ -220,19 +220,42 @@ export class AdaptiveThrottle<T = unknown> implements Policy<T> {
     return typeof r === 'number' && r >= 0 && r < 1 ? r : Math.random();
   }
 
-  /** Moves the window to `now`, clearing the buckets that slid out of it. */
+  /**
+   * Moves the window to `now`, clearing the buckets that slid out of it. A
+   * clock that went back moves the window back with it (the counts stay), so
+   * it goes on sliding from there instead of waiting for the clock to catch
+   * up; a step too fine for the clock's numbers (a tiny `window`) clears it all.
+   */
   #roll(now: number): void {
     const index = Math.floor((now - this.#origin) / this.#bucketMs);
     const current = this.#bucket;
-    if (!(index > current)) return; // Same bucket, or a clock that went back (or NaN): keep counting here.
-    const steps = index - current < BUCKETS ? index - current : BUCKETS;
+    if (index === current || Number.isNaN(index)) return; // Same bucket, or a clock that cannot tell the time.
+    if (index === Number.POSITIVE_INFINITY) {
+      this.reset(); // More buckets passed than a number can count: nothing is left in the window.
+      return;
+    }
+    if (index < current) {
+      if (index !== Number.NEGATIVE_INFINITY) this.#bucket = index;
+      return;
+    }
+    this.#bucket = index;
+    if (index - current >= BUCKETS) {
+      this.reset(); // The whole window slid out (also when the indices are too large to step through one by one).
+      return;
+    }
+    const steps = index - current;
     for (let i = 1; i <= steps; i++) {
-      const slot = (current + i) % BUCKETS;
+      const slot = slotOf(current + i);
       this.#totalRequests -= this.#requests[slot] as number;
       this.#totalAccepts -= this.#accepts[slot] as number;
       this.#requests[slot] = 0;
       this.#accepts[slot] = 0;
     }
-    this.#bucket = index;
   }
+}
+
+/** The ring slot of bucket `index` (a clock that went back before the origin gives negative indices). */
+function slotOf(index: number): number {
+  const slot = index % BUCKETS;
+  return slot < 0 ? slot + BUCKETS : slot;
 }

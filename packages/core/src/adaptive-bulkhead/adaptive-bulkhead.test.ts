@@ -321,3 +321,24 @@ describe('AdaptiveBulkhead properties', () => {
     );
   });
 });
+
+describe('GradientLimit after the clock stepped back (regression)', () => {
+  /** 20,000 calls of 100 ms, one every 100 ms from t = 0, after a first 10 ms call at `firstAt`. */
+  const run = (firstAt: number): number => {
+    const gradient = new GradientLimit(20, 1, 100, 1.5, 0.2, 0.02);
+    gradient.update({ rtt: 10, inflight: 20, dropped: false, at: firstAt });
+    let at = 0;
+    for (let i = 0; i < 20_000; i++) {
+      at += 100;
+      gradient.update({ rtt: 100, inflight: Math.ceil(gradient.estimate), dropped: false, at });
+    }
+    return gradient.estimate;
+  };
+
+  it('lets the baseline drift up to a latency that stayed, as it does without the jump', () => {
+    expect(run(0)).toBe(100);
+    // The first sample came while the clock was 11 days ahead (then NTP stepped it back): the baseline used to
+    // stay at 10 ms until the clock caught up, pinning the limit near minLimit.
+    expect(run(1e9)).toBe(100);
+  });
+});

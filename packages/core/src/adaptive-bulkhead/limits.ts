@@ -145,7 +145,9 @@ export class GradientLimit implements LimitAlgorithm {
       const risen = baseline * (1 + this.#drift) ** elapsed;
       baseline = risen < rtt ? risen : rtt;
     }
-    if (elapsed > 0 || Number.isNaN(this.#baseline)) this.#baselineAt = Number.isFinite(at) ? at : this.#baselineAt;
+    // A clock that went back moves the mark back with it: the baseline drifts again from there, instead of
+    // staying where it is until the clock catches up with the latest time it had seen.
+    if (elapsed !== 0 || Number.isNaN(this.#baseline)) this.#baselineAt = Number.isFinite(at) ? at : this.#baselineAt;
     this.#baseline = Number.isFinite(baseline) ? baseline : this.#baseline;
     return this.#baseline;
   }

@@ -342,3 +342,40 @@ describe('GradientLimit after the clock stepped back (regression)', () => {
     expect(run(1e9)).toBe(100);
   });
 });
+
+describe('AdaptiveBulkhead queue timeout with a clock that answered NaN once (regression)', () => {
+  it('times the waiters out instead of re-arming a 0 ms timer until the head leaves', async () => {
+    const fake = new FakeClock();
+    let nan = false;
+    let armed = 0;
+    const clock = {
+      now: () => (nan ? Number.NaN : fake.now()),
+      setTimeout: (fn: () => void, ms: number) => {
+        armed++;
+        return fake.setTimeout(fn, ms);
+      },
+      clearTimeout: (handle: unknown) => fake.clearTimeout(handle as never),
+    };
+    const bulkhead = new AdaptiveBulkhead({
+      initialLimit: 1,
+      minLimit: 1,
+      maxLimit: 1,
+      maxQueue: 10,
+      queueTimeout: 50,
+      clock,
+    });
+    const running = deferred<string>();
+    const held = bulkhead.execute(() => running.promise);
+    nan = true;
+    const first = outcome(bulkhead.execute(() => 'first'));
+    nan = false;
+    const second = outcome(bulkhead.execute(() => 'second'));
+    for (let i = 0; i < 20; i++) await fake.advance(5);
+    expect(armed).toBeLessThan(10);
+    expect(bulkhead.queued).toBe(0);
+    expect(await first).toMatchObject({ error: expect.any(BulkheadFullError) });
+    expect(await second).toMatchObject({ error: expect.any(BulkheadFullError) });
+    running.resolve('done');
+    expect(await held).toBe('done');
+  });
+});

@@ -333,7 +333,9 @@ export class AdaptiveBulkhead<T = unknown> implements Policy<T> {
     this.#timer = undefined;
     const now = this.#now();
     if (Number.isNaN(now)) return; // Logged; the next call that queues arms the timer again.
-    for (let head = this.#queue.first; head !== null && head.expiresAt <= now; head = this.#queue.first) {
+    // A waiter whose expiry the clock could not give (NaN) is due now: it must not hold the queue's timer at 0 ms
+    // (firing again and again) nor stop the waiters behind it from timing out.
+    for (let head = this.#queue.first; head !== null && !(head.expiresAt > now); head = this.#queue.first) {
       this.#leave(head, this.#rejection('queue-timeout'));
     }
     try {

@@ -23,7 +23,12 @@ describe("'sliding-log' memory (regression: every key used to allocate 8 × rate
   });
 
   it('many keys of a high-rate limiter stay cheap (arrayBuffers grow by KBs, not hundreds of MB)', () => {
-    const limiter = new RateLimiter({ rate: 100_000, interval: 60_000, algorithm: 'sliding-log', clock: new FakeClock() });
+    const limiter = new RateLimiter({
+      rate: 100_000,
+      interval: 60_000,
+      algorithm: 'sliding-log',
+      clock: new FakeClock(),
+    });
     const before = process.memoryUsage().arrayBuffers;
     for (let i = 0; i < 2000; i++) expect(limiter.allow(`ip-${i}`)).toBe(true);
     // Before the fix: 2000 × 800 kB = 1.6 GB of zero-filled rings.

@@ -303,3 +303,35 @@ describe('AdaptiveThrottle under a hostile clock or window (regressions)', () =>
     expect(throttle.rejectionProbability).toBe(0);
   });
 });
+
+describe('AdaptiveThrottle inside a Timeout, against a dependency that hangs (regression)', () => {
+  const hang = ({ signal }: { signal: AbortSignal }): Promise<never> =>
+    new Promise((_, reject) => signal.addEventListener('abort', () => reject(signal.reason), { once: true }));
+
+  it('counts a call the Timeout gave up on as a request not accepted (it used to count none)', async () => {
+    const clock = new FakeClock();
+    const throttle = new AdaptiveThrottle({ clock, random: always(0) });
+    const policy = pipeline().timeout({ defaultTimeout: 100, clock }).adaptiveThrottle(throttle).build();
+    const names: string[] = [];
+    for (let i = 0; i < 10; i++) {
+      const call = outcome(policy.execute(hang));
+      await clock.advance(100);
+      names.push(((await call).error as Error).name);
+    }
+    // The first call times out; from then on the throttle sheds calls locally.
+    expect(names[0]).toBe('TimeoutError');
+    expect(names.slice(1)).toEqual(Array(9).fill('CircuitOpenError'));
+    expect(throttle.requests).toBe(10);
+    expect(throttle.accepts).toBe(0);
+    expect(throttle.rejectionProbability).toBeGreaterThan(0);
+    // A caller that goes away is still counted neither way.
+    const caller = new AbortController();
+    const before = throttle.requests;
+    const fresh = new AdaptiveThrottle({ clock, random: always(0.999) });
+    const call = outcome(fresh.execute(hang, { signal: caller.signal }));
+    caller.abort(new Error('gone'));
+    expect(await call).toEqual({ error: new Error('gone') });
+    expect(fresh.requests).toBe(0);
+    expect(throttle.requests).toBe(before);
+  });
+});

@@ -1,6 +1,7 @@
 import type { Clock } from '../clock/clock.js';
 import type { ExecuteOptions, ExecutionContext, Operation, Policy } from '../context.js';
 import { CircuitOpenError } from '../errors/errors.js';
+import { isTimeoutError } from '../errors/guards.js';
 import { checkConfigKeys, knownKeys, type PeerHints } from '../internal/config-keys.js';
 import { contextAbortReason, isAbortedContext, notAFunction, toContext } from '../internal/context.js';
 import { predicateOption } from '../internal/hooks.js';
@@ -50,7 +51,9 @@ const peerHints: PeerHints = {
  * and it lets enough through (`k` times the accepts) to notice recovery,
  * which it follows smoothly, with no half-open probing.
  *
- * A call whose caller aborted while it ran is counted neither way. With
+ * A call whose caller aborted while it ran is counted neither way, unless a
+ * `Timeout` around the throttle aborted it (a `TimeoutError`): that is a
+ * request the dependency did not accept. With
  * `isSuccessful`, an error the dependency answered with (a 404) counts as accepted.
  *
  * @example
@@ -161,7 +164,9 @@ export class AdaptiveThrottle<T = unknown> implements Policy<T> {
 
   #settled(error: unknown, ctx: ExecutionContext): void {
     const telemetry = this.#telemetry;
-    if (isAbortedContext(ctx)) {
+    // The caller went away: no outcome. A Timeout around the throttle that gave up is one (not accepted), or a
+    // dependency that hangs until the deadline would never be throttled.
+    if (isAbortedContext(ctx) && !isTimeoutError(contextAbortReason(ctx))) {
       telemetry.recordCircuitBreakerCall('cancelled', undefined);
       return;
     }

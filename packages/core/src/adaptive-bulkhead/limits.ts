@@ -13,7 +13,7 @@ export interface LimitSample {
   /** Whether it failed in a way that signals overload (see `isDrop`). */
   readonly dropped: boolean;
   /** Whether a `Timeout` gave up on it: a drop whose latency (a lower bound) still counts. */
-  readonly timedOut: boolean;
+  readonly timedOut?: boolean | undefined;
   /** The clock time it finished at, in ms. */
   readonly at: number;
 }

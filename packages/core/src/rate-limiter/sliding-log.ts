@@ -87,7 +87,8 @@ export class SlidingLog implements Algorithm {
     const n = entries(tokens);
     const count = this.#expire(state, now);
     if (count + n > this.limit) return false;
-    const log = this.#reserve(state, count, count + n);
+    let log = state.log;
+    if (log === null || log.length < count + n || log.length > this.limit) log = this.#reserve(state, count, count + n);
     const size = log.length;
     let slot = (state.prev + count) % size;
     for (let i = 0; i < n; i++) {

@@ -335,3 +335,27 @@ describe('AdaptiveThrottle inside a Timeout, against a dependency that hangs (re
     expect(throttle.requests).toBe(before);
   });
 });
+
+describe('AdaptiveThrottle window under any clock moves (property)', () => {
+  it('keeps 0 <= accepts <= requests, and forgets everything one window after the last count, wherever the clock went', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(fc.tuple(fc.integer({ min: -5_000_000, max: 5_000_000 }), fc.boolean()), { maxLength: 60 }),
+        fc.integer({ min: 1, max: 100_000 }),
+        async (steps, window) => {
+          const clock = { t: 0, now: () => clock.t, setTimeout, clearTimeout };
+          const throttle = new AdaptiveThrottle({ window, clock, random: always(0.999) });
+          for (const [dt, success] of steps) {
+            clock.t += dt;
+            await outcome(throttle.execute(success ? ok : boom));
+            expect(throttle.accepts).toBeGreaterThanOrEqual(0);
+            expect(throttle.accepts).toBeLessThanOrEqual(throttle.requests);
+          }
+          clock.t += window * 1.2;
+          expect(throttle.requests).toBe(0);
+          expect(throttle.accepts).toBe(0);
+        },
+      ),
+    );
+  });
+});

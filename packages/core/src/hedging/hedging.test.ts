@@ -452,3 +452,25 @@ describe('Hedging with a delay of 0 (regression)', () => {
     expect(timers).toHaveLength(1);
   });
 });
+
+describe('Hedging when onHedge aborts the caller (regression)', () => {
+  it('rejects with the reason and starts no work for that hedge', async () => {
+    const clock = new FakeClock();
+    const caller = new AbortController();
+    const hedging = new Hedging({ delay: 10, clock, onHedge: () => caller.abort(new Error('enough')) });
+    const attempts: number[] = [];
+    const call = outcome(
+      hedging.execute(
+        (ctx) => {
+          attempts.push(ctx.attempt);
+          return new Promise<never>(() => {});
+        },
+        { signal: caller.signal },
+      ),
+    );
+    await clock.advance(10);
+    expect(await call).toEqual({ error: new Error('enough') });
+    // Before the fix the hedge's work started anyway, with an already aborted signal.
+    expect(attempts).toEqual([1]);
+  });
+});

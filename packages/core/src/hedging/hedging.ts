@@ -98,7 +98,14 @@ class HedgedCall implements SignalWaiter, ListNode<HedgedCall> {
     const ctx = this.#ctx;
     const attempt = ctx.attempt + index;
     const attemptCtx: ExecutionContext = { signal: controller.signal, attempt, deadline: ctx.deadline };
-    if (index > 0) owner.hedgeStarted(attempt);
+    if (index > 0) {
+      owner.hedgeStarted(attempt);
+      // The onHedge hook may have aborted the caller's signal: the call is over, and this attempt must not start.
+      if (this.#settled) {
+        this.#inFlight--;
+        return;
+      }
+    }
     const work = owner.runAttempt(this.#fn, attemptCtx);
     // Every attempt's outcome is subscribed to, so a loser's late rejection is never unhandled.
     work.then(

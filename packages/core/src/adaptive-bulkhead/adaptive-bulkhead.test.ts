@@ -321,3 +321,106 @@ describe('AdaptiveBulkhead properties', () => {
     );
   });
 });
+
+describe('GradientLimit after the clock stepped back (regression)', () => {
+  /** 20,000 calls of 100 ms, one every 100 ms from t = 0, after a first 10 ms call at `firstAt`. */
+  const run = (firstAt: number): number => {
+    const gradient = new GradientLimit(20, 1, 100, 1.5, 0.2, 0.02);
+    gradient.update({ rtt: 10, inflight: 20, dropped: false, timedOut: false, at: firstAt });
+    let at = 0;
+    for (let i = 0; i < 20_000; i++) {
+      at += 100;
+      gradient.update({ rtt: 100, inflight: Math.ceil(gradient.estimate), dropped: false, timedOut: false, at });
+    }
+    return gradient.estimate;
+  };
+
+  it('lets the baseline drift up to a latency that stayed, as it does without the jump', () => {
+    expect(run(0)).toBe(100);
+    // The first sample came while the clock was 11 days ahead (then NTP stepped it back): the baseline used to
+    // stay at 10 ms until the clock caught up, pinning the limit near minLimit.
+    expect(run(1e9)).toBe(100);
+  });
+});
+
+describe('AdaptiveBulkhead queue timeout with a clock that answered NaN once (regression)', () => {
+  it('times the waiters out instead of re-arming a 0 ms timer until the head leaves', async () => {
+    const fake = new FakeClock();
+    let nan = false;
+    let armed = 0;
+    const clock = {
+      now: () => (nan ? Number.NaN : fake.now()),
+      setTimeout: (fn: () => void, ms: number) => {
+        armed++;
+        return fake.setTimeout(fn, ms);
+      },
+      clearTimeout: (handle: unknown) => fake.clearTimeout(handle as never),
+    };
+    const bulkhead = new AdaptiveBulkhead({
+      initialLimit: 1,
+      minLimit: 1,
+      maxLimit: 1,
+      maxQueue: 10,
+      queueTimeout: 50,
+      clock,
+    });
+    const running = deferred<string>();
+    const held = bulkhead.execute(() => running.promise);
+    nan = true;
+    const first = outcome(bulkhead.execute(() => 'first'));
+    nan = false;
+    const second = outcome(bulkhead.execute(() => 'second'));
+    for (let i = 0; i < 20; i++) await fake.advance(5);
+    expect(armed).toBeLessThan(10);
+    expect(bulkhead.queued).toBe(0);
+    expect(await first).toMatchObject({ error: expect.any(BulkheadFullError) });
+    expect(await second).toMatchObject({ error: expect.any(BulkheadFullError) });
+    running.resolve('done');
+    expect(await held).toBe('done');
+  });
+});
+
+describe('AdaptiveBulkhead inside a Timeout, against a dependency that hangs (regression)', () => {
+  /** Work that hangs until its signal aborts, then rejects with the reason. */
+  const hang = ({ signal }: { signal: AbortSignal }): Promise<never> =>
+    new Promise((_, reject) => signal.addEventListener('abort', () => reject(signal.reason), { once: true }));
+
+  it.each(['aimd', 'gradient'] as const)(
+    '%s: the timed-out calls lower the limit (they used to give no sample)',
+    async (algorithm) => {
+      const clock = new FakeClock();
+      const bulkhead = new AdaptiveBulkhead({ algorithm, initialLimit: 20, minLimit: 1, maxLimit: 40, clock });
+      const policy = pipeline().timeout({ defaultTimeout: 1000, clock }).adaptiveBulkhead(bulkhead).build();
+      // A healthy phase: 5 ms calls set the gradient's baseline.
+      for (let round = 0; round < 5; round++) {
+        const calls = Array.from({ length: 20 }, () =>
+          policy.execute(async () => {
+            await new Promise<void>((resolve) => clock.setTimeout(resolve, 5));
+          }),
+        );
+        await clock.advance(5);
+        await Promise.all(calls);
+      }
+      const before = bulkhead.limit;
+      for (let round = 0; round < 5; round++) {
+        const calls = Array.from({ length: bulkhead.limit }, () => outcome(policy.execute(hang)));
+        await clock.advance(1000);
+        for (const call of await Promise.all(calls)) expect(call.error).toMatchObject({ name: 'TimeoutError' });
+      }
+      expect(bulkhead.limit).toBeLessThan(before);
+      expect(bulkhead.active).toBe(0);
+    },
+  );
+
+  it("a caller's own abort still gives no sample", async () => {
+    const clock = new FakeClock();
+    const bulkhead = new AdaptiveBulkhead({ algorithm: 'aimd', initialLimit: 10, clock });
+    for (let i = 0; i < 20; i++) {
+      const caller = new AbortController();
+      const call = outcome(bulkhead.execute(hang, { signal: caller.signal }));
+      caller.abort(new Error('gone'));
+      expect(await call).toEqual({ error: new Error('gone') });
+    }
+    expect(bulkhead.limit).toBe(10);
+  });
+});

@@ -2,6 +2,7 @@ import type { BulkheadRejectReason } from '../bulkhead/types.js';
 import type { Clock } from '../clock/clock.js';
 import type { ExecuteOptions, ExecutionContext, Operation, Policy } from '../context.js';
 import { BulkheadFullError } from '../errors/errors.js';
+import { isTimeoutError } from '../errors/guards.js';
 import { checkConfigKeys, knownKeys, type PeerHints } from '../internal/config-keys.js';
 import { canAbort, contextAbortReason, isAbortedContext, notAFunction, toContext } from '../internal/context.js';
 import { predicateOption } from '../internal/hooks.js';
@@ -99,7 +100,9 @@ let leaveQueue: (owner: AdaptiveBulkhead<unknown>, waiter: Waiter, reason: unkno
  * limit falls below `active`, running calls finish as they started and no new
  * one starts until `active` is below the limit again.
  *
- * A call whose caller aborted while it ran gives no sample.
+ * A call whose caller aborted while it ran gives no sample, unless a
+ * `Timeout` around the bulkhead aborted it (a `TimeoutError`): that is a drop
+ * whose latency counts.
  *
  * @example
  * ```ts
@@ -245,19 +248,23 @@ export class AdaptiveBulkhead<T = unknown> implements Policy<T> {
 
   #finished(start: number, inflight: number, ctx: ExecutionContext, failed: boolean, error: unknown): void {
     this.#active--;
-    if (!isAbortedContext(ctx)) {
-      const dropped = failed && (this.#isDrop === undefined || this.#telemetry.ask(this.#isDrop, error, 'isDrop'));
+    // A call the caller abandoned gives no sample; one a Timeout around the bulkhead gave up on (a TimeoutError) is
+    // a drop whose latency counts, or a dependency that hangs until the deadline would never lower the limit.
+    const timedOut = isAbortedContext(ctx) && isTimeoutError(contextAbortReason(ctx));
+    if (timedOut || !isAbortedContext(ctx)) {
+      const dropped =
+        timedOut || (failed && (this.#isDrop === undefined || this.#telemetry.ask(this.#isDrop, error, 'isDrop')));
       const at = this.#now();
       const rtt = at - start;
       // A clock that failed (or gave NaN) at either end gives no sample.
-      if (!Number.isNaN(rtt)) this.#sample(rtt, inflight, dropped, at);
+      if (!Number.isNaN(rtt)) this.#sample(rtt, inflight, dropped, timedOut, at);
     }
     this.#record();
     this.#drain();
   }
 
-  #sample(rtt: number, inflight: number, dropped: boolean, at: number): void {
-    const estimate = this.#algo.update({ rtt, inflight, dropped, at });
+  #sample(rtt: number, inflight: number, dropped: boolean, timedOut: boolean, at: number): void {
+    const estimate = this.#algo.update({ rtt, inflight, dropped, timedOut, at });
     const next = clampLimit(Math.floor(estimate), this.minLimit, this.maxLimit);
     const previous = this.#limit;
     if (next === previous) return;
@@ -333,7 +340,9 @@ export class AdaptiveBulkhead<T = unknown> implements Policy<T> {
     this.#timer = undefined;
     const now = this.#now();
     if (Number.isNaN(now)) return; // Logged; the next call that queues arms the timer again.
-    for (let head = this.#queue.first; head !== null && head.expiresAt <= now; head = this.#queue.first) {
+    // A waiter whose expiry the clock could not give (NaN) is due now: it must not hold the queue's timer at 0 ms
+    // (firing again and again) nor stop the waiters behind it from timing out.
+    for (let head = this.#queue.first; head !== null && !(head.expiresAt > now); head = this.#queue.first) {
       this.#leave(head, this.#rejection('queue-timeout'));
     }
     try {

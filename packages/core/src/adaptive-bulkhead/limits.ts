@@ -12,6 +12,8 @@ export interface LimitSample {
   readonly inflight: number;
   /** Whether it failed in a way that signals overload (see `isDrop`). */
   readonly dropped: boolean;
+  /** Whether a `Timeout` gave up on it: a drop whose latency (a lower bound) still counts. */
+  readonly timedOut?: boolean | undefined;
   /** The clock time it finished at, in ms. */
   readonly at: number;
 }
@@ -91,7 +93,8 @@ const QUEUE_SIZE = 4;
  * Latencies are compared with 1 ms of slack, so a 0 ms call does not pin the
  * baseline at 0. It does not grow while less than half the limit is in use
  * (the caller, not the dependency, is the bottleneck). A failure gives it no
- * sample (a fast failure would look like a healthy dependency).
+ * sample (a fast failure would look like a healthy dependency), except a
+ * timeout, whose latency is at least the time it waited.
  */
 export class GradientLimit implements LimitAlgorithm {
   /** The current estimate. */
@@ -123,7 +126,7 @@ export class GradientLimit implements LimitAlgorithm {
   }
 
   update(sample: LimitSample): number {
-    if (sample.dropped) return this.estimate;
+    if (sample.dropped && !sample.timedOut) return this.estimate;
     const rtt = (sample.rtt > 0 ? sample.rtt : 0) + 1;
     const baseline = this.#follow(rtt, sample.at);
     const limit = this.estimate;
@@ -145,7 +148,9 @@ export class GradientLimit implements LimitAlgorithm {
       const risen = baseline * (1 + this.#drift) ** elapsed;
       baseline = risen < rtt ? risen : rtt;
     }
-    if (elapsed > 0 || Number.isNaN(this.#baseline)) this.#baselineAt = Number.isFinite(at) ? at : this.#baselineAt;
+    // A clock that went back moves the mark back with it: the baseline drifts again from there, instead of
+    // staying where it is until the clock catches up with the latest time it had seen.
+    if (elapsed !== 0 || Number.isNaN(this.#baseline)) this.#baselineAt = Number.isFinite(at) ? at : this.#baselineAt;
     this.#baseline = Number.isFinite(baseline) ? baseline : this.#baseline;
     return this.#baseline;
   }

@@ -256,3 +256,106 @@ describe('AdaptiveThrottle properties', () => {
     );
   });
 });
+
+describe('AdaptiveThrottle under a hostile clock or window (regressions)', () => {
+  /** A clock the test sets by hand (it may go back, which FakeClock does not). */
+  const manualClock = () => {
+    const clock = { t: 0, now: () => clock.t, setTimeout: setTimeout, clearTimeout: clearTimeout };
+    return clock;
+  };
+
+  it('goes on forgetting after the clock jumped forward and back', async () => {
+    const clock = manualClock();
+    const throttle = new AdaptiveThrottle({ window: 1000, clock, random: always(0.999) });
+    clock.t = 1e9;
+    await outcome(throttle.execute(ok));
+    clock.t = 0; // NTP stepped the clock back.
+    for (let i = 0; i < 20; i++) await outcome(throttle.execute(boom));
+    expect(throttle.requests).toBe(21);
+    clock.t = 5000; // Five windows later, by the clock as it is now.
+    expect(throttle.requests).toBe(0);
+    expect(throttle.rejectionProbability).toBe(0);
+  });
+
+  it('a clock that goes back before the origin counts and forgets normally', async () => {
+    const clock = manualClock();
+    clock.t = 10_000;
+    const throttle = new AdaptiveThrottle({ window: 1000, clock, random: always(0.999) });
+    clock.t = 0;
+    for (let i = 0; i < 5; i++) await outcome(throttle.execute(boom));
+    expect(throttle.requests).toBe(5);
+    clock.t = 950;
+    await outcome(throttle.execute(boom));
+    expect(throttle.requests).toBe(6);
+    clock.t = 2500;
+    expect(throttle.requests).toBe(0);
+  });
+
+  it('a window too fine for the clock forgets instead of counting forever', async () => {
+    const clock = manualClock();
+    const throttle = new AdaptiveThrottle({ window: 1e-310, clock, random: always(0.999) });
+    for (let i = 0; i < 50; i++) {
+      clock.t += 1;
+      await outcome(throttle.execute(boom));
+    }
+    clock.t += 1000;
+    expect(throttle.requests).toBe(0);
+    expect(throttle.rejectionProbability).toBe(0);
+  });
+});
+
+describe('AdaptiveThrottle inside a Timeout, against a dependency that hangs (regression)', () => {
+  const hang = ({ signal }: { signal: AbortSignal }): Promise<never> =>
+    new Promise((_, reject) => signal.addEventListener('abort', () => reject(signal.reason), { once: true }));
+
+  it('counts a call the Timeout gave up on as a request not accepted (it used to count none)', async () => {
+    const clock = new FakeClock();
+    const throttle = new AdaptiveThrottle({ clock, random: always(0) });
+    const policy = pipeline().timeout({ defaultTimeout: 100, clock }).adaptiveThrottle(throttle).build();
+    const names: string[] = [];
+    for (let i = 0; i < 10; i++) {
+      const call = outcome(policy.execute(hang));
+      await clock.advance(100);
+      names.push(((await call).error as Error).name);
+    }
+    // The first call times out; from then on the throttle sheds calls locally.
+    expect(names[0]).toBe('TimeoutError');
+    expect(names.slice(1)).toEqual(Array(9).fill('CircuitOpenError'));
+    expect(throttle.requests).toBe(10);
+    expect(throttle.accepts).toBe(0);
+    expect(throttle.rejectionProbability).toBeGreaterThan(0);
+    // A caller that goes away is still counted neither way.
+    const caller = new AbortController();
+    const before = throttle.requests;
+    const fresh = new AdaptiveThrottle({ clock, random: always(0.999) });
+    const call = outcome(fresh.execute(hang, { signal: caller.signal }));
+    caller.abort(new Error('gone'));
+    expect(await call).toEqual({ error: new Error('gone') });
+    expect(fresh.requests).toBe(0);
+    expect(throttle.requests).toBe(before);
+  });
+});
+
+describe('AdaptiveThrottle window under any clock moves (property)', () => {
+  it('keeps 0 <= accepts <= requests, and forgets everything one window after the last count, wherever the clock went', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(fc.tuple(fc.integer({ min: -5_000_000, max: 5_000_000 }), fc.boolean()), { maxLength: 60 }),
+        fc.integer({ min: 1, max: 100_000 }),
+        async (steps, window) => {
+          const clock = { t: 0, now: () => clock.t, setTimeout, clearTimeout };
+          const throttle = new AdaptiveThrottle({ window, clock, random: always(0.999) });
+          for (const [dt, success] of steps) {
+            clock.t += dt;
+            await outcome(throttle.execute(success ? ok : boom));
+            expect(throttle.accepts).toBeGreaterThanOrEqual(0);
+            expect(throttle.accepts).toBeLessThanOrEqual(throttle.requests);
+          }
+          clock.t += window * 1.2;
+          expect(throttle.requests).toBe(0);
+          expect(throttle.accepts).toBe(0);
+        },
+      ),
+    );
+  });
+});

@@ -1,6 +1,7 @@
 import type { Clock } from '../clock/clock.js';
 import type { ExecuteOptions, ExecutionContext, Operation, Policy } from '../context.js';
 import { CircuitOpenError } from '../errors/errors.js';
+import { isTimeoutError } from '../errors/guards.js';
 import { checkConfigKeys, knownKeys, type PeerHints } from '../internal/config-keys.js';
 import { contextAbortReason, isAbortedContext, notAFunction, toContext } from '../internal/context.js';
 import { predicateOption } from '../internal/hooks.js';
@@ -50,7 +51,9 @@ const peerHints: PeerHints = {
  * and it lets enough through (`k` times the accepts) to notice recovery,
  * which it follows smoothly, with no half-open probing.
  *
- * A call whose caller aborted while it ran is counted neither way. With
+ * A call whose caller aborted while it ran is counted neither way, unless a
+ * `Timeout` around the throttle aborted it (a `TimeoutError`): that is a
+ * request the dependency did not accept. With
  * `isSuccessful`, an error the dependency answered with (a 404) counts as accepted.
  *
  * @example
@@ -161,7 +164,9 @@ export class AdaptiveThrottle<T = unknown> implements Policy<T> {
 
   #settled(error: unknown, ctx: ExecutionContext): void {
     const telemetry = this.#telemetry;
-    if (isAbortedContext(ctx)) {
+    // The caller went away: no outcome. A Timeout around the throttle that gave up is one (not accepted), or a
+    // dependency that hangs until the deadline would never be throttled.
+    if (isAbortedContext(ctx) && !isTimeoutError(contextAbortReason(ctx))) {
       telemetry.recordCircuitBreakerCall('cancelled', undefined);
       return;
     }
@@ -172,7 +177,7 @@ export class AdaptiveThrottle<T = unknown> implements Policy<T> {
 
   #reject(probability: number): CircuitOpenError {
     this.#totalRequests++;
-    const slot = this.#bucket % BUCKETS;
+    const slot = slotOf(this.#bucket);
     this.#requests[slot] = (this.#requests[slot] as number) + 1;
     const telemetry = this.#telemetry;
     telemetry.recordCircuitBreakerCall('rejected', undefined);
@@ -193,7 +198,7 @@ export class AdaptiveThrottle<T = unknown> implements Policy<T> {
       now = Number.NaN;
     }
     this.#roll(now);
-    const slot = this.#bucket % BUCKETS;
+    const slot = slotOf(this.#bucket);
     this.#totalRequests++;
     this.#requests[slot] = (this.#requests[slot] as number) + 1;
     if (accepted) {
@@ -220,19 +225,42 @@ export class AdaptiveThrottle<T = unknown> implements Policy<T> {
     return typeof r === 'number' && r >= 0 && r < 1 ? r : Math.random();
   }
 
-  /** Moves the window to `now`, clearing the buckets that slid out of it. */
+  /**
+   * Moves the window to `now`, clearing the buckets that slid out of it. A
+   * clock that went back moves the window back with it (the counts stay), so
+   * it goes on sliding from there instead of waiting for the clock to catch
+   * up; a step too fine for the clock's numbers (a tiny `window`) clears it all.
+   */
   #roll(now: number): void {
     const index = Math.floor((now - this.#origin) / this.#bucketMs);
     const current = this.#bucket;
-    if (!(index > current)) return; // Same bucket, or a clock that went back (or NaN): keep counting here.
-    const steps = index - current < BUCKETS ? index - current : BUCKETS;
+    if (index === current || Number.isNaN(index)) return; // Same bucket, or a clock that cannot tell the time.
+    if (index === Number.POSITIVE_INFINITY) {
+      this.reset(); // More buckets passed than a number can count: nothing is left in the window.
+      return;
+    }
+    if (index < current) {
+      if (index !== Number.NEGATIVE_INFINITY) this.#bucket = index;
+      return;
+    }
+    this.#bucket = index;
+    if (index - current >= BUCKETS) {
+      this.reset(); // The whole window slid out (also when the indices are too large to step through one by one).
+      return;
+    }
+    const steps = index - current;
     for (let i = 1; i <= steps; i++) {
-      const slot = (current + i) % BUCKETS;
+      const slot = slotOf(current + i);
       this.#totalRequests -= this.#requests[slot] as number;
       this.#totalAccepts -= this.#accepts[slot] as number;
       this.#requests[slot] = 0;
       this.#accepts[slot] = 0;
     }
-    this.#bucket = index;
   }
+}
+
+/** The ring slot of bucket `index` (a clock that went back before the origin gives negative indices). */
+function slotOf(index: number): number {
+  const slot = index % BUCKETS;
+  return slot < 0 ? slot + BUCKETS : slot;
 }

@@ -142,3 +142,22 @@ describe('Chaos properties', () => {
     );
   });
 });
+
+describe('Chaos when onInject aborts the caller (regression)', () => {
+  it.each([
+    ['fault', { fault: new Error('injected') }],
+    ['result', { result: 'injected' }],
+  ] as const)('%s: settles with the caller reason, not the injection', async (_name, injection) => {
+    const caller = new AbortController();
+    const chaos = new Chaos<string>({
+      rate: 1,
+      enabled: true,
+      ...injection,
+      onInject: () => caller.abort(new Error('caller left')),
+    });
+    // Before the fix: the injected fault, or the injected result, although the caller had aborted.
+    expect(await outcome(chaos.execute(() => 'real', { signal: caller.signal }))).toEqual({
+      error: new Error('caller left'),
+    });
+  });
+});

@@ -188,11 +188,14 @@ export class Chaos<T = unknown> implements Policy<T> {
     }
     if (this.#hasFault) {
       this.#injected('fault', ctx);
+      // The onInject hook may have aborted the caller: the call settles with the caller's reason.
+      if (isAbortedContext(ctx)) throw contextAbortReason(ctx);
       const fault = this.#fault;
       throw typeof fault === 'function' ? (fault as (ctx: ExecutionContext) => unknown)(ctx) : fault;
     }
     if (this.#hasResult) {
       this.#injected('result', ctx);
+      if (isAbortedContext(ctx)) throw contextAbortReason(ctx);
       return this.#result as R;
     }
     if (telemetry.logger !== undefined) telemetry.log('debug', 'chaos delayed a call');

@@ -412,3 +412,65 @@ describe('Hedging properties', () => {
     );
   });
 });
+
+describe('Hedging with a delay of 0 (regression)', () => {
+  it('starts at most one hedge per call per firing, even when an attempt aborts another queued call', () => {
+    // A clock whose time does not move within a firing (a coarse clock), with timers the test fires one by one.
+    const timers: (() => void)[] = [];
+    const clock = {
+      now: () => 0,
+      setTimeout: (fn: () => void) => timers.push(fn),
+      clearTimeout: () => {},
+    };
+    const fireOne = (): void => (timers.shift() as () => void)();
+    const hedging = new Hedging({ delay: 0, maxHedges: 50, clock });
+    const gone = new AbortController();
+    const starts = { a: 0, b: 0, c: 0 };
+    const never = new Promise<never>(() => {});
+    void hedging.execute((ctx) => {
+      starts.a++;
+      if (ctx.attempt === 2) gone.abort(new Error('c gone'));
+      return never;
+    });
+    void hedging.execute(() => {
+      starts.b++;
+      return never;
+    });
+    const c = hedging.execute(
+      () => {
+        starts.c++;
+        return never;
+      },
+      { signal: gone.signal },
+    );
+    c.catch(() => {});
+    fireOne();
+    // Before the fix: once the call queued last had left, a and b started all their 50 hedges in this one firing.
+    expect(starts).toEqual({ a: 2, b: 2, c: 1 });
+    fireOne();
+    expect(starts).toEqual({ a: 3, b: 3, c: 1 });
+    expect(timers).toHaveLength(1);
+  });
+});
+
+describe('Hedging when onHedge aborts the caller (regression)', () => {
+  it('rejects with the reason and starts no work for that hedge', async () => {
+    const clock = new FakeClock();
+    const caller = new AbortController();
+    const hedging = new Hedging({ delay: 10, clock, onHedge: () => caller.abort(new Error('enough')) });
+    const attempts: number[] = [];
+    const call = outcome(
+      hedging.execute(
+        (ctx) => {
+          attempts.push(ctx.attempt);
+          return new Promise<never>(() => {});
+        },
+        { signal: caller.signal },
+      ),
+    );
+    await clock.advance(10);
+    expect(await call).toEqual({ error: new Error('enough') });
+    // Before the fix the hedge's work started anyway, with an already aborted signal.
+    expect(attempts).toEqual([1]);
+  });
+});

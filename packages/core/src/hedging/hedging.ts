@@ -50,6 +50,8 @@ class HedgedCall implements SignalWaiter, ListNode<HedgedCall> {
   listNext: HedgedCall | null = null;
   /** When its next hedge is due (clock time), while it is in the hedge queue. */
   hedgeAt = 0;
+  /** The policy's queueing count when it was queued: a firing serves only the calls queued before it began. */
+  queuedSeq = 0;
   #settled = false;
   #inFlight = 0;
 
@@ -96,7 +98,14 @@ class HedgedCall implements SignalWaiter, ListNode<HedgedCall> {
     const ctx = this.#ctx;
     const attempt = ctx.attempt + index;
     const attemptCtx: ExecutionContext = { signal: controller.signal, attempt, deadline: ctx.deadline };
-    if (index > 0) owner.hedgeStarted(attempt);
+    if (index > 0) {
+      owner.hedgeStarted(attempt);
+      // The onHedge hook may have aborted the caller's signal: the call is over, and this attempt must not start.
+      if (this.#settled) {
+        this.#inFlight--;
+        return;
+      }
+    }
     const work = owner.runAttempt(this.#fn, attemptCtx);
     // Every attempt's outcome is subscribed to, so a loser's late rejection is never unhandled.
     work.then(
@@ -186,6 +195,8 @@ class HedgingCore {
   readonly #clearFailed: (err: unknown) => void;
   #timer: unknown = undefined;
   #timerArmed = false;
+  /** How many times a call was queued (numbers the queue in order). */
+  #seq = 0;
 
   constructor(
     delay: number,
@@ -216,6 +227,7 @@ class HedgingCore {
     const now = this.now();
     if (Number.isNaN(now)) return; // A clock that cannot tell the time: this call goes on unhedged.
     call.hedgeAt = now + this.delay;
+    call.queuedSeq = ++this.#seq;
     queue.push(call);
     if (!this.#timerArmed) this.#arm(now);
   }
@@ -235,12 +247,12 @@ class HedgingCore {
     const queue = this.#queue;
     const now = this.now();
     if (Number.isNaN(now)) return; // Logged; the calls settle on their own, and the next schedule() arms again.
-    // Only the calls queued before this firing: one that re-queues itself (a delay of 0) waits for the next.
-    const last = queue.last;
-    for (let call = queue.first; call !== null && call.hedgeAt <= now; call = queue.first) {
+    // Only the calls queued before this firing: one that re-queues itself (a delay of 0) waits for the next,
+    // even when a call's work took another queued call out meanwhile (an abort).
+    const before = this.#seq;
+    for (let call = queue.first; call !== null && call.hedgeAt <= now && call.queuedSeq <= before; call = queue.first) {
       queue.unlink(call);
       call.hedgeDue(now);
-      if (call === last) break;
     }
     if (!this.#timerArmed && queue.size > 0) this.#arm(now);
   }

@@ -39,7 +39,7 @@ describe("RateLimiter algorithm 'sliding-log'", () => {
     expect(done).toEqual([1000, 1300]);
   });
 
-  it('keeps 8 × rate bytes per key and forgets idle keys like the other algorithms', async () => {
+  it('keeps at most 8 × rate bytes per key and forgets idle keys like the other algorithms', async () => {
     const clock = new FakeClock();
     const limiter = new RateLimiter({ rate: 10, interval: 100, algorithm: 'sliding-log', maxKeys: 50, clock });
     for (let i = 0; i < 500; i++) limiter.allow(`user-${i}`);
@@ -173,18 +173,23 @@ describe('sliding-log and leaky-bucket properties', () => {
 });
 
 describe('sliding-log state from another limit', () => {
-  it('a ring sized for another limit counts as empty instead of misreading its slots', async () => {
+  it('a ring larger than the limit (another configuration) counts as empty; a smaller one is read entry by entry', async () => {
     const { KeyState } = await import('./key-state.js');
     const { SlidingLog } = await import('./sliding-log.js');
     const state = new KeyState();
-    const small = new SlidingLog(2, 100);
-    expect(small.take(state, 2, 0)).toBe(true);
     const large = new SlidingLog(5, 100);
-    expect(large.available(state, 10)).toBe(5);
-    expect(large.isFresh(state, 10)).toBe(true);
-    expect(large.take(state, 5, 10)).toBe(true);
-    expect(large.take(state, 1, 20)).toBe(false);
-    expect(large.delay(state, 1, 20)).toBe(90);
+    expect(large.take(state, 5, 0)).toBe(true);
+    const small = new SlidingLog(2, 100);
+    expect(small.available(state, 10)).toBe(2);
+    expect(small.isFresh(state, 10)).toBe(true);
+    expect(small.take(state, 2, 10)).toBe(true);
+    expect(small.take(state, 1, 20)).toBe(false);
+    expect(small.delay(state, 1, 20)).toBe(90);
+    // Rings grow with the key's takes, so a ring smaller than the limit holds real entries.
+    expect(large.available(state, 30)).toBe(3);
+    expect(large.take(state, 3, 30)).toBe(true);
+    expect(large.take(state, 1, 40)).toBe(false);
+    expect(large.delay(state, 1, 40)).toBe(70);
   });
 });
 

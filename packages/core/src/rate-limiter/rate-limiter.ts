@@ -53,7 +53,7 @@ export let executeKeyed: <R>(
   tokens: number | undefined,
 ) => Promise<R>;
 const ALGORITHMS: readonly RateLimitAlgorithm[] = ['token-bucket', 'sliding-window', 'sliding-log', 'leaky-bucket'];
-/** The largest `rate` of the sliding log (its memory per key is 8 × rate bytes). */
+/** The largest `rate` of the sliding log (its memory per key is at most 8 × rate bytes). */
 const MAX_LOG_RATE = 100_000;
 const resolved: Promise<void> = Promise.resolve();
 

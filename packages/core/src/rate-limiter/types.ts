@@ -15,9 +15,11 @@ import type { ObservabilityOptions } from '../observability/types.js';
  *   with evenly spread traffic the estimate is exact.
  * - `'sliding-log'`: at most `rate` tokens in any `interval`-long span,
  *   exactly: each key keeps the time of every token of the last `interval`
- *   ms. Memory bound: a `Float64Array` of `rate` entries per key that has
- *   taken a token, 8 × `rate` bytes (plus about 150 bytes of key state), so
- *   at most `maxKeys` × 8 × `rate` bytes; `rate` must be a whole number from 1
+ *   ms. Memory: a `Float64Array` per key that has taken a token, sized to
+ *   the tokens it took in the window (8 entries at first, doubled as needed,
+ *   at most `rate`: 8 × `rate` bytes, plus about 150 bytes of key state), so
+ *   at most `maxKeys` × 8 × `rate` bytes, reached only by keys that each take
+ *   their whole `rate`; `rate` must be a whole number from 1
  *   to 100,000 (use `'sliding-window'` above). Fractional tokens round up.
  * - `'leaky-bucket'`: admissions spaced evenly at `rate` per `interval`, with
  *   no burst: a take is allowed only once the previous ones have drained, and

@@ -1,5 +1,6 @@
 // Hedged requests against a real node:http server through Node's own fetch (undici).
 import type { ServerResponse } from 'node:http';
+import { TimeoutError } from '@resilience/core';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createFetch } from '../src/index.js';
 import { answer, eventually, type Script, startServer, type TestServer } from './helpers.js';
@@ -195,6 +196,47 @@ describe('createFetch hedging', () => {
     await expect(reader.read()).rejects.toThrow();
     await eventually(() => s.abandoned() === 2);
     expect(winner?.writableEnded).toBe(false);
+  });
+
+  it('the overall timeout ends every hedged request with a TimeoutError; a throwing onHedge changes nothing', async () => {
+    const hedges: number[] = [];
+    const s = await server((req) => {
+      req.resume(); // never answers
+    });
+    const fetch = createFetch({
+      retry: false,
+      timeout: 300,
+      attemptTimeout: 10_000,
+      hedging: {
+        delay: 20,
+        maxHedges: 2,
+        onHedge: (attempt) => {
+          hedges.push(attempt);
+          throw new Error('hook bug');
+        },
+      },
+    });
+    await expect(fetch(s.url)).rejects.toBeInstanceOf(TimeoutError);
+    expect(hedges[0]).toBe(2);
+    // Every request that reached the server is aborted (hedges started at 20 and 40 ms, the timeout at 300 ms).
+    await eventually(() => s.count() > 0 && s.abandoned() === s.count());
+  });
+
+  it('100 hedged calls at once each settle with the fast answer, and every stalled request is aborted', async () => {
+    const seen = new Set<string>();
+    const s = await server((req, res) => {
+      req.resume();
+      const call = String(req.headers['x-call']);
+      // The first request of each call stalls; its hedges answer at once.
+      if (seen.has(call)) answer(res, 200, `fast ${call}`);
+      else seen.add(call);
+    });
+    const fetch = createFetch({ retry: false, timeout: 5_000, breaker: false, hedging: { delay: 20, maxHedges: 3 } });
+    const bodies = await Promise.all(
+      Array.from({ length: 100 }, (_, i) => fetch(s.url, { headers: { 'x-call': String(i) } }).then((r) => r.text())),
+    );
+    expect(bodies).toEqual(Array.from({ length: 100 }, (_, i) => `fast ${i}`));
+    await eventually(() => s.abandoned() === 100);
   });
 
   it('rejects bad hedging options at construction, naming the field and the value', () => {

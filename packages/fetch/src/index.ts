@@ -9,6 +9,7 @@
 export { createFetch } from './create-fetch.js';
 export type {
   CreateFetchOptions,
+  FetchHedgingConfig,
   FetchLike,
   FetchRetryConfig,
   OriginBreakerConfig,

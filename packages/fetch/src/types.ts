@@ -102,6 +102,40 @@ export interface FetchRetryConfig {
   onRetry?: ((attempt: number, errorOrResponse: unknown, delayMs: number) => void) | undefined;
 }
 
+/**
+ * Hedged requests (the core's `Hedging`): when an attempt has no response
+ * headers after `delay` ms, another identical request starts (up to
+ * `maxHedges`), and the first response wins; the others are aborted, and
+ * the body of any that answered anyway is cancelled. Only idempotent
+ * requests with a replayable body are hedged (a streamed body never is).
+ */
+export interface FetchHedgingConfig {
+  /**
+   * How long an attempt may go without its response headers before the next
+   * one starts, in ms (>= 0, finite). Pick it near the service's p90-p99
+   * latency: lower sends more extra requests. Required.
+   */
+  delay: number;
+  /**
+   * How many extra requests one attempt may start (1 to 100).
+   * @default 1
+   */
+  maxHedges?: number | undefined;
+  /**
+   * The methods hedged without the caller saying so (upper case); requests
+   * with an `Idempotency-Key` header or `resilience: { idempotent: true }`
+   * are hedged too, `idempotent: false` never.
+   * @default ['GET', 'HEAD', 'OPTIONS', 'PUT', 'DELETE', 'TRACE']
+   */
+  methods?: readonly string[] | undefined;
+  /**
+   * Called when an extra request starts, with its attempt number. A throw is
+   * logged and ignored.
+   * @default none
+   */
+  onHedge?: ((attempt: number) => void) | undefined;
+}
+
 /** Options of {@link createFetch}. */
 export interface CreateFetchOptions extends ObservabilityOptions {
   /**
@@ -135,6 +169,14 @@ export interface CreateFetchOptions extends ObservabilityOptions {
    * @default `{}` (3 attempts of idempotent requests, see {@link FetchRetryConfig})
    */
   retry?: FetchRetryConfig | false | undefined;
+  /**
+   * Hedged requests for idempotent requests with a replayable body (see
+   * {@link FetchHedgingConfig}), inside each retry attempt: every extra
+   * request goes through the origin's breaker and has its own
+   * `attemptTimeout`. `false` or absent: none.
+   * @default none
+   */
+  hedging?: FetchHedgingConfig | false | undefined;
   /**
    * The overall time limit of a request in ms, until its response headers
    * arrive (retries and their waits included); `Infinity` for none. Reading

@@ -354,3 +354,17 @@ describe('PolicyRegistry: hostile use (attack-ops)', () => {
     expect(policies.get('__proto__')).toBeUndefined();
   });
 });
+
+describe('PolicyRegistry: a code config mutated after creation (attack-ops)', () => {
+  it('keeps the config as it was given: configure() re-applies that, not the caller mutated object', () => {
+    const policies = new PolicyRegistry();
+    const config = { timeout: 1_000, window: { kind: 'count' as const, size: 5 } };
+    const breaker = policies.circuitBreaker('payments', config);
+    config.timeout = -1;
+    config.window.size = 0;
+    expect(() => policies.configure({ circuitBreaker: { payments: { maxRequests: 2 } } })).not.toThrow();
+    expect(breaker.state).toBe('closed');
+    expect(() => policies.circuitBreaker('payments', config)).toThrow(/already exists with a different config/);
+    expect(policies.circuitBreaker('payments', { timeout: 1_000, window: { kind: 'count', size: 5 } })).toBe(breaker);
+  });
+});

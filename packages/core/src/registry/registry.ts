@@ -324,7 +324,9 @@ export class PolicyRegistry {
         `${OWNER}: config of ${kind} ${JSON.stringify(name)} must be an object, got ${describeValue(config)}`,
       );
     }
-    const code = config as Options | undefined;
+    // A copy: the registry re-applies the code config on every configure(), so a caller mutating its object
+    // afterwards must not change the policy behind its back (nor what "a different config" compares with).
+    const code = config === undefined ? undefined : snapshot(config as Options);
     const existing = this.#entries.get(kind)?.get(name);
     if (existing !== undefined) {
       if (code !== undefined && !sameOptions(existing.code, code)) {
@@ -365,6 +367,14 @@ export class PolicyRegistry {
   #checkOpen(): void {
     if (this.#closed) throw new Error(`${OWNER}: the registry is closed`);
   }
+}
+
+/** A shallow copy of a code config, with its `window` (the one nested option) copied too. */
+function snapshot(config: Options): Options {
+  const { window } = config;
+  const copy: Record<string, unknown> = { ...config };
+  if (window !== null && typeof window === 'object' && !Array.isArray(window)) copy.window = { ...window };
+  return copy;
 }
 
 function checkName(name: unknown): string {

@@ -368,3 +368,17 @@ describe('PolicyRegistry: a code config mutated after creation (attack-ops)', ()
     expect(policies.circuitBreaker('payments', { timeout: 1_000, window: { kind: 'count', size: 5 } })).toBe(breaker);
   });
 });
+
+describe('PolicyRegistry.configure: what is not a plain object (attack-ops)', () => {
+  it('refuses a Map or a class instance, which would configure nothing silently', () => {
+    const policies = new PolicyRegistry();
+    const breaker = policies.circuitBreaker('payments');
+    expect(() => policies.configure(new Map([['circuitBreaker', { payments: { timeout: -5 } }]]) as never)).toThrow(
+      'PolicyRegistry.configure: config must be a plain object (as JSON.parse gives), got a Map',
+    );
+    expect(() => policies.configure(new Date() as never)).toThrow(/got a Date/);
+    const bare = Object.assign(Object.create(null), { circuitBreaker: { payments: { maxRequests: 2 } } });
+    expect(() => policies.configure(bare)).not.toThrow();
+    expect(breaker.state).toBe('closed');
+  });
+});

@@ -27,6 +27,8 @@ export interface HealthHandlerOptions {
   readonly statusCode?: number | undefined;
 }
 
+const DOWN = JSON.stringify({ status: 'down' });
+
 const rank: Readonly<Record<HealthStatus, number>> = { ok: 0, degraded: 1, down: 2 };
 
 /**
@@ -50,22 +52,28 @@ export function healthHandler(policies: HealthSource, options?: HealthHandlerOpt
   const okUpTo = oneOfOption(OWNER, 'okUpTo', opts.okUpTo, ['ok', 'degraded'] as const, 'degraded');
   const unhealthy = statusOption(OWNER, opts.statusCode, 503);
   return (req: Request, res: Response): void => {
-    let report: HealthReport | { readonly status: 'down' };
+    let status: HealthStatus;
+    let body: string;
     try {
-      report = policies.health();
+      const report: HealthReport = policies.health();
       if (report === null || typeof report !== 'object' || !Object.hasOwn(rank, report.status)) {
         throw new TypeError(`health() returned ${describeValue(report)}`);
       }
+      status = report.status;
+      // Serialized here, inside the try: a report JSON cannot carry (a BigInt, a cycle) answers "down"
+      // like a health() that throws, not with Express's HTML error page.
+      body = JSON.stringify(report);
     } catch {
-      report = { status: 'down' };
+      status = 'down';
+      body = DOWN;
     }
-    const code = rank[report.status] <= rank[okUpTo] ? 200 : unhealthy;
+    const code = rank[status] <= rank[okUpTo] ? 200 : unhealthy;
     res.status(code);
     res.setHeader('Cache-Control', 'no-store');
     if (req.method === 'HEAD') {
       res.end();
       return;
     }
-    res.json(report);
+    res.type('application/json').send(body);
   };
 }

@@ -85,6 +85,23 @@ describe.each(expressVersions)('healthHandler (%s)', (_label, express) => {
     answer = () => null;
     expect((await fetch(`${url}/health`)).status).toBe(503);
   });
+
+  it('answers 503 { status: "down" } in JSON, not an HTML error page, when the report cannot be serialized', async () => {
+    const cyclic: Record<string, unknown> = { status: 'ok', policies: [] };
+    cyclic.self = cyclic;
+    let answer: unknown = { status: 'ok', policies: [], count: 10n };
+    const { url } = await start({ health: () => answer });
+    let res = await fetch(`${url}/health`);
+    expect(res.status).toBe(503);
+    expect(res.headers.get('content-type')).toMatch(/^application\/json/);
+    expect(await res.json()).toEqual({ status: 'down' });
+    answer = cyclic;
+    res = await fetch(`${url}/health`);
+    expect(res.status).toBe(503);
+    expect(await res.json()).toEqual({ status: 'down' });
+    const head = await fetch(`${url}/health`, { method: 'HEAD' });
+    expect([head.status, head.headers.get('cache-control'), await head.text()]).toEqual([503, 'no-store', '']);
+  });
 });
 
 describe('healthHandler: options', () => {

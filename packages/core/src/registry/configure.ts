@@ -125,6 +125,14 @@ export function checkShape(
   allowUnknownNames: boolean,
 ): CheckedConfig {
   if (!isPlainObject(config)) throw new TypeError(`${OWNER}: config must be an object, got ${describeValue(config)}`);
+  const proto = Object.getPrototypeOf(config);
+  if (proto !== Object.prototype && proto !== null) {
+    // A Map (or a YAML library's document object) has no own keys: it would configure nothing, silently.
+    const kind = (proto as { constructor?: { name?: unknown } }).constructor?.name;
+    throw new TypeError(
+      `${OWNER}: config must be a plain object (as JSON.parse gives), got ${typeof kind === 'string' && kind !== '' ? `a ${kind}` : describeValue(config)}`,
+    );
+  }
   const defaults: Partial<Record<ConfigurableKind, Options>> = {};
   const named: Partial<Record<ConfigurableKind, Map<string, Options>>> = {};
   const critical = new Set<string>();

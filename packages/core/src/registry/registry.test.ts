@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { deferred, recordingLogger } from '../../test/support.js';
 import { Bulkhead } from '../bulkhead/bulkhead.js';
 import { CircuitBreaker } from '../circuit-breaker/circuit-breaker.js';
-import { compose } from '../compose/pipeline.js';
+import { compose, type Pipeline } from '../compose/pipeline.js';
 import { BulkheadFullError, CircuitOpenError } from '../errors/errors.js';
 import { RateLimiter } from '../rate-limiter/rate-limiter.js';
 import { Retry } from '../retry/retry.js';
@@ -173,7 +173,7 @@ describe('PolicyRegistry.configure', () => {
       'PolicyRegistry.configure: circuitBreaker.payments: CircuitBreaker: timeout must be a finite number >= 0, got -5',
     );
     expect(attempt({ defaults: { retry: { initialDelay: -1 } }, retry: { payments: { maxAttempts: 7 } } })).toThrow(
-      /retry.payments: Retry: initialDelay must be/,
+      /defaults.retry: Retry: initialDelay must be/, // the value is wrong wherever it lands: named where it is
     );
     expect(retry.maxAttempts).toBe(3);
     expect(breaker.toJSON().state).toBe('closed');
@@ -308,5 +308,77 @@ describe('PolicyRegistry.health', () => {
     gate.resolve();
     await Promise.all([running, queued]);
     expect(policies.health().status).toBe('ok');
+  });
+});
+
+describe('PolicyRegistry: hostile use (attack-ops)', () => {
+  it('checks defaults on their own even when every live policy overrides them, and applies nothing', () => {
+    const policies = new PolicyRegistry();
+    const db = policies.bulkhead('db', { maxConcurrent: 5 });
+    const payments = policies.circuitBreaker('payments', { timeout: 5 });
+    expect(() => policies.configure({ defaults: { bulkhead: { maxConcurrent: -1, maxQueue: 2 } } })).toThrow(
+      'PolicyRegistry.configure: defaults.bulkhead: Bulkhead: maxConcurrent must be an integer >= 1, got -1',
+    );
+    expect(() => policies.configure({ defaults: { circuitBreaker: { timeout: -5 } } })).toThrow(
+      /defaults.circuitBreaker: CircuitBreaker: timeout must be a finite number >= 0, got -5/,
+    );
+    expect(db.maxQueue).toBe(0);
+    // A policy created later without a config does not meet the refused defaults.
+    expect(policies.circuitBreaker('search').state).toBe('closed');
+    expect(payments.state).toBe('closed');
+  });
+
+  it('refuses a pipeline build that returns no Pipeline, or asks for its own pipeline, and registers nothing', () => {
+    const policies = new PolicyRegistry();
+    expect(() => policies.pipeline('p', () => undefined as never)).toThrow(
+      'PolicyRegistry: build of pipeline "p" must return a Pipeline (from compose(), or pipeline()…build()), got undefined',
+    );
+    expect(() => policies.pipeline('p', () => 'x' as never)).toThrow(/must return a Pipeline/);
+    const selfish = (p: PolicyRegistry): Pipeline => p.pipeline('q', selfish);
+    expect(() => policies.pipeline('q', selfish)).toThrow(
+      'PolicyRegistry: the build of pipeline "q" asked for that pipeline itself',
+    );
+    expect(policies.list()).toEqual([]);
+    const built = policies.pipeline('p', (p) => compose(p.timeout('p', { defaultTimeout: 100 })));
+    expect(policies.pipeline('p')).toBe(built);
+    expect(policies.pipeline('q', () => compose())).toBeDefined();
+  });
+
+  it('finds a policy by name alone among many without scanning them all, and still refuses an ambiguous name', () => {
+    const policies = new PolicyRegistry();
+    for (let i = 0; i < 500; i++) policies.circuitBreaker(`c${i}`);
+    policies.retry('c7');
+    expect(policies.get('c499')).toBe(policies.circuitBreaker('c499'));
+    expect(() => policies.get('c7')).toThrow(/several policies are named "c7" \(circuitBreaker, retry\)/);
+    expect(policies.get('toString')).toBeUndefined();
+    expect(policies.get('__proto__')).toBeUndefined();
+  });
+});
+
+describe('PolicyRegistry: a code config mutated after creation (attack-ops)', () => {
+  it('keeps the config as it was given: configure() re-applies that, not the caller mutated object', () => {
+    const policies = new PolicyRegistry();
+    const config = { timeout: 1_000, window: { kind: 'count' as const, size: 5 } };
+    const breaker = policies.circuitBreaker('payments', config);
+    config.timeout = -1;
+    config.window.size = 0;
+    expect(() => policies.configure({ circuitBreaker: { payments: { maxRequests: 2 } } })).not.toThrow();
+    expect(breaker.state).toBe('closed');
+    expect(() => policies.circuitBreaker('payments', config)).toThrow(/already exists with a different config/);
+    expect(policies.circuitBreaker('payments', { timeout: 1_000, window: { kind: 'count', size: 5 } })).toBe(breaker);
+  });
+});
+
+describe('PolicyRegistry.configure: what is not a plain object (attack-ops)', () => {
+  it('refuses a Map or a class instance, which would configure nothing silently', () => {
+    const policies = new PolicyRegistry();
+    const breaker = policies.circuitBreaker('payments');
+    expect(() => policies.configure(new Map([['circuitBreaker', { payments: { timeout: -5 } }]]) as never)).toThrow(
+      'PolicyRegistry.configure: config must be a plain object (as JSON.parse gives), got a Map',
+    );
+    expect(() => policies.configure(new Date() as never)).toThrow(/got a Date/);
+    const bare = Object.assign(Object.create(null), { circuitBreaker: { payments: { maxRequests: 2 } } });
+    expect(() => policies.configure(bare)).not.toThrow();
+    expect(breaker.state).toBe('closed');
   });
 });

@@ -2,7 +2,7 @@ import { Bulkhead } from '../bulkhead/bulkhead.js';
 import type { BulkheadConfig } from '../bulkhead/types.js';
 import { CircuitBreaker } from '../circuit-breaker/circuit-breaker.js';
 import type { CircuitBreakerConfig } from '../circuit-breaker/types.js';
-import type { Pipeline } from '../compose/pipeline.js';
+import { Pipeline } from '../compose/pipeline.js';
 import { EventHub, type EventListener, type Subscription } from '../internal/events.js';
 import { Telemetry } from '../internal/telemetry.js';
 import { type Commit, prepareUpdate } from '../internal/update.js';
@@ -86,6 +86,8 @@ export class PolicyRegistry {
   #config: CheckedConfig = emptyConfig;
   #closed = false;
   #events: EventHub<PolicyRegistryEvents> | undefined = undefined;
+  /** Names of the pipelines whose `build` is running (a build that asks for its own pipeline would recurse). */
+  readonly #building = new Set<string>();
 
   /** @param options - a logger, tracer, metrics recorder and clock for every policy the registry creates */
   constructor(options: PolicyRegistryOptions = {}) {
@@ -156,7 +158,21 @@ export class PolicyRegistry {
     if (typeof build !== 'function') {
       throw new TypeError(`${OWNER}: no pipeline named ${JSON.stringify(name)} yet, and build must be a function`);
     }
-    const pipeline = build(this);
+    if (this.#building.has(name)) {
+      throw new TypeError(`${OWNER}: the build of pipeline ${JSON.stringify(name)} asked for that pipeline itself`);
+    }
+    this.#building.add(name);
+    let pipeline: Pipeline<T>;
+    try {
+      pipeline = build(this);
+    } finally {
+      this.#building.delete(name);
+    }
+    if (!(pipeline instanceof Pipeline)) {
+      throw new TypeError(
+        `${OWNER}: build of pipeline ${JSON.stringify(name)} must return a Pipeline (from compose(), or pipeline()…build()), got ${describeValue(pipeline)}`,
+      );
+    }
     this.#add({
       kind: 'pipeline',
       name,
@@ -181,7 +197,12 @@ export class PolicyRegistry {
         throw new TypeError(`${OWNER}: kind must be one of ${policyKinds.join(', ')}, got ${describeValue(kind)}`);
       return this.#entries.get(kind)?.get(name)?.policy;
     }
-    const found = this.#order.filter((entry) => entry.name === name);
+    // One map lookup per kind, not a scan of every policy (a large registry serves get(name) on hot paths).
+    const found: Entry[] = [];
+    for (const k of policyKinds) {
+      const entry = this.#entries.get(k)?.get(name);
+      if (entry !== undefined) found.push(entry);
+    }
     if (found.length > 1) {
       const kinds = found.map((entry) => entry.kind).join(', ');
       throw new TypeError(
@@ -218,8 +239,9 @@ export class PolicyRegistry {
     for (const kind of configurableKinds) {
       const live = this.#entries.get(kind);
       const defaults = checked.defaults[kind];
-      if (defaults !== undefined && (live === undefined || live.size === 0))
-        checkValues(kind, `defaults.${kind}`, defaults);
+      // Checked on their own even when every live policy overrides them: a policy created later without a
+      // config takes them as they are, and must not be the first to find them invalid.
+      if (defaults !== undefined) checkValues(kind, `defaults.${kind}`, defaults);
       for (const [name, values] of checked.named[kind] ?? []) {
         if (live?.has(name) !== true) checkValues(kind, `${kind}.${name}`, { ...defaults, ...values });
       }
@@ -302,7 +324,9 @@ export class PolicyRegistry {
         `${OWNER}: config of ${kind} ${JSON.stringify(name)} must be an object, got ${describeValue(config)}`,
       );
     }
-    const code = config as Options | undefined;
+    // A copy: the registry re-applies the code config on every configure(), so a caller mutating its object
+    // afterwards must not change the policy behind its back (nor what "a different config" compares with).
+    const code = config === undefined ? undefined : snapshot(config as Options);
     const existing = this.#entries.get(kind)?.get(name);
     if (existing !== undefined) {
       if (code !== undefined && !sameOptions(existing.code, code)) {
@@ -343,6 +367,14 @@ export class PolicyRegistry {
   #checkOpen(): void {
     if (this.#closed) throw new Error(`${OWNER}: the registry is closed`);
   }
+}
+
+/** A shallow copy of a code config, with its `window` (the one nested option) copied too. */
+function snapshot(config: Options): Options {
+  const { window } = config;
+  const copy: Record<string, unknown> = { ...config };
+  if (window !== null && typeof window === 'object' && !Array.isArray(window)) copy.window = { ...window };
+  return copy;
 }
 
 function checkName(name: unknown): string {

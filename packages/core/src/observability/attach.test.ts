@@ -137,4 +137,76 @@ describe('PolicyRegistry.attach', () => {
       /CircuitBreaker: metrics must be a MetricsRecorder object, got 5/,
     );
   });
+
+  it('ten thousand attachments of one recorder count once, and all disposed leave nothing', async () => {
+    const policies = new PolicyRegistry();
+    const breaker = policies.circuitBreaker('b');
+    const metrics = listRecorder();
+    const subs = Array.from({ length: 10_000 }, () => policies.attach({ metrics }));
+    await breaker.execute(() => 1);
+    expect(metrics.lines.filter((l) => l.startsWith('call'))).toEqual(['call b success']);
+    for (const sub of subs) sub.dispose();
+    await breaker.execute(() => 1);
+    expect(metrics.lines.filter((l) => l.startsWith('call'))).toHaveLength(1);
+  });
+
+  it('a recorder that throws on every record never changes an outcome nor starves the other', async () => {
+    const policies = new PolicyRegistry({ logger: recordingLogger() });
+    const breaker = policies.circuitBreaker('b');
+    const good = listRecorder();
+    const bad = new Proxy(listRecorder(), {
+      get: () => () => {
+        throw new Error('recorder down');
+      },
+    });
+    policies.attach({ metrics: bad });
+    policies.attach({ metrics: good });
+    for (let i = 0; i < 5_000; i++) expect(await breaker.execute(() => i)).toBe(i);
+    expect(good.lines.filter((l) => l.startsWith('call'))).toHaveLength(5_000);
+    expect(breaker.state).toBe('closed');
+  });
+
+  it('a recorder that detaches itself while told a state leaves no policy reporting to it', async () => {
+    const policies = new PolicyRegistry();
+    const breakers = [policies.circuitBreaker('a'), policies.circuitBreaker('b'), policies.circuitBreaker('c')];
+    const lines: string[] = [];
+    let armed = false;
+    const metrics = {
+      ...listRecorder(),
+      recordCircuitBreakerState: (name: string) => {
+        lines.push(`state ${name}`);
+        if (armed) sub.dispose();
+      },
+      recordCircuitBreakerCall: (name: string) => void lines.push(`call ${name}`),
+    };
+    const sub = policies.attach({ metrics });
+    armed = true;
+    // Attaching another recorder tells every breaker's state to both: the first one detaches itself right there.
+    const other = listRecorder();
+    policies.attach({ metrics: other });
+    const before = lines.length;
+    for (const breaker of breakers) await breaker.execute(() => 1);
+    // A later update() of a breaker merges over its config, which must not hold the detached recorder either.
+    for (const breaker of breakers) breaker.update({ maxRequests: 2 });
+    for (const breaker of breakers) await breaker.execute(() => 1);
+    expect(lines.slice(before)).toEqual([]);
+    expect(other.lines.filter((l) => l.startsWith('call'))).toHaveLength(6);
+  });
+
+  it('a recorder that attaches another one each time it is told a state ends (bounded)', async () => {
+    const policies = new PolicyRegistry();
+    const breakers = [policies.circuitBreaker('a'), policies.circuitBreaker('b')];
+    let attaching = 0;
+    const greedy = {
+      ...listRecorder(),
+      recordCircuitBreakerState: () => {
+        attaching++;
+        policies.attach({ metrics: listRecorder() });
+      },
+    };
+    policies.attach({ metrics: greedy });
+    expect(attaching).toBeGreaterThan(0);
+    expect(attaching).toBeLessThan(100);
+    for (const breaker of breakers) await expect(breaker.execute(() => 'ok')).resolves.toBe('ok');
+  });
 });

@@ -55,35 +55,61 @@ export function checkAttached(owner: string, value: unknown): AttachedObservabil
  * order it was attached. Combines it with a policy's own `logger`, `tracer`
  * and `metrics` (own first), and hands out the same combination for the same
  * own value until the attachments change, so re-applying a config does not
- * rebuild a pattern's telemetry.
+ * rebuild a pattern's telemetry. Each value is counted, not listed: the same
+ * recorder attached many times costs one entry, and adding or removing one
+ * attachment is O(1) before the combinations are rebuilt.
  */
 export class Attachments {
-  readonly #list: AttachedObservability[] = [];
+  /** Per key: each distinct attached value and how many attachments hold it, in the order first attached. */
+  readonly #counts: Record<Key, Map<Value, number>> = { logger: new Map(), tracer: new Map(), metrics: new Map() };
   /** Per key: own value (or `undefined`) → its combination with the attachments. */
-  readonly #cache = new Map<Key, Map<Value | undefined, Value | undefined>>();
+  readonly #cache: Record<Key, Map<Value | undefined, Value | undefined>> = {
+    logger: new Map(),
+    tracer: new Map(),
+    metrics: new Map(),
+  };
+  #size = 0;
 
   /** How many attachments there are. */
   get size(): number {
-    return this.#list.length;
+    return this.#size;
   }
 
   /** Adds `observability`; returns what removes it (once; later calls return `false`). */
   add(observability: AttachedObservability): () => boolean {
-    this.#list.push(observability);
-    this.#cache.clear();
+    for (const key of KEYS) {
+      const value = observability[key] as Value | undefined;
+      if (value === undefined) continue;
+      const counts = this.#counts[key];
+      counts.set(value, (counts.get(value) ?? 0) + 1);
+      this.#cache[key].clear();
+    }
+    this.#size++;
+    let removed = false;
     return () => {
-      const at = this.#list.indexOf(observability);
-      if (at < 0) return false;
-      this.#list.splice(at, 1);
-      this.#cache.clear();
+      if (removed) return false;
+      removed = true;
+      for (const key of KEYS) {
+        const value = observability[key] as Value | undefined;
+        if (value === undefined) continue;
+        const counts = this.#counts[key];
+        const count = counts.get(value) ?? 0;
+        if (count <= 1) counts.delete(value);
+        else counts.set(value, count - 1);
+        this.#cache[key].clear();
+      }
+      this.#size--;
       return true;
     };
   }
 
   /** Drops every attachment. */
   clear(): void {
-    this.#list.length = 0;
-    this.#cache.clear();
+    for (const key of KEYS) {
+      this.#counts[key].clear();
+      this.#cache[key].clear();
+    }
+    this.#size = 0;
   }
 
   /**
@@ -91,7 +117,7 @@ export class Attachments {
    * attachments; `config` itself when nothing is attached.
    */
   apply<C extends Readonly<Record<string, unknown>>>(config: C): C {
-    if (this.#list.length === 0) return config;
+    if (this.#size === 0) return config;
     return { ...config, ...this.observability(config) };
   }
 
@@ -105,22 +131,20 @@ export class Attachments {
   }
 
   #combined(key: Key, own: Value | undefined): Value | undefined {
-    let byOwn = this.#cache.get(key);
-    if (byOwn === undefined) {
-      byOwn = new Map();
-      this.#cache.set(key, byOwn);
-    }
-    if (byOwn.has(own)) return byOwn.get(own);
-    const attached = this.#list.map((o) => o[key] as Value | undefined);
+    const cache = this.#cache[key];
+    if (cache.has(own)) return cache.get(own);
+    const attached = this.#counts[key];
     let combined: Value | undefined;
-    try {
-      combined =
-        own === undefined && attached.every((v) => v === undefined) ? undefined : combiners[key](own, ...attached);
-    } catch {
-      // The policy's own value is invalid (attached ones were checked): leave it for the pattern to reject, naming it.
-      return own;
+    if (attached.size === 0) combined = own;
+    else {
+      try {
+        combined = combiners[key](own, ...attached.keys());
+      } catch {
+        // The policy's own value is invalid (attached ones were checked): leave it for the pattern to reject, naming it.
+        return own;
+      }
     }
-    byOwn.set(own, combined);
+    cache.set(own, combined);
     return combined;
   }
 }

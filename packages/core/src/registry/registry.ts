@@ -92,6 +92,10 @@ export class PolicyRegistry {
   readonly #building = new Set<string>();
   /** Observability added by `attach()`, combined into every policy's own. */
   readonly #attached = new Attachments();
+  /** Whether `#reapply` is running (a recorder told a state may attach or detach from inside it). */
+  #reapplying = false;
+  /** Whether the attachments changed while `#reapply` ran, so it must run again. */
+  #again = false;
 
   /** @param options - a logger, tracer, metrics recorder and clock for every policy the registry creates */
   constructor(options: PolicyRegistryOptions = {}) {
@@ -337,17 +341,36 @@ export class PolicyRegistry {
     return { dispose, [Symbol.dispose]: dispose };
   }
 
-  /** Gives every policy that can be updated its own observability combined with the current attachments. */
+  /**
+   * Gives every policy that can be updated its own observability combined
+   * with the current attachments. A recorder told a breaker's state from in
+   * here may attach or detach: the pass finishes, and one more applies the
+   * newer set to every policy, so none is left with the older one.
+   */
   #reapply(): void {
-    const commits: Commit[] = [];
-    for (const entry of this.#order) {
-      try {
-        commits.push(prepareUpdate(entry.policy, this.#attached.observability(entry.applied)));
-      } catch {
-        // A policy without update() (a pipeline) keeps what it was created with.
-      }
+    if (this.#reapplying) {
+      this.#again = true;
+      return;
     }
-    for (const commit of commits) commit();
+    this.#reapplying = true;
+    try {
+      // Bounded: a recorder that attaches something every time it is told a state must not loop for ever.
+      for (let pass = 0; pass < 16; pass++) {
+        this.#again = false;
+        const commits: Commit[] = [];
+        for (const entry of this.#order) {
+          try {
+            commits.push(prepareUpdate(entry.policy, this.#attached.observability(entry.applied)));
+          } catch {
+            // A policy without update() (a pipeline) keeps what it was created with.
+          }
+        }
+        for (const commit of commits) commit();
+        if (!this.#again) return;
+      }
+    } finally {
+      this.#reapplying = false;
+    }
   }
 
   /**

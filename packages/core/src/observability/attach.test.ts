@@ -209,4 +209,24 @@ describe('PolicyRegistry.attach', () => {
     expect(attaching).toBeLessThan(100);
     for (const breaker of breakers) await expect(breaker.execute(() => 'ok')).resolves.toBe('ok');
   });
+
+  it('a recorder that attaches another while told a new policy’s first state: the new policy gets both', async () => {
+    const policies = new PolicyRegistry();
+    const late = listRecorder();
+    let attachedLate = false;
+    const eager = {
+      ...listRecorder(),
+      recordCircuitBreakerState: () => {
+        if (attachedLate) return;
+        attachedLate = true;
+        policies.attach({ metrics: late });
+      },
+    };
+    policies.attach({ metrics: eager });
+    // No policy yet: the first report comes from inside the constructor of the breaker created here.
+    const breaker = policies.circuitBreaker('new');
+    await breaker.execute(() => 1);
+    expect(attachedLate).toBe(true);
+    expect(late.lines).toContain('call new success');
+  });
 });

@@ -69,10 +69,16 @@ export class Attachments {
     metrics: new Map(),
   };
   #size = 0;
+  #version = 0;
 
   /** How many attachments there are. */
   get size(): number {
     return this.#size;
+  }
+
+  /** Changes with every attachment added or removed. */
+  get version(): number {
+    return this.#version;
   }
 
   /** Adds `observability`; returns what removes it (once; later calls return `false`). */
@@ -85,6 +91,7 @@ export class Attachments {
       this.#cache[key].clear();
     }
     this.#size++;
+    this.#version++;
     let removed = false;
     return () => {
       if (removed) return false;
@@ -99,6 +106,7 @@ export class Attachments {
         this.#cache[key].clear();
       }
       this.#size--;
+      this.#version++;
       return true;
     };
   }
@@ -110,6 +118,7 @@ export class Attachments {
       this.#cache[key].clear();
     }
     this.#size = 0;
+    this.#version++;
   }
 
   /**

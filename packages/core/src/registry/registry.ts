@@ -420,6 +420,7 @@ export class PolicyRegistry {
       return existing.policy as PolicyOfKind[K];
     }
     const target = this.#effective(this.#config, kind, name, code);
+    const attachments = this.#attached.version;
     let policy: PolicyOfKind[K];
     try {
       policy = create(this.#attached.apply(target) as never);
@@ -427,6 +428,8 @@ export class PolicyRegistry {
       throw withPath(`${kind}.${name}`, err);
     }
     this.#add({ kind, name, policy, code, applied: target, critical: options?.critical === true });
+    // A recorder told the new policy's first state attached or detached something: give it the newer set too.
+    if (this.#attached.version !== attachments) this.#reapply();
     return policy;
   }
 

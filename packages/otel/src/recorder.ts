@@ -93,8 +93,17 @@ function checkMeter(meter: unknown): Meter {
     typeof candidate.createObservableCounter !== 'function' ||
     typeof candidate.addBatchObservableCallback !== 'function'
   ) {
+    // `new OTelRecorder({ policies })`: the options in the meter's place.
+    const looksLikeOptions =
+      candidate !== null &&
+      typeof candidate === 'object' &&
+      Object.keys(candidate).length > 0 &&
+      Object.keys(candidate).every((key) => KNOWN_OPTIONS.has(key));
+    const hint = looksLikeOptions
+      ? ' (options come second: new OTelRecorder(meter, options), meter may be undefined)'
+      : '';
     throw new TypeError(
-      `${OWNER}: meter must be an OpenTelemetry Meter (from meterProvider.getMeter()), got ${describe(meter)}`,
+      `${OWNER}: meter must be an OpenTelemetry Meter (from meterProvider.getMeter()), got ${describe(meter)}${hint}`,
     );
   }
   return candidate as Meter;

@@ -70,6 +70,9 @@ describe('OTelRecorder(meter, { policies })', () => {
     expect(() => new OTelRecorder(meter, { policies: 5 as never })).toThrow(
       'OTelRecorder: policies must be a PolicyRegistry of @resilience/core (with attach()), got 5',
     );
+    expect(() => new OTelRecorder({ policies: new PolicyRegistry() } as never)).toThrow(
+      'OTelRecorder: meter must be an OpenTelemetry Meter (from meterProvider.getMeter()), got object (options come second: new OTelRecorder(meter, options), meter may be undefined)',
+    );
     const policies = new PolicyRegistry();
     policies.close();
     expect(() => new OTelRecorder(meter, { policies, durations: false })).toThrow(

@@ -1,9 +1,13 @@
 import { describe, expect, it } from 'vitest';
+import { AdaptiveBulkhead } from '../adaptive-bulkhead/adaptive-bulkhead.js';
+import { AdaptiveThrottle } from '../adaptive-throttle/adaptive-throttle.js';
 import { Bulkhead } from '../bulkhead/bulkhead.js';
+import { Chaos } from '../chaos/chaos.js';
 import { CircuitBreaker } from '../circuit-breaker/circuit-breaker.js';
 import { Fallback } from '../fallback/fallback.js';
 import { RateLimiter } from '../rate-limiter/rate-limiter.js';
 import { Retry } from '../retry/retry.js';
+import { Hedging } from '../hedging/hedging.js';
 import { FakeClock } from '../testing/fake-clock.js';
 import { Timeout } from '../timeout/timeout.js';
 import { knownOptions, mergeUpdate, prepareUpdate } from './update.js';
@@ -53,10 +57,14 @@ describe('knownOptions', () => {
       timeout: (c) => new Timeout(c),
       bulkhead: (c) => new Bulkhead({ maxConcurrent: 1, ...c } as never),
       rateLimiter: (c) => new RateLimiter({ rate: 1, ...c } as never),
+      adaptiveBulkhead: (c) => new AdaptiveBulkhead(c),
+      adaptiveThrottle: (c) => new AdaptiveThrottle(c),
+      hedging: (c) => new Hedging({ delay: 1, ...c } as never),
+      chaos: (c) => new Chaos({ rate: 0, ...('latency' in c ? { result: 1 } : { latency: 1 }), ...c } as never),
     };
     for (const [kind, options] of Object.entries(knownOptions) as [keyof typeof knownOptions, readonly string[]][]) {
       for (const option of options) {
-        if (option === 'maxConcurrent' || option === 'rate') continue;
+        if (option === 'maxConcurrent' || option === 'rate' || option === 'delay') continue;
         expect(() => build[kind]({ [option]: undefined }), `${kind}.${option}`).not.toThrow();
       }
       expect(() => build[kind]({ notAnOption: undefined }), kind).toThrow(/unknown option "notAnOption"/);

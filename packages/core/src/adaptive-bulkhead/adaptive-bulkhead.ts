@@ -4,8 +4,8 @@ import type { ExecuteOptions, ExecutionContext, Operation, Policy } from '../con
 import { BulkheadFullError } from '../errors/errors.js';
 import { isTimeoutError } from '../errors/guards.js';
 import { checkConfigKeys, knownKeys, type PeerHints } from '../internal/config-keys.js';
-import { EventHub, type EventListener, type Subscription } from '../internal/events.js';
 import { canAbort, contextAbortReason, isAbortedContext, notAFunction, toContext } from '../internal/context.js';
+import { EventHub, type EventListener, type Subscription } from '../internal/events.js';
 import { predicateOption } from '../internal/hooks.js';
 import { IntrusiveList, type ListNode } from '../internal/intrusive-list.js';
 import { isAbortSignal, notASignal, type SignalHub, type SignalWaiter, signalHub } from '../internal/signal-hub.js';

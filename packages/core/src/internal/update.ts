@@ -147,7 +147,15 @@ export const knownOptions: {
     'onLimitChange',
     ...OBSERVABILITY,
   ],
-  adaptiveThrottle: ['k', 'window', 'maxRejectionProbability', 'isSuccessful', 'onRejected', 'random', ...OBSERVABILITY],
+  adaptiveThrottle: [
+    'k',
+    'window',
+    'maxRejectionProbability',
+    'isSuccessful',
+    'onRejected',
+    'random',
+    ...OBSERVABILITY,
+  ],
   hedging: ['delay', 'maxHedges', 'hedgeOnFailure', 'onHedge', ...OBSERVABILITY],
   chaos: ['rate', 'fault', 'latency', 'result', 'enabled', 'onInject', 'random', ...OBSERVABILITY],
 };

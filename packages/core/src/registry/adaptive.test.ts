@@ -138,7 +138,7 @@ describe('PolicyRegistry.configure: values JSON cannot carry (regressions)', () 
     const breaker = policies.circuitBreaker('payments');
     policies.retry('calls');
     expect(() => policies.configure(JSON.parse('{ "defaults": { "retry": { "metrics": {} } } }'))).toThrow(
-      /^PolicyRegistry\.configure: defaults\.retry\.metrics must be a MetricsRecorder \(with recordCircuitBreakerState\(\), .*which JSON cannot carry: give it in code .*got an object$/,
+      /^PolicyRegistry\.configure: defaults\.retry\.metrics must be a MetricsRecorder \(with recordCircuitBreakerState\(\), .*which JSON cannot carry: give it in code \(new PolicyRegistry\(\{ metrics \}\), or the policy's config\), got an object$/,
     );
     expect(() => policies.configure(JSON.parse('{ "circuitBreaker": { "payments": { "logger": {} } } }'))).toThrow(
       /^PolicyRegistry\.configure: circuitBreaker\.payments\.logger must be a Logger with debug\(\)/,
@@ -152,11 +152,20 @@ describe('PolicyRegistry.configure: values JSON cannot carry (regressions)', () 
     expect(() => policies.configure(JSON.parse('{ "circuitBreaker": { "payments": { "clock": {} } } }'))).toThrow(
       'PolicyRegistry.configure: circuitBreaker.payments.clock cannot be set by configure()',
     );
-    // What code gives is accepted.
+    // What code gives is accepted, a recorder implementing only some methods too.
     const logger = recordingLogger();
-    policies.configure({ circuitBreaker: { payments: { logger } } });
+    const states: string[] = [];
+    policies.configure({
+      circuitBreaker: {
+        payments: {
+          logger,
+          metrics: { recordCircuitBreakerState: (_n: string, s: string) => void states.push(s) } as never,
+        },
+      },
+    });
     breaker.isolate();
     expect(logger.records.length).toBeGreaterThan(0);
+    expect(states).toContain('open');
   });
 
   it('refuses a chaos fault that is no Error and no function (a JSON string), with the path', () => {

@@ -105,7 +105,7 @@ describe('PolicyRegistry.configure, property', () => {
             if (threw) {
               expect(read()).toEqual(before);
             } else {
-              const maxLimit = c.maxLimit ?? 40;
+              const maxLimit = (c.maxLimit ?? 40) as number;
               expect(read()).toEqual([
                 maxLimit,
                 Math.min(before[1] as number, maxLimit),

@@ -109,18 +109,24 @@ function options(kind: ConfigurableKind, path: string, value: unknown): Options 
 }
 
 const LOGGER_METHODS = ['debug', 'info', 'warn', 'error'];
+/** Every method of a `MetricsRecorder` (a recorder may implement only some). */
 const RECORDER_METHODS = [
   'recordCircuitBreakerState',
   'recordRetryAttempt',
   'recordRateLimitHit',
   'recordBulkheadUtilization',
   'recordTimeout',
+  'recordCircuitBreakerCall',
+  'recordCallDuration',
+  'recordHedge',
+  'recordAdaptiveBulkheadLimit',
 ];
 
-/** Whether `value` is an object whose `methods` are all functions. */
-function hasMethods(value: unknown, methods: readonly string[]): boolean {
+/** Whether `value` is an object with all of `methods` (or, with `some`, at least one of them) as functions. */
+function hasMethods(value: unknown, methods: readonly string[], some = false): boolean {
   if (value === null || typeof value !== 'object') return false;
-  return methods.every((method) => typeof (value as Record<string, unknown>)[method] === 'function');
+  const isMethod = (method: string): boolean => typeof (value as Record<string, unknown>)[method] === 'function';
+  return some ? methods.some(isMethod) : methods.every(isMethod);
 }
 
 /**
@@ -137,8 +143,9 @@ function checkCodeOnly(kind: ConfigurableKind, path: string, key: string, value:
     expected = 'a Logger with debug(), info(), warn() and error() methods';
   } else if (key === 'tracer' && !hasMethods(value, ['startActiveSpan'])) {
     expected = 'an OpenTelemetry Tracer (with startActiveSpan())';
-  } else if (key === 'metrics' && !hasMethods(value, RECORDER_METHODS)) {
-    expected = `a MetricsRecorder (with ${RECORDER_METHODS.map((m) => `${m}()`).join(', ')})`;
+  } else if (key === 'metrics' && !hasMethods(value, RECORDER_METHODS, true)) {
+    // A recorder may implement only some methods, but one with none (the {} of a JSON file) records nothing.
+    expected = 'a MetricsRecorder (with recordCircuitBreakerState(), recordTimeout() and the other record…() methods)';
   } else if (kind === 'chaos' && key === 'fault' && !(value instanceof Error) && typeof value !== 'function') {
     fail(
       path,

@@ -189,4 +189,45 @@ describe('AdaptiveBulkhead.update', () => {
     expect(seen).toEqual(['new']);
     expect(logger.records.some((r) => r.msg === 'listener for "rejected" threw')).toBe(true);
   });
+
+  it('hostile: 5,000 queued synchronous throwers released by an update settle on a flat stack, each with its own error', async () => {
+    const bulkhead = new AdaptiveBulkhead({ algorithm: 'aimd', initialLimit: 1, maxQueue: Number.POSITIVE_INFINITY });
+    const gate = deferred();
+    const running = bulkhead.execute(() => gate.promise);
+    const errors = Array.from({ length: 5_000 }, (_, i) => new Error(`sync ${i}`));
+    const calls = errors.map((error) =>
+      outcome(
+        bulkhead.execute(() => {
+          throw error;
+        }),
+      ),
+    );
+    bulkhead.update({ minLimit: 3, initialLimit: 3 });
+    const settled = await Promise.all(calls);
+    expect(settled.every((o, i) => o.error === errors[i])).toBe(true);
+    expect([bulkhead.active, bulkhead.queued]).toEqual([1, 0]);
+    gate.resolve();
+    await running;
+    expect(bulkhead.active).toBe(0);
+  });
+
+  it('hostile: an update from inside a listener applies once the event is delivered, and nothing is lost', async () => {
+    const clock = new FakeClock();
+    const bulkhead = new AdaptiveBulkhead({ initialLimit: 1, maxQueue: 0, clock });
+    let updates = 0;
+    bulkhead.on('rejected', () => {
+      updates++;
+      bulkhead.update({ maxQueue: updates }); // each rejection makes room for one more waiter
+    });
+    const gate = deferred();
+    const running = bulkhead.execute(() => gate.promise);
+    const first = outcome(bulkhead.execute(() => 'a'));
+    const second = outcome(bulkhead.execute(() => 'b'));
+    expect((await first).error).toBeInstanceOf(BulkheadFullError);
+    expect(bulkhead.queued).toBe(1);
+    gate.resolve();
+    await running;
+    expect((await second).value).toBe('b');
+    expect(updates).toBe(1);
+  });
 });

@@ -29,7 +29,6 @@ import {
   checkValues,
   configurableKinds,
   emptyConfig,
-  kindLabel,
   type Options,
   policyKinds,
   withPath,

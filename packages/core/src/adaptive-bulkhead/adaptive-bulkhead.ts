@@ -491,9 +491,15 @@ export class AdaptiveBulkhead<T = unknown> implements Policy<T> {
       this.#isDrop = next.#isDrop;
       this.#onRejected = next.#onRejected;
       this.#onLimitChange = next.#onLimitChange;
+      const newRecorder = next.#telemetry.metrics !== undefined && next.#telemetry.metrics !== this.#telemetry.metrics;
       this.#telemetry = next.#telemetry;
       this.#config = config;
       if (this.#events !== undefined) this.#events.telemetry = next.#telemetry;
+      if (newRecorder && limit === previous) {
+        // A new recorder learns the current limit and load at once, not at the next change.
+        next.#telemetry.recordAdaptiveBulkheadLimit(limit);
+        this.#record();
+      }
       if (limit !== previous) {
         this.#limit = limit;
         const telemetry = this.#telemetry;

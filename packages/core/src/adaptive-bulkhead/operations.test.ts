@@ -230,4 +230,22 @@ describe('AdaptiveBulkhead.update', () => {
     expect((await second).value).toBe('b');
     expect(updates).toBe(1);
   });
+
+  it('a new metrics recorder is told the current limit and load at once', async () => {
+    const seen: string[] = [];
+    const bulkhead = new AdaptiveBulkhead({ name: 'db', initialLimit: 7 });
+    const gate = deferred();
+    const running = bulkhead.execute(() => gate.promise);
+    bulkhead.update({
+      metrics: {
+        recordAdaptiveBulkheadLimit: (name: string, limit: number) => void seen.push(`${name} limit ${limit}`),
+        recordBulkheadUtilization: (name: string, active: number, queued: number) =>
+          void seen.push(`${name} ${active}/${queued}`),
+      } as never,
+    });
+    expect(seen).toEqual(['db limit 7', 'db 1/0']);
+    gate.resolve();
+    await running;
+    expect(seen.at(-1)).toBe('db 0/0');
+  });
 });

@@ -132,6 +132,24 @@ describe('PolicyRegistry: the adaptive policies', () => {
   });
 });
 
+describe('PolicyRegistry.configure: chaos switched in code or from a file', () => {
+  it('keeps an enable() made in code unless the code config or the file gives enabled', () => {
+    const policies = new PolicyRegistry();
+    const free = policies.chaos('free', { rate: 0.1, latency: 5 });
+    const pinned = policies.chaos('pinned', { rate: 0.1, latency: 5, enabled: false });
+    free.enable();
+    pinned.enable();
+    policies.configure({ chaos: { free: { rate: 0.2 } } });
+    expect([free.enabled, free.rate, pinned.enabled]).toEqual([true, 0.2, false]);
+    policies.configure({ chaos: { free: { enabled: false } } });
+    expect(free.enabled).toBe(false);
+    policies.configure({ chaos: { free: { enabled: true } } });
+    expect(free.enabled).toBe(true);
+    policies.configure({}); // the file no longer says it: back to the default, off
+    expect(free.enabled).toBe(false);
+  });
+});
+
 describe('PolicyRegistry.configure: values JSON cannot carry (regressions)', () => {
   it('refuses a metrics, logger or tracer object without its methods, with the path', () => {
     const policies = new PolicyRegistry();

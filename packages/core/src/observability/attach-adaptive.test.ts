@@ -20,7 +20,7 @@ describe('PolicyRegistry.attach and the adaptive kinds', () => {
     expect(await bulkhead.execute(() => 1)).toBe(1);
     expect(await throttle.execute(() => 2)).toBe(2);
     expect(await hedging.execute(() => 3)).toBe(3);
-    expect(await chaos.execute(() => 4)).toBe('chaos');
+    expect(await chaos.execute(() => 'real')).toBe('chaos');
     const spans = tracing.exporter.getFinishedSpans().map((s) => s.name);
     expect(spans).toEqual([
       'resilience.adaptive_bulkhead',
@@ -36,7 +36,7 @@ describe('PolicyRegistry.attach and the adaptive kinds', () => {
     await bulkhead.execute(() => 1);
     await throttle.execute(() => 2);
     await hedging.execute(() => 3);
-    await chaos.execute(() => 4);
+    await chaos.execute(() => 'real');
     expect(tracing.exporter.getFinishedSpans()).toEqual([]);
   });
 });

@@ -153,4 +153,15 @@ describe('PrometheusRecorder({ policies })', () => {
     expect(() => recorder.dispose()).not.toThrow();
     expect(sample(await scrape(), 'resilience_rate_limit_rejections_total{name="api"}')).toBe(1);
   });
+
+  it('an adaptive bulkhead already in the registry shows its limit and load at once when the recorder attaches', async () => {
+    const registry = new Registry();
+    const scrape = await scraper(registry);
+    const policies = new PolicyRegistry();
+    policies.adaptiveBulkhead('db', { initialLimit: 7, minLimit: 1, maxLimit: 50 });
+    using _recorder = new PrometheusRecorder({ registry, policies });
+    const body = await scrape();
+    expect(sample(body, 'resilience_adaptive_bulkhead_limit{name="db"}')).toBe(7);
+    expect(sample(body, 'resilience_bulkhead_active{name="db"}')).toBe(0);
+  });
 });

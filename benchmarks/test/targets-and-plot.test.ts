@@ -13,7 +13,7 @@ import {
   renderGrowthSvg,
 } from '../src/report/growth-svg.js';
 import { goalText, measuredText, renderMarkdown } from '../src/report/markdown.js';
-import type { BenchReport, ScenarioReport } from '../src/report/model.js';
+import type { BenchReport, ScenarioReport, SubjectReport } from '../src/report/model.js';
 import { verdicts } from '../src/report/model.js';
 import { renderReadmeTable } from '../src/report/readme.js';
 import { withNewestTargets } from '../src/scenarios/competitors.js';
@@ -262,12 +262,13 @@ describe('choosing scenarios', () => {
 
 describe('the growth plot', () => {
   it('takes the measured points of each growth scenario, smallest first, overheads below 0 as 0', () => {
+    const [d10, d10k, d100k] = growth.subjects as [SubjectReport, SubjectReport, SubjectReport];
     const lowered: ScenarioReport = {
       ...growth,
       subjects: [
-        { ...(growth.subjects[2] as never), outcome: latency(-5) },
-        growth.subjects[0] as never,
-        { ...(growth.subjects[1] as never), outcome: { status: 'unavailable', reason: 'no' } },
+        { ...d100k, outcome: latency(-5) },
+        d10,
+        { ...d10k, outcome: { status: 'unavailable', reason: 'no' } },
       ],
     };
     expect(growthSeries({ ...report, scenarios: [decision, lowered] })).toEqual([

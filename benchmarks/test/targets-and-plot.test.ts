@@ -115,6 +115,7 @@ const growth: ScenarioReport = {
   targets: [{ kind: 'flat', subjects: ['depth-10', 'depth-10k', 'depth-100k'], maxSpread: 3 }],
   growth: {
     axis: 'queue depth',
+    legend: 'Bulkhead <queue> & more',
     points: [
       { subject: 'depth-10', x: 10 },
       { subject: 'depth-10k', x: 10_000 },
@@ -197,7 +198,9 @@ describe('targets beyond ratios', () => {
     const md = renderMarkdown(report);
     expect(md).toContain('| Rate-limit decision, 1 key | ≤ clock alone + 15 ns | +12 ns | ✅ pass |');
     expect(md).toContain('| Heap retained per pattern instance | ≤ 100 B per instance | 96 B | ✅ pass |');
-    expect(md).toContain('![Overhead per call against the size of the work: a <queue> & more](benchmarks-growth.svg)');
+    expect(md).toContain(
+      '![Overhead per call against the size of the work: Bulkhead <queue> & more by queue depth](benchmarks-growth.svg)',
+    );
     expect(renderReadmeTable(report)).toContain('| Throughput | > 1.00 M/s | 25.00 M/s | ✅ pass |');
   });
 
@@ -273,7 +276,7 @@ describe('the growth plot', () => {
     };
     expect(growthSeries({ ...report, scenarios: [decision, lowered] })).toEqual([
       {
-        title: 'Growth: a <queue> & more',
+        title: 'Bulkhead <queue> & more',
         axis: 'queue depth',
         points: [
           { x: 10, ns: 100 },
@@ -290,7 +293,7 @@ describe('the growth plot', () => {
     );
     expect(svg.match(/<polyline /g)).toHaveLength(1);
     expect(svg.match(/<circle /g)).toHaveLength(3);
-    expect(svg).toContain('Growth: a &lt;queue&gt; &amp; more');
+    expect(svg).toContain('Bulkhead &lt;queue&gt; &amp; more');
     expect(svg).not.toContain('<queue>');
     for (const label of ['100 ns', '150 ns', '250 ns', '10', '1k', '100k']) expect(svg).toContain(`>${label}</text>`);
     expect(svg).toContain('2026-01-02, Node v20.20.2, 2 cores, load 0.5 → 0.7');

@@ -6,7 +6,9 @@ export const GROWTH_SVG = 'docs/benchmarks-growth.svg';
 
 /** One line of the plot: a growth scenario's measured points, smallest work first. */
 export interface GrowthSeries {
+  /** The legend's name of the series. */
   readonly title: string;
+  /** What grows. */
   readonly axis: string;
   /** Work size and overhead ns per call; a point that was not measured is left out. */
   readonly points: readonly { readonly x: number; readonly ns: number }[];
@@ -17,7 +19,7 @@ export function growthSeries(report: BenchReport): GrowthSeries[] {
   return report.scenarios
     .filter((s): s is ScenarioReport & { growth: NonNullable<ScenarioReport['growth']> } => s.growth !== undefined)
     .map((scenario) => ({
-      title: scenario.title,
+      title: scenario.growth.legend,
       axis: scenario.growth.axis,
       points: scenario.growth.points
         .map((p) => ({ x: p.x, ns: costOf(scenario, p.subject) }))
@@ -57,7 +59,7 @@ const COLOURS = ['#0072B2', '#D55E00', '#009E73', '#CC79A7', '#E69F00', '#56B4E9
 
 const WIDTH = 760;
 const HEIGHT = 440;
-const PLOT = { left: 70, right: 250, top: 50, bottom: 60 };
+const PLOT = { left: 70, right: 200, top: 50, bottom: 60 };
 
 /**
  * Renders the growth series as a standalone SVG line chart: the work's size on

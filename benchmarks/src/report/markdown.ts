@@ -228,7 +228,7 @@ function growthSection(report: BenchReport): string[] {
   return [
     '## How the cost grows with the work',
     '',
-    `![Overhead per call against the size of the work: ${grown.map((s) => s.title.replace(/^Growth: /, '')).join('; ')}](benchmarks-growth.svg)`,
+    `![Overhead per call against the size of the work: ${grown.map((s) => `${s.growth?.legend} by ${s.growth?.axis}`).join('; ')}](benchmarks-growth.svg)`,
     '',
     'Each point is one row of the growth tables below (its own child process, against a baseline of the same size). ' +
       'A flat line is a per-call cost that does not grow with the work; the "bare calls" spread in the targets is ' +

@@ -25,10 +25,11 @@ export const missNotes: Readonly<Record<string, string>> = {
     '10,000 keys in rotation the `Map` lookup and the key state also miss the CPU cache on every decision, which the ' +
     'integer-clock row shows apart from the clock.',
   'growth-breaker-in-flight':
-    'The breaker keeps no per-call list: a call in flight costs it a counter and one `then`. What grows at 100,000 in ' +
-    'flight is the live set the garbage collector copies (about 100 B per call held until `Promise.all` settles, ' +
-    'beyond the young generation); the "bare calls" spread is the same effect on a bare `fn()`. Per call, nothing ' +
-    'is proportional to the calls in flight.',
+    'The breaker keeps nothing per call in flight but the call’s own promise and its `then` (no list, no map). What ' +
+    'grows at 100,000 in flight is the live set the garbage collector copies and promotes (about 100 B per call more ' +
+    'than a bare call, held until `Promise.all` settles, beyond the young generation); the "bare calls" spread is the ' +
+    'same effect on a bare `fn()`. Compare the two spreads: a cost proportional to the calls in flight would grow ' +
+    '100,000×.',
   'growth-bulkhead-queue':
     'Queued calls wait in a FIFO (O(1) per enqueue and hand-over), but each waiter holds a promise and its ' +
     'resolvers, several hundred bytes, until its turn: at 100,000 deep that is tens of MB live, beyond the young ' +

@@ -55,7 +55,7 @@ function series(
   label: (n: number) => string,
   setup: (n: number) => SubjectDef['setup'],
   maxSpread: number,
-): { subjects: SubjectDef[]; growth: Omit<GrowthDef, 'axis'>; targets: TargetDef[] } {
+): { subjects: SubjectDef[]; growth: Omit<GrowthDef, 'axis' | 'legend'>; targets: TargetDef[] } {
   const subjects = sizes.map(
     (n): SubjectDef => ({
       id: `${prefix}-${short(n)}`,
@@ -97,7 +97,7 @@ export const growthBreakerInFlight: ScenarioDef = {
   baseline: (subjectId) => manyInFlight(sizeOf(subjectId), () => fn()),
   subjects: breakerSeries.subjects,
   targets: breakerSeries.targets,
-  growth: { axis: 'calls in flight', ...breakerSeries.growth },
+  growth: { axis: 'calls in flight', legend: 'CircuitBreaker', ...breakerSeries.growth },
 };
 
 /** The keys of a row, built once per child. */
@@ -135,7 +135,7 @@ export const growthLimiterKeys: ScenarioDef = {
   baseline: (subjectId) => rotating(keysOf(sizeOf(subjectId)), (key) => key),
   subjects: limiterSeries.subjects,
   targets: limiterSeries.targets,
-  growth: { axis: 'keys kept', ...limiterSeries.growth },
+  growth: { axis: 'keys at the cap', legend: 'RateLimiter allow(key)', ...limiterSeries.growth },
 };
 
 const QUEUE_SIZES = [10, 10_000, 100_000];
@@ -164,7 +164,7 @@ export const growthBulkheadQueue: ScenarioDef = {
   baseline: (subjectId) => manyInFlight(sizeOf(subjectId) + 1, () => fn()),
   subjects: queueSeries.subjects,
   targets: queueSeries.targets,
-  growth: { axis: 'queue depth', ...queueSeries.growth },
+  growth: { axis: 'queue depth', legend: 'Bulkhead queue', ...queueSeries.growth },
 };
 
 const CALLER_SIZES = [1, 100, 1000];
@@ -199,5 +199,5 @@ export const growthRetryBudget: ScenarioDef = {
   baseline: (subjectId) => manyInFlight(sizeOf(subjectId), () => fn()),
   subjects: budgetSeries.subjects,
   targets: budgetSeries.targets,
-  growth: { axis: 'concurrent callers', ...budgetSeries.growth },
+  growth: { axis: 'concurrent callers', legend: 'shared RetryBudget', ...budgetSeries.growth },
 };

@@ -80,8 +80,10 @@ export interface GrowthPoint {
 
 /** A scenario whose subjects are one pattern at growing sizes of the work, for the growth plot. */
 export interface GrowthDef {
-  /** What grows, for the axis and the legend (`calls in flight`). */
+  /** What grows, for the legend (`calls in flight`). */
   readonly axis: string;
+  /** The series' short name in the plot's legend (`CircuitBreaker`). */
+  readonly legend: string;
   readonly points: readonly GrowthPoint[];
 }
 

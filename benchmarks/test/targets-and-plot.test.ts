@@ -183,7 +183,7 @@ describe('targets beyond ratios', () => {
   it('judges flatness as the spread of overheads, and shows the baseline’s own spread', () => {
     const [v] = verdicts(growth);
     expect(v).toMatchObject({ status: 'pass', value: 2.5, baselineSpread: 4 });
-    expect(measuredText(v as never)).toBe('2.50× (bare calls: 4.00×)');
+    expect(measuredText(v as never)).toBe('2.50× (baseline: 4.00×)');
     expect(goalText(growth, growth.targets[0] as never)).toBe(
       'flat: largest ÷ smallest overhead per call ≤ 3× while the work grows 10,000×',
     );

@@ -184,7 +184,7 @@ export function measuredText(v: TargetVerdict): string {
       return v.value === undefined ? '—' : formatRate(v.value);
     case 'flat': {
       if (v.value === undefined) return '—';
-      const floor = v.baselineSpread === undefined ? '' : ` (bare calls: ${v.baselineSpread.toFixed(2)}×)`;
+      const floor = v.baselineSpread === undefined ? '' : ` (baseline: ${v.baselineSpread.toFixed(2)}×)`;
       return `${v.value.toFixed(2)}×${floor}`;
     }
     default:
@@ -231,9 +231,10 @@ function growthSection(report: BenchReport): string[] {
     `![Overhead per call against the size of the work: ${grown.map((s) => `${s.growth?.legend} by ${s.growth?.axis}`).join('; ')}](benchmarks-growth.svg)`,
     '',
     'Each point is one row of the growth tables below (its own child process, against a baseline of the same size). ' +
-      'A flat line is a per-call cost that does not grow with the work; the "bare calls" spread in the targets is ' +
-      'how much the baseline itself grew over the same sizes (caches and the garbage collector working on a larger ' +
-      'live set), the floor under any flatness.',
+      'A flat line is a per-call cost that does not grow with the work. Beside each flatness verdict, the baseline’s ' +
+      'spread is how much the same work without the pattern grew over the same sizes (bare calls in flight: the ' +
+      'garbage collector copying a larger live set; `Map` lookups over more keys: memory latency), the floor under ' +
+      'any flatness.',
     '',
   ];
 }

@@ -27,21 +27,23 @@ export const missNotes: Readonly<Record<string, string>> = {
   'growth-breaker-in-flight':
     'The breaker keeps nothing per call in flight but the call’s own promise and its `then` (no list, no map). What ' +
     'grows at 100,000 in flight is the live set the garbage collector copies and promotes (about 100 B per call more ' +
-    'than a bare call, held until `Promise.all` settles, beyond the young generation); the "bare calls" spread is the ' +
+    'than a bare call, held until `Promise.all` settles, beyond the young generation); the baseline’s spread is the ' +
     'same effect on a bare `fn()`. Compare the two spreads: a cost proportional to the calls in flight would grow ' +
     '100,000×.',
   'growth-bulkhead-queue':
     'Queued calls wait in a FIFO (O(1) per enqueue and hand-over), but each waiter holds a promise and its ' +
     'resolvers, several hundred bytes, until its turn: at 100,000 deep that is tens of MB live, beyond the young ' +
-    'generation, and each scavenge copies and promotes it. The "bare calls" spread shows the same growth for bare ' +
+    'generation, and each scavenge copies and promotes it. The baseline’s spread shows the same growth for bare ' +
     'calls; per call, the queue work itself is constant.',
   'growth-retry-budget':
     'Every call counts in the budget’s ring of slices (O(1)); what grows with the callers is the live set of their ' +
-    'calls in flight (the "bare calls" spread), not the budget.',
+    'calls in flight (the baseline’s spread), not the budget.',
   'growth-limiter-keys':
     'A decision is a `Map` lookup, an LRU touch (a few pointer writes) and arithmetic, O(1) at any key count; with ' +
     '1,000,000 keys in rotation every lookup misses the CPU caches (key string, hash table, key state, its LRU ' +
-    'neighbours), which is the growth here: the baseline picking the key from the array misses its caches too.',
+    'neighbours), which is the growth here: the baseline, a bare `Map` lookup over the same keys, misses its caches ' +
+    'too (its spread). What the limiter adds beyond that lookup is the clock read and the LRU touch of two ' +
+    'neighbouring key states.',
   composed:
     'The inner patterns pass a Timeout’s lazy context on as it is and ask it “aborted?” without creating its ' +
     '`AbortController` (`LazyContext` in `packages/core/src/internal/context.ts`), so the composed call costs no ' +

@@ -204,6 +204,14 @@ describe('targets beyond ratios', () => {
     expect(renderReadmeTable(report)).toContain('| Throughput | > 1.00 M/s | 25.00 M/s | ✅ pass |');
   });
 
+  it('lists every row of ours in the README table where no other library was measured', () => {
+    const text = renderReadmeTable(report);
+    expect(text).toContain('| Heap retained per pattern instance | 96 B | retry: 240 B |');
+    expect(text).toContain(
+      '| Growth: a <queue> & more | — | depth 10: +100 ns<br>depth 10k: +150 ns<br>depth 100k: +250 ns |',
+    );
+  });
+
   it('gives no ratio columns to a scenario that measures only ours', () => {
     const md = renderMarkdown(report);
     expect(md).toContain('| library | bytes per instance: median (min – max) |\n');

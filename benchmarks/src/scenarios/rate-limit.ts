@@ -114,6 +114,25 @@ function decisionSubjects(keyCount: number): SubjectDef[] {
         return prepared(keyed(keys(), (key) => limiter.allow(key)));
       },
     },
+    // Node 24 and later read `performance.now()` through a fast call, so the default clock need not allocate there.
+    {
+      id: 'clock@node24',
+      label: 'the clock read alone: `performance.now()` (the default clock)',
+      library: 'node',
+      node: 24,
+      setup: async () => prepared(keyed(keys(), () => performance.now())),
+    },
+    {
+      id: 'ours@node24',
+      label: '@resilience/core RateLimiter allow(key)',
+      library: '@resilience/core',
+      node: 24,
+      setup: async () => {
+        const limiter = await ourLimiter();
+        if (typeof limiter === 'string') return unavailable(limiter);
+        return prepared(keyed(keys(), (key) => limiter.allow(key)));
+      },
+    },
     {
       id: 'ours-consume',
       label: '@resilience/core RateLimiter consume(key) (with header report)',

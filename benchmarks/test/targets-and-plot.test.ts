@@ -263,6 +263,22 @@ describe('choosing scenarios', () => {
     expect(selectScenarios(['memory-per-instance', 'nothing']).map((s) => s.id)).toEqual(['memory-per-instance']);
   });
 
+  it('names, for every growth point, a subject whose id carries its size', () => {
+    const grown = scenarios.filter((s) => s.growth !== undefined);
+    expect(grown.map((s) => s.id)).toEqual([
+      'growth-breaker-in-flight',
+      'growth-limiter-keys',
+      'growth-bulkhead-queue',
+      'growth-retry-budget',
+    ]);
+    for (const scenario of grown) {
+      const points = scenario.growth?.points ?? [];
+      expect(points.map((p) => p.subject)).toEqual(scenario.subjects.map((s) => s.id));
+      for (const point of points) expect(sizeOf(point.subject)).toBe(point.x);
+      expect(scenario.targets).toContainEqual(expect.objectContaining({ kind: 'flat' }));
+    }
+  });
+
   it('reads the size of a growth row from its id', () => {
     expect(sizeOf('in-flight-1')).toBe(1);
     expect(sizeOf('depth-10k')).toBe(10_000);

@@ -298,7 +298,7 @@ export function renderMarkdown(report: BenchReport): string {
     '',
     '## Targets',
     '',
-    table(['scenario', 'target (ours ÷ theirs)', 'measured', 'result'], targetRows(report)),
+    table(['scenario', 'target', 'measured', 'result'], targetRows(report)),
     '',
     ...growthSection(report),
     ...report.scenarios.map(scenarioSection),

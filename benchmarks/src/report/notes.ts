@@ -50,8 +50,9 @@ export const missNotes: Readonly<Record<string, string>> = {
     'The 0.1× bounds were set against cockatiel 3.2.1. On Node 22, cockatiel 4.0.0’s timeout with ' +
     '`abortOnReturn: false` is several times cheaper than 3.2.1’s (1.07 µs against 4.78 µs in the 2026-12-07 run), ' +
     'so the same bound is missed there (0.18× then) while ours did not change: a miss on that row is cockatiel ' +
-    'getting faster, not ours slower. Ours pays the deadline bookkeeping per call (no timer and no ' +
-    '`AbortController` per call); bringing it toward one async layer is issue 16’s Timeout item.',
+    'getting faster, not ours slower. Ours pays the deadline bookkeeping per call (a pending-call entry in one ' +
+    'queue of deadlines served by one timer per `Timeout`, and an `AbortController` only when the work reads ' +
+    '`ctx.signal`); bringing it toward one async layer is issue 16’s Timeout item.',
   composed:
     'The inner patterns pass a Timeout’s lazy context on as it is and ask it “aborted?” without creating its ' +
     '`AbortController` (`LazyContext` in `packages/core/src/internal/context.ts`), so the composed call costs no ' +

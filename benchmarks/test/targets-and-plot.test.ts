@@ -5,10 +5,10 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { LatencyResult, SubjectOutcome } from '../src/harness/types.js';
 import {
+  decades,
   escapeXml,
   formatCount,
   growthSeries,
-  niceCeiling,
   renderGrowthPlot,
   renderGrowthSvg,
 } from '../src/report/growth-svg.js';
@@ -319,7 +319,8 @@ describe('the growth plot', () => {
     expect(svg.match(/<circle /g)).toHaveLength(3);
     expect(svg).toContain('Bulkhead &lt;queue&gt; &amp; more');
     expect(svg).not.toContain('<queue>');
-    for (const label of ['100 ns', '150 ns', '250 ns', '10', '1k', '100k']) expect(svg).toContain(`>${label}</text>`);
+    for (const label of ['100 ns', '150 ns', '250 ns', '10', '1k', '100k', '1.00 µs'])
+      expect(svg).toContain(`>${label}</text>`);
     expect(svg).toContain('2026-01-02, Node v20.20.2, 2 cores, load 0.5 → 0.7');
     expect(isBalanced(svg)).toBe(true);
   });
@@ -331,11 +332,11 @@ describe('the growth plot', () => {
     expect(isBalanced(svg)).toBe(true);
   });
 
-  it('has round axis tops and short counts', () => {
-    expect(niceCeiling(0)).toBe(10);
-    expect(niceCeiling(11)).toBe(20);
-    expect(niceCeiling(275)).toBe(500);
-    expect(niceCeiling(1000)).toBe(1000);
+  it('spans whole decades on its log axes, and writes short counts', () => {
+    expect(decades([])).toEqual({ from: 0, to: 1 });
+    expect(decades([1])).toEqual({ from: 0, to: 1 });
+    expect(decades([34, 850])).toEqual({ from: 1, to: 3 });
+    expect(decades([0, -3, Number.NaN, 10, 1_000_000])).toEqual({ from: 1, to: 6 });
     expect(formatCount(1)).toBe('1');
     expect(formatCount(100_000)).toBe('100k');
     expect(formatCount(1_000_000)).toBe('1M');

@@ -39,12 +39,13 @@ export function escapeXml(text: string): string {
     .replaceAll("'", '&apos;');
 }
 
-/** The smallest "round" number (1, 2 or 5 times a power of ten) at or above `value` (at least 10). */
-export function niceCeiling(value: number): number {
-  if (!(value > 10)) return 10;
-  const power = 10 ** Math.floor(Math.log10(value));
-  for (const step of [1, 2, 5, 10]) if (step * power >= value) return step * power;
-  return 10 * power;
+/** The decades a log axis spans: from the one at or below the smallest value to the one at or above the largest. */
+export function decades(values: readonly number[]): { from: number; to: number } {
+  const positive = values.filter((v) => v > 0 && Number.isFinite(v));
+  if (positive.length === 0) return { from: 0, to: 1 };
+  const from = Math.floor(Math.log10(Math.min(...positive)));
+  const to = Math.max(from + 1, Math.ceil(Math.log10(Math.max(...positive))));
+  return { from, to };
 }
 
 /** `1`, `1k`, `100k`, `1M`. */
@@ -62,23 +63,23 @@ const HEIGHT = 440;
 const PLOT = { left: 70, right: 200, top: 50, bottom: 60 };
 
 /**
- * Renders the growth series as a standalone SVG line chart: the work's size on
- * a log axis (decades), overhead ns per call on a linear axis from 0, a line
+ * Renders the growth series as a standalone SVG line chart: the work's size and
+ * the overhead ns per call on log axes (decades), a line
  * and labelled points per series, a legend. A flat line is a per-call cost
  * that does not grow with the work. With no measured point it still renders,
  * saying so.
  */
 export function renderGrowthSvg(series: readonly GrowthSeries[], caption: string): string {
   const measured = series.filter((s) => s.points.length > 0);
-  const xs = measured.flatMap((s) => s.points.map((p) => p.x)).filter((x) => x > 0);
-  const minDecade = xs.length === 0 ? 0 : Math.floor(Math.log10(Math.min(...xs)));
-  const maxDecade = Math.max(minDecade + 1, xs.length === 0 ? 1 : Math.ceil(Math.log10(Math.max(...xs))));
-  const yMax = niceCeiling(Math.max(0, ...measured.flatMap((s) => s.points.map((p) => p.ns))) * 1.1);
+  const x = decades(measured.flatMap((s) => s.points.map((p) => p.x)));
+  // Overheads under 1 ns (lost in the noise) sit on the 1 ns line.
+  const y = decades([1, ...measured.flatMap((s) => s.points.map((p) => Math.max(p.ns, 1)))]);
   const plotW = WIDTH - PLOT.left - PLOT.right;
   const plotH = HEIGHT - PLOT.top - PLOT.bottom;
-  const px = (x: number): number =>
-    PLOT.left + ((Math.log10(Math.max(x, 1e-9)) - minDecade) / (maxDecade - minDecade)) * plotW;
-  const py = (ns: number): number => PLOT.top + plotH - (ns / yMax) * plotH;
+  const px = (value: number): number =>
+    PLOT.left + ((Math.log10(Math.max(value, 10 ** x.from)) - x.from) / (x.to - x.from)) * plotW;
+  const py = (ns: number): number =>
+    PLOT.top + plotH - ((Math.log10(Math.max(ns, 10 ** y.from)) - y.from) / (y.to - y.from)) * plotH;
   const r = (n: number): string => n.toFixed(1);
   const out: string[] = [
     '<?xml version="1.0" encoding="UTF-8"?>',
@@ -88,27 +89,26 @@ export function renderGrowthSvg(series: readonly GrowthSeries[], caption: string
     `<text x="${PLOT.left}" y="22" font-size="15" font-weight="bold">${escapeXml('Overhead per call as the work grows (flat is good)')}</text>`,
     `<text x="${PLOT.left}" y="38" fill="#555555">${escapeXml(caption)}</text>`,
   ];
-  // Grid and axes.
-  for (let i = 0; i <= 5; i++) {
-    const ns = (yMax / 5) * i;
-    const y = py(ns);
+  // Grid and axes: a line per decade on both.
+  for (let d = y.from; d <= y.to; d++) {
+    const at = py(10 ** d);
     out.push(
-      `<line x1="${PLOT.left}" y1="${r(y)}" x2="${PLOT.left + plotW}" y2="${r(y)}" stroke="#e5e5e5"/>`,
-      `<text x="${PLOT.left - 6}" y="${r(y + 4)}" text-anchor="end">${escapeXml(formatNs(ns))}</text>`,
+      `<line x1="${PLOT.left}" y1="${r(at)}" x2="${PLOT.left + plotW}" y2="${r(at)}" stroke="#e5e5e5"/>`,
+      `<text x="${PLOT.left - 6}" y="${r(at + 4)}" text-anchor="end">${escapeXml(formatNs(10 ** d))}</text>`,
     );
   }
-  for (let d = minDecade; d <= maxDecade; d++) {
-    const x = px(10 ** d);
+  for (let d = x.from; d <= x.to; d++) {
+    const at = px(10 ** d);
     out.push(
-      `<line x1="${r(x)}" y1="${PLOT.top}" x2="${r(x)}" y2="${PLOT.top + plotH}" stroke="#e5e5e5"/>`,
-      `<text x="${r(x)}" y="${PLOT.top + plotH + 16}" text-anchor="middle">${escapeXml(formatCount(10 ** d))}</text>`,
+      `<line x1="${r(at)}" y1="${PLOT.top}" x2="${r(at)}" y2="${PLOT.top + plotH}" stroke="#e5e5e5"/>`,
+      `<text x="${r(at)}" y="${PLOT.top + plotH + 16}" text-anchor="middle">${escapeXml(formatCount(10 ** d))}</text>`,
     );
   }
   out.push(
     `<line x1="${PLOT.left}" y1="${PLOT.top + plotH}" x2="${PLOT.left + plotW}" y2="${PLOT.top + plotH}" stroke="#333333"/>`,
     `<line x1="${PLOT.left}" y1="${PLOT.top}" x2="${PLOT.left}" y2="${PLOT.top + plotH}" stroke="#333333"/>`,
     `<text x="${PLOT.left + plotW / 2}" y="${HEIGHT - 18}" text-anchor="middle">${escapeXml('size of the work (calls in flight, keys, queue depth, callers; log scale)')}</text>`,
-    `<text x="16" y="${PLOT.top + plotH / 2}" text-anchor="middle" transform="rotate(-90 16 ${PLOT.top + plotH / 2})">${escapeXml('overhead per call')}</text>`,
+    `<text x="16" y="${PLOT.top + plotH / 2}" text-anchor="middle" transform="rotate(-90 16 ${PLOT.top + plotH / 2})">${escapeXml('overhead per call (log scale)')}</text>`,
   );
   if (measured.length === 0) {
     out.push(
@@ -132,7 +132,11 @@ export function renderGrowthSvg(series: readonly GrowthSeries[], caption: string
     for (const p of s.points) {
       out.push(
         `<circle cx="${r(px(p.x))}" cy="${r(py(p.ns))}" r="3.5" fill="${colour}"/>`,
-        `<text x="${r(px(p.x) + 5)}" y="${r(py(p.ns) - 6)}" fill="${colour}">${escapeXml(formatNs(p.ns))}</text>`,
+        // Labels of alternate series above and below their points, so series that start together stay readable.
+        // A point at the right edge gets its label on its left, clear of the legend.
+        px(p.x) > PLOT.left + plotW - 40
+          ? `<text x="${r(px(p.x) - 5)}" y="${r(py(p.ns) + (i % 2 === 0 ? -6 : 15))}" text-anchor="end" fill="${colour}">${escapeXml(formatNs(p.ns))}</text>`
+          : `<text x="${r(px(p.x) + 5)}" y="${r(py(p.ns) + (i % 2 === 0 ? -6 : 15))}" fill="${colour}">${escapeXml(formatNs(p.ns))}</text>`,
       );
     }
   });

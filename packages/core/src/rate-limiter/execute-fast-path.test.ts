@@ -18,7 +18,7 @@ describe('RateLimiter.execute without maxWait: no async frame (issue 16)', () =>
     await expect(l.execute(() => 2)).resolves.toBe(2);
     // biome-ignore lint/suspicious/noThenProperty: a thenable is what this test hands to execute
     const thenable = { then: (resolve: (v: number) => void) => resolve(3) };
-    await expect(l.execute(() => thenable)).resolves.toBe(3);
+    await expect(l.execute(() => thenable as unknown as PromiseLike<number>)).resolves.toBe(3);
   });
 
   it('turns a synchronous throw of fn into a rejection with that error, thousands of times', async () => {

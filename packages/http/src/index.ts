@@ -4,8 +4,9 @@
  * grouped by /56, the `RateLimit`/`RateLimit-Policy` headers (draft-7,
  * draft-8, legacy), `Retry-After` in both directions, status
  * classification, rejection bodies, the shared rate-limit options and the
- * proxy warnings. No runtime dependency but the core (a peer); no `node:`
- * import, so it runs on Node, Bun, Deno and edge runtimes.
+ * proxy warnings. One runtime dependency, `ipaddr.js` (the address parser
+ * Express's and Fastify's `trust proxy` use), beside the core (a peer); no
+ * `node:` import, so it runs on Node, Bun, Deno and edge runtimes.
  *
  * @packageDocumentation
  */

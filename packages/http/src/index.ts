@@ -12,6 +12,7 @@
  */
 export { checkedPermit, reportCall } from './breaker-call.js';
 export { FailureLog } from './failure-log.js';
+export { breakerPredicates, defaultBodies, timeoutPolicy } from './guard-options.js';
 export { addressKey, ipv6Network, isIPv4, parseIPv6 } from './ip.js';
 export { clientGone, clientSignal, type NodeResponseLike, onResponseEnd, responseDone } from './lifecycle.js';
 export {

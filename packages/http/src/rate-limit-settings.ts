@@ -8,6 +8,7 @@ import {
   requireMethod,
 } from '@resilience/core/validate';
 import { FailureLog } from './failure-log.js';
+import { defaultBodies } from './guard-options.js';
 import { RateLimitHeaders } from './rate-limit-headers.js';
 import { Rejection } from './rejection.js';
 import { statusOption } from './status.js';
@@ -161,12 +162,6 @@ export interface RateLimitSettings<Req> {
   readonly unavailable: Rejection<Req>;
 }
 
-const limitedBody = Object.freeze({ error: 'rate_limited', message: 'Too many requests. Try again later.' });
-const unavailableBody = Object.freeze({
-  error: 'service_unavailable',
-  message: 'The service is temporarily unavailable. Try again later.',
-});
-
 /** Whether `value` is a finite number > 0. */
 export function positiveNumber(value: unknown): value is number {
   return typeof value === 'number' && Number.isFinite(value) && value > 0;
@@ -257,8 +252,8 @@ export function rateLimitSettings<Req>(
     logger,
     failures: new FailureLog(logger, failMode),
     limiterTimeout,
-    limited: new Rejection<Req>(statusOption(owner, opts.statusCode, 429), opts.body, limitedBody, owner),
-    unavailable: new Rejection<Req>(503, undefined, unavailableBody, owner),
+    limited: new Rejection<Req>(statusOption(owner, opts.statusCode, 429), opts.body, defaultBodies.rateLimited, owner),
+    unavailable: new Rejection<Req>(503, undefined, defaultBodies.unavailable, owner),
   };
 }
 

@@ -40,7 +40,9 @@ export {
   positiveNumber,
   type RateLimitSettings,
   rateLimitSettings,
+  requestCost,
   requestKey,
+  skipsRequest,
 } from './rate-limit-settings.js';
 export { type PreparedBody, prepareBody, Rejection, utf8Length } from './rejection.js';
 export { parseRetryAfter, retryAfterSeconds } from './retry-after.js';

@@ -294,6 +294,51 @@ export function requestKey(owner: string, what: string, value: unknown): string 
   );
 }
 
+/**
+ * Whether the `skip` predicate of a rate-limit middleware skips this
+ * request (`false` without one).
+ *
+ * @param owner - the middleware named in the error
+ * @param what - the predicate as the message names it (`skip(req)`)
+ * @param skip - the predicate, if any
+ * @param req - the request
+ * @throws what the predicate throws; TypeError when it returns a promise (see {@link refuseThenable})
+ */
+export function skipsRequest<Req>(
+  owner: string,
+  what: string,
+  skip: ((req: Req) => unknown) | undefined,
+  req: Req,
+): boolean {
+  if (skip === undefined) return false;
+  const verdict: unknown = skip(req);
+  refuseThenable(owner, what, verdict);
+  return Boolean(verdict);
+}
+
+/**
+ * The tokens a request costs: the `cost` option as it is, or what the
+ * `cost` function gives, which must be a finite number > 0 (the limiter
+ * would refuse anything else, and `failMode: 'open'` would then let the
+ * request through unlimited).
+ *
+ * @param owner - the middleware named in the error
+ * @param what - the cost function as the message names it (`cost(req)`)
+ * @param cost - the checked `cost` option
+ * @param req - the request
+ * @throws what the function throws; TypeError when it returns a promise; RangeError naming `what` and the
+ *   value for anything that is not a finite number > 0
+ */
+export function requestCost<Req>(owner: string, what: string, cost: number | ((req: Req) => number), req: Req): number {
+  if (typeof cost !== 'function') return cost;
+  const tokens: unknown = cost(req);
+  refuseThenable(owner, what, tokens);
+  if (!positiveNumber(tokens)) {
+    throw new RangeError(`${owner}: ${what} must return a finite number > 0, got ${describeValue(tokens)}`);
+  }
+  return tokens;
+}
+
 /** The error for a limiter answer that is not a decision. */
 export function notADecision(owner: string, value: unknown): TypeError {
   return new TypeError(

@@ -205,6 +205,9 @@ describe('on ipaddr.js: the cases where the library and the old hand-made parser
       const key = addressKey(text);
       expect(key === text || key === 'fe80:0:0:0:0:0:0:0/56').toBe(true);
     }
+    for (const text of huge) expect(isIPv4(text)).toBe(false);
+    expect(isIPv4('255.255.255.255')).toBe(true);
+    expect(isIPv4('255.255.255.2555')).toBe(false);
     for (const text of ['\u0000', '::\n', '1.2.3.4\n', ' ::1', '::1 ', '[::1]', '::1/64', 'ffff::ffff::', '::g']) {
       expect(addressKey(text), JSON.stringify(text)).toBe(text);
     }

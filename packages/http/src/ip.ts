@@ -30,7 +30,8 @@ function maskOf(bits: number): readonly number[] {
  * @param address - the text to check
  */
 export function isIPv4(address: string): boolean {
-  return typeof address === 'string' && ipaddr.IPv4.isValidFourPartDecimal(address);
+  // `255.255.255.255` is the longest: a longer text is refused before any regular expression reads it.
+  return typeof address === 'string' && address.length <= 15 && ipaddr.IPv4.isValidFourPartDecimal(address);
 }
 
 /** The parsed IPv6 address, or `undefined` when `address` is not one (see the guards above). */

@@ -4,7 +4,7 @@ import type { ExecuteOptions, ExecutionContext, Operation, Policy } from '../con
 import { BulkheadFullError } from '../errors/errors.js';
 import { isTimeoutError } from '../errors/guards.js';
 import { checkConfigKeys, knownKeys, type PeerHints } from '../internal/config-keys.js';
-import { canAbort, contextAbortReason, isAbortedContext, notAFunction, toContext } from '../internal/context.js';
+import { canAbort, contextAbortReason, enter, isAbortedContext } from '../internal/context.js';
 import { predicateOption } from '../internal/hooks.js';
 import { IntrusiveList, type ListNode } from '../internal/intrusive-list.js';
 import { isAbortSignal, notASignal, type SignalHub, type SignalWaiter, signalHub } from '../internal/signal-hub.js';
@@ -208,9 +208,12 @@ export class AdaptiveBulkhead<T = unknown> implements Policy<T> {
    * error. Never throws synchronously.
    */
   execute<R extends T>(fn: Operation<R>, options?: ExecuteOptions): Promise<R> {
-    if (typeof fn !== 'function') return Promise.reject(notAFunction(OWNER, fn));
-    const ctx = toContext(options);
-    if (isAbortedContext(ctx)) return Promise.reject(contextAbortReason(ctx));
+    let ctx: ExecutionContext;
+    try {
+      ctx = enter(OWNER, fn, options);
+    } catch (err) {
+      return Promise.reject(err);
+    }
     if (this.#telemetry.tracer !== undefined) {
       return this.#telemetry.traced('resilience.adaptive_bulkhead', undefined, () => this.#admit(fn, ctx));
     }

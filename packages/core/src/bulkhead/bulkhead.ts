@@ -2,7 +2,7 @@ import type { Clock } from '../clock/clock.js';
 import type { ExecuteOptions, ExecutionContext, Operation, Policy } from '../context.js';
 import { BulkheadFullError } from '../errors/errors.js';
 import { checkConfigKeys, knownKeys, type PeerHints } from '../internal/config-keys.js';
-import { contextAbortReason, isAbortedContext, neverAbortedSignal, toContext } from '../internal/context.js';
+import { enter, neverAbortedSignal } from '../internal/context.js';
 import { EventHub, type EventListener, type Subscription } from '../internal/events.js';
 import { IntrusiveList, type ListNode } from '../internal/intrusive-list.js';
 import { isAbortSignal, notASignal, type SignalHub, type SignalWaiter, signalHub } from '../internal/signal-hub.js';
@@ -188,8 +188,12 @@ export class Bulkhead<T = unknown> implements Policy<T> {
 
   #admit<R>(fn: Operation<R>, options: ExecuteOptions | undefined): Promise<R> {
     // A Timeout's context is passed on as it is, and read without creating its lazy signal.
-    const ctx = toContext(options);
-    if (isAbortedContext(ctx)) return Promise.reject(contextAbortReason(ctx));
+    let ctx: ExecutionContext;
+    try {
+      ctx = enter(OWNER, fn, options);
+    } catch (err) {
+      return Promise.reject(err);
+    }
     if (this.#active < this.#maxConcurrent) {
       this.#active++;
       if (this.#metrics) this.#record();

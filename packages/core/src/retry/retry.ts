@@ -5,17 +5,11 @@ import { MaxAttemptsReachedError } from '../errors/errors.js';
 import { isCircuitOpenError } from '../errors/guards.js';
 import { isRetryable as isMarkedRetryable } from '../errors/retryable.js';
 import { checkConfigKeys, knownKeys, type PeerHints } from '../internal/config-keys.js';
-import {
-  contextAbortReason,
-  isAbortedContext,
-  LazyContext,
-  neverAbortedSignal,
-  notAFunction,
-  rootContext,
-} from '../internal/context.js';
+import { enter, LazyContext, neverAbortedSignal, rootContext } from '../internal/context.js';
 import { EventHub, type EventListener, type Subscription } from '../internal/events.js';
 import { catchRejection, isThenable, predicateOption } from '../internal/hooks.js';
 import { Telemetry } from '../internal/telemetry.js';
+import { MAX_TIMER_MS } from '../internal/timers.js';
 import { type Commit, knownOptions, mergeUpdate, registerUpdater } from '../internal/update.js';
 import {
   clockOption,
@@ -69,9 +63,6 @@ const peerHints: PeerHints = {
   retryExceptions: `resilience4j's retryExceptions is "retryableErrors" here`,
   ignoreExceptions: `resilience4j's ignoreExceptions is "nonRetryableErrors" here`,
 };
-/** The longest delay a Node timer can wait. */
-const MAX_TIMER_MS = 2_147_483_647;
-
 function hasRetryAfter(candidate: unknown): candidate is { retryAfterMs: number } {
   if (typeof candidate !== 'object' || candidate === null) return false;
   const hint = (candidate as { retryAfterMs?: unknown }).retryAfterMs;
@@ -213,9 +204,7 @@ export class Retry<T = unknown> implements Policy<T> {
    * call ends.
    */
   async execute<R extends T>(fn: Operation<R>, options?: ExecuteOptions): Promise<R> {
-    if (typeof fn !== 'function') throw notAFunction(OWNER, fn);
-    const ctx = firstContext(options);
-    if (isAbortedContext(ctx)) throw contextAbortReason(ctx);
+    const ctx = enter(OWNER, fn, options, firstContext);
     if (this.#plain) {
       const start = this.#maxElapsed === Number.POSITIVE_INFINITY ? 0 : this.#clock.now();
       try {

@@ -4,6 +4,7 @@ import { TimeoutError } from '../errors/errors.js';
 import { checkConfigKeys, knownKeys, type PeerHints } from '../internal/config-keys.js';
 import { neverAbortedSignal, notAFunction } from '../internal/context.js';
 import { EventHub, type EventListener, type Subscription } from '../internal/events.js';
+import { isThenable } from '../internal/hooks.js';
 import { IntrusiveList } from '../internal/intrusive-list.js';
 import { isAbortSignal, notASignal, signalHub } from '../internal/signal-hub.js';
 import { Telemetry } from '../internal/telemetry.js';
@@ -31,14 +32,6 @@ const peerHints: PeerHints = {
   abortOnReturn: `ctx.signal aborts only when the time is up; nothing is aborted on success`,
   signal: `pass the signal to execute(fn, { signal }) instead`,
 };
-
-function isThenable<R>(value: R | PromiseLike<R>): value is PromiseLike<R> {
-  return (
-    (typeof value === 'object' || typeof value === 'function') &&
-    value !== null &&
-    typeof (value as { then?: unknown }).then === 'function'
-  );
-}
 
 /**
  * Bounds the time of the work, cooperatively and aggressively at once: when

@@ -39,7 +39,18 @@ export const breakerClosed: ScenarioDef = {
   config: BREAKER_CONFIG,
   baselineLabel: 'await fn()',
   baseline: awaitFn,
-  subjects: subjects(),
+  subjects: [
+    ...subjects(),
+    {
+      id: 'async-layer',
+      label: 'LOCAL yardstick',
+      library: '@resilience/core',
+      setup: async () => {
+        const layer = async (f: () => Promise<number>): Promise<number> => await f();
+        return prepared({ run: () => layer(fn) });
+      },
+    },
+  ],
   targets: [
     { subject: 'ours', against: 'cockatiel', maxRatio: 0.5 },
     { subject: 'ours', against: 'opossum-no-timeout', maxRatio: 0.2 },

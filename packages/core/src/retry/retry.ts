@@ -203,19 +203,39 @@ export class Retry<T = unknown> implements Policy<T> {
    * Runs `fn`, retrying as configured. See the class description for how the
    * call ends.
    */
-  async execute<R extends T>(fn: Operation<R>, options?: ExecuteOptions): Promise<R> {
-    const ctx = enter(OWNER, fn, options, firstContext);
-    if (this.#plain) {
-      const start = this.#maxElapsed === Number.POSITIVE_INFINITY ? 0 : this.#clock.now();
-      try {
-        return await fn(ctx);
-      } catch (err) {
-        return this.#run(fn, ctx, start, 1, true, err);
-      }
+  execute<R extends T>(fn: Operation<R>, options?: ExecuteOptions): Promise<R> {
+    let ctx: ExecutionContext;
+    let start: number;
+    try {
+      ctx = enter(OWNER, fn, options, firstContext);
+      if (!this.#plain) this.#budget?.recordCall();
+      start = this.#maxElapsed === Number.POSITIVE_INFINITY ? 0 : this.#clock.now();
+    } catch (err) {
+      return Promise.reject(err);
     }
-    this.#budget?.recordCall();
-    const start = this.#maxElapsed === Number.POSITIVE_INFINITY ? 0 : this.#clock.now();
-    return this.#run(fn, ctx, start, 0, false, undefined);
+    // Every attempt, and whatever a plain retry's first attempt did other than succeed, runs in `#run`.
+    if (!this.#plain) return this.#run(fn, ctx, start, 0, false, undefined);
+    let result: R | PromiseLike<R>;
+    try {
+      result = fn(ctx);
+    } catch (err) {
+      return this.#run(fn, ctx, start, 1, true, err);
+    }
+    return this.#afterFirst(result, fn, ctx, start);
+  }
+
+  /**
+   * A plain retry's first attempt: its value passes through a `then` (no async frame: issue 16's
+   * "one extra async layer" is the most a pattern may cost), a failure goes on to `#run`. Kept out of
+   * `execute`, whose every call would otherwise allocate this closure's context.
+   */
+  #afterFirst<R extends T>(
+    result: R | PromiseLike<R>,
+    fn: Operation<R>,
+    ctx: ExecutionContext,
+    start: number,
+  ): Promise<R> {
+    return Promise.resolve(result).then(undefined, (err: unknown) => this.#run(fn, ctx, start, 1, true, err));
   }
 
   /**

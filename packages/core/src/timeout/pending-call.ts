@@ -19,6 +19,8 @@ export class PendingCall implements ListNode<PendingCall>, SignalWaiter {
   readonly timeoutMs: number;
   /** Rejects the promise the caller holds (set as soon as that promise exists). */
   reject: (reason: unknown) => void = ignore;
+  /** Releases what the call holds in its Timeout (queue place, timer, hub), once it ended early. */
+  readonly release: (call: PendingCall) => void;
   /** Neighbours in the Timeout's queue of deadlines (both `null` while not in it). */
   listPrev: PendingCall | null = null;
   listNext: PendingCall | null = null;
@@ -37,7 +39,8 @@ export class PendingCall implements ListNode<PendingCall>, SignalWaiter {
    * @param deadline - the absolute deadline (`Infinity` when unbounded)
    * @param timeoutMs - the limit to report
    */
-  constructor(ctx: TimeoutContext, deadline: number, timeoutMs: number) {
+  constructor(ctx: TimeoutContext, deadline: number, timeoutMs: number, release: (call: PendingCall) => void) {
+    this.release = release;
     this.ctx = ctx;
     this.deadline = deadline;
     this.timeoutMs = timeoutMs;
@@ -49,6 +52,7 @@ export class PendingCall implements ListNode<PendingCall>, SignalWaiter {
     this.over = true;
     abortTimeoutContext(this.ctx, reason);
     this.reject(reason);
+    this.release(this);
   }
 
   /** Time is up: aborts the work's signal and rejects the caller's promise with `error`. */
@@ -56,5 +60,6 @@ export class PendingCall implements ListNode<PendingCall>, SignalWaiter {
     this.over = true;
     abortTimeoutContext(this.ctx, error);
     this.reject(error);
+    this.release(this);
   }
 }

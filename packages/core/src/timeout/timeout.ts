@@ -82,6 +82,8 @@ export class Timeout<T = unknown> implements Policy<T, TimeoutExecuteOptions> {
   #events: EventHub<TimeoutEvents> | undefined = undefined;
   readonly #onTimer: () => void;
   readonly #clearFailed: (err: unknown) => void;
+  /** What a call that ended early (timed out, or its caller aborted) calls to give back its place and timer. */
+  readonly #release: (call: PendingCall) => void;
   /** The calls sharing the timer, in deadline order (so the head expires first). */
   readonly #queue = new IntrusiveList<PendingCall>();
   /** Whether the shared timer is pending. */
@@ -103,6 +105,7 @@ export class Timeout<T = unknown> implements Policy<T, TimeoutExecuteOptions> {
     this.#telemetry = Telemetry.for('timeout', c);
     this.#onTimer = () => this.#fire();
     this.#clearFailed = (err) => this.#telemetry.log('error', 'clock.clearTimeout threw', { err });
+    this.#release = (call) => this.#settle(call);
     this.#config = c;
   }
 
@@ -174,9 +177,10 @@ export class Timeout<T = unknown> implements Policy<T, TimeoutExecuteOptions> {
 
   /**
    * Runs the work; when it returns a promise, races it against the deadline
-   * and the caller's signal through one internal node (no `Promise.race`).
+   * and the caller's signal through one internal node (no `Promise.race`, no
+   * async frame: a `then` on the work's promise settles the caller's).
    */
-  async #run<R>(
+  #run<R>(
     fn: Operation<R>,
     ctx: TimeoutContext,
     caller: AbortSignal,
@@ -184,30 +188,48 @@ export class Timeout<T = unknown> implements Policy<T, TimeoutExecuteOptions> {
     timeoutMs: number,
     shared: boolean,
   ): Promise<R> {
-    const value = fn(ctx);
-    if (!isThenable(value)) return value;
-    // Nothing can end it early: no limit and no caller signal.
-    if (deadline === INFINITY && caller === neverAbortedSignal) return await value;
-    const call = new PendingCall(ctx, deadline, timeoutMs);
+    let value: R | PromiseLike<R>;
     try {
-      return await new Promise<R>((resolve, reject) => {
-        call.reject = reject;
-        value.then(resolve, reject);
-        if (caller !== neverAbortedSignal) {
-          // The work itself may have aborted the caller's signal.
-          if (caller.aborted) {
-            call.signalAborted(caller.reason);
-            return;
-          }
-          const hub = signalHub(caller);
-          call.hub = hub;
-          hub.add(call);
-        }
-        if (deadline !== INFINITY) this.#schedule(call, shared);
-      });
-    } finally {
-      this.#settle(call);
+      value = fn(ctx);
+    } catch (err) {
+      return Promise.reject(err);
     }
+    // A value, or nothing that can end it early (no limit and no caller signal): it is the outcome.
+    if (!isThenable(value) || (deadline === INFINITY && caller === neverAbortedSignal)) return Promise.resolve(value);
+    return this.#race(value, new PendingCall(ctx, deadline, timeoutMs, this.#release), caller, shared);
+  }
+
+  /**
+   * The caller's promise of one call: settled by the work, by the deadline
+   * (`PendingCall.expire`) or by the caller's signal (`PendingCall.signalAborted`),
+   * whichever comes first; each way out releases the call's place, timer and hub
+   * once (`#settle`).
+   */
+  #race<R>(value: PromiseLike<R>, call: PendingCall, caller: AbortSignal, shared: boolean): Promise<R> {
+    return new Promise<R>((resolve, reject) => {
+      call.reject = reject;
+      value.then(
+        (result) => {
+          if (!call.over) this.#settle(call);
+          resolve(result);
+        },
+        (error: unknown) => {
+          if (!call.over) this.#settle(call);
+          reject(error);
+        },
+      );
+      if (caller !== neverAbortedSignal) {
+        // The work itself may have aborted the caller's signal.
+        if (caller.aborted) {
+          call.signalAborted(caller.reason);
+          return;
+        }
+        const hub = signalHub(caller);
+        call.hub = hub;
+        hub.add(call);
+      }
+      if (call.deadline !== INFINITY) this.#schedule(call, shared);
+    });
   }
 
   /** Puts the call in the shared queue when it keeps the queue in deadline order, else gives it its own timer. */

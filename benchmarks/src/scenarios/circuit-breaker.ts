@@ -39,18 +39,7 @@ export const breakerClosed: ScenarioDef = {
   config: BREAKER_CONFIG,
   baselineLabel: 'await fn()',
   baseline: awaitFn,
-  subjects: [
-    ...subjects(),
-    {
-      id: 'async-layer',
-      label: 'LOCAL yardstick',
-      library: '@resilience/core',
-      setup: async () => {
-        const layer = async (f: () => Promise<number>): Promise<number> => await f();
-        return prepared({ run: () => layer(fn) });
-      },
-    },
-  ],
+  subjects: subjects(),
   targets: [
     { subject: 'ours', against: 'cockatiel', maxRatio: 0.5 },
     { subject: 'ours', against: 'opossum-no-timeout', maxRatio: 0.2 },

@@ -1,5 +1,5 @@
 import type { BulkheadRejectReason } from '../bulkhead/types.js';
-import { type Waiter, WaitQueue } from '../bulkhead/wait-queue.js';
+import { type Waiter, WaitQueue, type WaitQueueHooks } from '../bulkhead/wait-queue.js';
 import type { Clock } from '../clock/clock.js';
 import type { ExecuteOptions, ExecutionContext, Operation, Policy } from '../context.js';
 import { BulkheadFullError } from '../errors/errors.js';
@@ -41,6 +41,9 @@ const peerHints: PeerHints = {
   queueSize: `use "maxQueue" (the gradient's headroom is fixed at 4)`,
   longWindow: `the gradient's baseline is the lowest latency seen, rising by at most "baselineDrift" per second`,
 };
+
+/** What the wait queue asks of a AdaptiveBulkhead (set by the class's static block, which reaches its private state). */
+let queueHooks: WaitQueueHooks<AdaptiveBulkhead<unknown>>;
 
 /**
  * A bulkhead whose concurrency limit follows the dependency, as Netflix's
@@ -86,7 +89,7 @@ export class AdaptiveBulkhead<T = unknown> implements Policy<T> {
   readonly #isDrop: ((error: unknown) => boolean) | undefined;
   readonly #onRejected: ((reason: BulkheadRejectReason) => void) | undefined;
   readonly #onLimitChange: ((limit: number, previous: number) => void) | undefined;
-  readonly #queue: WaitQueue;
+  readonly #queue: WaitQueue<AdaptiveBulkhead<unknown>>;
   #limit: number;
   #active = 0;
   #draining = false;
@@ -137,11 +140,7 @@ export class AdaptiveBulkhead<T = unknown> implements Policy<T> {
         ? new AimdLimit(initial, this.minLimit, this.maxLimit, backoffRatio, latencyThreshold)
         : new GradientLimit(initial, this.minLimit, this.maxLimit, tolerance, smoothing, baselineDrift);
     this.#limit = initial;
-    this.#queue = new WaitQueue(OWNER, this.#clock, this, {
-      changed: () => this.#record(),
-      timedOut: () => this.#rejection('queue-timeout'),
-      clockFailed: (msg, err) => this.#telemetry.log('error', msg, { err }),
-    });
+    this.#queue = new WaitQueue(this.#clock, this as AdaptiveBulkhead<unknown>, queueHooks);
   }
 
   /** The current concurrency limit (a whole number within `[minLimit, maxLimit]`). */
@@ -175,6 +174,15 @@ export class AdaptiveBulkhead<T = unknown> implements Policy<T> {
       return this.#telemetry.traced('resilience.adaptive_bulkhead', undefined, () => this.#admit(fn, ctx));
     }
     return this.#admit(fn, ctx);
+  }
+
+  static {
+    queueHooks = {
+      name: OWNER,
+      changed: (owner) => owner.#record(),
+      timedOut: (owner) => owner.#rejection('queue-timeout'),
+      clockFailed: (owner, message, err) => owner.#telemetry.log('error', message, { err }),
+    };
   }
 
   #admit<R>(fn: Operation<R>, ctx: ExecutionContext): Promise<R> {

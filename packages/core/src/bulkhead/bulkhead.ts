@@ -9,7 +9,7 @@ import { type Commit, knownOptions, mergeUpdate, registerUpdater } from '../inte
 import { clockOption, configObject, functionOption, numberOption, requiredNumber } from '../internal/validate.js';
 import { type BulkheadEvents, bulkheadEvents } from './events.js';
 import type { BulkheadConfig, BulkheadRejectReason } from './types.js';
-import { type Waiter, WaitQueue } from './wait-queue.js';
+import { type Waiter, WaitQueue, type WaitQueueHooks } from './wait-queue.js';
 
 const OWNER = 'Bulkhead';
 
@@ -26,6 +26,9 @@ const peerHints: PeerHints = {
   maxQueueSize: `use "maxQueue"`,
   timeout: `use "queueTimeout" (how long a call may wait for a slot); bound the work itself with a Timeout`,
 };
+
+/** What the wait queue asks of a Bulkhead (set by the class's static block, which reaches its private state). */
+let queueHooks: WaitQueueHooks<Bulkhead<unknown>>;
 
 /**
  * Limits how many calls run at once, like the watertight compartments of a
@@ -68,7 +71,7 @@ export class Bulkhead<T = unknown> implements Policy<T> {
   #traced: boolean;
   #maxConcurrent: number;
   #onRejected: ((reason: BulkheadRejectReason) => void) | undefined;
-  readonly #queue: WaitQueue;
+  readonly #queue: WaitQueue<Bulkhead<unknown>>;
   /** Settlement callbacks of a call in a slot: release the slot, pass the value or error on. */
   readonly #fulfilled: (value: unknown) => unknown;
   readonly #rejected: (error: unknown) => never;
@@ -102,11 +105,7 @@ export class Bulkhead<T = unknown> implements Policy<T> {
     this.#metrics = this.#telemetry.metrics !== undefined;
     this.#traced = this.#telemetry.tracer !== undefined;
     this.#maxConcurrent = this.maxConcurrent;
-    this.#queue = new WaitQueue(OWNER, clock, this, {
-      changed: () => this.#record(),
-      timedOut: () => this.#rejection('queue-timeout'),
-      clockFailed: (msg, err) => this.#telemetry.log('error', msg, { err }),
-    });
+    this.#queue = new WaitQueue(clock, this as Bulkhead<unknown>, queueHooks);
     this.#fulfilled = (value) => {
       this.#release();
       return value;
@@ -136,6 +135,15 @@ export class Bulkhead<T = unknown> implements Policy<T> {
   execute<R extends T>(fn: Operation<R>, options?: ExecuteOptions): Promise<R> {
     if (this.#traced) return this.#telemetry.traced('resilience.bulkhead', undefined, () => this.#admit(fn, options));
     return this.#admit(fn, options);
+  }
+
+  static {
+    queueHooks = {
+      name: OWNER,
+      changed: (owner) => owner.#record(),
+      timedOut: (owner) => owner.#rejection('queue-timeout'),
+      clockFailed: (owner, message, err) => owner.#telemetry.log('error', message, { err }),
+    };
   }
 
   #admit<R>(fn: Operation<R>, options: ExecuteOptions | undefined): Promise<R> {

@@ -22,7 +22,7 @@ export class Waiter implements ListNode<Waiter>, SignalWaiter {
   /** When its wait ends (0: never); set again when `update()` bounds a queue that was unbounded. */
   expiresAt: number;
   /** The queue it waits in. */
-  readonly queue: WaitQueue;
+  readonly queue: WaitQueue<WaitQueueOwner>;
   /** The hub of the caller's signal; `null` when the call cannot be aborted. */
   hub: SignalHub | null = null;
   /** Neighbours in the queue. */
@@ -38,7 +38,7 @@ export class Waiter implements ListNode<Waiter>, SignalWaiter {
     resolve: (value: unknown) => void,
     reject: (reason: unknown) => void,
     expiresAt: number,
-    queue: WaitQueue,
+    queue: WaitQueue<WaitQueueOwner>,
   ) {
     this.fn = fn;
     this.ctx = ctx;
@@ -60,14 +60,20 @@ export interface WaitQueueOwner {
   readonly queueTimeout: number;
 }
 
-/** What a {@link WaitQueue} tells its pattern, or asks it for (callbacks made once per pattern). */
-export interface WaitQueueHooks {
+/**
+ * What a {@link WaitQueue} tells its pattern, or asks it for: one object per
+ * pattern class (its functions reach the pattern's private state), shared by
+ * every instance, so a queue costs no closure per pattern instance.
+ */
+export interface WaitQueueHooks<O extends WaitQueueOwner> {
+  /** The pattern's name, for errors. */
+  readonly name: string;
   /** The queue changed (a call queued or left): report utilisation. */
-  readonly changed: () => void;
+  readonly changed: (owner: O) => void;
   /** A queued call ran out of time: the error to reject it with (the pattern calls its hooks). */
-  readonly timedOut: () => unknown;
+  readonly timedOut: (owner: O) => unknown;
   /** Logs a failure of the user's clock. */
-  readonly clockFailed: (message: string, err: unknown) => void;
+  readonly clockFailed: (owner: O, message: string, err: unknown) => void;
 }
 
 /**
@@ -78,30 +84,27 @@ export interface WaitQueueHooks {
  * as soon as nobody does. Which waiter gets a freed slot, and when, is the
  * pattern's business: it {@link WaitQueue.take}s the oldest.
  */
-export class WaitQueue extends IntrusiveList<Waiter> {
-  readonly #name: string;
+export class WaitQueue<O extends WaitQueueOwner> extends IntrusiveList<Waiter> {
   readonly #clock: Clock;
-  readonly #owner: WaitQueueOwner;
-  readonly #hooks: WaitQueueHooks;
-  readonly #expire: () => void;
-  readonly #clearFailed: (err: unknown) => void;
+  readonly #owner: O;
+  readonly #hooks: WaitQueueHooks<O>;
+  /** The timer's callback, made when the queue first arms a timer (a queue without `queueTimeout` never does). */
+  #expire: (() => void) | undefined = undefined;
+  /** Logs a `clearTimeout` that threw, made the first time the queue clears its timer. */
+  #clearFailed: ((err: unknown) => void) | undefined = undefined;
   #timer: unknown = undefined;
   #armed = false;
 
   /**
-   * @param name - the pattern's name, for errors
    * @param clock - the pattern's clock
    * @param owner - the pattern (its live `queueTimeout`)
-   * @param hooks - what the queue tells the pattern
+   * @param hooks - what the queue tells the pattern (one object per pattern class)
    */
-  constructor(name: string, clock: Clock, owner: WaitQueueOwner, hooks: WaitQueueHooks) {
+  constructor(clock: Clock, owner: O, hooks: WaitQueueHooks<O>) {
     super();
-    this.#name = name;
     this.#clock = clock;
     this.#owner = owner;
     this.#hooks = hooks;
-    this.#expire = () => this.#expireWaiters();
-    this.#clearFailed = (err) => hooks.clockFailed('clock.clearTimeout threw', err);
   }
 
   /**
@@ -121,11 +124,11 @@ export class WaitQueue extends IntrusiveList<Waiter> {
         resolve as (value: unknown) => void,
         reject,
         expiresAt,
-        this,
+        this as unknown as WaitQueue<WaitQueueOwner>,
       );
       let hub: SignalHub | null = null;
       if (canAbort(ctx)) {
-        if (!isAbortSignal(ctx.signal)) throw notASignal(ctx.signal, this.#name);
+        if (!isAbortSignal(ctx.signal)) throw notASignal(ctx.signal, this.#hooks.name);
         hub = signalHub(ctx.signal);
       }
       this.push(waiter);
@@ -133,7 +136,7 @@ export class WaitQueue extends IntrusiveList<Waiter> {
         waiter.hub = hub;
         hub.add(waiter);
       }
-      this.#hooks.changed();
+      this.#hooks.changed(this.#owner);
       try {
         this.arm();
       } catch (err) {
@@ -157,7 +160,7 @@ export class WaitQueue extends IntrusiveList<Waiter> {
     if (!this.remove(waiter)) return;
     waiter.hub?.delete(waiter);
     if (this.size === 0) this.#disarm();
-    this.#hooks.changed();
+    this.#hooks.changed(this.#owner);
     waiter.reject(reason);
   }
 
@@ -170,19 +173,19 @@ export class WaitQueue extends IntrusiveList<Waiter> {
       now = this.#clock.now();
     } catch (err) {
       // Logged, not thrown into the timer's caller; the next call that queues arms the timer again.
-      this.#hooks.clockFailed('clock.now threw', err);
+      this.#hooks.clockFailed(this.#owner, 'clock.now threw', err);
       return;
     }
     if (Number.isNaN(now)) return;
     // A waiter whose expiry the clock could not give (NaN) is due now: it must not hold the queue's timer at 0 ms
     // (firing again and again) nor stop the waiters behind it from timing out.
     for (let head = this.first; head !== null && !(head.expiresAt > now); head = this.first) {
-      this.leave(head, this.#hooks.timedOut());
+      this.leave(head, this.#hooks.timedOut(this.#owner));
     }
     try {
       this.arm();
     } catch (err) {
-      this.#hooks.clockFailed('clock.setTimeout threw', err);
+      this.#hooks.clockFailed(this.#owner, 'clock.setTimeout threw', err);
     }
   }
 
@@ -197,6 +200,7 @@ export class WaitQueue extends IntrusiveList<Waiter> {
     if (this.#armed || this.#owner.queueTimeout === Number.POSITIVE_INFINITY) return;
     const head = this.first;
     if (head === null) return;
+    this.#expire ??= () => this.#expireWaiters();
     this.#timer = armTimer(this.#clock, this.#expire, head.expiresAt - this.#clock.now());
     this.#armed = true;
   }
@@ -206,6 +210,8 @@ export class WaitQueue extends IntrusiveList<Waiter> {
     this.#armed = false;
     const timer = this.#timer;
     this.#timer = undefined;
+    // A clock whose clearTimeout throws is logged: the timer, left armed, expires only waiters whose time came.
+    this.#clearFailed ??= (err) => this.#hooks.clockFailed(this.#owner, 'clock.clearTimeout threw', err);
     clearTimer(this.#clock, timer, this.#clearFailed);
   }
 }

@@ -9,10 +9,10 @@
 export class RollingCounter {
   readonly #buckets: number;
   readonly #bucketMs: number;
-  /** `channels × buckets` counts, channel-major. */
-  readonly #counts: Float64Array;
-  /** The running total of each channel over the buckets in the window. */
-  readonly #totals: Float64Array;
+  // Plain arrays of small integers (no typed array: each costs its own buffer object, and a rolling count is
+  // small): `channels × buckets` counts, channel-major, and the running total of each channel.
+  readonly #counts: number[];
+  readonly #totals: number[];
   /** The bucket number (time / bucketMs) of the newest bucket; -Infinity before anything was counted. */
   #head = Number.NEGATIVE_INFINITY;
   /** Whether any bucket holds a count (nothing to drop otherwise). */
@@ -26,8 +26,8 @@ export class RollingCounter {
   constructor(channels: number, buckets: number, bucketMs: number) {
     this.#buckets = buckets;
     this.#bucketMs = bucketMs;
-    this.#counts = new Float64Array(channels * buckets);
-    this.#totals = new Float64Array(channels);
+    this.#counts = new Array<number>(channels * buckets).fill(0);
+    this.#totals = new Array<number>(channels).fill(0);
   }
 
   /** The total of `channel` over the window, as of the latest {@link RollingCounter.roll}. */

@@ -5,6 +5,18 @@ import { abortTimeoutContext, type TimeoutContext } from './timeout-context.js';
 
 const ignore = (): void => {};
 
+/** Gives back what a call holds in its Timeout: set once by the `Timeout` class, which owns that state. */
+let releaseCall: (owner: object, call: PendingCall) => void = ignore;
+
+/**
+ * Sets what a call that ended early (timed out, or its caller aborted) calls
+ * to give back its place in the queue, its timer and its hub: one function for
+ * every Timeout, so neither a Timeout nor a call holds a closure for it.
+ */
+export function setReleaseCall(release: (owner: object, call: PendingCall) => void): void {
+  releaseCall = release;
+}
+
 /**
  * A call under a `Timeout` whose work returned a promise: a node of the
  * Timeout's queue of deadlines and of its caller's signal hub. The work never
@@ -19,8 +31,8 @@ export class PendingCall implements ListNode<PendingCall>, SignalWaiter {
   readonly timeoutMs: number;
   /** Rejects the promise the caller holds (set as soon as that promise exists). */
   reject: (reason: unknown) => void = ignore;
-  /** Releases what the call holds in its Timeout (queue place, timer, hub), once it ended early. */
-  readonly release: (call: PendingCall) => void;
+  /** The Timeout the call runs under. */
+  readonly owner: object;
   /** Neighbours in the Timeout's queue of deadlines (both `null` while not in it). */
   listPrev: PendingCall | null = null;
   listNext: PendingCall | null = null;
@@ -38,9 +50,10 @@ export class PendingCall implements ListNode<PendingCall>, SignalWaiter {
    * @param ctx - the work's context
    * @param deadline - the absolute deadline (`Infinity` when unbounded)
    * @param timeoutMs - the limit to report
+   * @param owner - the Timeout the call runs under
    */
-  constructor(ctx: TimeoutContext, deadline: number, timeoutMs: number, release: (call: PendingCall) => void) {
-    this.release = release;
+  constructor(ctx: TimeoutContext, deadline: number, timeoutMs: number, owner: object) {
+    this.owner = owner;
     this.ctx = ctx;
     this.deadline = deadline;
     this.timeoutMs = timeoutMs;
@@ -52,7 +65,7 @@ export class PendingCall implements ListNode<PendingCall>, SignalWaiter {
     this.over = true;
     abortTimeoutContext(this.ctx, reason);
     this.reject(reason);
-    this.release(this);
+    releaseCall(this.owner, this);
   }
 
   /** Time is up: aborts the work's signal and rejects the caller's promise with `error`. */
@@ -60,6 +73,6 @@ export class PendingCall implements ListNode<PendingCall>, SignalWaiter {
     this.over = true;
     abortTimeoutContext(this.ctx, error);
     this.reject(error);
-    this.release(this);
+    releaseCall(this.owner, this);
   }
 }

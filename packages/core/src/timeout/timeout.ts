@@ -12,7 +12,7 @@ import { armTimer, clearTimer, refTimer } from '../internal/timers.js';
 import { type Commit, knownOptions, mergeUpdate, registerUpdater } from '../internal/update.js';
 import { clockOption, configObject, describeValue, functionOption, numberOption } from '../internal/validate.js';
 import { type TimeoutEvents, timeoutEvents } from './events.js';
-import { PendingCall } from './pending-call.js';
+import { PendingCall, setReleaseCall } from './pending-call.js';
 import { TimeoutContext } from './timeout-context.js';
 import type { TimeoutConfig, TimeoutExecuteOptions } from './types.js';
 
@@ -82,8 +82,6 @@ export class Timeout<T = unknown> implements Policy<T, TimeoutExecuteOptions> {
   #events: EventHub<TimeoutEvents> | undefined = undefined;
   readonly #onTimer: () => void;
   readonly #clearFailed: (err: unknown) => void;
-  /** What a call that ended early (timed out, or its caller aborted) calls to give back its place and timer. */
-  readonly #release: (call: PendingCall) => void;
   /** The calls sharing the timer, in deadline order (so the head expires first). */
   readonly #queue = new IntrusiveList<PendingCall>();
   /** Whether the shared timer is pending. */
@@ -105,7 +103,6 @@ export class Timeout<T = unknown> implements Policy<T, TimeoutExecuteOptions> {
     this.#telemetry = Telemetry.for('timeout', c);
     this.#onTimer = () => this.#fire();
     this.#clearFailed = (err) => this.#telemetry.log('error', 'clock.clearTimeout threw', { err });
-    this.#release = (call) => this.#settle(call);
     this.#config = c;
   }
 
@@ -196,7 +193,7 @@ export class Timeout<T = unknown> implements Policy<T, TimeoutExecuteOptions> {
     }
     // A value, or nothing that can end it early (no limit and no caller signal): it is the outcome.
     if (!isThenable(value) || (deadline === INFINITY && caller === neverAbortedSignal)) return Promise.resolve(value);
-    return this.#race(value, new PendingCall(ctx, deadline, timeoutMs, this.#release), caller, shared);
+    return this.#race(value, new PendingCall(ctx, deadline, timeoutMs, this), caller, shared);
   }
 
   /**
@@ -345,6 +342,7 @@ export class Timeout<T = unknown> implements Policy<T, TimeoutExecuteOptions> {
   static {
     // biome-ignore lint/complexity/noThisInStatic: tsc 7 compiles the class's name here to undefined (see registerUpdater)
     registerUpdater(this, (timeout, partial) => timeout.#prepare(partial));
+    setReleaseCall((owner, call) => (owner as Timeout<unknown>).#settle(call));
   }
 
   /** The validating half of {@link Timeout.update}: throws, or returns what applies the change. */

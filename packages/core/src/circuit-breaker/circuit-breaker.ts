@@ -285,7 +285,7 @@ export class CircuitBreaker<T = unknown> implements Policy<T> {
    * The one place a call's outcome is counted: a cancellation, a failure
    * (`error` classified by `isIgnored`, `isExcluded`, `isSuccessful`) or a
    * success (`result` classified by `isFailureResult`). A closed, plain
-   * breaker with nobody listening counts a success in three increments.
+   * breaker with nobody listening counts a success in two steps (the total and the run).
    */
   #settle(generation: number, start: number, cancelled: boolean, threw: boolean, value: unknown): void {
     const x = this.#x;

@@ -5,12 +5,12 @@
 export const missNotes: Readonly<Record<string, string>> = {
   'breaker-closed':
     'The closed path of `CircuitBreaker.execute` has no async frame: it settles with one `then` on two callbacks made ' +
-    'once per generation (`Settlers` in `packages/core/src/circuit-breaker/state-machine.ts`), with no closure, ' +
+    'once per generation (`#settlersFor` in `packages/core/src/circuit-breaker/circuit-breaker.ts`), with no closure, ' +
     'clock read or counts object per call. It measured 0.29–0.30× cockatiel on a quiet machine; a miss at this ' +
     'size is load (see the load average above): rerun before profiling.',
   'retry-first-attempt':
-    'A first attempt that succeeds costs one `async` frame (`Retry.execute`), the budget the issue sets (one extra ' +
-    'async layer); cockatiel’s retry is about two. Ratios of 0.25–0.45× were measured on quiet runs; a miss is load ' +
+    'A first attempt that succeeds costs one `then` (`Retry.execute`, no async frame), under the budget the issue ' +
+    'sets (one extra async layer); cockatiel’s retry is about two. Ratios of 0.25–0.45× were measured on quiet runs; a miss is load ' +
     '(see the load average above): rerun before profiling.',
   'rate-limit-1-key':
     'Each `allow()` reads the clock once (`systemClock.now()` → `performance.now()`), the floor shown by the clock row: ' +

@@ -1,16 +1,14 @@
 import type { BulkheadRejectReason } from '../bulkhead/types.js';
+import { type Waiter, WaitQueue, type WaitQueueHooks } from '../bulkhead/wait-queue.js';
 import type { Clock } from '../clock/clock.js';
 import type { ExecuteOptions, ExecutionContext, Operation, Policy } from '../context.js';
 import { BulkheadFullError } from '../errors/errors.js';
 import { isTimeoutError } from '../errors/guards.js';
 import { checkConfigKeys, knownKeys, type PeerHints } from '../internal/config-keys.js';
-import { canAbort, contextAbortReason, isAbortedContext, notAFunction, toContext } from '../internal/context.js';
+import { contextAbortReason, enter, isAbortedContext } from '../internal/context.js';
 import { EventHub, type EventListener, type Subscription } from '../internal/events.js';
 import { predicateOption } from '../internal/hooks.js';
-import { IntrusiveList, type ListNode } from '../internal/intrusive-list.js';
-import { isAbortSignal, notASignal, type SignalHub, type SignalWaiter, signalHub } from '../internal/signal-hub.js';
 import { Telemetry } from '../internal/telemetry.js';
-import { armTimer, clearTimer } from '../internal/timers.js';
 import { type Commit, knownOptions, mergeUpdate, registerUpdater } from '../internal/update.js';
 import { clockOption, configObject, functionOption, numberOption, oneOfOption } from '../internal/validate.js';
 import { type AdaptiveBulkheadEvents, adaptiveBulkheadEvents } from './events.js';
@@ -47,46 +45,8 @@ const peerHints: PeerHints = {
   longWindow: `the gradient's baseline is the lowest latency seen, rising by at most "baselineDrift" per second`,
 };
 
-/** A call waiting for a slot: its own abort listener and queue node. */
-class Waiter implements ListNode<Waiter>, SignalWaiter {
-  readonly fn: Operation<unknown>;
-  readonly ctx: ExecutionContext;
-  readonly resolve: (value: unknown) => void;
-  readonly reject: (reason: unknown) => void;
-  /** When its queue wait ends (0: never); set again when `update()` bounds a queue that was unbounded. */
-  expiresAt: number;
-  readonly owner: AdaptiveBulkhead<unknown>;
-  /** The hub of the caller's signal; `null` when the call cannot be aborted. */
-  hub: SignalHub | null = null;
-  listPrev: Waiter | null = null;
-  listNext: Waiter | null = null;
-  signalPrev: SignalWaiter | null = null;
-  signalNext: SignalWaiter | null = null;
-
-  constructor(
-    fn: Operation<unknown>,
-    ctx: ExecutionContext,
-    resolve: (value: unknown) => void,
-    reject: (reason: unknown) => void,
-    expiresAt: number,
-    owner: AdaptiveBulkhead<unknown>,
-  ) {
-    this.fn = fn;
-    this.ctx = ctx;
-    this.resolve = resolve;
-    this.reject = reject;
-    this.expiresAt = expiresAt;
-    this.owner = owner;
-  }
-
-  /** The caller's signal aborted: leave the queue and reject with its reason. */
-  signalAborted(reason: unknown): void {
-    leaveQueue(this.owner, this, reason);
-  }
-}
-
-/** Takes a queued waiter out (abort or queue timeout) and rejects it (set by the class's static block). */
-let leaveQueue: (owner: AdaptiveBulkhead<unknown>, waiter: Waiter, reason: unknown) => void;
+/** What the wait queue asks of a AdaptiveBulkhead (set by the class's static block, which reaches its private state). */
+let queueHooks: WaitQueueHooks<AdaptiveBulkhead<unknown>>;
 
 /**
  * A bulkhead whose concurrency limit follows the dependency, as Netflix's
@@ -132,14 +92,10 @@ export class AdaptiveBulkhead<T = unknown> implements Policy<T> {
   #isDrop: ((error: unknown) => boolean) | undefined;
   #onRejected: ((reason: BulkheadRejectReason) => void) | undefined;
   #onLimitChange: ((limit: number, previous: number) => void) | undefined;
-  readonly #queue = new IntrusiveList<Waiter>();
-  readonly #expire: () => void;
-  readonly #clearFailed: (err: unknown) => void;
+  readonly #queue: WaitQueue<AdaptiveBulkhead<unknown>>;
   #limit: number;
   #active = 0;
   #draining = false;
-  #timer: unknown = undefined;
-  #timerArmed = false;
   /** The config as built and updated, for `update()` to merge over. */
   #config: AdaptiveBulkheadConfig;
   /** The listeners of `on()`; `undefined` until the first one. */
@@ -191,9 +147,8 @@ export class AdaptiveBulkhead<T = unknown> implements Policy<T> {
         ? new AimdLimit(initial, this.minLimit, this.maxLimit, backoffRatio, latencyThreshold)
         : new GradientLimit(initial, this.minLimit, this.maxLimit, tolerance, smoothing, baselineDrift);
     this.#limit = initial;
-    this.#expire = () => this.#expireWaiters();
-    this.#clearFailed = (err) => this.#telemetry.log('error', 'clock.clearTimeout threw', { err });
     this.#config = c as AdaptiveBulkheadConfig;
+    this.#queue = new WaitQueue(this.#clock, this as AdaptiveBulkhead<unknown>, queueHooks);
   }
 
   /** The current concurrency limit (a whole number within `[minLimit, maxLimit]`). */
@@ -217,9 +172,12 @@ export class AdaptiveBulkhead<T = unknown> implements Policy<T> {
    * error. Never throws synchronously.
    */
   execute<R extends T>(fn: Operation<R>, options?: ExecuteOptions): Promise<R> {
-    if (typeof fn !== 'function') return Promise.reject(notAFunction(OWNER, fn));
-    const ctx = toContext(options);
-    if (isAbortedContext(ctx)) return Promise.reject(contextAbortReason(ctx));
+    let ctx: ExecutionContext;
+    try {
+      ctx = enter(OWNER, fn, options);
+    } catch (err) {
+      return Promise.reject(err);
+    }
     if (this.#telemetry.tracer !== undefined) {
       return this.#telemetry.traced('resilience.adaptive_bulkhead', undefined, () => this.#admit(fn, ctx));
     }
@@ -227,7 +185,12 @@ export class AdaptiveBulkhead<T = unknown> implements Policy<T> {
   }
 
   static {
-    leaveQueue = (owner, waiter, reason) => owner.#leave(waiter, reason);
+    queueHooks = {
+      name: OWNER,
+      changed: (owner) => owner.#record(),
+      timedOut: (owner) => owner.#rejection('queue-timeout'),
+      clockFailed: (owner, message, err) => owner.#telemetry.log('error', message, { err }),
+    };
   }
 
   #admit<R>(fn: Operation<R>, ctx: ExecutionContext): Promise<R> {
@@ -236,7 +199,7 @@ export class AdaptiveBulkhead<T = unknown> implements Policy<T> {
       this.#record();
       return this.#run(fn, ctx);
     }
-    if (this.#queue.size < this.maxQueue) return this.#enqueue(fn, ctx);
+    if (this.#queue.size < this.maxQueue) return this.#queue.enqueue(fn, ctx);
     return Promise.reject(this.#rejection('full'));
   }
 
@@ -293,9 +256,7 @@ export class AdaptiveBulkhead<T = unknown> implements Policy<T> {
     try {
       const queue = this.#queue;
       while (queue.size > 0 && this.#active < this.#limit) {
-        const waiter = queue.shift() as Waiter;
-        waiter.hub?.delete(waiter);
-        if (queue.size === 0) this.#disarmTimer();
+        const waiter = queue.take() as Waiter;
         this.#active++;
         this.#record();
         waiter.resolve(this.#run(waiter.fn, waiter.ctx));
@@ -303,82 +264,6 @@ export class AdaptiveBulkhead<T = unknown> implements Policy<T> {
     } finally {
       this.#draining = false;
     }
-  }
-
-  #enqueue<R>(fn: Operation<R>, ctx: ExecutionContext): Promise<R> {
-    return new Promise<R>((resolve, reject) => {
-      const expiresAt = this.queueTimeout === Number.POSITIVE_INFINITY ? 0 : this.#clock.now() + this.queueTimeout;
-      const waiter = new Waiter(
-        fn as Operation<unknown>,
-        ctx,
-        resolve as (value: unknown) => void,
-        reject,
-        expiresAt,
-        this as AdaptiveBulkhead<unknown>,
-      );
-      // Checked before the call is queued (a `signal` that is no AbortSignal rejects it), so it never runs later.
-      let hub: SignalHub | null = null;
-      if (canAbort(ctx)) {
-        if (!isAbortSignal(ctx.signal)) throw notASignal(ctx.signal, OWNER);
-        hub = signalHub(ctx.signal);
-      }
-      this.#queue.push(waiter);
-      if (hub !== null) {
-        waiter.hub = hub;
-        hub.add(waiter);
-      }
-      this.#record();
-      try {
-        this.#armTimer();
-      } catch (err) {
-        // The clock could not arm the queue timeout: this call leaves the queue with its error, nothing runs it later.
-        this.#leave(waiter, err);
-      }
-    });
-  }
-
-  #leave(waiter: Waiter, reason: unknown): void {
-    if (!this.#queue.remove(waiter)) return;
-    waiter.hub?.delete(waiter);
-    if (this.#queue.size === 0) this.#disarmTimer();
-    this.#record();
-    waiter.reject(reason);
-  }
-
-  #expireWaiters(): void {
-    this.#timerArmed = false;
-    this.#timer = undefined;
-    const now = this.#now();
-    if (Number.isNaN(now)) return; // Logged; the next call that queues arms the timer again.
-    // A waiter whose expiry the clock could not give (NaN) is due now: it must not hold the queue's timer at 0 ms
-    // (firing again and again) nor stop the waiters behind it from timing out.
-    for (let head = this.#queue.first; head !== null && !(head.expiresAt > now); head = this.#queue.first) {
-      this.#leave(head, this.#rejection('queue-timeout'));
-    }
-    try {
-      this.#armTimer();
-    } catch (err) {
-      // Not thrown into the timer's caller: the next call that queues arms the timer again.
-      this.#telemetry.log('error', 'clock.setTimeout threw', { err });
-    }
-  }
-
-  #armTimer(): void {
-    if (this.#timerArmed || this.queueTimeout === Number.POSITIVE_INFINITY) return;
-    const head = this.#queue.first;
-    if (head === null) return;
-    // An ordinary (held) timer: calls wait on it; cleared as soon as the queue empties. Armed only once the
-    // clock gave a timer, so a clock that threw leaves the next call to arm one.
-    this.#timer = armTimer(this.#clock, this.#expire, head.expiresAt - this.#clock.now());
-    this.#timerArmed = true;
-  }
-
-  #disarmTimer(): void {
-    if (!this.#timerArmed) return;
-    this.#timerArmed = false;
-    const timer = this.#timer;
-    this.#timer = undefined;
-    clearTimer(this.#clock, timer, this.#clearFailed);
   }
 
   /** The clock's time; `NaN` (logged) when the user's clock throws, so a broken clock never leaks a slot. */
@@ -507,14 +392,11 @@ export class AdaptiveBulkhead<T = unknown> implements Policy<T> {
         telemetry.invokeHook(this.#onLimitChange, 'onLimitChange', limit, previous);
         this.#events?.emit('limitChange', { limit, previous });
       }
-      // Unbounded now: the calls already queued wait without a bound too, and the queue's timer goes.
-      if (this.queueTimeout === Number.POSITIVE_INFINITY) this.#disarmTimer();
-      else {
-        try {
-          this.#armTimer();
-        } catch (err) {
-          this.#telemetry.log('error', 'clock.setTimeout threw', { err });
-        }
+      // Unbounded now: the calls already queued wait without a bound too, and the queue's timer goes (arm() clears it).
+      try {
+        this.#queue.arm();
+      } catch (err) {
+        this.#telemetry.log('error', 'clock.setTimeout threw', { err });
       }
       this.#drain();
     };

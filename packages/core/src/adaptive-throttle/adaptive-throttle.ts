@@ -3,7 +3,7 @@ import type { ExecuteOptions, ExecutionContext, Operation, Policy } from '../con
 import { CircuitOpenError } from '../errors/errors.js';
 import { isTimeoutError } from '../errors/guards.js';
 import { checkConfigKeys, knownKeys, type PeerHints } from '../internal/config-keys.js';
-import { contextAbortReason, isAbortedContext, notAFunction, toContext } from '../internal/context.js';
+import { contextAbortReason, enter, isAbortedContext } from '../internal/context.js';
 import { EventHub, type EventListener, type Subscription } from '../internal/events.js';
 import { predicateOption } from '../internal/hooks.js';
 import { Telemetry } from '../internal/telemetry.js';
@@ -145,9 +145,12 @@ export class AdaptiveThrottle<T = unknown> implements Policy<T> {
    * Never throws synchronously.
    */
   execute<R extends T>(fn: Operation<R>, options?: ExecuteOptions): Promise<R> {
-    if (typeof fn !== 'function') return Promise.reject(notAFunction(OWNER, fn));
-    const ctx = toContext(options);
-    if (isAbortedContext(ctx)) return Promise.reject(contextAbortReason(ctx));
+    let ctx: ExecutionContext;
+    try {
+      ctx = enter(OWNER, fn, options);
+    } catch (err) {
+      return Promise.reject(err);
+    }
     if (this.#telemetry.tracer !== undefined) {
       return this.#telemetry.traced('resilience.adaptive_throttle', undefined, () => this.#run(fn, ctx));
     }

@@ -1,7 +1,7 @@
 import { getEventListeners } from 'node:events';
 import fc from 'fast-check';
 import { describe, expect, it, vi } from 'vitest';
-import { deferred, recordingSystemClock } from '../../test/support.js';
+import { deferred, outcome, recordingSystemClock } from '../../test/support.js';
 import {
   captureWarnings,
   countingClock,
@@ -11,6 +11,7 @@ import {
   THIRTY_DAYS,
 } from '../../test/waits-support.js';
 import { systemClock } from '../clock/clock.js';
+import { BulkheadFullError } from '../errors/errors.js';
 import { isBulkheadFullError } from '../errors/guards.js';
 import { FakeClock } from '../testing/index.js';
 import { Bulkhead } from './bulkhead.js';
@@ -250,5 +251,35 @@ describe('Bulkhead: property, sync throwers and shared signals under any interle
       ),
       { numRuns: 150 },
     );
+  });
+});
+
+describe('Bulkhead queue timeout with a clock that answered NaN once (regression: the shared wait queue)', () => {
+  it('times the waiters out instead of re-arming a 0 ms timer until the head leaves', async () => {
+    const fake = new FakeClock();
+    let nan = false;
+    let armed = 0;
+    const clock = {
+      now: () => (nan ? Number.NaN : fake.now()),
+      setTimeout: (fn: () => void, ms: number) => {
+        armed++;
+        return fake.setTimeout(fn, ms);
+      },
+      clearTimeout: (handle: unknown) => fake.clearTimeout(handle as never),
+    };
+    const bulkhead = new Bulkhead({ maxConcurrent: 1, maxQueue: 10, queueTimeout: 50, clock });
+    const running = deferred<string>();
+    const held = bulkhead.execute(() => running.promise);
+    nan = true;
+    const first = outcome(bulkhead.execute(() => 'first'));
+    nan = false;
+    const second = outcome(bulkhead.execute(() => 'second'));
+    for (let i = 0; i < 20; i++) await fake.advance(5);
+    expect(armed).toBeLessThan(10);
+    expect(bulkhead.queued).toBe(0);
+    expect(await first).toMatchObject({ error: expect.any(BulkheadFullError) });
+    expect(await second).toMatchObject({ error: expect.any(BulkheadFullError) });
+    running.resolve('done');
+    expect(await held).toBe('done');
   });
 });

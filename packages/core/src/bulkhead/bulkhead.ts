@@ -2,16 +2,14 @@ import type { Clock } from '../clock/clock.js';
 import type { ExecuteOptions, ExecutionContext, Operation, Policy } from '../context.js';
 import { BulkheadFullError } from '../errors/errors.js';
 import { checkConfigKeys, knownKeys, type PeerHints } from '../internal/config-keys.js';
-import { contextAbortReason, isAbortedContext, neverAbortedSignal, toContext } from '../internal/context.js';
+import { enter } from '../internal/context.js';
 import { EventHub, type EventListener, type Subscription } from '../internal/events.js';
-import { IntrusiveList, type ListNode } from '../internal/intrusive-list.js';
-import { isAbortSignal, notASignal, type SignalHub, type SignalWaiter, signalHub } from '../internal/signal-hub.js';
 import { Telemetry } from '../internal/telemetry.js';
-import { armTimer, clearTimer } from '../internal/timers.js';
 import { type Commit, knownOptions, mergeUpdate, registerUpdater } from '../internal/update.js';
 import { clockOption, configObject, functionOption, numberOption, requiredNumber } from '../internal/validate.js';
 import { type BulkheadEvents, bulkheadEvents } from './events.js';
 import type { BulkheadConfig, BulkheadRejectReason } from './types.js';
+import { type Waiter, WaitQueue, type WaitQueueHooks } from './wait-queue.js';
 
 const OWNER = 'Bulkhead';
 
@@ -29,48 +27,8 @@ const peerHints: PeerHints = {
   timeout: `use "queueTimeout" (how long a call may wait for a slot); bound the work itself with a Timeout`,
 };
 
-/**
- * A call waiting for a slot. It is its own node in the queue and in its
- * signal's hub, so queueing allocates no closure and no node.
- */
-class Waiter implements ListNode<Waiter>, SignalWaiter {
-  readonly fn: Operation<unknown>;
-  readonly ctx: ExecutionContext;
-  readonly resolve: (value: unknown) => void;
-  readonly reject: (reason: unknown) => void;
-  /** When its queue wait ends (0: never); set again when `update()` bounds a queue that was unbounded. */
-  expiresAt: number;
-  readonly onAbort: (waiter: Waiter, reason: unknown) => void;
-  /** The hub of the signal it waits on; `null` for the shared never-aborting one. */
-  hub: SignalHub | null = null;
-  /** Neighbours in the bulkhead's queue. */
-  listPrev: Waiter | null = null;
-  listNext: Waiter | null = null;
-  /** Neighbours in its signal's hub. */
-  signalPrev: SignalWaiter | null = null;
-  signalNext: SignalWaiter | null = null;
-
-  constructor(
-    fn: Operation<unknown>,
-    ctx: ExecutionContext,
-    resolve: (value: unknown) => void,
-    reject: (reason: unknown) => void,
-    expiresAt: number,
-    onAbort: (waiter: Waiter, reason: unknown) => void,
-  ) {
-    this.fn = fn;
-    this.ctx = ctx;
-    this.resolve = resolve;
-    this.reject = reject;
-    this.expiresAt = expiresAt;
-    this.onAbort = onAbort;
-  }
-
-  /** The signal aborted: leave the queue and reject with its reason. */
-  signalAborted(reason: unknown): void {
-    this.onAbort(this, reason);
-  }
-}
+/** What the wait queue asks of a Bulkhead (set by the class's static block, which reaches its private state). */
+let queueHooks: WaitQueueHooks<Bulkhead<unknown>>;
 
 /**
  * Limits how many calls run at once, like the watertight compartments of a
@@ -113,10 +71,7 @@ export class Bulkhead<T = unknown> implements Policy<T> {
   #traced: boolean;
   #maxConcurrent: number;
   #onRejected: ((reason: BulkheadRejectReason) => void) | undefined;
-  readonly #queue = new IntrusiveList<Waiter>();
-  readonly #abortWaiter: (waiter: Waiter, reason: unknown) => void;
-  readonly #expire: () => void;
-  readonly #clearFailed: (err: unknown) => void;
+  readonly #queue: WaitQueue<Bulkhead<unknown>>;
   /** Settlement callbacks of a call in a slot: release the slot, pass the value or error on. */
   readonly #fulfilled: (value: unknown) => unknown;
   readonly #rejected: (error: unknown) => never;
@@ -125,8 +80,6 @@ export class Bulkhead<T = unknown> implements Policy<T> {
   #draining = false;
   /** Slots freed during a hand-over, still to be handed over by the loop. */
   #freed = 0;
-  #timer: unknown = undefined;
-  #timerArmed = false;
   /** The config as built and updated, for `update()` to merge over. */
   #config: BulkheadConfig;
   /** The listeners of `on()`; `undefined` until the first one. */
@@ -152,9 +105,7 @@ export class Bulkhead<T = unknown> implements Policy<T> {
     this.#metrics = this.#telemetry.metrics !== undefined;
     this.#traced = this.#telemetry.tracer !== undefined;
     this.#maxConcurrent = this.maxConcurrent;
-    this.#abortWaiter = (waiter, reason) => this.#leave(waiter, reason);
-    this.#expire = () => this.#expireWaiters();
-    this.#clearFailed = (err) => this.#telemetry.log('error', 'clock.clearTimeout threw', { err });
+    this.#queue = new WaitQueue(clock, this as Bulkhead<unknown>, queueHooks);
     this.#fulfilled = (value) => {
       this.#release();
       return value;
@@ -186,16 +137,29 @@ export class Bulkhead<T = unknown> implements Policy<T> {
     return this.#admit(fn, options);
   }
 
+  static {
+    queueHooks = {
+      name: OWNER,
+      changed: (owner) => owner.#record(),
+      timedOut: (owner) => owner.#rejection('queue-timeout'),
+      clockFailed: (owner, message, err) => owner.#telemetry.log('error', message, { err }),
+    };
+  }
+
   #admit<R>(fn: Operation<R>, options: ExecuteOptions | undefined): Promise<R> {
     // A Timeout's context is passed on as it is, and read without creating its lazy signal.
-    const ctx = toContext(options);
-    if (isAbortedContext(ctx)) return Promise.reject(contextAbortReason(ctx));
+    let ctx: ExecutionContext;
+    try {
+      ctx = enter(OWNER, fn, options);
+    } catch (err) {
+      return Promise.reject(err);
+    }
     if (this.#active < this.#maxConcurrent) {
       this.#active++;
       if (this.#metrics) this.#record();
       return this.#run(fn, ctx);
     }
-    if (this.#queue.size < this.maxQueue) return this.#enqueue(fn, ctx);
+    if (this.#queue.size < this.maxQueue) return this.#queue.enqueue(fn, ctx);
     return Promise.reject(this.#rejection('full'));
   }
 
@@ -233,7 +197,7 @@ export class Bulkhead<T = unknown> implements Policy<T> {
       do {
         freed--;
         // Over a limit lowered by update() meanwhile, a freed slot is given back rather than handed over.
-        const waiter = this.#active > this.#maxConcurrent ? null : this.#queue.shift();
+        const waiter = this.#active > this.#maxConcurrent ? null : this.#queue.take();
         if (waiter === null) {
           // The queue emptied meanwhile (an abort or a queue timeout during a hand-over), or the limit fell.
           this.#active--;
@@ -249,91 +213,10 @@ export class Bulkhead<T = unknown> implements Policy<T> {
     }
   }
 
-  #enqueue<R>(fn: Operation<R>, ctx: ExecutionContext): Promise<R> {
-    return new Promise<R>((resolve, reject) => {
-      const expiresAt = this.queueTimeout === Number.POSITIVE_INFINITY ? 0 : this.#clock.now() + this.queueTimeout;
-      const waiter = new Waiter(
-        fn as Operation<unknown>,
-        ctx,
-        resolve as (value: unknown) => void,
-        reject,
-        expiresAt,
-        this.#abortWaiter,
-      );
-      const signal = ctx.signal;
-      // Found (and checked: a `signal` that is no AbortSignal throws) before the call is queued, so it never runs.
-      if (signal !== neverAbortedSignal && !isAbortSignal(signal)) throw notASignal(signal, OWNER);
-      const hub = signal === neverAbortedSignal ? null : signalHub(signal);
-      this.#queue.push(waiter);
-      if (hub !== null) {
-        waiter.hub = hub;
-        hub.add(waiter);
-      }
-      this.#record();
-      try {
-        this.#armTimer();
-      } catch (err) {
-        // The clock could not arm the queue timeout: this call leaves the queue with its error, nothing runs it later.
-        this.#leave(waiter, err);
-      }
-    });
-  }
-
   /** The oldest waiter, just taken from the queue, gets the freed slot. */
   #handOver(waiter: Waiter): void {
-    waiter.hub?.delete(waiter);
-    if (this.#queue.size === 0) this.#disarmTimer();
     this.#record();
     waiter.resolve(this.#run(waiter.fn, waiter.ctx));
-  }
-
-  /** Takes `waiter` out of the queue (abort or queue timeout) and rejects it with `reason`. */
-  #leave(waiter: Waiter, reason: unknown): void {
-    // Only queued waiters get here: a served waiter has left its hub and it is no longer at the head.
-    this.#queue.remove(waiter);
-    waiter.hub?.delete(waiter);
-    waiter.reject(reason);
-    if (this.#queue.size === 0) this.#disarmTimer();
-    this.#record();
-  }
-
-  #expireWaiters(): void {
-    this.#timerArmed = false;
-    this.#timer = undefined;
-    const now = this.#clock.now();
-    for (let head = this.#queue.first; head !== null && head.expiresAt <= now; head = this.#queue.first) {
-      this.#leave(head, this.#rejection('queue-timeout'));
-    }
-    try {
-      this.#armTimer();
-    } catch (err) {
-      // Not thrown into the timer's caller: the next call that queues arms the timer again.
-      this.#telemetry.log('error', 'clock.setTimeout threw', { err });
-    }
-  }
-
-  /**
-   * Arms the queue's one timer for the head's expiry: an ordinary (held)
-   * timer, because calls wait on it, cleared as soon as the queue empties. A
-   * wait beyond one platform timer is armed in steps; an early step expires
-   * nobody and re-arms for the rest.
-   */
-  #armTimer(): void {
-    if (this.#timerArmed || this.queueTimeout === Number.POSITIVE_INFINITY) return;
-    const head = this.#queue.first;
-    if (head === null) return;
-    // Armed only once the clock gave a timer, so a clock that threw leaves the next call to arm one.
-    this.#timer = armTimer(this.#clock, this.#expire, head.expiresAt - this.#clock.now());
-    this.#timerArmed = true;
-  }
-
-  #disarmTimer(): void {
-    if (!this.#timerArmed) return;
-    this.#timerArmed = false;
-    const timer = this.#timer;
-    this.#timer = undefined;
-    // A clock whose clearTimeout throws is logged: the timer, left armed, expires only waiters whose time came.
-    clearTimer(this.#clock, timer, this.#clearFailed);
   }
 
   #rejection(reason: BulkheadRejectReason): BulkheadFullError {
@@ -415,7 +298,7 @@ export class Bulkhead<T = unknown> implements Policy<T> {
         this.#active++;
         this.#release();
       }
-      this.#armTimer();
+      this.#queue.arm();
     };
   }
 }

@@ -110,6 +110,25 @@ describe('Bulkhead.update', () => {
     await running;
     expect(clock.pendingTimers).toBe(0);
   });
+
+  it('a queue whose bound is lifted (queueTimeout back to Infinity) lets the calls already queued wait on', async () => {
+    const clock = new FakeClock();
+    const bulkhead = new Bulkhead({ maxConcurrent: 1, maxQueue: 5, queueTimeout: 100, clock });
+    const gate = deferred();
+    const running = bulkhead.execute(() => gate.promise);
+    let settled = false;
+    const queued = bulkhead.execute(() => 'ran').finally(() => {
+      settled = true;
+    });
+    bulkhead.update({ queueTimeout: Number.POSITIVE_INFINITY });
+    expect(clock.pendingTimers).toBe(0);
+    await clock.advance(10_000);
+    expect(settled).toBe(false);
+    expect(bulkhead.queued).toBe(1);
+    gate.resolve();
+    await running;
+    await expect(queued).resolves.toBe('ran');
+  });
 });
 
 describe('Bulkhead.update: hostile', () => {

@@ -1,7 +1,7 @@
 import type { Clock } from '../clock/clock.js';
 import type { ExecuteOptions, ExecutionContext, Operation, Policy } from '../context.js';
 import { checkConfigKeys, knownKeys, type PeerHints } from '../internal/config-keys.js';
-import { canAbort, contextAbortReason, isAbortedContext, notAFunction, toContext } from '../internal/context.js';
+import { canAbort, contextAbortReason, enter, isAbortedContext } from '../internal/context.js';
 import { EventHub, type EventListener, type Subscription } from '../internal/events.js';
 import { isAbortSignal, notASignal, type SignalHub, type SignalWaiter, signalHub } from '../internal/signal-hub.js';
 import { Telemetry } from '../internal/telemetry.js';
@@ -179,9 +179,12 @@ export class Chaos<T = unknown> implements Policy<T> {
    * fails with the fault or returns the result. Never throws synchronously.
    */
   execute<R extends T>(fn: Operation<R>, options?: ExecuteOptions): Promise<R> {
-    if (typeof fn !== 'function') return Promise.reject(notAFunction(OWNER, fn));
-    const ctx = toContext(options);
-    if (isAbortedContext(ctx)) return Promise.reject(contextAbortReason(ctx));
+    let ctx: ExecutionContext;
+    try {
+      ctx = enter(OWNER, fn, options);
+    } catch (err) {
+      return Promise.reject(err);
+    }
     if (this.#telemetry.tracer === undefined) return this.#run(fn, ctx);
     return this.#telemetry.traced('resilience.chaos', undefined, () => this.#run(fn, ctx));
   }

@@ -1,7 +1,12 @@
+import { RollingCounter } from '../internal/rolling-counter.js';
 import type { WindowSettings } from './config.js';
 
 const FAILED = 1;
 const SLOW = 2;
+/** The channels of a {@link TimeWindow}'s counter. */
+const CALLS = 0;
+const FAILURES = 1;
+const SLOW_CALLS = 2;
 
 /**
  * A sliding window of call outcomes with running totals, so that the rates
@@ -66,83 +71,47 @@ export class CountWindow implements OutcomeWindow {
 
 /**
  * The outcomes of the last `buckets × bucketMs` ms, in rolling buckets: when
- * time moves past a bucket, the whole bucket drops out.
+ * time moves past a bucket, the whole bucket drops out (a {@link RollingCounter}
+ * of calls, failures and slow calls).
  */
 export class TimeWindow implements OutcomeWindow {
-  /** Calls in the window (as of the latest record). */
-  calls = 0;
-  /** Failed calls in the window. */
-  failures = 0;
-  /** Slow calls in the window. */
-  slowCalls = 0;
-  readonly #bucketMs: number;
-  readonly #calls: Uint32Array;
-  readonly #failures: Uint32Array;
-  readonly #slow: Uint32Array;
-  /** The bucket number (time / bucketMs) of the newest bucket, or -Infinity when empty. */
-  #head = Number.NEGATIVE_INFINITY;
+  readonly #counter: RollingCounter;
 
   /**
    * @param buckets - how many buckets the window has
    * @param bucketMs - the length of one bucket in ms
    */
   constructor(buckets: number, bucketMs: number) {
-    this.#bucketMs = bucketMs;
-    this.#calls = new Uint32Array(buckets);
-    this.#failures = new Uint32Array(buckets);
-    this.#slow = new Uint32Array(buckets);
+    this.#counter = new RollingCounter(3, buckets, bucketMs);
+  }
+
+  /** Calls in the window (as of the latest record). */
+  get calls(): number {
+    return this.#counter.total(CALLS);
+  }
+
+  /** Failed calls in the window. */
+  get failures(): number {
+    return this.#counter.total(FAILURES);
+  }
+
+  /** Slow calls in the window. */
+  get slowCalls(): number {
+    return this.#counter.total(SLOW_CALLS);
   }
 
   /** Adds one outcome at clock time `now`, first dropping the buckets that time moved past. */
   record(now: number, failed: boolean, slow: boolean): void {
-    const n = this.#calls.length;
-    let bucket = Math.floor(now / this.#bucketMs);
-    if (bucket > this.#head) {
-      this.#expire(bucket, n);
-      this.#head = bucket;
-    } else {
-      bucket = this.#head; // a clock that went backwards lands in the newest bucket
-    }
-    const index = ((bucket % n) + n) % n;
-    const calls = this.#calls;
-    calls[index] = (calls[index] as number) + 1;
-    this.calls++;
-    if (failed) {
-      const failures = this.#failures;
-      failures[index] = (failures[index] as number) + 1;
-      this.failures++;
-    }
-    if (slow) {
-      const slowCalls = this.#slow;
-      slowCalls[index] = (slowCalls[index] as number) + 1;
-      this.slowCalls++;
-    }
+    const counter = this.#counter;
+    counter.roll(now);
+    counter.add(CALLS);
+    if (failed) counter.add(FAILURES);
+    if (slow) counter.add(SLOW_CALLS);
   }
 
   /** Forgets every outcome. */
   reset(): void {
-    this.#calls.fill(0);
-    this.#failures.fill(0);
-    this.#slow.fill(0);
-    this.calls = 0;
-    this.failures = 0;
-    this.slowCalls = 0;
-    this.#head = Number.NEGATIVE_INFINITY;
-  }
-
-  /** Empties the buckets that time moved past, on the way from the head to `bucket`. */
-  #expire(bucket: number, n: number): void {
-    if (this.calls === 0) return;
-    const steps = Math.min(bucket - this.#head, n);
-    for (let i = 1; i <= steps; i++) {
-      const index = (((this.#head + i) % n) + n) % n;
-      this.calls -= this.#calls[index] as number;
-      this.failures -= this.#failures[index] as number;
-      this.slowCalls -= this.#slow[index] as number;
-      this.#calls[index] = 0;
-      this.#failures[index] = 0;
-      this.#slow[index] = 0;
-    }
+    this.#counter.reset();
   }
 }
 

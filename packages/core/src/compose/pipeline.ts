@@ -13,7 +13,7 @@ import { Fallback, type FallbackConfig } from '../fallback/fallback.js';
 import { Hedging } from '../hedging/hedging.js';
 import type { HedgingConfig } from '../hedging/types.js';
 import { checkConfigKeys } from '../internal/config-keys.js';
-import { contextAbortReason, isAbortedContext, notAFunction, toContext } from '../internal/context.js';
+import { enter, notAFunction } from '../internal/context.js';
 import { configObject, describeValue } from '../internal/validate.js';
 import { RateLimiter } from '../rate-limiter/rate-limiter.js';
 import type { RateLimiterConfig, RateLimiterLike } from '../rate-limiter/types.js';
@@ -146,9 +146,7 @@ export class Pipeline<T = unknown> implements Policy<T, PipelineExecuteOptions> 
 }
 
 async function runDirectly<R>(fn: Operation<R>, options: ExecuteOptions | undefined): Promise<R> {
-  const ctx = toContext(options);
-  if (isAbortedContext(ctx)) throw contextAbortReason(ctx);
-  return await fn(ctx);
+  return await fn(enter('Pipeline', fn, options));
 }
 
 /**

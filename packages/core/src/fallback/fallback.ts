@@ -1,6 +1,6 @@
 import type { ExecuteOptions, ExecutionContext, Operation, Policy } from '../context.js';
 import { checkConfigKeys, knownKeys, type PeerHints } from '../internal/config-keys.js';
-import { contextAbortReason, isAbortedContext, notAFunction, toContext } from '../internal/context.js';
+import { enter, isAbortedContext } from '../internal/context.js';
 import { EventHub, type EventListener, type Subscription } from '../internal/events.js';
 import { predicateOption } from '../internal/hooks.js';
 import { Telemetry } from '../internal/telemetry.js';
@@ -94,11 +94,9 @@ export class Fallback<T = unknown> implements Policy<T> {
    * fallback's value is expected to fit what `fn` returns.
    */
   execute<R extends T>(fn: Operation<R>, options?: ExecuteOptions): Promise<R> {
-    if (typeof fn !== 'function') return Promise.reject(notAFunction(OWNER, fn));
     let ctx: ExecutionContext;
     try {
-      ctx = toContext(options);
-      if (isAbortedContext(ctx)) return Promise.reject(contextAbortReason(ctx));
+      ctx = enter(OWNER, fn, options);
     } catch (err) {
       return Promise.reject(err);
     }

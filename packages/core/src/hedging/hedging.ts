@@ -1,7 +1,7 @@
 import type { Clock } from '../clock/clock.js';
 import type { ExecuteOptions, ExecutionContext, Operation, Policy } from '../context.js';
 import { checkConfigKeys, knownKeys, type PeerHints } from '../internal/config-keys.js';
-import { canAbort, contextAbortReason, isAbortedContext, notAFunction, toContext } from '../internal/context.js';
+import { canAbort, enter } from '../internal/context.js';
 import { EventHub, type EventListener, type Subscription } from '../internal/events.js';
 import { IntrusiveList, type ListNode } from '../internal/intrusive-list.js';
 import { isAbortSignal, notASignal, type SignalHub, type SignalWaiter, signalHub } from '../internal/signal-hub.js';
@@ -403,9 +403,12 @@ export class Hedging<T = unknown> implements Policy<T> {
    * Never throws synchronously (a non-function `fn` rejects with a `TypeError`).
    */
   execute<R extends T>(fn: Operation<R>, options?: ExecuteOptions): Promise<R> {
-    if (typeof fn !== 'function') return Promise.reject(notAFunction(OWNER, fn));
-    const ctx = toContext(options);
-    if (isAbortedContext(ctx)) return Promise.reject(contextAbortReason(ctx));
+    let ctx: ExecutionContext;
+    try {
+      ctx = enter(OWNER, fn, options);
+    } catch (err) {
+      return Promise.reject(err);
+    }
     const telemetry = this.#core.telemetry;
     if (telemetry.tracer !== undefined) {
       return telemetry.traced('resilience.hedging', undefined, () => this.#hedge(fn, ctx));

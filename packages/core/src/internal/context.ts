@@ -61,3 +61,27 @@ export function canAbort(ctx: ExecutionContext): boolean {
 export function notAFunction(owner: string, fn: unknown): TypeError {
   return new TypeError(`${owner}: execute needs a function, got ${describeValue(fn)}`);
 }
+
+/**
+ * The prologue every pattern's `execute` starts with, in one place: `fn` must
+ * be a function, the options become a context (`toContext`, or a pattern's
+ * own), and a caller's signal that has already aborted ends the call with its
+ * reason before anything else happens. Throws; an `execute` that must not
+ * throw synchronously turns the throw into a rejection.
+ *
+ * @param owner - the pattern's name, for the `TypeError`
+ * @param fn - what the caller passed as the work
+ * @param options - the caller's options
+ * @param context - how the options become a context
+ */
+export function enter(
+  owner: string,
+  fn: unknown,
+  options: ExecuteOptions | null | undefined,
+  context: (options: ExecuteOptions | null | undefined) => ExecutionContext = toContext,
+): ExecutionContext {
+  if (typeof fn !== 'function') throw notAFunction(owner, fn);
+  const ctx = context(options);
+  if (ctx !== rootContext && isAbortedContext(ctx)) throw contextAbortReason(ctx);
+  return ctx;
+}

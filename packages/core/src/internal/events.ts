@@ -1,3 +1,4 @@
+import { isThenable } from './hooks.js';
 import type { Telemetry } from './telemetry.js';
 import { describeValue } from './validate.js';
 
@@ -96,12 +97,4 @@ export class EventHub<E extends object> {
   #failed(event: keyof E, err: unknown): void {
     this.telemetry.log('error', `listener for "${String(event)}" threw`, { err });
   }
-}
-
-function isThenable(value: unknown): value is PromiseLike<unknown> {
-  return (
-    value !== null &&
-    (typeof value === 'object' || typeof value === 'function') &&
-    typeof (value as { then?: unknown }).then === 'function'
-  );
 }

@@ -7,7 +7,7 @@ import { describeValue } from './validate.js';
  */
 
 /** Whether `value` has a callable `then` (a promise or any thenable); a `then` getter that throws counts as not. */
-export function isThenable(value: unknown): value is PromiseLike<unknown> {
+export function isThenable<T>(value: T | PromiseLike<T>): value is PromiseLike<T> {
   if ((typeof value !== 'object' && typeof value !== 'function') || value === null) return false;
   try {
     return typeof (value as { then?: unknown }).then === 'function';

@@ -1,5 +1,6 @@
 import type { Clock } from '../clock/clock.js';
 import { checkConfigKeys } from '../internal/config-keys.js';
+import { RollingCounter } from '../internal/rolling-counter.js';
 import { clockOption, configObject, numberOption } from '../internal/validate.js';
 
 const knownConfigKeys: ReadonlySet<string> = new Set(['ratio', 'minRetriesPerSecond', 'window', 'clock']);
@@ -35,9 +36,9 @@ export interface RetryBudgetConfig {
 const SLICES = 10;
 
 /** The ring position of a slice number (slice numbers may be negative). */
-function sliceIndex(slice: number): number {
-  return ((slice % SLICES) + SLICES) % SLICES;
-}
+/** The channels of the budget's counter. */
+const CALLS = 0;
+const RETRIES = 1;
 
 /**
  * A retry budget that several `Retry` instances can share, like gRPC's retry
@@ -67,13 +68,8 @@ export class RetryBudget {
   /** The counting window in milliseconds. */
   readonly window: number;
   readonly #clock: Clock;
-  readonly #sliceMs: number;
   readonly #reserve: number;
-  readonly #calls: number[] = new Array<number>(SLICES).fill(0);
-  readonly #retries: number[] = new Array<number>(SLICES).fill(0);
-  #slice = 0;
-  #totalCalls = 0;
-  #totalRetries = 0;
+  readonly #counter: RollingCounter;
 
   /** @param config - ratio, reserve, window and clock */
   constructor(config?: RetryBudgetConfig) {
@@ -90,56 +86,45 @@ export class RetryBudget {
     this.window = numberOption('RetryBudget', 'window', c.window, 10_000, { min: 0, minExclusive: true });
     const clock = clockOption('RetryBudget', c.clock);
     this.#clock = clock;
-    this.#sliceMs = this.window / SLICES;
     this.#reserve = (this.minRetriesPerSecond * this.window) / 1000;
-    this.#slice = Math.floor(clock.now() / this.#sliceMs);
+    this.#counter = new RollingCounter(2, SLICES, this.window / SLICES);
+    this.#counter.roll(clock.now());
   }
 
   /** Calls counted in the current window. */
   get calls(): number {
     this.#roll();
-    return this.#totalCalls;
+    return this.#counter.total(CALLS);
   }
 
   /** Retries counted in the current window. */
   get retries(): number {
     this.#roll();
-    return this.#totalRetries;
+    return this.#counter.total(RETRIES);
   }
 
   /** True when a retry would be allowed now (takes nothing). */
   canRetry(): boolean {
     this.#roll();
-    return this.#totalRetries + 1 <= Math.max(this.#reserve, this.ratio * this.#totalCalls);
+    const counter = this.#counter;
+    return counter.total(RETRIES) + 1 <= Math.max(this.#reserve, this.ratio * counter.total(CALLS));
   }
 
   /** Counts one call (a first attempt). A `Retry` calls it for you. */
   recordCall(): void {
     this.#roll();
-    this.#totalCalls++;
-    this.#calls[sliceIndex(this.#slice)]! += 1;
+    this.#counter.add(CALLS);
   }
 
   /** Takes one retry from the budget when one is left; returns whether it may happen. */
   tryRetry(): boolean {
     if (!this.canRetry()) return false;
-    this.#totalRetries++;
-    this.#retries[sliceIndex(this.#slice)]! += 1;
+    this.#counter.add(RETRIES);
     return true;
   }
 
   /** Drops the slices that fell out of the window. */
   #roll(): void {
-    const slice = Math.floor(this.#clock.now() / this.#sliceMs);
-    if (slice <= this.#slice) return;
-    const stale = Math.min(slice - this.#slice, SLICES);
-    for (let i = 1; i <= stale; i++) {
-      const index = sliceIndex(this.#slice + i);
-      this.#totalCalls -= this.#calls[index]!;
-      this.#totalRetries -= this.#retries[index]!;
-      this.#calls[index] = 0;
-      this.#retries[index] = 0;
-    }
-    this.#slice = slice;
+    this.#counter.roll(this.#clock.now());
   }
 }

@@ -5,17 +5,11 @@ import { MaxAttemptsReachedError } from '../errors/errors.js';
 import { isCircuitOpenError } from '../errors/guards.js';
 import { isRetryable as isMarkedRetryable } from '../errors/retryable.js';
 import { checkConfigKeys, knownKeys, type PeerHints } from '../internal/config-keys.js';
-import {
-  contextAbortReason,
-  isAbortedContext,
-  LazyContext,
-  neverAbortedSignal,
-  notAFunction,
-  rootContext,
-} from '../internal/context.js';
+import { enter, LazyContext, neverAbortedSignal, rootContext } from '../internal/context.js';
 import { EventHub, type EventListener, type Subscription } from '../internal/events.js';
 import { catchRejection, isThenable, predicateOption } from '../internal/hooks.js';
 import { Telemetry } from '../internal/telemetry.js';
+import { MAX_TIMER_MS } from '../internal/timers.js';
 import { type Commit, knownOptions, mergeUpdate, registerUpdater } from '../internal/update.js';
 import {
   clockOption,
@@ -69,9 +63,6 @@ const peerHints: PeerHints = {
   retryExceptions: `resilience4j's retryExceptions is "retryableErrors" here`,
   ignoreExceptions: `resilience4j's ignoreExceptions is "nonRetryableErrors" here`,
 };
-/** The longest delay a Node timer can wait. */
-const MAX_TIMER_MS = 2_147_483_647;
-
 function hasRetryAfter(candidate: unknown): candidate is { retryAfterMs: number } {
   if (typeof candidate !== 'object' || candidate === null) return false;
   const hint = (candidate as { retryAfterMs?: unknown }).retryAfterMs;
@@ -212,21 +203,39 @@ export class Retry<T = unknown> implements Policy<T> {
    * Runs `fn`, retrying as configured. See the class description for how the
    * call ends.
    */
-  async execute<R extends T>(fn: Operation<R>, options?: ExecuteOptions): Promise<R> {
-    if (typeof fn !== 'function') throw notAFunction(OWNER, fn);
-    const ctx = firstContext(options);
-    if (isAbortedContext(ctx)) throw contextAbortReason(ctx);
-    if (this.#plain) {
-      const start = this.#maxElapsed === Number.POSITIVE_INFINITY ? 0 : this.#clock.now();
-      try {
-        return await fn(ctx);
-      } catch (err) {
-        return this.#run(fn, ctx, start, 1, true, err);
-      }
+  execute<R extends T>(fn: Operation<R>, options?: ExecuteOptions): Promise<R> {
+    let ctx: ExecutionContext;
+    let start: number;
+    try {
+      ctx = enter(OWNER, fn, options, firstContext);
+      if (!this.#plain) this.#budget?.recordCall();
+      start = this.#maxElapsed === Number.POSITIVE_INFINITY ? 0 : this.#clock.now();
+    } catch (err) {
+      return Promise.reject(err);
     }
-    this.#budget?.recordCall();
-    const start = this.#maxElapsed === Number.POSITIVE_INFINITY ? 0 : this.#clock.now();
-    return this.#run(fn, ctx, start, 0, false, undefined);
+    // Every attempt, and whatever a plain retry's first attempt did other than succeed, runs in `#run`.
+    if (!this.#plain) return this.#run(fn, ctx, start, 0, false, undefined);
+    let result: R | PromiseLike<R>;
+    try {
+      result = fn(ctx);
+    } catch (err) {
+      return this.#run(fn, ctx, start, 1, true, err);
+    }
+    return this.#afterFirst(result, fn, ctx, start);
+  }
+
+  /**
+   * A plain retry's first attempt: its value passes through a `then` (no async frame: issue 16's
+   * "one extra async layer" is the most a pattern may cost), a failure goes on to `#run`. Kept out of
+   * `execute`, whose every call would otherwise allocate this closure's context.
+   */
+  #afterFirst<R extends T>(
+    result: R | PromiseLike<R>,
+    fn: Operation<R>,
+    ctx: ExecutionContext,
+    start: number,
+  ): Promise<R> {
+    return Promise.resolve(result).then(undefined, (err: unknown) => this.#run(fn, ctx, start, 1, true, err));
   }
 
   /**

@@ -5,6 +5,18 @@ import { abortTimeoutContext, type TimeoutContext } from './timeout-context.js';
 
 const ignore = (): void => {};
 
+/** Gives back what a call holds in its Timeout: set once by the `Timeout` class, which owns that state. */
+let releaseCall: (owner: object, call: PendingCall) => void = ignore;
+
+/**
+ * Sets what a call that ended early (timed out, or its caller aborted) calls
+ * to give back its place in the queue, its timer and its hub: one function for
+ * every Timeout, so neither a Timeout nor a call holds a closure for it.
+ */
+export function setReleaseCall(release: (owner: object, call: PendingCall) => void): void {
+  releaseCall = release;
+}
+
 /**
  * A call under a `Timeout` whose work returned a promise: a node of the
  * Timeout's queue of deadlines and of its caller's signal hub. The work never
@@ -19,6 +31,8 @@ export class PendingCall implements ListNode<PendingCall>, SignalWaiter {
   readonly timeoutMs: number;
   /** Rejects the promise the caller holds (set as soon as that promise exists). */
   reject: (reason: unknown) => void = ignore;
+  /** The Timeout the call runs under. */
+  readonly owner: object;
   /** Neighbours in the Timeout's queue of deadlines (both `null` while not in it). */
   listPrev: PendingCall | null = null;
   listNext: PendingCall | null = null;
@@ -36,8 +50,10 @@ export class PendingCall implements ListNode<PendingCall>, SignalWaiter {
    * @param ctx - the work's context
    * @param deadline - the absolute deadline (`Infinity` when unbounded)
    * @param timeoutMs - the limit to report
+   * @param owner - the Timeout the call runs under
    */
-  constructor(ctx: TimeoutContext, deadline: number, timeoutMs: number) {
+  constructor(ctx: TimeoutContext, deadline: number, timeoutMs: number, owner: object) {
+    this.owner = owner;
     this.ctx = ctx;
     this.deadline = deadline;
     this.timeoutMs = timeoutMs;
@@ -49,6 +65,7 @@ export class PendingCall implements ListNode<PendingCall>, SignalWaiter {
     this.over = true;
     abortTimeoutContext(this.ctx, reason);
     this.reject(reason);
+    releaseCall(this.owner, this);
   }
 
   /** Time is up: aborts the work's signal and rejects the caller's promise with `error`. */
@@ -56,5 +73,6 @@ export class PendingCall implements ListNode<PendingCall>, SignalWaiter {
     this.over = true;
     abortTimeoutContext(this.ctx, error);
     this.reject(error);
+    releaseCall(this.owner, this);
   }
 }

@@ -4,6 +4,7 @@ import { TimeoutError } from '../errors/errors.js';
 import { checkConfigKeys, knownKeys, type PeerHints } from '../internal/config-keys.js';
 import { neverAbortedSignal, notAFunction } from '../internal/context.js';
 import { EventHub, type EventListener, type Subscription } from '../internal/events.js';
+import { isThenable } from '../internal/hooks.js';
 import { IntrusiveList } from '../internal/intrusive-list.js';
 import { isAbortSignal, notASignal, signalHub } from '../internal/signal-hub.js';
 import { Telemetry } from '../internal/telemetry.js';
@@ -11,7 +12,7 @@ import { armTimer, clearTimer, refTimer } from '../internal/timers.js';
 import { type Commit, knownOptions, mergeUpdate, registerUpdater } from '../internal/update.js';
 import { clockOption, configObject, describeValue, functionOption, numberOption } from '../internal/validate.js';
 import { type TimeoutEvents, timeoutEvents } from './events.js';
-import { PendingCall } from './pending-call.js';
+import { PendingCall, setReleaseCall } from './pending-call.js';
 import { TimeoutContext } from './timeout-context.js';
 import type { TimeoutConfig, TimeoutExecuteOptions } from './types.js';
 
@@ -31,14 +32,6 @@ const peerHints: PeerHints = {
   abortOnReturn: `ctx.signal aborts only when the time is up; nothing is aborted on success`,
   signal: `pass the signal to execute(fn, { signal }) instead`,
 };
-
-function isThenable<R>(value: R | PromiseLike<R>): value is PromiseLike<R> {
-  return (
-    (typeof value === 'object' || typeof value === 'function') &&
-    value !== null &&
-    typeof (value as { then?: unknown }).then === 'function'
-  );
-}
 
 /**
  * Bounds the time of the work, cooperatively and aggressively at once: when
@@ -181,9 +174,10 @@ export class Timeout<T = unknown> implements Policy<T, TimeoutExecuteOptions> {
 
   /**
    * Runs the work; when it returns a promise, races it against the deadline
-   * and the caller's signal through one internal node (no `Promise.race`).
+   * and the caller's signal through one internal node (no `Promise.race`, no
+   * async frame: a `then` on the work's promise settles the caller's).
    */
-  async #run<R>(
+  #run<R>(
     fn: Operation<R>,
     ctx: TimeoutContext,
     caller: AbortSignal,
@@ -191,30 +185,48 @@ export class Timeout<T = unknown> implements Policy<T, TimeoutExecuteOptions> {
     timeoutMs: number,
     shared: boolean,
   ): Promise<R> {
-    const value = fn(ctx);
-    if (!isThenable(value)) return value;
-    // Nothing can end it early: no limit and no caller signal.
-    if (deadline === INFINITY && caller === neverAbortedSignal) return await value;
-    const call = new PendingCall(ctx, deadline, timeoutMs);
+    let value: R | PromiseLike<R>;
     try {
-      return await new Promise<R>((resolve, reject) => {
-        call.reject = reject;
-        value.then(resolve, reject);
-        if (caller !== neverAbortedSignal) {
-          // The work itself may have aborted the caller's signal.
-          if (caller.aborted) {
-            call.signalAborted(caller.reason);
-            return;
-          }
-          const hub = signalHub(caller);
-          call.hub = hub;
-          hub.add(call);
-        }
-        if (deadline !== INFINITY) this.#schedule(call, shared);
-      });
-    } finally {
-      this.#settle(call);
+      value = fn(ctx);
+    } catch (err) {
+      return Promise.reject(err);
     }
+    // A value, or nothing that can end it early (no limit and no caller signal): it is the outcome.
+    if (!isThenable(value) || (deadline === INFINITY && caller === neverAbortedSignal)) return Promise.resolve(value);
+    return this.#race(value, new PendingCall(ctx, deadline, timeoutMs, this), caller, shared);
+  }
+
+  /**
+   * The caller's promise of one call: settled by the work, by the deadline
+   * (`PendingCall.expire`) or by the caller's signal (`PendingCall.signalAborted`),
+   * whichever comes first; each way out releases the call's place, timer and hub
+   * once (`#settle`).
+   */
+  #race<R>(value: PromiseLike<R>, call: PendingCall, caller: AbortSignal, shared: boolean): Promise<R> {
+    return new Promise<R>((resolve, reject) => {
+      call.reject = reject;
+      value.then(
+        (result) => {
+          if (!call.over) this.#settle(call);
+          resolve(result);
+        },
+        (error: unknown) => {
+          if (!call.over) this.#settle(call);
+          reject(error);
+        },
+      );
+      if (caller !== neverAbortedSignal) {
+        // The work itself may have aborted the caller's signal.
+        if (caller.aborted) {
+          call.signalAborted(caller.reason);
+          return;
+        }
+        const hub = signalHub(caller);
+        call.hub = hub;
+        hub.add(call);
+      }
+      if (call.deadline !== INFINITY) this.#schedule(call, shared);
+    });
   }
 
   /** Puts the call in the shared queue when it keeps the queue in deadline order, else gives it its own timer. */
@@ -330,6 +342,7 @@ export class Timeout<T = unknown> implements Policy<T, TimeoutExecuteOptions> {
   static {
     // biome-ignore lint/complexity/noThisInStatic: tsc 7 compiles the class's name here to undefined (see registerUpdater)
     registerUpdater(this, (timeout, partial) => timeout.#prepare(partial));
+    setReleaseCall((owner, call) => (owner as Timeout<unknown>).#settle(call));
   }
 
   /** The validating half of {@link Timeout.update}: throws, or returns what applies the change. */

@@ -1,3 +1,4 @@
+import { supersede } from '../classify/compile.js';
 import type { ExecuteOptions, ExecutionContext, Operation, Policy } from '../context.js';
 import { isCircuitOpenError } from '../errors/guards.js';
 import {
@@ -12,7 +13,7 @@ import { EventHub, type EventListener, type Subscription } from '../internal/eve
 import { Telemetry } from '../internal/telemetry.js';
 import { type Commit, knownOptions, mergeUpdate, registerUpdater } from '../internal/update.js';
 import { describeValue } from '../internal/validate.js';
-import { normalizeSettings, OWNER } from './config.js';
+import { HANDLE_ALIASES, normalizeSettings, OWNER } from './config.js';
 import { type CircuitBreakerEvents, circuitBreakerEvents } from './events.js';
 import { STATE_ATTRIBUTE } from './outcome.js';
 import { BreakerPermit } from './permit.js';
@@ -79,7 +80,7 @@ function settleWatched<T, R extends T>(
  *
  * @example
  * ```ts
- * const breaker = new CircuitBreaker({ timeout: 30_000, isFailureResult: (res: Response) => res.status >= 500 });
+ * const breaker = new CircuitBreaker({ timeout: 30_000, handle: handleAll().orResult((res: Response) => res.status >= 500) });
  * const res = await breaker.execute(({ signal }) => fetch(url, { signal }));
  * ```
  */
@@ -292,7 +293,8 @@ export class CircuitBreaker<T = unknown> implements Policy<T> {
 
   /** The validating half of {@link CircuitBreaker.update}: throws, or returns what applies the change. */
   #prepare(partial: Partial<CircuitBreakerConfig<T>>): Commit {
-    const config = mergeUpdate(OWNER, this.#config ?? {}, partial, knownOptions.circuitBreaker, ['initialState']);
+    const base = supersede(this.#config ?? {}, partial, HANDLE_ALIASES);
+    const config = mergeUpdate(OWNER, base, partial, knownOptions.circuitBreaker, ['initialState']);
     const settings = normalizeSettings(config);
     const current = this.#machine.telemetry;
     const telemetry =

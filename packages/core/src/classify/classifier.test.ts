@@ -112,11 +112,11 @@ describe('a classifier', () => {
     expect(() => handle(NetworkError).or()).toThrow(/or\(\) needs at least one/);
     expect(() => handle(NetworkError).except(undefined as never)).toThrow(/except\(\): errors\[0\] .* got undefined/);
     expect(() => handleWhen(undefined as never)).toThrow(/handleWhen\(\): predicate must be a function, got undefined/);
-    expect(() => handleWhen(async () => true)).toThrow(
+    expect(() => handleWhen((async () => true) as never)).toThrow(
       /handleWhen\(\): predicate must be a synchronous function .* got an async function/,
     );
-    expect(() => handle(NetworkError).orWhen(async () => true)).toThrow(/orWhen\(\): .*async function/);
-    expect(() => handleAll().orResult(async () => true)).toThrow(/orResult\(\): .*async function/);
+    expect(() => handle(NetworkError).orWhen((async () => true) as never)).toThrow(/orWhen\(\): .*async function/);
+    expect(() => handleAll().orResult((async () => true) as never)).toThrow(/orResult\(\): .*async function/);
     expect(() => handleResult('503' as never)).toThrow(/handleResult\(\): predicate must be a function, got "503"/);
   });
 
@@ -166,7 +166,9 @@ describe('isClassifier and the handle option', () => {
     expect(() => classifierOption('Retry', () => true)).toThrow(
       /^Retry: handle must be a classifier \(from handle\(\), handleWhen\(\), handleAll\(\) or handleResult\(\)\), got a function \(a predicate is not a classifier/,
     );
-    expect(() => classifierOption('Retry', [NetworkError])).toThrow(/got an array \(wrap error classes as handle\(A, B\)\)/);
+    expect(() => classifierOption('Retry', [NetworkError])).toThrow(
+      /got an array \(wrap error classes as handle\(A, B\)\)/,
+    );
     expect(() => classifierOption('Retry', 'transient')).toThrow(/got "transient"$/);
     expect(() => classifierOption('Retry', null)).toThrow(/got null$/);
   });
@@ -179,7 +181,12 @@ describe('isClassifier and the handle option', () => {
     // One result predicate is passed on as it is: the same function the old option would hold.
     expect(a?.results).toBe(transient.parts.results[0]);
     expect(classifierOption('C', handleAll())?.errors).toBe('all');
-    expect(classifierOption('C', handleResult(() => true))?.errors).toBe('none');
+    expect(
+      classifierOption(
+        'C',
+        handleResult(() => true),
+      )?.errors,
+    ).toBe('none');
     expect(classifierOption('C', handleAll())?.notHandled).toBeUndefined();
   });
 
@@ -187,7 +194,9 @@ describe('isClassifier and the handle option', () => {
     expect(() => refuseAliases('Retry', { handle: handleAll(), isRetryable: () => true }, ['isRetryable'])).toThrow(
       /^Retry: give either handle or isRetryable, not both .*got handle and isRetryable a function/,
     );
-    expect(() => refuseAliases('Retry', { handle: handleAll(), isRetryable: undefined }, ['isRetryable'])).not.toThrow();
+    expect(() =>
+      refuseAliases('Retry', { handle: handleAll(), isRetryable: undefined }, ['isRetryable']),
+    ).not.toThrow();
     const current = { handle: handleAll(), maxAttempts: 3 };
     expect(supersede(current, { isRetryable: () => true }, ['isRetryable'])).toEqual({ maxAttempts: 3 });
     const old = { isRetryable: () => true, retryOnResult: () => true, maxAttempts: 3 };

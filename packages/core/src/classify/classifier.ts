@@ -232,7 +232,10 @@ export function handleAll(): Classifier {
  * ```
  */
 export function handleResult<R>(predicate: ResultPredicate<R>): Classifier<R> {
-  return new Classifier<R>({ ...noParts, results: [checkPredicate('handleResult', predicate) as ResultPredicate<never>] });
+  return new Classifier<R>({
+    ...noParts,
+    results: [checkPredicate('handleResult', predicate) as ResultPredicate<never>],
+  });
 }
 
 /**

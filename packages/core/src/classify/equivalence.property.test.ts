@@ -157,7 +157,9 @@ describe('a classifier and the equivalent older options classify identically', (
         const clock = new FakeClock();
         const base = { clock, readyToTrip: () => false };
         const modern = new CircuitBreaker<number>(classifier === undefined ? base : { ...base, handle: classifier });
-        const older = new CircuitBreaker<number>(classifier === undefined ? base : { ...base, ...breakerOptions(spec) });
+        const older = new CircuitBreaker<number>(
+          classifier === undefined ? base : { ...base, ...breakerOptions(spec) },
+        );
         for (const step of calls) {
           expect(await breakerVerdict(modern, step)).toBe(await breakerVerdict(older, step));
         }

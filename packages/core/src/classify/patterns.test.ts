@@ -196,7 +196,11 @@ describe('the older option names', () => {
   it('still work, and are refused together with handle, naming both fields', () => {
     const both = [
       [() => new CircuitBreaker({ handle: transient, isSuccessful: () => true }), 'CircuitBreaker', 'isSuccessful'],
-      [() => new CircuitBreaker({ handle: transient, isFailureResult: () => true }), 'CircuitBreaker', 'isFailureResult'],
+      [
+        () => new CircuitBreaker({ handle: transient, isFailureResult: () => true }),
+        'CircuitBreaker',
+        'isFailureResult',
+      ],
       [() => new Retry({ handle: transient, retryableErrors: [NetworkError] }), 'Retry', 'retryableErrors'],
       [() => new Retry({ handle: transient, nonRetryableErrors: [NetworkError] }), 'Retry', 'nonRetryableErrors'],
       [() => new Retry({ handle: transient, isRetryable: () => true }), 'Retry', 'isRetryable'],
@@ -234,7 +238,9 @@ describe('the older option names', () => {
     cb.update({ isFailureResult: (res) => res.status === 503 });
     await cb.execute(() => Promise.reject(new NotFoundError())).catch(() => undefined);
     expect(cb.counts.totalFailures).toBe(2); // handle is gone: every error is a failure again
-    expect(() => cb.update({ handle: transient, isSuccessful: () => true })).toThrow(/give either handle or isSuccessful/);
+    expect(() => cb.update({ handle: transient, isSuccessful: () => true })).toThrow(
+      /give either handle or isSuccessful/,
+    );
     expect(() => cb.update({ handle: 'x' as never })).toThrow(/handle must be a classifier/);
 
     const clock = new FakeClock();

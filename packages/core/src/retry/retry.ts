@@ -1,5 +1,5 @@
-import type { Clock } from '../clock/clock.js';
 import { classifierOption, refuseAliases, supersede } from '../classify/compile.js';
+import type { Clock } from '../clock/clock.js';
 import type { ExecuteOptions, ExecutionContext, Operation, Policy } from '../context.js';
 import { errorIs, findInChain } from '../errors/error-is.js';
 import { MaxAttemptsReachedError } from '../errors/errors.js';

@@ -1,5 +1,5 @@
-import type { Clock } from '../clock/clock.js';
 import type { Classifier, ErrorMatcher } from '../classify/classifier.js';
+import type { Clock } from '../clock/clock.js';
 import type { ObservabilityOptions } from '../observability/types.js';
 import type { BackoffPolicy, Jitter } from './backoff.js';
 import type { RetryBudget } from './retry-budget.js';

@@ -1,6 +1,7 @@
 import { breakerHeap } from './breaker-heap.js';
 import { bulkheadUncontended } from './bulkhead.js';
 import { breakerClosed, breakerThroughput } from './circuit-breaker.js';
+import { breakerClassified, retryClassified } from './classify.js';
 import { composed } from './composed.js';
 import { expressRateLimit } from './express.js';
 import { fetchLoopback } from './fetch.js';
@@ -35,6 +36,8 @@ export const scenarios: readonly ScenarioDef[] = [
   fastifyRateLimit,
   honoRateLimit,
   fetchLoopback,
+  breakerClassified,
+  retryClassified,
 ];
 
 /** Looks a scenario and subject up by id. */

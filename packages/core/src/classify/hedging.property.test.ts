@@ -120,7 +120,7 @@ describe('Hedging with handle, property', () => {
             const got =
               result?.value !== undefined
                 ? result.value % 100
-                : Number(/\d+$/.exec(String((result?.error as Error).message))?.[0]);
+                : Number(/\d+$/.exec(String((result?.error as Error | undefined)?.message))?.[0]);
             expect(got).toBe(expected);
           }
           expect(clock.pendingTimers).toBe(0);

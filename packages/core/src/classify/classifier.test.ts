@@ -150,6 +150,16 @@ describe('isClassifier and the handle option', () => {
     expect(compiled?.errors).toBeTypeOf('function');
     const malformed = { [Symbol.for('@resilience/core/classifier-parts')]: { ...parts, when: [1] } };
     expect(isClassifier(malformed)).toBe(false);
+    const asyncPredicate = {
+      [Symbol.for('@resilience/core/classifier-parts')]: { ...parts, when: [async () => true] },
+    };
+    expect(isClassifier(asyncPredicate)).toBe(false);
+    const badMatcher = { [Symbol.for('@resilience/core/classifier-parts')]: { ...parts, except: ['AuthError'] } };
+    expect(isClassifier(badMatcher)).toBe(false);
+    // Its parts are copied once: changing its arrays afterwards changes nothing.
+    parts.errors.push(Error);
+    expect(classifierOption('Test', foreign)).toBe(compiled);
+    expect(compiled?.parts.errors).toEqual([NetworkError]);
     const hostile = new Proxy(
       {},
       {
@@ -203,5 +213,8 @@ describe('isClassifier and the handle option', () => {
     expect(supersede(old, { handle: handleAll() }, ['isRetryable', 'retryOnResult'])).toEqual({ maxAttempts: 3 });
     expect(supersede(old, { maxAttempts: 4 }, ['isRetryable'])).toBe(old);
     expect(supersede(old, null, ['isRetryable'])).toBe(old);
+    // A key given as undefined resets only itself.
+    expect(supersede(old, { handle: undefined }, ['isRetryable'])).toBe(old);
+    expect(supersede(current, { isRetryable: undefined }, ['isRetryable'])).toBe(current);
   });
 });

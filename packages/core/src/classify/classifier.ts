@@ -250,6 +250,8 @@ export function isClassifier(value: unknown): value is Classifier {
 export function partsOf(value: unknown): ClassifierParts | undefined {
   if (value === null || typeof value !== 'object') return undefined;
   if (value instanceof Classifier) return value.parts;
+  const known = foreign.get(value);
+  if (known !== undefined) return known;
   let parts: unknown;
   try {
     parts = (value as Record<symbol, unknown>)[PARTS_KEY];
@@ -257,17 +259,28 @@ export function partsOf(value: unknown): ClassifierParts | undefined {
     return undefined;
   }
   if (parts === null || typeof parts !== 'object') return undefined;
-  const p = parts as Partial<Record<keyof ClassifierParts, unknown>>;
-  const ok =
-    typeof p.all === 'boolean' &&
-    Array.isArray(p.errors) &&
-    Array.isArray(p.when) &&
-    p.when.every((f) => typeof f === 'function') &&
-    Array.isArray(p.except) &&
-    Array.isArray(p.results) &&
-    p.results.every((f) => typeof f === 'function');
-  return ok ? (parts as ClassifierParts) : undefined;
+  // A classifier of another installed copy of the core: its parts are checked as this copy's builders check
+  // them, then copied and frozen once, so that later changes to its arrays change nothing here.
+  try {
+    const p = parts as Partial<Record<keyof ClassifierParts, unknown>>;
+    if (typeof p.all !== 'boolean') return undefined;
+    const { errors, when, except, results } = p;
+    if (!Array.isArray(errors) || !Array.isArray(except) || !Array.isArray(when) || !Array.isArray(results)) {
+      return undefined;
+    }
+    if (errors.length > 0) checkMatchers('handle', errors);
+    if (except.length > 0) checkMatchers('except', except);
+    for (const predicate of [...when, ...results]) checkPredicate('handleWhen', predicate);
+    const copy = new Classifier({ all: p.all, errors, when, except, results }).parts;
+    foreign.set(value, copy);
+    return copy;
+  } catch {
+    return undefined;
+  }
 }
+
+/** The checked, frozen copy of the parts of each classifier of another copy of the core seen so far. */
+const foreign = new WeakMap<object, ClassifierParts>();
 
 /** Whether `parts` handle the thrown `error` (see {@link Classifier.handlesError}). */
 export function errorHandled(parts: ClassifierParts, error: unknown): boolean {

@@ -81,8 +81,9 @@ export function refuseAliases(owner: string, config: object, aliases: readonly s
  * The config `update(partial)` merges over: `current` without the options
  * `partial` supersedes. Giving `handle` replaces the aliases set before, and
  * giving an alias replaces a `handle` set before, so that switching from one
- * spelling to the other needs no `undefined` for the old one. Both in one
- * `partial` still conflict (the constructor says so).
+ * spelling to the other needs no `undefined` for the old one. A key given as
+ * `undefined` resets only itself. Both in one `partial` still conflict (the
+ * constructor says so).
  */
 export function supersede<C extends object>(
   current: C,
@@ -92,9 +93,11 @@ export function supersede<C extends object>(
 ): C {
   if (partial === null || typeof partial !== 'object') return current;
   const given = partial as Record<string, unknown>;
-  const drop = Object.hasOwn(given, field)
+  // A key given as `undefined` only resets itself: it supersedes nothing.
+  const sets = (key: string): boolean => Object.hasOwn(given, key) && given[key] !== undefined;
+  const drop = sets(field)
     ? aliases.filter((alias) => !Object.hasOwn(given, alias))
-    : aliases.some((alias) => Object.hasOwn(given, alias))
+    : aliases.some(sets)
       ? [field]
       : [];
   if (drop.length === 0) return current;

@@ -192,6 +192,40 @@ describe('one classifier shared by every pattern', () => {
   });
 });
 
+describe('a shared classifier under load', () => {
+  it('classifies 10,000 synchronous throws and 10,000 handled results on one shared value, each settled once', async () => {
+    const cb = breaker({ handle: transient, readyToTrip: () => false });
+    const clock = new FakeClock();
+    const retry = new Retry<Res>({ clock, handle: transient, maxAttempts: 1 });
+    const fallback = new Fallback<Res>({ handle: transient, fallback: ok });
+    const n = 10_000;
+    let settled = 0;
+    const calls: Promise<unknown>[] = [];
+    for (let i = 0; i < n; i++) {
+      const fail = (): Res => {
+        throw i % 2 === 0 ? new NetworkError(`n${i}`) : new NotFoundError(`f${i}`);
+      };
+      for (const call of [
+        cb.execute(fail),
+        retry.execute(fail),
+        fallback.execute(fail),
+        cb.execute(() => unavailable),
+      ]) {
+        calls.push(
+          call.then(
+            () => settled++,
+            () => settled++,
+          ),
+        );
+      }
+    }
+    await Promise.all(calls);
+    expect(settled).toBe(4 * n);
+    expect(cb.counts).toMatchObject({ totalFailures: n / 2 + n, totalSuccesses: n / 2 });
+    expect(clock.pendingTimers).toBe(0);
+  });
+});
+
 describe('the older option names', () => {
   it('still work, and are refused together with handle, naming both fields', () => {
     const both = [

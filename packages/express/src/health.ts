@@ -27,16 +27,19 @@ export interface HealthHandlerOptions {
   readonly statusCode?: number | undefined;
 }
 
-const DOWN = JSON.stringify({ status: 'down' });
+const DOWN = { status: 'down' } as const;
 
 const rank: Readonly<Record<HealthStatus, number>> = { ok: 0, degraded: 1, down: 2 };
 
 /**
  * Answers a readiness probe from a `PolicyRegistry`'s `health()`: 200 with
  * the report as JSON while the status is `'ok'` or `'degraded'`, 503 (by
- * default) when it is `'down'`. A `HEAD` gets the status code alone; every
- * answer carries `Cache-Control: no-store`. A `health()` that throws answers
- * 503 with `{ "status": "down" }` (a probe always gets an answer).
+ * default) when it is `'down'` (a closed registry is `'down'`). The JSON
+ * follows the app's `json spaces`, `json replacer` and `json escape`
+ * settings, as `res.json()` does. A `HEAD` gets the same status and headers
+ * (`Content-Type`, `Content-Length`) without the body; every answer carries
+ * `Cache-Control: no-store`. A `health()` that throws answers 503 with
+ * `{ "status": "down" }` (a probe always gets an answer).
  *
  * @param policies - a core `PolicyRegistry` (anything with `health()`)
  * @param options - which status still answers 200, and the unhealthy status code
@@ -52,6 +55,7 @@ export function healthHandler(policies: HealthSource, options?: HealthHandlerOpt
   const okUpTo = oneOfOption(OWNER, 'okUpTo', opts.okUpTo, ['ok', 'degraded'] as const, 'degraded');
   const unhealthy = statusOption(OWNER, opts.statusCode, 503);
   return (req: Request, res: Response): void => {
+    const settings = jsonSettings(req);
     let status: HealthStatus;
     let body: string;
     try {
@@ -60,20 +64,42 @@ export function healthHandler(policies: HealthSource, options?: HealthHandlerOpt
         throw new TypeError(`health() returned ${describeValue(report)}`);
       }
       status = report.status;
-      // Serialized here, inside the try: a report JSON cannot carry (a BigInt, a cycle) answers "down"
-      // like a health() that throws, not with Express's HTML error page.
-      body = JSON.stringify(report);
+      // Serialized here, inside the try: a report JSON cannot carry (a BigInt, a cycle), or a `json replacer`
+      // that throws, answers "down" like a health() that throws, not with Express's HTML error page.
+      body = stringify(report, settings);
     } catch {
       status = 'down';
-      body = DOWN;
+      body = stringify(DOWN, { ...settings, replacer: undefined });
     }
     const code = rank[status] <= rank[okUpTo] ? 200 : unhealthy;
     res.status(code);
     res.setHeader('Cache-Control', 'no-store');
-    if (req.method === 'HEAD') {
-      res.end();
-      return;
-    }
+    // For a HEAD too: Express's send() answers it with the headers of the GET (type, length) and no body.
     res.type('application/json').send(body);
   };
+}
+
+/** The app's JSON settings, as `res.json()` reads them. */
+interface JsonSettings {
+  readonly replacer: ((this: unknown, key: string, value: unknown) => unknown) | undefined;
+  readonly spaces: unknown;
+  readonly escapeHtml: boolean;
+}
+
+function jsonSettings(req: Request): JsonSettings {
+  const app = req.app as { get?: (setting: string) => unknown } | undefined;
+  if (typeof app?.get !== 'function') return { replacer: undefined, spaces: undefined, escapeHtml: false };
+  const replacer = app.get('json replacer');
+  return {
+    replacer: typeof replacer === 'function' ? (replacer as JsonSettings['replacer']) : undefined,
+    spaces: app.get('json spaces'),
+    escapeHtml: Boolean(app.get('json escape')),
+  };
+}
+
+/** `JSON.stringify` with the app's settings; `json escape` turns `<`, `>` and `&` into `\u` escapes. */
+function stringify(value: unknown, { replacer, spaces, escapeHtml }: JsonSettings): string {
+  const json = JSON.stringify(value, replacer, spaces as string | number | undefined);
+  if (typeof json !== 'string') throw new TypeError('the report has no JSON form');
+  return escapeHtml ? json.replace(/[<>&]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`) : json;
 }

@@ -102,6 +102,81 @@ describe.each(expressVersions)('healthHandler (%s)', (_label, express) => {
     const head = await fetch(`${url}/health`, { method: 'HEAD' });
     expect([head.status, head.headers.get('cache-control'), await head.text()]).toEqual([503, 'no-store', '']);
   });
+
+  it("follows the app's json spaces, json replacer and json escape settings, as res.json() does (regression)", async () => {
+    const policies = new PolicyRegistry();
+    policies.circuitBreaker('<payments>');
+    const app = express();
+    app.set('json spaces', 2);
+    app.set('json replacer', (key: string, value: unknown) => (key === 'critical' ? undefined : value));
+    app.set('json escape', true);
+    app.get('/health', healthHandler(policies));
+    app.get('/json', (_req, res) => {
+      res.json(policies.health());
+    });
+    served = await serve(app);
+    const res = await fetch(`${served.url}/health`);
+    const text = await res.text();
+    expect(text).toBe(await (await fetch(`${served.url}/json`)).text());
+    expect(text).toContain('\n  "status": "ok"');
+    expect(text).toContain('"name": "\\u003cpayments\\u003e"');
+    expect(text).not.toContain('critical');
+    expect(JSON.parse(text).policies[0].name).toBe('<payments>');
+  });
+
+  it("a json replacer that throws answers 503 { status: 'down' }, still in the app's format", async () => {
+    const app = express();
+    app.set('json spaces', 1);
+    app.set('json replacer', (key: string, value: unknown) => {
+      if (key === 'policies') throw new Error('replacer broke');
+      return value;
+    });
+    app.get('/health', healthHandler(new PolicyRegistry()));
+    served = await serve(app);
+    const res = await fetch(`${served.url}/health`);
+    expect(res.status).toBe(503);
+    expect(await res.text()).toBe('{\n "status": "down"\n}');
+  });
+
+  it('answers a HEAD with the Content-Type and Content-Length of the GET, without a body (regression)', async () => {
+    const policies = new PolicyRegistry();
+    policies.bulkhead('db', { maxConcurrent: 2 });
+    const { url } = await start(policies);
+    const get = await fetch(`${url}/health`);
+    const body = await get.text();
+    const head = await fetch(`${url}/health`, { method: 'HEAD' });
+    expect(head.status).toBe(200);
+    expect(head.headers.get('content-type')).toBe(get.headers.get('content-type'));
+    expect(head.headers.get('content-type')).toMatch(/^application\/json/);
+    expect(head.headers.get('content-length')).toBe(String(Buffer.byteLength(body)));
+    expect(head.headers.get('cache-control')).toBe('no-store');
+    expect(await head.text()).toBe('');
+  });
+
+  it('answers 503 once the registry is closed (it used to answer 200 ok)', async () => {
+    const policies = new PolicyRegistry();
+    policies.circuitBreaker('payments');
+    const { url } = await start(policies);
+    expect((await fetch(`${url}/health`)).status).toBe(200);
+    policies.close();
+    const res = await fetch(`${url}/health`);
+    expect(res.status).toBe(503);
+    expect(await res.json()).toEqual({ status: 'down', closed: true, policies: [] });
+  });
+
+  it('reports adaptive bulkheads and throttles by their rules', async () => {
+    const policies = new PolicyRegistry();
+    const throttle = policies.adaptiveThrottle('api', { k: 1, random: () => 0.999_999 }, { critical: true });
+    const { url } = await start(policies);
+    expect((await fetch(`${url}/health`)).status).toBe(200);
+    await expect(throttle.execute(fail)).rejects.toBe(boom);
+    const res = await fetch(`${url}/health`);
+    expect(res.status).toBe(503);
+    expect(await res.json()).toMatchObject({
+      status: 'down',
+      policies: [{ kind: 'adaptiveThrottle', name: 'api', rejectionProbability: 0.5 }],
+    });
+  });
 });
 
 describe('healthHandler: options', () => {

@@ -5,12 +5,15 @@ import { BulkheadFullError } from '../errors/errors.js';
 import { isTimeoutError } from '../errors/guards.js';
 import { checkConfigKeys, knownKeys, type PeerHints } from '../internal/config-keys.js';
 import { canAbort, contextAbortReason, isAbortedContext, notAFunction, toContext } from '../internal/context.js';
+import { EventHub, type EventListener, type Subscription } from '../internal/events.js';
 import { predicateOption } from '../internal/hooks.js';
 import { IntrusiveList, type ListNode } from '../internal/intrusive-list.js';
 import { isAbortSignal, notASignal, type SignalHub, type SignalWaiter, signalHub } from '../internal/signal-hub.js';
 import { Telemetry } from '../internal/telemetry.js';
 import { armTimer, clearTimer } from '../internal/timers.js';
+import { type Commit, knownOptions, mergeUpdate, registerUpdater } from '../internal/update.js';
 import { clockOption, configObject, functionOption, numberOption, oneOfOption } from '../internal/validate.js';
+import { type AdaptiveBulkheadEvents, adaptiveBulkheadEvents } from './events.js';
 import { AimdLimit, clampLimit, GradientLimit, type LimitAlgorithm } from './limits.js';
 import type { AdaptiveBulkheadConfig, AdaptiveLimitAlgorithm } from './types.js';
 
@@ -50,7 +53,8 @@ class Waiter implements ListNode<Waiter>, SignalWaiter {
   readonly ctx: ExecutionContext;
   readonly resolve: (value: unknown) => void;
   readonly reject: (reason: unknown) => void;
-  readonly expiresAt: number;
+  /** When its queue wait ends (0: never); set again when `update()` bounds a queue that was unbounded. */
+  expiresAt: number;
   readonly owner: AdaptiveBulkhead<unknown>;
   /** The hub of the caller's signal; `null` when the call cannot be aborted. */
   hub: SignalHub | null = null;
@@ -123,11 +127,11 @@ export class AdaptiveBulkhead<T = unknown> implements Policy<T> {
   /** The longest a call may wait in the queue, in ms. */
   readonly queueTimeout: number;
   readonly #clock: Clock;
-  readonly #telemetry: Telemetry;
-  readonly #algo: LimitAlgorithm;
-  readonly #isDrop: ((error: unknown) => boolean) | undefined;
-  readonly #onRejected: ((reason: BulkheadRejectReason) => void) | undefined;
-  readonly #onLimitChange: ((limit: number, previous: number) => void) | undefined;
+  #telemetry: Telemetry;
+  #algo: LimitAlgorithm;
+  #isDrop: ((error: unknown) => boolean) | undefined;
+  #onRejected: ((reason: BulkheadRejectReason) => void) | undefined;
+  #onLimitChange: ((limit: number, previous: number) => void) | undefined;
   readonly #queue = new IntrusiveList<Waiter>();
   readonly #expire: () => void;
   readonly #clearFailed: (err: unknown) => void;
@@ -136,6 +140,10 @@ export class AdaptiveBulkhead<T = unknown> implements Policy<T> {
   #draining = false;
   #timer: unknown = undefined;
   #timerArmed = false;
+  /** The config as built and updated, for `update()` to merge over. */
+  #config: AdaptiveBulkheadConfig;
+  /** The listeners of `on()`; `undefined` until the first one. */
+  #events: EventHub<AdaptiveBulkheadEvents> | undefined = undefined;
 
   /**
    * @param config - `algorithm`, the limits, the queue, the algorithms' tuning, hooks, `clock` and observability options
@@ -185,6 +193,7 @@ export class AdaptiveBulkhead<T = unknown> implements Policy<T> {
     this.#limit = initial;
     this.#expire = () => this.#expireWaiters();
     this.#clearFailed = (err) => this.#telemetry.log('error', 'clock.clearTimeout threw', { err });
+    this.#config = c as AdaptiveBulkheadConfig;
   }
 
   /** The current concurrency limit (a whole number within `[minLimit, maxLimit]`). */
@@ -272,6 +281,7 @@ export class AdaptiveBulkhead<T = unknown> implements Policy<T> {
     const telemetry = this.#telemetry;
     telemetry.recordAdaptiveBulkheadLimit(next);
     telemetry.invokeHook(this.#onLimitChange, 'onLimitChange', next, previous);
+    this.#events?.emit('limitChange', { limit: next, previous });
     if (telemetry.logger !== undefined)
       telemetry.log('debug', 'adaptive bulkhead limit changed', { limit: next, previous });
   }
@@ -384,6 +394,7 @@ export class AdaptiveBulkhead<T = unknown> implements Policy<T> {
   #rejection(reason: BulkheadRejectReason): BulkheadFullError {
     const telemetry = this.#telemetry;
     telemetry.invokeHook(this.#onRejected, 'onRejected', reason);
+    this.#events?.emit('rejected', { reason, limit: this.#limit, active: this.#active, queued: this.#queue.size });
     if (telemetry.logger !== undefined) {
       telemetry.log('debug', 'adaptive bulkhead rejected a call', {
         reason,
@@ -401,5 +412,111 @@ export class AdaptiveBulkhead<T = unknown> implements Policy<T> {
 
   #record(): void {
     this.#telemetry.recordBulkheadUtilization(this.#active, this.#queue.size);
+  }
+
+  /**
+   * Follows the bulkhead from code that did not build it: `'rejected'`
+   * (`{ reason, limit, active, queued }`) for each refused call, and
+   * `'limitChange'` (`{ limit, previous }`) each time the limit moves.
+   * Listeners run synchronously after the config hooks (`onRejected`,
+   * `onLimitChange`); one that throws or returns a rejected promise is
+   * logged and changes nothing. Nobody listening costs nothing.
+   *
+   * @returns a subscription: `dispose()` it (or `using` it) to stop listening
+   * @throws TypeError for an unknown event or a listener that is not a function
+   */
+  on<K extends keyof AdaptiveBulkheadEvents>(
+    event: K,
+    listener: EventListener<AdaptiveBulkheadEvents[K]>,
+  ): Subscription {
+    this.#events ??= new EventHub<AdaptiveBulkheadEvents>(OWNER, this.#telemetry);
+    return this.#events.on(adaptiveBulkheadEvents, event, listener);
+  }
+
+  /**
+   * Changes settings at run time: `partial` is merged over the current config
+   * and the whole result validated as the constructor does (a bad value
+   * throws, naming it, and the old settings stay). Running and queued calls
+   * are kept, and so is the limit (clamped into a new `[minLimit, maxLimit]`,
+   * which is a `'limitChange'`); `initialLimit` is checked against the new
+   * bounds but only says where a new bulkhead starts. With the same
+   * `algorithm`, its state (the estimate, the gradient's baseline latency)
+   * is kept and new tuning applies from the next sample; a new `algorithm`
+   * starts from the current limit. A higher limit starts queued calls at
+   * once, oldest first; a lower one lets running calls finish. A smaller
+   * `maxQueue` keeps the calls already queued; a new `queueTimeout` applies
+   * to calls queued afterwards, and calls queued while the wait was
+   * unbounded wait the new bound from now. `name` and `clock` cannot change.
+   * An option given as `undefined` goes back to its default.
+   *
+   * @throws TypeError or RangeError naming the option
+   */
+  update(partial: Partial<AdaptiveBulkheadConfig>): void {
+    this.#prepare(partial)();
+  }
+
+  static {
+    // biome-ignore lint/complexity/noThisInStatic: tsc 7 compiles the class's name here to undefined (see registerUpdater)
+    registerUpdater(this, (bulkhead, partial) => bulkhead.#prepare(partial));
+  }
+
+  /** The validating half of {@link AdaptiveBulkhead.update}: throws, or returns what applies the change. */
+  #prepare(partial: Partial<AdaptiveBulkheadConfig>): Commit {
+    const config = mergeUpdate(OWNER, this.#config, partial, knownOptions.adaptiveBulkhead);
+    const next = new AdaptiveBulkhead(config);
+    return () => {
+      if (this.queueTimeout === Number.POSITIVE_INFINITY && next.queueTimeout !== Number.POSITIVE_INFINITY) {
+        // Calls queued while the wait was unbounded wait the new bound from now.
+        const expiresAt = this.#now() + next.queueTimeout;
+        for (let waiter = this.#queue.first; waiter !== null; waiter = waiter.listNext) waiter.expiresAt = expiresAt;
+      }
+      const self = this as {
+        algorithm: AdaptiveLimitAlgorithm;
+        minLimit: number;
+        maxLimit: number;
+        maxQueue: number;
+        queueTimeout: number;
+      };
+      const sameAlgorithm = next.algorithm === this.algorithm;
+      self.algorithm = next.algorithm;
+      self.minLimit = next.minLimit;
+      self.maxLimit = next.maxLimit;
+      self.maxQueue = next.maxQueue;
+      self.queueTimeout = next.queueTimeout;
+      const previous = this.#limit;
+      const limit = clampLimit(previous, next.minLimit, next.maxLimit);
+      // The new algorithm's tuning, with the old one's learning when it is the same algorithm.
+      next.#algo.resume(sameAlgorithm ? this.#algo : undefined, limit);
+      this.#algo = next.#algo;
+      this.#isDrop = next.#isDrop;
+      this.#onRejected = next.#onRejected;
+      this.#onLimitChange = next.#onLimitChange;
+      const newRecorder = next.#telemetry.metrics !== undefined && next.#telemetry.metrics !== this.#telemetry.metrics;
+      this.#telemetry = next.#telemetry;
+      this.#config = config;
+      if (this.#events !== undefined) this.#events.telemetry = next.#telemetry;
+      if (newRecorder && limit === previous) {
+        // A new recorder learns the current limit and load at once, not at the next change.
+        next.#telemetry.recordAdaptiveBulkheadLimit(limit);
+        this.#record();
+      }
+      if (limit !== previous) {
+        this.#limit = limit;
+        const telemetry = this.#telemetry;
+        telemetry.recordAdaptiveBulkheadLimit(limit);
+        telemetry.invokeHook(this.#onLimitChange, 'onLimitChange', limit, previous);
+        this.#events?.emit('limitChange', { limit, previous });
+      }
+      // Unbounded now: the calls already queued wait without a bound too, and the queue's timer goes.
+      if (this.queueTimeout === Number.POSITIVE_INFINITY) this.#disarmTimer();
+      else {
+        try {
+          this.#armTimer();
+        } catch (err) {
+          this.#telemetry.log('error', 'clock.setTimeout threw', { err });
+        }
+      }
+      this.#drain();
+    };
   }
 }

@@ -24,6 +24,12 @@ export interface LimitAlgorithm {
   readonly estimate: number;
   /** Takes one sample; returns the new estimate. */
   update(sample: LimitSample): number;
+  /**
+   * Takes over from `previous` after an `update()` of the bulkhead: its
+   * learning when it is the same kind of algorithm (the estimate, clamped into
+   * this one's bounds), else a fresh start from `limit`.
+   */
+  resume(previous: LimitAlgorithm | undefined, limit: number): void;
 }
 
 /** Clamps `value` into `[min, max]`; `NaN` becomes `min`. */
@@ -69,6 +75,10 @@ export class AimdLimit implements LimitAlgorithm {
     else if (sample.inflight * 2 >= next) next = next + 1;
     this.estimate = clampLimit(next, this.#min, this.#max);
     return this.estimate;
+  }
+
+  resume(previous: LimitAlgorithm | undefined, limit: number): void {
+    this.estimate = previous instanceof AimdLimit ? clampLimit(previous.estimate, this.#min, this.#max) : limit;
   }
 }
 
@@ -136,6 +146,16 @@ export class GradientLimit implements LimitAlgorithm {
     const target = limit * gradient + QUEUE_SIZE;
     this.estimate = clampLimit(limit * (1 - this.#smoothing) + target * this.#smoothing, this.#min, this.#max);
     return this.estimate;
+  }
+
+  resume(previous: LimitAlgorithm | undefined, limit: number): void {
+    if (!(previous instanceof GradientLimit)) {
+      this.estimate = limit;
+      return;
+    }
+    this.estimate = clampLimit(previous.estimate, this.#min, this.#max);
+    this.#baseline = previous.#baseline;
+    this.#baselineAt = previous.#baselineAt;
   }
 
   /** Moves the baseline: down to `rtt` at once, up by at most the drift since the last move. */

@@ -4,9 +4,12 @@ import { CircuitOpenError } from '../errors/errors.js';
 import { isTimeoutError } from '../errors/guards.js';
 import { checkConfigKeys, knownKeys, type PeerHints } from '../internal/config-keys.js';
 import { contextAbortReason, isAbortedContext, notAFunction, toContext } from '../internal/context.js';
+import { EventHub, type EventListener, type Subscription } from '../internal/events.js';
 import { predicateOption } from '../internal/hooks.js';
 import { Telemetry } from '../internal/telemetry.js';
+import { type Commit, knownOptions, mergeUpdate, registerUpdater } from '../internal/update.js';
 import { clockOption, configObject, functionOption, numberOption } from '../internal/validate.js';
+import { type AdaptiveThrottleEvents, adaptiveThrottleEvents } from './events.js';
 import type { AdaptiveThrottleConfig } from './types.js';
 
 const OWNER = 'AdaptiveThrottle';
@@ -70,17 +73,21 @@ export class AdaptiveThrottle<T = unknown> implements Policy<T> {
   /** The highest rejection probability. */
   readonly maxRejectionProbability: number;
   readonly #clock: Clock;
-  readonly #telemetry: Telemetry;
-  readonly #isSuccessful: ((error: unknown) => boolean) | undefined;
-  readonly #onRejected: ((probability: number) => void) | undefined;
-  readonly #random: () => number;
-  readonly #bucketMs: number;
-  readonly #origin: number;
+  #telemetry: Telemetry;
+  #isSuccessful: ((error: unknown) => boolean) | undefined;
+  #onRejected: ((probability: number) => void) | undefined;
+  #random: () => number;
+  #bucketMs: number;
+  #origin: number;
   readonly #requests: number[] = new Array<number>(BUCKETS).fill(0);
   readonly #accepts: number[] = new Array<number>(BUCKETS).fill(0);
   #bucket = 0;
   #totalRequests = 0;
   #totalAccepts = 0;
+  /** The config as built and updated, for `update()` to merge over. */
+  #config: AdaptiveThrottleConfig;
+  /** The listeners of `on()`; `undefined` until the first one. */
+  #events: EventHub<AdaptiveThrottleEvents> | undefined = undefined;
 
   /**
    * @param config - `k`, `window`, `isSuccessful`, `onRejected`, `random`, `clock` and observability options
@@ -103,6 +110,7 @@ export class AdaptiveThrottle<T = unknown> implements Policy<T> {
     this.#telemetry = Telemetry.for('adaptive_throttle', c);
     this.#bucketMs = this.window / BUCKETS;
     this.#origin = this.#clock.now();
+    this.#config = c as AdaptiveThrottleConfig;
   }
 
   /** Requests counted in the window (locally rejected ones included). */
@@ -182,6 +190,7 @@ export class AdaptiveThrottle<T = unknown> implements Policy<T> {
     const telemetry = this.#telemetry;
     telemetry.recordCircuitBreakerCall('rejected', undefined);
     telemetry.invokeHook(this.#onRejected, 'onRejected', probability);
+    this.#events?.emit('rejected', { probability });
     if (telemetry.logger !== undefined) telemetry.log('debug', 'adaptive throttle rejected a call', { probability });
     return new CircuitOpenError({
       message: `Adaptive throttle rejected the call locally (rejection probability ${probability.toFixed(3)})`,
@@ -256,6 +265,85 @@ export class AdaptiveThrottle<T = unknown> implements Policy<T> {
       this.#requests[slot] = 0;
       this.#accepts[slot] = 0;
     }
+  }
+
+  /**
+   * Follows the throttle from code that did not build it: `'rejected'`
+   * (`{ probability }`) for each call it rejects locally. Listeners run
+   * synchronously after `onRejected`; one that throws or returns a rejected
+   * promise is logged and changes nothing. Nobody listening costs nothing.
+   *
+   * @returns a subscription: `dispose()` it (or `using` it) to stop listening
+   * @throws TypeError for an unknown event or a listener that is not a function
+   */
+  on<K extends keyof AdaptiveThrottleEvents>(
+    event: K,
+    listener: EventListener<AdaptiveThrottleEvents[K]>,
+  ): Subscription {
+    this.#events ??= new EventHub<AdaptiveThrottleEvents>(OWNER, this.#telemetry);
+    return this.#events.on(adaptiveThrottleEvents, event, listener);
+  }
+
+  /**
+   * Changes settings at run time: `partial` is merged over the current config
+   * and the whole result validated as the constructor does (a bad value
+   * throws, naming it, and the old settings stay). The counts of the window
+   * are kept, so the rejection probability moves at once with a new `k` or
+   * `maxRejectionProbability`. A new `window` keeps them too: from now on the
+   * window slides in ten steps of the new `window / 10`, the current step
+   * having half a step left, so what was counted ages out at the new pace.
+   * Calls running finish as they started and are counted when they settle,
+   * with the `isSuccessful` of that moment. `name` and `clock` cannot change.
+   * An option given as `undefined` goes back to its default.
+   *
+   * @throws TypeError or RangeError naming the option
+   */
+  update(partial: Partial<AdaptiveThrottleConfig>): void {
+    this.#prepare(partial)();
+  }
+
+  static {
+    // biome-ignore lint/complexity/noThisInStatic: tsc 7 compiles the class's name here to undefined (see registerUpdater)
+    registerUpdater(this, (throttle, partial) => throttle.#prepare(partial));
+  }
+
+  /** The validating half of {@link AdaptiveThrottle.update}: throws, or returns what applies the change. */
+  #prepare(partial: Partial<AdaptiveThrottleConfig>): Commit {
+    const config = mergeUpdate(OWNER, this.#config, partial, knownOptions.adaptiveThrottle);
+    const next = new AdaptiveThrottle(config);
+    return () => {
+      if (next.window !== this.window) {
+        let now: number;
+        try {
+          now = this.#clock.now();
+        } catch (err) {
+          this.#telemetry.log('error', 'clock.now threw', { err });
+          now = Number.NaN;
+        }
+        this.#roll(now);
+        const bucketMs = next.#bucketMs;
+        // The current step goes on (with half a new step left), so no count is dropped by the change itself.
+        const origin = now - (this.#bucket + 0.5) * bucketMs;
+        this.#bucketMs = bucketMs;
+        if (Number.isFinite(origin)) this.#origin = origin;
+        else {
+          // A clock that cannot tell the time, or indices too large to place: start the window again from here.
+          this.reset();
+          this.#bucket = 0;
+          this.#origin = Number.isFinite(now) ? now : next.#origin;
+        }
+      }
+      const self = this as { k: number; window: number; maxRejectionProbability: number };
+      self.k = next.k;
+      self.window = next.window;
+      self.maxRejectionProbability = next.maxRejectionProbability;
+      this.#isSuccessful = next.#isSuccessful;
+      this.#onRejected = next.#onRejected;
+      this.#random = next.#random;
+      this.#telemetry = next.#telemetry;
+      this.#config = config;
+      if (this.#events !== undefined) this.#events.telemetry = next.#telemetry;
+    };
   }
 }
 

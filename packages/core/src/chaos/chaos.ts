@@ -2,9 +2,11 @@ import type { Clock } from '../clock/clock.js';
 import type { ExecuteOptions, ExecutionContext, Operation, Policy } from '../context.js';
 import { checkConfigKeys, knownKeys, type PeerHints } from '../internal/config-keys.js';
 import { canAbort, contextAbortReason, isAbortedContext, notAFunction, toContext } from '../internal/context.js';
+import { EventHub, type EventListener, type Subscription } from '../internal/events.js';
 import { isAbortSignal, notASignal, type SignalHub, type SignalWaiter, signalHub } from '../internal/signal-hub.js';
 import { Telemetry } from '../internal/telemetry.js';
 import { clearTimer, MAX_TIMER_MS } from '../internal/timers.js';
+import { type Commit, knownOptions, mergeUpdate, registerUpdater } from '../internal/update.js';
 import {
   booleanOption,
   clockOption,
@@ -13,6 +15,7 @@ import {
   numberOption,
   requiredNumber,
 } from '../internal/validate.js';
+import { type ChaosEvents, chaosEvents } from './events.js';
 import type { ChaosConfig, ChaosInjection } from './types.js';
 
 const OWNER = 'Chaos';
@@ -106,16 +109,20 @@ export class Chaos<T = unknown> implements Policy<T> {
   readonly rate: number;
   /** The latency added to picked calls, in ms. */
   readonly latency: number;
-  readonly #fault: unknown;
-  readonly #hasFault: boolean;
-  readonly #result: T | undefined;
-  readonly #hasResult: boolean;
-  readonly #onInject: ((injection: ChaosInjection, ctx: ExecutionContext) => void) | undefined;
-  readonly #random: () => number;
+  #fault: unknown;
+  #hasFault: boolean;
+  #result: T | undefined;
+  #hasResult: boolean;
+  #onInject: ((injection: ChaosInjection, ctx: ExecutionContext) => void) | undefined;
+  #random: () => number;
   readonly #clock: Clock;
-  readonly #telemetry: Telemetry;
+  #telemetry: Telemetry;
   readonly #clearFailed: (err: unknown) => void;
   #enabled: boolean;
+  /** The config as built and updated (with `enabled` following `enable()`/`disable()`), for `update()`. */
+  #config: ChaosConfig<T>;
+  /** The listeners of `on()`; `undefined` until the first one. */
+  #events: EventHub<ChaosEvents> | undefined = undefined;
 
   /**
    * @param config - `rate` (required), `fault`, `latency`, `result`, `enabled`, `onInject`, `random`, `clock` and observability options
@@ -147,6 +154,7 @@ export class Chaos<T = unknown> implements Policy<T> {
     this.#clock = clockOption(OWNER, c.clock);
     this.#telemetry = Telemetry.for('chaos', c);
     this.#clearFailed = (err) => this.#telemetry.log('error', 'clock.clearTimeout threw', { err });
+    this.#config = c as ChaosConfig<T>;
   }
 
   /** Whether the policy injects anything now. */
@@ -157,11 +165,13 @@ export class Chaos<T = unknown> implements Policy<T> {
   /** Switches injection on (it applies to calls that start from now on). */
   enable(): void {
     this.#enabled = true;
+    if (this.#config.enabled !== true) this.#config = { ...this.#config, enabled: true };
   }
 
   /** Switches injection off (calls already picked finish as picked). */
   disable(): void {
     this.#enabled = false;
+    if (this.#config.enabled === true) this.#config = { ...this.#config, enabled: false };
   }
 
   /**
@@ -178,26 +188,30 @@ export class Chaos<T = unknown> implements Policy<T> {
 
   async #run<R>(fn: Operation<R>, ctx: ExecutionContext): Promise<R> {
     if (!this.#enabled || this.rate === 0 || !(this.#draw() < this.rate)) return await fn(ctx);
-    const telemetry = this.#telemetry;
-    if (this.latency > 0) {
+    // A picked call is injected as picked, even when update() changes the injection during its latency.
+    const latency = this.latency;
+    const hasFault = this.#hasFault;
+    const fault = this.#fault;
+    const hasResult = this.#hasResult;
+    const result = this.#result;
+    if (latency > 0) {
       this.#injected('latency', ctx);
-      const latency = this.latency;
       await new Promise<void>(
         (resolve, reject) => new LatencyWait(this.#clock, latency, ctx, resolve, reject, this.#clearFailed),
       );
     }
-    if (this.#hasFault) {
+    if (hasFault) {
       this.#injected('fault', ctx);
       // The onInject hook may have aborted the caller: the call settles with the caller's reason.
       if (isAbortedContext(ctx)) throw contextAbortReason(ctx);
-      const fault = this.#fault;
       throw typeof fault === 'function' ? (fault as (ctx: ExecutionContext) => unknown)(ctx) : fault;
     }
-    if (this.#hasResult) {
+    if (hasResult) {
       this.#injected('result', ctx);
       if (isAbortedContext(ctx)) throw contextAbortReason(ctx);
-      return this.#result as R;
+      return result as R;
     }
+    const telemetry = this.#telemetry;
     if (telemetry.logger !== undefined) telemetry.log('debug', 'chaos delayed a call');
     return await fn(ctx);
   }
@@ -205,6 +219,7 @@ export class Chaos<T = unknown> implements Policy<T> {
   #injected(injection: ChaosInjection, ctx: ExecutionContext): void {
     const telemetry = this.#telemetry;
     telemetry.invokeHook(this.#onInject, 'onInject', injection, ctx);
+    this.#events?.emit('injected', { injection, attempt: ctx.attempt });
     if (telemetry.logger !== undefined) telemetry.log('debug', 'chaos injected into a call', { injection });
   }
 
@@ -217,5 +232,62 @@ export class Chaos<T = unknown> implements Policy<T> {
       return Math.random();
     }
     return typeof r === 'number' && r >= 0 && r < 1 ? r : Math.random();
+  }
+
+  /**
+   * Follows the policy from code that did not build it: `'injected'`
+   * (`{ injection, attempt }`) each time something is injected into a
+   * picked call (`'latency'`, then `'fault'` or `'result'`). Listeners run
+   * synchronously after `onInject`; one that throws or returns a rejected
+   * promise is logged and changes nothing. Nobody listening costs nothing.
+   *
+   * @returns a subscription: `dispose()` it (or `using` it) to stop listening
+   * @throws TypeError for an unknown event or a listener that is not a function
+   */
+  on<K extends keyof ChaosEvents>(event: K, listener: EventListener<ChaosEvents[K]>): Subscription {
+    this.#events ??= new EventHub<ChaosEvents>(OWNER, this.#telemetry);
+    return this.#events.on(chaosEvents, event, listener);
+  }
+
+  /**
+   * Changes settings at run time: `partial` is merged over the current config
+   * (whose `enabled` follows `enable()` and `disable()`) and the whole result
+   * validated as the constructor does (a bad value throws, naming it, and the
+   * old settings stay). Calls that start afterwards are picked and injected
+   * with the new settings; a call already picked finishes as picked (its
+   * latency, fault or result). `enabled` switches injection like `enable()`
+   * and `disable()`. `name` and `clock` cannot change. An option given as
+   * `undefined` goes back to its default (`enabled: undefined` switches it off).
+   *
+   * @throws TypeError or RangeError naming the option
+   */
+  update(partial: Partial<ChaosConfig<T>>): void {
+    this.#prepare(partial)();
+  }
+
+  static {
+    // biome-ignore lint/complexity/noThisInStatic: tsc 7 compiles the class's name here to undefined (see registerUpdater)
+    registerUpdater(this, (chaos, partial) => chaos.#prepare(partial));
+  }
+
+  /** The validating half of {@link Chaos.update}: throws, or returns what applies the change. */
+  #prepare(partial: Partial<ChaosConfig<T>>): Commit {
+    const config = mergeUpdate(OWNER, this.#config, partial, knownOptions.chaos);
+    const next = new Chaos<T>(config);
+    return () => {
+      const self = this as { rate: number; latency: number };
+      self.rate = next.rate;
+      self.latency = next.latency;
+      this.#fault = next.#fault;
+      this.#hasFault = next.#hasFault;
+      this.#result = next.#result;
+      this.#hasResult = next.#hasResult;
+      this.#onInject = next.#onInject;
+      this.#random = next.#random;
+      this.#telemetry = next.#telemetry;
+      this.#enabled = next.#enabled;
+      this.#config = config;
+      if (this.#events !== undefined) this.#events.telemetry = next.#telemetry;
+    };
   }
 }

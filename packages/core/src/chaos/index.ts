@@ -1,2 +1,3 @@
 export { Chaos } from './chaos.js';
+export type { ChaosEvents } from './events.js';
 export type { ChaosConfig, ChaosInjection } from './types.js';

@@ -165,6 +165,26 @@ describe('one classifier shared by every pattern', () => {
     await expect(plain.execute(async () => unavailable)).resolves.toBe(unavailable);
   });
 
+  it('hedging: update() changes handle for new calls, and an error that ends the call is a failure event', async () => {
+    const clock = new FakeClock();
+    const hedging = new Hedging<Res>({ clock, delay: 10, maxHedges: 1, hedgeOnFailure: true });
+    const failures: unknown[] = [];
+    hedging.on('failure', ({ error }) => failures.push(error));
+    let calls = 0;
+    const notFoundThenOk = async (): Promise<Res> => {
+      calls++;
+      if (calls % 2 === 1) throw new NotFoundError(`nf ${calls}`);
+      return ok;
+    };
+    await expect(hedging.execute(notFoundThenOk)).resolves.toBe(ok); // every error is hedged past
+    hedging.update({ handle: transient });
+    await expect(hedging.execute(notFoundThenOk)).rejects.toThrow('nf 3'); // a NotFoundError now ends the call
+    expect(failures).toEqual([expect.any(NotFoundError)]);
+    expect(() => hedging.update({ handle: (() => true) as never })).toThrow(/^Hedging: handle must be a classifier/);
+    hedging.update({ handle: undefined });
+    await expect(hedging.execute(notFoundThenOk)).resolves.toBe(ok);
+  });
+
   it('a result-only classifier handles no thrown value, in every pattern', async () => {
     const only = handleResult((res: Res) => res.status === 503);
     const cb = breaker({ handle: only });
@@ -332,7 +352,10 @@ describe('the older option names', () => {
     await cb.execute(async () => unavailable);
     expect(cb.counts).toMatchObject({ totalSuccesses: 1, totalFailures: 1 });
     expect(() => policies.configure({ circuitBreaker: { payments: { handle: 'transient' } } } as never)).toThrow(
-      /handle must be a classifier/,
+      /circuitBreaker\.payments\.handle must be a classifier .*which JSON cannot carry: give handle in the policy's config in code, got "transient"/,
+    );
+    expect(() => policies.configure({ defaults: { retry: { handle: {} } } } as never)).toThrow(
+      /defaults\.retry\.handle must be a classifier/,
     );
   });
 });

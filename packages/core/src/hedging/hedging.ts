@@ -3,10 +3,12 @@ import type { Clock } from '../clock/clock.js';
 import type { ExecuteOptions, ExecutionContext, Operation, Policy } from '../context.js';
 import { checkConfigKeys, knownKeys, type PeerHints } from '../internal/config-keys.js';
 import { canAbort, contextAbortReason, isAbortedContext, notAFunction, toContext } from '../internal/context.js';
+import { EventHub, type EventListener, type Subscription } from '../internal/events.js';
 import { IntrusiveList, type ListNode } from '../internal/intrusive-list.js';
 import { isAbortSignal, notASignal, type SignalHub, type SignalWaiter, signalHub } from '../internal/signal-hub.js';
 import { Telemetry } from '../internal/telemetry.js';
 import { armTimer, clearTimer } from '../internal/timers.js';
+import { type Commit, knownOptions, mergeUpdate, registerUpdater } from '../internal/update.js';
 import {
   booleanOption,
   clockOption,
@@ -15,6 +17,7 @@ import {
   numberOption,
   requiredNumber,
 } from '../internal/validate.js';
+import { type HedgingEvents, hedgingEvents } from './events.js';
 import type { HedgingConfig } from './types.js';
 
 const OWNER = 'Hedging';
@@ -139,8 +142,10 @@ class HedgedCall implements SignalWaiter, ListNode<HedgedCall> {
       return;
     }
     this.#finish();
-    this.#abortPending(index, this.#owner.lostReason);
+    const owner = this.#owner;
+    this.#abortPending(index, owner.lostReason);
     this.#resolve(value);
+    owner.listeners.hub?.emit('success', { attempt: this.#ctx.attempt + index, attempts: this.#controllers.length });
   }
 
   #failed(index: number, error: unknown): void {
@@ -153,6 +158,7 @@ class HedgedCall implements SignalWaiter, ListNode<HedgedCall> {
       this.#finish();
       this.#abortPending(index, owner.finalReason);
       this.#reject(error);
+      owner.listeners.hub?.emit('failure', { error, attempts: this.#controllers.length });
       return;
     }
     this.#attemptFailed(error, true);
@@ -173,6 +179,8 @@ class HedgedCall implements SignalWaiter, ListNode<HedgedCall> {
     this.#finish();
     if (thrown) this.#reject(outcome);
     else this.#resolve(outcome);
+    // A handled returned value is a failure too, although the caller gets it as a value.
+    owner.listeners.hub?.emit('failure', { error: outcome, attempts: this.#controllers.length });
   }
 
   /** Settles the call's bookkeeping: no more hedges, no caller listener. */
@@ -209,6 +217,8 @@ class HedgingCore {
   readonly #handlesError: ((error: unknown) => boolean) | undefined;
   /** Which returned values are handled (`handle`); `undefined`: none. */
   readonly #handlesResult: ((value: unknown) => boolean) | undefined;
+  /** The listeners of the policy's `on()`, shared by the cores an `update()` left serving their calls. */
+  listeners: { hub: EventHub<HedgingEvents> | undefined } = { hub: undefined };
   /** The reason the losers' signals abort with (one object per policy). */
   readonly lostReason: DOMException = new DOMException('Hedging: another attempt succeeded first', 'AbortError');
   /** The reason the other attempts abort with when an error `handle` does not handle ends the call. */
@@ -358,6 +368,7 @@ class HedgingCore {
   hedgeStarted(attempt: number): void {
     const telemetry = this.telemetry;
     telemetry.invokeHook(this.onHedge, 'onHedge', attempt);
+    this.listeners.hub?.emit('hedge', { attempt });
     telemetry.recordHedge(attempt);
     if (telemetry.logger !== undefined) telemetry.log('debug', 'hedging started another attempt', { attempt });
   }
@@ -404,7 +415,10 @@ export class Hedging<T = unknown> implements Policy<T> {
   readonly maxHedges: number;
   /** Whether a failed attempt starts the next one at once. */
   readonly hedgeOnFailure: boolean;
-  readonly #core: HedgingCore;
+  /** The settings and services of the calls that start now (an `update()` gives new calls a new one). */
+  #core: HedgingCore;
+  /** The config as built and updated, for `update()` to merge over. */
+  #config: HedgingConfig<T>;
 
   /**
    * @param config - `delay` (required), `maxHedges`, `hedgeOnFailure`, `handle`, `onHedge`, `clock` and observability options
@@ -435,6 +449,7 @@ export class Hedging<T = unknown> implements Policy<T> {
       errors === 'all' ? undefined : errors === 'none' ? noError : errors,
       handle?.results as ((value: unknown) => boolean) | undefined,
     );
+    this.#config = c as HedgingConfig<T>;
   }
 
   /**
@@ -457,6 +472,63 @@ export class Hedging<T = unknown> implements Policy<T> {
     return new Promise<R>((resolve, reject) => {
       new HedgedCall(this.#core, fn as Operation<unknown>, ctx, resolve as (value: unknown) => void, reject).start();
     });
+  }
+
+  /**
+   * Follows the policy from code that did not build it: `'hedge'`
+   * (`{ attempt }`) when a hedge starts, `'success'` (`{ attempt, attempts }`:
+   * the winner and how many had started) and `'failure'` (`{ error,
+   * attempts }`, when every attempt failed, or one failed with an error
+   * `handle` does not handle; not when the caller aborted).
+   * Listeners run synchronously, after `onHedge` for a hedge and after the
+   * call has settled for the others; one that throws or returns a rejected
+   * promise is logged and changes nothing. Nobody listening costs nothing.
+   *
+   * @returns a subscription: `dispose()` it (or `using` it) to stop listening
+   * @throws TypeError for an unknown event or a listener that is not a function
+   */
+  on<K extends keyof HedgingEvents>(event: K, listener: EventListener<HedgingEvents[K]>): Subscription {
+    const listeners = this.#core.listeners;
+    listeners.hub ??= new EventHub<HedgingEvents>(OWNER, this.#core.telemetry);
+    return listeners.hub.on(hedgingEvents, event, listener);
+  }
+
+  /**
+   * Changes settings at run time: `partial` is merged over the current config
+   * and the whole result validated as the constructor does (a bad value
+   * throws, naming it, and the old settings stay). Calls that start afterwards
+   * use the new settings; calls already running finish as they started (their
+   * hedges keep the `delay`, `maxHedges`, `hedgeOnFailure`, `handle` and `onHedge` they
+   * started with, and their events still reach the listeners). `name` and
+   * `clock` cannot change. An option given as `undefined` goes back to its default.
+   *
+   * @throws TypeError or RangeError naming the option
+   */
+  update(partial: Partial<HedgingConfig<T>>): void {
+    this.#prepare(partial)();
+  }
+
+  static {
+    // biome-ignore lint/complexity/noThisInStatic: tsc 7 compiles the class's name here to undefined (see registerUpdater)
+    registerUpdater(this, (hedging, partial) => hedging.#prepare(partial));
+  }
+
+  /** The validating half of {@link Hedging.update}: throws, or returns what applies the change. */
+  #prepare(partial: Partial<HedgingConfig<T>>): Commit {
+    const config = mergeUpdate(OWNER, this.#config, partial, knownOptions.hedging);
+    const next = new Hedging<T>(config);
+    return () => {
+      const self = this as { delay: number; maxHedges: number; hedgeOnFailure: boolean };
+      self.delay = next.delay;
+      self.maxHedges = next.maxHedges;
+      self.hedgeOnFailure = next.hedgeOnFailure;
+      const core = next.#core;
+      // The old core keeps serving the calls it started (its queue and timer), with the same listeners.
+      core.listeners = this.#core.listeners;
+      if (core.listeners.hub !== undefined) core.listeners.hub.telemetry = core.telemetry;
+      this.#core = core;
+      this.#config = config;
+    };
   }
 }
 

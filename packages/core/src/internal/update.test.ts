@@ -1,7 +1,11 @@
 import { describe, expect, it } from 'vitest';
+import { AdaptiveBulkhead } from '../adaptive-bulkhead/adaptive-bulkhead.js';
+import { AdaptiveThrottle } from '../adaptive-throttle/adaptive-throttle.js';
 import { Bulkhead } from '../bulkhead/bulkhead.js';
+import { Chaos } from '../chaos/chaos.js';
 import { CircuitBreaker } from '../circuit-breaker/circuit-breaker.js';
 import { Fallback } from '../fallback/fallback.js';
+import { Hedging } from '../hedging/hedging.js';
 import { RateLimiter } from '../rate-limiter/rate-limiter.js';
 import { Retry } from '../retry/retry.js';
 import { FakeClock } from '../testing/fake-clock.js';
@@ -46,20 +50,39 @@ describe('update(): hostile values', () => {
 });
 
 describe('knownOptions', () => {
+  const build: Record<keyof typeof knownOptions, (config: Record<string, unknown>) => unknown> = {
+    circuitBreaker: (c) => new CircuitBreaker(c),
+    retry: (c) => new Retry(c),
+    timeout: (c) => new Timeout(c),
+    bulkhead: (c) => new Bulkhead({ maxConcurrent: 1, ...c } as never),
+    rateLimiter: (c) => new RateLimiter({ rate: 1, ...c } as never),
+    adaptiveBulkhead: (c) => new AdaptiveBulkhead(c),
+    adaptiveThrottle: (c) => new AdaptiveThrottle(c),
+    hedging: (c) => new Hedging({ delay: 1, ...c } as never),
+    chaos: (c) => new Chaos({ rate: 0, ...('latency' in c ? { result: 1 } : { latency: 1 }), ...c } as never),
+  };
+
   it('lists only options the constructors accept (they refuse unknown keys, even undefined ones)', () => {
-    const build: Record<keyof typeof knownOptions, (config: Record<string, unknown>) => unknown> = {
-      circuitBreaker: (c) => new CircuitBreaker(c),
-      retry: (c) => new Retry(c),
-      timeout: (c) => new Timeout(c),
-      bulkhead: (c) => new Bulkhead({ maxConcurrent: 1, ...c } as never),
-      rateLimiter: (c) => new RateLimiter({ rate: 1, ...c } as never),
-    };
     for (const [kind, options] of Object.entries(knownOptions) as [keyof typeof knownOptions, readonly string[]][]) {
       for (const option of options) {
-        if (option === 'maxConcurrent' || option === 'rate') continue;
+        if (option === 'maxConcurrent' || option === 'rate' || option === 'delay') continue;
         expect(() => build[kind]({ [option]: undefined }), `${kind}.${option}`).not.toThrow();
       }
       expect(() => build[kind]({ notAnOption: undefined }), kind).toThrow(/unknown option "notAnOption"/);
+    }
+  });
+
+  it('lists every option the constructors accept, so update() and configure() know a new one (a guard for merges)', () => {
+    for (const [kind, options] of Object.entries(knownOptions) as [keyof typeof knownOptions, readonly string[]][]) {
+      let message = '';
+      try {
+        build[kind]({ notAnOption: 1 });
+      } catch (err) {
+        message = (err as Error).message;
+      }
+      const accepted = /known options: ([^)]*)\)/.exec(message)?.[1]?.split(', ') ?? [];
+      expect(accepted.length, kind).toBeGreaterThan(0);
+      expect([...options].sort(), kind).toEqual(accepted.sort());
     }
   });
 });

@@ -82,6 +82,10 @@ export const knownOptions: {
   readonly timeout: readonly string[];
   readonly bulkhead: readonly string[];
   readonly rateLimiter: readonly string[];
+  readonly adaptiveBulkhead: readonly string[];
+  readonly adaptiveThrottle: readonly string[];
+  readonly hedging: readonly string[];
+  readonly chaos: readonly string[];
 } = {
   circuitBreaker: [
     'maxRequests',
@@ -128,4 +132,32 @@ export const knownOptions: {
   timeout: ['defaultTimeout', 'onTimeout', ...OBSERVABILITY],
   bulkhead: ['maxConcurrent', 'maxQueue', 'queueTimeout', 'onRejected', ...OBSERVABILITY],
   rateLimiter: ['rate', 'interval', 'burst', 'algorithm', 'maxKeys', 'idleTtl', 'maxWait', 'onLimit', ...OBSERVABILITY],
+  adaptiveBulkhead: [
+    'algorithm',
+    'initialLimit',
+    'minLimit',
+    'maxLimit',
+    'maxQueue',
+    'queueTimeout',
+    'backoffRatio',
+    'latencyThreshold',
+    'tolerance',
+    'smoothing',
+    'baselineDrift',
+    'isDrop',
+    'onRejected',
+    'onLimitChange',
+    ...OBSERVABILITY,
+  ],
+  adaptiveThrottle: [
+    'k',
+    'window',
+    'maxRejectionProbability',
+    'isSuccessful',
+    'onRejected',
+    'random',
+    ...OBSERVABILITY,
+  ],
+  hedging: ['delay', 'maxHedges', 'hedgeOnFailure', 'handle', 'onHedge', ...OBSERVABILITY],
+  chaos: ['rate', 'fault', 'latency', 'result', 'enabled', 'onInject', 'random', ...OBSERVABILITY],
 };

@@ -1,5 +1,10 @@
+import { AdaptiveBulkhead } from '../adaptive-bulkhead/adaptive-bulkhead.js';
+import { AdaptiveThrottle } from '../adaptive-throttle/adaptive-throttle.js';
 import { Bulkhead } from '../bulkhead/bulkhead.js';
+import { Chaos } from '../chaos/chaos.js';
 import { CircuitBreaker } from '../circuit-breaker/circuit-breaker.js';
+import { isClassifier } from '../classify/classifier.js';
+import { Hedging } from '../hedging/hedging.js';
 import { knownOptions } from '../internal/update.js';
 import { describeValue } from '../internal/validate.js';
 import { RateLimiter } from '../rate-limiter/rate-limiter.js';
@@ -10,6 +15,9 @@ import type { ConfigurableKind, PolicyKind, PolicyRegistryConfig } from './types
 /** The owner named in configuration errors. */
 export const OWNER = 'PolicyRegistry.configure';
 
+/** The owner named in errors of the registry's get-or-create methods. */
+export const CREATE_OWNER = 'PolicyRegistry';
+
 /** The kinds `configure()` knows, in the order of their sections. */
 export const configurableKinds: readonly ConfigurableKind[] = [
   'circuitBreaker',
@@ -17,6 +25,10 @@ export const configurableKinds: readonly ConfigurableKind[] = [
   'timeout',
   'bulkhead',
   'rateLimiter',
+  'adaptiveBulkhead',
+  'adaptiveThrottle',
+  'hedging',
+  'chaos',
 ];
 
 /** Every kind a registry holds. */
@@ -29,11 +41,21 @@ export const kindLabel: Readonly<Record<PolicyKind, string>> = {
   timeout: 'timeout',
   bulkhead: 'bulkhead',
   rateLimiter: 'rate limiter',
+  adaptiveBulkhead: 'adaptive bulkhead',
+  adaptiveThrottle: 'adaptive throttle',
+  hedging: 'hedging policy',
+  chaos: 'chaos policy',
   pipeline: 'pipeline',
 };
 
 /** Options a config file may not set: they identify a policy or cannot change at run time. */
 const NOT_CONFIGURABLE = ['name', 'clock', 'initialState'];
+
+/** The kind's label with its article: "a circuit breaker", "an adaptive bulkhead". */
+export function aKind(kind: PolicyKind): string {
+  const label = kindLabel[kind];
+  return `${/^[aeiou]/.test(label) ? 'an' : 'a'} ${label}`;
+}
 
 /** A plain object of options. */
 export type Options = Readonly<Record<string, unknown>>;
@@ -62,7 +84,8 @@ function fail(path: string, problem: string): never {
 /** `"Infinity"` (which JSON can carry) becomes `Infinity`, here and inside a `window`. */
 function revive(value: unknown): unknown {
   if (value === 'Infinity') return Number.POSITIVE_INFINITY;
-  if (isPlainObject(value)) {
+  // Only what JSON makes: an Error, a logger or a recorder of some class given in code stays as it is.
+  if (isPlainObject(value) && [Object.prototype, null].includes(Object.getPrototypeOf(value))) {
     // fromEntries defines own properties: a "__proto__" key from JSON stays data, never a prototype.
     return Object.fromEntries(
       Object.entries(value).map(([key, inner]) => [key, inner === 'Infinity' ? Number.POSITIVE_INFINITY : inner]),
@@ -77,17 +100,78 @@ function options(kind: ConfigurableKind, path: string, value: unknown): Options 
   const known = knownOptions[kind];
   const checked: Record<string, unknown> = {};
   for (const [key, option] of Object.entries(value)) {
-    if (!known.includes(key)) fail(`${path}.${key}`, `is not an option of a ${kindLabel[kind]}`);
+    if (!known.includes(key)) fail(`${path}.${key}`, `is not an option of ${aKind(kind)}`);
     if (NOT_CONFIGURABLE.includes(key)) fail(`${path}.${key}`, 'cannot be set by configure()');
-    checked[key] = revive(option);
+    const value = revive(option);
+    checkCodeOnly(kind, `${path}.${key}`, key, value);
+    checked[key] = value;
   }
   return checked;
+}
+
+const LOGGER_METHODS = ['debug', 'info', 'warn', 'error'];
+/** Every method of a `MetricsRecorder` (a recorder may implement only some). */
+const RECORDER_METHODS = [
+  'recordCircuitBreakerState',
+  'recordRetryAttempt',
+  'recordRateLimitHit',
+  'recordBulkheadUtilization',
+  'recordTimeout',
+  'recordCircuitBreakerCall',
+  'recordCallDuration',
+  'recordHedge',
+  'recordAdaptiveBulkheadLimit',
+];
+
+/** Whether `value` is an object with all of `methods` (or, with `some`, at least one of them) as functions. */
+function hasMethods(value: unknown, methods: readonly string[], some = false): boolean {
+  if (value === null || typeof value !== 'object') return false;
+  const isMethod = (method: string): boolean => typeof (value as Record<string, unknown>)[method] === 'function';
+  return some ? methods.some(isMethod) : methods.every(isMethod);
+}
+
+/**
+ * Refuses, with its path, a value for an option that only code can give (a
+ * logger, a tracer, a metrics recorder, a chaos fault) when it is not one:
+ * what JSON carries there (`{}`, a string) would otherwise be accepted by a
+ * lenient check (a recorder with no methods) or do something else than meant
+ * (a chaos fault thrown as a bare string).
+ */
+function checkCodeOnly(kind: ConfigurableKind, path: string, key: string, value: unknown): void {
+  if (value === undefined) return;
+  let expected: string | undefined;
+  if (key === 'logger' && !hasMethods(value, LOGGER_METHODS)) {
+    expected = 'a Logger with debug(), info(), warn() and error() methods';
+  } else if (key === 'tracer' && !hasMethods(value, ['startActiveSpan'])) {
+    expected = 'an OpenTelemetry Tracer (with startActiveSpan())';
+  } else if (key === 'metrics' && !hasMethods(value, RECORDER_METHODS, true)) {
+    // A recorder may implement only some methods, but one with none (the {} of a JSON file) records nothing.
+    expected = 'a MetricsRecorder (with recordCircuitBreakerState(), recordTimeout() and the other record…() methods)';
+  } else if (key === 'handle' && !isClassifier(value)) {
+    fail(
+      path,
+      `must be a classifier (handle(), handleWhen(), handleAll() or handleResult()), which JSON cannot carry: give handle in the policy's config in code, got ${describeValue(value)}`,
+    );
+  } else if (kind === 'chaos' && key === 'fault' && !(value instanceof Error) && typeof value !== 'function') {
+    fail(
+      path,
+      `must be an Error, or a function making one, which JSON cannot carry: give the fault in the policy's config in code, got ${describeValue(value)}`,
+    );
+  }
+  if (expected !== undefined) {
+    fail(
+      path,
+      `must be ${expected}, which JSON cannot carry: give it in code (new PolicyRegistry({ ${key} }), or the policy's config), got ${describeValue(value)}`,
+    );
+  }
 }
 
 /** Options a kind cannot be built without, so that defaults can be checked on their own. */
 const REQUIRED: Readonly<Partial<Record<ConfigurableKind, Options>>> = {
   bulkhead: { maxConcurrent: 1 },
   rateLimiter: { rate: 1 },
+  hedging: { delay: 0 },
+  chaos: { rate: 0, latency: 1 },
 };
 
 /**
@@ -101,17 +185,25 @@ export function checkValues(kind: ConfigurableKind, path: string, values: Option
     else if (kind === 'retry') new Retry(config);
     else if (kind === 'timeout') new Timeout(config);
     else if (kind === 'bulkhead') new Bulkhead(config);
-    else new RateLimiter(config);
+    else if (kind === 'rateLimiter') new RateLimiter(config);
+    else if (kind === 'adaptiveBulkhead') new AdaptiveBulkhead(config);
+    else if (kind === 'adaptiveThrottle') new AdaptiveThrottle(config);
+    else if (kind === 'hedging') new Hedging(config);
+    else new Chaos(config);
   } catch (err) {
     throw withPath(path, err);
   }
 }
 
-/** `err` with `path: ` before its message, of the same class, `err` as its cause. */
-export function withPath(path: string, err: unknown): unknown {
+/**
+ * `err` with `owner: path: ` before its message, of the same class, `err` as
+ * its cause. `owner` is `PolicyRegistry.configure` for what `configure()`
+ * checks, `PolicyRegistry` for a policy the get-or-create methods build.
+ */
+export function withPath(path: string, err: unknown, owner: string = OWNER): unknown {
   if (!(err instanceof Error)) return err;
   const Class = err instanceof RangeError ? RangeError : TypeError;
-  return new Class(`${OWNER}: ${path}: ${err.message}`, { cause: err });
+  return new Class(`${owner}: ${path}: ${err.message}`, { cause: err });
 }
 
 /**

@@ -1,3 +1,5 @@
+import { AdaptiveBulkhead } from '../adaptive-bulkhead/adaptive-bulkhead.js';
+import { AdaptiveThrottle } from '../adaptive-throttle/adaptive-throttle.js';
 import { Bulkhead } from '../bulkhead/bulkhead.js';
 import { CircuitBreaker } from '../circuit-breaker/circuit-breaker.js';
 import type { HealthReport, HealthStatus, PolicyHealth, RegisteredPolicy } from './types.js';
@@ -37,6 +39,32 @@ export function healthOf<P extends RegisteredPolicy>(
         queued,
         maxConcurrent,
         maxQueue,
+      };
+    } else if (policy instanceof AdaptiveBulkhead) {
+      const critical = isCritical(entry);
+      const { active, queued, limit, maxQueue } = policy;
+      const full = active >= limit && queued >= maxQueue;
+      health = {
+        kind: 'adaptiveBulkhead',
+        name,
+        status: full ? engaged(critical) : 'ok',
+        critical,
+        active,
+        queued,
+        limit,
+        maxQueue,
+      };
+    } else if (policy instanceof AdaptiveThrottle) {
+      const critical = isCritical(entry);
+      const { rejectionProbability, requests, accepts } = policy;
+      health = {
+        kind: 'adaptiveThrottle',
+        name,
+        status: rejectionProbability > 0 ? engaged(critical) : 'ok',
+        critical,
+        rejectionProbability,
+        requests,
+        accepts,
       };
     } else {
       continue;

@@ -56,7 +56,7 @@ describe('PolicyRegistry: get-or-create', () => {
     expect(() => policies.circuitBreaker('', {})).toThrow('PolicyRegistry: name must be a non-empty string, got ""');
     expect(() => policies.retry('r', 5 as never)).toThrow(/config of retry "r" must be an object, got 5/);
     expect(() => policies.bulkhead('db')).toThrow(
-      'PolicyRegistry.configure: bulkhead.db: Bulkhead: maxConcurrent must be an integer >= 1, got undefined',
+      'PolicyRegistry: bulkhead.db: Bulkhead: maxConcurrent must be an integer >= 1, got undefined',
     );
     expect(policies.get('db', 'bulkhead')).toBeUndefined();
   });

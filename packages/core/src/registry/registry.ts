@@ -1,8 +1,16 @@
+import { AdaptiveBulkhead } from '../adaptive-bulkhead/adaptive-bulkhead.js';
+import type { AdaptiveBulkheadConfig } from '../adaptive-bulkhead/types.js';
+import { AdaptiveThrottle } from '../adaptive-throttle/adaptive-throttle.js';
+import type { AdaptiveThrottleConfig } from '../adaptive-throttle/types.js';
 import { Bulkhead } from '../bulkhead/bulkhead.js';
 import type { BulkheadConfig } from '../bulkhead/types.js';
+import { Chaos } from '../chaos/chaos.js';
+import type { ChaosConfig } from '../chaos/types.js';
 import { CircuitBreaker } from '../circuit-breaker/circuit-breaker.js';
 import type { CircuitBreakerConfig } from '../circuit-breaker/types.js';
 import { Pipeline } from '../compose/pipeline.js';
+import { Hedging } from '../hedging/hedging.js';
+import type { HedgingConfig } from '../hedging/types.js';
 import { EventHub, type EventListener, type Subscription } from '../internal/events.js';
 import { Telemetry } from '../internal/telemetry.js';
 import { type Commit, prepareUpdate } from '../internal/update.js';
@@ -14,12 +22,13 @@ import type { RetryConfig } from '../retry/types.js';
 import { Timeout } from '../timeout/timeout.js';
 import type { TimeoutConfig } from '../timeout/types.js';
 import {
+  aKind,
   type CheckedConfig,
+  CREATE_OWNER,
   checkShape,
   checkValues,
   configurableKinds,
   emptyConfig,
-  kindLabel,
   type Options,
   policyKinds,
   withPath,
@@ -59,15 +68,16 @@ interface Entry {
  * health checks and config reloads can find it by name.
  *
  * - `circuitBreaker(name, config?)`, `retry`, `timeout`, `bulkhead`,
- *   `rateLimiter`: get-or-create, one namespace per kind; asking again with a
- *   different config throws. `pipeline(name, build)` keeps a pipeline.
+ *   `rateLimiter`, `adaptiveBulkhead`, `adaptiveThrottle`, `hedging`, `chaos`:
+ *   get-or-create, one namespace per kind; asking again with a different
+ *   config throws. `pipeline(name, build)` keeps a pipeline.
  * - `configure(object)`: defaults per kind and settings per name from a plain
  *   object, all validated before any applies, applied to live policies with
  *   their `update()`. A policy's config is, from weakest to strongest: the
  *   registry's options, `defaults[kind]`, the config given in code, the
  *   settings under its name.
- * - `health()`: `'ok'`, `'degraded'` or `'down'` from breaker states and
- *   bulkhead load (see {@link PolicyRegistry.health}).
+ * - `health()`: `'ok'`, `'degraded'` or `'down'` from breaker states,
+ *   bulkhead load and throttling (see {@link PolicyRegistry.health}).
  * - Adapters take a registry as their `policies` option.
  *
  * @example
@@ -142,6 +152,63 @@ export class PolicyRegistry {
   /** The rate limiter named `name`, created from `config` (and the registry's settings) the first time. */
   rateLimiter(name: string, config?: RateLimiterConfig): RateLimiter {
     return this.#getOrCreate('rateLimiter', name, config, undefined, (c) => new RateLimiter(c as RateLimiterConfig));
+  }
+
+  /**
+   * The adaptive bulkhead named `name`, created from `config` (and the
+   * registry's settings) the first time. `{ critical: true }` makes `health()`
+   * say `'down'` while it is full.
+   */
+  adaptiveBulkhead<T = unknown>(
+    name: string,
+    config?: AdaptiveBulkheadConfig,
+    options?: RegisterOptions,
+  ): AdaptiveBulkhead<T> {
+    return this.#getOrCreate(
+      'adaptiveBulkhead',
+      name,
+      config,
+      options,
+      (c) => new AdaptiveBulkhead(c),
+    ) as AdaptiveBulkhead<T>;
+  }
+
+  /**
+   * The adaptive throttle named `name`, created from `config` (and the
+   * registry's settings) the first time. `{ critical: true }` makes `health()`
+   * say `'down'` while it rejects calls.
+   */
+  adaptiveThrottle<T = unknown>(
+    name: string,
+    config?: AdaptiveThrottleConfig,
+    options?: RegisterOptions,
+  ): AdaptiveThrottle<T> {
+    return this.#getOrCreate(
+      'adaptiveThrottle',
+      name,
+      config,
+      options,
+      (c) => new AdaptiveThrottle(c),
+    ) as AdaptiveThrottle<T>;
+  }
+
+  /**
+   * The hedging policy named `name`, created from `config` (and the
+   * registry's settings) the first time. Its `delay` is required: in code, in
+   * `defaults.hedging`, or under its name in `configure()`.
+   */
+  hedging<T = unknown>(name: string, config?: HedgingConfig): Hedging<T> {
+    return this.#getOrCreate('hedging', name, config, undefined, (c) => new Hedging(c)) as Hedging<T>;
+  }
+
+  /**
+   * The fault-injection policy named `name`, created from `config` (and the
+   * registry's settings) the first time. A file switches it with
+   * `"enabled": true` and sets `rate`, `latency` and `result`; a `fault` is
+   * given in code.
+   */
+  chaos<T = unknown>(name: string, config?: ChaosConfig<T>): Chaos<T> {
+    return this.#getOrCreate('chaos', name, config, undefined, (c) => new Chaos(c)) as Chaos<T>;
   }
 
   /**
@@ -266,17 +333,24 @@ export class PolicyRegistry {
   }
 
   /**
-   * The health of the registry's circuit breakers and bulkheads, for a
-   * readiness probe. Rules, per policy:
+   * The health of the registry's circuit breakers, bulkheads, adaptive
+   * bulkheads and adaptive throttles, for a readiness probe. Rules, per policy:
    * - a breaker that is closed (or forced closed) is `'ok'`; half-open is
    *   `'degraded'`; open (or forced open) is `'down'` when critical, else `'degraded'`;
    * - a bulkhead is `'ok'` unless it is full (every slot taken and the queue
-   *   full, so the next call is refused): then `'down'` when critical, else `'degraded'`.
+   *   full, so the next call is refused): then `'down'` when critical, else `'degraded'`;
+   * - an adaptive bulkhead likewise, full meaning `active >= limit` and the queue full;
+   * - an adaptive throttle is `'ok'` while its `rejectionProbability` is 0, and
+   *   once it rejects calls at all (the dependency accepts fewer than `1 / k`
+   *   of the requests) `'down'` when critical, else `'degraded'`.
    * The registry's status is the worst of them (`'ok'` with none). Retries,
-   * timeouts, rate limiters and pipelines do not count. Mark a policy
-   * critical in code (`{ critical: true }`) or in `configure({ critical: [...] })`.
+   * timeouts, rate limiters, hedging, chaos and pipelines do not count. Mark a
+   * policy critical in code (`{ critical: true }`) or in `configure({ critical: [...] })`.
+   * A closed registry reports `{ status: 'down', closed: true, policies: [] }`:
+   * a probe still pointed at it must not pass.
    */
   health(): HealthReport {
+    if (this.#closed) return { status: 'down', closed: true, policies: [] };
     return healthOf(this.#order, (entry) => entry.critical || this.#config.critical.has(`${entry.kind}.${entry.name}`));
   }
 
@@ -294,7 +368,7 @@ export class PolicyRegistry {
 
   /**
    * Forgets every policy and listener; later get-or-create calls and
-   * `configure()` throw. The policies themselves keep working for code that
+   * `configure()` throw, and `health()` says `'down'`. The policies themselves keep working for code that
    * holds them (no pattern holds a timer while idle). Closing twice is harmless.
    */
   close(): void {
@@ -331,7 +405,7 @@ export class PolicyRegistry {
     if (existing !== undefined) {
       if (code !== undefined && !sameOptions(existing.code, code)) {
         throw new Error(
-          `${OWNER}: a ${kindLabel[kind]} named ${JSON.stringify(name)} already exists with a different config; ` +
+          `${OWNER}: ${aKind(kind)} named ${JSON.stringify(name)} already exists with a different config; ` +
             `ask for it without a config, or use another name`,
         );
       }
@@ -342,7 +416,7 @@ export class PolicyRegistry {
     try {
       policy = create(target as never);
     } catch (err) {
-      throw withPath(`${kind}.${name}`, err);
+      throw withPath(`${kind}.${name}`, err, CREATE_OWNER);
     }
     this.#add({ kind, name, policy, code, applied: target, critical: options?.critical === true });
     return policy;

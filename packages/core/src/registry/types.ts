@@ -1,9 +1,17 @@
+import type { AdaptiveBulkhead } from '../adaptive-bulkhead/adaptive-bulkhead.js';
+import type { AdaptiveBulkheadConfig } from '../adaptive-bulkhead/types.js';
+import type { AdaptiveThrottle } from '../adaptive-throttle/adaptive-throttle.js';
+import type { AdaptiveThrottleConfig } from '../adaptive-throttle/types.js';
 import type { Bulkhead } from '../bulkhead/bulkhead.js';
 import type { BulkheadConfig } from '../bulkhead/types.js';
+import type { Chaos } from '../chaos/chaos.js';
+import type { ChaosConfig } from '../chaos/types.js';
 import type { CircuitBreaker } from '../circuit-breaker/circuit-breaker.js';
 import type { CircuitBreakerConfig, CircuitState } from '../circuit-breaker/types.js';
 import type { Clock } from '../clock/clock.js';
 import type { Pipeline } from '../compose/pipeline.js';
+import type { Hedging } from '../hedging/hedging.js';
+import type { HedgingConfig } from '../hedging/types.js';
 import type { Logger, MetricsRecorder, TracerLike } from '../observability/types.js';
 import type { RateLimiter } from '../rate-limiter/rate-limiter.js';
 import type { RateLimiterConfig } from '../rate-limiter/types.js';
@@ -13,7 +21,17 @@ import type { Timeout } from '../timeout/timeout.js';
 import type { TimeoutConfig } from '../timeout/types.js';
 
 /** The kinds of policy a {@link PolicyRegistry} holds; each kind is its own namespace of names. */
-export type PolicyKind = 'circuitBreaker' | 'retry' | 'timeout' | 'bulkhead' | 'rateLimiter' | 'pipeline';
+export type PolicyKind =
+  | 'circuitBreaker'
+  | 'retry'
+  | 'timeout'
+  | 'bulkhead'
+  | 'rateLimiter'
+  | 'adaptiveBulkhead'
+  | 'adaptiveThrottle'
+  | 'hedging'
+  | 'chaos'
+  | 'pipeline';
 
 /** The kinds whose settings `configure()` can change. */
 export type ConfigurableKind = Exclude<PolicyKind, 'pipeline'>;
@@ -30,6 +48,14 @@ export interface PolicyOfKind {
   readonly bulkhead: Bulkhead<unknown>;
   /** An in-memory rate limiter. */
   readonly rateLimiter: RateLimiter;
+  /** An adaptive bulkhead. */
+  readonly adaptiveBulkhead: AdaptiveBulkhead<unknown>;
+  /** An adaptive throttle (client-side throttling). */
+  readonly adaptiveThrottle: AdaptiveThrottle<unknown>;
+  /** A hedging policy. */
+  readonly hedging: Hedging<unknown>;
+  /** A fault-injection policy. */
+  readonly chaos: Chaos<unknown>;
   /** A pipeline of policies. */
   readonly pipeline: Pipeline<unknown>;
 }
@@ -46,6 +72,14 @@ export interface ConfigOfKind {
   readonly bulkhead: BulkheadConfig;
   /** See `RateLimiterConfig`. */
   readonly rateLimiter: RateLimiterConfig;
+  /** See `AdaptiveBulkheadConfig`. */
+  readonly adaptiveBulkhead: AdaptiveBulkheadConfig;
+  /** See `AdaptiveThrottleConfig`. */
+  readonly adaptiveThrottle: AdaptiveThrottleConfig;
+  /** See `HedgingConfig`. */
+  readonly hedging: HedgingConfig;
+  /** See `ChaosConfig`. */
+  readonly chaos: ChaosConfig<unknown>;
 }
 
 /** One policy of a registry, as `list()` and the `'added'` event give it. */
@@ -74,7 +108,8 @@ export interface PolicyRegistryOptions {
 export interface RegisterOptions {
   /**
    * A critical policy makes `health()` say `'down'` (rather than
-   * `'degraded'`) when it is open (a breaker) or full (a bulkhead).
+   * `'degraded'`) when it is open (a breaker), full (a bulkhead or an
+   * adaptive bulkhead) or rejecting calls (an adaptive throttle).
    * @default false
    */
   readonly critical?: boolean | undefined;
@@ -108,6 +143,14 @@ export interface PolicyRegistryConfig {
   readonly bulkhead?: Readonly<Record<string, Partial<BulkheadConfig>>> | undefined;
   /** Rate limiters' settings by name. */
   readonly rateLimiter?: Readonly<Record<string, Partial<RateLimiterConfig>>> | undefined;
+  /** Adaptive bulkheads' settings by name. */
+  readonly adaptiveBulkhead?: Readonly<Record<string, Partial<AdaptiveBulkheadConfig>>> | undefined;
+  /** Adaptive throttles' settings by name. */
+  readonly adaptiveThrottle?: Readonly<Record<string, Partial<AdaptiveThrottleConfig>>> | undefined;
+  /** Hedging policies' settings by name. */
+  readonly hedging?: Readonly<Record<string, Partial<HedgingConfig>>> | undefined;
+  /** Fault-injection policies' settings by name (`enabled`, `rate`, `latency`, `result`; a `fault` is given in code). */
+  readonly chaos?: Readonly<Record<string, Partial<ChaosConfig<unknown>>>> | undefined;
   /** Critical policies, as `"kind.name"` (`"circuitBreaker.payments"`), in addition to those marked in code. */
   readonly critical?: readonly string[] | undefined;
 }
@@ -126,10 +169,10 @@ export interface ConfigureOptions {
 /** `'ok'`, `'degraded'` (working, with some protection engaged) or `'down'` (a critical policy is open or full). */
 export type HealthStatus = 'ok' | 'degraded' | 'down';
 
-/** The health of one circuit breaker or bulkhead. */
+/** The health of one circuit breaker, bulkhead, adaptive bulkhead or adaptive throttle. */
 export interface PolicyHealth {
-  /** `'circuitBreaker'` or `'bulkhead'`. */
-  readonly kind: 'circuitBreaker' | 'bulkhead';
+  /** `'circuitBreaker'`, `'bulkhead'`, `'adaptiveBulkhead'` or `'adaptiveThrottle'`. */
+  readonly kind: 'circuitBreaker' | 'bulkhead' | 'adaptiveBulkhead' | 'adaptiveThrottle';
   /** Its name. */
   readonly name: string;
   /** Its status by the rules of `PolicyRegistry.health()`. */
@@ -138,21 +181,31 @@ export interface PolicyHealth {
   readonly critical: boolean;
   /** A breaker's state. */
   readonly state?: CircuitState;
-  /** A bulkhead's running calls. */
+  /** A bulkhead's (or adaptive bulkhead's) running calls. */
   readonly active?: number;
-  /** A bulkhead's queued calls. */
+  /** A bulkhead's (or adaptive bulkhead's) queued calls. */
   readonly queued?: number;
   /** A bulkhead's `maxConcurrent`. */
   readonly maxConcurrent?: number;
-  /** A bulkhead's `maxQueue`. */
+  /** An adaptive bulkhead's current `limit`. */
+  readonly limit?: number;
+  /** A bulkhead's (or adaptive bulkhead's) `maxQueue`. */
   readonly maxQueue?: number;
+  /** An adaptive throttle's `rejectionProbability`. */
+  readonly rejectionProbability?: number;
+  /** An adaptive throttle's `requests` in its window. */
+  readonly requests?: number;
+  /** An adaptive throttle's `accepts` in its window. */
+  readonly accepts?: number;
 }
 
 /** What `PolicyRegistry.health()` returns (JSON-safe, for a readiness probe). */
 export interface HealthReport {
-  /** The worst status of any policy. */
+  /** The worst status of any policy; `'down'` for a closed registry. */
   readonly status: HealthStatus;
-  /** Every circuit breaker and bulkhead of the registry, in the order they were created. */
+  /** `true` when the registry was closed: it holds no policy any more, and reports `'down'`. */
+  readonly closed?: boolean;
+  /** Every circuit breaker, bulkhead, adaptive bulkhead and adaptive throttle of the registry, in creation order. */
   readonly policies: readonly PolicyHealth[];
 }
 

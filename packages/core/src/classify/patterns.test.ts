@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { failOnUnhandledRejection, outcome, recordingLogger } from '../../test/support.js';
 import { CircuitBreaker } from '../circuit-breaker/circuit-breaker.js';
+import { pipeline } from '../compose/pipeline.js';
 import { CircuitOpenError } from '../errors/errors.js';
 import { retryable } from '../errors/retryable.js';
 import { Fallback } from '../fallback/fallback.js';
@@ -209,6 +210,33 @@ describe('one classifier shared by every pattern', () => {
     expect(await runRetry(notOpen, clock, [open, ok])).toMatchObject({ calls: 1, error: open });
     // except wins over a retryable() mark, as nonRetryableErrors does.
     expect(await runRetry(notOpen, clock, [retryable(open), ok])).toMatchObject({ calls: 1 });
+  });
+});
+
+describe('a shared classifier in a pipeline', () => {
+  it('one value configures the fallback, the retry, the breaker and hedging steps', async () => {
+    const clock = new FakeClock();
+    const cb = breaker({ handle: transient, readyToTrip: () => false });
+    const policy = pipeline<Res>()
+      .fallback({ handle: transient, fallback: { status: 299 } })
+      .retry({ handle: transient, maxAttempts: 2, initialDelay: 1, clock })
+      .circuitBreaker(cb)
+      .hedging({ handle: transient, delay: 1_000, clock })
+      .build();
+    let calls = 0;
+    const done = policy.execute(async () => (++calls === 1 ? unavailable : ok));
+    await clock.runAll();
+    await expect(done).resolves.toBe(ok);
+    expect(calls).toBe(2);
+    expect(cb.counts).toMatchObject({ totalFailures: 1, totalSuccesses: 1 });
+    const notFound = new NotFoundError();
+    const rejected = outcome(policy.execute(() => Promise.reject(notFound)));
+    await clock.runAll();
+    expect(await rejected).toEqual({ error: notFound }); // not handled anywhere: not retried, not replaced, a success for the breaker
+    expect(cb.counts).toMatchObject({ totalFailures: 1, totalSuccesses: 2 });
+    const down = policy.execute(async () => unavailable);
+    await clock.runAll();
+    await expect(down).resolves.toEqual({ status: 299 }); // retried, then replaced
   });
 });
 

@@ -120,6 +120,24 @@ describe('a classifier', () => {
     expect(() => handleResult('503' as never)).toThrow(/handleResult\(\): predicate must be a function, got "503"/);
   });
 
+  it('checks parts given to its constructor by hand, naming the field', () => {
+    const base = { all: false, errors: [], when: [], except: [], results: [] };
+    expect(() => new Classifier(null as never)).toThrow(/^Classifier: parts must be an object, got null/);
+    expect(() => new Classifier({ ...base, all: 'yes' } as never)).toThrow(/parts\.all must be a boolean, got "yes"/);
+    expect(() => new Classifier({ ...base, errors: 'x' } as never)).toThrow(/parts\.errors must be an array/);
+    expect(() => new Classifier({ ...base, errors: ['x'] } as never)).toThrow(
+      /Classifier\(\): parts\.errors\[0\] must be an error class or an error object, got "x"/,
+    );
+    expect(() => new Classifier({ ...base, except: [() => 1] } as never)).toThrow(/parts\.except\[0\]/);
+    expect(() => new Classifier({ ...base, when: [async () => true] } as never)).toThrow(
+      /parts\.when must be a synchronous function/,
+    );
+    expect(() => new Classifier({ ...base, results: [1] } as never)).toThrow(
+      /parts\.results must be a function, got 1/,
+    );
+    expect(new Classifier({ ...base, all: true }).handlesError('x')).toBe(true);
+  });
+
   it('lets a predicate that throws throw, and turns a promise into an error (its rejection caught)', async () => {
     const boom = new Error('predicate bug');
     const throwing = handleWhen(() => {

@@ -83,15 +83,33 @@ const noParts: ClassifierParts = Object.freeze({
 export class Classifier<R = unknown> {
   readonly #parts: ClassifierParts;
 
-  /** @param parts - what it handles; build one with {@link handle}, {@link handleWhen}, {@link handleAll} or {@link handleResult} */
+  /**
+   * @param parts - what it handles (checked and copied); build one with {@link handle},
+   *   {@link handleWhen}, {@link handleAll} or {@link handleResult} rather than by hand
+   * @throws TypeError when a part is not what {@link ClassifierParts} says, naming it
+   */
   constructor(parts: ClassifierParts) {
-    this.#parts = Object.freeze({
-      all: parts.all === true,
-      errors: Object.freeze([...parts.errors]),
-      when: Object.freeze([...parts.when]),
-      except: Object.freeze([...parts.except]),
-      results: Object.freeze([...parts.results]),
-    });
+    if (parts === null || typeof parts !== 'object') {
+      throw new TypeError(`Classifier: parts must be an object, got ${describeValue(parts)}`);
+    }
+    if (typeof parts.all !== 'boolean') {
+      throw new TypeError(`Classifier: parts.all must be a boolean, got ${describeValue(parts.all)}`);
+    }
+    const list = <T>(field: keyof ClassifierParts, value: readonly T[]): readonly T[] => {
+      if (!Array.isArray(value)) {
+        throw new TypeError(`Classifier: parts.${field} must be an array, got ${describeValue(value)}`);
+      }
+      return Object.freeze([...value]);
+    };
+    const errors = list('errors', parts.errors);
+    const except = list('except', parts.except);
+    const when = list('when', parts.when);
+    const results = list('results', parts.results);
+    if (errors.length > 0) checkMatchers('Classifier', errors, 'parts.errors');
+    if (except.length > 0) checkMatchers('Classifier', except, 'parts.except');
+    for (const predicate of when) checkPredicate('Classifier', predicate, 'parts.when');
+    for (const predicate of results) checkPredicate('Classifier', predicate, 'parts.results');
+    this.#parts = Object.freeze({ all: parts.all, errors, when, except, results });
     Object.freeze(this);
   }
 
@@ -262,16 +280,7 @@ export function partsOf(value: unknown): ClassifierParts | undefined {
   // A classifier of another installed copy of the core: its parts are checked as this copy's builders check
   // them, then copied and frozen once, so that later changes to its arrays change nothing here.
   try {
-    const p = parts as Partial<Record<keyof ClassifierParts, unknown>>;
-    if (typeof p.all !== 'boolean') return undefined;
-    const { errors, when, except, results } = p;
-    if (!Array.isArray(errors) || !Array.isArray(except) || !Array.isArray(when) || !Array.isArray(results)) {
-      return undefined;
-    }
-    if (errors.length > 0) checkMatchers('handle', errors);
-    if (except.length > 0) checkMatchers('except', except);
-    for (const predicate of [...when, ...results]) checkPredicate('handleWhen', predicate);
-    const copy = new Classifier({ all: p.all, errors, when, except, results }).parts;
+    const copy = new Classifier(parts as ClassifierParts).parts;
     foreign.set(value, copy);
     return copy;
   } catch {
@@ -325,8 +334,8 @@ export function answer(predicate: (arg: unknown) => unknown, arg: unknown): bool
 
 function ignore(): void {}
 
-/** Checks the error classes and objects given to `method`. */
-function checkMatchers(method: string, errors: readonly unknown[]): ErrorMatcher[] {
+/** Checks the error classes and objects given to `method` (as `field`). */
+function checkMatchers(method: string, errors: readonly unknown[], field = 'errors'): ErrorMatcher[] {
   if (errors.length === 0) {
     throw new TypeError(
       `${method}() needs at least one error class or error object (handleAll() handles every thrown value)`,
@@ -342,20 +351,20 @@ function checkMatchers(method: string, errors: readonly unknown[]): ErrorMatcher
           ? ' (to match an error code, use orWhen((err) => err.code === ...))'
           : '';
     throw new TypeError(
-      `${method}(): errors[${index}] must be an error class or an error object, got ${describeValue(item)}${hint}`,
+      `${method}(): ${field}[${index}] must be an error class or an error object, got ${describeValue(item)}${hint}`,
     );
   });
   return errors as ErrorMatcher[];
 }
 
-/** Checks a predicate given to `method`: a synchronous function. */
-function checkPredicate<F extends (arg: never) => unknown>(method: string, predicate: F): F {
+/** Checks a predicate given to `method` (as `field`): a synchronous function. */
+function checkPredicate<F extends (arg: never) => unknown>(method: string, predicate: F, field = 'predicate'): F {
   if (typeof predicate !== 'function') {
-    throw new TypeError(`${method}(): predicate must be a function, got ${describeValue(predicate)}`);
+    throw new TypeError(`${method}(): ${field} must be a function, got ${describeValue(predicate)}`);
   }
   if (isAsyncFunction(predicate)) {
     throw new TypeError(
-      `${method}(): predicate must be a synchronous function returning a boolean, got an async function (a predicate's answer is needed at once)`,
+      `${method}(): ${field} must be a synchronous function returning a boolean, got an async function (a predicate's answer is needed at once)`,
     );
   }
   return predicate;

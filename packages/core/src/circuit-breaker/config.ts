@@ -128,7 +128,7 @@ const peerHints: PeerHints = {
   rollingCountTimeout: `opossum's rollingCountTimeout is window: { kind: 'time', duration } here`,
   rollingCountBuckets: `opossum's rollingCountBuckets is window: { kind: 'time', duration, buckets } here`,
   volumeThreshold: `opossum's volumeThreshold is "minimumCalls" here (with a "window")`,
-  errorFilter: `opossum's errorFilter is "isIgnored" or "isSuccessful" here`,
+  errorFilter: `opossum's errorFilter is "isIgnored" here, or "handle" (a thrown value it does not handle is a success; alias "isSuccessful")`,
   capacity: `opossum's capacity is a Bulkhead's "maxConcurrent" here`,
   halfOpenAfter: `cockatiel's halfOpenAfter is "timeout" here (ms the breaker stays open)`,
   breaker: `cockatiel's breaker strategies are "readyToTrip" or a "window" with "failureRateThreshold" here`,

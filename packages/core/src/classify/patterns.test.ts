@@ -297,6 +297,18 @@ describe('the older option names', () => {
     expect(() => new Retry({ handle: transient, isRetryable: undefined as never })).not.toThrow();
   });
 
+  it("name handle in the hints for peer libraries' options", () => {
+    expect(() => new Retry({ shouldRetry: () => true } as never)).toThrow(/shouldRetry is "handle" here/);
+    expect(() => new Retry({ retryExceptions: [] } as never)).toThrow(/retryExceptions is "handle" here/);
+    expect(() => new Retry({ ignoreExceptions: [] } as never)).toThrow(/ignoreExceptions is the "except" of "handle"/);
+    expect(() => new CircuitBreaker({ errorFilter: () => true } as never)).toThrow(
+      /errorFilter is "isIgnored" here, or "handle"/,
+    );
+    expect(() => new Fallback({ fallback: 1, errorFilter: () => true } as never)).toThrow(
+      /errorFilter is "handle" here/,
+    );
+  });
+
   it('refuse what is not a classifier, naming the field and the value', () => {
     const makers = [
       (handle: unknown) => new CircuitBreaker({ handle: handle as never }),

@@ -72,7 +72,7 @@ const noError = (): boolean => false;
 const peerHints: PeerHints = {
   value: `use "fallback" (a value, or a function of the error)`,
   fallbackValue: `use "fallback" (a value, or a function of the error)`,
-  errorFilter: `opossum's errorFilter is "shouldHandle" here (inverted: true means fall back)`,
+  errorFilter: `opossum's errorFilter is "handle" here (inverted: what it handles falls back), e.g. handle: handleWhen((err) => ...)`,
 };
 
 /**

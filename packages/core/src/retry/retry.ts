@@ -62,14 +62,14 @@ const peerHints: PeerHints = {
   factor: `p-retry's factor is "multiplier" here`,
   randomize: `p-retry's randomize is "jitter" here`,
   onFailedAttempt: `p-retry's onFailedAttempt is "onRetry" here`,
-  shouldRetry: `p-retry's shouldRetry is "isRetryable" here`,
+  shouldRetry: `p-retry's shouldRetry is "handle" here: handle: handleWhen((err) => ...) (or its alias "isRetryable")`,
   maxRetryTime: `p-retry's maxRetryTime is "maxElapsed" here`,
   signal: `pass the signal to execute(fn, { signal }) instead`,
   exponent: `cockatiel's exponent is "multiplier" here`,
   maxDelayMs: `use "maxDelay"`,
   waitDuration: `resilience4j's waitDuration is "initialDelay" here`,
-  retryExceptions: `resilience4j's retryExceptions is "retryableErrors" here`,
-  ignoreExceptions: `resilience4j's ignoreExceptions is "nonRetryableErrors" here`,
+  retryExceptions: `resilience4j's retryExceptions is "handle" here: handle: handle(A, B) (or its alias "retryableErrors")`,
+  ignoreExceptions: `resilience4j's ignoreExceptions is the "except" of "handle" here: handle: handleAll().except(C) (or its alias "nonRetryableErrors")`,
 };
 /** The older spellings of parts of `handle`. */
 const HANDLE_ALIASES = ['retryableErrors', 'nonRetryableErrors', 'isRetryable', 'retryOnResult'] as const;

@@ -1,18 +1,19 @@
 /**
- * `pnpm bench [--quick] [--only=<scenario,…>] [--no-write]`: runs every
+ * `pnpm bench [--quick] [--only=<scenario|prefix*,…>] [--no-write]`: runs every
  * scenario, each subject in its own child process, then writes
- * `docs/benchmarks.md`, the README table and `benchmarks/results/latest.json`.
+ * `docs/benchmarks.md`, its growth plot, the README table and `benchmarks/results/latest.json`.
  */
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { runHttpScenario } from './harness/http.js';
 import { nodeBinary, nodeVersion } from './harness/node-binary.js';
 import { CHILD_FLAGS, runInChild } from './harness/spawn.js';
 import type { MeasureOptions, SubjectOutcome } from './harness/types.js';
+import { GROWTH_SVG, renderGrowthPlot } from './report/growth-svg.js';
 import { gitRevision, installedName, installedVersion, loadAverage, machineInfo } from './report/machine.js';
 import { renderMarkdown } from './report/markdown.js';
 import type { BenchReport, ScenarioReport, SubjectReport } from './report/model.js';
 import { renderReadmeTable, replaceRegion } from './report/readme.js';
-import { type ScenarioDef, scenarios } from './scenarios/index.js';
+import { type ScenarioDef, scenarios, selectScenarios } from './scenarios/index.js';
 
 const FULL: MeasureOptions = {
   warmupMs: 500,
@@ -76,6 +77,8 @@ function versions(chosen: readonly ScenarioDef[]): Record<string, string> {
   const found: Record<string, string> = {};
   const revision = gitRevision(repoRoot);
   for (const name of [...nodes.keys()].sort()) {
+    // Rows of Node itself (the clock read alone): its version is the machine table's.
+    if (name === 'node') continue;
     const version = installedVersion(packageRoot, name);
     const built = name.startsWith('@resilience/') ? ` (built from ${revision})` : '';
     // A release installed under an alias (`cockatiel-4` is `npm:cockatiel@4.0.0`) is named as the registry names it.
@@ -112,11 +115,12 @@ function publish(report: BenchReport, write: boolean): void {
   }
   mkdirSync(new URL('docs/', repoRoot), { recursive: true });
   writeFileSync(new URL('docs/benchmarks.md', repoRoot), markdown);
+  writeFileSync(new URL(GROWTH_SVG, repoRoot), renderGrowthPlot(report));
   const readmeUrl = new URL('README.md', repoRoot);
   writeFileSync(readmeUrl, replaceRegion(readFileSync(readmeUrl, 'utf8'), renderReadmeTable(report)));
   mkdirSync(new URL('results/', packageRoot), { recursive: true });
   writeFileSync(new URL('results/latest.json', packageRoot), `${JSON.stringify(report, null, 2)}\n`);
-  console.log('wrote docs/benchmarks.md, the README table and benchmarks/results/latest.json');
+  console.log(`wrote docs/benchmarks.md, ${GROWTH_SVG}, the README table and benchmarks/results/latest.json`);
 }
 
 async function main(): Promise<void> {
@@ -127,7 +131,7 @@ async function main(): Promise<void> {
     return;
   }
   const measure = args.quick ? QUICK : FULL;
-  const chosen = args.only === undefined ? scenarios : scenarios.filter((s) => args.only?.includes(s.id));
+  const chosen = args.only === undefined ? scenarios : selectScenarios(args.only);
   if (chosen.length === 0) throw new Error(`bench: no scenario matches --only=${args.only?.join(',')}`);
   const started = Date.now();
   const loadAtStart = loadAverage();
@@ -153,6 +157,7 @@ async function main(): Promise<void> {
       ...(scenario.baselineSubject === undefined ? {} : { baselineSubject: scenario.baselineSubject }),
       targets: scenario.targets,
       subjects,
+      ...(scenario.growth === undefined ? {} : { growth: scenario.growth }),
     });
   }
   const report: BenchReport = {

@@ -1,7 +1,9 @@
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { dirname, join, relative } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 import { repoRoot } from './workspace.js';
 
@@ -11,6 +13,10 @@ import { repoRoot } from './workspace.js';
 //   (no marker)                       the block is a whole module: it is type-checked as it stands;
 //                                     a block with no import of its own gets the imports of the file's other blocks
 //   <!-- snippet: run -->             … and it is a complete program: it also runs and must exit 0
+//   <!-- snippet: run                 … and it prints exactly these lines (each starts with its text,
+//   expect 200 limit=3                  indentation aside) and nothing on stderr
+//   expect 429
+//   -->
 //   <!-- snippet: continue -->        the block goes on from the previous checked block of the same file
 //   <!-- snippet: prelude             hidden declarations of the reader's own things (a server,
 //   declare const app: Express;       a fetchUser()), checked with the block and shown nowhere
@@ -43,6 +49,11 @@ export interface Snippet {
   code: string;
   /** Run it as well as type-check it. */
   run: boolean;
+  /**
+   * With `run`: the lines it must print, one `expect` line each, in order; each printed line starts with its
+   * text (indentation aside), no more lines are printed, and nothing goes to stderr. Without: any output, exit 0.
+   */
+  expect?: string[];
   /** Why it is not checked, when it is not. */
   skip?: string;
   /** The module that is type-checked (and run): the chain it continues, preludes, then the block. */
@@ -150,6 +161,11 @@ function parse(file: string, text: string, shownImports: readonly string[]): Sni
       lines: [],
       resolveFrom,
     };
+    const run = pending.find((m) => m.kind === 'run');
+    if (run !== undefined) {
+      const expected = expectedLines(file, run.line, run.body);
+      if (expected !== undefined) snippet.expect = expected;
+    }
     const skip = pending.find((m) => m.kind === 'skip');
     if (skip) {
       const reason = skip.body.trim();
@@ -185,6 +201,51 @@ function parse(file: string, text: string, shownImports: readonly string[]): Sni
   }
   if (pending.length > 0) throw new Error(`${file}:${pending[0]?.line}: a snippet marker at the end of the file`);
   return snippets;
+}
+
+/**
+ * The `expect` lines of a `run` marker's body (`undefined` when it has none). Anything else in the body is an
+ * error naming the line, so a misspelt `expect` never leaves an output unchecked.
+ */
+function expectedLines(file: string, line: number, body: string): string[] | undefined {
+  const expected: string[] = [];
+  for (const [n, raw] of body.split('\n').entries()) {
+    const text = raw.trim();
+    if (text === '') continue;
+    const match = /^expect(?:\s+(.*))?$/.exec(text);
+    if (match?.[1] === undefined) {
+      const what = match ? '`expect` needs the text the line starts with' : `unknown words ${JSON.stringify(text)}`;
+      throw new Error(`${file}:${line + n}: in \`snippet: run\`, ${what}`);
+    }
+    expected.push(match[1]);
+  }
+  return expected.length === 0 ? undefined : expected;
+}
+
+/**
+ * What is wrong with a program's output for its `expect` lines, or `undefined` when it matches (always, for a
+ * snippet without any): each printed line, its indentation aside, must start with its expected text, in order,
+ * with no line more or less, and stderr must be empty.
+ */
+export function outputProblem(snippet: Snippet, output: { stdout: string; stderr: string }): string | undefined {
+  const expected = snippet.expect;
+  if (expected === undefined) return undefined;
+  const printed = output.stdout.replace(/\n$/, '').split('\n');
+  if (output.stdout === '') printed.length = 0;
+  const problems: string[] = [];
+  for (let i = 0; i < Math.max(expected.length, printed.length); i++) {
+    const want = expected[i];
+    const got = printed[i];
+    if (want === undefined) problems.push(`line ${i + 1}: printed ${JSON.stringify(got)}, expected no more lines`);
+    else if (got === undefined) problems.push(`line ${i + 1}: expected ${JSON.stringify(want)}, printed nothing`);
+    else if (!got.trimStart().startsWith(want)) {
+      problems.push(`line ${i + 1}: expected a line starting ${JSON.stringify(want)}, printed ${JSON.stringify(got)}`);
+    }
+  }
+  if (output.stderr !== '') problems.push(`stderr is not empty: ${JSON.stringify(output.stderr)}`);
+  return problems.length === 0
+    ? undefined
+    : `${snippet.name}: the output differs from its expect lines\n${problems.join('\n')}`;
 }
 
 /** The import declarations of a block, each on one line. */
@@ -336,26 +397,66 @@ export async function typecheckSnippets(snippets: Snippet[]): Promise<SnippetPro
 }
 
 /**
+ * Where programs run: a folder of the system's temporary directory, outside every package, so a run writes
+ * nothing into the repository. Their bare imports resolve as if from the package the snippet resolves from
+ * (the resolve hook below), so `@resilience/fastify` resolves in its own README as a user's import would.
+ */
+function runDir(): string {
+  return join(tmpdir(), `resilience-snippets-${process.pid}`);
+}
+
+/** A module-resolution hook: bare specifiers imported by a file of `data.scratch` resolve from `data.from`. */
+const resolveHook = `let scratch, from;
+export function initialize(data) { scratch = data.scratch; from = data.from; }
+export function resolve(specifier, context, next) {
+  const bare = !/^(?:\\.{0,2}\\/|[a-z][a-z0-9+.-]*:)/i.test(specifier);
+  if (bare && context.parentURL?.startsWith(scratch)) return next(specifier, { ...context, parentURL: from });
+  return next(specifier, context);
+}
+`;
+
+/**
  * Runs one complete-program snippet with tsx (on the workspace's TypeScript
- * sources, no build needed) and returns its output; rejects with the output
- * when it exits non-zero or outlasts `timeoutMs`.
+ * sources, no build needed) from a temporary folder outside the repository,
+ * and returns its output; rejects with the output when it exits non-zero or
+ * outlasts `timeoutMs`. Check the output against its `expect` lines with
+ * {@link outputProblem}.
  */
 export async function runSnippet(snippet: Snippet, timeoutMs: number): Promise<{ stdout: string; stderr: string }> {
-  const dir = scratchDir(snippet.resolveFrom);
+  const dir = runDir();
   const file = join(dir, `run-${moduleFile(snippet)}`);
   mkdirSync(dirname(file), { recursive: true });
   writeFileSync(file, `${snippet.lines.map((l) => l.text).join('\n')}\nexport {};\n`);
-  return execFileAsync(join(repoRoot, 'node_modules', '.bin', 'tsx'), ['--conditions=@resilience/source', file], {
-    cwd: join(repoRoot, snippet.resolveFrom),
-    timeout: timeoutMs,
-    killSignal: 'SIGKILL',
-    // An OTLP exporter in a snippet has nowhere to send to.
-    env: { ...process.env, OTEL_EXPORTER_OTLP_ENDPOINT: '' },
-  });
+  // Every package here is ESM: top-level await and `import.meta` need the folder to say so.
+  writeFileSync(join(dir, 'package.json'), '{ "type": "module", "private": true }\n');
+  const hooks = join(dir, 'resolve-hook.mjs');
+  writeFileSync(hooks, resolveHook);
+  const register = join(dir, `register-${moduleFile(snippet).replace(/\.ts$/, '.mjs')}`);
+  const data = {
+    scratch: `${pathToFileURL(dir).href}/`,
+    from: pathToFileURL(join(repoRoot, snippet.resolveFrom, 'package.json')).href,
+  };
+  writeFileSync(
+    register,
+    `import { register } from 'node:module';\nregister(${JSON.stringify(pathToFileURL(hooks).href)}, { data: ${JSON.stringify(data)} });\n`,
+  );
+  const tsx = pathToFileURL(join(repoRoot, 'node_modules', 'tsx', 'dist', 'loader.mjs')).href;
+  return execFileAsync(
+    process.execPath,
+    ['--conditions=@resilience/source', '--import', tsx, '--import', pathToFileURL(register).href, file],
+    {
+      cwd: join(repoRoot, snippet.resolveFrom),
+      timeout: timeoutMs,
+      killSignal: 'SIGKILL',
+      // An OTLP exporter in a snippet has nowhere to send to.
+      env: { ...process.env, OTEL_EXPORTER_OTLP_ENDPOINT: '' },
+    },
+  );
 }
 
 /** Removes the scratch folders this process wrote. */
 export function removeScratch(snippets: Snippet[]): void {
+  rmSync(runDir(), { recursive: true, force: true });
   for (const resolveFrom of new Set(snippets.map((s) => s.resolveFrom))) {
     rmSync(scratchDir(resolveFrom), { recursive: true, force: true });
   }

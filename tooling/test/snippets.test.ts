@@ -2,6 +2,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import {
   allSnippets,
   moduleFile,
+  outputProblem,
   parseSnippets,
   removeScratch,
   runSnippet,
@@ -18,6 +19,12 @@ const programs = checked.filter((s) => s.run);
 afterAll(() => removeScratch(snippets));
 
 describe('the documentation snippets', () => {
+  it('check the output of the web packages’ runnable examples (they had a readme test each)', () => {
+    for (const file of ['packages/http/README.md', 'packages/fastify/README.md', 'packages/hono/README.md']) {
+      expect(programs.filter((s) => s.file === file && s.expect !== undefined).length, file).toBe(1);
+    }
+  });
+
   it('are found, and most are checked', () => {
     expect(snippets.length).toBeGreaterThanOrEqual(20);
     // Skipping is for what cannot compile here (a library the workspace does not
@@ -32,10 +39,11 @@ describe('the documentation snippets', () => {
   }, 180_000);
 
   it.each(programs.map((s) => ({ name: s.name, snippet: s })))(
-    '$name runs and exits 0',
+    '$name runs and exits 0, printing what its expect lines say',
     async ({ snippet }) => {
-      const { stderr } = await runSnippet(snippet, 30_000);
-      expect(stderr).not.toMatch(/Error|Warning/);
+      const output = await runSnippet(snippet, 30_000);
+      expect(output.stderr).not.toMatch(/Error|Warning/);
+      expect(outputProblem(snippet, output)).toBeUndefined();
     },
     40_000,
   );
@@ -78,6 +86,92 @@ describe('the runner', () => {
     );
     await expect(runSnippet(throws!, 30_000)).rejects.toThrow(/boom/);
     await expect(runSnippet(hangs!, 2_000)).rejects.toMatchObject({ killed: true });
+  }, 60_000);
+});
+
+describe('the runner, with expect lines', () => {
+  const [counts, quiet] = parseSnippets(
+    'docs/expect.md',
+    [
+      '<!-- snippet: run',
+      'expect 1 one',
+      '  expect 2',
+      '',
+      'expect { a: 1 }',
+      '-->',
+      '```ts',
+      "console.log(1, 'one', 'and more');",
+      'console.log(2);',
+      'console.log({ a: 1 });',
+      '```',
+      '<!-- snippet: run -->',
+      '```ts',
+      "console.error('anything');",
+      '```',
+    ].join('\n'),
+  );
+
+  it('reads them in order, and none from a plain run marker', () => {
+    expect(counts?.expect).toEqual(['1 one', '2', '{ a: 1 }']);
+    expect(quiet?.run).toBe(true);
+    expect(quiet?.expect).toBeUndefined();
+  });
+
+  it('passes the matching output and names each line that differs', async () => {
+    const output = await runSnippet(counts!, 30_000);
+    expect(output).toEqual({ stdout: '1 one and more\n2\n{ a: 1 }\n', stderr: '' });
+    expect(outputProblem(counts!, output)).toBeUndefined();
+    expect(outputProblem(quiet!, { stdout: '', stderr: 'anything\n' })).toBeUndefined();
+    expect(outputProblem(counts!, { stdout: '1 one\n3\n', stderr: '' })).toBe(
+      [
+        'docs/expect.md:7: the output differs from its expect lines',
+        'line 2: expected a line starting "2", printed "3"',
+        'line 3: expected "{ a: 1 }", printed nothing',
+      ].join('\n'),
+    );
+    expect(outputProblem(counts!, { stdout: '1 one\n2\n{ a: 1 }\nextra\n', stderr: 'oops' })).toBe(
+      [
+        'docs/expect.md:7: the output differs from its expect lines',
+        'line 4: printed "extra", expected no more lines',
+        'stderr is not empty: "oops"',
+      ].join('\n'),
+    );
+    expect(outputProblem(counts!, { stdout: '', stderr: '' })).toMatch(/line 1: expected "1 one", printed nothing/);
+  }, 60_000);
+
+  it('refuses a run marker with anything but expect lines, naming the line', () => {
+    expect(() => parseSnippets('docs/a.md', 'Text.\n<!-- snippet: run\nexpect 1\nexpct 2\n-->\n```ts\n```')).toThrow(
+      'docs/a.md:4: in `snippet: run`, unknown words "expct 2"',
+    );
+    expect(() => parseSnippets('docs/a.md', '<!-- snippet: run expect -->\n```ts\n```')).toThrow(
+      'docs/a.md:1: in `snippet: run`, `expect` needs the text the line starts with',
+    );
+    expect(() => parseSnippets('docs/a.md', '<!-- snippet: run twice -->\n```ts\n```')).toThrow(
+      'docs/a.md:1: in `snippet: run`, unknown words "twice"',
+    );
+  });
+
+  it('runs a program outside the repository, resolving its imports from its package, itself included', async () => {
+    const [program] = parseSnippets(
+      'packages/http/README.md',
+      [
+        '<!-- snippet: run',
+        'expect outside: true',
+        'expect 2001:db8:1:0:0:0:0:0/56',
+        'expect ipaddr.js: true',
+        '-->',
+        '```ts',
+        "import { fileURLToPath } from 'node:url';",
+        "import { addressKey } from '@resilience/http';",
+        "import ipaddr from 'ipaddr.js';",
+        `const repo = ${JSON.stringify(process.cwd().replace(/\/tooling$/, ''))};`,
+        "console.log('outside:', !fileURLToPath(import.meta.url).startsWith(repo));",
+        "console.log(addressKey('2001:db8:1:2:3:4:5:6'));",
+        "console.log('ipaddr.js:', ipaddr.IPv6.isValid('::1'));",
+        '```',
+      ].join('\n'),
+    );
+    expect(outputProblem(program!, await runSnippet(program!, 30_000))).toBeUndefined();
   }, 60_000);
 });
 

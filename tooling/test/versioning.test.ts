@@ -96,5 +96,5 @@ describe('versioning in 0.x', () => {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     for (const { manifest } of packages) expect(output).toContain(`+ ${manifest.name}@${manifest.version}`);
-  });
+  }, 120_000); // packs every package: ~11 s alone, past the default 20 s when the machine is busy
 });

@@ -43,7 +43,7 @@ async function measure(
       return;
     case 'op': {
       if (scenario.baseline === undefined) throw new Error(`benchmarks: scenario ${scenario.id} has no baseline`);
-      const result = await measureLatency(prepared.op, scenario.baseline(), options);
+      const result = await measureLatency(prepared.op, scenario.baseline(subject.id), options);
       await send({ status: 'ok', result });
       return;
     }

@@ -1,6 +1,14 @@
 import type { LatencyResult } from '../harness/types.js';
+import type { TargetDef } from '../scenarios/types.js';
 import { cell, formatBytes, formatNs, formatRate, formatRatio, formatSummary, outcomeNote } from './format.js';
-import { type BenchReport, ratioOf, type ScenarioReport, type SubjectReport, verdicts } from './model.js';
+import {
+  type BenchReport,
+  ratioOf,
+  type ScenarioReport,
+  type SubjectReport,
+  type TargetVerdict,
+  verdicts,
+} from './model.js';
 import { missNotes } from './notes.js';
 
 /** The id of our primary subject in every scenario. */
@@ -15,9 +23,14 @@ function isOurs(subject: SubjectReport): boolean {
   return subject.library.startsWith('@resilience/');
 }
 
-/** Our subjects of a scenario: each gets a ratio column. */
+/** Our subjects of a scenario: each gets a ratio column (none when the scenario measures only ours). */
 function oursIds(scenario: ScenarioReport): string[] {
-  return scenario.subjects.filter(isOurs).map((s) => s.id);
+  return oursSubjects(scenario).map((s) => s.id);
+}
+
+function oursSubjects(scenario: ScenarioReport): SubjectReport[] {
+  const others = scenario.subjects.filter((s) => !isOurs(s) && s.id !== scenario.baselineSubject);
+  return others.length === 0 ? [] : scenario.subjects.filter(isOurs);
 }
 
 /**
@@ -26,11 +39,9 @@ function oursIds(scenario: ScenarioReport): string[] {
  * little about the libraries).
  */
 function oursRatios(scenario: ScenarioReport, subject: SubjectReport): string[] {
-  return scenario.subjects
-    .filter(isOurs)
-    .map((ours) =>
-      isOurs(subject) || ours.node !== subject.node ? '—' : formatRatio(ratioOf(scenario, ours.id, subject.id)),
-    );
+  return oursSubjects(scenario).map((ours) =>
+    isOurs(subject) || ours.node !== subject.node ? '—' : formatRatio(ratioOf(scenario, ours.id, subject.id)),
+  );
 }
 
 function ratioHeads(scenario: ScenarioReport): string[] {
@@ -124,23 +135,72 @@ export function table(head: readonly string[], rows: readonly (readonly string[]
 }
 
 function label(scenario: ScenarioReport, id: string): string {
-  return scenario.subjects.find((s) => s.id === id)?.label ?? id;
+  const subject = scenario.subjects.find((s) => s.id === id);
+  return subject === undefined ? id : rowLabel(subject);
+}
+
+/** `ours@node22: ` before a target on a subject other than `ours`. */
+function who(scenario: ScenarioReport, subject: string): string {
+  if (subject === OURS) return '';
+  const node = scenario.subjects.find((s) => s.id === subject)?.node;
+  return node === undefined ? `${label(scenario, subject)}: ` : `${subject}: `;
+}
+
+/** What a target asks, in words. */
+export function goalText(scenario: ScenarioReport, target: TargetDef): string {
+  switch (target.kind) {
+    case 'plus':
+      return `${who(scenario, target.subject)}≤ ${label(scenario, target.against)} + ${target.maxExtraNs} ns`;
+    case 'bytes':
+      return `${who(scenario, target.subject)}≤ ${target.maxOverheadBytes} B/op over baseline`;
+    case 'at-most':
+      return `${who(scenario, target.subject)}≤ ${formatBytes(target.max)} per instance`;
+    case 'rate':
+      return `${who(scenario, target.subject)}> ${formatRate(target.minPerSecond)}`;
+    case 'flat': {
+      const xs = scenario.growth?.points.filter((p) => target.subjects.includes(p.subject)).map((p) => p.x) ?? [];
+      const grows =
+        xs.length < 2 ? '' : ` while the work grows ${(Math.max(...xs) / Math.min(...xs)).toLocaleString('en-US')}×`;
+      return `flat: largest ÷ smallest overhead per call ≤ ${target.maxSpread}×${grows}`;
+    }
+    default: {
+      const bytes = target.maxOverheadBytes === undefined ? '' : `, ≤ ${target.maxOverheadBytes} B/op over baseline`;
+      return `${who(scenario, target.subject)}≤ ${target.maxRatio}× ${label(scenario, target.against)}${bytes}`;
+    }
+  }
+}
+
+/** What was measured against a target, in its unit. */
+export function measuredText(v: TargetVerdict): string {
+  const bytes = v.overheadBytes === undefined ? '' : `${formatBytes(v.overheadBytes)}/op`;
+  switch (v.target.kind) {
+    case 'plus':
+      return v.value === undefined ? '—' : `${v.value >= 0 ? '+' : '−'}${formatNs(Math.abs(v.value))}`;
+    case 'bytes':
+      return bytes === '' ? '—' : bytes;
+    case 'at-most':
+      return v.value === undefined ? '—' : formatBytes(v.value);
+    case 'rate':
+      return v.value === undefined ? '—' : formatRate(v.value);
+    case 'flat': {
+      if (v.value === undefined) return '—';
+      const floor = v.baselineSpread === undefined ? '' : ` (baseline: ${v.baselineSpread.toFixed(2)}×)`;
+      return `${v.value.toFixed(2)}×${floor}`;
+    }
+    default:
+      return `${formatRatio(v.ratio)}${bytes === '' ? '' : `, ${bytes}`}`;
+  }
 }
 
 /** The targets of the issue with their verdicts, one row each. */
 export function targetRows(report: BenchReport): string[][] {
   return report.scenarios.flatMap((scenario) =>
-    verdicts(scenario).map((v) => {
-      const bytes =
-        v.target.maxOverheadBytes === undefined ? '' : `, ≤ ${v.target.maxOverheadBytes} B/op over baseline`;
-      const measuredBytes = v.overheadBytes === undefined ? '' : `, ${formatBytes(v.overheadBytes)}/op`;
-      return [
-        scenario.title,
-        `${v.target.subject === OURS ? '' : `${v.target.subject}: `}≤ ${v.target.maxRatio}× ${label(scenario, v.target.against)}${bytes}`,
-        `${formatRatio(v.ratio)}${measuredBytes}`,
-        v.status === 'pass' ? '✅ pass' : v.status === 'miss' ? '❌ miss' : 'not measured',
-      ];
-    }),
+    verdicts(scenario).map((v) => [
+      scenario.title,
+      goalText(scenario, v.target),
+      measuredText(v),
+      v.status === 'pass' ? '✅ pass' : v.status === 'miss' ? '❌ miss' : 'not measured',
+    ]),
   );
 }
 
@@ -161,6 +221,24 @@ function scenarioSection(scenario: ScenarioReport): string {
   ].join('\n');
 }
 
+/** The plot of the growth scenarios (written beside this file by the same run), when the run had any. */
+function growthSection(report: BenchReport): string[] {
+  const grown = report.scenarios.filter((s) => s.growth !== undefined);
+  if (grown.length === 0) return [];
+  return [
+    '## How the cost grows with the work',
+    '',
+    `![Overhead per call against the size of the work: ${grown.map((s) => `${s.growth?.legend} by ${s.growth?.axis}`).join('; ')}](benchmarks-growth.svg)`,
+    '',
+    'Each point is one row of the growth tables below (its own child process, against a baseline of the same size). ' +
+      'A flat line is a per-call cost that does not grow with the work. Beside each flatness verdict, the baseline’s ' +
+      'spread is how much the same work without the pattern grew over the same sizes (bare calls in flight: the ' +
+      'garbage collector copying a larger live set; `Map` lookups over more keys: memory latency), the floor under ' +
+      'any flatness.',
+    '',
+  ];
+}
+
 const HOW_MEASURED = `## How measured
 
 - Every library (and every configuration of one) runs in its own \`node --expose-gc\` child process, so no JIT
@@ -177,7 +255,10 @@ const HOW_MEASURED = `## How measured
   \`PerformanceObserver\` saw no GC start inside the batch; median over such batches.
 - Heap per instance: instances created into a preallocated array between two full GCs; growth of \`heapUsed\` divided
   by the count, median over rounds (opossum's per-instance interval timers are shut down between rounds).
-- Throughput: each run starts 1,000 calls before awaiting any, then awaits them with \`Promise.all\`.
+- Throughput: each run starts 1,000 calls before awaiting any, then awaits them with \`Promise.all\`; the
+  per-pattern throughput rows await each call before the next (calls/s = 1e9 ÷ ns per call, \`fn\` included).
+- Growth: one child per size; each run starts n calls (or decides over n keys) against a baseline of the same n.
+- Clock rows: the decision loop calling only the clock, so "allow(key) ≤ clock + 15 ns" compares in one run.
 - HTTP: each server variant in its own child, all started at once (idle while another is loaded); autocannon
   (10 connections, loopback) in the parent warms each, then loads them in interleaved rounds, the order rotating,
   so noise from elsewhere falls on all alike. Overhead per request = 1/(req/s) of the variant − 1/(req/s) of the
@@ -217,8 +298,9 @@ export function renderMarkdown(report: BenchReport): string {
     '',
     '## Targets',
     '',
-    table(['scenario', 'target (ours ÷ theirs)', 'measured', 'result'], targetRows(report)),
+    table(['scenario', 'target', 'measured', 'result'], targetRows(report)),
     '',
+    ...growthSection(report),
     ...report.scenarios.map(scenarioSection),
     HOW_MEASURED,
   ].join('\n');

@@ -13,17 +13,46 @@ export const missNotes: Readonly<Record<string, string>> = {
     'async layer); cockatiel’s retry is about two. Ratios of 0.25–0.45× were measured on quiet runs; a miss is load ' +
     '(see the load average above): rerun before profiling.',
   'rate-limit-1-key':
-    'Each `allow()` reads the clock once (`systemClock.now()` → `performance.now()`): on this VM (kvm-clock) that ' +
-    'read is 45 % of the CPU profile and returns a boxed double, 16 B, which is the whole of the bytes per call ' +
-    '(a loop of bare `performance.now()` calls allocates the same). rate-limiter-flexible reads `Date.now()` too, so ' +
-    'the clock bounds the ratio. A token bucket that refills lazily cannot skip the read: deciding without the ' +
-    'current time either over-admits (a refill that would have overflowed the burst is credited) or needs a timer. ' +
-    'With an injected integer clock the decision allocates 0 B; the rest of `allow()` (a Map lookup, the LRU touch ' +
-    'and the arithmetic) is about 10–15 ns.',
+    'Each `allow()` reads the clock once (`systemClock.now()` → `performance.now()`), the floor shown by the clock row: ' +
+    'on this VM (kvm-clock) the read is most of the decision, and on Node 20 and 22 it returns a boxed double, 16 B, ' +
+    'the whole of the bytes per call (the clock row allocates the same; even `performance.now() > 5` allocates there). ' +
+    'On Node 24 and 26 `performance.now()` is a fast call and `allow(key)` with the default clock measured 0 B. ' +
+    'rate-limiter-flexible reads `Date.now()` too, so the ' +
+    'clock bounds the ratio: with the integer clock injected, the same decision is a few ns and 0 B (its row). A ' +
+    'token bucket that refills lazily cannot skip the read: deciding without the current time either over-admits or ' +
+    'needs a timer. The rest of `allow()` (a `Map` lookup, the LRU touch, the arithmetic) is the integer-clock row ' +
+    'minus its clock row. A ratio miss by a few hundredths is load (see the load average above): rerun before profiling.',
   'rate-limit-10k-keys':
-    'As for one key: the clock read per `allow()` (16 B, a boxed double) is the allocation; the Map lookup adds no ' +
-    'bytes with the default key cap. (With `maxKeys` set to twice the key count, the key store re-ordered keys on ' +
-    'almost every call and allocated ~250 B per decision; the default cap of 100,000 does not.)',
+    'As for one key: the clock read per `allow()` (16 B, a boxed double) is the allocation and most of the time; with ' +
+    '10,000 keys in rotation the `Map` lookup and the key state also miss the CPU cache on every decision, which the ' +
+    'integer-clock row shows apart from the clock.',
+  'growth-breaker-in-flight':
+    'The breaker keeps nothing per call in flight but the call’s own promise and its `then` (no list, no map). What ' +
+    'grows at 100,000 in flight is the live set the garbage collector copies and promotes (about 100 B per call more ' +
+    'than a bare call, held until `Promise.all` settles, beyond the young generation); the baseline’s spread is the ' +
+    'same effect on a bare `fn()`. Compare the two spreads: a cost proportional to the calls in flight would grow ' +
+    '100,000×.',
+  'growth-bulkhead-queue':
+    'Queued calls wait in a FIFO (O(1) per enqueue and hand-over), but each waiter holds a promise and its ' +
+    'resolvers, several hundred bytes, until its turn: at 100,000 deep that is tens of MB live, beyond the young ' +
+    'generation, and each scavenge copies and promotes it. The baseline’s spread shows the same growth for bare ' +
+    'calls; per call, the queue work itself is constant.',
+  'growth-retry-budget':
+    'Every call counts in the budget’s ring of slices (O(1)); what grows with the callers is the live set of their ' +
+    'calls in flight (the baseline’s spread), not the budget.',
+  'growth-limiter-keys':
+    'A decision is a `Map` lookup, an LRU touch (a few pointer writes) and arithmetic, O(1) at any key count; with ' +
+    '1,000,000 keys in rotation every lookup misses the CPU caches (key string, hash table, key state, its LRU ' +
+    'neighbours), which is the growth here: the baseline, a bare `Map` lookup over the same keys, misses its caches ' +
+    'too (its spread). What the limiter adds beyond that lookup is the clock read and the LRU touch of two ' +
+    'neighbouring key states.',
+  'timeout-in-time':
+    'The 0.1× bounds were set against cockatiel 3.2.1. On Node 22, cockatiel 4.0.0’s timeout with ' +
+    '`abortOnReturn: false` is several times cheaper than 3.2.1’s (1.07 µs against 4.78 µs in the 2026-12-07 run), ' +
+    'so the same bound is missed there (0.18× then) while ours did not change: a miss on that row is cockatiel ' +
+    'getting faster, not ours slower. Ours pays the deadline bookkeeping per call (a pending-call entry in one ' +
+    'queue of deadlines served by one timer per `Timeout`, and an `AbortController` only when the work reads ' +
+    '`ctx.signal`); bringing it toward one async layer is issue 16’s Timeout item.',
   composed:
     'The inner patterns pass a Timeout’s lazy context on as it is and ask it “aborted?” without creating its ' +
     '`AbortController` (`LazyContext` in `packages/core/src/internal/context.ts`), so the composed call costs no ' +

@@ -34,6 +34,15 @@ function compactRow(scenario: ScenarioReport): string[] {
   const others = scenario.subjects.filter(
     (s) => !s.library.startsWith('@resilience/') && s.id !== scenario.baselineSubject,
   );
+  if (others.length === 0) {
+    // Only ours measured (every pattern, or one pattern at growing sizes): each row of ours, no ratio.
+    const rest = scenario.subjects.filter((s) => s.id !== OURS && s.id !== scenario.baselineSubject);
+    return [
+      scenario.title,
+      ours === undefined ? '—' : headline(scenario, ours),
+      rest.map((s) => `${rowLabel(s)}: ${headline(scenario, s)}`).join('<br>'),
+    ];
+  }
   return [
     scenario.title,
     ours === undefined ? '—' : headline(scenario, ours),

@@ -3,7 +3,7 @@
 // and their newest (cockatiel 4, opossum 10), which need Node 22 or later.
 // The newest are installed under aliases (`cockatiel-4`, `opossum-10`) and
 // measured by the same subject code, in a child on a Node 22 from the registry.
-import type { SubjectDef } from './types.js';
+import type { SubjectDef, TargetDef } from './types.js';
 
 /** The Node.js major the newest releases run on (their `engines` start there). */
 export const NEWEST_NODE = 22;
@@ -52,4 +52,28 @@ export function onNewestNode(subject: SubjectDef): SubjectDef {
 export function withNewest(subjects: readonly SubjectDef[]): SubjectDef[] {
   const anchored = subjects.filter((s) => s.library === 'cockatiel' || s.library === 'opossum' || s.id === 'ours');
   return [...subjects, ...anchored.map(onNewestNode)];
+}
+
+/**
+ * The targets of the Node 20 rows, repeated for the Node {@link NEWEST_NODE}
+ * rows: every ratio target of `ours` against a cockatiel or opossum subject
+ * gets the same bound for `ours@node22` against that subject's newest release.
+ */
+export function withNewestTargets(subjects: readonly SubjectDef[], targets: readonly TargetDef[]): TargetDef[] {
+  const newestOf = (id: string): string | undefined => {
+    const subject = subjects.find((s) => s.id === id);
+    if (subject === undefined || (subject.library !== 'cockatiel' && subject.library !== 'opossum')) return undefined;
+    const newestId = onNewestNode(subject).id;
+    return subjects.some((s) => s.id === newestId) ? newestId : undefined;
+  };
+  const oursNewest = `ours@node${NEWEST_NODE}`;
+  if (!subjects.some((s) => s.id === oursNewest)) return [...targets];
+  const added: TargetDef[] = [];
+  for (const target of targets) {
+    if ((target.kind !== undefined && target.kind !== 'ratio') || target.subject !== 'ours') continue;
+    const against = newestOf(target.against);
+    if (against === undefined) continue;
+    added.push({ ...target, subject: oursNewest, against });
+  }
+  return [...targets, ...added];
 }

@@ -71,3 +71,63 @@ export const expressRateLimit: ScenarioDef = {
   ],
   targets: [],
 };
+
+type Construct = new (config: object) => object;
+
+/** One of our Express middlewares around a core pattern, or why it cannot run yet. */
+async function ourMiddleware(
+  exportName: 'circuitBreaker' | 'timeout' | 'bulkhead',
+  make: (core: Record<string, Construct | undefined>) => object | number | string,
+): Promise<Prepared> {
+  const core = (await loadCore()) as Record<string, Construct | undefined>;
+  const adapter = await importOurs('@resilience/express').catch(() => undefined);
+  if (adapter === undefined) return unavailable('@resilience/express is not built yet');
+  const middleware = adapter[exportName] as ((policy: object | number) => RequestHandler) | undefined;
+  if (typeof middleware !== 'function') return unavailable(`@resilience/express has no ${exportName} export yet`);
+  const policy = make(core);
+  if (typeof policy === 'string') return unavailable(policy);
+  return serve(middleware(policy));
+}
+
+/** Our circuit breaker, timeout and bulkhead middleware, each against Express alone, under autocannon on loopback. */
+export const expressMiddleware: ScenarioDef = {
+  id: 'express-middleware',
+  title: 'Express circuit breaker, timeout and bulkhead middleware under autocannon',
+  kind: 'http',
+  config:
+    '`circuitBreaker(new CircuitBreaker({}))` (closed: every request succeeds), `timeout(1000)` (every request ' +
+    'answers in time), `bulkhead(new Bulkhead({ maxConcurrent: 20, maxQueue: 100 }))` (never full at 10 ' +
+    'connections), each mounted with `app.use` before the route; `GET /` answers `ok`; 10 connections, loopback',
+  baselineLabel: 'the same app without middleware (its own child process)',
+  baselineSubject: 'bare',
+  subjects: [
+    { id: 'bare', label: 'express 5, no middleware', library: 'express', setup: () => serve() },
+    {
+      id: 'ours',
+      label: '@resilience/express circuitBreaker(new CircuitBreaker({}))',
+      library: '@resilience/express',
+      setup: () =>
+        ourMiddleware('circuitBreaker', (core) =>
+          core.CircuitBreaker === undefined ? '@resilience/core has no CircuitBreaker' : new core.CircuitBreaker({}),
+        ),
+    },
+    {
+      id: 'ours-timeout',
+      label: '@resilience/express timeout(1000)',
+      library: '@resilience/express',
+      setup: () => ourMiddleware('timeout', () => 1000),
+    },
+    {
+      id: 'ours-bulkhead',
+      label: '@resilience/express bulkhead(new Bulkhead({ maxConcurrent: 20, maxQueue: 100 }))',
+      library: '@resilience/express',
+      setup: () =>
+        ourMiddleware('bulkhead', (core) =>
+          core.Bulkhead === undefined
+            ? '@resilience/core has no Bulkhead'
+            : new core.Bulkhead({ maxConcurrent: 20, maxQueue: 100 }),
+        ),
+    },
+  ],
+  targets: [],
+};

@@ -80,10 +80,10 @@ export function createGateway(settings: GatewaySettings): Gateway {
   const rate = settings.ratePerSecond ?? 50;
   const maxConcurrent = settings.maxConcurrent ?? 8;
   const registry = new Registry();
-  const metrics = new PrometheusRecorder({ registry });
-
-  // One registry names every pattern: `GET /health` reads it, and one logger and one recorder reach them all.
-  const policies = new PolicyRegistry({ logger, metrics });
+  // One registry names every pattern: `GET /health` reads it, and one logger and one recorder reach them all
+  // (the recorder's `policies` option attaches it to every policy, those created below included).
+  const policies = new PolicyRegistry({ logger });
+  new PrometheusRecorder({ registry, policies });
   const limiter = policies.rateLimiter('gateway', { rate, interval: 1000 });
   const bh = policies.bulkhead('gateway', { maxConcurrent, maxQueue: maxConcurrent, queueTimeout: 200 });
   // Critical: while it is open the gateway cannot serve quotes, so /health answers 503.

@@ -61,5 +61,12 @@ describe('the gateway /health, over real HTTP', () => {
     ({ code, body } = await health());
     expect(code).toBe(200);
     expect(body.status).toBe('ok');
+
+    // The Prometheus recorder, attached through its `policies` option, saw every policy of the registry.
+    const metrics = await (await fetch(`${url}/metrics`)).text();
+    expect(metrics).toContain('resilience_circuit_breaker_state{name="upstream",state="closed"} 1');
+    expect(metrics).toMatch(/resilience_circuit_breaker_calls_total\{name="upstream",outcome="failure"\} [1-9]/);
+    expect(metrics).toMatch(/resilience_retry_attempts_total\{name="upstream",outcome="failure"\} [1-9]/);
+    expect(metrics).toContain('resilience_bulkhead_active{name="gateway"}');
   });
 });

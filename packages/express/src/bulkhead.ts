@@ -1,6 +1,6 @@
 import { isBulkheadFullError, type Policy } from '@resilience/core';
 import { configObject, requireMethod } from '@resilience/core/validate';
-import { bulkheadOptionHints, rejectUnknownOptions, retryAfterOption } from '@resilience/http';
+import { bulkheadOptionHints, defaultBodies, rejectUnknownOptions, retryAfterOption } from '@resilience/http';
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import { runGuarded } from './internal/guard.js';
 import { Rejection } from './internal/respond.js';
@@ -8,11 +8,6 @@ import { statusOption } from './internal/status.js';
 import type { BulkheadMiddlewareOptions } from './types.js';
 
 const OWNER = 'bulkhead';
-
-const defaultBody = Object.freeze({
-  error: 'overloaded',
-  message: 'The service is busy. Try again later.',
-});
 
 /**
  * Limits how many requests run at once with a core `Bulkhead`: a request
@@ -35,7 +30,12 @@ export function bulkhead(bh: Policy, options?: BulkheadMiddlewareOptions): Reque
   const opts = configObject(OWNER, options, 'options');
   rejectUnknownOptions(OWNER, opts, ['retryAfter', 'statusCode', 'body'], bulkheadOptionHints);
   const retryAfterSeconds = retryAfterOption(OWNER, opts.retryAfter);
-  const rejection = new Rejection(statusOption(OWNER, opts.statusCode, 503), opts.body, defaultBody, OWNER);
+  const rejection = new Rejection(
+    statusOption(OWNER, opts.statusCode, 503),
+    opts.body,
+    defaultBodies.overloaded,
+    OWNER,
+  );
 
   return (req: Request, res: Response, next: NextFunction): void => {
     runGuarded(OWNER, bh, req, res, next, (err) => {

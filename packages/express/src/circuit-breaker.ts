@@ -1,13 +1,13 @@
 import { isCircuitOpenError } from '@resilience/core';
-import { configObject, functionOption, requireMethod } from '@resilience/core/validate';
+import { configObject, requireMethod } from '@resilience/core/validate';
 import {
+  breakerPredicates,
   checkedPermit,
   circuitBreakerOptionHints,
-  failureStatusOption,
+  defaultBodies,
   passableError,
   rejectUnknownOptions,
   reportCall,
-  syncPredicate,
 } from '@resilience/http';
 import type { ErrorRequestHandler, NextFunction, Request, RequestHandler, Response } from 'express';
 import { onResponseEnd } from './internal/lifecycle.js';
@@ -28,13 +28,6 @@ export type CircuitBreakerMiddleware = RequestHandler & {
    */
   readonly errorHandler: ErrorRequestHandler;
 };
-
-const defaultBody = Object.freeze({
-  error: 'service_unavailable',
-  message: 'The service is temporarily unavailable. Try again later.',
-});
-
-const everyError = (): boolean => true;
 
 /** The state of one admitted request, reported once when its response is over. */
 interface BreakerCall {
@@ -83,13 +76,13 @@ export function circuitBreaker(
   requireMethod(OWNER, 'breaker', breaker, 'acquire');
   const opts = configObject(OWNER, options, 'options');
   rejectUnknownOptions(OWNER, opts, OPTIONS, circuitBreakerOptionHints);
-  const isFailureStatus = failureStatusOption(OWNER, opts.failureStatuses);
-  const customIsFailureError = functionOption(OWNER, 'isFailureError', opts.isFailureError);
-  const isFailureError =
-    customIsFailureError === undefined
-      ? everyError
-      : syncPredicate(OWNER, 'isFailureError(error)', customIsFailureError);
-  const rejection = new Rejection(statusOption(OWNER, opts.statusCode, 503), opts.body, defaultBody, OWNER);
+  const { isFailureStatus, isFailureError } = breakerPredicates(OWNER, opts);
+  const rejection = new Rejection(
+    statusOption(OWNER, opts.statusCode, 503),
+    opts.body,
+    defaultBodies.unavailable,
+    OWNER,
+  );
   const calls = new WeakMap<Request, BreakerCall>();
 
   const finish = (call: BreakerCall, res: Response, finished: boolean): void => {

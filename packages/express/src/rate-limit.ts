@@ -1,4 +1,4 @@
-import { describeValue, requireMethod } from '@resilience/core/validate';
+import { requireMethod } from '@resilience/core/validate';
 import {
   answerWithin,
   requestKey as checkedKey,
@@ -8,11 +8,11 @@ import {
   notADecision,
   ProxyChecks,
   passableError,
-  positiveNumber,
   rateLimitOptionHints,
   rateLimitSettings,
-  refuseThenable,
   rejectUnknownOptions,
+  requestCost,
+  skipsRequest,
 } from '@resilience/http';
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import { expressProxyProbe } from './internal/proxy-checks.js';
@@ -120,20 +120,17 @@ export function rateLimit(limiter: RateLimiterLike, options?: RateLimitOptions):
   return (req: Request, res: Response, next: NextFunction): void => {
     if (checks.pending) checks.inspect(req);
     let requestKey = '';
-    let tokens: unknown = 0;
+    let tokens = 0;
     let skipped: boolean;
     try {
-      const skipping: unknown = skip?.(req);
-      refuseThenable(OWNER, 'skip(req)', skipping);
-      skipped = Boolean(skipping);
+      skipped = skipsRequest(OWNER, 'skip(req)', skip, req);
       if (!skipped) {
         // Not a string: an object would be a fresh bucket per request (no limit at all), undefined one for all.
         requestKey = checkedKey(OWNER, 'key(req)', key(req));
-        tokens = typeof cost === 'function' ? cost(req) : cost;
-        refuseThenable(OWNER, 'cost(req)', tokens);
+        tokens = requestCost(OWNER, 'cost(req)', cost, req);
       }
     } catch (err) {
-      // A throwing key, cost or skip function is the application's error, not the limiter's.
+      // A throwing key, cost or skip function, or a bad cost, is the application's error, not the limiter's.
       next(passableError(OWNER, 'key(req), skip(req) or cost(req)', err));
       return;
     }
@@ -141,12 +138,7 @@ export function rateLimit(limiter: RateLimiterLike, options?: RateLimitOptions):
       next();
       return;
     }
-    if (!positiveNumber(tokens)) {
-      // The application's mistake: the limiter would refuse the call, and failMode 'open' would let it through.
-      next(new RangeError(`${OWNER}: cost(req) must return a finite number > 0, got ${describeValue(tokens)}`));
-      return;
-    }
-    if (burst !== undefined && (tokens as number) > burst) {
+    if (burst !== undefined && tokens > burst) {
       // More tokens than the bucket holds: this request can never pass, now or later (no Retry-After).
       sendRejection(limited, req, res, undefined);
       return;
@@ -154,7 +146,7 @@ export function rateLimit(limiter: RateLimiterLike, options?: RateLimitOptions):
     let decision: unknown;
     let later: boolean;
     try {
-      decision = limiter.consume(requestKey, tokens as number);
+      decision = limiter.consume(requestKey, tokens);
       later = isThenable(decision); // inside the try: a `then` getter may throw
     } catch (err) {
       fail(err, req, res, next);

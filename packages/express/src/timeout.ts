@@ -1,6 +1,6 @@
-import { isTimeoutError, type Policy, Timeout } from '@resilience/core';
-import { configObject, describeValue, requireMethod } from '@resilience/core/validate';
-import { rejectUnknownOptions, timeoutOptionHints } from '@resilience/http';
+import { isTimeoutError, type Policy } from '@resilience/core';
+import { configObject } from '@resilience/core/validate';
+import { defaultBodies, rejectUnknownOptions, timeoutOptionHints, timeoutPolicy } from '@resilience/http';
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import { restoreHeaders, runGuarded, silenceResponse, snapshotHeaders } from './internal/guard.js';
 import { Rejection } from './internal/respond.js';
@@ -8,19 +8,6 @@ import { statusOption } from './internal/status.js';
 import type { TimeoutMiddlewareOptions } from './types.js';
 
 const OWNER = 'timeout';
-
-const defaultBody = Object.freeze({ error: 'timeout', message: 'The request took too long to process.' });
-
-function toPolicy(msOrTimeout: number | Policy): Policy {
-  if (typeof msOrTimeout === 'number') {
-    if (!Number.isFinite(msOrTimeout) || msOrTimeout <= 0) {
-      throw new RangeError(`${OWNER}: ms must be a finite number > 0, got ${describeValue(msOrTimeout)}`);
-    }
-    return new Timeout({ defaultTimeout: msOrTimeout });
-  }
-  requireMethod(OWNER, 'msOrTimeout', msOrTimeout, 'execute');
-  return msOrTimeout;
-}
 
 /**
  * Gives every request a time limit. The handler gets an `AbortSignal` at
@@ -50,10 +37,10 @@ function toPolicy(msOrTimeout: number | Policy): Policy {
  * ```
  */
 export function timeout(msOrTimeout: number | Policy, options?: TimeoutMiddlewareOptions): RequestHandler {
-  const policy = toPolicy(msOrTimeout);
+  const policy = timeoutPolicy(OWNER, msOrTimeout);
   const opts = configObject(OWNER, options, 'options');
   rejectUnknownOptions(OWNER, opts, ['statusCode', 'body'], timeoutOptionHints);
-  const rejection = new Rejection(statusOption(OWNER, opts.statusCode, 503), opts.body, defaultBody, OWNER);
+  const rejection = new Rejection(statusOption(OWNER, opts.statusCode, 503), opts.body, defaultBodies.timeout, OWNER);
 
   return (req: Request, res: Response, next: NextFunction): void => {
     // The headers the chain set before this middleware (CORS, rate-limit headers...) stay on a timeout answer.

@@ -2,6 +2,9 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import express5 from 'express';
 import express4 from 'express4';
+import { closeServer, until } from '../../http/test/support.js';
+
+export { type Gate, gate, sleep, until } from '../../http/test/support.js';
 
 /** The Express versions every adapter test runs against. */
 export const expressVersions: ReadonlyArray<readonly [string, typeof express5]> = [
@@ -26,26 +29,8 @@ export async function serve(app: http.RequestListener): Promise<Served> {
     url: `http://127.0.0.1:${port}`,
     port,
     server,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
+    close: () => closeServer(server),
   };
-}
-
-/** Resolves after `ms` real milliseconds (kept to a few tens in tests). */
-export function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
-
-/** Resolves once `predicate` holds, polling every few milliseconds (fails after `limitMs`). */
-export async function until(predicate: () => boolean, limitMs = 2000): Promise<void> {
-  const start = Date.now();
-  while (!predicate()) {
-    if (Date.now() - start > limitMs) throw new Error('condition not reached in time');
-    await sleep(2);
-  }
 }
 
 /**
@@ -61,18 +46,3 @@ export async function disconnectMidRequest(url: string, ready: () => boolean): P
 
 /** A report made through a recording permit. */
 export type Report = 'success' | 'failure' | 'ignore';
-
-/** A promise with its resolve function, for handlers the test releases by hand. */
-export interface Gate {
-  readonly promise: Promise<void>;
-  open(): void;
-}
-
-/** A closed {@link Gate}. */
-export function gate(): Gate {
-  let open!: () => void;
-  const promise = new Promise<void>((resolve) => {
-    open = resolve;
-  });
-  return { promise, open };
-}

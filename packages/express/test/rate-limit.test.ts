@@ -187,6 +187,30 @@ describe.each(expressVersions)('rateLimit on %s', (_name, express) => {
     expect(await from(wide, '2001:db8:ffff::1')).toBe(429);
   });
 
+  it('through trust proxy, keys the spellings ipaddr.js and node:net read differently the safer way', async () => {
+    const keys: string[] = [];
+    const url = await start(
+      recordingKeys(new RateLimiter({ rate: 100, interval: 60_000, clock: new FakeClock() }), keys),
+      {},
+      true,
+    );
+    const from = (ip: string) => fetch(url, { headers: { 'X-Forwarded-For': ip } }).then((r) => r.status);
+    for (const ip of ['::192.0.2.1', '::ffff:0x7f.0.0.1', '0x7f.0.0.1', '127.1', 'fe80::1%eth-0', 'FE80::2%en0.5']) {
+      expect(await from(ip), ip).toBe(200);
+    }
+    expect(keys).toEqual([
+      // The deprecated IPv4-compatible form is keyed as the IPv4 host, not with the loopback ::1 in ::/56.
+      '192.0.2.1',
+      // What a socket never reports (hex or short IPv4) is keyed by its text, never as another client's address.
+      '::ffff:0x7f.0.0.1',
+      '0x7f.0.0.1',
+      '127.1',
+      // A zone names an interface of this host: dropped, whatever characters ipaddr.js accepts in one.
+      'fe80:0:0:0:0:0:0:0/56',
+      'fe80:0:0:0:0:0:0:0/56',
+    ]);
+  });
+
   it('takes a key function, a cost and a skip predicate', async () => {
     const clock = new FakeClock();
     const url = await start(new RateLimiter({ rate: 3, interval: 1000, clock }), {

@@ -1,6 +1,13 @@
 import { isBulkheadFullError, type Policy } from '@resilience/core';
 import { configObject, requireMethod } from '@resilience/core/validate';
-import { bulkheadOptionHints, Rejection, rejectUnknownOptions, retryAfterOption, statusOption } from '@resilience/http';
+import {
+  bulkheadOptionHints,
+  defaultBodies,
+  Rejection,
+  rejectUnknownOptions,
+  retryAfterOption,
+  statusOption,
+} from '@resilience/http';
 import type { FastifyRequest, onRequestHookHandler } from 'fastify';
 import { asPlugin } from './internal/plugin.js';
 import { sendRejection } from './internal/reply.js';
@@ -9,8 +16,6 @@ import type { BulkheadOptions, ResiliencePlugin } from './types.js';
 
 const OWNER = 'bulkhead';
 const OPTIONS = ['retryAfter', 'statusCode', 'body'] as const;
-
-const defaultBody = Object.freeze({ error: 'overloaded', message: 'The service is busy. Try again later.' });
 
 /**
  * Limits how many requests run at once with a core `Bulkhead`: a request
@@ -35,7 +40,7 @@ export function bulkhead(bh: Policy, options?: BulkheadOptions): ResiliencePlugi
   const rejection = new Rejection<FastifyRequest>(
     statusOption(OWNER, opts.statusCode, 503),
     opts.body,
-    defaultBody,
+    defaultBodies.overloaded,
     OWNER,
   );
 

@@ -1,10 +1,11 @@
 import { isCircuitOpenError } from '@resilience/core';
-import { configObject, functionOption, requireMethod } from '@resilience/core/validate';
+import { configObject, requireMethod } from '@resilience/core/validate';
 import {
+  breakerPredicates,
   type CircuitPermitLike,
   checkedPermit,
   circuitBreakerOptionHints,
-  failureStatusOption,
+  defaultBodies,
   onResponseEnd,
   passableError,
   Rejection,
@@ -12,7 +13,6 @@ import {
   reportCall,
   retryAfterSeconds,
   statusOption,
-  syncPredicate,
 } from '@resilience/http';
 import type {
   FastifyReply,
@@ -27,13 +27,6 @@ import type { CircuitBreakerLike, CircuitBreakerOptions, ResiliencePlugin } from
 
 const OWNER = 'circuitBreaker';
 const OPTIONS = ['failureStatuses', 'isFailureError', 'statusCode', 'body'] as const;
-
-const defaultBody = Object.freeze({
-  error: 'service_unavailable',
-  message: 'The service is temporarily unavailable. Try again later.',
-});
-
-const everyError = (): boolean => true;
 
 /** The state of one admitted request, reported once. */
 interface BreakerCall {
@@ -73,16 +66,11 @@ export function circuitBreaker(breaker: CircuitBreakerLike, options?: CircuitBre
   requireMethod(OWNER, 'breaker', breaker, 'acquire');
   const opts = configObject(OWNER, options, 'options');
   rejectUnknownOptions(OWNER, opts, OPTIONS, circuitBreakerOptionHints);
-  const isFailureStatus = failureStatusOption(OWNER, opts.failureStatuses);
-  const customIsFailureError = functionOption(OWNER, 'isFailureError', opts.isFailureError);
-  const isFailureError =
-    customIsFailureError === undefined
-      ? everyError
-      : syncPredicate(OWNER, 'isFailureError(error)', customIsFailureError);
+  const { isFailureStatus, isFailureError } = breakerPredicates(OWNER, opts);
   const rejection = new Rejection<FastifyRequest>(
     statusOption(OWNER, opts.statusCode, 503),
     opts.body,
-    defaultBody,
+    defaultBodies.unavailable,
     OWNER,
   );
   const calls = new WeakMap<FastifyRequest, BreakerCall>();

@@ -1,4 +1,4 @@
-import { describeValue, requireMethod } from '@resilience/core/validate';
+import { requireMethod } from '@resilience/core/validate';
 import {
   addressKey,
   answerWithin,
@@ -9,11 +9,11 @@ import {
   notADecision,
   ProxyChecks,
   passableError,
-  positiveNumber,
   rateLimitSettings,
-  refuseThenable,
   rejectUnknownOptions,
+  requestCost,
   retryAfterSeconds,
+  skipsRequest,
 } from '@resilience/http';
 import type { FastifyReply, FastifyRequest, HookHandlerDoneFunction, onRequestHookHandler } from 'fastify';
 import { fastifyRateLimitHints } from './internal/option-hints.js';
@@ -81,29 +81,22 @@ export function rateLimit(limiter: RateLimiterLike, options?: RateLimitOptions):
   const onRequest: onRequestHookHandler = (request, reply, done) => {
     if (checks.pending) checks.inspect(request);
     let requestKey = '';
-    let tokens: unknown = 0;
+    let tokens = 0;
     let skipped: boolean;
     try {
-      const skipping: unknown = skip?.(request);
-      refuseThenable(OWNER, 'skip(request)', skipping);
-      skipped = Boolean(skipping);
+      skipped = skipsRequest(OWNER, 'skip(request)', skip, request);
       if (!skipped) {
         // Not a string: an object would be a fresh bucket per request (no limit at all), undefined one for all.
         requestKey = checkedKey(OWNER, 'key(request)', key(request));
-        tokens = typeof cost === 'function' ? cost(request) : cost;
-        refuseThenable(OWNER, 'cost(request)', tokens);
+        tokens = requestCost(OWNER, 'cost(request)', cost, request);
       }
     } catch (err) {
-      // A throwing key, cost or skip function is the application's error, not the limiter's.
+      // A throwing key, cost or skip function, or a bad cost, is the application's error, not the limiter's.
       done(passableError(OWNER, 'key(request), skip(request) or cost(request)', err) as Error);
       return;
     }
     if (skipped) {
       done();
-      return;
-    }
-    if (!positiveNumber(tokens)) {
-      done(new RangeError(`${OWNER}: cost(request) must return a finite number > 0, got ${describeValue(tokens)}`));
       return;
     }
     if (burst !== undefined && tokens > burst) {

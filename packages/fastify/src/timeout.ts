@@ -1,6 +1,13 @@
-import { isTimeoutError, type Policy, Timeout } from '@resilience/core';
-import { configObject, describeValue, requireMethod } from '@resilience/core/validate';
-import { Rejection, rejectUnknownOptions, statusOption, timeoutOptionHints } from '@resilience/http';
+import { isTimeoutError, type Policy } from '@resilience/core';
+import { configObject } from '@resilience/core/validate';
+import {
+  defaultBodies,
+  Rejection,
+  rejectUnknownOptions,
+  statusOption,
+  timeoutOptionHints,
+  timeoutPolicy,
+} from '@resilience/http';
 import type { FastifyReply, FastifyRequest, onRequestHookHandler } from 'fastify';
 import { asPlugin } from './internal/plugin.js';
 import { sendRejection } from './internal/reply.js';
@@ -9,19 +16,6 @@ import type { ResiliencePlugin, TimeoutOptions } from './types.js';
 
 const OWNER = 'timeout';
 const OPTIONS = ['statusCode', 'body'] as const;
-
-const defaultBody = Object.freeze({ error: 'timeout', message: 'The request took too long to process.' });
-
-function toPolicy(msOrTimeout: number | Policy): Policy {
-  if (typeof msOrTimeout === 'number') {
-    if (!Number.isFinite(msOrTimeout) || msOrTimeout <= 0) {
-      throw new RangeError(`${OWNER}: ms must be a finite number > 0, got ${describeValue(msOrTimeout)}`);
-    }
-    return new Timeout({ defaultTimeout: msOrTimeout });
-  }
-  requireMethod(OWNER, 'msOrTimeout', msOrTimeout, 'execute');
-  return msOrTimeout;
-}
 
 type HeaderSnapshot = ReadonlyArray<readonly [string, unknown]>;
 
@@ -81,13 +75,13 @@ function pinStatus(reply: FastifyReply): void {
  * ```
  */
 export function timeout(msOrTimeout: number | Policy, options?: TimeoutOptions): ResiliencePlugin {
-  const policy = toPolicy(msOrTimeout);
+  const policy = timeoutPolicy(OWNER, msOrTimeout);
   const opts = configObject(OWNER, options, 'options');
   rejectUnknownOptions(OWNER, opts, OPTIONS, timeoutOptionHints);
   const rejection = new Rejection<FastifyRequest>(
     statusOption(OWNER, opts.statusCode, 503),
     opts.body,
-    defaultBody,
+    defaultBodies.timeout,
     OWNER,
   );
 

@@ -1,6 +1,13 @@
 import { isBulkheadFullError, type Policy } from '@resilience/core';
 import { configObject, requireMethod } from '@resilience/core/validate';
-import { bulkheadOptionHints, Rejection, rejectUnknownOptions, retryAfterOption, statusOption } from '@resilience/http';
+import {
+  bulkheadOptionHints,
+  defaultBodies,
+  Rejection,
+  rejectUnknownOptions,
+  retryAfterOption,
+  statusOption,
+} from '@resilience/http';
 import type { Context, MiddlewareHandler } from 'hono';
 import { goneResponse, rejectionResponse } from './internal/respond.js';
 import { setSignal, signalOf } from './internal/signal.js';
@@ -8,8 +15,6 @@ import type { BulkheadOptions, ResilienceEnv } from './types.js';
 
 const OWNER = 'bulkhead';
 const OPTIONS = ['retryAfter', 'statusCode', 'body'] as const;
-
-const defaultBody = Object.freeze({ error: 'overloaded', message: 'The service is busy. Try again later.' });
 
 /**
  * Limits how many requests run at once with a core `Bulkhead`: a request
@@ -32,7 +37,12 @@ export function bulkhead(bh: Policy, options?: BulkheadOptions): MiddlewareHandl
   const opts = configObject(OWNER, options, 'options');
   rejectUnknownOptions(OWNER, opts, OPTIONS, bulkheadOptionHints);
   const retryAfterSeconds = retryAfterOption(OWNER, opts.retryAfter);
-  const rejection = new Rejection<Context>(statusOption(OWNER, opts.statusCode, 503), opts.body, defaultBody, OWNER);
+  const rejection = new Rejection<Context>(
+    statusOption(OWNER, opts.statusCode, 503),
+    opts.body,
+    defaultBodies.overloaded,
+    OWNER,
+  );
 
   return async (c, next) => {
     const caller = signalOf(c);

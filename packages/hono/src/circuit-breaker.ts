@@ -1,16 +1,16 @@
 import { isCircuitOpenError } from '@resilience/core';
-import { configObject, functionOption, requireMethod } from '@resilience/core/validate';
+import { configObject, requireMethod } from '@resilience/core/validate';
 import {
+  breakerPredicates,
   type CircuitPermitLike,
   checkedPermit,
   circuitBreakerOptionHints,
-  failureStatusOption,
+  defaultBodies,
   Rejection,
   rejectUnknownOptions,
   reportCall,
   retryAfterSeconds,
   statusOption,
-  syncPredicate,
 } from '@resilience/http';
 import type { Context, MiddlewareHandler } from 'hono';
 import { rejectionResponse } from './internal/respond.js';
@@ -18,13 +18,6 @@ import type { CircuitBreakerLike, CircuitBreakerOptions } from './types.js';
 
 const OWNER = 'circuitBreaker';
 const OPTIONS = ['failureStatuses', 'isFailureError', 'statusCode', 'body'] as const;
-
-const defaultBody = Object.freeze({
-  error: 'service_unavailable',
-  message: 'The service is temporarily unavailable. Try again later.',
-});
-
-const everyError = (): boolean => true;
 
 /**
  * Guards the routes after it with a circuit breaker. Each request is one
@@ -51,13 +44,13 @@ export function circuitBreaker(breaker: CircuitBreakerLike, options?: CircuitBre
   requireMethod(OWNER, 'breaker', breaker, 'acquire');
   const opts = configObject(OWNER, options, 'options');
   rejectUnknownOptions(OWNER, opts, OPTIONS, circuitBreakerOptionHints);
-  const isFailureStatus = failureStatusOption(OWNER, opts.failureStatuses);
-  const customIsFailureError = functionOption(OWNER, 'isFailureError', opts.isFailureError);
-  const isFailureError =
-    customIsFailureError === undefined
-      ? everyError
-      : syncPredicate(OWNER, 'isFailureError(error)', customIsFailureError);
-  const rejection = new Rejection<Context>(statusOption(OWNER, opts.statusCode, 503), opts.body, defaultBody, OWNER);
+  const { isFailureStatus, isFailureError } = breakerPredicates(OWNER, opts);
+  const rejection = new Rejection<Context>(
+    statusOption(OWNER, opts.statusCode, 503),
+    opts.body,
+    defaultBodies.unavailable,
+    OWNER,
+  );
 
   const report = (permit: CircuitPermitLike, c: Context, thrown: { value: unknown } | undefined): void => {
     const error = thrown ?? (c.error === undefined ? undefined : { value: c.error });

@@ -8,13 +8,13 @@ import {
   isThenable,
   notADecision,
   ProxyChecks,
-  positiveNumber,
   type RateLimitDecision,
   rateLimitOptionHints,
   rateLimitSettings,
-  refuseThenable,
   rejectUnknownOptions,
+  requestCost,
   retryAfterSeconds,
+  skipsRequest,
 } from '@resilience/http';
 import type { Context, MiddlewareHandler } from 'hono';
 import { honoProxyProbe } from './internal/proxy.js';
@@ -92,19 +92,13 @@ export function rateLimit(limiter: RateLimiterLike, options?: RateLimitOptions):
 
   return async (c, next) => {
     if (checks.pending) checks.inspect(c);
-    const skipping: unknown = skip?.(c);
-    refuseThenable(OWNER, 'skip(c)', skipping);
-    if (skipping) {
+    if (skipsRequest(OWNER, 'skip(c)', skip, c)) {
       await next();
       return undefined;
     }
     // Not a string: an object would be a fresh bucket per request (no limit at all), undefined one for all.
     const requestKey = checkedKey(OWNER, 'key(c)', key(c));
-    const tokens: unknown = typeof cost === 'function' ? cost(c) : cost;
-    refuseThenable(OWNER, 'cost(c)', tokens);
-    if (!positiveNumber(tokens)) {
-      throw new RangeError(`${OWNER}: cost(c) must return a finite number > 0, got ${describeValue(tokens)}`);
-    }
+    const tokens = requestCost(OWNER, 'cost(c)', cost, c);
     if (burst !== undefined && tokens > burst) {
       // More tokens than the bucket holds: this request can never pass, now or later (no Retry-After).
       return rejectionResponse(limited, c, undefined);

@@ -1,6 +1,13 @@
-import { isTimeoutError, type Policy, Timeout } from '@resilience/core';
-import { configObject, describeValue, requireMethod } from '@resilience/core/validate';
-import { Rejection, rejectUnknownOptions, statusOption, timeoutOptionHints } from '@resilience/http';
+import { isTimeoutError, type Policy } from '@resilience/core';
+import { configObject } from '@resilience/core/validate';
+import {
+  defaultBodies,
+  Rejection,
+  rejectUnknownOptions,
+  statusOption,
+  timeoutOptionHints,
+  timeoutPolicy,
+} from '@resilience/http';
 import type { Context, MiddlewareHandler } from 'hono';
 import { goneResponse } from './internal/respond.js';
 import { setSignal, signalOf } from './internal/signal.js';
@@ -8,19 +15,6 @@ import type { ResilienceEnv, TimeoutOptions } from './types.js';
 
 const OWNER = 'timeout';
 const OPTIONS = ['statusCode', 'body'] as const;
-
-const defaultBody = Object.freeze({ error: 'timeout', message: 'The request took too long to process.' });
-
-function toPolicy(msOrTimeout: number | Policy): Policy {
-  if (typeof msOrTimeout === 'number') {
-    if (!Number.isFinite(msOrTimeout) || msOrTimeout <= 0) {
-      throw new RangeError(`${OWNER}: ms must be a finite number > 0, got ${describeValue(msOrTimeout)}`);
-    }
-    return new Timeout({ defaultTimeout: msOrTimeout });
-  }
-  requireMethod(OWNER, 'msOrTimeout', msOrTimeout, 'execute');
-  return msOrTimeout;
-}
 
 const ignore = (): void => {};
 
@@ -76,10 +70,15 @@ function pinResponse(c: Context, response: Response): void {
  * ```
  */
 export function timeout(msOrTimeout: number | Policy, options?: TimeoutOptions): MiddlewareHandler<ResilienceEnv> {
-  const policy = toPolicy(msOrTimeout);
+  const policy = timeoutPolicy(OWNER, msOrTimeout);
   const opts = configObject(OWNER, options, 'options');
   rejectUnknownOptions(OWNER, opts, OPTIONS, timeoutOptionHints);
-  const rejection = new Rejection<Context>(statusOption(OWNER, opts.statusCode, 503), opts.body, defaultBody, OWNER);
+  const rejection = new Rejection<Context>(
+    statusOption(OWNER, opts.statusCode, 503),
+    opts.body,
+    defaultBodies.timeout,
+    OWNER,
+  );
 
   return async (c, next) => {
     const caller = signalOf(c);

@@ -1,8 +1,19 @@
+import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { serve } from '@hono/node-server';
-import type { Logger } from '@resilience/core';
 import type { Hono } from 'hono';
 import type { ConnInfo } from 'hono/conninfo';
+import { closeServer } from '../../http/test/support.js';
+
+export {
+  type Gate,
+  gate,
+  type LogRecord,
+  type MemoryLogger,
+  memoryLogger,
+  sleep,
+  until,
+} from '../../http/test/support.js';
 
 /** A `getConnInfo` for `app.request()` tests: the address comes from the `x-test-ip` header. */
 export const testConnInfo = (c: { req: { header(name: string): string | undefined } }): ConnInfo => ({
@@ -21,65 +32,8 @@ export function serveApp(app: Hono<never> | Hono): Promise<Served> {
     const server = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' }, (info: AddressInfo) => {
       resolve({
         url: `http://127.0.0.1:${info.port}`,
-        close: () =>
-          new Promise<void>((done) => {
-            (server as unknown as { closeAllConnections(): void }).closeAllConnections();
-            server.close(() => done());
-          }),
+        close: () => closeServer(server as unknown as Server),
       });
     });
   });
-}
-
-/** Resolves after `ms` real milliseconds. */
-export function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
-
-/** Resolves once `predicate` holds (fails after `limitMs`). */
-export async function until(predicate: () => boolean, limitMs = 2000): Promise<void> {
-  const start = Date.now();
-  while (!predicate()) {
-    if (Date.now() - start > limitMs) throw new Error('condition not reached in time');
-    await sleep(2);
-  }
-}
-
-/** A promise the test releases by hand. */
-export interface Gate {
-  readonly promise: Promise<void>;
-  open(): void;
-}
-
-/** A closed {@link Gate}. */
-export function gate(): Gate {
-  let open!: () => void;
-  const promise = new Promise<void>((resolve) => {
-    open = resolve;
-  });
-  return { promise, open };
-}
-
-/** One record a {@link memoryLogger} kept. */
-export interface LogRecord {
-  readonly level: string;
-  readonly msg: string;
-  readonly attrs?: Record<string, unknown>;
-}
-
-/** What {@link memoryLogger} returns. */
-export interface MemoryLogger {
-  readonly records: LogRecord[];
-  readonly logger: Logger;
-}
-
-/** A logger that keeps what it is told. */
-export function memoryLogger(): MemoryLogger {
-  const records: LogRecord[] = [];
-  const at =
-    (level: string) =>
-    (msg: string, attrs?: Record<string, unknown>): void => {
-      records.push(attrs === undefined ? { level, msg } : { level, msg, attrs });
-    };
-  return { records, logger: { debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error') } };
 }

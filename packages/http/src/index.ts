@@ -4,13 +4,15 @@
  * grouped by /56, the `RateLimit`/`RateLimit-Policy` headers (draft-7,
  * draft-8, legacy), `Retry-After` in both directions, status
  * classification, rejection bodies, the shared rate-limit options and the
- * proxy warnings. No runtime dependency but the core (a peer); no `node:`
- * import, so it runs on Node, Bun, Deno and edge runtimes.
+ * proxy warnings. One runtime dependency, `ipaddr.js` (the address parser
+ * Express's and Fastify's `trust proxy` use), beside the core (a peer); no
+ * `node:` import, so it runs on Node, Bun, Deno and edge runtimes.
  *
  * @packageDocumentation
  */
 export { checkedPermit, reportCall } from './breaker-call.js';
 export { FailureLog } from './failure-log.js';
+export { breakerPredicates, defaultBodies, timeoutPolicy } from './guard-options.js';
 export { addressKey, ipv6Network, isIPv4, parseIPv6 } from './ip.js';
 export { clientGone, clientSignal, type NodeResponseLike, onResponseEnd, responseDone } from './lifecycle.js';
 export {
@@ -38,7 +40,9 @@ export {
   positiveNumber,
   type RateLimitSettings,
   rateLimitSettings,
+  requestCost,
   requestKey,
+  skipsRequest,
 } from './rate-limit-settings.js';
 export { type PreparedBody, prepareBody, Rejection, utf8Length } from './rejection.js';
 export { parseRetryAfter, retryAfterSeconds } from './retry-after.js';

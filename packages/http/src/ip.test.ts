@@ -1,5 +1,6 @@
 import { isIPv4 as nodeIsIPv4, isIPv6 as nodeIsIPv6 } from 'node:net';
 import fc from 'fast-check';
+import ipaddr from 'ipaddr.js';
 import { describe, expect, it } from 'vitest';
 import { addressKey, ipv6Network, isIPv4, parseIPv6 } from './ip.js';
 
@@ -131,5 +132,97 @@ describe('addressKey and ipv6Network refuse a prefix that would key silently wro
     expect(() => addressKey(undefined as never)).toThrow('addressKey: address must be a string, got undefined');
     expect(addressKey('2001:db8::1', false)).toBe('2001:db8:0:0:0:0:0:1');
     expect(addressKey('2001:db8::1', 128)).toBe('2001:db8:0:0:0:0:0:1/128');
+  });
+});
+
+describe('on ipaddr.js: the cases where the library and the old hand-made parser could differ', () => {
+  it('reads every generated IPv6 address to the groups the WHATWG URL parser (an independent one) reads', () => {
+    fc.assert(
+      fc.property(fc.ipV6(), (ip) => {
+        // The deprecated IPv4-compatible form is the one documented difference (next test).
+        fc.pre(!/^::(?:ffff:)?\d+\.\d+\.\d+\.\d+$/i.test(ip) || /^::ffff:/i.test(ip));
+        const groups = parseIPv6(ip);
+        expect(groups, ip).toHaveLength(8);
+        const ours = new ipaddr.IPv6(groups as number[]).toRFC5952String();
+        expect(ours, ip).toBe(new URL(`http://[${ip}]/`).hostname.slice(1, -1));
+      }),
+      { numRuns: 5000 },
+    );
+  });
+
+  it('keys the deprecated IPv4-compatible form ::a.b.c.d as the IPv4 host it names (node:net reads ::c000:201)', () => {
+    // Safer of the two readings: node:net's would put it in the ::/56 bucket of the loopback ::1, so a forged
+    // forwarded address could spend the budget of local health checks; and it is how Express's and Fastify's
+    // proxy-addr (ipaddr.js too) read it.
+    expect(parseIPv6('::192.0.2.1')).toEqual([0, 0, 0, 0, 0, 0xffff, 0xc000, 0x201]);
+    expect(addressKey('::192.0.2.1')).toBe('192.0.2.1');
+    expect(addressKey('::192.0.2.1', false)).toBe('192.0.2.1');
+    expect(addressKey('::1')).toBe('0:0:0:0:0:0:0:0/56');
+  });
+
+  it('refuses the IPv4 spellings ipaddr.js would accept but a socket never reports, alone or as an IPv6 tail', () => {
+    for (const text of ['127.1', '0x7f.0.0.1', '0177.0.0.1', '010.0.0.1', '2130706433', '1.2.3', '1.2.3.4.5']) {
+      expect(isIPv4(text), text).toBe(false);
+      expect(ipaddr.IPv4.isValid(text) || text === '1.2.3.4.5', text).toBe(true);
+      expect(addressKey(text), text).toBe(text);
+    }
+    for (const text of ['::ffff:01.2.3.4', '::ffff:0x7f.0.0.1', '::ffff:127.1', '::01.2.3.4', '1::2:3:4:5:256.0.0.1']) {
+      expect(parseIPv6(text), text).toBeUndefined();
+      expect(addressKey(text), text).toBe(text);
+      expect(() => ipv6Network(text, 56), text).toThrow(TypeError);
+    }
+  });
+
+  it('ignores any zone, including those ipaddr.js refuses, and refuses an empty one', () => {
+    for (const zone of ['eth0', 'eth-0', 'en0.100', '1', 'ÿ', 'a:b', '%']) {
+      expect(addressKey(`fe80::1%${zone}`), zone).toBe('fe80:0:0:0:0:0:0:0/56');
+      expect(addressKey(`fe80::1%${zone}`, false), zone).toBe('fe80:0:0:0:0:0:0:1');
+      expect(addressKey(`::ffff:10.0.0.1%${zone}`), zone).toBe('10.0.0.1');
+    }
+    expect(parseIPv6('fe80::1%')).toBeUndefined();
+    expect(addressKey('fe80::1%')).toBe('fe80::1%');
+    expect(addressKey('%eth0')).toBe('%eth0');
+  });
+
+  it('keys mapped addresses in any case and spelling as IPv4, and IPv4-embedded non-mapped ones by subnet', () => {
+    expect(addressKey('::FFFF:10.0.0.1')).toBe('10.0.0.1');
+    expect(addressKey('0:0:0:0:0:ffff:a00:1')).toBe('10.0.0.1');
+    expect(addressKey('0000:0000:0000:0000:0000:FFFF:0A00:0001', false)).toBe('10.0.0.1');
+    expect(addressKey('64:ff9b::192.0.2.1', false)).toBe('64:ff9b:0:0:0:0:c000:201');
+    expect(addressKey('64:ff9b::192.0.2.1', 96)).toBe('64:ff9b:0:0:0:0:0:0/96');
+  });
+
+  it('answers garbage and huge or hostile text quickly, with the text itself, never throwing', () => {
+    const huge = [
+      '1:'.repeat(500_000),
+      `${'a'.repeat(1_000_000)}!`,
+      `::${'0:'.repeat(100_000)}1.2.3.4`,
+      `fe80::1%${'x'.repeat(1_000_000)}`,
+      '1'.repeat(1_000_000),
+      `${'1.'.repeat(500_000)}1`,
+    ];
+    for (const text of huge) {
+      const key = addressKey(text);
+      expect(key === text || key === 'fe80:0:0:0:0:0:0:0/56').toBe(true);
+    }
+    for (const text of huge) expect(isIPv4(text)).toBe(false);
+    expect(isIPv4('255.255.255.255')).toBe(true);
+    expect(isIPv4('255.255.255.2555')).toBe(false);
+    for (const text of ['\u0000', '::\n', '1.2.3.4\n', ' ::1', '::1 ', '[::1]', '::1/64', 'ffff::ffff::', '::g']) {
+      expect(addressKey(text), JSON.stringify(text)).toBe(text);
+    }
+    fc.assert(
+      fc.property(fc.string({ maxLength: 60 }), (text) => {
+        expect(typeof addressKey(text)).toBe('string');
+        expect(typeof addressKey(text, false)).toBe('string');
+      }),
+      { numRuns: 5000 },
+    );
+  });
+
+  it('does not let a key change the next one (the network is computed on a fresh parse)', () => {
+    expect(addressKey('2001:db8:1:2:3:4:5:6', 16)).toBe('2001:0:0:0:0:0:0:0/16');
+    expect(addressKey('2001:db8:1:2:3:4:5:6', false)).toBe('2001:db8:1:2:3:4:5:6');
+    expect(ipv6Network('2001:db8:1:2:3:4:5:6', 128)).toBe('2001:db8:1:2:3:4:5:6/128');
   });
 });

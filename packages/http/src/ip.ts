@@ -1,9 +1,27 @@
 import { describeValue } from '@resilience/core/validate';
+import ipaddr from 'ipaddr.js';
 
-// Address parsing without `node:net`, so the same code runs on Node, Bun, Deno and edge runtimes.
+// Address parsing is ipaddr.js (the parser behind Express's and Fastify's `trust proxy`), not `node:net`, so the
+// same code runs on Node, Bun, Deno and edge runtimes. Two guards narrow it to what `node:net` and RFC 4291 accept:
+// IPv4 (alone or as an IPv6 tail) only in four-part decimal without leading zeros (ipaddr.js would also read
+// `0x7f.1` or `010.0.0.1`, which a socket never reports and a forged header could use to spell one client many
+// ways), and the zone of `fe80::1%eth0` removed before parsing (it names an interface of this host, not the client;
+// ipaddr.js refuses zones with `-` or `.`, which would key `fe80::1%eth-0` by its full text).
 
-const IPV4 = /^(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(?:\.(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/;
-const HEX_GROUP = /^[0-9a-fA-F]{1,4}$/;
+/** The longest IPv6 text without a zone: `ffff:ffff:ffff:ffff:ffff:ffff:255.255.255.255`. */
+const MAX_IPV6_LENGTH = 45;
+
+/** The /0 to /128 masks, made on first use. */
+const masks: (readonly number[] | undefined)[] = [];
+
+function maskOf(bits: number): readonly number[] {
+  let mask = masks[bits];
+  if (mask === undefined) {
+    mask = ipaddr.IPv6.subnetMaskFromPrefixLength(bits).parts;
+    masks[bits] = mask;
+  }
+  return mask;
+}
 
 /**
  * Whether `address` is an IPv4 address in dotted-decimal form
@@ -12,79 +30,52 @@ const HEX_GROUP = /^[0-9a-fA-F]{1,4}$/;
  * @param address - the text to check
  */
 export function isIPv4(address: string): boolean {
-  return IPV4.test(address);
+  // `255.255.255.255` is the longest: a longer text is refused before any regular expression reads it.
+  return typeof address === 'string' && address.length <= 15 && ipaddr.IPv4.isValidFourPartDecimal(address);
 }
 
-/** The groups of one side of a `::`, or `undefined` when one is not a group; `last` allows a dotted IPv4 tail. */
-function groupsOfPart(part: string, last: boolean, out: number[]): boolean {
-  if (part === '') return true;
-  const pieces = part.split(':');
-  for (let i = 0; i < pieces.length; i++) {
-    const piece = pieces[i] as string;
-    if (HEX_GROUP.test(piece)) {
-      out.push(Number.parseInt(piece, 16));
-    } else if (last && i === pieces.length - 1 && isIPv4(piece)) {
-      const [a = 0, b = 0, c = 0, d = 0] = piece.split('.').map(Number);
-      out.push((a << 8) | b, (c << 8) | d);
-    } else {
-      return false;
-    }
-  }
-  return true;
-}
-
-/**
- * The 8 groups of 16 bits of an IPv6 address, or `undefined` when `address`
- * is not one. A `%zone` suffix is ignored; an embedded IPv4 tail
- * (`::ffff:192.0.2.1`) stands for the last two groups.
- *
- * @param address - the text to parse
- */
-export function parseIPv6(address: string): number[] | undefined {
+/** The parsed IPv6 address, or `undefined` when `address` is not one (see the guards above). */
+function ipv6Of(address: string): ipaddr.IPv6 | undefined {
   const percent = address.indexOf('%');
   let text = address;
   if (percent !== -1) {
     if (percent === address.length - 1) return undefined;
     text = address.slice(0, percent);
   }
-  if (text.length < 2 || text.length > 45) return undefined;
-  const gap = text.indexOf('::');
-  if (gap === -1) {
-    const groups: number[] = [];
-    return groupsOfPart(text, true, groups) && groups.length === 8 ? groups : undefined;
+  if (text.length < 2 || text.length > MAX_IPV6_LENGTH) return undefined;
+  if (text.includes('.') && !isIPv4(text.slice(text.lastIndexOf(':') + 1))) return undefined;
+  try {
+    return ipaddr.IPv6.parse(text);
+  } catch {
+    return undefined;
   }
-  if (text.indexOf('::', gap + 1) !== -1) return undefined;
-  const head = text.slice(0, gap);
-  const tail = text.slice(gap + 2);
-  // A single ':' at either end outside the '::' is malformed (':1::', '1:::2').
-  if (head.startsWith(':') || head.endsWith(':') || tail.startsWith(':') || tail.endsWith(':')) return undefined;
-  const left: number[] = [];
-  const right: number[] = [];
-  if (!groupsOfPart(head, false, left) || !groupsOfPart(tail, true, right)) return undefined;
-  const zeros = 8 - left.length - right.length;
-  if (zeros < 1) return undefined;
-  for (let i = 0; i < zeros; i++) left.push(0);
-  for (const group of right) left.push(group);
-  return left;
+}
+
+/**
+ * The 8 groups of 16 bits of an IPv6 address, or `undefined` when `address`
+ * is not one. A `%zone` suffix is ignored; an embedded IPv4 tail
+ * (`::ffff:192.0.2.1`) stands for the last two groups. Parsed by
+ * `ipaddr.js`, which reads the deprecated IPv4-compatible form
+ * `::192.0.2.1` as the IPv4-mapped `::ffff:192.0.2.1` (`node:net` would
+ * read `::c000:201`): both name the IPv4 host 192.0.2.1.
+ *
+ * @param address - the text to parse
+ */
+export function parseIPv6(address: string): number[] | undefined {
+  return typeof address === 'string' ? ipv6Of(address)?.parts : undefined;
 }
 
 /** The IPv4 address an IPv4-mapped IPv6 address (`::ffff:a.b.c.d`) stands for, else `undefined`. */
-function mappedIPv4(groups: readonly number[]): string | undefined {
-  for (let i = 0; i < 5; i++) if (groups[i] !== 0) return undefined;
-  if (groups[5] !== 0xffff) return undefined;
-  const hi = groups[6] ?? 0;
-  const lo = groups[7] ?? 0;
-  return `${hi >> 8}.${hi & 255}.${lo >> 8}.${lo & 255}`;
+function mappedIPv4(address: ipaddr.IPv6): string | undefined {
+  return address.isIPv4MappedAddress() ? address.toIPv4Address().toString() : undefined;
 }
 
-function networkOf(groups: readonly number[], bits: number): string {
-  let out = '';
-  for (let i = 0; i < 8; i++) {
-    const keep = Math.min(16, Math.max(0, bits - i * 16));
-    const mask = keep === 0 ? 0 : (0xffff << (16 - keep)) & 0xffff;
-    out += (i === 0 ? '' : ':') + ((groups[i] ?? 0) & mask).toString(16);
-  }
-  return `${out}/${bits}`;
+/** `address` with its host bits zeroed, as 8 groups, then `/bits`; changes `address`. */
+function networkOf(address: ipaddr.IPv6, bits: number): string {
+  const mask = maskOf(bits);
+  const parts = address.parts;
+  for (let i = 0; i < 8; i++) parts[i] = (parts[i] as number) & (mask[i] as number);
+  return `${address.toNormalizedString()}/${bits}`;
 }
 
 /** Throws a `RangeError` unless `bits` is an integer from `min` to 128. */
@@ -109,9 +100,9 @@ function checkPrefix(owner: string, name: string, bits: unknown, min: number): v
  */
 export function ipv6Network(address: string, bits: number): string {
   checkPrefix('ipv6Network', 'bits', bits, 0);
-  const groups = parseIPv6(address);
-  if (groups === undefined) throw new TypeError(`ipv6Network: not an IPv6 address: ${JSON.stringify(address)}`);
-  return mappedIPv4(groups) ?? networkOf(groups, bits);
+  const parsed = typeof address === 'string' ? ipv6Of(address) : undefined;
+  if (parsed === undefined) throw new TypeError(`ipv6Network: not an IPv6 address: ${describeValue(address)}`);
+  return mappedIPv4(parsed) ?? networkOf(parsed, bits);
 }
 
 /**
@@ -138,10 +129,11 @@ export function addressKey(address: string, ipv6Subnet: number | false = 56): st
     throw new TypeError(`addressKey: address must be a string, got ${describeValue(address)}`);
   }
   if (ipv6Subnet !== false) checkPrefix('addressKey', 'ipv6Subnet', ipv6Subnet, 1);
-  if (isIPv4(address)) return address;
-  const groups = parseIPv6(address);
-  if (groups === undefined) return address;
-  const ipv4 = mappedIPv4(groups);
+  // Every IPv6 text has a ':', no IPv4 text has one: one look picks the parser.
+  if (!address.includes(':')) return address;
+  const parsed = ipv6Of(address);
+  if (parsed === undefined) return address;
+  const ipv4 = mappedIPv4(parsed);
   if (ipv4 !== undefined) return ipv4;
-  return ipv6Subnet === false ? groups.map((g) => g.toString(16)).join(':') : networkOf(groups, ipv6Subnet);
+  return ipv6Subnet === false ? parsed.toNormalizedString() : networkOf(parsed, ipv6Subnet);
 }

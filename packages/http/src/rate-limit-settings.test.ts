@@ -1,6 +1,6 @@
 import { isTimeoutError, RateLimiter } from '@resilience/core';
 import { describe, expect, it } from 'vitest';
-import { answerWithin, isDecision, rateLimitSettings } from './rate-limit-settings.js';
+import { answerWithin, isDecision, rateLimitSettings, requestCost, skipsRequest } from './rate-limit-settings.js';
 import { isThenable } from './sync.js';
 
 function activeTimers(): number {
@@ -73,5 +73,47 @@ describe('rateLimitSettings', () => {
       'rl: limiter.rate must be a finite number > 0 to write rate-limit headers, got undefined',
     );
     expect(() => rateLimitSettings('rl', limiter, null as never)).toThrow('rl: options must be an object, got null');
+  });
+});
+
+describe('skipsRequest and requestCost, the first steps of every rate-limited request', () => {
+  it('skip: false without a predicate, its verdict as a boolean, a promise refused', () => {
+    expect(skipsRequest('rateLimit', 'skip(req)', undefined, {})).toBe(false);
+    expect(skipsRequest('rateLimit', 'skip(req)', () => 'yes', {})).toBe(true);
+    expect(skipsRequest('rateLimit', 'skip(req)', () => 0, {})).toBe(false);
+    expect(() => skipsRequest('rateLimit', 'skip(req)', async () => true, {})).toThrow(
+      'rateLimit: skip(req) returned a promise; it must answer synchronously (it runs on every request)',
+    );
+    const thrown = new Error('mine');
+    expect(() =>
+      skipsRequest(
+        'rateLimit',
+        'skip(req)',
+        () => {
+          throw thrown;
+        },
+        {},
+      ),
+    ).toThrow(thrown);
+  });
+
+  it('cost: the number as it is, a function’s answer when it is a finite number > 0, a RangeError otherwise', () => {
+    expect(requestCost('rateLimit', 'cost(req)', 3, {})).toBe(3);
+    expect(requestCost('rateLimit', 'cost(c)', (req: { n: number }) => req.n, { n: 2.5 })).toBe(2.5);
+    for (const [bad, shown] of [
+      [0, '0'],
+      [-1, '-1'],
+      [Number.NaN, 'NaN'],
+      [Number.POSITIVE_INFINITY, 'Infinity'],
+      ['1', '"1"'],
+      [undefined, 'undefined'],
+    ] as const) {
+      expect(() => requestCost('rateLimit', 'cost(c)', () => bad as never, {})).toThrow(
+        new RangeError(`rateLimit: cost(c) must return a finite number > 0, got ${shown}`),
+      );
+    }
+    expect(() => requestCost('rateLimit', 'cost(req)', (async () => 1) as never, {})).toThrow(
+      /^rateLimit: cost\(req\) returned a promise/,
+    );
   });
 });

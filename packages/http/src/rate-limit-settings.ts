@@ -8,6 +8,7 @@ import {
   requireMethod,
 } from '@resilience/core/validate';
 import { FailureLog } from './failure-log.js';
+import { defaultBodies } from './guard-options.js';
 import { RateLimitHeaders } from './rate-limit-headers.js';
 import { Rejection } from './rejection.js';
 import { statusOption } from './status.js';
@@ -161,12 +162,6 @@ export interface RateLimitSettings<Req> {
   readonly unavailable: Rejection<Req>;
 }
 
-const limitedBody = Object.freeze({ error: 'rate_limited', message: 'Too many requests. Try again later.' });
-const unavailableBody = Object.freeze({
-  error: 'service_unavailable',
-  message: 'The service is temporarily unavailable. Try again later.',
-});
-
 /** Whether `value` is a finite number > 0. */
 export function positiveNumber(value: unknown): value is number {
   return typeof value === 'number' && Number.isFinite(value) && value > 0;
@@ -257,8 +252,8 @@ export function rateLimitSettings<Req>(
     logger,
     failures: new FailureLog(logger, failMode),
     limiterTimeout,
-    limited: new Rejection<Req>(statusOption(owner, opts.statusCode, 429), opts.body, limitedBody, owner),
-    unavailable: new Rejection<Req>(503, undefined, unavailableBody, owner),
+    limited: new Rejection<Req>(statusOption(owner, opts.statusCode, 429), opts.body, defaultBodies.rateLimited, owner),
+    unavailable: new Rejection<Req>(503, undefined, defaultBodies.unavailable, owner),
   };
 }
 
@@ -297,6 +292,51 @@ export function requestKey(owner: string, what: string, value: unknown): string 
   throw new TypeError(
     `${owner}: ${what} must return a string (or a finite number), got ${describeValue(value)}; use skip for requests that have no key`,
   );
+}
+
+/**
+ * Whether the `skip` predicate of a rate-limit middleware skips this
+ * request (`false` without one).
+ *
+ * @param owner - the middleware named in the error
+ * @param what - the predicate as the message names it (`skip(req)`)
+ * @param skip - the predicate, if any
+ * @param req - the request
+ * @throws what the predicate throws; TypeError when it returns a promise (see {@link refuseThenable})
+ */
+export function skipsRequest<Req>(
+  owner: string,
+  what: string,
+  skip: ((req: Req) => unknown) | undefined,
+  req: Req,
+): boolean {
+  if (skip === undefined) return false;
+  const verdict: unknown = skip(req);
+  refuseThenable(owner, what, verdict);
+  return Boolean(verdict);
+}
+
+/**
+ * The tokens a request costs: the `cost` option as it is, or what the
+ * `cost` function gives, which must be a finite number > 0 (the limiter
+ * would refuse anything else, and `failMode: 'open'` would then let the
+ * request through unlimited).
+ *
+ * @param owner - the middleware named in the error
+ * @param what - the cost function as the message names it (`cost(req)`)
+ * @param cost - the checked `cost` option
+ * @param req - the request
+ * @throws what the function throws; TypeError when it returns a promise; RangeError naming `what` and the
+ *   value for anything that is not a finite number > 0
+ */
+export function requestCost<Req>(owner: string, what: string, cost: number | ((req: Req) => number), req: Req): number {
+  if (typeof cost !== 'function') return cost;
+  const tokens: unknown = cost(req);
+  refuseThenable(owner, what, tokens);
+  if (!positiveNumber(tokens)) {
+    throw new RangeError(`${owner}: ${what} must return a finite number > 0, got ${describeValue(tokens)}`);
+  }
+  return tokens;
 }
 
 /** The error for a limiter answer that is not a decision. */

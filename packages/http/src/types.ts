@@ -1,48 +1,40 @@
-/** A value, or a promise of it: what a synchronous or a distributed limiter returns. */
-export type MaybePromise<T> = T | PromiseLike<T>;
+import type {
+  CircuitPermit,
+  RateLimiterLike as CoreRateLimiterLike,
+  MaybePromise,
+  RateLimitResult,
+} from '@resilience/core';
+
+// The shapes below are the core's, narrowed to what a middleware calls: one definition of each, in the core.
+export type { MaybePromise } from '@resilience/core';
 
 /**
- * The report of one rate-limit decision, as the core `RateLimiter.consume()`
- * returns it.
+ * The report of one rate-limit decision: the core's `RateLimitResult`
+ * (what `RateLimiter.consume()` returns), under the name the adapters have
+ * always used.
  */
-export interface RateLimitDecision {
-  /** Whether the tokens were taken. */
-  readonly allowed: boolean;
-  /** The bucket size (the most a client can spend at once). */
-  readonly limit: number;
-  /** Tokens left after this decision. */
-  readonly remaining: number;
-  /** Milliseconds until the bucket is full again. */
-  readonly resetMs: number;
-  /** Milliseconds until the requested tokens exist (0 when allowed). */
-  readonly retryAfterMs: number;
-}
+export type RateLimitDecision = RateLimitResult;
 
 /**
- * What a `rateLimit()` middleware needs from a limiter: the core
- * `RateLimiter` (answers synchronously) and a distributed one such as
- * `RedisRateLimiter` (answers with promises) both fit.
+ * What a `rateLimit()` middleware needs from a limiter: the members of the
+ * core's `RateLimiterLike` it uses (`rate`, `burst`, `interval`, `consume`).
+ * Every core `RateLimiterLike` fits: the in-memory `RateLimiter` (answers
+ * synchronously) and a distributed one such as `RedisRateLimiter` (answers
+ * with promises); so does an object with just these four members.
  */
-export interface RateLimiterLike {
-  /** Tokens added per `interval`. */
-  readonly rate: number;
-  /** The bucket size. */
-  readonly burst: number;
-  /** The refill interval in milliseconds. */
-  readonly interval: number;
-  /** Takes `tokens` for `key` when there are enough and reports the decision. */
+export interface RateLimiterLike extends Pick<CoreRateLimiterLike, 'rate' | 'burst' | 'interval'> {
+  /**
+   * The core's `consume`, as a middleware calls it: always with the
+   * request's key and cost, so an implementation may require both.
+   */
   consume(key: string, tokens: number): MaybePromise<RateLimitDecision>;
 }
 
-/** One admitted call through a circuit breaker, reported once (later reports are ignored). */
-export interface CircuitPermitLike {
-  /** The call succeeded. */
-  success(): void;
-  /** The call failed with `error`. */
-  failure(error?: unknown): void;
-  /** The call counts as neither (the client went away). */
-  ignore(): void;
-}
+/**
+ * One admitted call through a circuit breaker, reported once (later reports
+ * are ignored): the members of the core's `CircuitPermit` a middleware calls.
+ */
+export type CircuitPermitLike = Pick<CircuitPermit, 'success' | 'failure' | 'ignore'>;
 
 /** What a `circuitBreaker()` middleware needs from a breaker: the core `CircuitBreaker` fits. */
 export interface CircuitBreakerLike {

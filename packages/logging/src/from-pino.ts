@@ -1,4 +1,4 @@
-import type { Logger } from '@resilience/core';
+import type { Logger, PolicyRegistry, Subscription } from '@resilience/core';
 
 /** The log levels of the core's `Logger`. */
 type Level = keyof Logger;
@@ -22,6 +22,50 @@ export interface PinoLike {
   warn(obj: object, msg?: string): void;
   /** Logs `obj` with `msg` at error level. */
   error(obj: object, msg?: string): void;
+}
+
+/** Options of {@link fromPino}. */
+export interface FromPinoOptions {
+  /**
+   * A `PolicyRegistry` of `@resilience/core` whose every policy logs through
+   * this logger: those it holds now and those created in it later (through
+   * `policies.attach({ logger })`). A policy keeps its own logger as well
+   * (the same logger writes once). `dispose()` the returned logger to stop.
+   * @default none: only patterns given the logger as `logger` write to it
+   */
+  readonly policies?: Pick<PolicyRegistry, 'attach'> | undefined;
+}
+
+/** What {@link fromPino} returns: a core `Logger` that can detach from the registry it was attached to. */
+export interface PinoLogger extends Logger {
+  /**
+   * Stops the policies of the `policies` option from logging here (removes
+   * this logger, and only it, from each). A pattern given this logger in its
+   * own config keeps it. Without `policies`, or a second time, it does nothing.
+   */
+  dispose(): void;
+  /** The same as `dispose()`, for `using`. */
+  [Symbol.dispose](): void;
+}
+
+function checkOptions(options: unknown): FromPinoOptions {
+  if (options === undefined) return {};
+  if (options === null || typeof options !== 'object' || Array.isArray(options)) {
+    throw new TypeError(`fromPino: options must be an object, got ${options === null ? 'null' : typeof options}`);
+  }
+  for (const key of Object.keys(options)) {
+    if (key !== 'policies') throw new TypeError(`fromPino: unknown option ${JSON.stringify(key)} (known: policies)`);
+  }
+  const { policies } = options as FromPinoOptions;
+  if (
+    policies !== undefined &&
+    (policies === null || typeof policies !== 'object' || typeof policies.attach !== 'function')
+  ) {
+    throw new TypeError(
+      `fromPino: policies must be a PolicyRegistry of @resilience/core (with attach()), got ${policies === null ? 'null' : typeof policies}`,
+    );
+  }
+  return options as FromPinoOptions;
 }
 
 /** The attribute that names a pattern's kind, as every pattern logs it. */
@@ -78,8 +122,12 @@ function fieldsOf(attrs: Record<string, unknown>, bound: boolean): object {
  * The children follow the root logger's level, also when it changes later
  * (pino 9 children would keep the level they were made with).
  *
+ * With `policies` (a core `PolicyRegistry`), every policy of the registry,
+ * now and later, logs through it too; `dispose()` the result to stop.
+ *
  * @param logger - a `pino()` logger or one of its children
- * @throws TypeError when `logger` is not pino-like
+ * @param options - see {@link FromPinoOptions}
+ * @throws TypeError when `logger` is not pino-like or an option is invalid; Error when `policies` is closed
  * @example
  * ```ts
  * import pino from 'pino';
@@ -90,10 +138,15 @@ function fieldsOf(attrs: Record<string, unknown>, bound: boolean): object {
  * const breaker = new CircuitBreaker({ name: 'payments', logger });
  * // {"level":40,…,"resilience.pattern":"circuit_breaker","resilience.name":"payments",
  * //  "resilience.circuit_breaker.from":"closed","resilience.circuit_breaker.state":"open","msg":"circuit breaker state changed"}
+ *
+ * // Or every policy of a PolicyRegistry, now and later:
+ * const policies = new PolicyRegistry();
+ * using forAll = fromPino(pino(), { policies });
  * ```
  */
-export function fromPino(logger: PinoLike): Logger {
+export function fromPino(logger: PinoLike, options?: FromPinoOptions): PinoLogger {
   const root = check(logger);
+  const { policies } = checkOptions(options);
   const children = new Map<string, Map<string, PinoLike>>();
   let childCount = 0;
 
@@ -130,5 +183,20 @@ export function fromPino(logger: PinoLike): Logger {
     };
   }
 
-  return { debug: writer('debug'), info: writer('info'), warn: writer('warn'), error: writer('error') };
+  let attachment: Subscription | undefined;
+  const dispose = (): void => {
+    const current = attachment;
+    attachment = undefined;
+    current?.dispose();
+  };
+  const result: PinoLogger = {
+    debug: writer('debug'),
+    info: writer('info'),
+    warn: writer('warn'),
+    error: writer('error'),
+    dispose,
+    [Symbol.dispose]: dispose,
+  };
+  attachment = policies?.attach({ logger: result });
+  return result;
 }

@@ -5,5 +5,5 @@
  *
  * @packageDocumentation
  */
-export { fromPino, type PinoLike } from './from-pino.js';
+export { type FromPinoOptions, fromPino, type PinoLike, type PinoLogger } from './from-pino.js';
 export { type TraceFields, traceMixin } from './trace-mixin.js';

@@ -1,4 +1,4 @@
-import type { CallOutcome, CircuitStateName, MetricsRecorder, PatternName } from '@resilience/core';
+import type { CallOutcome, CircuitStateName, MetricsRecorder, PatternName, Subscription } from '@resilience/core';
 import { configObject, describeValue, stringOption } from '@resilience/core/validate';
 import { register } from 'prom-client';
 import {
@@ -13,7 +13,7 @@ import { type DurationSink, type RecorderMetrics, recorderMetrics } from './defi
 import type { PrometheusRecorderOptions } from './types.js';
 
 const OWNER = 'PrometheusRecorder';
-const KNOWN_OPTIONS: readonly string[] = ['registry', 'prefix', 'buckets'];
+const KNOWN_OPTIONS: readonly string[] = ['registry', 'prefix', 'buckets', 'policies'];
 /** prom-client's spellings of an option, and the option to use here. */
 const OPTION_HINTS: Readonly<Record<string, string>> = {
   register: " (prom-client's collectDefaultMetrics() spelling); use registry",
@@ -91,6 +91,16 @@ function validRegistry(value: unknown): NonNullable<PrometheusRecorderOptions['r
   return value as NonNullable<PrometheusRecorderOptions['registry']>;
 }
 
+function validPolicies(value: unknown): PrometheusRecorderOptions['policies'] {
+  if (value === undefined) return undefined;
+  if (value === null || typeof value !== 'object' || typeof (value as { attach?: unknown }).attach !== 'function') {
+    throw new TypeError(
+      `${OWNER}: policies must be a PolicyRegistry of @resilience/core (with attach()), got ${describeValue(value)}`,
+    );
+  }
+  return value as PrometheusRecorderOptions['policies'];
+}
+
 /**
  * A core `MetricsRecorder` on prom-client, with the metric names, labels and
  * types of the project's telemetry contract (see the package README):
@@ -118,6 +128,11 @@ function validRegistry(value: unknown): NonNullable<PrometheusRecorderOptions['r
  * holds one of these metrics with another definition (type, help, labels or
  * buckets); a metric with the same definition is shared.
  *
+ * With `policies` (a core `PolicyRegistry`), every policy of that registry,
+ * now and later, reports to the recorder; `dispose()` stops that. Two
+ * recorders on the same prom-client registry share their series, so attach
+ * one of them, not both, or each record counts twice.
+ *
  * @example
  * ```ts
  * import { CircuitBreaker } from '@resilience/core';
@@ -128,6 +143,11 @@ function validRegistry(value: unknown): NonNullable<PrometheusRecorderOptions['r
  * const metrics = new PrometheusRecorder({ registry });
  * const breaker = new CircuitBreaker({ name: 'payments', metrics });
  * app.get('/metrics', metricsHandler(registry));
+ *
+ * // Or every policy of a PolicyRegistry, including those created later:
+ * const policies = new PolicyRegistry();
+ * const recorder = new PrometheusRecorder({ registry, policies });
+ * policies.circuitBreaker('payments');
  * ```
  */
 export class PrometheusRecorder implements MetricsRecorder {
@@ -146,6 +166,8 @@ export class PrometheusRecorder implements MetricsRecorder {
   readonly #timeouts = new Map<string, CounterCell>();
   /** name → pattern → outcome → histogram child. */
   readonly #durations = new Map<string, Map<string, Map<string, DurationSink>>>();
+  /** What attaching to `policies` returned (`undefined` without `policies`, or once disposed). */
+  #attachment: Subscription | undefined;
 
   /** Validates `options` and registers (or reuses) the metrics; see the class description for what throws. */
   constructor(options?: PrometheusRecorderOptions) {
@@ -161,7 +183,27 @@ export class PrometheusRecorder implements MetricsRecorder {
     const registry = validRegistry(opts.registry);
     this.prefix = validPrefix(opts.prefix);
     this.buckets = validBuckets(opts.buckets);
+    const policies = validPolicies(opts.policies);
     this.#metrics = recorderMetrics(registry, this.prefix, this.buckets);
+    this.#attachment = policies?.attach({ metrics: this });
+  }
+
+  /**
+   * Stops recording the policies of the `policies` option: removes this
+   * recorder from each of them, and only this recorder (what they report to
+   * otherwise stays). The metrics stay registered, with their values; a
+   * pattern given this recorder in its own config keeps reporting to it.
+   * Disposing twice, or a recorder made without `policies`, does nothing.
+   */
+  dispose(): void {
+    const attachment = this.#attachment;
+    this.#attachment = undefined;
+    attachment?.dispose();
+  }
+
+  /** The same as {@link PrometheusRecorder.dispose}, for `using`. */
+  [Symbol.dispose](): void {
+    this.dispose();
   }
 
   /** Sets `<prefix>circuit_breaker_state{name,state}` to 1 for `state` and 0 for the other two. */

@@ -1,3 +1,4 @@
+import type { PolicyRegistry } from '@resilience/core';
 import type { Registry, RegistryContentType } from 'prom-client';
 
 /** Options of {@link PrometheusRecorder}. */
@@ -23,4 +24,14 @@ export interface PrometheusRecorderOptions {
    * (`[0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10]`)
    */
   readonly buckets?: readonly number[] | undefined;
+  /**
+   * A `PolicyRegistry` of `@resilience/core` whose every policy reports to
+   * this recorder: those it holds now and those created in it later (through
+   * `policies.attach({ metrics })`). A policy keeps reporting to its own
+   * recorder (from its config or the registry's options) as well, and a
+   * policy this recorder already reaches counts once. `dispose()` the
+   * recorder to stop. The word `registry` is prom-client's registry here.
+   * @default none: only patterns given this recorder as `metrics` report to it
+   */
+  readonly policies?: Pick<PolicyRegistry, 'attach'> | undefined;
 }

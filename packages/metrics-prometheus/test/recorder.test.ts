@@ -392,17 +392,17 @@ describe('PrometheusRecorder', () => {
       [null, TypeError, 'PrometheusRecorder: options must be an object, got null'],
       ['x', TypeError, 'PrometheusRecorder: options must be an object, got "x"'],
       [{ registery: new Registry() }, TypeError, 'PrometheusRecorder: unknown option "registery"'],
-      [{ labels: {} }, TypeError, 'unknown option "labels" (known: registry, prefix, buckets)'],
+      [{ labels: {} }, TypeError, 'unknown option "labels" (known: registry, prefix, buckets, policies)'],
       // prom-client's own spellings name the option to use here.
       [
         { register: new Registry() },
         TypeError,
-        'PrometheusRecorder: unknown option "register" (prom-client\'s collectDefaultMetrics() spelling); use registry (known: registry, prefix, buckets)',
+        'PrometheusRecorder: unknown option "register" (prom-client\'s collectDefaultMetrics() spelling); use registry (known: registry, prefix, buckets, policies)',
       ],
       [
         { registers: [new Registry()] },
         TypeError,
-        'PrometheusRecorder: unknown option "registers" (a prom-client metric\'s spelling); use registry, one registry (known: registry, prefix, buckets)',
+        'PrometheusRecorder: unknown option "registers" (a prom-client metric\'s spelling); use registry, one registry (known: registry, prefix, buckets, policies)',
       ],
       [{ registry: {} }, TypeError, 'PrometheusRecorder: registry must be a prom-client Registry'],
       [{ registry: null }, TypeError, 'registry must be a prom-client Registry (with getSingleMetric()), got null'],

@@ -24,4 +24,4 @@ export {
   setupPropagation,
 } from './propagation.js';
 export { OTelRecorder, type OTelRecorderOptions } from './recorder.js';
-export { INSTRUMENTATION_SCOPE, resilienceTracer } from './tracer.js';
+export { INSTRUMENTATION_SCOPE, resilienceTracer, tracePolicies } from './tracer.js';

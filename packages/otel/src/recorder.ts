@@ -1,5 +1,5 @@
 import { type Histogram, type Meter, metrics } from '@opentelemetry/api';
-import type { CircuitStateName, MetricsRecorder } from '@resilience/core';
+import type { CircuitStateName, MetricsRecorder, PolicyRegistry, Subscription } from '@resilience/core';
 import {
   type Cardinality,
   type DurationAttributes,
@@ -40,10 +40,20 @@ export interface OTelRecorderOptions {
    * @default 2000
    */
   cardinalityLimit?: number | undefined;
+  /**
+   * A `PolicyRegistry` of `@resilience/core` whose every policy reports to
+   * this recorder: those it holds now and those created in it later (through
+   * `policies.attach({ metrics })`). A policy keeps reporting to its own
+   * recorder as well (a `PrometheusRecorder` during a migration), and a
+   * policy this recorder already reaches counts once. `dispose()` stops it.
+   * Recorders on the same meter share their tallies: attach one of them.
+   * @default none: only patterns given this recorder as `metrics` report to it
+   */
+  policies?: Pick<PolicyRegistry, 'attach'> | undefined;
 }
 
 const OWNER = 'OTelRecorder';
-const KNOWN_OPTIONS: ReadonlySet<string> = new Set(['cardinalityLimit', 'durationBuckets', 'durations']);
+const KNOWN_OPTIONS: ReadonlySet<string> = new Set(['cardinalityLimit', 'durationBuckets', 'durations', 'policies']);
 /** The default of {@link OTelRecorderOptions.cardinalityLimit}: the SDK's default. */
 const DEFAULT_CARDINALITY_LIMIT = 2000;
 /** How many entries of an array an error message shows. */
@@ -83,8 +93,17 @@ function checkMeter(meter: unknown): Meter {
     typeof candidate.createObservableCounter !== 'function' ||
     typeof candidate.addBatchObservableCallback !== 'function'
   ) {
+    // `new OTelRecorder({ policies })`: the options in the meter's place.
+    const looksLikeOptions =
+      candidate !== null &&
+      typeof candidate === 'object' &&
+      Object.keys(candidate).length > 0 &&
+      Object.keys(candidate).every((key) => KNOWN_OPTIONS.has(key));
+    const hint = looksLikeOptions
+      ? ' (options come second: new OTelRecorder(meter, options), meter may be undefined)'
+      : '';
     throw new TypeError(
-      `${OWNER}: meter must be an OpenTelemetry Meter (from meterProvider.getMeter()), got ${describe(meter)}`,
+      `${OWNER}: meter must be an OpenTelemetry Meter (from meterProvider.getMeter()), got ${describe(meter)}${hint}`,
     );
   }
   return candidate as Meter;
@@ -146,6 +165,10 @@ function checkOptions(options: unknown): OTelRecorderOptions {
  *
  * const recorder = new OTelRecorder(metrics.getMeter('checkout'));
  * const breaker = new CircuitBreaker({ name: 'payments', metrics: recorder });
+ *
+ * // Or every policy of a PolicyRegistry, now and later:
+ * const policies = new PolicyRegistry();
+ * const forAll = new OTelRecorder(metrics.getMeter('checkout'), { policies });
  * ```
  */
 export class OTelRecorder implements MetricsRecorder {
@@ -162,6 +185,8 @@ export class OTelRecorder implements MetricsRecorder {
   readonly #durationAttributes: DurationAttributes;
   readonly #duration: Histogram | undefined;
   #disposed = false;
+  /** What attaching to `policies` returned (`undefined` without `policies`, or once disposed). */
+  #attachment: Subscription | undefined = undefined;
 
   /**
    * @param meter - where the instruments are created
@@ -174,7 +199,20 @@ export class OTelRecorder implements MetricsRecorder {
    */
   constructor(meter?: Meter, options?: OTelRecorderOptions) {
     const m = checkMeter(meter);
-    const { durationBuckets, durations = true, cardinalityLimit = DEFAULT_CARDINALITY_LIMIT } = checkOptions(options);
+    const {
+      durationBuckets,
+      durations = true,
+      cardinalityLimit = DEFAULT_CARDINALITY_LIMIT,
+      policies,
+    } = checkOptions(options);
+    if (
+      policies !== undefined &&
+      (policies === null || typeof policies !== 'object' || typeof policies.attach !== 'function')
+    ) {
+      throw new TypeError(
+        `${OWNER}: policies must be a PolicyRegistry of @resilience/core (with attach()), got ${describe(policies)}`,
+      );
+    }
     if (typeof durations !== 'boolean') {
       throw new TypeError(`${OWNER}: durations must be a boolean, got ${describe(durations)}`);
     }
@@ -199,6 +237,15 @@ export class OTelRecorder implements MetricsRecorder {
     this.#stateRoom = instruments.stateRoom;
     this.#durationAttributes = instruments.durationAttributes;
     this.#duration = instruments.duration;
+    if (policies !== undefined) {
+      try {
+        this.#attachment = policies.attach({ metrics: this });
+      } catch (err) {
+        // A closed registry: give back the share of the instruments taken above.
+        this.dispose();
+        throw err;
+      }
+    }
   }
 
   /**
@@ -259,11 +306,16 @@ export class OTelRecorder implements MetricsRecorder {
    * recorder on the meter is disposed, the counters and gauges stop being
    * updated (their callback leaves the meter; a cumulative reader keeps
    * exporting the last values it saw) and a new recorder starts from zero.
-   * The histogram keeps what it recorded. Calling it again does nothing.
+   * The histogram keeps what it recorded. With `policies`, it first removes
+   * this recorder, and only it, from every policy of the registry. Calling it
+   * again does nothing.
    */
   dispose(): void {
     if (this.#disposed) return;
     this.#disposed = true;
+    const attachment = this.#attachment;
+    this.#attachment = undefined;
+    attachment?.dispose();
     const instruments = this.#instruments;
     instruments.users--;
     if (instruments.users === 0) instruments.stop();

@@ -1,4 +1,5 @@
 import { type Tracer, type TracerProvider, trace } from '@opentelemetry/api';
+import type { PolicyRegistry, Subscription, TracerLike } from '@resilience/core';
 
 /** The instrumentation scope name of the spans the patterns emit through {@link resilienceTracer}. */
 export const INSTRUMENTATION_SCOPE = '@resilience/otel';
@@ -22,4 +23,40 @@ export function resilienceTracer(provider: TracerProvider = trace.getTracerProvi
     );
   }
   return provider.getTracer(INSTRUMENTATION_SCOPE);
+}
+
+/**
+ * Traces every policy of a `PolicyRegistry` of `@resilience/core`: those it
+ * holds now and those created in it later start their spans in `tracer`
+ * (through `policies.attach({ tracer })`). A policy with a tracer of its own
+ * keeps it and starts its spans in both (the same tracer traces once). A
+ * pipeline is not traced itself: its steps are.
+ *
+ * @param policies - the registry
+ * @param tracer - where the spans go @default {@link resilienceTracer}() on the global tracer provider
+ * @returns a subscription: `dispose()` it (or `using` it) to stop tracing the registry's policies
+ * @throws TypeError when `policies` is not a registry or `tracer` not a `Tracer`; Error when the registry is closed
+ * @example
+ * ```ts
+ * const policies = new PolicyRegistry();
+ * const tracing = tracePolicies(policies);
+ * policies.circuitBreaker('payments'); // spans resilience.circuit_breaker
+ * tracing.dispose();
+ * ```
+ */
+export function tracePolicies(
+  policies: Pick<PolicyRegistry, 'attach'>,
+  tracer: TracerLike = resilienceTracer(),
+): Subscription {
+  if (policies === null || typeof policies !== 'object' || typeof policies.attach !== 'function') {
+    throw new TypeError(
+      `tracePolicies: policies must be a PolicyRegistry of @resilience/core (with attach()), got ${policies === null ? 'null' : typeof policies}`,
+    );
+  }
+  if (tracer === null || typeof tracer !== 'object' || typeof tracer.startActiveSpan !== 'function') {
+    throw new TypeError(
+      `tracePolicies: tracer must be an OpenTelemetry Tracer (with startActiveSpan()), got ${tracer === null ? 'null' : typeof tracer}`,
+    );
+  }
+  return policies.attach({ tracer });
 }

@@ -1,4 +1,6 @@
+export { combineLoggers, combineRecorders, combineTracers } from './combine.js';
 export type {
+  AttachedObservability,
   CallOutcome,
   CircuitStateName,
   Logger,

@@ -120,3 +120,17 @@ export interface ObservabilityOptions {
   /** Receives the pattern's metrics. @default none */
   metrics?: MetricsRecorder | undefined;
 }
+
+/**
+ * Observability that `PolicyRegistry.attach()` adds to every policy of a
+ * registry, next to what each policy already reports to. The adapters'
+ * `policies` option attaches this way.
+ */
+export interface AttachedObservability {
+  /** A logger every policy also writes to. @default none */
+  readonly logger?: Logger | undefined;
+  /** A tracer every policy also starts its spans in. @default none */
+  readonly tracer?: TracerLike | undefined;
+  /** A metrics recorder every policy also reports to. @default none */
+  readonly metrics?: MetricsRecorder | undefined;
+}

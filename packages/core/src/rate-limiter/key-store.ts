@@ -27,8 +27,9 @@ function checkKey(key: unknown): void {
  * not used as the LRU order: deleting from its front leaves holes that every
  * later iteration skips, which turns a flood of new keys quadratic.
  *
- * A lookup of the most recent key changes nothing; any other moves the key to
- * the young end with a few pointer writes (exact LRU, no allocation).
+ * A lookup of the most recent key changes nothing (it is found at the young end
+ * without a `Map` lookup); any other moves the key to the young end with a few
+ * pointer writes (exact LRU, no allocation).
  *
  * Expiry: each new key first drops up to two keys at the old end whose state
  * has been back to that of a key never seen for `idleTtl` ms (forgetting them
@@ -76,6 +77,10 @@ export class KeyStore {
    * only for a key not kept, so a known key costs nothing more).
    */
   get(key: string, now: number): KeyState {
+    // The most recently used key (a hot key, a client sending a burst) is the
+    // recency list's tail: answered without hashing the key, and already in place.
+    const last = this.#lru.last;
+    if (last !== null && last.key === key) return last;
     const state = this.#map.get(key);
     if (state === undefined) {
       checkKey(key);

@@ -116,7 +116,9 @@ function callNumber(field: string, value: unknown, rule: string, ok: (n: number)
  * tenant) or for everyone (no key): `rate` tokens per `interval` ms, up to
  * `burst` at once. Decisions are synchronous and exact, refill is lazy
  * arithmetic on the clock (no timers), and a decision on a known key costs a
- * clock read and a `Map` lookup, with no allocation.
+ * clock read and a `Map` lookup (none for the most recently used key), with no
+ * allocation of its own (`performance.now()`, the default clock, returns a
+ * boxed double: inject an integer clock for 0 B per decision).
  *
  * - `allow(key?)`, `take(key, tokens)`: take the tokens, or none.
  * - `consume(key?, tokens?)`: the same, plus what response headers need
@@ -335,8 +337,36 @@ export class RateLimiter implements RateLimiterLike, Policy<unknown, RateLimiter
     tokens: number | undefined,
   ): Promise<R> {
     if (typeof fn !== 'function') return Promise.reject(notAFunction(OWNER, fn));
-    if (this.#telemetry.tracer === undefined) return this.#execute(fn, options, key, tokens);
-    return this.#telemetry.traced('resilience.rate_limit', undefined, () => this.#execute(fn, options, key, tokens));
+    if (this.#telemetry.tracer === undefined) return this.#run(fn, options, key, tokens);
+    return this.#telemetry.traced('resilience.rate_limit', undefined, () => this.#run(fn, options, key, tokens));
+  }
+
+  /**
+   * Takes the tokens and runs `fn`, settling with its outcome. A limiter that
+   * does not wait needs no async frame: it takes (or throws) synchronously and
+   * hands back `fn`'s own promise, so an admitted call costs what `fn` does
+   * plus the decision. Anything thrown before `fn`'s promise exists (a bad
+   * key, no tokens, an aborted context, `fn` throwing synchronously) becomes
+   * the returned rejection.
+   */
+  #run<R>(
+    fn: Operation<R>,
+    options: ExecuteOptions | undefined,
+    key: string | undefined,
+    requested: number | undefined,
+  ): Promise<R> {
+    if (this.maxWait > 0) return this.#execute(fn, options, key, requested);
+    let result: R | PromiseLike<R>;
+    try {
+      // A Timeout's context is passed on as it is, and read without creating its lazy signal.
+      const ctx = toContext(options);
+      if (isAbortedContext(ctx)) return Promise.reject(contextAbortReason(ctx));
+      this.#takeOrThrow(key, requested ?? 1);
+      result = fn(ctx);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    return Promise.resolve(result);
   }
 
   /**
@@ -348,6 +378,7 @@ export class RateLimiter implements RateLimiterLike, Policy<unknown, RateLimiter
     return this.#store.prune(this.#clock.now());
   }
 
+  /** {@link RateLimiter.execute} for a limiter with a `maxWait`: waits like {@link RateLimiter.wait}, then runs `fn`. */
   async #execute<R>(
     fn: Operation<R>,
     options: ExecuteOptions | undefined,
@@ -357,18 +388,13 @@ export class RateLimiter implements RateLimiterLike, Policy<unknown, RateLimiter
     // A Timeout's context is passed on as it is, and read without creating its lazy signal.
     const ctx = toContext(options);
     if (isAbortedContext(ctx)) throw contextAbortReason(ctx);
-    const tokens = requested ?? 1;
-    if (this.maxWait > 0) {
-      const signal = ctx.signal;
-      await this.wait(key, {
-        signal: signal === neverAbortedSignal ? undefined : signal,
-        tokens,
-        maxWait: this.maxWait,
-        deadline: ctx.deadline,
-      });
-    } else {
-      this.#takeOrThrow(key, tokens);
-    }
+    const signal = ctx.signal;
+    await this.wait(key, {
+      signal: signal === neverAbortedSignal ? undefined : signal,
+      tokens: requested ?? 1,
+      maxWait: this.maxWait,
+      deadline: ctx.deadline,
+    });
     return await fn(ctx);
   }
 

@@ -15,6 +15,8 @@ import { EventHub, type EventListener, type Subscription } from '../internal/eve
 import { Telemetry } from '../internal/telemetry.js';
 import { type Commit, prepareUpdate } from '../internal/update.js';
 import { describeValue } from '../internal/validate.js';
+import { Attachments, checkAttached } from '../observability/attachments.js';
+import type { AttachedObservability } from '../observability/types.js';
 import { RateLimiter } from '../rate-limiter/rate-limiter.js';
 import type { RateLimiterConfig } from '../rate-limiter/types.js';
 import { Retry } from '../retry/retry.js';
@@ -98,6 +100,12 @@ export class PolicyRegistry {
   #events: EventHub<PolicyRegistryEvents> | undefined = undefined;
   /** Names of the pipelines whose `build` is running (a build that asks for its own pipeline would recurse). */
   readonly #building = new Set<string>();
+  /** Observability added by `attach()`, combined into every policy's own. */
+  readonly #attached = new Attachments();
+  /** Whether `#reapply` is running (a recorder told a state may attach or detach from inside it). */
+  #reapplying = false;
+  /** Whether the attachments changed while `#reapply` ran, so it must run again. */
+  #again = false;
 
   /** @param options - a logger, tracer, metrics recorder and clock for every policy the registry creates */
   constructor(options: PolicyRegistryOptions = {}) {
@@ -318,7 +326,7 @@ export class PolicyRegistry {
         for (const key of Object.keys(entry.applied)) if (!(key in target)) partial[key] = undefined;
         let commit: Commit;
         try {
-          commit = prepareUpdate(entry.policy, partial);
+          commit = prepareUpdate(entry.policy, this.#attached.apply(partial));
         } catch (err) {
           throw withPath(`${kind}.${entry.name}`, err);
         }
@@ -367,12 +375,86 @@ export class PolicyRegistry {
   }
 
   /**
+   * Adds a logger, tracer and/or metrics recorder to every policy of the
+   * registry: those there now and those created later. Each policy keeps
+   * what it already reports to (the registry's options, its own config) and
+   * reports to the attached ones as well, through {@link combineRecorders},
+   * {@link combineLoggers} and {@link combineTracers}: the same recorder,
+   * logger or tracer reaching a policy twice (attached twice, or also given
+   * to the registry or the policy) reports once. `configure()` keeps the
+   * attachments. This is what the adapters' `policies` option calls, so two
+   * adapters (Prometheus and OpenTelemetry during a migration) both receive
+   * everything.
+   *
+   * A policy that cannot be updated (a pipeline: its steps are policies of
+   * their own, and report themselves) keeps what it was created with; a
+   * policy created later gets the attachments when it is created.
+   *
+   * @param observability - `{ logger?, tracer?, metrics? }`, at least one
+   * @returns a subscription: `dispose()` it (or `using` it) to remove what this
+   *   call added, and only that, from every policy. After `close()` it does
+   *   nothing: the policies keep reporting where they did.
+   * @throws TypeError naming the option when one is invalid; Error when the registry is closed
+   * @example
+   * ```ts
+   * const policies = new PolicyRegistry();
+   * const attachment = policies.attach({ metrics: new PrometheusRecorder(), logger: console });
+   * policies.circuitBreaker('payments'); // reports to both
+   * attachment.dispose();
+   * ```
+   */
+  attach(observability: AttachedObservability): Subscription {
+    this.#checkOpen();
+    const checked = checkAttached(`${OWNER}.attach`, observability);
+    const remove = this.#attached.add(checked);
+    this.#reapply();
+    const dispose = (): void => {
+      if (this.#closed || !remove()) return;
+      this.#reapply();
+    };
+    return { dispose, [Symbol.dispose]: dispose };
+  }
+
+  /**
+   * Gives every policy that can be updated its own observability combined
+   * with the current attachments. A recorder told a breaker's state from in
+   * here may attach or detach: the pass finishes, and one more applies the
+   * newer set to every policy, so none is left with the older one.
+   */
+  #reapply(): void {
+    if (this.#reapplying) {
+      this.#again = true;
+      return;
+    }
+    this.#reapplying = true;
+    try {
+      // Bounded: a recorder that attaches something every time it is told a state must not loop for ever.
+      for (let pass = 0; pass < 16; pass++) {
+        this.#again = false;
+        const commits: Commit[] = [];
+        for (const entry of this.#order) {
+          try {
+            commits.push(prepareUpdate(entry.policy, this.#attached.observability(entry.applied)));
+          } catch {
+            // A policy without update() (a pipeline) keeps what it was created with.
+          }
+        }
+        for (const commit of commits) commit();
+        if (!this.#again) return;
+      }
+    } finally {
+      this.#reapplying = false;
+    }
+  }
+
+  /**
    * Forgets every policy and listener; later get-or-create calls and
    * `configure()` throw, and `health()` says `'down'`. The policies themselves keep working for code that
    * holds them (no pattern holds a timer while idle). Closing twice is harmless.
    */
   close(): void {
     this.#closed = true;
+    this.#attached.clear();
     this.#entries.clear();
     this.#order.length = 0;
     this.#events = undefined;
@@ -412,13 +494,16 @@ export class PolicyRegistry {
       return existing.policy as PolicyOfKind[K];
     }
     const target = this.#effective(this.#config, kind, name, code);
+    const attachments = this.#attached.version;
     let policy: PolicyOfKind[K];
     try {
-      policy = create(target as never);
+      policy = create(this.#attached.apply(target) as never);
     } catch (err) {
       throw withPath(`${kind}.${name}`, err, CREATE_OWNER);
     }
     this.#add({ kind, name, policy, code, applied: target, critical: options?.critical === true });
+    // A recorder told the new policy's first state attached or detached something: give it the newer set too.
+    if (this.#attached.version !== attachments) this.#reapply();
     return policy;
   }
 

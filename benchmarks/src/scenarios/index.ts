@@ -1,6 +1,7 @@
 import { breakerHeap } from './breaker-heap.js';
 import { bulkheadUncontended } from './bulkhead.js';
 import { breakerClosed, breakerThroughput } from './circuit-breaker.js';
+import { breakerClassified, retryClassified } from './classify.js';
 import { withNewestTargets } from './competitors.js';
 import { composed } from './composed.js';
 import { expressMiddleware, expressRateLimit } from './express.js';
@@ -45,6 +46,8 @@ export const scenarios: readonly ScenarioDef[] = [
   fastifyRateLimit,
   honoRateLimit,
   fetchLoopback,
+  breakerClassified,
+  retryClassified,
 ].map((s) => ({ ...s, targets: withNewestTargets(s.subjects, s.targets) }));
 
 /** Looks a scenario and subject up by id. */

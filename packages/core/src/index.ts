@@ -9,6 +9,7 @@ export * from './adaptive-throttle/index.js';
 export * from './bulkhead/index.js';
 export * from './chaos/index.js';
 export * from './circuit-breaker/index.js';
+export * from './classify/index.js';
 export * from './clock/index.js';
 export * from './compose/index.js';
 export type { ExecuteOptions, ExecutionContext, Operation, Policy } from './context.js';

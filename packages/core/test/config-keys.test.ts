@@ -58,8 +58,9 @@ const cases: [string, Make, Record<string, unknown>, RegExp][] = [
   [
     'Fallback',
     (c) => new Fallback({ fallback: 1, ...c }),
+    // `handle` is an option since the classification vocabulary: a bare predicate is refused, naming it.
     { handle: () => true },
-    /Fallback: unknown option "handle" \(cockatiel's handle is "shouldHandle" here\)/,
+    /Fallback: handle must be a classifier .*got a function \(a predicate is not a classifier: wrap it as handleWhen\(fn\)/,
   ],
   ['RateLimiter', (c) => new RateLimiter({ rate: 1, ...c }), { duration: 1 }, /RateLimiter: unknown option "duration"/],
 ];

@@ -345,9 +345,14 @@ function buildBreakers(
   const maxOrigins = numberOption(OWNER, 'maxOrigins', options.maxOrigins, 1000, { min: 1, integer: true });
   if (options.breaker === false) return undefined;
   const base = configObject(OWNER, options.breaker, 'breaker') as Record<string, unknown>;
-  for (const key of ['isFailureResult', 'clock', 'name', 'logger', 'tracer', 'metrics']) {
+  for (const key of ['handle', 'isFailureResult', 'clock', 'name', 'logger', 'tracer', 'metrics']) {
     if (key in base) {
-      const hint = key === 'isFailureResult' ? 'use the failureStatuses option' : `set ${key} on createFetch's options`;
+      const hint =
+        key === 'isFailureResult'
+          ? 'use the failureStatuses option'
+          : key === 'handle'
+            ? 'use the failureStatuses option for responses, and breaker.isSuccessful or breaker.isIgnored for errors'
+            : `set ${key} on createFetch's options`;
       throw new TypeError(`${OWNER}: breaker.${key} is set by createFetch; ${hint}`);
     }
   }

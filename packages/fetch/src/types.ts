@@ -41,12 +41,14 @@ export type ResilientFetch = (input: string | URL | Request, init?: ResilientReq
 
 /**
  * The circuit breaker of each origin: the core's `CircuitBreakerConfig`
- * (gobreaker's settings and the extensions), without `isFailureResult` and
- * `clock`, which `createFetch` sets (see `failureStatuses` and `clock`).
+ * (gobreaker's settings and the extensions), without `handle`,
+ * `isFailureResult` and `clock`, which `createFetch` sets (see
+ * `failureStatuses` and `clock`; thrown errors are classified with
+ * `isSuccessful` and `isIgnored`).
  */
 export type OriginBreakerConfig = Omit<
   CircuitBreakerConfig<Response>,
-  'isFailureResult' | 'clock' | 'name' | 'logger' | 'tracer' | 'metrics'
+  'handle' | 'isFailureResult' | 'clock' | 'name' | 'logger' | 'tracer' | 'metrics'
 >;
 
 /** The retry of `createFetch`: the core `Retry` settings that apply to HTTP, and which requests and statuses retry. */

@@ -1,5 +1,6 @@
 import {
   type CircuitOpenError,
+  handleAll,
   isCircuitOpenError,
   isMaxAttemptsReachedError,
   isTimeoutError,
@@ -242,6 +243,10 @@ describe('createFetch validation', () => {
     expect(() => createFetch({ attemptTimeout: Number.NaN })).toThrow(/attemptTimeout/);
     expect(() => createFetch({ maxOrigins: 0 })).toThrow(/maxOrigins/);
     expect(() => createFetch({ breaker: { isFailureResult: () => true } as never })).toThrow(/failureStatuses/);
+    // The core's classifier option: createFetch classifies responses itself, so it names what to use instead.
+    expect(() => createFetch({ breaker: { handle: handleAll() } as never })).toThrow(
+      /breaker\.handle is set by createFetch; use the failureStatuses option for responses, and breaker\.isSuccessful/,
+    );
     expect(() => createFetch({ breaker: { timeout: -5 } })).toThrow(/timeout/);
     expect(() => createFetch({ retry: { maxAttempts: 0 } })).toThrow(/maxAttempts/);
     expect(() => createFetch({ retry: { statuses: [42] } })).toThrow(/retry.statuses/);

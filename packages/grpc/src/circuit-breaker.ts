@@ -91,7 +91,8 @@ function rejection(err: unknown, method: string): StatusObject {
  * circuit breaker. The call is admitted when it starts; its outcome is its
  * final status:
  * - a code in `failureCodes` is a failure (passed to the breaker as a
- *   {@link GrpcStatusError}, so its `isSuccessful` / `isIgnored` hooks apply);
+ *   {@link GrpcStatusError}, so its `handle` classifier (or `isSuccessful`)
+ *   and `isIgnored` apply);
  * - any other code is a success: the dependency answered;
  * - a call the client cancelled (`call.cancel()`), and a status another of
  *   our interceptors generated (a full bulkhead, a rate limit), count as
@@ -120,6 +121,7 @@ export function circuitBreakerInterceptor(
   requireMethod(OWNER, 'breaker', breaker, 'acquire');
   const opts = optionsObject(OWNER, options, ['failureCodes'], {
     isSuccessful: 'set isSuccessful on the CircuitBreaker; it receives a GrpcStatusError',
+    handle: 'set handle on the CircuitBreaker; its classifier receives a GrpcStatusError',
   });
   const guard = new BreakerGuard(breaker, codesOption(OWNER, 'failureCodes', opts.failureCodes, DEFAULT_FAILURE_CODES));
   return (callOptions, nextCall) => new InterceptingCall(new GuardedCall(callOptions, nextCall, guard));

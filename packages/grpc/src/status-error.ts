@@ -2,8 +2,8 @@ import type { Metadata, StatusObject, status } from '@grpc/grpc-js';
 import { codeName } from './internal/status.js';
 
 /**
- * A call's final status as an `Error`: what the circuit breaker's
- * `isSuccessful` / `isIgnored` hooks and the retry's classifiers receive for
+ * A call's final status as an `Error`: what the circuit breaker's `handle`
+ * classifier (or `isSuccessful`) and `isIgnored` and the retry's receive for
  * a call that ended with a status counted as a failure. It has the fields of
  * grpc-js's `ServiceError` (`code`, `details`, `metadata`) so the same checks
  * work on both.
@@ -11,8 +11,8 @@ import { codeName } from './internal/status.js';
  * @example
  * ```ts
  * const breaker = new CircuitBreaker({
- *   // a NOT_FOUND from this server means "overloaded", count it too
- *   isSuccessful: (err) => !(err instanceof GrpcStatusError && err.code === status.NOT_FOUND),
+ *   // with RESOURCE_EXHAUSTED in failureCodes: one caller's quota, not the server failing
+ *   handle: handleWhen((err) => !(err instanceof GrpcStatusError && err.code === status.RESOURCE_EXHAUSTED)),
  * });
  * ```
  */

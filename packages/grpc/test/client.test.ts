@@ -1,5 +1,5 @@
 import * as grpc from '@grpc/grpc-js';
-import { Bulkhead, CircuitBreaker, RateLimiter, Retry, Timeout, TimeoutError } from '@resilience/core';
+import { Bulkhead, CircuitBreaker, handleWhen, RateLimiter, Retry, Timeout, TimeoutError } from '@resilience/core';
 import { FakeClock } from '@resilience/core/testing';
 import { describe, expect, it } from 'vitest';
 import {
@@ -483,6 +483,24 @@ describe('circuitBreakerInterceptor in half-open', () => {
     expect(err.code).toBe(status.UNAVAILABLE);
     expect(err.metadata.get('why')).toEqual(['maintenance']);
     expect(err.message).toBe('14 UNAVAILABLE: expected outage');
+  });
+});
+
+describe("circuitBreakerInterceptor with the breaker's handle classifier", () => {
+  it('classifies the GrpcStatusError with the classifier given as handle', async () => {
+    const breaker = new CircuitBreaker({
+      // Only an UNAVAILABLE is a failure here: another failure code is the server answering.
+      handle: handleWhen((err) => err instanceof GrpcStatusError && err.code === status.UNAVAILABLE),
+      readyToTrip: () => true,
+    });
+    const c = client(circuitBreakerInterceptor(breaker));
+    server.plan = () => ({ code: status.INTERNAL, details: 'a bug' });
+    expect((await invoke(c, 'Unary')).error?.code).toBe(status.INTERNAL);
+    expect(breaker.state).toBe('closed');
+    expect(breaker.counts.totalSuccesses).toBe(1);
+    server.plan = () => ({ code: status.UNAVAILABLE, details: 'down' });
+    expect((await invoke(c, 'Unary')).error?.code).toBe(status.UNAVAILABLE);
+    expect(breaker.state).toBe('open');
   });
 });
 

@@ -1,6 +1,6 @@
 import { getEventListeners } from 'node:events';
 import * as grpc from '@grpc/grpc-js';
-import { Bulkhead, CircuitBreaker, RateLimiter, Retry } from '@resilience/core';
+import { Bulkhead, CircuitBreaker, handleAll, RateLimiter, Retry } from '@resilience/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   bulkheadInterceptor,
@@ -45,6 +45,10 @@ describe('construction rejects bad input, naming the field and the value', () =>
     [
       () => circuitBreakerInterceptor(new CircuitBreaker(), { isSuccessful: () => true } as never),
       /unknown option "isSuccessful"/,
+    ],
+    [
+      () => circuitBreakerInterceptor(new CircuitBreaker(), { handle: handleAll() } as never),
+      /unknown option "handle".*set handle on the CircuitBreaker/,
     ],
     [() => circuitBreakerInterceptor(new CircuitBreaker(), null as never), /options must be an object, got null/],
     [

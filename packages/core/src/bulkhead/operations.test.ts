@@ -117,9 +117,11 @@ describe('Bulkhead.update', () => {
     const gate = deferred();
     const running = bulkhead.execute(() => gate.promise);
     let settled = false;
-    const queued = bulkhead.execute(() => 'ran').finally(() => {
-      settled = true;
-    });
+    const queued = bulkhead
+      .execute(() => 'ran')
+      .finally(() => {
+        settled = true;
+      });
     bulkhead.update({ queueTimeout: Number.POSITIVE_INFINITY });
     expect(clock.pendingTimers).toBe(0);
     await clock.advance(10_000);

@@ -1,3 +1,4 @@
+import { supersede } from '../classify/compile.js';
 import type { ExecuteOptions, ExecutionContext, Operation, Policy } from '../context.js';
 import { isCircuitOpenError } from '../errors/guards.js';
 import { canAbort, enter, isAbortedContext } from '../internal/context.js';
@@ -6,7 +7,7 @@ import { Telemetry } from '../internal/telemetry.js';
 import { type Commit, knownOptions, mergeUpdate, registerUpdater } from '../internal/update.js';
 import { describeValue } from '../internal/validate.js';
 import type { CallOutcome } from '../observability/types.js';
-import { normalizeSettings, OWNER, openDuration, type Settings } from './config.js';
+import { HANDLE_ALIASES, normalizeSettings, OWNER, openDuration, type Settings } from './config.js';
 import { type CircuitBreakerEvents, circuitBreakerEvents } from './events.js';
 import {
   askReadyToTrip,
@@ -101,7 +102,7 @@ let classifyPermitError: (breaker: CircuitBreaker<never>, error: unknown) => Out
  *
  * @example
  * ```ts
- * const breaker = new CircuitBreaker({ timeout: 30_000, isFailureResult: (res: Response) => res.status >= 500 });
+ * const breaker = new CircuitBreaker({ timeout: 30_000, handle: handleAll().orResult((res: Response) => res.status >= 500) });
  * const res = await breaker.execute(({ signal }) => fetch(url, { signal }));
  * ```
  */
@@ -430,7 +431,8 @@ export class CircuitBreaker<T = unknown> implements Policy<T> {
 
   /** The validating half of {@link CircuitBreaker.update}: throws, or returns what applies the change. */
   #prepare(partial: Partial<CircuitBreakerConfig<T>>): Commit {
-    const config = mergeUpdate(OWNER, this.#x?.config ?? {}, partial, knownOptions.circuitBreaker, ['initialState']);
+    const base = supersede(this.#x?.config ?? {}, partial, HANDLE_ALIASES);
+    const config = mergeUpdate(OWNER, base, partial, knownOptions.circuitBreaker, ['initialState']);
     const settings = normalizeSettings(config);
     const current = this.#telemetry;
     const telemetry =

@@ -1,3 +1,4 @@
+import { classifierOption, refuseAliases } from '../classify/compile.js';
 import type { Clock } from '../clock/clock.js';
 import { checkConfigKeys, knownKeys, type PeerHints } from '../internal/config-keys.js';
 import { predicateOption } from '../internal/hooks.js';
@@ -95,6 +96,7 @@ const settingKeys = [
   'timeout',
   'readyToTrip',
   'onStateChange',
+  'handle',
   'isSuccessful',
   'isIgnored',
   'isExcluded',
@@ -113,6 +115,9 @@ const settingKeys = [
 ] as const;
 
 const knownConfigKeys = knownKeys([...settingKeys, 'initialState']);
+
+/** The older spellings of parts of `handle`. */
+export const HANDLE_ALIASES: readonly string[] = ['isSuccessful', 'isFailureResult'];
 const countWindowKeys: ReadonlySet<string> = new Set(['kind', 'size']);
 const timeWindowKeys: ReadonlySet<string> = new Set(['kind', 'duration', 'buckets']);
 
@@ -123,7 +128,7 @@ const peerHints: PeerHints = {
   rollingCountTimeout: `opossum's rollingCountTimeout is window: { kind: 'time', duration } here`,
   rollingCountBuckets: `opossum's rollingCountBuckets is window: { kind: 'time', duration, buckets } here`,
   volumeThreshold: `opossum's volumeThreshold is "minimumCalls" here (with a "window")`,
-  errorFilter: `opossum's errorFilter is "isIgnored" or "isSuccessful" here`,
+  errorFilter: `opossum's errorFilter is "isIgnored" here, or "handle" (a thrown value it does not handle is a success; alias "isSuccessful")`,
   capacity: `opossum's capacity is a Bulkhead's "maxConcurrent" here`,
   halfOpenAfter: `cockatiel's halfOpenAfter is "timeout" here (ms the breaker stays open)`,
   breaker: `cockatiel's breaker strategies are "readyToTrip" or a "window" with "failureRateThreshold" here`,
@@ -199,14 +204,22 @@ function buildSettings<T>(config: CircuitBreakerConfig<T>): Settings<T> {
   }
   const readyToTrip = predicateOption(OWNER, 'readyToTrip', config.readyToTrip);
   const timed = slowCallDuration !== Number.POSITIVE_INFINITY || config.metrics !== undefined;
-  const isFailureResult = predicateOption(OWNER, 'isFailureResult', config.isFailureResult);
+  const handle = classifierOption(OWNER, config.handle);
+  if (handle !== undefined) refuseAliases(OWNER, config, HANDLE_ALIASES);
+  // A classifier compiles into the two predicates below (cached per classifier, so settings stay shareable).
+  const isFailureResult =
+    handle === undefined
+      ? predicateOption(OWNER, 'isFailureResult', config.isFailureResult)
+      : (handle.results as ((result: T) => boolean) | undefined);
+  const isSuccessful =
+    handle === undefined ? predicateOption(OWNER, 'isSuccessful', config.isSuccessful) : handle.notHandled;
   return {
     maxRequests,
     interval: interval === Number.POSITIVE_INFINITY ? 0 : interval,
     timeout,
     readyToTrip: readyToTrip ?? (window === undefined ? defaultReadyToTrip : undefined),
     onStateChange: functionOption(OWNER, 'onStateChange', config.onStateChange),
-    isSuccessful: predicateOption(OWNER, 'isSuccessful', config.isSuccessful),
+    isSuccessful,
     isIgnored,
     isExcluded,
     countCancellations: booleanOption(OWNER, 'countCancellations', config.countCancellations, false),

@@ -1,3 +1,4 @@
+import type { Classifier } from '../classify/classifier.js';
 import type { Clock } from '../clock/clock.js';
 import type { ObservabilityOptions } from '../observability/types.js';
 
@@ -143,6 +144,25 @@ export interface CircuitBreakerConfig<T = unknown> extends ObservabilityOptions 
    */
   onStateChange?: ((from: CircuitState, to: CircuitState) => void) | undefined;
   /**
+   * Which thrown values and which returned values are failures: a classifier
+   * from `handle()`, `handleWhen()`, `handleAll()` or `handleResult()`, the
+   * same value a `Retry`, a `Fallback` or a `Hedging` takes. A handled error
+   * or result is a failure; a thrown value it does not handle is a success
+   * (gobreaker's `IsSuccessful`: a 404, say). `isIgnored` is still asked
+   * first: an ignored error counts as neither.
+   *
+   * It replaces `isSuccessful` (the errors it does not handle) and
+   * `isFailureResult` (its `orResult` predicates), which remain as aliases:
+   * giving one of them together with `handle` is a `TypeError`.
+   *
+   * A predicate of the classifier that throws or returns a promise is logged
+   * (as `isSuccessful` or `isFailureResult`, the predicate it compiles to):
+   * the error then counts as a failure, the result as a success.
+   * @default every thrown value is a failure, no returned value is
+   */
+  handle?: Classifier<T> | undefined;
+  /**
+   * Alias of the errors `handle` does not handle.
    * gobreaker's `IsSuccessful`: `true` when a thrown value counts as a success
    * (a 404, say). Asked after `isIgnored`.
    * @default every thrown value is a failure
@@ -158,6 +178,7 @@ export interface CircuitBreakerConfig<T = unknown> extends ObservabilityOptions 
   /** Another name of {@link CircuitBreakerConfig.isIgnored} (gobreaker's `IsExcluded`); both are asked. @default none */
   isExcluded?: ((error: unknown) => boolean) | undefined;
   /**
+   * Alias of `handleResult(...)` / `.orResult(...)`.
    * `true` when a returned value is a failure (an HTTP 503 response, say). The
    * value still reaches the caller.
    * @default no returned value is a failure

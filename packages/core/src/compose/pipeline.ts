@@ -237,7 +237,7 @@ export class PipelineBuilder<T = unknown> {
   }
 
   /** Adds a {@link Hedging} policy: an instance or a config. Place it inside a retry and an overall timeout. */
-  hedging(hedging: Hedging<T> | HedgingConfig): this {
+  hedging(hedging: Hedging<T> | HedgingConfig<T>): this {
     return this.use(hedging instanceof Hedging ? hedging : new Hedging<T>(hedging));
   }
 

@@ -1,3 +1,5 @@
+import type { Classifier } from '../classify/classifier.js';
+import { classifierOption, refuseAliases, supersede } from '../classify/compile.js';
 import type { ExecuteOptions, ExecutionContext, Operation, Policy } from '../context.js';
 import { checkConfigKeys, knownKeys, type PeerHints } from '../internal/config-keys.js';
 import { enter, isAbortedContext } from '../internal/context.js';
@@ -9,7 +11,10 @@ import { configObject, functionOption } from '../internal/validate.js';
 import type { ObservabilityOptions, SpanLike } from '../observability/types.js';
 import { type FallbackEvents, fallbackEvents } from './events.js';
 
-/** Computes the replacement value from the failure and the call's context. */
+/**
+ * Computes the replacement value from the failure (the thrown value, or the
+ * returned value that `handle` counted as a failure) and the call's context.
+ */
 export type FallbackHandler<T> = (err: unknown, ctx: ExecutionContext) => T | PromiseLike<T>;
 
 /** Options of a {@link Fallback}. */
@@ -22,6 +27,22 @@ export interface FallbackConfig<T = unknown> extends ObservabilityOptions {
    */
   fallback: FallbackHandler<T> | T;
   /**
+   * Which failures fall back: a classifier from `handle()`, `handleWhen()`,
+   * `handleAll()` or `handleResult()`, the same value a `CircuitBreaker`, a
+   * `Retry` or a `Hedging` takes. A handled thrown value falls back; the
+   * others reach the caller as they are. A handled *returned* value (an
+   * `orResult` predicate accepts it: a 503 response, say) falls back too, and
+   * the fallback gets that value as its first argument.
+   *
+   * It replaces `shouldHandle` (its errors), which remains as an alias:
+   * giving both is a `TypeError`. A predicate of the classifier that throws or
+   * returns a promise is logged (as `shouldHandle` for an error, `handle` for a
+   * result) and counts as "not handled": the failure, or the value, reaches the caller.
+   * @default every thrown value falls back, no returned value does
+   */
+  handle?: Classifier<T>;
+  /**
+   * Alias of `handleWhen(...)`.
    * Which failures fall back (a truthy answer); the others reach the caller as
    * they are. A predicate: it must answer synchronously (an `async` function
    * throws a `TypeError` at construction); an exception it throws, or a promise
@@ -39,14 +60,19 @@ export interface FallbackConfig<T = unknown> extends ObservabilityOptions {
 
 const OWNER = 'Fallback';
 
-const knownConfigKeys = knownKeys(['fallback', 'shouldHandle', 'onFallback']);
+const knownConfigKeys = knownKeys(['fallback', 'handle', 'shouldHandle', 'onFallback']);
+
+/** The older spelling of part of `handle`. */
+const HANDLE_ALIASES: readonly string[] = ['shouldHandle'];
+
+/** Handles no thrown value: the test of a classifier that names no error (`handleResult(...)`). */
+const noError = (): boolean => false;
 
 /** Options of peer libraries (cockatiel, resilience4j, opossum), and what to use here instead. */
 const peerHints: PeerHints = {
   value: `use "fallback" (a value, or a function of the error)`,
   fallbackValue: `use "fallback" (a value, or a function of the error)`,
-  handle: `cockatiel's handle is "shouldHandle" here`,
-  errorFilter: `opossum's errorFilter is "shouldHandle" here (inverted: true means fall back)`,
+  errorFilter: `opossum's errorFilter is "handle" here (inverted: what it handles falls back), e.g. handle: handleWhen((err) => ...)`,
 };
 
 /**
@@ -61,7 +87,7 @@ const peerHints: PeerHints = {
  * ```ts
  * const prices = new Fallback<Price[]>({
  *   fallback: (err) => cache.get('prices') ?? [],
- *   shouldHandle: (err) => !(err instanceof ValidationError),
+ *   handle: handleAll().except(ValidationError),
  * });
  * const list = await prices.execute(({ signal }) => api.prices({ signal }));
  * ```
@@ -69,6 +95,8 @@ const peerHints: PeerHints = {
 export class Fallback<T = unknown> implements Policy<T> {
   #fallback: FallbackHandler<T>;
   #shouldHandle: ((err: unknown) => boolean) | undefined;
+  /** Which returned values fall back (from `handle`); `undefined` when none does. */
+  #handlesResult: ((value: unknown) => boolean) | undefined;
   #onFallback: ((err: unknown) => void) | undefined;
   #telemetry: Telemetry;
   /** The config as built and updated, for `update()` to merge over. */
@@ -83,7 +111,16 @@ export class Fallback<T = unknown> implements Policy<T> {
     if (!('fallback' in c)) throw new TypeError(`${OWNER}: fallback is required (a function or a value)`);
     const fallback = c.fallback;
     this.#fallback = typeof fallback === 'function' ? (fallback as FallbackHandler<T>) : () => fallback as T;
-    this.#shouldHandle = predicateOption(OWNER, 'shouldHandle', c.shouldHandle);
+    const handle = classifierOption(OWNER, c.handle);
+    if (handle === undefined) {
+      this.#shouldHandle = predicateOption(OWNER, 'shouldHandle', c.shouldHandle);
+      this.#handlesResult = undefined;
+    } else {
+      refuseAliases(OWNER, c, HANDLE_ALIASES);
+      const errors = handle.errors;
+      this.#shouldHandle = errors === 'all' ? undefined : errors === 'none' ? noError : errors;
+      this.#handlesResult = handle.results as ((value: unknown) => boolean) | undefined;
+    }
     this.#onFallback = functionOption(OWNER, 'onFallback', c.onFallback);
     this.#telemetry = Telemetry.for('fallback', c);
     this.#config = c as FallbackConfig<T>;
@@ -105,17 +142,29 @@ export class Fallback<T = unknown> implements Policy<T> {
   }
 
   async #run<R extends T>(fn: Operation<R>, ctx: ExecutionContext, span: SpanLike | undefined): Promise<R> {
+    let value: R;
     try {
-      return await fn(ctx);
+      value = await fn(ctx);
     } catch (err) {
       if (isAbortedContext(ctx) || !this.#handles(err)) throw err;
-      const telemetry = this.#telemetry;
-      span?.setAttribute('resilience.fallback.used', true);
-      telemetry.log('debug', 'falling back', { err });
-      telemetry.invokeHook(this.#onFallback, 'onFallback', err);
-      this.#events?.emit('fallback', { error: err });
-      return (await this.#fallback(err, ctx)) as R;
+      return this.#fallBack(err, ctx, span);
     }
+    // A returned value that `handle` counts as a failure falls back too (never once the caller has aborted).
+    const handlesResult = this.#handlesResult;
+    if (handlesResult === undefined || isAbortedContext(ctx) || !this.#telemetry.ask(handlesResult, value, 'handle')) {
+      return value;
+    }
+    return this.#fallBack(value, ctx, span);
+  }
+
+  /** Replaces `failure` (a thrown value, or a returned value `handle` counted as a failure) with the fallback. */
+  async #fallBack<R extends T>(failure: unknown, ctx: ExecutionContext, span: SpanLike | undefined): Promise<R> {
+    const telemetry = this.#telemetry;
+    span?.setAttribute('resilience.fallback.used', true);
+    telemetry.log('debug', 'falling back', { err: failure });
+    telemetry.invokeHook(this.#onFallback, 'onFallback', failure);
+    this.#events?.emit('fallback', { error: failure });
+    return (await this.#fallback(failure, ctx)) as R;
   }
 
   #handles(err: unknown): boolean {
@@ -156,11 +205,12 @@ export class Fallback<T = unknown> implements Policy<T> {
 
   /** The validating half of {@link Fallback.update}: throws, or returns what applies the change. */
   #prepare(partial: Partial<FallbackConfig<T>>): Commit {
-    const config = mergeUpdate(OWNER, this.#config, partial, FALLBACK_OPTIONS);
+    const config = mergeUpdate(OWNER, supersede(this.#config, partial, HANDLE_ALIASES), partial, FALLBACK_OPTIONS);
     const next = new Fallback<T>(config);
     return () => {
       this.#fallback = next.#fallback;
       this.#shouldHandle = next.#shouldHandle;
+      this.#handlesResult = next.#handlesResult;
       this.#onFallback = next.#onFallback;
       this.#telemetry = next.#telemetry;
       this.#config = config;
@@ -172,6 +222,7 @@ export class Fallback<T = unknown> implements Policy<T> {
 /** The options a `Fallback` knows. */
 const FALLBACK_OPTIONS: readonly string[] = [
   'fallback',
+  'handle',
   'shouldHandle',
   'onFallback',
   'name',

@@ -9,7 +9,10 @@ export interface HedgingEvents {
   readonly success: { readonly attempt: number; readonly attempts: number };
   /**
    * A call failed: every attempt it started failed, and `error` (the last
-   * failure) is what the caller gets. Not emitted when the caller's signal aborted.
+   * failure) is what the caller gets; or an attempt failed with an error the
+   * policy's `handle` does not handle, which ends the call at once. When the
+   * last failure is a returned value `handle` handles, `error` is that value
+   * (the caller gets it as a value). Not emitted when the caller's signal aborted.
    */
   readonly failure: { readonly error: unknown; readonly attempts: number };
 }

@@ -1,3 +1,4 @@
+import { classifierOption } from '../classify/compile.js';
 import type { Clock } from '../clock/clock.js';
 import type { ExecuteOptions, ExecutionContext, Operation, Policy } from '../context.js';
 import { checkConfigKeys, knownKeys, type PeerHints } from '../internal/config-keys.js';
@@ -21,7 +22,10 @@ import type { HedgingConfig } from './types.js';
 
 const OWNER = 'Hedging';
 
-const knownConfigKeys = knownKeys(['delay', 'maxHedges', 'hedgeOnFailure', 'onHedge', 'clock']);
+const knownConfigKeys = knownKeys(['delay', 'maxHedges', 'hedgeOnFailure', 'handle', 'onHedge', 'clock']);
+
+/** Handles no thrown value: the test of a classifier that names no error (`handleResult(...)`). */
+const noError = (): boolean => false;
 
 /** Options of peer libraries (Polly, failsafe-go), and what to use here instead. */
 const peerHints: PeerHints = {
@@ -133,6 +137,10 @@ class HedgedCall implements SignalWaiter, ListNode<HedgedCall> {
     this.#controllers[index] = null;
     this.#inFlight--;
     if (this.#settled) return;
+    if (this.#owner.isHandledResult(value)) {
+      this.#attemptFailed(value, false);
+      return;
+    }
     this.#finish();
     const owner = this.#owner;
     this.#abortPending(index, owner.lostReason);
@@ -145,6 +153,20 @@ class HedgedCall implements SignalWaiter, ListNode<HedgedCall> {
     this.#inFlight--;
     if (this.#settled) return;
     const owner = this.#owner;
+    if (!owner.isHandledError(error)) {
+      // An error `handle` does not handle is the answer: no other attempt can change it.
+      this.#finish();
+      this.#abortPending(index, owner.finalReason);
+      this.#reject(error);
+      owner.listeners.hub?.emit('failure', { error, attempts: this.#controllers.length });
+      return;
+    }
+    this.#attemptFailed(error, true);
+  }
+
+  /** An attempt ended in a handled outcome (`thrown`, or returned): hedge on, or settle with it when none is left. */
+  #attemptFailed(outcome: unknown, thrown: boolean): void {
+    const owner = this.#owner;
     if (owner.hedgeOnFailure && this.#controllers.length <= owner.maxHedges) {
       const deadline = this.#ctx.deadline;
       if (deadline === undefined || owner.now() < deadline) {
@@ -153,10 +175,12 @@ class HedgedCall implements SignalWaiter, ListNode<HedgedCall> {
       }
     }
     if (this.#inFlight > 0) return; // Another attempt may still succeed.
-    // Every attempt started so far failed: the call fails with the last failure.
+    // Every attempt started so far failed: the call settles with the last outcome.
     this.#finish();
-    this.#reject(error);
-    owner.listeners.hub?.emit('failure', { error, attempts: this.#controllers.length });
+    if (thrown) this.#reject(outcome);
+    else this.#resolve(outcome);
+    // A handled returned value is a failure too, although the caller gets it as a value.
+    owner.listeners.hub?.emit('failure', { error: outcome, attempts: this.#controllers.length });
   }
 
   /** Settles the call's bookkeeping: no more hedges, no caller listener. */
@@ -189,10 +213,19 @@ class HedgingCore {
   readonly clock: Clock;
   readonly telemetry: Telemetry;
   readonly onHedge: ((attempt: number) => void) | undefined;
+  /** Which thrown values are handled (`handle`); `undefined`: every one. */
+  readonly #handlesError: ((error: unknown) => boolean) | undefined;
+  /** Which returned values are handled (`handle`); `undefined`: none. */
+  readonly #handlesResult: ((value: unknown) => boolean) | undefined;
   /** The listeners of the policy's `on()`, shared by the cores an `update()` left serving their calls. */
   listeners: { hub: EventHub<HedgingEvents> | undefined } = { hub: undefined };
   /** The reason the losers' signals abort with (one object per policy). */
   readonly lostReason: DOMException = new DOMException('Hedging: another attempt succeeded first', 'AbortError');
+  /** The reason the other attempts abort with when an error `handle` does not handle ends the call. */
+  readonly finalReason: DOMException = new DOMException(
+    'Hedging: another attempt failed with an error that ends the call',
+    'AbortError',
+  );
   /**
    * The calls waiting for their next hedge. Every call waits the same
    * `delay`, so they fall due in the order they were queued, and one timer,
@@ -213,7 +246,11 @@ class HedgingCore {
     clock: Clock,
     telemetry: Telemetry,
     onHedge: ((attempt: number) => void) | undefined,
+    handlesError: ((error: unknown) => boolean) | undefined,
+    handlesResult: ((value: unknown) => boolean) | undefined,
   ) {
+    this.#handlesError = handlesError;
+    this.#handlesResult = handlesResult;
     this.delay = delay;
     this.maxHedges = maxHedges;
     this.hedgeOnFailure = hedgeOnFailure;
@@ -315,6 +352,18 @@ class HedgingCore {
     return invoke(fn, ctx);
   }
 
+  /** Whether a thrown value is handled (hedged past); a predicate that throws is logged and counts as `false`. */
+  isHandledError(error: unknown): boolean {
+    const test = this.#handlesError;
+    return test === undefined || this.telemetry.ask(test, error, 'handle');
+  }
+
+  /** Whether a returned value is handled (hedged past); a predicate that throws is logged and counts as `false`. */
+  isHandledResult(value: unknown): boolean {
+    const test = this.#handlesResult;
+    return test !== undefined && this.telemetry.ask(test, value, 'handle');
+  }
+
   /** A hedge started (hook, log, metric). */
   hedgeStarted(attempt: number): void {
     const telemetry = this.telemetry;
@@ -340,7 +389,9 @@ class HedgingCore {
  * `maxHedges`), and the first success wins. The losers' `ctx.signal` aborts
  * and their late results, successes or failures, are ignored (never an
  * unhandled rejection). When every attempt fails, the call rejects with the
- * last failure. A caller's abort aborts every attempt and rejects at once with
+ * last failure. `handle` (a classifier, the same value a breaker or a retry
+ * takes) says which outcomes are failures: a returned value it handles is
+ * hedged past like an error, and an error it does not handle ends the call at once. A caller's abort aborts every attempt and rejects at once with
  * the caller's reason.
  *
  * Hedging cuts the latency tail at the price of extra load (about the share of
@@ -367,14 +418,14 @@ export class Hedging<T = unknown> implements Policy<T> {
   /** The settings and services of the calls that start now (an `update()` gives new calls a new one). */
   #core: HedgingCore;
   /** The config as built and updated, for `update()` to merge over. */
-  #config: HedgingConfig;
+  #config: HedgingConfig<T>;
 
   /**
-   * @param config - `delay` (required), `maxHedges`, `hedgeOnFailure`, `onHedge`, `clock` and observability options
+   * @param config - `delay` (required), `maxHedges`, `hedgeOnFailure`, `handle`, `onHedge`, `clock` and observability options
    * @throws TypeError or RangeError naming the option when the config is invalid
    */
-  constructor(config: HedgingConfig) {
-    const c = configObject(OWNER, config) as Partial<HedgingConfig>;
+  constructor(config: HedgingConfig<T>) {
+    const c = configObject(OWNER, config) as Partial<HedgingConfig<T>>;
     checkConfigKeys(OWNER, c, knownConfigKeys, peerHints);
     this.delay = requiredNumber(OWNER, 'delay', c.delay, { min: 0, allowInfinity: true });
     this.maxHedges = numberOption(OWNER, 'maxHedges', c.maxHedges, 1, { min: 0, max: 100, integer: true });
@@ -386,6 +437,8 @@ export class Hedging<T = unknown> implements Policy<T> {
     }
     const onHedge = functionOption(OWNER, 'onHedge', c.onHedge);
     const clock = clockOption(OWNER, c.clock);
+    const handle = classifierOption(OWNER, c.handle);
+    const errors = handle?.errors ?? 'all';
     this.#core = new HedgingCore(
       this.delay,
       this.maxHedges,
@@ -393,8 +446,10 @@ export class Hedging<T = unknown> implements Policy<T> {
       clock,
       Telemetry.for('hedging', c),
       onHedge,
+      errors === 'all' ? undefined : errors === 'none' ? noError : errors,
+      handle?.results as ((value: unknown) => boolean) | undefined,
     );
-    this.#config = c as HedgingConfig;
+    this.#config = c as HedgingConfig<T>;
   }
 
   /**
@@ -426,7 +481,8 @@ export class Hedging<T = unknown> implements Policy<T> {
    * Follows the policy from code that did not build it: `'hedge'`
    * (`{ attempt }`) when a hedge starts, `'success'` (`{ attempt, attempts }`:
    * the winner and how many had started) and `'failure'` (`{ error,
-   * attempts }`, when every attempt failed; not when the caller aborted).
+   * attempts }`, when every attempt failed, or one failed with an error
+   * `handle` does not handle; not when the caller aborted).
    * Listeners run synchronously, after `onHedge` for a hedge and after the
    * call has settled for the others; one that throws or returns a rejected
    * promise is logged and changes nothing. Nobody listening costs nothing.
@@ -445,13 +501,13 @@ export class Hedging<T = unknown> implements Policy<T> {
    * and the whole result validated as the constructor does (a bad value
    * throws, naming it, and the old settings stay). Calls that start afterwards
    * use the new settings; calls already running finish as they started (their
-   * hedges keep the `delay`, `maxHedges`, `hedgeOnFailure` and `onHedge` they
+   * hedges keep the `delay`, `maxHedges`, `hedgeOnFailure`, `handle` and `onHedge` they
    * started with, and their events still reach the listeners). `name` and
    * `clock` cannot change. An option given as `undefined` goes back to its default.
    *
    * @throws TypeError or RangeError naming the option
    */
-  update(partial: Partial<HedgingConfig>): void {
+  update(partial: Partial<HedgingConfig<T>>): void {
     this.#prepare(partial)();
   }
 
@@ -461,9 +517,9 @@ export class Hedging<T = unknown> implements Policy<T> {
   }
 
   /** The validating half of {@link Hedging.update}: throws, or returns what applies the change. */
-  #prepare(partial: Partial<HedgingConfig>): Commit {
+  #prepare(partial: Partial<HedgingConfig<T>>): Commit {
     const config = mergeUpdate(OWNER, this.#config, partial, knownOptions.hedging);
-    const next = new Hedging(config);
+    const next = new Hedging<T>(config);
     return () => {
       const self = this as { delay: number; maxHedges: number; hedgeOnFailure: boolean };
       self.delay = next.delay;

@@ -93,6 +93,7 @@ export const knownOptions: {
     'timeout',
     'readyToTrip',
     'onStateChange',
+    'handle',
     'isSuccessful',
     'isIgnored',
     'isExcluded',
@@ -116,6 +117,7 @@ export const knownOptions: {
     'multiplier',
     'backoff',
     'jitter',
+    'handle',
     'retryableErrors',
     'nonRetryableErrors',
     'isRetryable',
@@ -156,6 +158,6 @@ export const knownOptions: {
     'random',
     ...OBSERVABILITY,
   ],
-  hedging: ['delay', 'maxHedges', 'hedgeOnFailure', 'onHedge', ...OBSERVABILITY],
+  hedging: ['delay', 'maxHedges', 'hedgeOnFailure', 'handle', 'onHedge', ...OBSERVABILITY],
   chaos: ['rate', 'fault', 'latency', 'result', 'enabled', 'onInject', 'random', ...OBSERVABILITY],
 };

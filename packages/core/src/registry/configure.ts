@@ -3,6 +3,7 @@ import { AdaptiveThrottle } from '../adaptive-throttle/adaptive-throttle.js';
 import { Bulkhead } from '../bulkhead/bulkhead.js';
 import { Chaos } from '../chaos/chaos.js';
 import { CircuitBreaker } from '../circuit-breaker/circuit-breaker.js';
+import { isClassifier } from '../classify/classifier.js';
 import { Hedging } from '../hedging/hedging.js';
 import { knownOptions } from '../internal/update.js';
 import { describeValue } from '../internal/validate.js';
@@ -146,6 +147,11 @@ function checkCodeOnly(kind: ConfigurableKind, path: string, key: string, value:
   } else if (key === 'metrics' && !hasMethods(value, RECORDER_METHODS, true)) {
     // A recorder may implement only some methods, but one with none (the {} of a JSON file) records nothing.
     expected = 'a MetricsRecorder (with recordCircuitBreakerState(), recordTimeout() and the other record…() methods)';
+  } else if (key === 'handle' && !isClassifier(value)) {
+    fail(
+      path,
+      `must be a classifier (handle(), handleWhen(), handleAll() or handleResult()), which JSON cannot carry: give handle in the policy's config in code, got ${describeValue(value)}`,
+    );
   } else if (kind === 'chaos' && key === 'fault' && !(value instanceof Error) && typeof value !== 'function') {
     fail(
       path,

@@ -205,7 +205,7 @@ export class PolicyRegistry {
    * registry's settings) the first time. Its `delay` is required: in code, in
    * `defaults.hedging`, or under its name in `configure()`.
    */
-  hedging<T = unknown>(name: string, config?: HedgingConfig): Hedging<T> {
+  hedging<T = unknown>(name: string, config?: HedgingConfig<T>): Hedging<T> {
     return this.#getOrCreate('hedging', name, config, undefined, (c) => new Hedging(c)) as Hedging<T>;
   }
 

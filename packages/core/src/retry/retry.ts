@@ -1,3 +1,4 @@
+import { classifierOption, refuseAliases, supersede } from '../classify/compile.js';
 import type { Clock } from '../clock/clock.js';
 import type { ExecuteOptions, ExecutionContext, Operation, Policy } from '../context.js';
 import { errorIs, findInChain } from '../errors/error-is.js';
@@ -34,6 +35,7 @@ const knownConfigKeys = knownKeys([
   'multiplier',
   'backoff',
   'jitter',
+  'handle',
   'retryableErrors',
   'nonRetryableErrors',
   'isRetryable',
@@ -54,15 +56,18 @@ const peerHints: PeerHints = {
   factor: `p-retry's factor is "multiplier" here`,
   randomize: `p-retry's randomize is "jitter" here`,
   onFailedAttempt: `p-retry's onFailedAttempt is "onRetry" here`,
-  shouldRetry: `p-retry's shouldRetry is "isRetryable" here`,
+  shouldRetry: `p-retry's shouldRetry is "handle" here: handle: handleWhen((err) => ...) (or its alias "isRetryable")`,
   maxRetryTime: `p-retry's maxRetryTime is "maxElapsed" here`,
   signal: `pass the signal to execute(fn, { signal }) instead`,
   exponent: `cockatiel's exponent is "multiplier" here`,
   maxDelayMs: `use "maxDelay"`,
   waitDuration: `resilience4j's waitDuration is "initialDelay" here`,
-  retryExceptions: `resilience4j's retryExceptions is "retryableErrors" here`,
-  ignoreExceptions: `resilience4j's ignoreExceptions is "nonRetryableErrors" here`,
+  retryExceptions: `resilience4j's retryExceptions is "handle" here: handle: handle(A, B) (or its alias "retryableErrors")`,
+  ignoreExceptions: `resilience4j's ignoreExceptions is the "except" of "handle" here: handle: handleAll().except(C) (or its alias "nonRetryableErrors")`,
 };
+/** The older spellings of parts of `handle`. */
+const HANDLE_ALIASES = ['retryableErrors', 'nonRetryableErrors', 'isRetryable', 'retryOnResult'] as const;
+
 function hasRetryAfter(candidate: unknown): candidate is { retryAfterMs: number } {
   if (typeof candidate !== 'object' || candidate === null) return false;
   const hint = (candidate as { retryAfterMs?: unknown }).retryAfterMs;
@@ -105,9 +110,12 @@ function firstContext(options: ExecuteOptions | null | undefined): ExecutionCont
 /**
  * Runs the work again when it fails, waiting between attempts with a backoff.
  *
- * - Classifies errors with `retryableErrors`, `nonRetryableErrors`,
- *   `isRetryable` and `retryable()` marks (non-retryable wins; with none
- *   given, every error is retried) and values with `retryOnResult`.
+ * - Retries what `handle` handles (a classifier, the same value a breaker
+ *   takes: `handle(NetworkError).orResult((res) => res.status === 503)`), and
+ *   errors marked with `retryable()`; with no classifier, every error except a
+ *   `CircuitOpenError`. The older options `retryableErrors`,
+ *   `nonRetryableErrors`, `isRetryable` and `retryOnResult` are aliases of
+ *   parts of `handle` (non-retryable wins).
  * - Waits the backoff (exponential, linear, constant or decorrelated jitter,
  *   capped by `maxDelay`), or a server's hint: `retryAfterMs` in the error's
  *   `cause` chain, or the `delay` option.
@@ -129,7 +137,7 @@ function firstContext(options: ExecuteOptions | null | undefined): ExecutionCont
  *
  * @example
  * ```ts
- * const retry = new Retry({ maxAttempts: 4, initialDelay: 200, jitter: 'full', nonRetryableErrors: [AuthError] });
+ * const retry = new Retry({ maxAttempts: 4, initialDelay: 200, jitter: 'full', handle: handle(TimeoutError, NetworkError) });
  * const user = await retry.execute(({ signal }) => fetchUser(id, { signal }));
  * ```
  */
@@ -179,11 +187,23 @@ export class Retry<T = unknown> implements Policy<T> {
       allowInfinity: true,
     });
     this.#clock = clockOption(OWNER, c.clock);
-    this.#retryable = matchers('retryableErrors', c.retryableErrors);
-    this.#nonRetryable = matchers('nonRetryableErrors', c.nonRetryableErrors);
-    this.#isRetryable = predicateOption(OWNER, 'isRetryable', c.isRetryable);
-    this.#classified = c.retryableErrors !== undefined || this.#isRetryable !== undefined;
-    this.#retryOnResult = predicateOption(OWNER, 'retryOnResult', c.retryOnResult);
+    const handle = classifierOption(OWNER, c.handle);
+    if (handle === undefined) {
+      this.#retryable = matchers('retryableErrors', c.retryableErrors);
+      this.#nonRetryable = matchers('nonRetryableErrors', c.nonRetryableErrors);
+      this.#isRetryable = predicateOption(OWNER, 'isRetryable', c.isRetryable);
+      this.#classified = c.retryableErrors !== undefined || this.#isRetryable !== undefined;
+      this.#retryOnResult = predicateOption(OWNER, 'retryOnResult', c.retryOnResult);
+    } else {
+      // The classifier in the aliases' terms: its classes and objects, its predicates, its `except`, its results.
+      refuseAliases(OWNER, c, HANDLE_ALIASES);
+      const { errors, except } = handle.parts;
+      this.#retryable = errors.length === 0 ? undefined : errors;
+      this.#nonRetryable = except.length === 0 ? undefined : except;
+      this.#isRetryable = handle.when;
+      this.#classified = true;
+      this.#retryOnResult = handle.results as ((value: T) => boolean) | undefined;
+    }
     this.#delay = functionOption(OWNER, 'delay', c.delay);
     if (c.budget !== undefined && !(c.budget instanceof RetryBudget)) {
       throw new TypeError(`${OWNER}: budget must be a RetryBudget, got ${describeValue(c.budget)}`);
@@ -428,7 +448,7 @@ export class Retry<T = unknown> implements Policy<T> {
 
   /** The validating half of {@link Retry.update}: throws, or returns what applies the change. */
   #prepare(partial: Partial<RetryConfig<T>>): Commit {
-    const config = mergeUpdate(OWNER, this.#config, partial, knownOptions.retry);
+    const config = mergeUpdate(OWNER, supersede(this.#config, partial, HANDLE_ALIASES), partial, knownOptions.retry);
     const next = new Retry<T>(config);
     return () => {
       (this as { maxAttempts: number }).maxAttempts = next.maxAttempts;

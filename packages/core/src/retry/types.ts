@@ -1,11 +1,10 @@
+import type { Classifier, ErrorMatcher } from '../classify/classifier.js';
 import type { Clock } from '../clock/clock.js';
-import type { ErrorClass } from '../errors/error-is.js';
 import type { ObservabilityOptions } from '../observability/types.js';
 import type { BackoffPolicy, Jitter } from './backoff.js';
 import type { RetryBudget } from './retry-budget.js';
 
-/** An error object or class to match with `errorIs` (the `cause` chain counts). */
-export type ErrorMatcher = ErrorClass | object;
+export type { ErrorMatcher } from '../classify/classifier.js';
 
 /** Options of a `Retry`. */
 export interface RetryConfig<T = unknown> extends ObservabilityOptions {
@@ -43,6 +42,28 @@ export interface RetryConfig<T = unknown> extends ObservabilityOptions {
    */
   jitter?: Jitter;
   /**
+   * Which errors and which returned values are retried: a classifier from
+   * `handle()`, `handleWhen()`, `handleAll()` or `handleResult()`, the same
+   * value a `CircuitBreaker`, a `Fallback` or a `Hedging` takes. Exactly what
+   * it handles is retried (a `handleAll()` retries a `CircuitOpenError` too:
+   * add `.except(CircuitOpenError)` when it should not); errors marked with
+   * `retryable()` are retried unless its `except` names them. A handled
+   * returned value is retried like `retryOnResult`; when no retry is left, the
+   * last value is returned as it is.
+   *
+   * It replaces `retryableErrors` (its classes and objects), `isRetryable`
+   * (its `orWhen` predicates), `nonRetryableErrors` (its `except`) and
+   * `retryOnResult` (its `orResult` predicates), which remain as aliases:
+   * giving one of them together with `handle` is a `TypeError`.
+   *
+   * A predicate of the classifier that throws or returns a promise is logged
+   * (as `isRetryable` or `retryOnResult`, the predicate it compiles to) and
+   * counts as "not retried".
+   * @default none: every error is retried except a `CircuitOpenError`, no returned value is
+   */
+  handle?: Classifier<T>;
+  /**
+   * Alias of the classes and objects of `handle(...)`.
    * Only these errors (objects or classes, matched through the `cause` chain
    * with `errorIs`) are retried, together with those `isRetryable` accepts and
    * those marked with `retryable()`. With none of `retryableErrors`,
@@ -51,18 +72,21 @@ export interface RetryConfig<T = unknown> extends ObservabilityOptions {
    */
   retryableErrors?: readonly ErrorMatcher[];
   /**
+   * Alias of `handle(...).except(...)`.
    * These errors are never retried and reach the caller as they are. They win
    * over every other classifier, including `retryable()` marks.
    * @default none
    */
   nonRetryableErrors?: readonly ErrorMatcher[];
   /**
+   * Alias of `handleWhen(...)` / `.orWhen(...)`.
    * Decides whether an error is retried (see `retryableErrors`). An exception
    * it throws is logged and counts as "not retryable".
    * @default none
    */
   isRetryable?: (err: unknown) => boolean;
   /**
+   * Alias of `handleResult(...)` / `.orResult(...)`.
    * Result-based retry: return `true` to retry a value the work returned (a 503
    * response, say). When no retry is left, the last value is returned as it
    * is. An exception it throws is logged and counts as `false`.

@@ -48,6 +48,20 @@ const MAX_REFILL_MS = 2 ** 53;
 /** The longest sliding window: its key lives two windows, which PEXPIRE must accept and a double must count in whole ms. */
 const MAX_WINDOW_MS = 2 ** 52;
 
+/**
+ * The factor an allowed decision's reply is packed with (`remaining * factor
+ * + resetMs`, see scripts.ts): the smallest power of two above any `resetMs`
+ * (at most `longestReset` rounded up, plus one for rounding), or 0 when the
+ * largest reply (`remaining` at most `limit` + 1) would not stay an exact
+ * integer (then the script answers with a table).
+ */
+export function replyFactor(limit: number, longestReset: number): number {
+  const bound = Math.ceil(longestReset) + 2;
+  let factor = 1;
+  while (factor <= bound) factor *= 2;
+  return (limit + 2) * factor <= Number.MAX_SAFE_INTEGER ? factor : 0;
+}
+
 /** What decides while Redis is unavailable, once resolved from the config. */
 type Fallback = Pick<RateLimiterLike, 'consume' | 'check'> | 'allow' | 'deny';
 
@@ -100,7 +114,13 @@ export class RedisRateLimiter implements RateLimiterLike, Policy<unknown, RateLi
   readonly clientKind: RedisClientKind;
   readonly #limit: number;
   readonly #script: LuaScript;
-  readonly #args: readonly string[];
+  /** The script's constant arguments (two numbers; then tokens and take/check, then the reply factor). */
+  readonly #args: readonly [string, string];
+  /** The reply factor, as sent (see `ALLOWED` in scripts.ts). */
+  readonly #factor: string;
+  /** The arguments of a one-token take and of a one-token check, built once. */
+  readonly #takeOne: readonly string[];
+  readonly #checkOne: readonly string[];
   readonly #keyStart: string;
   readonly #hexKeyStart: string;
   readonly #defaultKey: string;
@@ -182,6 +202,10 @@ export class RedisRateLimiter implements RateLimiterLike, Policy<unknown, RateLi
       );
     }
     this.#args = tokenBucket ? [String(per), String(per * this.burst)] : [String(this.rate), String(this.interval)];
+    const factor = replyFactor(this.#limit, tokenBucket ? per * this.burst : 2 * this.interval);
+    this.#factor = String(factor);
+    this.#takeOne = [...this.#args, '1', '1', this.#factor];
+    this.#checkOne = [...this.#args, '1', '0', this.#factor];
     // `{…}` is the hash tag: everything a decision touches lives in one slot.
     const kind = tokenBucket ? 'tb' : 'sw';
     this.#keyStart = `${this.prefix}${kind}:{k:`;
@@ -197,6 +221,12 @@ export class RedisRateLimiter implements RateLimiterLike, Policy<unknown, RateLi
     });
     const limit = this.#limit;
     this.#toResult = (reply) => {
+      if (typeof reply === 'number') {
+        // An allowed decision, as one integer: remaining * factor + resetMs (factor a power of two, so exact).
+        if (factor === 0 || !Number.isSafeInteger(reply) || reply < 0) return undefined;
+        const remaining = Math.floor(reply / factor);
+        return { allowed: true, limit, remaining, resetMs: reply - remaining * factor, retryAfterMs: 0 };
+      }
       if (!Array.isArray(reply) || reply.length !== 4) return undefined;
       const [allowed, remaining, resetMs, retryAfterMs] = reply as unknown[];
       if (typeof remaining !== 'number' || typeof resetMs !== 'number' || typeof retryAfterMs !== 'number') {
@@ -327,7 +357,12 @@ export class RedisRateLimiter implements RateLimiterLike, Policy<unknown, RateLi
   }
 
   #decide(key: string | undefined, tokens: number, take: boolean): Promise<RateLimitResult> {
-    const args = [...this.#args, tokens === 1 ? '1' : String(tokens), take ? '1' : '0'];
+    const args =
+      tokens === 1
+        ? take
+          ? this.#takeOne
+          : this.#checkOne
+        : [...this.#args, String(tokens), take ? '1' : '0', this.#factor];
     const sent = this.#gate.call(this.#script, this.redisKey(key), args);
     if (sent === undefined) return this.#unavailable(key, tokens, take);
     return sent.then(

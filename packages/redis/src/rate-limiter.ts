@@ -62,6 +62,12 @@ export function replyFactor(limit: number, longestReset: number): number {
   return (limit + 2) * factor <= Number.MAX_SAFE_INTEGER ? factor : 0;
 }
 
+/** An integer of a script's reply: a number, or its decimal text (ioredis's `stringNumbers`); otherwise undefined. */
+function integer(value: unknown): number | undefined {
+  if (typeof value === 'number') return value;
+  return typeof value === 'string' && /^-?\d{1,16}$/.test(value) ? Number(value) : undefined;
+}
+
 /** What decides while Redis is unavailable, once resolved from the config. */
 type Fallback = Pick<RateLimiterLike, 'consume' | 'check'> | 'allow' | 'deny';
 
@@ -221,18 +227,20 @@ export class RedisRateLimiter implements RateLimiterLike, Policy<unknown, RateLi
     });
     const limit = this.#limit;
     this.#toResult = (reply) => {
-      if (typeof reply === 'number') {
+      // ioredis with `stringNumbers: true` answers integers as decimal strings.
+      const packed = typeof reply === 'number' ? reply : typeof reply === 'string' ? integer(reply) : undefined;
+      if (packed !== undefined) {
         // An allowed decision, as one integer: remaining * factor + resetMs (factor a power of two, so exact).
-        if (factor === 0 || !Number.isSafeInteger(reply) || reply < 0) return undefined;
-        const remaining = Math.floor(reply / factor);
-        return { allowed: true, limit, remaining, resetMs: reply - remaining * factor, retryAfterMs: 0 };
+        if (factor === 0 || !Number.isSafeInteger(packed) || packed < 0) return undefined;
+        const remaining = Math.floor(packed / factor);
+        return { allowed: true, limit, remaining, resetMs: packed - remaining * factor, retryAfterMs: 0 };
       }
       if (!Array.isArray(reply) || reply.length !== 4) return undefined;
-      const [allowed, remaining, resetMs, retryAfterMs] = reply as unknown[];
-      if (typeof remaining !== 'number' || typeof resetMs !== 'number' || typeof retryAfterMs !== 'number') {
-        return undefined;
-      }
-      return { allowed: allowed === 1, limit, remaining, resetMs, retryAfterMs };
+      const remaining = integer(reply[1]);
+      const resetMs = integer(reply[2]);
+      const retryAfterMs = integer(reply[3]);
+      if (remaining === undefined || resetMs === undefined || retryAfterMs === undefined) return undefined;
+      return { allowed: integer(reply[0]) === 1, limit, remaining, resetMs, retryAfterMs };
     };
   }
 

@@ -35,7 +35,7 @@ local now = tonumber(t[1]) * 1000 + tonumber(t[2]) / 1000
  * { allowed (1/0), remaining, resetMs, retryAfterMs }.
  */
 const ALLOWED = `
-local factor = tonumber(ARGV[5])
+local factor = ARGV[5] + 0
 if factor > 0 then return left * factor + reset end
 return { 1, left, reset, 0 }
 `;
@@ -57,10 +57,19 @@ return { 1, left, reset, 0 }
  * most takes write the value alone (`KEEPTTL`). A value of another length is
  * read as the decimal text the previous version wrote (a rolling upgrade
  * keeps its budgets).
+ *
+ * Every allowed decision runs this script, so its arithmetic avoids function
+ * calls, which cost more than the arithmetic itself here: strings become
+ * numbers by Lua's coercion (`x + 0`, the same conversion as `tonumber`), and
+ * for x >= 0, `x - x % 1` is exactly `math.floor(x)` (`x % 1` is
+ * `x - floor(x)`, exact for x >= 0) and `owed - owed % 1 + 1` exactly
+ * `math.ceil(owed)` when `owed` is not whole. A refusal keeps the plain form.
  */
-export const TOKEN_BUCKET: LuaScript = script(`${NOW}
-local per = tonumber(ARGV[1])
-local capacity = tonumber(ARGV[2])
+export const TOKEN_BUCKET: LuaScript = script(`
+local t = redis.call('TIME')
+local now = t[1] * 1000 + t[2] / 1000
+local per = ARGV[1] + 0
+local capacity = ARGV[2] + 0
 local v = redis.call('GET', KEYS[1])
 local full = now
 local kept = 0
@@ -69,7 +78,7 @@ if v then
   if full < now then full = now end
 end
 local owed = full - now
-local after = owed + tonumber(ARGV[3]) * per
+local after = owed + ARGV[3] * per
 if after > capacity + per * 1e-9 then
   return { 0, math.floor((capacity - owed) / per + 1e-9), math.ceil(owed), math.ceil(after - capacity) }
 end
@@ -83,8 +92,11 @@ if ARGV[4] == '1' then
     redis.call('SET', KEYS[1], struct.pack('<dd', at, now + ttl - 1), 'PX', string.format('%d', ttl))
   end
 end
-local left = math.floor((capacity - owed) / per + 1e-9)
-local reset = math.ceil(owed)
+local left = (capacity - owed) / per + 1e-9
+left = left - left % 1
+if left < 0 then left = 0 end
+local reset = owed % 1
+if reset > 0 then reset = owed - reset + 1 else reset = owed end
 ${ALLOWED}`);
 
 /**

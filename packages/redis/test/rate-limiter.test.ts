@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { RedisRateLimiter, type RedisRateLimiterConfig } from '../src/index.js';
 import { quiet, recordingLogger } from './loggers.js';
 import { useRedisServer } from './redis-fixture.js';
-import { clientLibraries, kindOf, redisServerBinary, type TestClient, unreachable } from './redis-server.js';
+import { clientLibraries, connect, kindOf, redisServerBinary, type TestClient, unreachable } from './redis-server.js';
 import { until } from './until.js';
 
 describe.skipIf(redisServerBinary === undefined).each(clientLibraries)('RedisRateLimiter on %s', (library) => {
@@ -152,6 +152,24 @@ describe.skipIf(redisServerBinary === undefined).each(clientLibraries)('RedisRat
     }
     expect(l.redisKey('{user}')).toBe(`${prefix}tb:{k:{user}}`);
   });
+
+  it.runIf(kindOf(library) === 'ioredis').each(['token-bucket', 'sliding-window'] as const)(
+    'decides on Redis with ioredis stringNumbers (integers answered as text), %s',
+    async (algorithm) => {
+      const c = await connect(library, redis.server.port, { stringNumbers: true });
+      try {
+        const l = await limiter({ prefix: freshPrefix(), rate: 2, algorithm }, c);
+        expect(await l.consume('k')).toMatchObject({ allowed: true, limit: 2, remaining: 1, retryAfterMs: 0 });
+        expect(await l.consume('k')).toMatchObject({ allowed: true, remaining: 0 });
+        const refused = await l.consume('k');
+        expect(refused).toMatchObject({ allowed: false, remaining: 0 });
+        expect(refused.retryAfterMs).toBeGreaterThan(0);
+        expect(l.available).toBe(true);
+      } finally {
+        await c.close();
+      }
+    },
+  );
 
   it('sends the script text again after the server forgets it (NOSCRIPT)', async () => {
     const c = await client();

@@ -3,6 +3,7 @@ import { isRateLimitExceededError, pipeline, RateLimiter } from '@resilience/cor
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { RedisRateLimiter, type RedisRateLimiterConfig } from '../src/index.js';
+import { replyFactor } from '../src/rate-limiter.js';
 import { quiet, recordingLogger } from './loggers.js';
 import { useRedisServer } from './redis-fixture.js';
 import { clientLibraries, connect, kindOf, redisServerBinary, type TestClient, unreachable } from './redis-server.js';
@@ -158,7 +159,8 @@ describe.skipIf(redisServerBinary === undefined).each(clientLibraries)('RedisRat
     async (algorithm) => {
       const c = await connect(library, redis.server.port, { stringNumbers: true });
       try {
-        const l = await limiter({ prefix: freshPrefix(), rate: 2, algorithm }, c);
+        // 'deny': an answer the limiter could not read would refuse.
+        const l = await limiter({ prefix: freshPrefix(), rate: 2, algorithm, whenUnavailable: 'deny' }, c);
         expect(await l.consume('k')).toMatchObject({ allowed: true, limit: 2, remaining: 1, retryAfterMs: 0 });
         expect(await l.consume('k')).toMatchObject({ allowed: true, remaining: 0 });
         const refused = await l.consume('k');
@@ -170,6 +172,24 @@ describe.skipIf(redisServerBinary === undefined).each(clientLibraries)('RedisRat
       }
     },
   );
+
+  it('answers a limiter whose numbers do not fit one integer reply with the full table (2^45 tokens a second)', async () => {
+    const c = await client();
+    // 'deny': an answer the limiter could not read would refuse.
+    const l = await limiter(
+      { prefix: freshPrefix(), rate: 2 ** 45, interval: 1_000, burst: 2 ** 45, whenUnavailable: 'deny' },
+      c,
+    );
+    expect(await l.consume('k', 2 ** 44)).toMatchObject({ allowed: true, limit: 2 ** 45, retryAfterMs: 0 });
+    const second = await l.consume('k', 2 ** 44);
+    expect(second.allowed).toBe(true);
+    expect(Number.isInteger(second.remaining)).toBe(true);
+    expect(second.remaining).toBeGreaterThanOrEqual(0);
+    expect(second.remaining).toBeLessThan(2 ** 45);
+    expect(second.resetMs).toBeGreaterThan(0);
+    expect(second.resetMs).toBeLessThanOrEqual(1_000);
+    expect(replyFactor(2 ** 45, 1_000)).toBe(0);
+  });
 
   it('sends the script text again after the server forgets it (NOSCRIPT)', async () => {
     const c = await client();

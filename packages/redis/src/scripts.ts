@@ -75,7 +75,8 @@ local full = now
 local kept = 0
 if v then
   if #v == 16 then full, kept = struct.unpack('<dd', v) else full = tonumber(v) or now end
-  if full < now then full = now end
+  -- (also when a value that is not ours reads as NaN)
+  if not (full >= now) then full = now end
 end
 local owed = full - now
 local after = owed + ARGV[3] * per

@@ -235,6 +235,24 @@ describe.skipIf(redisServerBinary === undefined)('the rewritten scripts decide e
     expect(await pttl()).toBeLessThanOrEqual(30_000);
   });
 
+  it('token bucket: a value that is not its own (16 bytes reading as NaN, or text) counts as a full bucket', async () => {
+    const c = await redis.client();
+    const factor = replyFactor(10, 60_000);
+    for (const [i, junk] of ['\xff'.repeat(16), 'not a number', 'nan'].entries()) {
+      const key = `junk:${++run}:${i}`;
+      // ioredis writes a JS string as UTF-8: 16 U+00FF become 32 bytes, so write the bytes themselves.
+      await c.command(
+        'EVAL',
+        "redis.call('SET', KEYS[1], ARGV[1] == 'ff' and string.rep(string.char(255), 16) or ARGV[1], 'PX', '60000')",
+        '1',
+        key,
+        i === 0 ? 'ff' : junk,
+      );
+      const reply = decode(await evalText(c, TB_NEW, key, [6_000, 60_000, 1, '1', factor], START_US), factor);
+      expect(reply).toEqual([1, 9, 6_000, 0]);
+    }
+  });
+
   it('packs an allowed reply into one exact integer only when the largest one fits', () => {
     expect(replyFactor(10, 60_000)).toBe(65_536);
     expect(replyFactor(1e6, 1e9)).toBe(2 ** 30);

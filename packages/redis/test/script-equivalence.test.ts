@@ -127,7 +127,7 @@ describe.skipIf(redisServerBinary === undefined)('the rewritten scripts decide e
             const inMemory = step.take ? memory.consume('k', step.tokens) : memory.check('k', step.tokens);
             // Within one server microsecond of the previous decision, a decision exactly at the bucket's edge may
             // go either way on Redis (the scripts, old and new, keep absolute server time in ms, about 1.7e12,
-            // whose last bit is 2^-12 ms, more than the 1e-9-token tolerance when a token takes more than ~0.1 s):
+            // whose last bit is 2^-12 ms, more than the 1e-9-token tolerance unless a token takes over two minutes):
             // found by this property, e.g. rate 218 per 10491371.363214105 ms, burst 3, take 2 then check 1 in
             // the same µs. Once the clock moves on by a µs, the refill outweighs that rounding; but once such a
             // decision went the other way the two states differ, and the comparison stops for the sequence.

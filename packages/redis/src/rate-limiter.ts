@@ -278,20 +278,27 @@ export class RedisRateLimiter implements RateLimiterLike, Policy<unknown, RateLi
    * round trip, what the standard rate-limit response headers need.
    * Rejects with a `RangeError` when `tokens` is not a finite number > 0 and <= the limit.
    */
-  async consume(key?: string, tokens = 1): Promise<RateLimitResult> {
-    this.#validate(key, tokens);
-    const result = await this.#decide(key, tokens, true);
-    if (!result.allowed) this.#refused(key);
-    return result;
+  consume(key?: string, tokens = 1): Promise<RateLimitResult> {
+    // Not an async function: the hot path, so no promise of its own on top of the decision's.
+    try {
+      this.#validate(key, tokens);
+      return this.#decide(key, tokens, true, true);
+    } catch (error) {
+      return Promise.reject(error);
+    }
   }
 
   /**
    * Reports what {@link RedisRateLimiter.consume} would, without taking anything.
    * Rejects with a `RangeError` when `tokens` is not a finite number > 0 and <= the limit.
    */
-  async check(key?: string, tokens = 1): Promise<RateLimitResult> {
-    this.#validate(key, tokens);
-    return await this.#decide(key, tokens, false);
+  check(key?: string, tokens = 1): Promise<RateLimitResult> {
+    try {
+      this.#validate(key, tokens);
+      return this.#decide(key, tokens, false, false);
+    } catch (error) {
+      return Promise.reject(error);
+    }
   }
 
   /**
@@ -318,7 +325,7 @@ export class RedisRateLimiter implements RateLimiterLike, Policy<unknown, RateLi
     const clock = this.#clock;
     const until = clock.now() + maxWait;
     for (;;) {
-      const result = await this.#decide(key, tokens, true);
+      const result = await this.#decide(key, tokens, true, false);
       if (result.allowed) return;
       if (signal?.aborted) throw signal.reason;
       const delay = Math.max(1, result.retryAfterMs);
@@ -364,7 +371,8 @@ export class RedisRateLimiter implements RateLimiterLike, Policy<unknown, RateLi
     return Promise.resolve();
   }
 
-  #decide(key: string | undefined, tokens: number, take: boolean): Promise<RateLimitResult> {
+  /** One decision on Redis (or the fallback); `report` tells a refusal to metrics and `onLimit`. */
+  #decide(key: string | undefined, tokens: number, take: boolean, report: boolean): Promise<RateLimitResult> {
     const args =
       tokens === 1
         ? take
@@ -372,11 +380,27 @@ export class RedisRateLimiter implements RateLimiterLike, Policy<unknown, RateLi
           : this.#checkOne
         : [...this.#args, String(tokens), take ? '1' : '0', this.#factor];
     const sent = this.#gate.call(this.#script, this.redisKey(key), args);
-    if (sent === undefined) return this.#unavailable(key, tokens, take);
+    if (sent === undefined) return this.#fallbackDecision(key, tokens, take, report);
     return sent.then(
-      (reply) => this.#toResult(reply) ?? this.#unavailable(key, tokens, take),
-      () => this.#unavailable(key, tokens, take),
+      (reply) => {
+        const result = this.#toResult(reply);
+        if (result === undefined) return this.#fallbackDecision(key, tokens, take, report);
+        if (report && !result.allowed) this.#refused(key);
+        return result;
+      },
+      () => this.#fallbackDecision(key, tokens, take, report),
     );
+  }
+
+  async #fallbackDecision(
+    key: string | undefined,
+    tokens: number,
+    take: boolean,
+    report: boolean,
+  ): Promise<RateLimitResult> {
+    const result = await this.#unavailable(key, tokens, take);
+    if (report && !result.allowed) this.#refused(key);
+    return result;
   }
 
   async #unavailable(key: string | undefined, tokens: number, take: boolean): Promise<RateLimitResult> {

@@ -10,8 +10,12 @@
 // whole run as rate-limiter-flexible's do (a bucket that refills at once would
 // expire and re-create its key on every decision: a different workload). Subjects alternate over several rounds; the median round is reported.
 import { RateLimiterRedis } from 'rate-limiter-flexible';
-import { RedisRateLimiter } from '../src/index.js';
 import { type ClientLibrary, connect, RedisServer, redisServerBinary } from '../test/redis-server.js';
+
+// RESILIENCE_REDIS_SRC points at another revision's src/index.ts, to compare two revisions on one machine.
+const { RedisRateLimiter } = (await import(
+  process.env.RESILIENCE_REDIS_SRC ?? '../src/index.js'
+)) as typeof import('../src/index.js');
 
 interface Subject {
   readonly name: string;

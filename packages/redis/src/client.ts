@@ -69,7 +69,7 @@ export class ScriptRunner {
   }
 
   /** Runs `script` with one key and `args`; settles with the reply or the client's error. */
-  run(script: LuaScript, key: string, args: string[]): Promise<unknown> {
+  run(script: LuaScript, key: string, args: readonly string[]): Promise<unknown> {
     return this.evalsha(script, key, args).catch((error: unknown) => {
       if (!isNoScript(error)) throw error;
       return this.eval(script, key, args);
@@ -77,15 +77,15 @@ export class ScriptRunner {
   }
 
   /** `EVALSHA` of `script` with one key and `args` (may reject with a `NOSCRIPT` error). */
-  evalsha(script: LuaScript, key: string, args: string[]): Promise<unknown> {
+  evalsha(script: LuaScript, key: string, args: readonly string[]): Promise<unknown> {
     if (this.kind === 'ioredis') return (this.#client as IORedisLike).evalsha(script.sha, 1, key, ...args);
-    return (this.#client as NodeRedisLike).evalSha(script.sha, { keys: [key], arguments: args });
+    return (this.#client as NodeRedisLike).evalSha(script.sha, { keys: [key], arguments: args as string[] });
   }
 
   /** `EVAL` of `script`'s text with one key and `args` (which also caches the script). */
-  eval(script: LuaScript, key: string, args: string[]): Promise<unknown> {
+  eval(script: LuaScript, key: string, args: readonly string[]): Promise<unknown> {
     if (this.kind === 'ioredis') return (this.#client as IORedisLike).eval(script.source, 1, key, ...args);
-    return (this.#client as NodeRedisLike).eval(script.source, { keys: [key], arguments: args });
+    return (this.#client as NodeRedisLike).eval(script.source, { keys: [key], arguments: args as string[] });
   }
 }
 

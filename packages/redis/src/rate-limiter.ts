@@ -48,6 +48,26 @@ const MAX_REFILL_MS = 2 ** 53;
 /** The longest sliding window: its key lives two windows, which PEXPIRE must accept and a double must count in whole ms. */
 const MAX_WINDOW_MS = 2 ** 52;
 
+/**
+ * The factor an allowed decision's reply is packed with (`remaining * factor
+ * + resetMs`, see scripts.ts): the smallest power of two above any `resetMs`
+ * (at most `longestReset` rounded up, plus one for rounding), or 0 when the
+ * largest reply (`remaining` at most `limit` + 1) would not stay an exact
+ * integer (then the script answers with a table).
+ */
+export function replyFactor(limit: number, longestReset: number): number {
+  const bound = Math.ceil(longestReset) + 2;
+  let factor = 1;
+  while (factor <= bound) factor *= 2;
+  return (limit + 2) * factor <= Number.MAX_SAFE_INTEGER ? factor : 0;
+}
+
+/** An integer of a script's reply: a number, or its decimal text (ioredis's `stringNumbers`); otherwise undefined. */
+function integer(value: unknown): number | undefined {
+  if (typeof value === 'number') return value;
+  return typeof value === 'string' && /^-?\d{1,16}$/.test(value) ? Number(value) : undefined;
+}
+
 /** What decides while Redis is unavailable, once resolved from the config. */
 type Fallback = Pick<RateLimiterLike, 'consume' | 'check'> | 'allow' | 'deny';
 
@@ -100,7 +120,13 @@ export class RedisRateLimiter implements RateLimiterLike, Policy<unknown, RateLi
   readonly clientKind: RedisClientKind;
   readonly #limit: number;
   readonly #script: LuaScript;
-  readonly #args: readonly string[];
+  /** The script's constant arguments (two numbers; then tokens and take/check, then the reply factor). */
+  readonly #args: readonly [string, string];
+  /** The reply factor, as sent (see `ALLOWED` in scripts.ts). */
+  readonly #factor: string;
+  /** The arguments of a one-token take and of a one-token check, built once. */
+  readonly #takeOne: readonly string[];
+  readonly #checkOne: readonly string[];
   readonly #keyStart: string;
   readonly #hexKeyStart: string;
   readonly #defaultKey: string;
@@ -182,6 +208,10 @@ export class RedisRateLimiter implements RateLimiterLike, Policy<unknown, RateLi
       );
     }
     this.#args = tokenBucket ? [String(per), String(per * this.burst)] : [String(this.rate), String(this.interval)];
+    const factor = replyFactor(this.#limit, tokenBucket ? per * this.burst : 2 * this.interval);
+    this.#factor = String(factor);
+    this.#takeOne = [...this.#args, '1', '1', this.#factor];
+    this.#checkOne = [...this.#args, '1', '0', this.#factor];
     // `{…}` is the hash tag: everything a decision touches lives in one slot.
     const kind = tokenBucket ? 'tb' : 'sw';
     this.#keyStart = `${this.prefix}${kind}:{k:`;
@@ -197,12 +227,20 @@ export class RedisRateLimiter implements RateLimiterLike, Policy<unknown, RateLi
     });
     const limit = this.#limit;
     this.#toResult = (reply) => {
-      if (!Array.isArray(reply) || reply.length !== 4) return undefined;
-      const [allowed, remaining, resetMs, retryAfterMs] = reply as unknown[];
-      if (typeof remaining !== 'number' || typeof resetMs !== 'number' || typeof retryAfterMs !== 'number') {
-        return undefined;
+      // ioredis with `stringNumbers: true` answers integers as decimal strings.
+      const packed = typeof reply === 'number' ? reply : typeof reply === 'string' ? integer(reply) : undefined;
+      if (packed !== undefined) {
+        // An allowed decision, as one integer: remaining * factor + resetMs (factor a power of two, so exact).
+        if (factor === 0 || !Number.isSafeInteger(packed) || packed < 0) return undefined;
+        const remaining = Math.floor(packed / factor);
+        return { allowed: true, limit, remaining, resetMs: packed - remaining * factor, retryAfterMs: 0 };
       }
-      return { allowed: allowed === 1, limit, remaining, resetMs, retryAfterMs };
+      if (!Array.isArray(reply) || reply.length !== 4) return undefined;
+      const remaining = integer(reply[1]);
+      const resetMs = integer(reply[2]);
+      const retryAfterMs = integer(reply[3]);
+      if (remaining === undefined || resetMs === undefined || retryAfterMs === undefined) return undefined;
+      return { allowed: integer(reply[0]) === 1, limit, remaining, resetMs, retryAfterMs };
     };
   }
 
@@ -240,20 +278,27 @@ export class RedisRateLimiter implements RateLimiterLike, Policy<unknown, RateLi
    * round trip, what the standard rate-limit response headers need.
    * Rejects with a `RangeError` when `tokens` is not a finite number > 0 and <= the limit.
    */
-  async consume(key?: string, tokens = 1): Promise<RateLimitResult> {
-    this.#validate(key, tokens);
-    const result = await this.#decide(key, tokens, true);
-    if (!result.allowed) this.#refused(key);
-    return result;
+  consume(key?: string, tokens = 1): Promise<RateLimitResult> {
+    // Not an async function: the hot path, so no promise of its own on top of the decision's.
+    try {
+      this.#validate(key, tokens);
+      return this.#decide(key, tokens, true, true);
+    } catch (error) {
+      return Promise.reject(error);
+    }
   }
 
   /**
    * Reports what {@link RedisRateLimiter.consume} would, without taking anything.
    * Rejects with a `RangeError` when `tokens` is not a finite number > 0 and <= the limit.
    */
-  async check(key?: string, tokens = 1): Promise<RateLimitResult> {
-    this.#validate(key, tokens);
-    return await this.#decide(key, tokens, false);
+  check(key?: string, tokens = 1): Promise<RateLimitResult> {
+    try {
+      this.#validate(key, tokens);
+      return this.#decide(key, tokens, false, false);
+    } catch (error) {
+      return Promise.reject(error);
+    }
   }
 
   /**
@@ -280,7 +325,7 @@ export class RedisRateLimiter implements RateLimiterLike, Policy<unknown, RateLi
     const clock = this.#clock;
     const until = clock.now() + maxWait;
     for (;;) {
-      const result = await this.#decide(key, tokens, true);
+      const result = await this.#decide(key, tokens, true, false);
       if (result.allowed) return;
       if (signal?.aborted) throw signal.reason;
       const delay = Math.max(1, result.retryAfterMs);
@@ -326,14 +371,36 @@ export class RedisRateLimiter implements RateLimiterLike, Policy<unknown, RateLi
     return Promise.resolve();
   }
 
-  #decide(key: string | undefined, tokens: number, take: boolean): Promise<RateLimitResult> {
-    const args = [...this.#args, tokens === 1 ? '1' : String(tokens), take ? '1' : '0'];
+  /** One decision on Redis (or the fallback); `report` tells a refusal to metrics and `onLimit`. */
+  #decide(key: string | undefined, tokens: number, take: boolean, report: boolean): Promise<RateLimitResult> {
+    const args =
+      tokens === 1
+        ? take
+          ? this.#takeOne
+          : this.#checkOne
+        : [...this.#args, String(tokens), take ? '1' : '0', this.#factor];
     const sent = this.#gate.call(this.#script, this.redisKey(key), args);
-    if (sent === undefined) return this.#unavailable(key, tokens, take);
+    if (sent === undefined) return this.#fallbackDecision(key, tokens, take, report);
     return sent.then(
-      (reply) => this.#toResult(reply) ?? this.#unavailable(key, tokens, take),
-      () => this.#unavailable(key, tokens, take),
+      (reply) => {
+        const result = this.#toResult(reply);
+        if (result === undefined) return this.#fallbackDecision(key, tokens, take, report);
+        if (report && !result.allowed) this.#refused(key);
+        return result;
+      },
+      () => this.#fallbackDecision(key, tokens, take, report),
     );
+  }
+
+  async #fallbackDecision(
+    key: string | undefined,
+    tokens: number,
+    take: boolean,
+    report: boolean,
+  ): Promise<RateLimitResult> {
+    const result = await this.#unavailable(key, tokens, take);
+    if (report && !result.allowed) this.#refused(key);
+    return result;
   }
 
   async #unavailable(key: string | undefined, tokens: number, take: boolean): Promise<RateLimitResult> {

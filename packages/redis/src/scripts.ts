@@ -27,42 +27,88 @@ local now = tonumber(t[1]) * 1000 + tonumber(t[2]) / 1000
 `;
 
 /**
- * The token bucket as GCRA: the key holds one number, the server time (ms) at
- * which its bucket is full again. ARGV: per (ms one token takes to come
- * back), capacity (burst * per), tokens, take (1 takes, 0 only reports).
- * Returns { allowed (1/0), remaining (whole tokens), resetMs (rounded up),
- * retryAfterMs (rounded up, 0 when allowed) }.
- *
- * The key's TTL is kept at least the time until its bucket is full again
- * (then its absence means full): it is set to the full refill time only when
- * it falls short, so most takes write one value and no expiry. A number
- * passed to redis.call is written with 17 significant digits: exact.
+ * How an allowed decision comes back: one integer, `remaining * ARGV[5] +
+ * resetMs` (ARGV[5] is a power of two above any `resetMs` the limiter can
+ * see, chosen by the client so the sum stays under 2^53), which Redis sends
+ * and the client reads without building an array. With ARGV[5] = 0 (a limiter
+ * whose numbers would not fit) and for every refusal the reply is the table
+ * { allowed (1/0), remaining, resetMs, retryAfterMs }.
  */
-export const TOKEN_BUCKET: LuaScript = script(`${NOW}
-local per = tonumber(ARGV[1])
-local capacity = tonumber(ARGV[2])
-local full = tonumber(redis.call('GET', KEYS[1]))
-if full == nil or full < now then full = now end
+const ALLOWED = `
+local factor = ARGV[5] + 0
+if factor > 0 then return left * factor + reset end
+return { 1, left, reset, 0 }
+`;
+
+/**
+ * The token bucket as GCRA: the key holds the server time (ms) at which its
+ * bucket is full again. ARGV: per (ms one token takes to come back), capacity
+ * (burst * per), tokens, take (1 takes, 0 only reports), the reply factor
+ * (see above). Replies with remaining (whole tokens), resetMs (rounded up) and,
+ * when refused, retryAfterMs (rounded up).
+ *
+ * The value is 16 bytes, two little-endian doubles packed by Lua's `struct`:
+ * that time, and the time until which the key is known to live (its TTL was
+ * set then). Binary, because writing a double as decimal text (17 significant
+ * digits, which an exact round trip needs) was the most expensive step of the
+ * old script; the second number replaces a `PTTL` per decision. The TTL is
+ * kept at least the time until the bucket is full again (then its absence
+ * means full): it is set to the full refill time only when it falls short, so
+ * most takes write the value alone (`KEEPTTL`). A value of another length is
+ * read as the decimal text the previous version wrote (a rolling upgrade
+ * keeps its budgets).
+ *
+ * Every allowed decision runs this script, so its arithmetic avoids function
+ * calls, which cost more than the arithmetic itself here: strings become
+ * numbers by Lua's coercion (`x + 0`, the same conversion as `tonumber`), and
+ * for x >= 0, `x - x % 1` is exactly `math.floor(x)` (`x % 1` is
+ * `x - floor(x)`, exact for x >= 0) and `owed - owed % 1 + 1` exactly
+ * `math.ceil(owed)` when `owed` is not whole. A refusal keeps the plain form.
+ */
+export const TOKEN_BUCKET: LuaScript = script(`
+local t = redis.call('TIME')
+local now = t[1] * 1000 + t[2] / 1000
+local per = ARGV[1] + 0
+local capacity = ARGV[2] + 0
+local v = redis.call('GET', KEYS[1])
+local full = now
+local kept = 0
+if v then
+  if #v == 16 then full, kept = struct.unpack('<dd', v) else full = tonumber(v) or now end
+  -- (also when a value that is not ours reads as NaN)
+  if not (full >= now) then full = now end
+end
 local owed = full - now
-local after = owed + tonumber(ARGV[3]) * per
+local after = owed + ARGV[3] * per
 if after > capacity + per * 1e-9 then
   return { 0, math.floor((capacity - owed) / per + 1e-9), math.ceil(owed), math.ceil(after - capacity) }
 end
 if ARGV[4] == '1' then
   owed = after
-  redis.call('SET', KEYS[1], now + owed, 'KEEPTTL')
-  if redis.call('PTTL', KEYS[1]) < owed then redis.call('PEXPIRE', KEYS[1], math.ceil(capacity)) end
+  local at = now + owed
+  if kept >= at then
+    redis.call('SET', KEYS[1], struct.pack('<dd', at, kept), 'KEEPTTL')
+  else
+    local ttl = math.ceil(capacity)
+    redis.call('SET', KEYS[1], struct.pack('<dd', at, now + ttl - 1), 'PX', string.format('%d', ttl))
+  end
 end
-return { 1, math.floor((capacity - owed) / per + 1e-9), math.ceil(owed), 0 }
-`);
+local left = (capacity - owed) / per + 1e-9
+left = left - left % 1
+if left < 0 then left = 0 end
+local reset = owed % 1
+if reset > 0 then reset = owed - reset + 1 else reset = owed end
+${ALLOWED}`);
 
 /**
  * The sliding window in its two-window approximation (as the core's): the
  * key is a hash of the current window's index (`w`, on the server's clock),
  * the previous window's count (`p`) and the current one's (`c`). ARGV: limit,
- * interval, tokens, take (1/0). Same reply as {@link TOKEN_BUCKET}. The key
- * expires when its counts no longer matter (the end of the window after the
- * last take's); the expiry is written once per window.
+ * interval, tokens, take (1/0), the reply factor. Same reply as
+ * {@link TOKEN_BUCKET}. The key expires when its counts no longer matter (the
+ * end of the window after the last take's); the expiry is written by the
+ * first take of each window (later takes of the window need no more time than
+ * it gave), so the other takes write one field.
  */
 export const SLIDING_WINDOW: LuaScript = script(`${NOW}
 local limit = tonumber(ARGV[1])
@@ -101,16 +147,15 @@ if ARGV[4] == '1' then
     redis.call('HSET', KEYS[1], 'c', c)
   else
     redis.call('HSET', KEYS[1], 'w', index, 'p', p, 'c', c)
+    redis.call('PEXPIRE', KEYS[1], math.ceil(2 * interval - into) + 1)
   end
-  local need = 2 * interval - into
-  if redis.call('PTTL', KEYS[1]) < need then redis.call('PEXPIRE', KEYS[1], math.ceil(need) + 1) end
 end
 local left = math.floor(limit - share - c + 1e-9)
 if left < 0 then left = 0 end
 local reset = 0
 if c > 0 then reset = 2 * interval - into elseif p > 0 then reset = interval - into end
-return { 1, left, math.ceil(reset), 0 }
-`);
+reset = math.ceil(reset)
+${ALLOWED}`);
 
 /**
  * Takes a lease of a distributed bulkhead: drops expired leases, then adds

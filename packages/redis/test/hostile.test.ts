@@ -151,6 +151,35 @@ describe.skipIf(redisServerBinary === undefined)('hostile use', () => {
     await expect(bulkhead.execute(() => 'next')).resolves.toBe('next');
   }, 20_000);
 
+  it('consume, check, take and allow never throw synchronously, even when the client itself throws', async () => {
+    let reads = 0;
+    const client = {
+      evalsha: throwing,
+      eval: throwing,
+      get status(): string {
+        // Detection reads it once; every later read throws.
+        if (reads++ > 0) throw new Error('status broke');
+        return 'ready';
+      },
+    };
+    const limiter = new RedisRateLimiter({ client: client as never, rate: 5, logger: recordingLogger() });
+    closers.push(limiter);
+    for (const call of [
+      () => limiter.consume('k'),
+      () => limiter.check('k'),
+      () => limiter.take('k', 1),
+      () => limiter.allow('k'),
+      () => limiter.consume('k', Number.NaN),
+      () => limiter.check(42 as never),
+    ]) {
+      let promise: Promise<unknown> | undefined;
+      expect(() => {
+        promise = call();
+      }).not.toThrow();
+      await expect(promise).rejects.toBeInstanceOf(Error);
+    }
+  });
+
   it('huge and odd but valid numbers decide sensibly', async () => {
     // One token every 10^10 ms: longer than one platform timer holds.
     const tiny = new RedisRateLimiter({ client: c.client, prefix: 'hostile4:', rate: 1e-10, interval: 1 });

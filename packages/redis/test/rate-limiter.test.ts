@@ -3,9 +3,10 @@ import { isRateLimitExceededError, pipeline, RateLimiter } from '@resilience/cor
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { RedisRateLimiter, type RedisRateLimiterConfig } from '../src/index.js';
+import { replyFactor } from '../src/rate-limiter.js';
 import { quiet, recordingLogger } from './loggers.js';
 import { useRedisServer } from './redis-fixture.js';
-import { clientLibraries, kindOf, redisServerBinary, type TestClient, unreachable } from './redis-server.js';
+import { clientLibraries, connect, kindOf, redisServerBinary, type TestClient, unreachable } from './redis-server.js';
 import { until } from './until.js';
 
 describe.skipIf(redisServerBinary === undefined).each(clientLibraries)('RedisRateLimiter on %s', (library) => {
@@ -151,6 +152,43 @@ describe.skipIf(redisServerBinary === undefined).each(clientLibraries)('RedisRat
       expect(ttl).toBeLessThanOrEqual(60_000);
     }
     expect(l.redisKey('{user}')).toBe(`${prefix}tb:{k:{user}}`);
+  });
+
+  it.runIf(kindOf(library) === 'ioredis').each(['token-bucket', 'sliding-window'] as const)(
+    'decides on Redis with ioredis stringNumbers (integers answered as text), %s',
+    async (algorithm) => {
+      const c = await connect(library, redis.server.port, { stringNumbers: true });
+      try {
+        // 'deny': an answer the limiter could not read would refuse.
+        const l = await limiter({ prefix: freshPrefix(), rate: 2, algorithm, whenUnavailable: 'deny' }, c);
+        expect(await l.consume('k')).toMatchObject({ allowed: true, limit: 2, remaining: 1, retryAfterMs: 0 });
+        expect(await l.consume('k')).toMatchObject({ allowed: true, remaining: 0 });
+        const refused = await l.consume('k');
+        expect(refused).toMatchObject({ allowed: false, remaining: 0 });
+        expect(refused.retryAfterMs).toBeGreaterThan(0);
+        expect(l.available).toBe(true);
+      } finally {
+        await c.close();
+      }
+    },
+  );
+
+  it('answers a limiter whose numbers do not fit one integer reply with the full table (2^45 tokens a second)', async () => {
+    const c = await client();
+    // 'deny': an answer the limiter could not read would refuse.
+    const l = await limiter(
+      { prefix: freshPrefix(), rate: 2 ** 45, interval: 1_000, burst: 2 ** 45, whenUnavailable: 'deny' },
+      c,
+    );
+    expect(await l.consume('k', 2 ** 44)).toMatchObject({ allowed: true, limit: 2 ** 45, retryAfterMs: 0 });
+    const second = await l.consume('k', 2 ** 44);
+    expect(second.allowed).toBe(true);
+    expect(Number.isInteger(second.remaining)).toBe(true);
+    expect(second.remaining).toBeGreaterThanOrEqual(0);
+    expect(second.remaining).toBeLessThan(2 ** 45);
+    expect(second.resetMs).toBeGreaterThan(0);
+    expect(second.resetMs).toBeLessThanOrEqual(1_000);
+    expect(replyFactor(2 ** 45, 1_000)).toBe(0);
   });
 
   it('sends the script text again after the server forgets it (NOSCRIPT)', async () => {

@@ -10,7 +10,7 @@ class Pending {
   readonly probe: boolean;
   readonly script: LuaScript;
   readonly key: string;
-  readonly args: string[];
+  readonly args: readonly string[];
   prev: Pending | null = null;
   next: Pending | null = null;
   settled = false;
@@ -22,7 +22,7 @@ class Pending {
     probe: boolean,
     script: LuaScript,
     key: string,
-    args: string[],
+    args: readonly string[],
   ) {
     this.deadline = deadline;
     this.resolve = resolve;
@@ -94,7 +94,7 @@ export class RedisGate {
    * fallback now" (the client is reconnecting, or Redis is down and a probe is
    * already out). The promise rejects when Redis errs or is late.
    */
-  call(script: LuaScript, key: string, args: string[]): Promise<unknown> | undefined {
+  call(script: LuaScript, key: string, args: readonly string[]): Promise<unknown> | undefined {
     if (this.#closed) return undefined;
     if (this.#runner.disconnected) {
       this.#down('the client is not connected', undefined);

@@ -39,6 +39,19 @@ describe('OTelRecorder(meter, { policies })', () => {
     expect(recorder).toBeInstanceOf(OTelRecorder);
   });
 
+  it('counts a call once when a policy has its own recorder on the same meter as the attached one', async () => {
+    const { provider, reader } = meters();
+    const meter = provider.getMeter('m');
+    const policies = new PolicyRegistry();
+    using own = new OTelRecorder(meter);
+    using _all = new OTelRecorder(meter, { policies });
+    using _again = new OTelRecorder(meter, { policies });
+    const breaker = policies.circuitBreaker('payments', { metrics: own });
+    await breaker.execute(() => 1);
+    const calls = (await collect(reader)).get(MetricNames.CircuitBreakerCalls);
+    expect(pointValue(calls, { 'resilience.name': 'payments', 'resilience.outcome': 'success' })).toBe(1);
+  });
+
   it('dispose() removes it from the policies, and only it', async () => {
     const { provider, reader } = meters();
     const policies = new PolicyRegistry();

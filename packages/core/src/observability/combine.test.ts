@@ -34,6 +34,20 @@ describe('combineRecorders', () => {
     expect(durations).toEqual([0.5]);
   });
 
+  it('counts recorders that name the same sink once (two recorders writing the same series), the first given', () => {
+    const sink = {};
+    const a = listRecorder();
+    const b = listRecorder();
+    const c = listRecorder();
+    for (const r of [a, b]) Object.defineProperty(r, Symbol.for('@resilience/core.recorderSink'), { value: sink });
+    Object.defineProperty(c, Symbol.for('@resilience/core.recorderSink'), { value: {} });
+    expect(combineRecorders(a, b)).toBe(a);
+    expect(combineRecorders(undefined, b, a)).toBe(b);
+    const all = combineRecorders(a, b, c);
+    all.recordTimeout('t');
+    expect([a.lines, b.lines, c.lines]).toEqual([['timeout t'], [], ['timeout t']]);
+  });
+
   it('returns the only distinct recorder itself, and counts a recorder given twice once', () => {
     const a = listRecorder();
     expect(combineRecorders(a)).toBe(a);

@@ -90,6 +90,12 @@ function isRecorder(value: unknown): boolean {
  * - The same recorder given twice (or inside a combination given here)
  *   receives each record once; `undefined` entries are skipped, so
  *   `combineRecorders(config.metrics, extra)` needs no check.
+ * - Two recorders that write the same series (two `PrometheusRecorder`s on
+ *   one prom-client registry and prefix, two `OTelRecorder`s on one meter)
+ *   count as one: only the first given receives the records, or each would
+ *   count twice. A recorder says which series it writes with an own
+ *   property keyed `Symbol.for('@resilience/core.recorderSink')` (any object;
+ *   recorders with the same one are the same sink).
  * - With a single distinct recorder, that recorder itself is returned.
  * - Optional methods (`recordCallDuration`, `recordHedge`, …) reach the
  *   recorders that have them.
@@ -119,9 +125,34 @@ export function combineRecorders(...recorders: readonly (MetricsRecorder | undef
     (r) => combinedRecorders.get(r),
   );
   if (targets.length === 1) return targets[0] as MetricsRecorder;
-  const combined = new CombinedRecorder(targets);
+  const distinct = distinctSinks(targets);
+  if (distinct.length === 1) return distinct[0] as MetricsRecorder;
+  const combined = new CombinedRecorder(distinct);
   combinedRecorders.set(combined, targets);
   return combined;
+}
+
+/** The key of a recorder's own property naming the series it writes (see {@link combineRecorders}). */
+const RECORDER_SINK = Symbol.for('@resilience/core.recorderSink');
+
+/** `targets` without those writing the same series as one before them (the first of each sink stays). */
+function distinctSinks(targets: MetricsRecorder[]): MetricsRecorder[] {
+  const sinks = new Set<unknown>();
+  const kept: MetricsRecorder[] = [];
+  for (const target of targets) {
+    let sink: unknown;
+    try {
+      sink = (target as unknown as Record<symbol, unknown>)[RECORDER_SINK];
+    } catch {
+      sink = undefined; // A recorder (a Proxy) that cannot answer is a sink of its own.
+    }
+    if (sink !== null && typeof sink === 'object') {
+      if (sinks.has(sink)) continue;
+      sinks.add(sink);
+    }
+    kept.push(target);
+  }
+  return kept;
 }
 
 /** The fan-out behind {@link combineRecorders}. */

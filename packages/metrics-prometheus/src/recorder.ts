@@ -14,7 +14,7 @@ import type { PrometheusRecorderOptions } from './types.js';
 
 const OWNER = 'PrometheusRecorder';
 /** The key under which the core's `combineRecorders` finds which series a recorder writes. */
-const RECORDER_SINK = Symbol.for('@resilience/core.recorderSink');
+const RECORDER_SINK = Symbol.for('@resilience/core.sink');
 
 const KNOWN_OPTIONS: readonly string[] = ['registry', 'prefix', 'buckets', 'policies'];
 /** prom-client's spellings of an option, and the option to use here. */

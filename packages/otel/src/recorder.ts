@@ -55,7 +55,7 @@ export interface OTelRecorderOptions {
 
 const OWNER = 'OTelRecorder';
 /** The key under which the core's `combineRecorders` finds which series a recorder writes. */
-const RECORDER_SINK = Symbol.for('@resilience/core.recorderSink');
+const RECORDER_SINK = Symbol.for('@resilience/core.sink');
 
 const KNOWN_OPTIONS: ReadonlySet<string> = new Set(['cardinalityLimit', 'durationBuckets', 'durations', 'policies']);
 /** The default of {@link OTelRecorderOptions.cardinalityLimit}: the SDK's default. */

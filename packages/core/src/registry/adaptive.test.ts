@@ -288,3 +288,67 @@ describe('PolicyRegistry.health: the adaptive policies', () => {
     expect(policies.health()).toEqual({ status: 'down', closed: true, policies: [] });
   });
 });
+
+describe('PolicyRegistry.configure from inside a configure() (attack18)', () => {
+  it('refuses a configure() that a policy it updates runs (a listener, a queued call), and applies the outer one whole', async () => {
+    const logger = recordingLogger();
+    const policies = new PolicyRegistry({ logger });
+    const bulkhead = policies.adaptiveBulkhead('db', { maxLimit: 1, maxQueue: 5 });
+    const breaker = policies.circuitBreaker('payments');
+    const reload = () => policies.configure({ adaptiveBulkhead: { db: { maxLimit: 9 } } });
+    // A listener of the limit the outer configure() moves reloads the config.
+    bulkhead.on('limitChange', reload);
+    const gate = deferred();
+    const running = bulkhead.execute(() => gate.promise);
+    // A queued call that the raised limit starts inside the outer configure() reloads it too.
+    const queued = outcome(bulkhead.execute(reload));
+    policies.configure({
+      adaptiveBulkhead: { db: { maxLimit: 5, minLimit: 5 } },
+      circuitBreaker: { payments: { timeout: 7 } },
+    });
+    const refused = /PolicyRegistry.configure: called from inside a configure\(\)/;
+    expect((await queued).error).toBeInstanceOf(Error);
+    expect(String((await queued).error)).toMatch(refused);
+    expect(logger.records.some((r) => refused.test(String((r.attrs?.err as Error | undefined)?.message)))).toBe(true);
+    // The outer configuration, whole: not a mix of the two.
+    expect([bulkhead.minLimit, bulkhead.maxLimit, bulkhead.limit]).toEqual([5, 5, 5]);
+    // The next configure() replaces it as usual (minLimit goes back to its default).
+    policies.configure({ adaptiveBulkhead: { db: { maxLimit: 9 } } });
+    expect([bulkhead.minLimit, bulkhead.maxLimit]).toEqual([1, 9]);
+    expect(breaker.state).toBe('closed');
+    gate.resolve();
+    await running;
+  });
+});
+
+describe('PolicyRegistry.attach from inside a configure() (attack18)', () => {
+  it('a recorder attached by a call that configure() starts reaches every policy, also those updated after it', async () => {
+    const policies = new PolicyRegistry();
+    const bulkhead = policies.adaptiveBulkhead('db', { maxLimit: 1, maxQueue: 5 });
+    // Updated after the bulkhead (configure() goes kind by kind, in the order of its sections).
+    const throttle = policies.adaptiveThrottle('search');
+    const seen: string[] = [];
+    const metrics = {
+      recordCircuitBreakerState: () => undefined,
+      recordCircuitBreakerCall: (name: string, outcome: string) => void seen.push(`${name} ${outcome}`),
+      recordRetryAttempt: () => undefined,
+      recordRateLimitHit: () => undefined,
+      recordBulkheadUtilization: () => undefined,
+      recordTimeout: () => undefined,
+    };
+    const gate = deferred();
+    const running = bulkhead.execute(() => gate.promise);
+    // Queued: the limit configure() raises starts it in the middle of configure(), before the throttle's update.
+    const queued = bulkhead.execute(() => policies.attach({ metrics }));
+    policies.configure({
+      adaptiveBulkhead: { db: { minLimit: 2, maxLimit: 2 } },
+      adaptiveThrottle: { search: { k: 3 } },
+    });
+    expect(typeof (await queued).dispose).toBe('function');
+    seen.length = 0;
+    await throttle.execute(() => 'ok');
+    expect(seen).toEqual(['search success']);
+    gate.resolve();
+    await running;
+  });
+});

@@ -352,3 +352,26 @@ describe('PolicyRegistry.attach from inside a configure() (attack18)', () => {
     await running;
   });
 });
+
+describe('PolicyRegistry.configure: critical entries health() would ignore (attack18)', () => {
+  it('refuses a critical entry of a kind health() does not count, with its path and value', () => {
+    const policies = new PolicyRegistry();
+    policies.retry('payments');
+    policies.hedging('prices', { delay: 50 });
+    policies.circuitBreaker('payments');
+    for (const [entry, kind] of [
+      ['retry.payments', 'a retry'],
+      ['hedging.prices', 'a hedging policy'],
+      ['timeout.db', 'a timeout'],
+      ['pipeline.checkout', 'a pipeline'],
+    ] as const) {
+      expect(() => policies.configure({ critical: [entry] }, { allowUnknownNames: true })).toThrow(
+        new TypeError(
+          `PolicyRegistry.configure: critical[0] must name a circuit breaker, bulkhead, adaptive bulkhead or adaptive throttle (health() counts no other kind), got "${entry}" (${kind})`,
+        ),
+      );
+    }
+    policies.configure({ critical: ['circuitBreaker.payments'] });
+    expect(policies.health().policies[0]?.critical).toBe(true);
+  });
+});

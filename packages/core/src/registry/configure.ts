@@ -33,6 +33,9 @@ export const configurableKinds: readonly ConfigurableKind[] = [
 /** Every kind a registry holds. */
 export const policyKinds: readonly PolicyKind[] = [...configurableKinds, 'pipeline'];
 
+/** The kinds `health()` counts, so the only ones a `critical` entry may name. */
+const HEALTH_KINDS: readonly PolicyKind[] = ['circuitBreaker', 'bulkhead', 'adaptiveBulkhead', 'adaptiveThrottle'];
+
 /** How each kind is named in messages. */
 export const kindLabel: Readonly<Record<PolicyKind, string>> = {
   circuitBreaker: 'circuit breaker',
@@ -246,6 +249,13 @@ export function checkShape(
         const kind = typeof entry === 'string' ? entry.slice(0, dot) : '';
         if (dot < 1 || !(policyKinds as readonly string[]).includes(kind)) {
           fail(path, `must be "kind.name" with a kind of policy, got ${describeValue(entry)}`);
+        }
+        if (!(HEALTH_KINDS as readonly string[]).includes(kind)) {
+          // Accepted, it would do nothing: an operator would believe readiness follows that policy.
+          fail(
+            path,
+            `must name a circuit breaker, bulkhead, adaptive bulkhead or adaptive throttle (health() counts no other kind), got ${describeValue(entry)} (${aKind(kind as PolicyKind)})`,
+          );
         }
         nameExists(kind as PolicyKind, (entry as string).slice(dot + 1), path);
         critical.add(entry as string);

@@ -5,6 +5,7 @@ import { Chaos } from '../chaos/chaos.js';
 import { CircuitBreaker } from '../circuit-breaker/circuit-breaker.js';
 import { Hedging } from '../hedging/hedging.js';
 import { knownOptions } from '../internal/update.js';
+import { RECORDER_METHODS } from '../observability/attachments.js';
 import { describeValue } from '../internal/validate.js';
 import { RateLimiter } from '../rate-limiter/rate-limiter.js';
 import { Retry } from '../retry/retry.js';
@@ -112,18 +113,6 @@ function options(kind: ConfigurableKind, path: string, value: unknown): Options 
 }
 
 const LOGGER_METHODS = ['debug', 'info', 'warn', 'error'];
-/** Every method of a `MetricsRecorder` (a recorder may implement only some). */
-const RECORDER_METHODS = [
-  'recordCircuitBreakerState',
-  'recordRetryAttempt',
-  'recordRateLimitHit',
-  'recordBulkheadUtilization',
-  'recordTimeout',
-  'recordCircuitBreakerCall',
-  'recordCallDuration',
-  'recordHedge',
-  'recordAdaptiveBulkheadLimit',
-];
 
 /** Whether `value` is an object with all of `methods` (or, with `some`, at least one of them) as functions. */
 function hasMethods(value: unknown, methods: readonly string[], some = false): boolean {

@@ -375,3 +375,21 @@ describe('PolicyRegistry.configure: critical entries health() would ignore (atta
     expect(policies.health().policies[0]?.critical).toBe(true);
   });
 });
+
+describe('PolicyRegistry: a policy created from inside a configure() (attack18)', () => {
+  it('takes the settings of that configure(), not those it replaces', () => {
+    const policies = new PolicyRegistry();
+    const bulkhead = policies.adaptiveBulkhead('db', { maxLimit: 1 });
+    let created: AdaptiveThrottle | undefined;
+    // A listener that the update of the bulkhead runs creates a policy the same configure() names.
+    bulkhead.on('limitChange', () => {
+      created = policies.adaptiveThrottle('late');
+    });
+    policies.configure(
+      { adaptiveBulkhead: { db: { minLimit: 3, maxLimit: 3 } }, adaptiveThrottle: { late: { k: 5 } } },
+      { allowUnknownNames: true },
+    );
+    expect(created?.k).toBe(5);
+    expect(policies.adaptiveThrottle('late')).toBe(created);
+  });
+});

@@ -349,13 +349,14 @@ export class PolicyRegistry {
       }
     }
     const attachments = this.#attached.version;
+    // Before the updates: a policy created from inside them (by a listener) takes this config, not the old one.
+    this.#config = checked;
     this.#configuring = true;
     try {
       for (const commit of commits) commit();
     } finally {
       this.#configuring = false;
     }
-    this.#config = checked;
     // Something attached or detached from inside a commit (a recorder told a state): the policies updated after
     // it got the attachments of before; give every policy the current ones.
     if (this.#attached.version !== attachments) this.#reapply();

@@ -393,3 +393,27 @@ describe('PolicyRegistry: a policy created from inside a configure() (attack18)'
     expect(policies.adaptiveThrottle('late')).toBe(created);
   });
 });
+
+describe('PolicyRegistry.configure from inside an attach() (attack18)', () => {
+  it('a recorder that reloads the config when told a state leaves every policy with the new config', () => {
+    const policies = new PolicyRegistry();
+    policies.circuitBreaker('payments');
+    const search = policies.adaptiveThrottle('search');
+    let reloaded = false;
+    const metrics = {
+      // Told the breaker's state when attached, before the throttle gets the attachment.
+      recordCircuitBreakerState: () => {
+        if (reloaded) return;
+        reloaded = true;
+        policies.configure({ adaptiveThrottle: { search: { k: 5 } } });
+      },
+      recordRetryAttempt: () => undefined,
+      recordRateLimitHit: () => undefined,
+      recordBulkheadUtilization: () => undefined,
+      recordTimeout: () => undefined,
+    };
+    policies.attach({ metrics });
+    expect(reloaded).toBe(true);
+    expect(search.k).toBe(5);
+  });
+});

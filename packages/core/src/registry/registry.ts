@@ -453,15 +453,18 @@ export class PolicyRegistry {
       // Bounded: a recorder that attaches something every time it is told a state must not loop for ever.
       for (let pass = 0; pass < 16; pass++) {
         this.#again = false;
-        const commits: Commit[] = [];
+        // Each policy's update is prepared just before it applies, not all first: an update runs code (a
+        // recorder told a state) that may configure() the registry, and an update prepared before that would
+        // put the old settings back. Nothing here needs all-or-nothing: each policy only gains observability.
         for (const entry of this.#order) {
+          let commit: Commit;
           try {
-            commits.push(prepareUpdate(entry.policy, this.#attached.observability(entry.applied)));
+            commit = prepareUpdate(entry.policy, this.#attached.observability(entry.applied));
           } catch {
-            // A policy without update() (a pipeline) keeps what it was created with.
+            continue; // A policy without update() (a pipeline) keeps what it was created with.
           }
+          commit();
         }
-        for (const commit of commits) commit();
         if (!this.#again) return;
       }
     } finally {

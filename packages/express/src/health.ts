@@ -36,7 +36,8 @@ const rank: Readonly<Record<HealthStatus, number>> = { ok: 0, degraded: 1, down:
  * the report as JSON while the status is `'ok'` or `'degraded'`, 503 (by
  * default) when it is `'down'` (a closed registry is `'down'`). The JSON
  * follows the app's `json spaces`, `json replacer` and `json escape`
- * settings, as `res.json()` does. A `HEAD` gets the same status and headers
+ * settings, as `res.json()` does; an unbounded `maxQueue` (`Infinity`) is
+ * written `"Infinity"`, as `configure()` reads it. A `HEAD` gets the same status and headers
  * (`Content-Type`, `Content-Length`) without the body; every answer carries
  * `Cache-Control: no-store`. A `health()` that throws answers 503 with
  * `{ "status": "down" }` (a probe always gets an answer).
@@ -99,7 +100,12 @@ function jsonSettings(req: Request): JsonSettings {
 
 /** `JSON.stringify` with the app's settings; `json escape` turns `<`, `>` and `&` into `\u` escapes. */
 function stringify(value: unknown, { replacer, spaces, escapeHtml }: JsonSettings): string {
-  const json = JSON.stringify(value, replacer, spaces as string | number | undefined);
+  // An unbounded queue (maxQueue Infinity) is written "Infinity", as configure() reads it, not JSON's null.
+  const unbounded = function (this: unknown, key: string, v: unknown): unknown {
+    const out = replacer === undefined ? v : replacer.call(this, key, v);
+    return out === Number.POSITIVE_INFINITY ? 'Infinity' : out;
+  };
+  const json = JSON.stringify(value, unbounded, spaces as string | number | undefined);
   if (typeof json !== 'string') throw new TypeError('the report has no JSON form');
   return escapeHtml ? json.replace(/[<>&]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`) : json;
 }

@@ -23,6 +23,15 @@ describe.each(expressVersions)('healthHandler (%s)', (_label, express) => {
     return served;
   }
 
+  it('writes an unbounded queue as "Infinity" (as configure() reads it), not the null JSON.stringify makes of it', async () => {
+    const policies = new PolicyRegistry();
+    policies.bulkhead('db', { maxConcurrent: 2, maxQueue: Number.POSITIVE_INFINITY });
+    policies.adaptiveBulkhead('search', { maxQueue: Number.POSITIVE_INFINITY });
+    const { url } = await start(policies);
+    const body = (await (await fetch(`${url}/health`)).json()) as { policies: { maxQueue: unknown }[] };
+    expect(body.policies.map((p) => p.maxQueue)).toEqual(['Infinity', 'Infinity']);
+  });
+
   it('answers 200 with the report, 503 while a critical breaker is open, and 200 again once it closes', async () => {
     const clock = new FakeClock();
     const policies = new PolicyRegistry({ clock });

@@ -30,7 +30,8 @@ export interface FromPinoOptions {
    * A `PolicyRegistry` of `@resilience/core` whose every policy logs through
    * this logger: those it holds now and those created in it later (through
    * `policies.attach({ logger })`). A policy keeps its own logger as well
-   * (the same logger writes once). `dispose()` the returned logger to stop.
+   * (the same logger, or another `fromPino()` of the same pino logger,
+   * writes once). `dispose()` the returned logger to stop.
    * @default none: only patterns given the logger as `logger` write to it
    */
   readonly policies?: Pick<PolicyRegistry, 'attach'> | undefined;
@@ -69,6 +70,9 @@ function checkOptions(options: unknown): FromPinoOptions {
 }
 
 /** The attribute that names a pattern's kind, as every pattern logs it. */
+/** The key under which the core's `combineLoggers` finds where a logger writes. */
+const SINK = Symbol.for('@resilience/core.sink');
+
 const PATTERN = 'resilience.pattern';
 /** The attribute that carries a pattern's `name`, as every pattern logs it. */
 const NAME = 'resilience.name';
@@ -197,6 +201,9 @@ export function fromPino(logger: PinoLike, options?: FromPinoOptions): PinoLogge
     dispose,
     [Symbol.dispose]: dispose,
   };
+  // Two adapters of one pino logger write to the same place: the core's combineLoggers (behind a PolicyRegistry's
+  // attach()) keeps one of them, so a policy with its own fromPino(log) and an attached one logs each record once.
+  Object.defineProperty(result, SINK, { value: root });
   attachment = policies?.attach({ logger: result });
   return result;
 }

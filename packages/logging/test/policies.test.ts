@@ -29,6 +29,23 @@ describe('fromPino(logger, { policies })', () => {
     ]);
   });
 
+  it('writes a record once when a policy has its own fromPino() of the same pino logger as the attached one', async () => {
+    const stream = new MemoryStream();
+    const log = root(stream);
+    const policies = new PolicyRegistry();
+    using _all = fromPino(log, { policies });
+    using _again = fromPino(log, { policies });
+    const breaker = policies.circuitBreaker('payments', { logger: fromPino(log), readyToTrip: () => true });
+    await expect(breaker.execute(() => Promise.reject(new Error('down')))).rejects.toThrow('down');
+    expect(stream.records.filter(opened)).toHaveLength(1);
+    // Another pino logger is another place: both write.
+    const other = new MemoryStream();
+    using _other = fromPino(root(other), { policies });
+    breaker.reset();
+    await expect(breaker.execute(() => Promise.reject(new Error('down')))).rejects.toThrow('down');
+    expect([stream.records.filter(opened).length, other.records.filter(opened).length]).toEqual([2, 1]);
+  });
+
   it('keeps a policy’s own logger, writes once when the policy has this very logger, and stops at dispose()', async () => {
     const stream = new MemoryStream();
     const policies = new PolicyRegistry();

@@ -13,6 +13,9 @@ import { type DurationSink, type RecorderMetrics, recorderMetrics } from './defi
 import type { PrometheusRecorderOptions } from './types.js';
 
 const OWNER = 'PrometheusRecorder';
+/** The key under which the core's `combineRecorders` finds which series a recorder writes. */
+const RECORDER_SINK = Symbol.for('@resilience/core.sink');
+
 const KNOWN_OPTIONS: readonly string[] = ['registry', 'prefix', 'buckets', 'policies'];
 /** prom-client's spellings of an option, and the option to use here. */
 const OPTION_HINTS: Readonly<Record<string, string>> = {
@@ -130,8 +133,9 @@ function validPolicies(value: unknown): PrometheusRecorderOptions['policies'] {
  *
  * With `policies` (a core `PolicyRegistry`), every policy of that registry,
  * now and later, reports to the recorder; `dispose()` stops that. Two
- * recorders on the same prom-client registry share their series, so attach
- * one of them, not both, or each record counts twice.
+ * recorders on the same prom-client registry and prefix share their series,
+ * and a policy that reaches both (its own recorder and an attached one, or
+ * two attached) records through only one of them, so nothing counts twice.
  *
  * @example
  * ```ts
@@ -185,6 +189,10 @@ export class PrometheusRecorder implements MetricsRecorder {
     this.buckets = validBuckets(opts.buckets);
     const policies = validPolicies(opts.policies);
     this.#metrics = recorderMetrics(registry, this.prefix, this.buckets);
+    // Recorders on the same registry and prefix write the same series (the metric objects are shared): the core's
+    // combineRecorders (behind a PolicyRegistry's attach()) counts them once, so a policy with its own recorder
+    // and an attached one on the same registry does not count each call twice.
+    Object.defineProperty(this, RECORDER_SINK, { value: this.#metrics.breakerCalls });
     this.#attachment = policies?.attach({ metrics: this });
   }
 

@@ -164,4 +164,36 @@ describe('PrometheusRecorder({ policies })', () => {
     expect(sample(body, 'resilience_adaptive_bulkhead_limit{name="db"}')).toBe(7);
     expect(sample(body, 'resilience_bulkhead_active{name="db"}')).toBe(0);
   });
+  it('counts a call once when a policy has its own recorder on the same prom-client registry as the attached one', async () => {
+    const registry = new Registry();
+    const scrape = await scraper(registry);
+    const policies = new PolicyRegistry();
+    // A module that still builds its breaker with a recorder of its own, and the app that attaches one for all.
+    const own = new PrometheusRecorder({ registry });
+    using _all = new PrometheusRecorder({ registry, policies });
+    const breaker = policies.circuitBreaker('payments', { metrics: own });
+    await breaker.execute(() => 1);
+    expect(sample(await scrape(), 'resilience_circuit_breaker_calls_total{name="payments",outcome="success"}')).toBe(1);
+  });
+
+  it('counts a call once when two recorders on the same prom-client registry attach to the same policies', async () => {
+    const registry = new Registry();
+    const scrape = await scraper(registry);
+    const policies = new PolicyRegistry();
+    const first = new PrometheusRecorder({ registry, policies });
+    using _second = new PrometheusRecorder({ registry, policies });
+    const breaker = policies.circuitBreaker('payments');
+    await breaker.execute(() => 1);
+    expect(sample(await scrape(), 'resilience_circuit_breaker_calls_total{name="payments",outcome="success"}')).toBe(1);
+    // Either one disposed, the other still records.
+    first.dispose();
+    await breaker.execute(() => 1);
+    expect(sample(await scrape(), 'resilience_circuit_breaker_calls_total{name="payments",outcome="success"}')).toBe(2);
+    // Recorders with another prefix write other series: both record.
+    using _other = new PrometheusRecorder({ registry, policies, prefix: 'other_' });
+    await breaker.execute(() => 1);
+    const body = await scrape();
+    expect(sample(body, 'resilience_circuit_breaker_calls_total{name="payments",outcome="success"}')).toBe(3);
+    expect(sample(body, 'other_circuit_breaker_calls_total{name="payments",outcome="success"}')).toBe(1);
+  });
 });

@@ -186,7 +186,7 @@ describe('PrometheusRecorder', () => {
     const clock = new FakeClock();
     const bulkhead = new AdaptiveBulkhead({ name: 'db', algorithm: 'aimd', initialLimit: 10, metrics, clock });
     const limit = () => value(registry, 'resilience_adaptive_bulkhead_limit', { name: 'db' });
-    expect(await limit()).toBeUndefined(); // the core reports the limit when it moves
+    expect(await limit()).toBe(10); // reported from construction, then each time it moves
     await expect(bulkhead.execute(fail)).rejects.toThrow('boom');
     expect(bulkhead.limit).toBe(9);
     expect(await limit()).toBe(9);

@@ -46,13 +46,17 @@ export interface OTelRecorderOptions {
    * `policies.attach({ metrics })`). A policy keeps reporting to its own
    * recorder as well (a `PrometheusRecorder` during a migration), and a
    * policy this recorder already reaches counts once. `dispose()` stops it.
-   * Recorders on the same meter share their tallies: attach one of them.
+   * Recorders on the same meter share their tallies: a policy that reaches
+   * two of them (its own and an attached one) records through one, once.
    * @default none: only patterns given this recorder as `metrics` report to it
    */
   policies?: Pick<PolicyRegistry, 'attach'> | undefined;
 }
 
 const OWNER = 'OTelRecorder';
+/** The key under which the core's `combineRecorders` finds which series a recorder writes. */
+const RECORDER_SINK = Symbol.for('@resilience/core.sink');
+
 const KNOWN_OPTIONS: ReadonlySet<string> = new Set(['cardinalityLimit', 'durationBuckets', 'durations', 'policies']);
 /** The default of {@link OTelRecorderOptions.cardinalityLimit}: the SDK's default. */
 const DEFAULT_CARDINALITY_LIMIT = 2000;
@@ -237,6 +241,9 @@ export class OTelRecorder implements MetricsRecorder {
     this.#stateRoom = instruments.stateRoom;
     this.#durationAttributes = instruments.durationAttributes;
     this.#duration = instruments.duration;
+    // Recorders on the same meter share these instruments: the core's combineRecorders (behind a PolicyRegistry's
+    // attach()) counts them once, so a policy with its own recorder and an attached one does not count twice.
+    Object.defineProperty(this, RECORDER_SINK, { value: instruments });
     if (policies !== undefined) {
       try {
         this.#attachment = policies.attach({ metrics: this });

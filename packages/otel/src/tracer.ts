@@ -8,7 +8,8 @@ export const INSTRUMENTATION_SCOPE = '@resilience/otel';
  * A `Tracer` to pass as the `tracer` option of the patterns, under the
  * instrumentation scope `@resilience/otel`, so that a backend (or a span
  * processor) can tell resilience spans from the service's own. Any other
- * `Tracer` works as well.
+ * `Tracer` works as well. Each call with the same provider returns the same
+ * tracer.
  *
  * @param provider - where spans go @default the global tracer provider
  * @example
@@ -22,8 +23,21 @@ export function resilienceTracer(provider: TracerProvider = trace.getTracerProvi
       `resilienceTracer: provider must be an OpenTelemetry TracerProvider (with getTracer()), got ${provider === null ? 'null' : typeof provider}`,
     );
   }
-  return provider.getTracer(INSTRUMENTATION_SCOPE);
+  let tracer = tracers.get(provider);
+  if (tracer === undefined) {
+    tracer = provider.getTracer(INSTRUMENTATION_SCOPE);
+    tracers.set(provider, tracer);
+  }
+  return tracer;
 }
+
+/**
+ * The tracer of each provider, so every call gives the same object: the core's `combineTracers` (behind a
+ * `PolicyRegistry`'s `attach()`) then starts one span, not two, for a policy whose own `resilienceTracer()` and the
+ * attached one (`tracePolicies()`) come from the same provider, even the global one before the SDK starts (a
+ * `ProxyTracerProvider`, which makes a new tracer for each `getTracer()` until it has a delegate).
+ */
+const tracers = new WeakMap<TracerProvider, Tracer>();
 
 /**
  * Traces every policy of a `PolicyRegistry` of `@resilience/core`: those it

@@ -1,9 +1,10 @@
+import { ProxyTracerProvider } from '@opentelemetry/api';
 import { type MetricsRecorder, PolicyRegistry } from '@resilience/core';
 import { FakeClock } from '@resilience/core/testing';
 import { PrometheusRecorder } from '@resilience/metrics-prometheus';
 import { Registry } from 'prom-client';
 import { describe, expect, it } from 'vitest';
-import { MetricNames, OTelRecorder, tracePolicies } from '../src/index.js';
+import { MetricNames, OTelRecorder, resilienceTracer, tracePolicies } from '../src/index.js';
 import { collect, meters, pointValue } from './metrics.js';
 import { named, tracing } from './tracing.js';
 
@@ -37,6 +38,19 @@ describe('OTelRecorder(meter, { policies })', () => {
     expect(pointValue(calls, { 'resilience.name': 'payments', 'resilience.outcome': 'failure' })).toBe(1);
     expect(pointValue(found.get(MetricNames.RateLimitRejections), { 'resilience.name': 'api' })).toBe(1);
     expect(recorder).toBeInstanceOf(OTelRecorder);
+  });
+
+  it('counts a call once when a policy has its own recorder on the same meter as the attached one', async () => {
+    const { provider, reader } = meters();
+    const meter = provider.getMeter('m');
+    const policies = new PolicyRegistry();
+    using own = new OTelRecorder(meter);
+    using _all = new OTelRecorder(meter, { policies });
+    using _again = new OTelRecorder(meter, { policies });
+    const breaker = policies.circuitBreaker('payments', { metrics: own });
+    await breaker.execute(() => 1);
+    const calls = (await collect(reader)).get(MetricNames.CircuitBreakerCalls);
+    expect(pointValue(calls, { 'resilience.name': 'payments', 'resilience.outcome': 'success' })).toBe(1);
   });
 
   it('dispose() removes it from the policies, and only it', async () => {
@@ -125,6 +139,18 @@ describe('tracePolicies', () => {
       'own',
       'same',
     ]);
+  });
+
+  it('one span per call for a policy whose own resilienceTracer() and the attached one come from a provider not yet set up', async () => {
+    // The global provider before the SDK starts: a ProxyTracerProvider, which makes a new tracer for each getTracer().
+    const proxy = new ProxyTracerProvider();
+    const policies = new PolicyRegistry();
+    using _traced = tracePolicies(policies, resilienceTracer(proxy));
+    const breaker = policies.circuitBreaker('payments', { tracer: resilienceTracer(proxy) });
+    const { provider, exporter } = tracing();
+    proxy.setDelegate(provider); // The SDK starts.
+    await breaker.execute(() => 1);
+    expect(exporter.getFinishedSpans().map((s) => s.name)).toEqual(['resilience.circuit_breaker']);
   });
 
   it('refuses bad arguments', () => {

@@ -192,9 +192,11 @@ describe('AdaptiveBulkhead', () => {
     });
     await outcome(bulkhead.execute(() => Promise.reject(new Error('x'))));
     await flush();
-    expect(limits).toEqual([9]);
+    // The starting limit and load at construction, then each change.
+    expect(limits).toEqual([10, 9]);
     expect(changes).toEqual([[9, 10]]);
     expect(utilization).toEqual([
+      [0, 0],
       [1, 0],
       [0, 0],
     ]);

@@ -49,6 +49,13 @@ const peerHints: PeerHints = {
 let queueHooks: WaitQueueHooks<AdaptiveBulkhead<unknown>>;
 
 /**
+ * Set while `update()` builds the bulkhead that validates and carries its new
+ * settings: that one must not report its `initialLimit` (the live bulkhead
+ * keeps its own limit, and an update that is refused reports nothing).
+ */
+let buildingUpdate = false;
+
+/**
  * A bulkhead whose concurrency limit follows the dependency, as Netflix's
  * concurrency-limits does: each finished call is a sample (its latency, the
  * calls in flight, whether it failed), and the limit algorithm moves the limit
@@ -149,6 +156,11 @@ export class AdaptiveBulkhead<T = unknown> implements Policy<T> {
     this.#limit = initial;
     this.#config = c as AdaptiveBulkheadConfig;
     this.#queue = new WaitQueue(this.#clock, this as AdaptiveBulkhead<unknown>, queueHooks);
+    // A recorder shows the limit and load from the start, not only once the limit first moves (which may be never).
+    if (!buildingUpdate && this.#telemetry.metrics !== undefined) {
+      this.#telemetry.recordAdaptiveBulkheadLimit(initial);
+      this.#record();
+    }
   }
 
   /** The current concurrency limit (a whole number within `[minLimit, maxLimit]`). */
@@ -348,7 +360,13 @@ export class AdaptiveBulkhead<T = unknown> implements Policy<T> {
   /** The validating half of {@link AdaptiveBulkhead.update}: throws, or returns what applies the change. */
   #prepare(partial: Partial<AdaptiveBulkheadConfig>): Commit {
     const config = mergeUpdate(OWNER, this.#config, partial, knownOptions.adaptiveBulkhead);
-    const next = new AdaptiveBulkhead(config);
+    buildingUpdate = true;
+    let next: AdaptiveBulkhead<T>;
+    try {
+      next = new AdaptiveBulkhead(config);
+    } finally {
+      buildingUpdate = false;
+    }
     return () => {
       if (this.queueTimeout === Number.POSITIVE_INFINITY && next.queueTimeout !== Number.POSITIVE_INFINITY) {
         // Calls queued while the wait was unbounded wait the new bound from now.

@@ -231,6 +231,23 @@ describe('AdaptiveBulkhead.update', () => {
     expect(updates).toBe(1);
   });
 
+  it('a recorder given at construction is told the starting limit and load at once (a dashboard shows the limit before it first moves)', () => {
+    const seen: string[] = [];
+    const metrics = {
+      recordAdaptiveBulkheadLimit: (name: string, limit: number) => void seen.push(`${name} limit ${limit}`),
+      recordBulkheadUtilization: (name: string, active: number, queued: number) =>
+        void seen.push(`${name} ${active}/${queued}`),
+    } as never;
+    const bulkhead = new AdaptiveBulkhead({ name: 'db', initialLimit: 7, metrics });
+    expect(seen).toEqual(['db limit 7', 'db 0/0']);
+    // update() builds (and validates) a throwaway bulkhead from the merged config: it must not report its
+    // initialLimit over the live limit, nor report at all when the update is refused.
+    bulkhead.update({ initialLimit: 3 });
+    expect(() => bulkhead.update({ initialLimit: 3, maxLimit: 2 })).toThrow(RangeError);
+    expect(seen).toEqual(['db limit 7', 'db 0/0']);
+    expect(bulkhead.limit).toBe(7);
+  });
+
   it('a new metrics recorder is told the current limit and load at once', async () => {
     const seen: string[] = [];
     const bulkhead = new AdaptiveBulkhead({ name: 'db', initialLimit: 7 });

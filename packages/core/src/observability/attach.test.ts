@@ -117,6 +117,10 @@ describe('PolicyRegistry.attach', () => {
     expect(() => policies.attach({ metrics: 7 as never })).toThrow(
       'PolicyRegistry.attach: metrics must be a MetricsRecorder object, got 7',
     );
+    // An object with no record…() method (a {} parsed from JSON) would record nothing, and fail every record.
+    expect(() => policies.attach({ metrics: {} as never })).toThrow(
+      'PolicyRegistry.attach: metrics must be a MetricsRecorder (with recordCircuitBreakerState(), recordTimeout() and the other record…() methods), got an object with none of them',
+    );
     expect(() => policies.attach({ logger: {} as never })).toThrow(/PolicyRegistry.attach: logger must have debug/);
     expect(() => policies.attach({ tracer: {} as never })).toThrow(/PolicyRegistry.attach: tracer must be/);
     const metrics = listRecorder();

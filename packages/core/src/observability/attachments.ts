@@ -14,6 +14,19 @@ const combiners: Readonly<Record<Key, (...values: (Value | undefined)[]) => Valu
 
 const LOG_LEVELS = ['debug', 'info', 'warn', 'error'] as const;
 
+/** Every method of a `MetricsRecorder` (a recorder may implement only some, but not none). */
+export const RECORDER_METHODS: readonly string[] = [
+  'recordCircuitBreakerState',
+  'recordRetryAttempt',
+  'recordRateLimitHit',
+  'recordBulkheadUtilization',
+  'recordTimeout',
+  'recordCircuitBreakerCall',
+  'recordCallDuration',
+  'recordHedge',
+  'recordAdaptiveBulkheadLimit',
+];
+
 /** Checks an argument of `attach()`: an object with at least one of `logger`, `tracer`, `metrics`, each valid. */
 export function checkAttached(owner: string, value: unknown): AttachedObservability {
   if (value === null || typeof value !== 'object' || Array.isArray(value)) {
@@ -46,6 +59,15 @@ export function checkAttached(owner: string, value: unknown): AttachedObservabil
   }
   if (metrics !== undefined && (metrics === null || typeof metrics !== 'object')) {
     throw new TypeError(`${owner}: metrics must be a MetricsRecorder object, got ${describeValue(metrics)}`);
+  }
+  if (metrics !== undefined) {
+    const methods = metrics as Record<string, unknown>;
+    // Attached to every policy, a recorder with no record…() method (a {} parsed from JSON) records nothing.
+    if (!RECORDER_METHODS.some((m) => typeof methods[m] === 'function')) {
+      throw new TypeError(
+        `${owner}: metrics must be a MetricsRecorder (with recordCircuitBreakerState(), recordTimeout() and the other record…() methods), got an object with none of them`,
+      );
+    }
   }
   return { logger, tracer, metrics } as AttachedObservability;
 }

@@ -34,6 +34,20 @@ describe('combineRecorders', () => {
     expect(durations).toEqual([0.5]);
   });
 
+  it('counts recorders that name the same sink once (two recorders writing the same series), the first given', () => {
+    const sink = {};
+    const a = listRecorder();
+    const b = listRecorder();
+    const c = listRecorder();
+    for (const r of [a, b]) Object.defineProperty(r, Symbol.for('@resilience/core.sink'), { value: sink });
+    Object.defineProperty(c, Symbol.for('@resilience/core.sink'), { value: {} });
+    expect(combineRecorders(a, b)).toBe(a);
+    expect(combineRecorders(undefined, b, a)).toBe(b);
+    const all = combineRecorders(a, b, c);
+    all.recordTimeout('t');
+    expect([a.lines, b.lines, c.lines]).toEqual([['timeout t'], [], ['timeout t']]);
+  });
+
   it('returns the only distinct recorder itself, and counts a recorder given twice once', () => {
     const a = listRecorder();
     expect(combineRecorders(a)).toBe(a);
@@ -118,6 +132,18 @@ describe('combineRecorders', () => {
 });
 
 describe('combineLoggers', () => {
+  it('writes once to loggers that name the same sink (two adapters of one logging library logger)', () => {
+    const sink = {};
+    const a = recordingLogger();
+    const b = recordingLogger();
+    for (const l of [a, b]) Object.defineProperty(l, Symbol.for('@resilience/core.sink'), { value: sink });
+    const both = combineLoggers(a, b);
+    expect(both).toBe(a);
+    const c = recordingLogger();
+    combineLoggers(b, a, c).warn('hi');
+    expect([a.records.length, b.records.length, c.records.length]).toEqual([0, 1, 1]);
+  });
+
   it('writes each record to every logger once, past a logger that throws', async () => {
     const a = recordingLogger();
     const b = recordingLogger();

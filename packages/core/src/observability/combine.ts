@@ -90,6 +90,12 @@ function isRecorder(value: unknown): boolean {
  * - The same recorder given twice (or inside a combination given here)
  *   receives each record once; `undefined` entries are skipped, so
  *   `combineRecorders(config.metrics, extra)` needs no check.
+ * - Two recorders that write the same series (two `PrometheusRecorder`s on
+ *   one prom-client registry and prefix, two `OTelRecorder`s on one meter)
+ *   count as one: only the first given receives the records, or each would
+ *   count twice. A recorder says which series it writes with an own
+ *   property keyed `Symbol.for('@resilience/core.sink')` (any object;
+ *   recorders with the same one are the same sink).
  * - With a single distinct recorder, that recorder itself is returned.
  * - Optional methods (`recordCallDuration`, `recordHedge`, …) reach the
  *   recorders that have them.
@@ -119,9 +125,37 @@ export function combineRecorders(...recorders: readonly (MetricsRecorder | undef
     (r) => combinedRecorders.get(r),
   );
   if (targets.length === 1) return targets[0] as MetricsRecorder;
-  const combined = new CombinedRecorder(targets);
-  combinedRecorders.set(combined, targets);
+  const distinct = distinctSinks(targets);
+  if (distinct.length === 1) return distinct[0] as MetricsRecorder;
+  const combined = new CombinedRecorder(distinct);
+  combinedRecorders.set(combined, distinct);
   return combined;
+}
+
+/**
+ * The key of a recorder's or logger's own property naming where it writes
+ * (see {@link combineRecorders}, {@link combineLoggers}).
+ */
+const SINK = Symbol.for('@resilience/core.sink');
+
+/** `targets` without those writing to the same sink as one before them (the first of each sink stays). */
+function distinctSinks<T extends object>(targets: T[]): T[] {
+  const sinks = new Set<unknown>();
+  const kept: T[] = [];
+  for (const target of targets) {
+    let sink: unknown;
+    try {
+      sink = (target as unknown as Record<symbol, unknown>)[SINK];
+    } catch {
+      sink = undefined; // A recorder (a Proxy) that cannot answer is a sink of its own.
+    }
+    if (sink !== null && typeof sink === 'object') {
+      if (sinks.has(sink)) continue;
+      sinks.add(sink);
+    }
+    kept.push(target);
+  }
+  return kept;
 }
 
 /** The fan-out behind {@link combineRecorders}. */
@@ -252,7 +286,10 @@ function isLogger(value: unknown): boolean {
 
 /**
  * One `Logger` that writes every record to each of `loggers` (the same
- * logger given twice writes once; `undefined` entries are skipped; a single
+ * logger given twice writes once, and so do two loggers that write to the
+ * same place, such as two `fromPino()` adapters of one pino logger, marked
+ * with the same object under `Symbol.for('@resilience/core.sink')`, as
+ * {@link combineRecorders} says; `undefined` entries are skipped; a single
  * distinct logger is returned as it is). A logger that throws or returns a
  * rejected promise does not stop the others; the combination never throws
  * and returns a promise rejecting with the first failure.
@@ -274,7 +311,9 @@ export function combineLoggers(...loggers: readonly (Logger | undefined)[]): Log
     (l) => combinedLoggers.get(l),
   );
   if (targets.length === 1) return targets[0] as Logger;
-  const frozen = Object.freeze(targets);
+  const distinct = distinctSinks(targets);
+  if (distinct.length === 1) return distinct[0] as Logger;
+  const frozen = Object.freeze(distinct);
   const writer =
     (level: keyof Logger) =>
     (msg: string, attrs?: Record<string, unknown>): FanOutResult => {

@@ -288,3 +288,132 @@ describe('PolicyRegistry.health: the adaptive policies', () => {
     expect(policies.health()).toEqual({ status: 'down', closed: true, policies: [] });
   });
 });
+
+describe('PolicyRegistry.configure from inside a configure() (attack18)', () => {
+  it('refuses a configure() that a policy it updates runs (a listener, a queued call), and applies the outer one whole', async () => {
+    const logger = recordingLogger();
+    const policies = new PolicyRegistry({ logger });
+    const bulkhead = policies.adaptiveBulkhead('db', { maxLimit: 1, maxQueue: 5 });
+    const breaker = policies.circuitBreaker('payments');
+    const reload = () => policies.configure({ adaptiveBulkhead: { db: { maxLimit: 9 } } });
+    // A listener of the limit the outer configure() moves reloads the config.
+    bulkhead.on('limitChange', reload);
+    const gate = deferred();
+    const running = bulkhead.execute(() => gate.promise);
+    // A queued call that the raised limit starts inside the outer configure() reloads it too.
+    const queued = outcome(bulkhead.execute(reload));
+    policies.configure({
+      adaptiveBulkhead: { db: { maxLimit: 5, minLimit: 5 } },
+      circuitBreaker: { payments: { timeout: 7 } },
+    });
+    const refused = /PolicyRegistry.configure: called from inside a configure\(\)/;
+    expect((await queued).error).toBeInstanceOf(Error);
+    expect(String((await queued).error)).toMatch(refused);
+    expect(logger.records.some((r) => refused.test(String((r.attrs?.err as Error | undefined)?.message)))).toBe(true);
+    // The outer configuration, whole: not a mix of the two.
+    expect([bulkhead.minLimit, bulkhead.maxLimit, bulkhead.limit]).toEqual([5, 5, 5]);
+    // The next configure() replaces it as usual (minLimit goes back to its default).
+    policies.configure({ adaptiveBulkhead: { db: { maxLimit: 9 } } });
+    expect([bulkhead.minLimit, bulkhead.maxLimit]).toEqual([1, 9]);
+    expect(breaker.state).toBe('closed');
+    gate.resolve();
+    await running;
+  });
+});
+
+describe('PolicyRegistry.attach from inside a configure() (attack18)', () => {
+  it('a recorder attached by a call that configure() starts reaches every policy, also those updated after it', async () => {
+    const policies = new PolicyRegistry();
+    const bulkhead = policies.adaptiveBulkhead('db', { maxLimit: 1, maxQueue: 5 });
+    // Updated after the bulkhead (configure() goes kind by kind, in the order of its sections).
+    const throttle = policies.adaptiveThrottle('search');
+    const seen: string[] = [];
+    const metrics = {
+      recordCircuitBreakerState: () => undefined,
+      recordCircuitBreakerCall: (name: string, outcome: string) => void seen.push(`${name} ${outcome}`),
+      recordRetryAttempt: () => undefined,
+      recordRateLimitHit: () => undefined,
+      recordBulkheadUtilization: () => undefined,
+      recordTimeout: () => undefined,
+    };
+    const gate = deferred();
+    const running = bulkhead.execute(() => gate.promise);
+    // Queued: the limit configure() raises starts it in the middle of configure(), before the throttle's update.
+    const queued = bulkhead.execute(() => policies.attach({ metrics }));
+    policies.configure({
+      adaptiveBulkhead: { db: { minLimit: 2, maxLimit: 2 } },
+      adaptiveThrottle: { search: { k: 3 } },
+    });
+    expect(typeof (await queued).dispose).toBe('function');
+    seen.length = 0;
+    await throttle.execute(() => 'ok');
+    expect(seen).toEqual(['search success']);
+    gate.resolve();
+    await running;
+  });
+});
+
+describe('PolicyRegistry.configure: critical entries health() would ignore (attack18)', () => {
+  it('refuses a critical entry of a kind health() does not count, with its path and value', () => {
+    const policies = new PolicyRegistry();
+    policies.retry('payments');
+    policies.hedging('prices', { delay: 50 });
+    policies.circuitBreaker('payments');
+    for (const [entry, kind] of [
+      ['retry.payments', 'a retry'],
+      ['hedging.prices', 'a hedging policy'],
+      ['timeout.db', 'a timeout'],
+      ['pipeline.checkout', 'a pipeline'],
+    ] as const) {
+      expect(() => policies.configure({ critical: [entry] }, { allowUnknownNames: true })).toThrow(
+        new TypeError(
+          `PolicyRegistry.configure: critical[0] must name a circuit breaker, bulkhead, adaptive bulkhead or adaptive throttle (health() counts no other kind), got "${entry}" (${kind})`,
+        ),
+      );
+    }
+    policies.configure({ critical: ['circuitBreaker.payments'] });
+    expect(policies.health().policies[0]?.critical).toBe(true);
+  });
+});
+
+describe('PolicyRegistry: a policy created from inside a configure() (attack18)', () => {
+  it('takes the settings of that configure(), not those it replaces', () => {
+    const policies = new PolicyRegistry();
+    const bulkhead = policies.adaptiveBulkhead('db', { maxLimit: 1 });
+    let created: AdaptiveThrottle | undefined;
+    // A listener that the update of the bulkhead runs creates a policy the same configure() names.
+    bulkhead.on('limitChange', () => {
+      created = policies.adaptiveThrottle('late');
+    });
+    policies.configure(
+      { adaptiveBulkhead: { db: { minLimit: 3, maxLimit: 3 } }, adaptiveThrottle: { late: { k: 5 } } },
+      { allowUnknownNames: true },
+    );
+    expect(created?.k).toBe(5);
+    expect(policies.adaptiveThrottle('late')).toBe(created);
+  });
+});
+
+describe('PolicyRegistry.configure from inside an attach() (attack18)', () => {
+  it('a recorder that reloads the config when told a state leaves every policy with the new config', () => {
+    const policies = new PolicyRegistry();
+    policies.circuitBreaker('payments');
+    const search = policies.adaptiveThrottle('search');
+    let reloaded = false;
+    const metrics = {
+      // Told the breaker's state when attached, before the throttle gets the attachment.
+      recordCircuitBreakerState: () => {
+        if (reloaded) return;
+        reloaded = true;
+        policies.configure({ adaptiveThrottle: { search: { k: 5 } } });
+      },
+      recordRetryAttempt: () => undefined,
+      recordRateLimitHit: () => undefined,
+      recordBulkheadUtilization: () => undefined,
+      recordTimeout: () => undefined,
+    };
+    policies.attach({ metrics });
+    expect(reloaded).toBe(true);
+    expect(search.k).toBe(5);
+  });
+});

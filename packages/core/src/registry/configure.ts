@@ -7,6 +7,7 @@ import { isClassifier } from '../classify/classifier.js';
 import { Hedging } from '../hedging/hedging.js';
 import { knownOptions } from '../internal/update.js';
 import { describeValue } from '../internal/validate.js';
+import { RECORDER_METHODS } from '../observability/attachments.js';
 import { RateLimiter } from '../rate-limiter/rate-limiter.js';
 import { Retry } from '../retry/retry.js';
 import { Timeout } from '../timeout/timeout.js';
@@ -33,6 +34,9 @@ export const configurableKinds: readonly ConfigurableKind[] = [
 
 /** Every kind a registry holds. */
 export const policyKinds: readonly PolicyKind[] = [...configurableKinds, 'pipeline'];
+
+/** The kinds `health()` counts, so the only ones a `critical` entry may name. */
+const HEALTH_KINDS: readonly PolicyKind[] = ['circuitBreaker', 'bulkhead', 'adaptiveBulkhead', 'adaptiveThrottle'];
 
 /** How each kind is named in messages. */
 export const kindLabel: Readonly<Record<PolicyKind, string>> = {
@@ -110,18 +114,6 @@ function options(kind: ConfigurableKind, path: string, value: unknown): Options 
 }
 
 const LOGGER_METHODS = ['debug', 'info', 'warn', 'error'];
-/** Every method of a `MetricsRecorder` (a recorder may implement only some). */
-const RECORDER_METHODS = [
-  'recordCircuitBreakerState',
-  'recordRetryAttempt',
-  'recordRateLimitHit',
-  'recordBulkheadUtilization',
-  'recordTimeout',
-  'recordCircuitBreakerCall',
-  'recordCallDuration',
-  'recordHedge',
-  'recordAdaptiveBulkheadLimit',
-];
 
 /** Whether `value` is an object with all of `methods` (or, with `some`, at least one of them) as functions. */
 function hasMethods(value: unknown, methods: readonly string[], some = false): boolean {
@@ -252,6 +244,13 @@ export function checkShape(
         const kind = typeof entry === 'string' ? entry.slice(0, dot) : '';
         if (dot < 1 || !(policyKinds as readonly string[]).includes(kind)) {
           fail(path, `must be "kind.name" with a kind of policy, got ${describeValue(entry)}`);
+        }
+        if (!(HEALTH_KINDS as readonly string[]).includes(kind)) {
+          // Accepted, it would do nothing: an operator would believe readiness follows that policy.
+          fail(
+            path,
+            `must name a circuit breaker, bulkhead, adaptive bulkhead or adaptive throttle (health() counts no other kind), got ${describeValue(entry)} (${aKind(kind as PolicyKind)})`,
+          );
         }
         nameExists(kind as PolicyKind, (entry as string).slice(dot + 1), path);
         critical.add(entry as string);

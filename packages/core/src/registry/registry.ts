@@ -106,6 +106,8 @@ export class PolicyRegistry {
   #reapplying = false;
   /** Whether the attachments changed while `#reapply` ran, so it must run again. */
   #again = false;
+  /** Whether `configure()` is applying its updates (a listener or call of a policy it updates may call it again). */
+  #configuring = false;
 
   /** @param options - a logger, tracer, metrics recorder and clock for every policy the registry creates */
   constructor(options: PolicyRegistryOptions = {}) {
@@ -299,12 +301,22 @@ export class PolicyRegistry {
    * with the path of the policy it would reach), then updates every live
    * policy it changes. Nothing applies when anything fails. Each call replaces
    * what the previous one set: an option that is no longer given goes back to
-   * the policy's code config or default.
+   * the policy's code config or default. Updating a policy can run code (its
+   * listeners and hooks, queued calls a higher limit starts): a `configure()`
+   * from there throws, as it would apply in the middle of this one; an
+   * `attach()` from there reaches every policy.
    *
-   * @throws TypeError or RangeError with the path
+   * @throws TypeError or RangeError with the path; Error when the registry is closed, or when called from inside a `configure()`
    */
   configure(config: PolicyRegistryConfig, options: ConfigureOptions = {}): void {
     this.#checkOpen();
+    if (this.#configuring) {
+      // Applied in the middle of the outer one, it would leave some policies with one config, some with the other.
+      throw new Error(
+        `${OWNER}.configure: called from inside a configure() (by a listener, hook or call of a policy it updates); ` +
+          'call it once that configure() has returned (queueMicrotask() from the listener)',
+      );
+    }
     const checked = checkShape(
       config,
       (kind, name) => this.#entries.get(kind)?.has(name) === true,
@@ -336,8 +348,18 @@ export class PolicyRegistry {
         });
       }
     }
-    for (const commit of commits) commit();
+    const attachments = this.#attached.version;
+    // Before the updates: a policy created from inside them (by a listener) takes this config, not the old one.
     this.#config = checked;
+    this.#configuring = true;
+    try {
+      for (const commit of commits) commit();
+    } finally {
+      this.#configuring = false;
+    }
+    // Something attached or detached from inside a commit (a recorder told a state): the policies updated after
+    // it got the attachments of before; give every policy the current ones.
+    if (this.#attached.version !== attachments) this.#reapply();
   }
 
   /**
@@ -431,15 +453,18 @@ export class PolicyRegistry {
       // Bounded: a recorder that attaches something every time it is told a state must not loop for ever.
       for (let pass = 0; pass < 16; pass++) {
         this.#again = false;
-        const commits: Commit[] = [];
+        // Each policy's update is prepared just before it applies, not all first: an update runs code (a
+        // recorder told a state) that may configure() the registry, and an update prepared before that would
+        // put the old settings back. Nothing here needs all-or-nothing: each policy only gains observability.
         for (const entry of this.#order) {
+          let commit: Commit;
           try {
-            commits.push(prepareUpdate(entry.policy, this.#attached.observability(entry.applied)));
+            commit = prepareUpdate(entry.policy, this.#attached.observability(entry.applied));
           } catch {
-            // A policy without update() (a pipeline) keeps what it was created with.
+            continue; // A policy without update() (a pipeline) keeps what it was created with.
           }
+          commit();
         }
-        for (const commit of commits) commit();
         if (!this.#again) return;
       }
     } finally {

@@ -151,7 +151,10 @@ export interface PolicyRegistryConfig {
   readonly hedging?: Readonly<Record<string, Partial<HedgingConfig>>> | undefined;
   /** Fault-injection policies' settings by name (`enabled`, `rate`, `latency`, `result`; a `fault` is given in code). */
   readonly chaos?: Readonly<Record<string, Partial<ChaosConfig<unknown>>>> | undefined;
-  /** Critical policies, as `"kind.name"` (`"circuitBreaker.payments"`), in addition to those marked in code. */
+  /**
+   * Critical policies, as `"kind.name"` (`"circuitBreaker.payments"`), in addition to those marked in code: circuit
+   * breakers, bulkheads, adaptive bulkheads and adaptive throttles, the kinds `health()` counts (another kind throws).
+   */
   readonly critical?: readonly string[] | undefined;
 }
 

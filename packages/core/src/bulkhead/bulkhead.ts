@@ -172,7 +172,13 @@ export class Bulkhead<T = unknown> implements Policy<T> {
       this.#release();
       return Promise.reject(error);
     }
-    return Promise.resolve(result).then(this.#fulfilled as (value: R) => R, this.#rejected);
+    try {
+      return Promise.resolve(result).then(this.#fulfilled as (value: R) => R, this.#rejected);
+    } catch (error) {
+      // A promise whose `constructor` or `then` getter throws: the slot is released once, the call rejects.
+      this.#release();
+      return Promise.reject(error);
+    }
   }
 
   /**

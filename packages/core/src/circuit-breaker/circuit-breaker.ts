@@ -242,7 +242,13 @@ export class CircuitBreaker<T = unknown> implements Policy<T> {
       // 98 B per call over the baseline this way, 283–367 B with `#settleLater`'s closures, 490 B with an
       // async frame; the times ranked the same (42–101 ns, 101–108 ns, 150–197 ns) but too noisy to quote.
       const settlers = this.#settlersFor(generation);
-      return Promise.resolve(result).then(settlers.fulfilled<R>, settlers.rejected);
+      try {
+        return Promise.resolve(result).then(settlers.fulfilled<R>, settlers.rejected);
+      } catch (error) {
+        // A promise whose `constructor` or `then` getter throws: the call failed with that error, once.
+        this.#settle(generation, start, false, true, error);
+        return Promise.reject(error);
+      }
     }
     return this.#settleLater(result, ctx, generation, start, watch);
   }
@@ -259,16 +265,22 @@ export class CircuitBreaker<T = unknown> implements Policy<T> {
     start: number,
     watch: boolean,
   ): Promise<R> {
-    return Promise.resolve(result).then(
-      (value) => {
-        this.#settle(generation, start, watch && isAbortedContext(ctx), false, value);
-        return value;
-      },
-      (error: unknown) => {
-        this.#settle(generation, start, watch && isAbortedContext(ctx), true, error);
-        throw error;
-      },
-    );
+    try {
+      return Promise.resolve(result).then(
+        (value) => {
+          this.#settle(generation, start, watch && isAbortedContext(ctx), false, value);
+          return value;
+        },
+        (error: unknown) => {
+          this.#settle(generation, start, watch && isAbortedContext(ctx), true, error);
+          throw error;
+        },
+      );
+    } catch (error) {
+      // A promise whose `constructor` or `then` getter throws: the call failed with that error, once.
+      this.#settle(generation, start, watch && isAbortedContext(ctx), true, error);
+      return Promise.reject(error);
+    }
   }
 
   /** The shared settlement callbacks of `generation` (replaced when a new generation's first call needs them). */

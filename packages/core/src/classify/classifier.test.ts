@@ -235,4 +235,25 @@ describe('isClassifier and the handle option', () => {
     expect(supersede(old, { handle: undefined }, ['isRetryable'])).toBe(old);
     expect(supersede(current, { isRetryable: undefined }, ['isRetryable'])).toBe(current);
   });
+
+  it('never throws for a proxy: one whose traps throw, a revoked one, a proxy of a classifier (refused with the field named)', () => {
+    const throwing = new Proxy(
+      {},
+      {
+        get() {
+          throw new Error('get trap');
+        },
+        getPrototypeOf() {
+          throw new Error('getPrototypeOf trap');
+        },
+      },
+    );
+    const revocable = Proxy.revocable({}, {});
+    revocable.revoke();
+    const wrapped = new Proxy(handle(TimeoutError), {});
+    for (const value of [throwing, revocable.proxy, wrapped]) {
+      expect(isClassifier(value)).toBe(false);
+      expect(() => classifierOption('Retry', value)).toThrow(/^Retry: handle must be a classifier .*got an object/);
+    }
+  });
 });

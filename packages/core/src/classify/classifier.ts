@@ -44,6 +44,9 @@ const noParts: ClassifierParts = Object.freeze({
   results: Object.freeze([]),
 });
 
+/** The parts of a classifier of this copy of the core, `undefined` for any other object (set by the class). */
+let ownParts: (value: object) => ClassifierParts | undefined;
+
 /**
  * Says which outcomes of the work count: which thrown values and which
  * returned values are *handled*. One value serves every pattern, under the
@@ -121,6 +124,9 @@ export class Classifier<R = unknown> {
         return this.parts;
       },
     });
+    // A brand check, which never throws: `instanceof` runs a proxy's `getPrototypeOf` trap, and a proxy of a
+    // classifier passes it but has no `#parts` to read.
+    ownParts = (value) => (#parts in value ? value.#parts : undefined);
   }
 
   /** What it handles, as plain data (frozen). */
@@ -267,7 +273,8 @@ export function isClassifier(value: unknown): value is Classifier {
 /** The parts of a classifier, or `undefined` when `value` is none (or a malformed one). */
 export function partsOf(value: unknown): ClassifierParts | undefined {
   if (value === null || typeof value !== 'object') return undefined;
-  if (value instanceof Classifier) return value.parts;
+  const own = ownParts(value);
+  if (own !== undefined) return own;
   const known = foreign.get(value);
   if (known !== undefined) return known;
   let parts: unknown;

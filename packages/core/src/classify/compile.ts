@@ -47,7 +47,7 @@ export function classifierOption(owner: string, value: unknown, field = 'handle'
     const hint =
       typeof value === 'function'
         ? ' (a predicate is not a classifier: wrap it as handleWhen(fn), or handleResult(fn) for results)'
-        : Array.isArray(value)
+        : describeValue(value) === 'an array'
           ? ' (wrap error classes as handle(A, B))'
           : '';
     throw new TypeError(

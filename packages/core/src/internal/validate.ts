@@ -10,9 +10,17 @@ export function describeValue(value: unknown): string {
   if (typeof value === 'string') return JSON.stringify(value);
   if (typeof value === 'bigint') return `${value}n`;
   if (typeof value === 'function') return 'a function';
-  if (Array.isArray(value)) return 'an array';
-  if (value !== null && typeof value === 'object') return 'an object';
+  if (value !== null && typeof value === 'object') return isArray(value) ? 'an array' : 'an object';
   return String(value);
+}
+
+/** `Array.isArray`, which throws for a revoked proxy: that is no array. */
+function isArray(value: object): boolean {
+  try {
+    return Array.isArray(value);
+  } catch {
+    return false;
+  }
 }
 
 /** The constraints a numeric option may have. */

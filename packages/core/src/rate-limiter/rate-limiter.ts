@@ -356,17 +356,16 @@ export class RateLimiter implements RateLimiterLike, Policy<unknown, RateLimiter
     requested: number | undefined,
   ): Promise<R> {
     if (this.maxWait > 0) return this.#execute(fn, options, key, requested);
-    let result: R | PromiseLike<R>;
     try {
       // A Timeout's context is passed on as it is, and read without creating its lazy signal.
       const ctx = toContext(options);
       if (isAbortedContext(ctx)) return Promise.reject(contextAbortReason(ctx));
       this.#takeOrThrow(key, requested ?? 1);
-      result = fn(ctx);
+      // Inside the `try`: a promise whose `constructor` getter throws makes `Promise.resolve` throw.
+      return Promise.resolve(fn(ctx));
     } catch (error) {
       return Promise.reject(error);
     }
-    return Promise.resolve(result);
   }
 
   /**

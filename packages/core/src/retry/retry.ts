@@ -255,7 +255,12 @@ export class Retry<T = unknown> implements Policy<T> {
     ctx: ExecutionContext,
     start: number,
   ): Promise<R> {
-    return Promise.resolve(result).then(undefined, (err: unknown) => this.#run(fn, ctx, start, 1, true, err));
+    try {
+      return Promise.resolve(result).then(undefined, (err: unknown) => this.#run(fn, ctx, start, 1, true, err));
+    } catch (err) {
+      // A promise whose `constructor` or `then` getter throws: the first attempt failed with that error.
+      return this.#run(fn, ctx, start, 1, true, err);
+    }
   }
 
   /**

@@ -215,6 +215,8 @@ export class Timeout<T = unknown> implements Policy<T, TimeoutExecuteOptions> {
           reject(error);
         },
       );
+      // A thenable that called back synchronously has settled the call: nothing to wait on or schedule.
+      if (call.over) return;
       if (caller !== neverAbortedSignal) {
         // The work itself may have aborted the caller's signal.
         if (caller.aborted) {

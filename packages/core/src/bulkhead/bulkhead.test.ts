@@ -257,6 +257,7 @@ describe('Bulkhead', () => {
     await running;
     await waiting;
     expect(recorder.utilization).toEqual([
+      [0, 0], // at construction: the idle bulkhead shows from the start
       [1, 0],
       [1, 1],
       [1, 0],
@@ -288,6 +289,7 @@ describe('Bulkhead', () => {
     const bulkhead = new Bulkhead({ maxConcurrent: 1, tracer, name: 'pool', metrics: recorder });
     await expect(bulkhead.execute(() => 1)).resolves.toBe(1);
     expect(recorder.utilization).toEqual([
+      [0, 0],
       [1, 0],
       [0, 0],
     ]);

@@ -30,6 +30,9 @@ const peerHints: PeerHints = {
 /** What the wait queue asks of a Bulkhead (set by the class's static block, which reaches its private state). */
 let queueHooks: WaitQueueHooks<Bulkhead<unknown>>;
 
+/** Set while `update()` builds the bulkhead that validates its new settings: that one reports nothing. */
+let buildingUpdate = false;
+
 /**
  * Limits how many calls run at once, like the watertight compartments of a
  * ship: a slow dependency can tie up at most `maxConcurrent` calls, and the
@@ -115,6 +118,8 @@ export class Bulkhead<T = unknown> implements Policy<T> {
       throw error;
     };
     this.#config = c as BulkheadConfig;
+    // A recorder shows the bulkhead (idle) from the start, not only after its first call.
+    if (this.#metrics && !buildingUpdate) this.#telemetry.recordBulkheadUtilization(0, 0);
   }
 
   /** How many calls are running now. */
@@ -279,7 +284,13 @@ export class Bulkhead<T = unknown> implements Policy<T> {
   /** The validating half of {@link Bulkhead.update}: throws, or returns what applies the change. */
   #prepare(partial: Partial<BulkheadConfig>): Commit {
     const config = mergeUpdate(OWNER, this.#config, partial, knownOptions.bulkhead);
-    const next = new Bulkhead(config);
+    let next: Bulkhead<unknown>;
+    buildingUpdate = true;
+    try {
+      next = new Bulkhead(config);
+    } finally {
+      buildingUpdate = false;
+    }
     return () => {
       if (this.queueTimeout === Number.POSITIVE_INFINITY && next.queueTimeout !== Number.POSITIVE_INFINITY) {
         // Calls queued while the wait was unbounded wait the new bound from now.
@@ -292,11 +303,14 @@ export class Bulkhead<T = unknown> implements Policy<T> {
       self.queueTimeout = next.queueTimeout;
       this.#maxConcurrent = next.#maxConcurrent;
       this.#onRejected = next.#onRejected;
+      const previousMetrics = this.#telemetry.metrics;
       this.#telemetry = next.#telemetry;
       this.#metrics = next.#metrics;
       this.#traced = next.#traced;
       this.#config = config;
       if (this.#events !== undefined) this.#events.telemetry = next.#telemetry;
+      // A new recorder learns the current load at once, not at the next call.
+      if (next.#metrics && next.#telemetry.metrics !== previousMetrics) this.#record();
       // Slots that came free: queued calls take them at once, oldest first (a loop, not a recursion).
       // Each new slot is handed over like a freed one (in #release's loop, so sync throwers stay flat); at most
       // one per queued call, also when this update runs inside a hand-over and the loop there does the handing.

@@ -154,3 +154,27 @@ describe('Bulkhead.update: hostile', () => {
     expect(bulkhead.active).toBe(0);
   });
 });
+
+describe('Bulkhead: a metrics recorder', () => {
+  it('sees the idle bulkhead from the start, and a recorder given by update() sees the load at once', async () => {
+    const seen: string[] = [];
+    const recorder = (tag: string) => ({
+      recordBulkheadUtilization: (_name: string, active: number, queued: number) =>
+        seen.push(`${tag} ${active}/${queued}`),
+    });
+    const bulkhead = new Bulkhead({ maxConcurrent: 1, maxQueue: 1, metrics: recorder('a') });
+    expect(seen).toEqual(['a 0/0']);
+    const gate = deferred();
+    const running = bulkhead.execute(() => gate.promise);
+    const queued = bulkhead.execute(() => 'queued');
+    seen.length = 0;
+    bulkhead.update({ metrics: recorder('b') });
+    // The bulkhead update() builds to validate the new settings reports nothing (no "b 0/0" over the live load).
+    expect(seen).toEqual(['b 1/1']);
+    bulkhead.update({ maxQueue: 2 });
+    expect(seen).toEqual(['b 1/1']);
+    gate.resolve();
+    await running;
+    await expect(queued).resolves.toBe('queued');
+  });
+});

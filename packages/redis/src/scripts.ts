@@ -54,9 +54,19 @@ return { 1, left, reset, 0 }
  * old script; the second number replaces a `PTTL` per decision. The TTL is
  * kept at least the time until the bucket is full again (then its absence
  * means full): it is set to the full refill time only when it falls short, so
- * most takes write the value alone (`KEEPTTL`). A value of another length is
- * read as the decimal text the previous version wrote (a rolling upgrade
- * keeps its budgets).
+ * most takes write the value alone (`KEEPTTL`). Any other value is read as
+ * the decimal text the previous version wrote (a rolling upgrade keeps its
+ * budgets), including 16 characters of it (about one value in a hundred),
+ * told from ours by its 8th byte: a digit or '.', where ours has the top byte
+ * of a double, 0x40 or more.
+ *
+ * A value that is not the limiter's own counts as a full bucket: one that
+ * reads as NaN, or whose time is more than a full refill (plus a token and a
+ * ms of rounding) ahead, which no decision writes; and a recorded expiry
+ * beyond a full refill from now is not trusted (the TTL is written again). So
+ * a refusal never reports a negative or overflowing number, and a key the
+ * limiter wrote never lives for ever, even if it held a foreign value with no
+ * TTL before.
  *
  * Every allowed decision runs this script, so its arithmetic avoids function
  * calls, which cost more than the arithmetic itself here: strings become
@@ -74,14 +84,18 @@ local v = redis.call('GET', KEYS[1])
 local full = now
 local kept = 0
 if v then
-  if #v == 16 then full, kept = struct.unpack('<dd', v) else full = tonumber(v) or now end
-  -- (also when a value that is not ours reads as NaN)
-  if not (full >= now) then full = now end
+  -- Byte 8 of ours is the top byte of a double >= 2 (0x40 or more), never a digit or '.' as in decimal text.
+  if #v == 16 and v:byte(8) > 57 then full, kept = struct.unpack('<dd', v) else full = tonumber(v) or now end
+  if not (full >= now) then full = now
+  elseif full > now + capacity + per + 1 then full = now kept = 0 end
+  if not (kept <= now + capacity) then kept = 0 end
 end
 local owed = full - now
 local after = owed + ARGV[3] * per
 if after > capacity + per * 1e-9 then
-  return { 0, math.floor((capacity - owed) / per + 1e-9), math.ceil(owed), math.ceil(after - capacity) }
+  local left = math.floor((capacity - owed) / per + 1e-9)
+  if left < 0 then left = 0 end
+  return { 0, left, math.ceil(owed), math.ceil(after - capacity) }
 end
 if ARGV[4] == '1' then
   owed = after

@@ -56,9 +56,10 @@ return { 1, left, reset, 0 }
  * means full): it is set to the full refill time only when it falls short, so
  * most takes write the value alone (`KEEPTTL`). Any other value is read as
  * the decimal text the previous version wrote (a rolling upgrade keeps its
- * budgets), including 16 characters of it (about one value in a hundred),
- * told from ours by its 8th byte: a digit or '.', where ours has the top byte
- * of a double, 0x40 or more.
+ * budgets), including 16 characters of it (about one value in a hundred):
+ * read as two doubles, such text gives a first one below 2^-95 (its top byte
+ * is a digit or '.'), where ours is a server time, so it is read again as
+ * text (a comparison, not a function call, on the hot path).
  *
  * A value that is not the limiter's own counts as a full bucket: one that
  * reads as NaN, or whose time is more than a full refill (plus a token and a
@@ -84,8 +85,11 @@ local v = redis.call('GET', KEYS[1])
 local full = now
 local kept = 0
 if v then
-  -- Byte 8 of ours is the top byte of a double >= 2 (0x40 or more), never a digit or '.' as in decimal text.
-  if #v == 16 and v:byte(8) > 57 then full, kept = struct.unpack('<dd', v) else full = tonumber(v) or now end
+  if #v == 16 then
+    full, kept = struct.unpack('<dd', v)
+    -- 16 characters of decimal text (top byte a digit or '.') read as a double below 2^-95: read them as text.
+    if not (full >= 1) then full = tonumber(v) or now kept = 0 end
+  else full = tonumber(v) or now end
   if not (full >= now) then full = now
   elseif full > now + capacity + per + 1 then full = now kept = 0 end
   if not (kept <= now + capacity) then kept = 0 end

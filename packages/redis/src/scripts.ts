@@ -126,7 +126,10 @@ ${ALLOWED}`);
  * {@link TOKEN_BUCKET}. The key expires when its counts no longer matter (the
  * end of the window after the last take's); the expiry is written by the
  * first take of each window (later takes of the window need no more time than
- * it gave), so the other takes write one field.
+ * it gave), so the other takes write one field. A hash whose counts no
+ * decision writes (missing, not numbers, negative or above the limit: not
+ * the limiter's own) counts as empty, and the next take writes it afresh with
+ * an expiry.
  */
 export const SLIDING_WINDOW: LuaScript = script(`${NOW}
 local limit = tonumber(ARGV[1])
@@ -139,10 +142,16 @@ local w = tonumber(h[1])
 local p = 0
 local c = 0
 if w == index then
-  p = tonumber(h[2])
-  c = tonumber(h[3])
+  p = tonumber(h[2]) or -1
+  c = tonumber(h[3]) or -1
 elseif w == index - 1 then
-  p = tonumber(h[3])
+  p = tonumber(h[3]) or -1
+end
+-- Counts no decision writes (a hash that is not ours): a fresh window, written with its expiry.
+if not (p >= 0 and p <= limit + 1 and c >= 0 and c <= limit + 1) then
+  w = nil
+  p = 0
+  c = 0
 end
 local share = p * ((interval - into) / interval)
 if share + c + tokens > limit + 1e-9 then

@@ -344,6 +344,41 @@ describe.skipIf(redisServerBinary === undefined)('token bucket: values it did no
     }
   });
 
+  it('sliding window: a hash whose counts it never writes counts as empty and gets an expiry', async () => {
+    // Before: junk counts were a script error (Redis marked unavailable, two log lines a request), a negative count
+    // admitted without limit and without ever writing an expiry, a huge or infinite one refused for as long as the key
+    // lived (for ever without a TTL).
+    const c = await redis.client();
+    const interval = 60_000;
+    const args = [5, interval, 1, '1', replyFactor(5, 2 * interval)];
+    const index = Math.floor(nowMs / interval);
+    const sw = (key: string) =>
+      c.command(
+        'EVAL',
+        SW_NEW,
+        '1',
+        key,
+        ...args.map(String),
+        String(Math.floor(START_US / 1e6)),
+        String(START_US % 1e6),
+      );
+    const empty = await sw(`sw-fresh:${++run}`);
+    for (const fields of [
+      ['w', String(index), 'p', '1', 'c', 'junk'],
+      ['w', String(index - 1), 'c', 'junk'],
+      ['w', String(index), 'p', '0', 'c', '-1e300'],
+      ['w', String(index), 'p', '0', 'c', '1e300'],
+      ['w', String(index), 'p', 'inf', 'c', '0'],
+    ]) {
+      const key = `sw-foreign:${++run}`;
+      await c.command('HSET', key, ...fields);
+      expect(await sw(key)).toEqual(empty);
+      const pttl = Number(await c.command('PTTL', key));
+      expect(pttl).toBeGreaterThan(0);
+      expect(pttl).toBeLessThanOrEqual(2 * interval + 1);
+    }
+  });
+
   it('a refusal within rounding of a full refill reports 0 remaining, not -1', async () => {
     const c = await redis.client();
     const key = `edge:${++run}`;

@@ -320,7 +320,7 @@ describe.skipIf(redisServerBinary === undefined)('token bucket: values it did no
       ['1', '1e300'],
       [String(nowMs), '1e400'], // (infinity)
       ['-1e400', '1e18'],
-    ]) {
+    ] as [string, string][]) {
       const key = `persist:${++run}`;
       await setDoubles(c, key, a, b);
       expect(Number(await c.command('PTTL', key))).toBe(-1);
@@ -337,7 +337,7 @@ describe.skipIf(redisServerBinary === undefined)('token bucket: values it did no
       [String(nowMs + 1e12), String(nowMs + 1e12)], // 31 years ahead: refused for 31 years, remaining -16666662
       ['1e400', '0'], // infinity: -2^63 for remaining, resetMs and retryAfterMs
       ['1e161', '1e161'], // what 'aaaaaaaaaaaaaaaa' reads as
-    ]) {
+    ] as [string, string][]) {
       const key = `ahead:${++run}`;
       await setDoubles(c, key, a, b);
       expect(decode(await onClock(c, key, take), factor)).toEqual([1, 9, 6_000, 0]);

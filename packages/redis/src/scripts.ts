@@ -62,10 +62,13 @@ return { 1, left, reset, 0 }
  * text (a comparison, not a function call, on the hot path).
  *
  * A value that is not the limiter's own counts as a full bucket: one that
- * reads as NaN, or whose time is more than a full refill (plus a token and a
- * ms of rounding) ahead, which no decision writes; and a recorded expiry
- * beyond a full refill from now is not trusted (the TTL is written again). So
- * a refusal never reports a negative or overflowing number, and a key the
+ * reads as NaN, or whose time is more than 2^54 ms ahead (twice the longest
+ * refill a limiter accepts, so no configuration wrote it: infinity, or the
+ * doubles of foreign bytes). A time within that but beyond this limiter's
+ * full refill (one written under a larger `burst` before the configuration
+ * was lowered) is kept: the bucket refuses until it has refilled that far, as
+ * before, and reports 0 remaining. A recorded expiry beyond this limiter's
+ * full refill from now is not trusted (the TTL is written again), so a key the
  * limiter wrote never lives for ever, even if it held a foreign value with no
  * TTL before.
  *
@@ -91,7 +94,7 @@ if v then
     if not (full >= 1) then full = tonumber(v) or now kept = 0 end
   else full = tonumber(v) or now end
   if not (full >= now) then full = now
-  elseif full > now + capacity + per + 1 then full = now kept = 0 end
+  elseif full > now + 18014398509481984 then full = now kept = 0 end
   if not (kept <= now + capacity) then kept = 0 end
 end
 local owed = full - now
@@ -127,9 +130,9 @@ ${ALLOWED}`);
  * end of the window after the last take's); the expiry is written by the
  * first take of each window (later takes of the window need no more time than
  * it gave), so the other takes write one field. A hash whose counts no
- * decision writes (missing, not numbers, negative or above the limit: not
- * the limiter's own) counts as empty, and the next take writes it afresh with
- * an expiry.
+ * decision writes (missing, not numbers, negative or infinite: not the
+ * limiter's own) counts as empty, and the next take writes it afresh with an
+ * expiry.
  */
 export const SLIDING_WINDOW: LuaScript = script(`${NOW}
 local limit = tonumber(ARGV[1])
@@ -147,8 +150,9 @@ if w == index then
 elseif w == index - 1 then
   p = tonumber(h[3]) or -1
 end
--- Counts no decision writes (a hash that is not ours): a fresh window, written with its expiry.
-if not (p >= 0 and p <= limit + 1 and c >= 0 and c <= limit + 1) then
+-- Counts no decision writes (a hash that is not ours): a fresh window, written with its expiry. (Counts above
+-- this limit, written before it was lowered, are kept: they refuse, as before.)
+if not (p >= 0 and p <= 1e300 and c >= 0 and c <= 1e300) then
   w = nil
   p = 0
   c = 0

@@ -54,9 +54,23 @@ return { 1, left, reset, 0 }
  * old script; the second number replaces a `PTTL` per decision. The TTL is
  * kept at least the time until the bucket is full again (then its absence
  * means full): it is set to the full refill time only when it falls short, so
- * most takes write the value alone (`KEEPTTL`). A value of another length is
- * read as the decimal text the previous version wrote (a rolling upgrade
- * keeps its budgets).
+ * most takes write the value alone (`KEEPTTL`). Any other value is read as
+ * the decimal text the previous version wrote (a rolling upgrade keeps its
+ * budgets), including 16 characters of it (about one value in a hundred):
+ * read as two doubles, such text gives a first one below 2^-95 (its top byte
+ * is a digit or '.'), where ours is a server time, so it is read again as
+ * text (a comparison, not a function call, on the hot path).
+ *
+ * A value that is not the limiter's own counts as a full bucket: one that
+ * reads as NaN, or whose time is more than 2^54 ms ahead (twice the longest
+ * refill a limiter accepts, so no configuration wrote it: infinity, or the
+ * doubles of foreign bytes). A time within that but beyond this limiter's
+ * full refill (one written under a larger `burst` before the configuration
+ * was lowered) is kept: the bucket refuses until it has refilled that far, as
+ * before, and reports 0 remaining. A recorded expiry beyond this limiter's
+ * full refill from now is not trusted (the TTL is written again), so a key the
+ * limiter wrote never lives for ever, even if it held a foreign value with no
+ * TTL before.
  *
  * Every allowed decision runs this script, so its arithmetic avoids function
  * calls, which cost more than the arithmetic itself here: strings become
@@ -74,14 +88,21 @@ local v = redis.call('GET', KEYS[1])
 local full = now
 local kept = 0
 if v then
-  if #v == 16 then full, kept = struct.unpack('<dd', v) else full = tonumber(v) or now end
-  -- (also when a value that is not ours reads as NaN)
-  if not (full >= now) then full = now end
+  if #v == 16 then
+    full, kept = struct.unpack('<dd', v)
+    -- 16 characters of decimal text (top byte a digit or '.') read as a double below 2^-95: read them as text.
+    if not (full >= 1) then full = tonumber(v) or now kept = 0 end
+  else full = tonumber(v) or now end
+  if not (full >= now) then full = now
+  elseif full > now + 18014398509481984 then full = now kept = 0 end
+  if not (kept <= now + capacity) then kept = 0 end
 end
 local owed = full - now
 local after = owed + ARGV[3] * per
 if after > capacity + per * 1e-9 then
-  return { 0, math.floor((capacity - owed) / per + 1e-9), math.ceil(owed), math.ceil(after - capacity) }
+  local left = math.floor((capacity - owed) / per + 1e-9)
+  if left < 0 then left = 0 end
+  return { 0, left, math.ceil(owed), math.ceil(after - capacity) }
 end
 if ARGV[4] == '1' then
   owed = after
@@ -108,7 +129,10 @@ ${ALLOWED}`);
  * {@link TOKEN_BUCKET}. The key expires when its counts no longer matter (the
  * end of the window after the last take's); the expiry is written by the
  * first take of each window (later takes of the window need no more time than
- * it gave), so the other takes write one field.
+ * it gave), so the other takes write one field. A hash whose counts no
+ * decision writes (missing, not numbers, negative or infinite: not the
+ * limiter's own) counts as empty, and the next take writes it afresh with an
+ * expiry.
  */
 export const SLIDING_WINDOW: LuaScript = script(`${NOW}
 local limit = tonumber(ARGV[1])
@@ -121,10 +145,17 @@ local w = tonumber(h[1])
 local p = 0
 local c = 0
 if w == index then
-  p = tonumber(h[2])
-  c = tonumber(h[3])
+  p = tonumber(h[2]) or -1
+  c = tonumber(h[3]) or -1
 elseif w == index - 1 then
-  p = tonumber(h[3])
+  p = tonumber(h[3]) or -1
+end
+-- Counts no decision writes (a hash that is not ours): a fresh window, written with its expiry. (Counts above
+-- this limit, written before it was lowered, are kept: they refuse, as before.)
+if not (p >= 0 and p <= 1e300 and c >= 0 and c <= 1e300) then
+  w = nil
+  p = 0
+  c = 0
 end
 local share = p * ((interval - into) / interval)
 if share + c + tokens > limit + 1e-9 then

@@ -196,3 +196,56 @@ describe.skipIf(redisServerBinary === undefined)('hostile use', () => {
     expect(await fractional.take('k', 0.1)).toBe(false);
   });
 });
+
+// Found by attacking the package: a key holding a value of another type (someone else's hash or string) made every
+// decision on it mark Redis unavailable and then available again, two log lines per request, and sent the other
+// keys' concurrent decisions to the fallback.
+describe.skipIf(redisServerBinary === undefined).each(['ioredis', 'redis'] as const)(
+  'a key holding another type (%s)',
+  (library) => {
+    let server: RedisServer;
+    let c: TestClient;
+    beforeAll(async () => {
+      server = await RedisServer.start();
+      c = await connect(library, server.port);
+    });
+    afterAll(async () => {
+      await c.close();
+      await server.stop();
+    });
+
+    for (const algorithm of ['token-bucket', 'sliding-window'] as const) {
+      it(`${algorithm}: only that key goes to the fallback, Redis stays available, one log line`, async () => {
+        const logger = recordingLogger();
+        const limiter = new RedisRateLimiter({
+          client: c.client,
+          prefix: `wrongtype-${algorithm}:`,
+          rate: 2,
+          interval: 60_000,
+          algorithm,
+          logger,
+        });
+        const poisoned = limiter.redisKey('poisoned');
+        if (algorithm === 'token-bucket') await c.command('HSET', poisoned, 'a', '1');
+        else await c.command('SET', poisoned, 'a string');
+        const decisions: Promise<boolean>[] = [];
+        for (let i = 0; i < 50; i++) {
+          decisions.push(limiter.allow('poisoned'), limiter.allow(`fine-${i}`));
+          if (i % 10 === 9) await Promise.all(decisions);
+        }
+        const outcomes = await Promise.all(decisions);
+        // The fallback (an in-memory limiter with the same settings) decides the poisoned key: 2 of its 50.
+        expect(outcomes.filter((allowed, i) => i % 2 === 0 && allowed)).toHaveLength(2);
+        // Every other key was decided on Redis: each has its own key there.
+        expect(outcomes.filter((allowed, i) => i % 2 === 1 && allowed)).toHaveLength(50);
+        for (const i of [0, 25, 49]) expect(Number(await c.command('EXISTS', limiter.redisKey(`fine-${i}`)))).toBe(1);
+        expect(limiter.available).toBe(true);
+        expect(logger.lines).toHaveLength(1);
+        expect(logger.lines[0]).toMatch(/holds a value of another type/);
+        // The foreign value is left alone.
+        expect(Number(await c.command('EXISTS', poisoned))).toBe(1);
+        await limiter.close();
+      });
+    }
+  },
+);

@@ -73,6 +73,7 @@ export class RedisGate {
   #up = true;
   #probing = false;
   #closed = false;
+  #wrongTypeLogged = false;
 
   /**
    * @param runner - runs the scripts on the user's client
@@ -128,6 +129,7 @@ export class RedisGate {
       (reply) => this.#settle(pending, reply, undefined, true),
       (error: unknown) => {
         if (!text && !pending.settled && isNoScript(error)) this.#send(pending, true);
+        else if (isWrongType(error)) this.#wrongType(pending, error);
         else this.#settle(pending, undefined, error, false);
       },
     );
@@ -163,6 +165,32 @@ export class RedisGate {
       if (!quiet) this.#down('a command failed', error);
       pending.reject(error);
     }
+  }
+
+  /**
+   * Redis answered, but the key holds a value of another type (someone
+   * else's): this call gets the fallback's decision (it rejects), while Redis
+   * stays available for every other key. Logged once per gate, not per call.
+   */
+  #wrongType(pending: Pending, error: unknown): void {
+    if (pending.settled) return;
+    pending.settled = true;
+    if (pending.probe) this.#probing = false;
+    this.#remove(pending);
+    this.#back();
+    if (!this.#wrongTypeLogged) {
+      this.#wrongTypeLogged = true;
+      const { owner, name, logger } = this.#options;
+      try {
+        logger?.warn(
+          `${owner} ${name}: the Redis key ${JSON.stringify(pending.key)} holds a value of another type (not this package's); the fallback decides for such keys (logged once)`,
+          { name, err: error },
+        );
+      } catch {
+        // A throwing logger changes no outcome.
+      }
+    }
+    pending.reject(error);
   }
 
   #down(why: string, error: unknown): void {
@@ -230,4 +258,9 @@ export class RedisGate {
     }
     if (this.#head !== null) this.#arm(this.#head);
   }
+}
+
+/** Whether `error` is Redis saying a key holds a value of another type (`WRONGTYPE`): the server answered. */
+function isWrongType(error: unknown): boolean {
+  return error instanceof Error && typeof error.message === 'string' && error.message.startsWith('WRONGTYPE');
 }

@@ -1,8 +1,8 @@
 import { type Clock, unrefTimer } from '../clock/clock.js';
-import type { Operation, Policy } from '../context.js';
+import type { ExecuteOptions, Operation, Policy } from '../context.js';
 import { TimeoutError } from '../errors/errors.js';
 import { checkConfigKeys, knownKeys, type PeerHints } from '../internal/config-keys.js';
-import { neverAbortedSignal, notAFunction } from '../internal/context.js';
+import { enter, neverAbortedSignal } from '../internal/context.js';
 import { EventHub, type EventListener, type Subscription } from '../internal/events.js';
 import { isThenable } from '../internal/hooks.js';
 import { IntrusiveList } from '../internal/intrusive-list.js';
@@ -13,7 +13,7 @@ import { type Commit, knownOptions, mergeUpdate, registerUpdater } from '../inte
 import { clockOption, configObject, describeValue, functionOption, numberOption } from '../internal/validate.js';
 import { type TimeoutEvents, timeoutEvents } from './events.js';
 import { PendingCall, setReleaseCall } from './pending-call.js';
-import { TimeoutContext } from './timeout-context.js';
+import { callerSignal, TimeoutContext } from './timeout-context.js';
 import type { TimeoutConfig, TimeoutExecuteOptions } from './types.js';
 
 const OWNER = 'Timeout';
@@ -32,6 +32,27 @@ const peerHints: PeerHints = {
   abortOnReturn: `ctx.signal aborts only when the time is up; nothing is aborted on success`,
   signal: `pass the signal to execute(fn, { signal }) instead`,
 };
+
+/**
+ * The context of a Timeout call, for {@link enter}: the caller's signal and
+ * attempt. The signal is checked to be an AbortSignal before the work starts
+ * (one that is not would only fail once it ran); whether it has aborted is
+ * enter()'s check, made before the limit is read. The deadline is set by
+ * `#start` once the limit is known.
+ */
+function timeoutContext(options: ExecuteOptions | null | undefined): TimeoutContext {
+  let signal = neverAbortedSignal;
+  let attempt = 1;
+  if (options !== undefined && options !== null) {
+    const given = options.signal;
+    if (given !== undefined && given !== null) {
+      if (!isAbortSignal(given)) throw notASignal(given, OWNER);
+      signal = given;
+    }
+    attempt = options.attempt ?? 1;
+  }
+  return new TimeoutContext(signal, attempt, undefined);
+}
 
 /**
  * Bounds the time of the work, cooperatively and aggressively at once: when
@@ -116,29 +137,19 @@ export class Timeout<T = unknown> implements Policy<T, TimeoutExecuteOptions> {
    * no options.
    */
   execute<R extends T>(fn: Operation<R>, options?: TimeoutExecuteOptions): Promise<R> {
-    if (typeof fn !== 'function') return Promise.reject(notAFunction(OWNER, fn));
     try {
-      return this.#start(fn, options ?? undefined);
+      return this.#start(fn, enter(OWNER, fn, options, timeoutContext), options ?? undefined);
     } catch (err) {
       return Promise.reject(err);
     }
   }
 
-  /** The prologue of {@link Timeout.execute}: limit, deadline, then the run (with a span when traced). */
-  #start<R extends T>(fn: Operation<R>, options: TimeoutExecuteOptions | undefined): Promise<R> {
-    let signal = neverAbortedSignal;
+  /** After {@link enter}: limit, deadline, then the run (with a span when traced). */
+  #start<R extends T>(fn: Operation<R>, ctx: TimeoutContext, options: TimeoutExecuteOptions | undefined): Promise<R> {
     let timeoutMs = this.defaultTimeout;
-    let attempt = 1;
     let shared = true;
     let callerDeadline: number | undefined;
     if (options !== undefined) {
-      const callerSignal = options.signal;
-      if (callerSignal !== undefined && callerSignal !== null) {
-        // Checked before the work starts: a `signal` that is no AbortSignal would only fail once it ran.
-        if (!isAbortSignal(callerSignal)) return Promise.reject(notASignal(callerSignal, OWNER));
-        if (callerSignal.aborted) return Promise.reject(callerSignal.reason);
-        signal = callerSignal;
-      }
       const own = options.timeout;
       if (own !== undefined && own !== timeoutMs) {
         if (typeof own !== 'number' || !(own >= 0)) {
@@ -149,7 +160,6 @@ export class Timeout<T = unknown> implements Policy<T, TimeoutExecuteOptions> {
         timeoutMs = own;
         shared = false;
       }
-      attempt = options.attempt ?? 1;
       callerDeadline = options.deadline;
     }
     const now = this.#clock.now();
@@ -165,7 +175,8 @@ export class Timeout<T = unknown> implements Policy<T, TimeoutExecuteOptions> {
       this.#timedOut(error);
       return Promise.reject(error);
     }
-    const ctx = new TimeoutContext(signal, attempt, deadline === INFINITY ? undefined : deadline);
+    if (deadline !== INFINITY) (ctx as { deadline: number | undefined }).deadline = deadline;
+    const signal = callerSignal(ctx);
     if (this.#telemetry.tracer === undefined) return this.#run(fn, ctx, signal, deadline, timeoutMs, shared);
     return this.#telemetry.traced('resilience.timeout', { 'resilience.timeout.ms': timeoutMs }, () =>
       this.#run(fn, ctx, signal, deadline, timeoutMs, shared),

@@ -1,9 +1,6 @@
 import { LazyContext } from '../internal/context.js';
 
 let abortImpl: (ctx: TimeoutContext, reason: unknown) => void = () => {};
-let callerImpl: (ctx: TimeoutContext) => AbortSignal = () => {
-  throw new Error('unreachable');
-};
 
 /**
  * The context a `Timeout` hands to the work: `signal`, `attempt` and
@@ -32,7 +29,6 @@ export class TimeoutContext extends LazyContext {
       ctx.#reason = reason;
       ctx.#controller?.abort(reason);
     };
-    callerImpl = (ctx) => ctx.#caller;
   }
 
   /**
@@ -82,12 +78,4 @@ export class TimeoutContext extends LazyContext {
  */
 export function abortTimeoutContext(ctx: TimeoutContext, reason: unknown): void {
   abortImpl(ctx, reason);
-}
-
-/**
- * The caller's signal `ctx` follows (the shared never-aborting one when the
- * caller passed none). Internal to the Timeout: not reachable from the context.
- */
-export function callerSignal(ctx: TimeoutContext): AbortSignal {
-  return callerImpl(ctx);
 }

@@ -1,8 +1,8 @@
 import { type Clock, unrefTimer } from '../clock/clock.js';
-import type { ExecuteOptions, Operation, Policy } from '../context.js';
+import type { ExecuteOptions, ExecutionContext, Operation, Policy } from '../context.js';
 import { TimeoutError } from '../errors/errors.js';
 import { checkConfigKeys, knownKeys, type PeerHints } from '../internal/config-keys.js';
-import { enter, neverAbortedSignal } from '../internal/context.js';
+import { enter, neverAbortedSignal, rootContext } from '../internal/context.js';
 import { EventHub, type EventListener, type Subscription } from '../internal/events.js';
 import { isThenable } from '../internal/hooks.js';
 import { IntrusiveList } from '../internal/intrusive-list.js';
@@ -13,7 +13,7 @@ import { type Commit, knownOptions, mergeUpdate, registerUpdater } from '../inte
 import { clockOption, configObject, describeValue, functionOption, numberOption } from '../internal/validate.js';
 import { type TimeoutEvents, timeoutEvents } from './events.js';
 import { PendingCall, setReleaseCall } from './pending-call.js';
-import { callerSignal, TimeoutContext } from './timeout-context.js';
+import { TimeoutContext } from './timeout-context.js';
 import type { TimeoutConfig, TimeoutExecuteOptions } from './types.js';
 
 const OWNER = 'Timeout';
@@ -34,24 +34,19 @@ const peerHints: PeerHints = {
 };
 
 /**
- * The context of a Timeout call, for {@link enter}: the caller's signal and
- * attempt. The signal is checked to be an AbortSignal before the work starts
- * (one that is not would only fail once it ran); whether it has aborted is
- * enter()'s check, made before the limit is read. The deadline is set by
- * `#start` once the limit is known.
+ * What {@link enter} checks of a Timeout call: the caller's options as they
+ * are when they carry a signal (the Timeout reads its other fields itself),
+ * else the root context, which needs no check. The signal is read here, as
+ * the Timeout listens to it (an outer Timeout's lazy one is created); one
+ * that is no AbortSignal throws before the work starts, since it would only
+ * fail once the work ran.
  */
-function timeoutContext(options: ExecuteOptions | null | undefined): TimeoutContext {
-  let signal = neverAbortedSignal;
-  let attempt = 1;
-  if (options !== undefined && options !== null) {
-    const given = options.signal;
-    if (given !== undefined && given !== null) {
-      if (!isAbortSignal(given)) throw notASignal(given, OWNER);
-      signal = given;
-    }
-    attempt = options.attempt ?? 1;
-  }
-  return new TimeoutContext(signal, attempt, undefined);
+function callerContext(options: ExecuteOptions | null | undefined): ExecutionContext {
+  if (options === undefined || options === null) return rootContext;
+  const signal = options.signal;
+  if (signal === undefined || signal === null) return rootContext;
+  if (!isAbortSignal(signal)) throw notASignal(signal, OWNER);
+  return options as ExecutionContext;
 }
 
 /**
@@ -138,15 +133,16 @@ export class Timeout<T = unknown> implements Policy<T, TimeoutExecuteOptions> {
    */
   execute<R extends T>(fn: Operation<R>, options?: TimeoutExecuteOptions): Promise<R> {
     try {
-      return this.#start(fn, enter(OWNER, fn, options, timeoutContext), options ?? undefined);
+      return this.#start(fn, enter(OWNER, fn, options, callerContext).signal, options ?? undefined);
     } catch (err) {
       return Promise.reject(err);
     }
   }
 
   /** After {@link enter}: limit, deadline, then the run (with a span when traced). */
-  #start<R extends T>(fn: Operation<R>, ctx: TimeoutContext, options: TimeoutExecuteOptions | undefined): Promise<R> {
+  #start<R extends T>(fn: Operation<R>, signal: AbortSignal, options: TimeoutExecuteOptions | undefined): Promise<R> {
     let timeoutMs = this.defaultTimeout;
+    let attempt = 1;
     let shared = true;
     let callerDeadline: number | undefined;
     if (options !== undefined) {
@@ -160,6 +156,7 @@ export class Timeout<T = unknown> implements Policy<T, TimeoutExecuteOptions> {
         timeoutMs = own;
         shared = false;
       }
+      attempt = options.attempt ?? 1;
       callerDeadline = options.deadline;
     }
     const now = this.#clock.now();
@@ -175,8 +172,7 @@ export class Timeout<T = unknown> implements Policy<T, TimeoutExecuteOptions> {
       this.#timedOut(error);
       return Promise.reject(error);
     }
-    if (deadline !== INFINITY) (ctx as { deadline: number | undefined }).deadline = deadline;
-    const signal = callerSignal(ctx);
+    const ctx = new TimeoutContext(signal, attempt, deadline === INFINITY ? undefined : deadline);
     if (this.#telemetry.tracer === undefined) return this.#run(fn, ctx, signal, deadline, timeoutMs, shared);
     return this.#telemetry.traced('resilience.timeout', { 'resilience.timeout.ms': timeoutMs }, () =>
       this.#run(fn, ctx, signal, deadline, timeoutMs, shared),

@@ -74,12 +74,12 @@ export function notAFunction(owner: string, fn: unknown): TypeError {
  * @param options - the caller's options
  * @param context - how the options become a context
  */
-export function enter<C extends ExecutionContext = ExecutionContext>(
+export function enter(
   owner: string,
   fn: unknown,
   options: ExecuteOptions | null | undefined,
-  context: (options: ExecuteOptions | null | undefined) => C = toContext as () => C,
-): C {
+  context: (options: ExecuteOptions | null | undefined) => ExecutionContext = toContext,
+): ExecutionContext {
   if (typeof fn !== 'function') throw notAFunction(owner, fn);
   const ctx = context(options);
   if (ctx !== rootContext && isAbortedContext(ctx)) throw contextAbortReason(ctx);

@@ -6,9 +6,9 @@ import { Timeout } from './timeout.js';
 
 failOnUnhandledRejection();
 
-// The Timeout and the RateLimiter start on enter(), the prologue of every pattern: these pin the order of its
-// checks (the work, the signal's type, an aborted signal, then the pattern's own options), which moving them onto
-// enter() must not change.
+// The prologue of every pattern is enter()'s (internal/context.ts): the RateLimiter calls it, the Timeout writes
+// the same checks out (see its #start). These pin the order of the checks (the work, the signal's type, an aborted
+// signal, then the pattern's own options), which neither may change.
 describe('Timeout: the prologue, in order', () => {
   it('a work that is no function wins over an aborted signal and a bad timeout', async () => {
     const timeout = new Timeout();

@@ -1,36 +1,26 @@
 import type { Clock } from '../clock/clock.js';
 import type { ExecutionContext, Operation } from '../context.js';
 import { canAbort } from '../internal/context.js';
-import { IntrusiveList, type ListNode } from '../internal/intrusive-list.js';
-import { isAbortSignal, notASignal, type SignalHub, type SignalWaiter, signalHub } from '../internal/signal-hub.js';
+import { IntrusiveList } from '../internal/intrusive-list.js';
+import { isAbortSignal, notASignal, type SignalHub, signalHub } from '../internal/signal-hub.js';
 import { armTimer, clearTimer } from '../internal/timers.js';
+import { QueuedWaiter } from '../internal/waiter.js';
 
 /**
  * A call waiting for a slot (internal): a node of its queue and of its
- * caller's signal hub at once, so waiting allocates nothing else. When its
- * caller's signal aborts, it leaves the queue with the signal's reason.
+ * caller's signal hub at once ({@link QueuedWaiter}), so waiting allocates
+ * nothing else. When its caller's signal aborts, it leaves the queue with the
+ * signal's reason.
  */
-export class Waiter implements ListNode<Waiter>, SignalWaiter {
+export class Waiter extends QueuedWaiter<Waiter, unknown> {
   /** The work to run once a slot is handed over. */
   readonly fn: Operation<unknown>;
   /** The context the work gets. */
   readonly ctx: ExecutionContext;
-  /** Settles the caller's promise with the run's promise. */
-  readonly resolve: (value: unknown) => void;
-  /** Rejects the caller's promise (abort, queue timeout). */
-  readonly reject: (reason: unknown) => void;
   /** When its wait ends (0: never); set again when `update()` bounds a queue that was unbounded. */
   expiresAt: number;
   /** The queue it waits in. */
   readonly queue: WaitQueue<WaitQueueOwner>;
-  /** The hub of the caller's signal; `null` when the call cannot be aborted. */
-  hub: SignalHub | null = null;
-  /** Neighbours in the queue. */
-  listPrev: Waiter | null = null;
-  listNext: Waiter | null = null;
-  /** Neighbours in the signal hub. */
-  signalPrev: SignalWaiter | null = null;
-  signalNext: SignalWaiter | null = null;
 
   constructor(
     fn: Operation<unknown>,
@@ -40,10 +30,9 @@ export class Waiter implements ListNode<Waiter>, SignalWaiter {
     expiresAt: number,
     queue: WaitQueue<WaitQueueOwner>,
   ) {
+    super(resolve, reject);
     this.fn = fn;
     this.ctx = ctx;
-    this.resolve = resolve;
-    this.reject = reject;
     this.expiresAt = expiresAt;
     this.queue = queue;
   }
@@ -132,10 +121,7 @@ export class WaitQueue<O extends WaitQueueOwner> extends IntrusiveList<Waiter> {
         hub = signalHub(ctx.signal);
       }
       this.push(waiter);
-      if (hub !== null) {
-        waiter.hub = hub;
-        hub.add(waiter);
-      }
+      if (hub !== null) waiter.listen(hub);
       this.#hooks.changed(this.#owner);
       try {
         this.arm();
@@ -150,7 +136,7 @@ export class WaitQueue<O extends WaitQueueOwner> extends IntrusiveList<Waiter> {
   take(): Waiter | null {
     const waiter = this.shift();
     if (waiter === null) return null;
-    waiter.hub?.delete(waiter);
+    waiter.unlisten();
     if (this.size === 0) this.#disarm();
     return waiter;
   }
@@ -158,7 +144,7 @@ export class WaitQueue<O extends WaitQueueOwner> extends IntrusiveList<Waiter> {
   /** Takes `waiter` out of the queue (abort or queue timeout) and rejects it with `reason`; nothing if it left already. */
   leave(waiter: Waiter, reason: unknown): void {
     if (!this.remove(waiter)) return;
-    waiter.hub?.delete(waiter);
+    waiter.unlisten();
     if (this.size === 0) this.#disarm();
     this.#hooks.changed(this.#owner);
     waiter.reject(reason);

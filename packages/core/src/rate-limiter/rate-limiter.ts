@@ -2,13 +2,7 @@ import type { Clock } from '../clock/clock.js';
 import type { ExecuteOptions, Operation, Policy } from '../context.js';
 import { RateLimitExceededError } from '../errors/errors.js';
 import { checkConfigKeys, knownKeys, type PeerHints } from '../internal/config-keys.js';
-import {
-  contextAbortReason,
-  isAbortedContext,
-  neverAbortedSignal,
-  notAFunction,
-  toContext,
-} from '../internal/context.js';
+import { enter, neverAbortedSignal, notAFunction } from '../internal/context.js';
 import { EventHub, type EventListener, type Subscription } from '../internal/events.js';
 import { Telemetry } from '../internal/telemetry.js';
 import { type Commit, knownOptions, mergeUpdate, registerUpdater } from '../internal/update.js';
@@ -336,6 +330,7 @@ export class RateLimiter implements RateLimiterLike, Policy<unknown, RateLimiter
     key: string | undefined,
     tokens: number | undefined,
   ): Promise<R> {
+    // Before the span: a call with no work gets none (enter() checks again, a typeof).
     if (typeof fn !== 'function') return Promise.reject(notAFunction(OWNER, fn));
     if (this.#telemetry.tracer === undefined) return this.#run(fn, options, key, tokens);
     return this.#telemetry.traced('resilience.rate_limit', undefined, () => this.#run(fn, options, key, tokens));
@@ -358,8 +353,7 @@ export class RateLimiter implements RateLimiterLike, Policy<unknown, RateLimiter
     if (this.maxWait > 0) return this.#execute(fn, options, key, requested);
     try {
       // A Timeout's context is passed on as it is, and read without creating its lazy signal.
-      const ctx = toContext(options);
-      if (isAbortedContext(ctx)) return Promise.reject(contextAbortReason(ctx));
+      const ctx = enter(OWNER, fn, options);
       this.#takeOrThrow(key, requested ?? 1);
       // Inside the `try`: a promise whose `constructor` getter throws makes `Promise.resolve` throw.
       return Promise.resolve(fn(ctx));
@@ -385,8 +379,7 @@ export class RateLimiter implements RateLimiterLike, Policy<unknown, RateLimiter
     requested: number | undefined,
   ): Promise<R> {
     // A Timeout's context is passed on as it is, and read without creating its lazy signal.
-    const ctx = toContext(options);
-    if (isAbortedContext(ctx)) throw contextAbortReason(ctx);
+    const ctx = enter(OWNER, fn, options);
     const signal = ctx.signal;
     await this.wait(key, {
       signal: signal === neverAbortedSignal ? undefined : signal,

@@ -1,42 +1,28 @@
 import type { Clock } from '../clock/clock.js';
-import { IntrusiveList, type ListNode } from '../internal/intrusive-list.js';
-import { type SignalHub, type SignalWaiter, signalHub } from '../internal/signal-hub.js';
+import { IntrusiveList } from '../internal/intrusive-list.js';
+import { signalHub } from '../internal/signal-hub.js';
 import { armTimer, clearTimer } from '../internal/timers.js';
+import { QueuedWaiter } from '../internal/waiter.js';
 import type { Algorithm, KeyState } from './key-state.js';
 
-/** A caller of `wait` queued on a key. It is its own node in the key's queue and in its signal's hub. */
-export class RateWaiter implements ListNode<RateWaiter>, SignalWaiter {
+/** A caller of `wait` queued on a key: its own node in the key's queue and in its signal's hub ({@link QueuedWaiter}). */
+export class RateWaiter extends QueuedWaiter<RateWaiter, void> {
   /** The tokens it waits for. */
   readonly tokens: number;
-  /** Settles the caller's promise. */
-  readonly resolve: () => void;
-  /** Rejects the caller's promise. */
-  readonly reject: (reason: unknown) => void;
-  /** The hub of the caller's signal, if any. */
-  readonly hub: SignalHub | undefined;
   /** The key it waits on. */
   readonly state: KeyState;
   /** The scheduler serving it. */
   readonly scheduler: WaitScheduler;
-  /** Neighbours in the key's queue. */
-  listPrev: RateWaiter | null = null;
-  listNext: RateWaiter | null = null;
-  /** Neighbours in its signal's hub. */
-  signalPrev: SignalWaiter | null = null;
-  signalNext: SignalWaiter | null = null;
 
   constructor(
     tokens: number,
     resolve: () => void,
     reject: (reason: unknown) => void,
-    hub: SignalHub | undefined,
     state: KeyState,
     scheduler: WaitScheduler,
   ) {
+    super(resolve, reject);
     this.tokens = tokens;
-    this.resolve = resolve;
-    this.reject = reject;
-    this.hub = hub;
     this.state = state;
     this.scheduler = scheduler;
   }
@@ -96,11 +82,12 @@ export class WaitScheduler {
     }
     const q = queue;
     return new Promise<void>((resolve, reject) => {
-      const hub = signal === undefined ? undefined : signalHub(signal);
-      const waiter = new RateWaiter(tokens, resolve, reject, hub, state, this);
+      // A signal that is no AbortSignal throws here, before anything is queued.
+      const hub = signal === undefined ? null : signalHub(signal);
+      const waiter = new RateWaiter(tokens, resolve, reject, state, this);
       q.list.push(waiter);
       q.tokens += tokens;
-      hub?.add(waiter);
+      if (hub !== null) waiter.listen(hub);
       if (q.list.size === 1) this.#arm(state, q, now);
     });
   }
@@ -131,7 +118,7 @@ export class WaitScheduler {
       if (!this.#algorithm.take(state, head.tokens, now)) break;
       queue.list.shift();
       queue.tokens -= head.tokens;
-      head.hub?.delete(head);
+      head.unlisten();
       head.resolve();
     }
     this.#arm(state, queue, now);
@@ -161,7 +148,7 @@ export class WaitScheduler {
     state.waiters = null;
     queue.tokens = 0;
     for (let head = queue.list.shift(); head !== null; head = queue.list.shift()) {
-      head.hub?.delete(head);
+      head.unlisten();
       head.reject(reason);
     }
   }

@@ -124,7 +124,16 @@ export class Timeout<T = unknown> implements Policy<T, TimeoutExecuteOptions> {
     }
   }
 
-  /** The prologue of {@link Timeout.execute}: limit, deadline, then the run (with a span when traced). */
+  /**
+   * The prologue of {@link Timeout.execute}: limit, deadline, then the run (with a span when traced).
+   *
+   * The checks are `enter()`'s (`internal/context.ts`), in its order (the work, then the signal: its type, then an
+   * aborted one, then the Timeout's own options; `prologue.test.ts` pins it), written out here rather than called:
+   * the Timeout reads the caller's signal itself, to listen to it, and routing that through `enter()` (a context
+   * function returning the caller's options or the root context, then `.signal`) cost 5-15% CPU per call with no
+   * options and 6-18% with a `signal`, in an A/B of the two builds in one process (CPU time, 24 interleaved rounds of
+   * 100,000 calls, Node 20, 2026-12-07), which the same A/B with this prologue does not show (0.99-1.03).
+   */
   #start<R extends T>(fn: Operation<R>, options: TimeoutExecuteOptions | undefined): Promise<R> {
     let signal = neverAbortedSignal;
     let timeoutMs = this.defaultTimeout;

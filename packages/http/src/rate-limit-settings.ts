@@ -3,6 +3,7 @@ import {
   configObject,
   describeValue,
   functionOption,
+  MAX_TIMER_MS,
   numberOption,
   oneOfOption,
   requireMethod,
@@ -22,8 +23,8 @@ import type {
   StandardHeadersVersion,
 } from './types.js';
 
-/** The longest delay a platform timer holds (about 24.8 days). */
-export const MAX_TIMER_MS = 2_147_483_647;
+/** The longest delay a platform timer holds (about 24.8 days): the core's bound, re-exported for the adapters. */
+export { MAX_TIMER_MS };
 
 /** The rate-limit options every framework adapter shares, for a request of type `Req`. */
 export interface CommonRateLimitOptions<Req> {

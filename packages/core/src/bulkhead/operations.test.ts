@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { deferred } from '../../test/support.js';
 import { BulkheadFullError } from '../errors/errors.js';
+import type { MetricsRecorder } from '../observability/types.js';
 import { FakeClock } from '../testing/fake-clock.js';
 import { Bulkhead } from './bulkhead.js';
 
@@ -158,10 +159,11 @@ describe('Bulkhead.update: hostile', () => {
 describe('Bulkhead: a metrics recorder', () => {
   it('sees the idle bulkhead from the start, and a recorder given by update() sees the load at once', async () => {
     const seen: string[] = [];
-    const recorder = (tag: string) => ({
-      recordBulkheadUtilization: (_name: string, active: number, queued: number) =>
-        seen.push(`${tag} ${active}/${queued}`),
-    });
+    const recorder = (tag: string): MetricsRecorder =>
+      ({
+        recordBulkheadUtilization: (_name: string, active: number, queued: number) =>
+          seen.push(`${tag} ${active}/${queued}`),
+      }) as Partial<MetricsRecorder> as MetricsRecorder;
     const bulkhead = new Bulkhead({ maxConcurrent: 1, maxQueue: 1, metrics: recorder('a') });
     expect(seen).toEqual(['a 0/0']);
     const gate = deferred();

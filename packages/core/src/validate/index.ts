@@ -15,6 +15,8 @@
  *
  * @packageDocumentation
  */
+
+export { MAX_TIMER_MS } from '../internal/timers.js';
 export {
   booleanOption,
   clockOption,

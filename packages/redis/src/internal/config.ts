@@ -18,8 +18,8 @@ export function knownKeys(
   }
 }
 
-/** The longest delay one platform timer holds. */
-export const MAX_TIMER_MS = 2_147_483_647;
+/** The longest delay one platform timer holds: the core's bound. */
+export { MAX_TIMER_MS } from '@resilience/core/validate';
 
 /** The options of a `RedisRateLimiter`. */
 export const LIMITER_OPTIONS: readonly string[] = [

@@ -148,6 +148,35 @@ describe.each(transports)('rateLimit over %s', (transport) => {
     expect((await c.request({ url: '/free' })).status).toBe(200);
   });
 
+  it('keys one client once behind a proxy that writes the port into X-Forwarded-For (Azure App Service)', async () => {
+    const keys: string[] = [];
+    const inner = limiter(1);
+    const recording: RateLimiterLike = {
+      rate: inner.rate,
+      burst: inner.burst,
+      interval: inner.interval,
+      consume: (key: string, tokens: number) => {
+        keys.push(key);
+        return inner.consume(key, tokens);
+      },
+    };
+    const api = await start(rateLimit(recording), '127.0.0.1');
+    const from = async (xff: string) => (await api.request({ headers: { 'x-forwarded-for': xff } })).status;
+    // A new connection, a new source port: before the fix each one was a fresh key and never limited.
+    expect(await from('203.0.113.7:50001')).toBe(200);
+    expect(await from('203.0.113.7:50002')).toBe(429);
+    expect(await from('[2001:db8:1:2::5]:443')).toBe(200);
+    expect(await from('[2001:DB8:1:2::6]:444')).toBe(429);
+    expect(await from('[::ffff:203.0.113.7]')).toBe(429);
+    expect(keys).toEqual([
+      '203.0.113.7',
+      '203.0.113.7',
+      '2001:db8:1:0:0:0:0:0/56',
+      '2001:db8:1:0:0:0:0:0/56',
+      '203.0.113.7',
+    ]);
+  });
+
   it('warns once when X-Forwarded-For arrives while trustProxy is off, and when trustProxy is true', async () => {
     const off = memoryLogger();
     const api = await start(rateLimit(limiter(10), { logger: off.logger }));

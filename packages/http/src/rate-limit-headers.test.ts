@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { RateLimitHeaders } from './rate-limit-headers.js';
+import { headerInteger, MAX_HEADER_INTEGER, RateLimitHeaders } from './rate-limit-headers.js';
 
 function written(
   headers: RateLimitHeaders,
@@ -55,6 +55,20 @@ describe('RateLimitHeaders', () => {
     // Writing nothing needs no limiter numbers (a limiter of another library may not have them).
     const none = new RateLimitHeaders({ ...ok, standard: false, rate: Number.NaN, burst: undefined as never });
     expect(none.enabled).toBe(false);
+  });
+
+  it('headerInteger gives an integer a client can parse for any number', () => {
+    const cases: [number, number][] = [
+      [5, 5],
+      [5.9, 5],
+      [0.4, 0], // was 0.4
+      [1e-7, 0], // was 1e-7, written "1e-7"
+      [-3, 0],
+      [Number.NaN, 0],
+      [Number.POSITIVE_INFINITY, MAX_HEADER_INTEGER],
+      [1e300, MAX_HEADER_INTEGER],
+    ];
+    for (const [value, expected] of cases) expect(headerInteger(value), String(value)).toBe(expected);
   });
 
   it('never writes a negative remaining or reset', () => {

@@ -21,12 +21,13 @@ export interface RateLimitHeaderSettings {
 export const MAX_HEADER_INTEGER = 999_999_999_999_999;
 
 /**
- * `value` as a header integer: within 0 and {@link MAX_HEADER_INTEGER}, so a
- * huge value (a limiter's `resetMs` of 1e308) is never written `1e+305`,
- * which no client parses as a number.
+ * `value` as a header integer: rounded down, within 0 and
+ * {@link MAX_HEADER_INTEGER} (`NaN` gives 0), so a huge value (a limiter's
+ * `resetMs` of 1e308) is never written `1e+305`, nor a tiny one `1e-7`,
+ * which no client parses as an integer.
  */
 export function headerInteger(value: number): number {
-  return value > MAX_HEADER_INTEGER ? MAX_HEADER_INTEGER : value > 0 ? value : 0;
+  return value > MAX_HEADER_INTEGER ? MAX_HEADER_INTEGER : value >= 1 ? Math.floor(value) : 0;
 }
 
 /** `value` as a structured-field string (RFC 9651): quoted, with `\` and `"` escaped. */

@@ -470,7 +470,8 @@ export async function runSnippet(snippet: Snippet, timeoutMs: number): Promise<{
     process.execPath,
     ['--conditions=@resilience/source', '--import', tsx, '--import', pathToFileURL(register).href, file],
     {
-      cwd: join(repoRoot, snippet.resolveFrom),
+      // In the temporary folder too: a program that writes a file where it runs (a log, a cache) writes it there.
+      cwd: dir,
       timeout: timeoutMs,
       killSignal: 'SIGKILL',
       // An OTLP exporter in a snippet has nowhere to send to.

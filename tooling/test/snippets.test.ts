@@ -157,6 +157,7 @@ describe('the runner, with expect lines', () => {
       [
         '<!-- snippet: run',
         'expect outside: true',
+        'expect cwd outside: true',
         'expect 2001:db8:1:0:0:0:0:0/56',
         'expect ipaddr.js: true',
         '-->',
@@ -166,6 +167,8 @@ describe('the runner, with expect lines', () => {
         "import ipaddr from 'ipaddr.js';",
         `const repo = ${JSON.stringify(process.cwd().replace(/\/tooling$/, ''))};`,
         "console.log('outside:', !fileURLToPath(import.meta.url).startsWith(repo));",
+        // A program that writes a file where it runs (a log, a cache) must not write it into the repository.
+        "console.log('cwd outside:', !process.cwd().startsWith(repo));",
         "console.log(addressKey('2001:db8:1:2:3:4:5:6'));",
         "console.log('ipaddr.js:', ipaddr.IPv6.isValid('::1'));",
         '```',

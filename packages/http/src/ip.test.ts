@@ -71,6 +71,99 @@ describe('address parsing without node:net agrees with node:net', () => {
   });
 });
 
+describe('addressKey is a function of the address, not of its spelling', () => {
+  /** One of the many ways to write `groups`: case, leading zeros, where `::` goes, an IPv4 tail, a zone, brackets. */
+  const spelling = (groups: number[]) =>
+    fc
+      .record({
+        upper: fc.boolean(),
+        pad: fc.array(fc.integer({ min: 0, max: 3 }), { minLength: 8, maxLength: 8 }),
+        compress: fc.boolean(),
+        dotted: fc.boolean(),
+        zone: fc.constantFrom('', '%eth0', '%1', '%en0.100'),
+        wrap: fc.constantFrom('none', 'brackets', 'port'),
+        port: fc.integer({ min: 0, max: 65_535 }),
+      })
+      .map(({ upper, pad, compress, dotted, zone, wrap, port }) => {
+        const hex = groups.map((g, i) =>
+          g.toString(16).padStart(Math.min(4, g.toString(16).length + (pad[i] ?? 0)), '0'),
+        );
+        let parts = dotted ? hex.slice(0, 6) : hex;
+        let text = parts.join(':');
+        if (compress) {
+          // The longest run of zero groups (of two or more) becomes `::`, as RFC 5952 writes it, or the first run.
+          const zeros = parts.map((p) => /^0+$/.test(p));
+          let best = -1;
+          let bestLength = 1;
+          for (let i = 0; i < parts.length; i++) {
+            let j = i;
+            while (j < parts.length && zeros[j]) j++;
+            if (j - i > bestLength) [best, bestLength] = [i, j - i];
+          }
+          if (best !== -1) {
+            const tail = best + bestLength === parts.length && dotted ? [''] : parts.slice(best + bestLength);
+            text = `${parts.slice(0, best).join(':')}::${tail.join(':')}`;
+            parts = [];
+          }
+        }
+        if (dotted) {
+          const [g6, g7] = [groups[6] ?? 0, groups[7] ?? 0];
+          const ipv4 = `${g6 >> 8}.${g6 & 0xff}.${g7 >> 8}.${g7 & 0xff}`;
+          text = text.endsWith('::') ? `${text}${ipv4}` : `${text}:${ipv4}`;
+        }
+        if (upper) text = text.toUpperCase();
+        text += zone;
+        if (wrap === 'brackets') text = `[${text}]`;
+        if (wrap === 'port') text = `[${text}]:${port}`;
+        return text;
+      });
+
+  const groupsArb = fc.oneof(
+    fc.array(fc.integer({ min: 0, max: 0xffff }), { minLength: 8, maxLength: 8 }),
+    // Runs of zeros, the mapped and compatible IPv4 ranges and the loopback, where spellings differ most.
+    fc.array(fc.constantFrom(0, 0, 0, 1, 0xffff, 0xc000), { minLength: 8, maxLength: 8 }),
+    fc
+      .tuple(fc.constantFrom(0, 0xffff), fc.integer({ min: 0, max: 0xffff }), fc.integer({ min: 0, max: 0xffff }))
+      .map(([g5, g6, g7]) => [0, 0, 0, 0, 0, g5, g6, g7]),
+  );
+
+  it('gives every spelling of one IPv6 address the key of its canonical text, for /56, /64, /128 and false', () => {
+    fc.assert(
+      fc.property(
+        groupsArb.chain((groups) => fc.tuple(fc.constant(groups), spelling(groups))),
+        fc.constantFrom(56, 64, 128, false as const),
+        ([groups, text], subnet) => {
+          const canonical = new ipaddr.IPv6(groups).toNormalizedString();
+          expect(new URL(`http://[${text.replace(/^\[|\](?::\d+)?$|%.*?(?=\]|$)/g, '')}]/`).hostname, text).toBe(
+            `[${new ipaddr.IPv6(groups).toRFC5952String()}]`,
+          );
+          expect(addressKey(text, subnet), text).toBe(addressKey(canonical, subnet));
+        },
+      ),
+      { numRuns: 5000 },
+    );
+  });
+
+  it('gives an IPv4 address, with a port or mapped into IPv6 in any spelling, its own text as key', () => {
+    fc.assert(
+      fc.property(fc.ipV4(), fc.integer({ min: 0, max: 65_535 }), (ip, port) => {
+        const [a, b, c, d] = ip.split('.').map(Number) as [number, number, number, number];
+        const groups = [0, 0, 0, 0, 0, 0xffff, (a << 8) | b, (c << 8) | d];
+        for (const text of [
+          ip,
+          `${ip}:${port}`,
+          `::ffff:${ip}`,
+          `[::ffff:${ip}]:${port}`,
+          new ipaddr.IPv6(groups).toNormalizedString(),
+        ]) {
+          expect(addressKey(text), text).toBe(ip);
+        }
+      }),
+      { numRuns: 2000 },
+    );
+  });
+});
+
 describe('ipv6Network', () => {
   it('zeroes the host bits and names the prefix length', () => {
     expect(ipv6Network('2001:db8:aa:bbcc::1', 56)).toBe('2001:db8:aa:bb00:0:0:0:0/56');

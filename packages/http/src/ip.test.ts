@@ -144,6 +144,28 @@ describe('addressKey is a function of the address, not of its spelling', () => {
     );
   });
 
+  it('never gives two clients one key: distinct /56 networks, distinct IPv4 hosts, IPv4 apart from IPv6', () => {
+    const embedsIPv4 = (g: number[]) => g.slice(0, 5).every((x) => x === 0) && (g[5] === 0xffff || g[5] === 0);
+    const words = fc.array(fc.integer({ min: 0, max: 0xffff }), { minLength: 8, maxLength: 8 });
+    fc.assert(
+      fc.property(words, words, (a, b) => {
+        fc.pre(!embedsIPv4(a) && !embedsIPv4(b));
+        const sameNetwork = a[0] === b[0] && a[1] === b[1] && a[2] === b[2] && a[3]! >> 8 === b[3]! >> 8;
+        const keyA = addressKey(new ipaddr.IPv6(a).toString());
+        const keyB = addressKey(new ipaddr.IPv6(b).toRFC5952String());
+        expect(keyA === keyB).toBe(sameNetwork);
+        expect(isIPv4(keyA)).toBe(false);
+      }),
+      { numRuns: 5000 },
+    );
+    fc.assert(
+      fc.property(fc.ipV4(), fc.ipV4(), (a, b) => {
+        expect(addressKey(`::ffff:${a}`) === addressKey(b)).toBe(a === b);
+      }),
+      { numRuns: 2000 },
+    );
+  });
+
   it('gives an IPv4 address, with a port or mapped into IPv6 in any spelling, its own text as key', () => {
     fc.assert(
       fc.property(fc.ipV4(), fc.integer({ min: 0, max: 65_535 }), (ip, port) => {

@@ -65,6 +65,8 @@ export interface Snippet {
 const fence = /^(\s*)```(\S*)\s*$/;
 const marker = /^\s*<!--\s*snippet:\s*(run|continue|skip|prelude)\b([\s\S]*?)-->\s*$/;
 const fileMarker = /<!--\s*snippets:\s*resolve-from\s+(\S+)\s*-->/;
+/** A line that is the file marker and nothing else. */
+const fileMarkerLine = /^\s*<!--\s*snippets:\s*resolve-from\s+\S+\s*-->\s*$/;
 
 /** Every Markdown file the checker reads: the root README, each package's and example's README, docs/**. */
 export function documentationFiles(root: string = repoRoot): string[] {
@@ -116,6 +118,17 @@ function parse(file: string, text: string, shownImports: readonly string[]): Sni
   let i = 0;
   while (i < source.length) {
     const current = source[i] ?? '';
+    // A comment that looks like a marker but is not one (`<!-- Snippet: run`, `<!-- snipet: run`, `<!-- snippets:
+    // run`) would leave its block unrun and its expect lines unread: an error, like an unknown marker.
+    if (/^\s*<!--\s*snip/i.test(current) && !/^\s*<!--\s*snippet:/.test(current)) {
+      if (!fileMarkerLine.test(current)) {
+        throw new Error(
+          `${file}:${i + 1}: unknown snippet marker ${JSON.stringify(current.trim())} (the markers are \`<!-- snippet: run|continue|skip|prelude …\` and \`<!-- snippets: resolve-from <folder> -->\`)`,
+        );
+      }
+      i++;
+      continue;
+    }
     // A marker: one line, or a prelude over several lines up to `-->`.
     if (/^\s*<!--\s*snippet:/.test(current)) {
       const start = i;
@@ -124,7 +137,19 @@ function parse(file: string, text: string, shownImports: readonly string[]): Sni
       if (!comment.includes('-->')) throw new Error(`${file}:${start + 1}: a snippet marker with no closing -->`);
       const match = marker.exec(comment);
       if (!match) throw new Error(`${file}:${start + 1}: unknown snippet marker ${JSON.stringify(comment)}`);
-      pending.push({ kind: match[1] ?? '', body: match[2] ?? '', line: start + 1 });
+      const kind = match[1] ?? '';
+      const body = match[2] ?? '';
+      // Words after `continue` (`expect` lines, a `run`) would be read by nobody.
+      if (kind === 'continue' && body.trim() !== '') {
+        throw new Error(
+          `${file}:${start + 1}: \`snippet: continue\` takes no words, got ${JSON.stringify(body.trim())}`,
+        );
+      }
+      // A second `run` (or skip, or continue) on one block: only the first would be read, its expect lines with it.
+      if (kind !== 'prelude' && pending.some((m) => m.kind === kind)) {
+        throw new Error(`${file}:${start + 1}: a second \`snippet: ${kind}\` marker for one block`);
+      }
+      pending.push({ kind, body, line: start + 1 });
       i++;
       continue;
     }
@@ -445,7 +470,8 @@ export async function runSnippet(snippet: Snippet, timeoutMs: number): Promise<{
     process.execPath,
     ['--conditions=@resilience/source', '--import', tsx, '--import', pathToFileURL(register).href, file],
     {
-      cwd: join(repoRoot, snippet.resolveFrom),
+      // In the temporary folder too: a program that writes a file where it runs (a log, a cache) writes it there.
+      cwd: dir,
       timeout: timeoutMs,
       killSignal: 'SIGKILL',
       // An OTLP exporter in a snippet has nowhere to send to.

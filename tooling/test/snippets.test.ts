@@ -157,6 +157,7 @@ describe('the runner, with expect lines', () => {
       [
         '<!-- snippet: run',
         'expect outside: true',
+        'expect cwd outside: true',
         'expect 2001:db8:1:0:0:0:0:0/56',
         'expect ipaddr.js: true',
         '-->',
@@ -166,6 +167,8 @@ describe('the runner, with expect lines', () => {
         "import ipaddr from 'ipaddr.js';",
         `const repo = ${JSON.stringify(process.cwd().replace(/\/tooling$/, ''))};`,
         "console.log('outside:', !fileURLToPath(import.meta.url).startsWith(repo));",
+        // A program that writes a file where it runs (a log, a cache) must not write it into the repository.
+        "console.log('cwd outside:', !process.cwd().startsWith(repo));",
         "console.log(addressKey('2001:db8:1:2:3:4:5:6'));",
         "console.log('ipaddr.js:', ipaddr.IPv6.isValid('::1'));",
         '```',
@@ -269,5 +272,45 @@ describe('the snippet markers', () => {
     expect(() => parseSnippets('a.md', '<!-- snippet: prelude\ndeclare const a: 1;\n```ts\na;\n```')).toThrow(
       /a\.md:1: .*no closing -->/,
     );
+  });
+
+  it('refuse a misspelt marker, words after continue and a second run, which left expect lines unread', () => {
+    const program = '\nexpect 1\n-->\n```ts\nconsole.log(2);\n```';
+    for (const start of ['<!-- Snippet: run', '<!-- snipet: run', '<!-- snippets: run', '<!-- snippet : run']) {
+      expect(() => parseSnippets('a.md', `Text.\n${start}${program}`), start).toThrow(
+        `a.md:2: unknown snippet marker ${JSON.stringify(start)}`,
+      );
+    }
+    expect(() =>
+      parseSnippets('a.md', '```ts\nconst a = 1;\n```\n<!-- snippet: continue\nexpect 1\n-->\n```ts\na;\n```'),
+    ).toThrow('a.md:4: `snippet: continue` takes no words, got "expect 1"');
+    expect(() => parseSnippets('a.md', `<!-- snippet: run -->\n<!-- snippet: run${program}`)).toThrow(
+      'a.md:2: a second `snippet: run` marker for one block',
+    );
+    expect(() => parseSnippets('a.md', '<!-- snippets: resolve_from tooling -->\n```ts\nx;\n```')).toThrow(
+      /a\.md:1: unknown snippet marker/,
+    );
+    // What stays allowed: the file marker on its own line, markers quoted in text, several preludes.
+    const [ok] = parseSnippets(
+      'a.md',
+      [
+        '<!-- snippets: resolve-from tooling -->',
+        'Write `<!-- snippet: run -->` above a block.',
+        '<!-- snippet: prelude',
+        'declare const a: 1;',
+        '-->',
+        '<!-- snippet: prelude',
+        'declare const b: 2;',
+        '-->',
+        '<!-- snippet: run',
+        'expect 3',
+        '-->',
+        '```ts',
+        'console.log(a + b);',
+        '```',
+      ].join('\n'),
+    );
+    expect(ok?.expect).toEqual(['3']);
+    expect(ok?.resolveFrom).toBe('tooling');
   });
 });

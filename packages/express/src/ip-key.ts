@@ -11,8 +11,10 @@ export { ipv6Network } from '@resilience/http';
  * could otherwise rotate through it); `false` keys by the full address,
  * written one way whatever its spelling (`2001:DB8::1` and `2001:db8:0:0::1`
  * give `2001:db8:0:0:0:0:0:1`). Either way an IPv4-mapped IPv6 address
- * (`::ffff:203.0.113.9`) is keyed as the IPv4 address. The logic is
- * `addressKey` from `@resilience/http`, which every adapter shares.
+ * (`::ffff:203.0.113.9`) is keyed as the IPv4 address, and a port a proxy
+ * wrote into `X-Forwarded-For` (`203.0.113.9:41234`, `[2001:db8::1]:443`)
+ * is dropped. The logic is `addressKey` from `@resilience/http`, which
+ * every adapter shares.
  *
  * @param req - the request
  * @param ipv6Subnet - the IPv6 prefix length, or `false`

@@ -423,7 +423,7 @@ describe('circuitBreaker configuration', () => {
       'circuitBreaker: statusCode must be an integer >= 400 and <= 599, got 200',
     );
     expect(() => circuitBreaker(breaker, { failureStatuses: ['500'] as unknown as number[] })).toThrow(
-      'circuitBreaker: failureStatuses must be an array of status codes or a function, got an array',
+      'circuitBreaker: failureStatuses[0] must be a status code (an integer from 100 to 999), got "500"',
     );
     expect(() => circuitBreaker(breaker, { isFailureError: 1 as unknown as () => boolean })).toThrow(
       'circuitBreaker: isFailureError must be a function, got 1',

@@ -41,6 +41,13 @@ describe('ipKey', () => {
     expect(ipKey(req('not-an-ip'))).toBe('not-an-ip');
   });
 
+  it('drops the port a proxy wrote (Azure App Service), so each connection is not a new client', () => {
+    expect(ipKey(req('198.51.100.7:50123'))).toBe('198.51.100.7');
+    expect(ipKey(req('[2001:db8:1:2::9]:443'))).toBe('2001:db8:1:0:0:0:0:0/56');
+    expect(ipKey(req('[2001:db8:1:2::9]:443'), false)).toBe('2001:db8:1:2:0:0:0:9');
+    expect(ipKey(req('[::ffff:198.51.100.7]:1'))).toBe('198.51.100.7');
+  });
+
   it('with ipv6Subnet false, keys IPv4-mapped addresses as IPv4 and spells every IPv6 address one way', () => {
     expect(ipKey(req('::ffff:203.0.113.9'), false)).toBe('203.0.113.9');
     expect(ipKey(req('::FFFF:cb00:7109'), false)).toBe('203.0.113.9');

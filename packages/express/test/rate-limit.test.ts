@@ -211,6 +211,39 @@ describe.each(expressVersions)('rateLimit on %s', (_name, express) => {
     ]);
   });
 
+  it('one quota per client behind a proxy that writes the port into X-Forwarded-For (Azure App Service)', async () => {
+    const keys: string[] = [];
+    const app = express();
+    app.set('trust proxy', 1); // the README's setting: the right-most entry, written by our own proxy
+    const limiter = new RateLimiter({ rate: 1, interval: 60_000, clock: new FakeClock() });
+    app.use(rateLimit(recordingKeys(limiter, keys)));
+    app.get('/', (_req, res) => {
+      res.send('ok');
+    });
+    served = await serve(app);
+    const url = served.url;
+    const from = (xff: string) => fetch(url, { headers: { 'X-Forwarded-For': xff } }).then((r) => r.status);
+    // A new connection, a new source port: before the fix each one was a fresh key and never limited.
+    expect(await from('203.0.113.7:50001')).toBe(200);
+    expect(await from('203.0.113.7:50002')).toBe(429);
+    expect(await from('forged, 203.0.113.7')).toBe(429);
+    expect(await from('[2001:db8:1:2::5]:443')).toBe(200);
+    expect(await from('[2001:DB8:1:2::6]:444')).toBe(429);
+    expect(await from('[::ffff:203.0.113.7]:50003')).toBe(429);
+    expect(await from('::203.0.113.8')).toBe(200);
+    expect(await from('::cb00:7108')).toBe(429);
+    expect(keys).toEqual([
+      '203.0.113.7',
+      '203.0.113.7',
+      '203.0.113.7',
+      '2001:db8:1:0:0:0:0:0/56',
+      '2001:db8:1:0:0:0:0:0/56',
+      '203.0.113.7',
+      '203.0.113.8',
+      '203.0.113.8',
+    ]);
+  });
+
   it('takes a key function, a cost and a skip predicate', async () => {
     const clock = new FakeClock();
     const url = await start(new RateLimiter({ rate: 3, interval: 1000, clock }), {

@@ -147,7 +147,7 @@ describe('circuitBreaker construction', () => {
     );
     expect(() => circuitBreaker(breaker, { statusCode: 200 })).toThrow('statusCode');
     expect(() => circuitBreaker(breaker, { failureStatuses: ['500'] as never })).toThrow(
-      'circuitBreaker: failureStatuses must be an array of status codes or a function, got an array',
+      'circuitBreaker: failureStatuses[0] must be a status code (an integer from 100 to 999), got "500"',
     );
     expect(() => circuitBreaker(breaker, { resetTimeout: 1 } as never)).toThrow(
       'circuitBreaker: unknown option "resetTimeout"',

@@ -1,8 +1,9 @@
 import { RateLimiter } from '@resilience/core';
 import { FakeClock } from '@resilience/core/testing';
-import Fastify from 'fastify';
+import Fastify, { type FastifyRequest } from 'fastify';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type RateLimiterLike, rateLimit, routeHooks } from '../src/index.js';
+import { fastifyProxyProbe } from '../src/internal/proxy.js';
 import { type Client, client, memoryLogger, transports } from './helpers.js';
 
 describe.each(transports)('rateLimit over %s', (transport) => {
@@ -148,6 +149,35 @@ describe.each(transports)('rateLimit over %s', (transport) => {
     expect((await c.request({ url: '/free' })).status).toBe(200);
   });
 
+  it('keys one client once behind a proxy that writes the port into X-Forwarded-For (Azure App Service)', async () => {
+    const keys: string[] = [];
+    const inner = limiter(1);
+    const recording: RateLimiterLike = {
+      rate: inner.rate,
+      burst: inner.burst,
+      interval: inner.interval,
+      consume: (key: string, tokens: number) => {
+        keys.push(key);
+        return inner.consume(key, tokens);
+      },
+    };
+    const api = await start(rateLimit(recording), '127.0.0.1');
+    const from = async (xff: string) => (await api.request({ headers: { 'x-forwarded-for': xff } })).status;
+    // A new connection, a new source port: before the fix each one was a fresh key and never limited.
+    expect(await from('203.0.113.7:50001')).toBe(200);
+    expect(await from('203.0.113.7:50002')).toBe(429);
+    expect(await from('[2001:db8:1:2::5]:443')).toBe(200);
+    expect(await from('[2001:DB8:1:2::6]:444')).toBe(429);
+    expect(await from('[::ffff:203.0.113.7]')).toBe(429);
+    expect(keys).toEqual([
+      '203.0.113.7',
+      '203.0.113.7',
+      '2001:db8:1:0:0:0:0:0/56',
+      '2001:db8:1:0:0:0:0:0/56',
+      '203.0.113.7',
+    ]);
+  });
+
   it('warns once when X-Forwarded-For arrives while trustProxy is off, and when trustProxy is true', async () => {
     const off = memoryLogger();
     const api = await start(rateLimit(limiter(10), { logger: off.logger }));
@@ -168,6 +198,31 @@ describe.each(transports)('rateLimit over %s', (transport) => {
     const api3 = await start(rateLimit(limiter(10), { logger: hop.logger }), '127.0.0.1');
     await api3.request({ headers: { 'x-forwarded-for': '203.0.113.1' } });
     expect(hop.records).toEqual([]);
+  });
+
+  it('warns when trustProxy is a hop count, which Fastify 5.12 and later ignore (every client shares one quota)', async () => {
+    const hops = memoryLogger();
+    // Fastify's types no longer list a number, but JavaScript (and an Express habit) still passes one.
+    const app = Fastify({ trustProxy: 1 as never });
+    expect(app.version).toMatch(/^5\.(1[2-9]|[2-9]\d)\./); // the devDependency: a version that fails closed
+    await app.register(rateLimit(limiter(10), { logger: hops.logger }));
+    app.get('/', async (request) => request.ip);
+    c = await client(app, transport);
+    const answer = await c.request({ headers: { 'x-forwarded-for': '203.0.113.1' } });
+    // Express's `trust proxy: 1` would give 203.0.113.1; Fastify gives the proxy's address, and said nothing.
+    expect(answer.body).not.toBe('203.0.113.1');
+    expect(hops.records.map((r) => r.attrs)).toEqual([{ code: 'UNEXPECTED_X_FORWARDED_FOR', trustProxy: 1 }]);
+    expect(hops.records[0]?.msg).toContain('a hop count such as trustProxy: 1');
+  });
+
+  it('reads a hop count as trusting no proxy only from Fastify 5.12 on', () => {
+    const on = (version: unknown) => ({ server: { version } }) as unknown as FastifyRequest;
+    for (const version of ['5.12.0', '5.12.8', '5.20.1', '6.0.0', undefined, 'dev']) {
+      expect(fastifyProxyProbe.isOff(2, on(version)), String(version)).toBe(true);
+    }
+    for (const version of ['5.0.0', '5.11.9']) expect(fastifyProxyProbe.isOff(2, on(version)), version).toBe(false);
+    expect(fastifyProxyProbe.isOff('10.0.0.1', on('5.12.8'))).toBe(false);
+    expect(fastifyProxyProbe.isOff(0, on('5.0.0'))).toBe(true);
   });
 });
 

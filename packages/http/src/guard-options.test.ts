@@ -48,8 +48,24 @@ describe('breakerPredicates', () => {
       'circuitBreaker: isFailureError must be a function, got "yes"',
     );
     expect(() => breakerPredicates('circuitBreaker', { failureStatuses: [500.5] })).toThrow(
-      /^circuitBreaker: failureStatuses must be an array of status codes or a function/,
+      'circuitBreaker: failureStatuses[0] must be a status code (an integer from 100 to 999), got 500.5',
     );
+    // Each bad entry named with its value (it used to be "got an array"), and codes no response carries refused.
+    for (const [statuses, message] of [
+      [[500, '502'], 'failureStatuses[1] must be a status code (an integer from 100 to 999), got "502"'],
+      [[99], 'failureStatuses[0] must be a status code (an integer from 100 to 999), got 99'],
+      [[503, 1000], 'failureStatuses[1] must be a status code (an integer from 100 to 999), got 1000'],
+      [[Number.NaN], 'failureStatuses[0] must be a status code (an integer from 100 to 999), got NaN'],
+      [[null], 'failureStatuses[0] must be a status code (an integer from 100 to 999), got null'],
+    ] as const) {
+      expect(() => breakerPredicates('circuitBreaker', { failureStatuses: statuses as never })).toThrow(
+        new RangeError(`circuitBreaker: ${message}`),
+      );
+    }
+    expect(() => breakerPredicates('circuitBreaker', { failureStatuses: 500 as never })).toThrow(
+      new TypeError('circuitBreaker: failureStatuses must be an array of status codes or a function, got 500'),
+    );
+    expect(breakerPredicates('circuitBreaker', { failureStatuses: [100, 999] }).isFailureStatus(999)).toBe(true);
   });
 });
 

@@ -12,8 +12,11 @@ export interface ProxyProbe<Req> {
   trustSetting(req: Req): unknown;
   /** Whether `req` carries an `X-Forwarded-For` header. */
   hasForwardedFor(req: Req): boolean;
-  /** Whether a setting trusts no proxy. */
-  isOff(setting: unknown): boolean;
+  /**
+   * Whether a setting trusts no proxy. `req` is there for what the setting alone cannot tell (Fastify 5.12 and
+   * later trust no proxy for a hop count; older versions do).
+   */
+  isOff(setting: unknown, req: Req): boolean;
   /** The warning when the setting is `true` (code `PERMISSIVE_TRUST_PROXY`). */
   readonly permissive: string;
   /** The warning when `X-Forwarded-For` arrives while no proxy is trusted (code `UNEXPECTED_X_FORWARDED_FOR`). */
@@ -98,13 +101,13 @@ export class ProxyChecks<Req> {
       const setting = probe.trustSetting(req);
       if (setting === true) this.#warn(probe.permissive, 'PERMISSIVE_TRUST_PROXY', setting);
       // Proxies are trusted: X-Forwarded-For is expected, and that check is done for good.
-      if (!probe.isOff(setting)) this.#forwardedFor = false;
+      if (!probe.isOff(setting, req)) this.#forwardedFor = false;
     }
     // Until a header arrives this costs one header lookup per request.
     if (this.#forwardedFor && probe.hasForwardedFor(req)) {
       this.#forwardedFor = false;
       const setting = probe.trustSetting(req);
-      if (probe.isOff(setting)) this.#warn(probe.unexpected, 'UNEXPECTED_X_FORWARDED_FOR', setting);
+      if (probe.isOff(setting, req)) this.#warn(probe.unexpected, 'UNEXPECTED_X_FORWARDED_FOR', setting);
     }
     this.pending = this.#trustProxy || this.#forwardedFor;
   }

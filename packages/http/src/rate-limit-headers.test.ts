@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { RateLimitHeaders } from './rate-limit-headers.js';
+import { headerInteger, MAX_HEADER_INTEGER, RateLimitHeaders } from './rate-limit-headers.js';
 
 function written(
   headers: RateLimitHeaders,
@@ -31,6 +31,44 @@ describe('RateLimitHeaders', () => {
     expect(none.enabled).toBe(false);
     expect(none.firstHeader).toBeUndefined();
     expect(written(none, decision)).toEqual({});
+  });
+
+  it('refuses at construction what would write broken headers, or none, naming the field and the value', () => {
+    const ok = { ...base, standard: 'draft-8', legacy: false } as const;
+    const cases: [unknown, string][] = [
+      [undefined, 'settings must be an object, got undefined'],
+      [{ ...ok, standard: 'draft-9' }, 'standard must be one of "draft-7", "draft-8", false, got "draft-9"'],
+      [{ ...ok, legacy: 'no' }, 'legacy must be a boolean, got "no"'],
+      // A newline used to be written into every response, where Node refuses it (ERR_INVALID_CHAR).
+      [{ ...ok, policyName: 'a\nb' }, 'policyName must be a string of printable ASCII, got "a\\nb"'],
+      [{ ...ok, policyName: 'é' }, 'policyName must be a string of printable ASCII, got "é"'],
+      [{ ...ok, rate: Number.NaN }, 'rate must be a finite number > 0, got NaN'],
+      [{ ...ok, burst: -5 }, 'burst must be a finite number > 0, got -5'],
+      [{ ...ok, interval: Number.POSITIVE_INFINITY }, 'interval must be a finite number > 0, got Infinity'],
+      [{ ...ok, standard: false, legacy: true, rate: 0 }, 'rate must be a finite number > 0, got 0'],
+    ];
+    for (const [settings, message] of cases) {
+      expect(() => new RateLimitHeaders(settings as never), message).toThrow(
+        new TypeError(`RateLimitHeaders: ${message}`),
+      );
+    }
+    // Writing nothing needs no limiter numbers (a limiter of another library may not have them).
+    const none = new RateLimitHeaders({ ...ok, standard: false, rate: Number.NaN, burst: undefined as never });
+    expect(none.enabled).toBe(false);
+  });
+
+  it('headerInteger gives an integer a client can parse for any number', () => {
+    const cases: [number, number][] = [
+      [5, 5],
+      [5.9, 5],
+      [0.4, 0], // was 0.4
+      [1e-7, 0], // was 1e-7, written "1e-7"
+      [-3, 0],
+      [Number.NaN, 0],
+      [Number.POSITIVE_INFINITY, MAX_HEADER_INTEGER],
+      [1e300, MAX_HEADER_INTEGER],
+    ];
+    for (const [value, expected] of cases) expect(headerInteger(value), String(value)).toBe(expected);
   });
 
   it('never writes a negative remaining or reset', () => {

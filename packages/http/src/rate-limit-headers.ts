@@ -1,3 +1,4 @@
+import { describeValue } from '@resilience/core/validate';
 import type { RateLimitDecision, StandardHeadersVersion } from './types.js';
 
 /** The settings the rate-limit headers describe. */
@@ -16,22 +17,50 @@ export interface RateLimitHeaderSettings {
   readonly interval: number;
 }
 
-/** Serialises `value` as a structured-field string (RFC 8941 §4.1.6). */
 /** The largest integer a structured field (RFC 8941 sf-integer, 15 digits) can carry. */
 export const MAX_HEADER_INTEGER = 999_999_999_999_999;
 
 /**
- * `value` as a header integer: within 0 and {@link MAX_HEADER_INTEGER}, so a
- * huge value (a limiter's `resetMs` of 1e308) is never written `1e+305`,
- * which no client parses as a number.
+ * `value` as a header integer: rounded down, within 0 and
+ * {@link MAX_HEADER_INTEGER} (`NaN` gives 0), so a huge value (a limiter's
+ * `resetMs` of 1e308) is never written `1e+305`, nor a tiny one `1e-7`,
+ * which no client parses as an integer.
  */
 export function headerInteger(value: number): number {
-  return value > MAX_HEADER_INTEGER ? MAX_HEADER_INTEGER : value > 0 ? value : 0;
+  return value > MAX_HEADER_INTEGER ? MAX_HEADER_INTEGER : value >= 1 ? Math.floor(value) : 0;
 }
 
 /** `value` as a structured-field string (RFC 9651): quoted, with `\` and `"` escaped. */
 export function sfString(value: string): string {
   return `"${value.replace(/[\\"]/g, (c) => `\\${c}`)}"`;
+}
+
+const OWNER = 'RateLimitHeaders';
+
+/** Throws a `TypeError` naming the field and the value for settings that would write broken headers, or none. */
+function checkSettings(settings: RateLimitHeaderSettings): void {
+  if (settings === null || typeof settings !== 'object') {
+    throw new TypeError(`${OWNER}: settings must be an object, got ${describeValue(settings)}`);
+  }
+  const { standard, legacy, policyName } = settings;
+  if (standard !== 'draft-7' && standard !== 'draft-8' && standard !== false) {
+    throw new TypeError(
+      `${OWNER}: standard must be one of "draft-7", "draft-8", false, got ${describeValue(standard)}`,
+    );
+  }
+  if (typeof legacy !== 'boolean') {
+    throw new TypeError(`${OWNER}: legacy must be a boolean, got ${describeValue(legacy)}`);
+  }
+  if (typeof policyName !== 'string' || !/^[\x20-\x7e]*$/.test(policyName)) {
+    throw new TypeError(`${OWNER}: policyName must be a string of printable ASCII, got ${describeValue(policyName)}`);
+  }
+  if (standard === false && !legacy) return;
+  for (const field of ['rate', 'burst', 'interval'] as const) {
+    const value: unknown = settings[field];
+    if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) {
+      throw new TypeError(`${OWNER}: ${field} must be a finite number > 0, got ${describeValue(value)}`);
+    }
+  }
 }
 
 /**
@@ -61,8 +90,15 @@ export class RateLimitHeaders {
    */
   readonly firstHeader: string | undefined;
 
-  /** @param settings - header choice and the limiter's settings */
+  /**
+   * @param settings - header choice and the limiter's settings
+   * @throws TypeError naming the field and the value when `settings` is not an object, `standard` is not
+   *   `'draft-7'`, `'draft-8'` or `false`, `legacy` is not a boolean, `policyName` is not printable ASCII (a
+   *   newline would make every response fail as it is written), or, when any header is written, `rate`, `burst` or
+   *   `interval` is not a finite number > 0
+   */
   constructor(settings: RateLimitHeaderSettings) {
+    checkSettings(settings);
     this.#standard = settings.standard;
     this.#legacy = settings.legacy;
     this.#name = sfString(settings.policyName);

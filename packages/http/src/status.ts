@@ -21,8 +21,9 @@ export function isServerError(status: number): boolean {
 /**
  * The `failureStatuses` option of a circuit breaker middleware as a
  * predicate: `undefined` gives {@link isServerError}, a function is used as
- * it is, an array of integer status codes matches those codes; anything
- * else is a `TypeError` naming the value.
+ * it is, an array of status codes (integers from 100 to 999, as Node
+ * sends them) matches those codes; anything else is a `TypeError`, or a
+ * `RangeError` naming the entry and its value.
  *
  * @param owner - the middleware named in the error
  * @param value - the option
@@ -33,10 +34,20 @@ export function failureStatusOption(
 ): (status: number) => boolean {
   if (value === undefined) return isServerError;
   if (typeof value === 'function') return syncPredicate(owner, 'failureStatuses(status)', value);
-  if (!Array.isArray(value) || !value.every((s) => Number.isInteger(s))) {
+  if (!Array.isArray(value)) {
     throw new TypeError(
       `${owner}: failureStatuses must be an array of status codes or a function, got ${describeValue(value)}`,
     );
+  }
+  // Each code checked and named: "got an array" would not say which entry is wrong, and a code no response can
+  // carry (`99`, `1000`) would silently never match.
+  for (let i = 0; i < value.length; i++) {
+    const status: unknown = value[i];
+    if (typeof status !== 'number' || !Number.isInteger(status) || status < 100 || status > 999) {
+      throw new RangeError(
+        `${owner}: failureStatuses[${i}] must be a status code (an integer from 100 to 999), got ${describeValue(status)}`,
+      );
+    }
   }
   const statuses = new Set<number>(value);
   return (status) => statuses.has(status);

@@ -21,17 +21,35 @@ function trustProxyOf(request: FastifyRequest): unknown {
   return request.ips === undefined ? false : 'on';
 }
 
+/**
+ * Whether this Fastify trusts no proxy for a hop count (`trustProxy: 1`): since 5.12 it fails closed, as it cannot
+ * tell a proxy from a client that writes enough `X-Forwarded-For` entries, so `request.ip` is the proxy's address.
+ * A version it cannot read is taken to be a recent one.
+ */
+function hopCountTrustsNothing(request: FastifyRequest): boolean {
+  const version = (request.server as { version?: unknown }).version;
+  const match = typeof version === 'string' ? /^(\d+)\.(\d+)\./.exec(version) : null;
+  if (match === null) return true;
+  const major = Number(match[1]);
+  return major > 5 || (major === 5 && Number(match[2]) >= 12);
+}
+
 /** How `rateLimit()` reads Fastify's `trustProxy` option, and what its warnings say. */
 export const fastifyProxyProbe: ProxyProbe<FastifyRequest> = {
   trustSetting: trustProxyOf,
   hasForwardedFor: (request) => request.headers['x-forwarded-for'] !== undefined,
-  isOff: (setting) => setting === false || setting === 0 || setting === undefined,
+  isOff: (setting, request) =>
+    setting === false ||
+    setting === 0 ||
+    setting === undefined ||
+    (typeof setting === 'number' && hopCountTrustsNothing(request)),
   permissive:
     "rateLimit: Fastify's trustProxy option is true, so any client picks its own request.ip with an " +
     'X-Forwarded-For header and gets a fresh quota on every request. Set it to the addresses or subnets of the ' +
     `proxies in front of the app (fastify({ trustProxy: '10.0.0.0/8' })). ${SILENCE_HINT}`,
   unexpected:
-    "rateLimit: an X-Forwarded-For header arrived but Fastify's trustProxy option is off (the default), so " +
+    "rateLimit: an X-Forwarded-For header arrived but Fastify's trustProxy option is off (the default, or a hop " +
+    'count such as trustProxy: 1, which Fastify 5.12 and later treat as trusting no proxy), so ' +
     'request.ip is the address of the proxy and every client behind it shares one quota. If the app runs behind ' +
     `proxies you control, set trustProxy to their addresses (fastify({ trustProxy: '10.0.0.0/8' })). ${SILENCE_HINT}`,
 };

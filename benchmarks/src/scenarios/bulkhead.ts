@@ -1,5 +1,5 @@
 import { loadCockatiel, withNewest } from './competitors.js';
-import { awaitFn, fn, prepared, unavailable } from './fixtures.js';
+import { ASYNC_LAYER, awaitFn, fn, prepared, UNDER_ONE_ASYNC_LAYER, unavailable } from './fixtures.js';
 import { type Executable, ours } from './ours.js';
 import type { ScenarioDef } from './types.js';
 
@@ -47,6 +47,6 @@ export const bulkheadUncontended: ScenarioDef = {
         return prepared({ run: () => limit(fn) });
       },
     },
-  ]),
-  targets: [],
+  ]).concat(ASYNC_LAYER),
+  targets: [UNDER_ONE_ASYNC_LAYER],
 };

@@ -1,6 +1,6 @@
 import { BREAKER_CONFIG, breakerOp, cockatielBreaker, opossumBreaker, ourBreaker } from './breakers.js';
 import { withNewest } from './competitors.js';
-import { awaitFn, fn, inFlight, prepared } from './fixtures.js';
+import { ASYNC_LAYER, awaitFn, fn, inFlight, prepared, UNDER_ONE_ASYNC_LAYER } from './fixtures.js';
 import type { ScenarioDef, SubjectDef } from './types.js';
 
 const subjects = (wrap?: Parameters<typeof breakerOp>[1]): SubjectDef[] =>
@@ -39,8 +39,9 @@ export const breakerClosed: ScenarioDef = {
   config: BREAKER_CONFIG,
   baselineLabel: 'await fn()',
   baseline: awaitFn,
-  subjects: subjects(),
+  subjects: [...subjects(), ASYNC_LAYER],
   targets: [
+    UNDER_ONE_ASYNC_LAYER,
     { subject: 'ours', against: 'cockatiel', maxRatio: 0.5 },
     { subject: 'ours', against: 'opossum-no-timeout', maxRatio: 0.2 },
     { subject: 'ours', against: 'opossum', maxRatio: 0.2 },

@@ -1,4 +1,5 @@
 import type { Op, Prepared } from '../harness/types.js';
+import type { PlusTarget, SubjectDef } from './types.js';
 
 /** The work every library runs: an async function that resolves at once. */
 export const fn = async (): Promise<number> => 42;
@@ -35,3 +36,26 @@ export function prepared(op: Op): Prepared {
 export function unavailable(reason: string): Prepared {
   return { kind: 'unavailable', reason };
 }
+
+/**
+ * Issue 16's yardstick: the work behind one extra async function,
+ * `(async (f) => await f())(fn)`. No pattern's fast path should cost more
+ * than this over the baseline.
+ */
+export const ASYNC_LAYER: SubjectDef = {
+  id: 'async-layer',
+  label: 'yardstick: one extra async layer, `(async (f) => await f())(fn)`',
+  library: 'node',
+  setup: async () => {
+    const layer = async (f: () => Promise<number>): Promise<number> => await f();
+    return prepared({ run: () => layer(fn) });
+  },
+};
+
+/** Our fast path costs no more than {@link ASYNC_LAYER} over the baseline. */
+export const UNDER_ONE_ASYNC_LAYER: PlusTarget = {
+  kind: 'plus',
+  subject: 'ours',
+  against: 'async-layer',
+  maxExtraNs: 0,
+};

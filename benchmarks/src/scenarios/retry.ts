@@ -1,6 +1,6 @@
 import type { RetryPolicy } from 'cockatiel';
 import { loadCockatiel, withNewest } from './competitors.js';
-import { awaitFn, fn, prepared, unavailable } from './fixtures.js';
+import { ASYNC_LAYER, awaitFn, fn, prepared, UNDER_ONE_ASYNC_LAYER, unavailable } from './fixtures.js';
 import { type Executable, ours } from './ours.js';
 import type { ScenarioDef } from './types.js';
 
@@ -62,6 +62,6 @@ export const retryFirstAttempt: ScenarioDef = {
         return prepared({ run: () => pRetry(fn, options) });
       },
     },
-  ]),
-  targets: [{ subject: 'ours', against: 'cockatiel', maxRatio: 0.5 }],
+  ]).concat(ASYNC_LAYER),
+  targets: [UNDER_ONE_ASYNC_LAYER, { subject: 'ours', against: 'cockatiel', maxRatio: 0.5 }],
 };

@@ -171,6 +171,32 @@ describe('targets beyond ratios', () => {
     expect(measuredText(v[1] as never)).toBe('240 B');
   });
 
+  it('bounds a composition by the sum of its steps alone, measured in the same scenario', () => {
+    const composition = (pipeline: number): ScenarioReport => ({
+      id: 'composed',
+      title: 'Composed',
+      kind: 'latency',
+      config: 'four steps',
+      baselineLabel: 'await fn()',
+      targets: [{ kind: 'sum', subject: 'ours', parts: ['a', 'b', 'c'] }],
+      subjects: [
+        { id: 'ours', label: 'ours pipeline', library: '@resilience/core', outcome: latency(pipeline) },
+        { id: 'a', label: 'A alone', library: '@resilience/core', outcome: latency(100) },
+        { id: 'b', label: 'B alone', library: '@resilience/core', outcome: latency(20) },
+        // An overhead lost in the baseline's noise counts as 0, never as a credit.
+        { id: 'c', label: 'C alone', library: '@resilience/core', outcome: latency(-3) },
+      ],
+    });
+    const [under] = verdicts(composition(115));
+    expect([under?.status, under?.value]).toEqual(['pass', -5]);
+    expect(measuredText(under as never)).toBe('−5 ns over the sum');
+    const [over] = verdicts(composition(150));
+    expect([over?.status, over?.value]).toEqual(['miss', 30]);
+    expect(goalText(composition(150), composition(150).targets[0] as never)).toBe(
+      '≤ the sum of its steps alone (A alone + B alone + C alone)',
+    );
+  });
+
   it('turns ns per call (the work included) into calls per second', () => {
     const v = verdicts(throughput);
     expect(v.map((x) => x.status)).toEqual(['pass', 'miss', 'not measured']);

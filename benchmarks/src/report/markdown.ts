@@ -30,7 +30,9 @@ function oursIds(scenario: ScenarioReport): string[] {
 
 function oursSubjects(scenario: ScenarioReport): SubjectReport[] {
   const others = scenario.subjects.filter((s) => !isOurs(s) && s.id !== scenario.baselineSubject);
-  return others.length === 0 ? [] : scenario.subjects.filter(isOurs);
+  // The steps a composition is measured against (a sum target's parts) are rows, not ratio columns.
+  const parts = new Set(scenario.targets.flatMap((t) => (t.kind === 'sum' ? t.parts : [])));
+  return others.length === 0 ? [] : scenario.subjects.filter((s) => isOurs(s) && !parts.has(s.id));
 }
 
 /**
@@ -151,6 +153,8 @@ export function goalText(scenario: ScenarioReport, target: TargetDef): string {
   switch (target.kind) {
     case 'plus':
       return `${who(scenario, target.subject)}≤ ${label(scenario, target.against)} + ${target.maxExtraNs} ns`;
+    case 'sum':
+      return `${who(scenario, target.subject)}≤ the sum of its steps alone (${target.parts.map((id) => label(scenario, id)).join(' + ')})`;
     case 'bytes':
       return `${who(scenario, target.subject)}≤ ${target.maxOverheadBytes} B/op over baseline`;
     case 'at-most':
@@ -176,6 +180,8 @@ export function measuredText(v: TargetVerdict): string {
   switch (v.target.kind) {
     case 'plus':
       return v.value === undefined ? '—' : `${v.value >= 0 ? '+' : '−'}${formatNs(Math.abs(v.value))}`;
+    case 'sum':
+      return v.value === undefined ? '—' : `${v.value >= 0 ? '+' : '−'}${formatNs(Math.abs(v.value))} over the sum`;
     case 'bytes':
       return bytes === '' ? '—' : bytes;
     case 'at-most':

@@ -156,6 +156,13 @@ export function verdict(scenario: ScenarioReport, target: TargetDef): TargetVerd
       const extra = ours === undefined || floor === undefined ? undefined : ours - floor;
       return judge(target, extra, (v) => v <= target.maxExtraNs);
     }
+    case 'sum': {
+      const ours = costOf(scenario, target.subject);
+      const parts = target.parts.map((id) => costOf(scenario, id));
+      const missing = ours === undefined || parts.some((c) => c === undefined);
+      const sum = (parts as number[]).reduce((a, b) => a + Math.max(b, 0), 0);
+      return judge(target, missing ? undefined : (ours as number) - sum, (v) => v <= 0);
+    }
     case 'bytes': {
       const overheadBytes = overheadBytesOf(scenario, target.subject);
       const v = judge(target, overheadBytes, (b) => b <= target.maxOverheadBytes);

@@ -2,11 +2,11 @@ import type { IPolicy } from 'cockatiel';
 import { ourBreaker } from './breakers.js';
 import { ourBulkhead } from './bulkhead.js';
 import { loadCockatiel, withNewest } from './competitors.js';
-import { awaitFn, fn, prepared, unavailable } from './fixtures.js';
+import { ASYNC_LAYER, awaitFn, fn, prepared, unavailable } from './fixtures.js';
 import { type CoreModule, type Executable, loadCore } from './ours.js';
 import { cockatielRetry, ourRetry } from './retry.js';
 import { ourTimeout } from './timeout.js';
-import type { ScenarioDef } from './types.js';
+import type { ScenarioDef, SubjectDef } from './types.js';
 
 type Handler = (ctx: object) => Promise<number>;
 type Middleware = (next: Handler) => Handler;
@@ -40,6 +40,36 @@ async function cockatielWrap(): Promise<IPolicy> {
 }
 
 /** Timeout, retry, breaker and bulkhead in one call. */
+/** The ids of the four steps measured alone, outermost first. */
+const STEP_IDS = ['step-timeout', 'step-retry', 'step-breaker', 'step-bulkhead'] as const;
+
+/** Each step of the pipeline alone around `fn`, measured in the same run as the pipeline (for the sum target). */
+function steps(): SubjectDef[] {
+  const names = ['Timeout', 'Retry', 'CircuitBreaker', 'Bulkhead'];
+  return STEP_IDS.map((id, i) => ({
+    id,
+    label: `step alone: @resilience/core ${names[i]}`,
+    library: '@resilience/core',
+    setup: async () => {
+      const four = await ourFour();
+      if (typeof four === 'string') return unavailable(four);
+      const step = four[i] as Executable;
+      return prepared({ run: () => step.execute(fn) });
+    },
+  }));
+}
+
+/** What nesting alone costs: four async layers, each awaiting the next (compare with four times one layer). */
+const ASYNC_LAYERS_4: SubjectDef = {
+  id: 'async-layers-4',
+  label: 'four extra async layers, nested',
+  library: 'node',
+  setup: async () => {
+    const layer = async (f: () => Promise<number>): Promise<number> => await f();
+    return prepared({ run: () => layer(() => layer(() => layer(() => layer(fn)))) });
+  },
+};
+
 export const composed: ScenarioDef = {
   id: 'composed',
   title: 'Composed timeout + retry + breaker + bulkhead',
@@ -96,6 +126,9 @@ export const composed: ScenarioDef = {
         return prepared({ run: () => policy.execute(fn, signal) });
       },
     },
-  ]),
-  targets: [{ subject: 'ours', against: 'cockatiel', maxRatio: 0.1 }],
+  ]).concat(steps(), ASYNC_LAYER, ASYNC_LAYERS_4),
+  targets: [
+    { subject: 'ours', against: 'cockatiel', maxRatio: 0.1 },
+    { kind: 'sum', subject: 'ours', parts: STEP_IDS },
+  ],
 };

@@ -68,8 +68,19 @@ export interface FlatTarget {
   readonly maxSpread: number;
 }
 
+/**
+ * A composition costs no more than its steps alone: `subject`'s overhead at
+ * most the sum of the `parts`' overheads, each part measured alone in the same
+ * scenario.
+ */
+export interface SumTarget {
+  readonly kind: 'sum';
+  readonly subject: string;
+  readonly parts: readonly string[];
+}
+
 /** A target from the issue, checked against one run. */
-export type TargetDef = RatioTarget | PlusTarget | BytesTarget | AtMostTarget | RateTarget | FlatTarget;
+export type TargetDef = RatioTarget | PlusTarget | BytesTarget | AtMostTarget | RateTarget | FlatTarget | SumTarget;
 
 /** One point of a growth series: a subject measured at a size of the work. */
 export interface GrowthPoint {

@@ -58,10 +58,10 @@ export const missNotes: Readonly<Record<string, string>> = {
     'The inner patterns pass a Timeout’s lazy context on as it is and ask it “aborted?” without creating its ' +
     '`AbortController` (`LazyContext` in `packages/core/src/internal/context.ts`), so the composed call costs no ' +
     'controller unless the work reads `ctx.signal`. It measured 0.02–0.04× cockatiel’s `wrap`. Against the sum of ' +
-    'its steps alone: inside a pipeline each step awaits the promise the next step made, where a step alone awaits ' +
-    '`fn`’s, so every boundary adds a promise adoption and the closure that calls the next step. The two rows of ' +
-    'async layers measure that floor in the same run (four nested layers against four times one). On 2026-12-07 ' +
-    'the floor was about 11 ns of the pipeline’s 84 ns over its steps; the rest is not explained yet (a pipeline ' +
-    'built by hand, without `compose`, measured about 20 ns less): profiling the pipeline against its steps is ' +
-    'issue 16’s open item.',
+    'its steps alone: inside a pipeline each step waits on the promise the next step made, where a step alone ' +
+    'waits on `fn`’s, so every boundary adds a promise adoption and the closure that calls the next step. The rows ' +
+    'of nested layers measure that floor in the same run: four nested `then` layers (how our patterns wait) ' +
+    'against four times one, and the same for async layers. The pipeline’s excess over its steps is well above ' +
+    'that floor (2026-12-07: 84–126 ns over the sum, against a floor of 8–11 ns) and is not explained yet; ' +
+    'profiling the pipeline against its steps is issue 16’s open item.',
 };

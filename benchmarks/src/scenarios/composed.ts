@@ -70,6 +70,29 @@ const ASYNC_LAYERS_4: SubjectDef = {
   },
 };
 
+/** One `then` layer: how our patterns wait for the work (a `then` on its promise, no async frame). */
+const THEN_LAYER: SubjectDef = {
+  id: 'then-layer',
+  label: 'one `then` layer, `fn().then(pass)`',
+  library: 'node',
+  setup: async () => {
+    const pass = (v: number): number => v;
+    return prepared({ run: () => fn().then(pass) });
+  },
+};
+
+/** Four `then` layers, each around the next one's promise: the nesting floor of four patterns that wait by `then`. */
+const THEN_LAYERS_4: SubjectDef = {
+  id: 'then-layers-4',
+  label: 'four `then` layers, nested',
+  library: 'node',
+  setup: async () => {
+    const pass = (v: number): number => v;
+    const layer = (f: () => Promise<number>): Promise<number> => f().then(pass);
+    return prepared({ run: () => layer(() => layer(() => layer(() => layer(fn)))) });
+  },
+};
+
 export const composed: ScenarioDef = {
   id: 'composed',
   title: 'Composed timeout + retry + breaker + bulkhead',
@@ -126,7 +149,7 @@ export const composed: ScenarioDef = {
         return prepared({ run: () => policy.execute(fn, signal) });
       },
     },
-  ]).concat(steps(), ASYNC_LAYER, ASYNC_LAYERS_4),
+  ]).concat(steps(), ASYNC_LAYER, ASYNC_LAYERS_4, THEN_LAYER, THEN_LAYERS_4),
   targets: [
     { subject: 'ours', against: 'cockatiel', maxRatio: 0.1 },
     { kind: 'sum', subject: 'ours', parts: STEP_IDS },

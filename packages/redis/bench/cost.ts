@@ -2,7 +2,9 @@
 // rusage, from INFO cpu), and the server's usec_per_call of each command (INFO commandstats), for
 // RedisRateLimiter, rate-limiter-flexible's RateLimiterRedis and a bare EVALSHA of `return 1` through the same
 // client (the floor of one round trip per decision). CPU time per decision hardly depends on how busy the machine
-// is, unlike decisions per second, so this compares the libraries on a shared machine.
+// is, unlike decisions per second, so this compares the libraries on a shared machine. The last column, the CPU
+// time of both per second of wall time, tells whether they overlap: about 1.00 means they take turns (each idle
+// while the other works), up to 2 that they work at once.
 //
 //   pnpm --filter @resilience/redis bench:cost            (needs redis-server on PATH)
 //   CALLERS=1 TOTAL=50000 ONLY=ioredis pnpm --filter @resilience/redis bench:cost
@@ -71,9 +73,9 @@ async function main(): Promise<void> {
   try {
     console.log(`Node ${process.version}, ${callers} callers, ${total} decisions each, load ${loadavg()}\n`);
     console.log(
-      '| subject | decisions/s | Node µs CPU/decision | redis µs CPU/decision | usec_per_call of the script |',
+      '| subject | decisions/s | Node µs CPU/decision | redis µs CPU/decision | usec_per_call of the script | busy cores (Node + redis) |',
     );
-    console.log('| --- | --- | --- | --- | --- |');
+    console.log('| --- | --- | --- | --- | --- | --- |');
     for (const [i, subject] of subjects.entries()) {
       if (only !== undefined && !subject.name.includes(only)) continue;
       const c = await connect(subject.library, server.port);
@@ -91,7 +93,7 @@ async function main(): Promise<void> {
       const stats = String(await c.command('INFO', 'commandstats'));
       const script = /cmdstat_eval(?:sha)?:calls=\d+,usec=\d+,usec_per_call=([\d.]+)/.exec(stats)?.[1] ?? '?';
       console.log(
-        `| ${subject.name} | ${Math.round((total / ms) * 1000).toLocaleString('en-US')} | ${((node.user + node.system) / total).toFixed(2)} | ${((redis * 1e6) / total).toFixed(2)} | ${script} |`,
+        `| ${subject.name} | ${Math.round((total / ms) * 1000).toLocaleString('en-US')} | ${((node.user + node.system) / total).toFixed(2)} | ${((redis * 1e6) / total).toFixed(2)} | ${script} | ${((node.user + node.system) / 1e3 / ms + (redis * 1e3) / ms).toFixed(2)} |`,
       );
       await c.close();
     }

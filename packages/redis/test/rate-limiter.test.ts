@@ -3,6 +3,7 @@ import { isRateLimitExceededError, pipeline, RateLimiter } from '@resilience/cor
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { RedisRateLimiter, type RedisRateLimiterConfig } from '../src/index.js';
+import { BURST } from '../src/internal/gate.js';
 import { replyFactor } from '../src/rate-limiter.js';
 import { quiet, recordingLogger } from './loggers.js';
 import { useRedisServer } from './redis-fixture.js';
@@ -35,6 +36,37 @@ describe.skipIf(redisServerBinary === undefined).each(clientLibraries)('RedisRat
 
   it('detects the client kind', async () => {
     expect((await limiter()).clientKind).toBe(kindOf(library));
+  });
+
+  it('answers 100 callers who ask at once, each once with its own decision; node-redis callers get at most BURST answers in the turn the replies arrive', async () => {
+    // Regression (issue 14): node-redis writes a turn's commands in one setImmediate, so callers answered in one
+    // turn sent their next commands in one write and Node and redis-server took turns instead of overlapping.
+    const l = await limiter({ rate: 1, burst: 150, interval: 1e9, prefix: freshPrefix() });
+    await l.consume('warm-up'); // the script is cached: the burst is one EVALSHA each
+    let answered = 0;
+    let answeredInFirstTurn: number | undefined;
+    const calls = Array.from({ length: 100 }, () =>
+      l.consume('k').then((result) => {
+        answered++;
+        if (answered === 1) {
+          setImmediate(() => {
+            answeredInFirstTurn = answered;
+          });
+        }
+        return result;
+      }),
+    );
+    const results = await Promise.all(calls);
+    expect(answered).toBe(100);
+    expect(results.every((r) => r.allowed)).toBe(true);
+    // Every take saw the one before it: the remainders are 149 down to 50, each once.
+    expect(results.map((r) => r.remaining).sort((a, b) => b - a)).toEqual(
+      Array.from({ length: 100 }, (_, i) => 149 - i),
+    );
+    await new Promise((resolve) => setImmediate(resolve)); // on ioredis, every answer may come in the first turn
+    expect(answeredInFirstTurn).toBeGreaterThan(0);
+    if (kindOf(library) === 'node-redis') expect(answeredInFirstTurn).toBeLessThanOrEqual(BURST);
+    expect((await l.check('k')).remaining).toBe(50);
   });
 
   it.each(['token-bucket', 'sliding-window'] as const)(

@@ -14,6 +14,8 @@ class Pending {
   prev: Pending | null = null;
   next: Pending | null = null;
   settled = false;
+  /** The reply, kept while its hand-over waits for a later event-loop turn (see {@link BURST}). */
+  reply: unknown = undefined;
 
   constructor(
     deadline: number,
@@ -33,6 +35,22 @@ class Pending {
     this.args = args;
   }
 }
+
+/**
+ * The most answers of one burst (the replies a node-redis client parses from
+ * one chunk, handed over in one run of microtasks) given to their callers at
+ * once; the rest are given two event-loop turns later.
+ *
+ * node-redis writes every command issued in a turn in one `setImmediate`. With
+ * many callers in a loop, all replies then arrive in one chunk, all the next
+ * commands leave in one write, and Node and redis-server take turns: each idles
+ * while the other works, so a decision costs the sum of their CPU times instead
+ * of the larger one. Handing over the answers beyond this many a turn later
+ * sends their next commands in a second write, while redis-server already runs
+ * the first, and the two groups stay apart. ioredis writes each command at once
+ * and needs none of this.
+ */
+export const BURST = 32;
 
 /** Calls `ref()` or `unref()` on a timer handle that has them (a user's clock may return anything). */
 function refTimer(handle: unknown, ref: boolean): void {
@@ -74,6 +92,16 @@ export class RedisGate {
   #probing = false;
   #closed = false;
   #wrongTypeLogged = false;
+  /** Whether answers of one burst beyond {@link BURST} are handed over later (node-redis clients). */
+  readonly #split: boolean;
+  /** Answers handed over so far in the current burst. */
+  #burst = 0;
+  /** Answers waiting for a later turn, in arrival order. */
+  readonly #late: Pending[] = [];
+  #lateScheduled = false;
+  readonly #endBurst: () => void;
+  readonly #hop: () => void;
+  readonly #handOver: () => void;
 
   /**
    * @param runner - runs the scripts on the user's client
@@ -83,6 +111,13 @@ export class RedisGate {
     this.#runner = runner;
     this.#options = options;
     this.#expire = () => this.#expireDue();
+    this.#split = runner.kind === 'node-redis';
+    this.#endBurst = () => {
+      this.#burst = 0;
+    };
+    // Two hops: the first immediate is queued before node-redis queues its write, so it runs before that write.
+    this.#hop = () => setImmediate(this.#handOver);
+    this.#handOver = () => this.#handOverLate();
   }
 
   /** False from a failed or late command until Redis answers again. */
@@ -160,11 +195,40 @@ export class RedisGate {
     this.#remove(pending);
     if (ok) {
       this.#back();
+      if (this.#split && this.#defer(pending, reply)) return;
       pending.resolve(reply);
     } else {
       if (!quiet) this.#down('a command failed', error);
       pending.reject(error);
     }
+  }
+
+  /** Counts `pending` into the current burst; true when its answer waits for a later turn. */
+  #defer(pending: Pending, reply: unknown): boolean {
+    // The replies of one chunk reach here in one run of microtasks, before any caller's next command; a
+    // microtask queued at the first of them runs after the last, and ends the burst.
+    if (this.#burst++ === 0) queueMicrotask(this.#endBurst);
+    if (this.#burst <= BURST) return false;
+    pending.reply = reply;
+    this.#late.push(pending);
+    if (!this.#lateScheduled) {
+      this.#lateScheduled = true;
+      setImmediate(this.#hop);
+    }
+    return true;
+  }
+
+  #handOverLate(): void {
+    this.#lateScheduled = false;
+    const late = this.#late;
+    // resolve() runs no caller code synchronously, so nothing joins the list while it is read.
+    for (let i = 0; i < late.length; i++) {
+      const pending = late[i] as Pending;
+      const reply = pending.reply;
+      pending.reply = undefined;
+      pending.resolve(reply);
+    }
+    late.length = 0;
   }
 
   /**

@@ -200,16 +200,19 @@ export class AdaptiveThrottle<T = unknown> implements Policy<T> {
     });
   }
 
-  #count(accepted: boolean): void {
-    let now: number;
+  /** The clock's time; `NaN` (logged) when the user's clock throws: the call's own outcome stands. */
+  #now(): number {
     try {
-      now = this.#clock.now();
+      return this.#clock.now();
     } catch (err) {
-      // The call's own outcome stands; it is counted in the current step of the window.
       this.#telemetry.log('error', 'clock.now threw', { err });
-      now = Number.NaN;
+      return Number.NaN;
     }
-    this.#roll(now);
+  }
+
+  #count(accepted: boolean): void {
+    // A clock that threw counts the call in the current step of the window.
+    this.#roll(this.#now());
     const slot = slotOf(this.#bucket);
     this.#totalRequests++;
     this.#requests[slot] = (this.#requests[slot] as number) + 1;
@@ -316,13 +319,7 @@ export class AdaptiveThrottle<T = unknown> implements Policy<T> {
     const next = new AdaptiveThrottle(config);
     return () => {
       if (next.window !== this.window) {
-        let now: number;
-        try {
-          now = this.#clock.now();
-        } catch (err) {
-          this.#telemetry.log('error', 'clock.now threw', { err });
-          now = Number.NaN;
-        }
+        const now = this.#now();
         this.#roll(now);
         const bucketMs = next.#bucketMs;
         // The current step goes on (with half a new step left), so no count is dropped by the change itself.

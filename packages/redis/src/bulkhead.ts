@@ -235,9 +235,13 @@ export class RedisBulkhead<T = unknown> implements Policy<T> {
         if (lease !== 'unavailable' && lease !== 'full') await this.#release(lease);
         throw signal.reason;
       }
-      // close() came while Redis answered (#acquire gave any lease back): run nothing, and do not queue, since
-      // nothing would ever serve the queue again.
-      if (this.#closed) throw new Error(`${OWNER} ${this.name}: closed`);
+      // close() came while Redis answered: run nothing, and do not queue, since nothing would ever serve the
+      // queue again. A lease #acquire returned before close() (answers of one burst settle in one run of
+      // microtasks, and node-redis hands some over later) is not among those close() gave back: give it back here.
+      if (this.#closed) {
+        if (lease !== 'unavailable' && lease !== 'full') this.#gate.fireAndForget(RELEASE, this.key, [lease]);
+        throw new Error(`${OWNER} ${this.name}: closed`);
+      }
       if (lease === 'unavailable') return (await this.#runFallback(fn, ctx)) as R;
       if (lease !== 'full') return (await this.#runLeased(fn, ctx, lease)) as R;
     } else if (!this.#gate.available) {

@@ -32,6 +32,7 @@ import {
   wellFormed,
 } from './internal/config.js';
 import { RedisGate } from './internal/gate.js';
+import { ignoreRejection } from './internal/quiet.js';
 import { Waiter, WaiterQueue } from './internal/waiters.js';
 import { ACQUIRE, COUNT, RELEASE, RENEW } from './scripts.js';
 import type { BulkheadFallback, RedisBulkheadConfig } from './types.js';
@@ -235,9 +236,13 @@ export class RedisBulkhead<T = unknown> implements Policy<T> {
         if (lease !== 'unavailable' && lease !== 'full') await this.#release(lease);
         throw signal.reason;
       }
-      // close() came while Redis answered (#acquire gave any lease back): run nothing, and do not queue, since
-      // nothing would ever serve the queue again.
-      if (this.#closed) throw new Error(`${OWNER} ${this.name}: closed`);
+      // close() came while Redis answered: run nothing, and do not queue, since nothing would ever serve the
+      // queue again. A lease #acquire returned before close() (answers of one burst settle in one run of
+      // microtasks, and node-redis hands some over later) is not among those close() gave back: give it back here.
+      if (this.#closed) {
+        if (lease !== 'unavailable' && lease !== 'full') this.#gate.fireAndForget(RELEASE, this.key, [lease]);
+        throw new Error(`${OWNER} ${this.name}: closed`);
+      }
       if (lease === 'unavailable') return (await this.#runFallback(fn, ctx)) as R;
       if (lease !== 'full') return (await this.#runLeased(fn, ctx, lease)) as R;
     } else if (!this.#gate.available) {
@@ -481,9 +486,11 @@ export class RedisBulkhead<T = unknown> implements Policy<T> {
     for (const id of ids) if (this.#held.delete(id)) count++;
     if (count === 0) return;
     try {
-      this.#logger.warn(
-        `${OWNER} ${this.name}: ${count} lease(s) expired before renewal (Redis was unreachable longer than leaseMs, or lost its data: a restart without persistence, FLUSHALL, a failover); those calls keep running but no longer count`,
-        { name: this.name, lost: count },
+      ignoreRejection(
+        this.#logger.warn(
+          `${OWNER} ${this.name}: ${count} lease(s) expired before renewal (Redis was unreachable longer than leaseMs, or lost its data: a restart without persistence, FLUSHALL, a failover); those calls keep running but no longer count`,
+          { name: this.name, lost: count },
+        ),
       );
     } catch {
       // A throwing logger changes no outcome.
@@ -509,7 +516,7 @@ export class RedisBulkhead<T = unknown> implements Policy<T> {
   #rejection(reason: 'full' | 'queue-timeout' | 'unavailable'): BulkheadFullError {
     if (this.#onRejected !== undefined) {
       try {
-        this.#onRejected();
+        ignoreRejection(this.#onRejected());
       } catch {
         // An exception from onRejected is ignored, as documented.
       }
@@ -533,7 +540,7 @@ export class RedisBulkhead<T = unknown> implements Policy<T> {
   #record(): void {
     if (this.#metrics === undefined) return;
     try {
-      this.#metrics.recordBulkheadUtilization(this.name, this.#active, this.#queue.size);
+      ignoreRejection(this.#metrics.recordBulkheadUtilization(this.name, this.#active, this.#queue.size));
     } catch {
       // Observability never changes an outcome.
     }

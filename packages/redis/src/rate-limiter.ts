@@ -36,6 +36,7 @@ import {
   wellFormed,
 } from './internal/config.js';
 import { RedisGate } from './internal/gate.js';
+import { ignoreRejection } from './internal/quiet.js';
 import { sleep } from './internal/sleep.js';
 import { type LuaScript, SLIDING_WINDOW, TOKEN_BUCKET } from './scripts.js';
 import type { RateLimiterFallback, RedisRateLimiterConfig } from './types.js';
@@ -454,13 +455,13 @@ export class RedisRateLimiter implements RateLimiterLike, Policy<unknown, RateLi
 
   #refused(key: string | undefined): void {
     try {
-      this.#metrics?.recordRateLimitHit(this.name);
+      ignoreRejection(this.#metrics?.recordRateLimitHit(this.name));
     } catch {
       // Observability never changes an outcome.
     }
     if (this.#onLimit === undefined) return;
     try {
-      this.#onLimit(key);
+      ignoreRejection(this.#onLimit(key));
     } catch {
       // An exception from onLimit is ignored, as documented.
     }

@@ -16,6 +16,15 @@ const throwingMetrics: MetricsRecorder = {
   recordBulkheadUtilization: throwing,
   recordTimeout: throwing,
 };
+const rejecting = (): Promise<never> => Promise.reject(new Error('async observer broke'));
+const rejectingLogger = { debug: rejecting, info: rejecting, warn: rejecting, error: rejecting } as unknown as Logger;
+const rejectingMetrics = {
+  recordCircuitBreakerState: rejecting,
+  recordRetryAttempt: rejecting,
+  recordRateLimitHit: rejecting,
+  recordBulkheadUtilization: rejecting,
+  recordTimeout: rejecting,
+} as unknown as MetricsRecorder;
 
 // A hostile user, on the default client library (ioredis 6).
 describe.skipIf(redisServerBinary === undefined)('hostile use', () => {
@@ -70,6 +79,59 @@ describe.skipIf(redisServerBinary === undefined)('hostile use', () => {
     await server.resume();
     for (let i = 0; i < 100 && (await c.command('PING').catch(() => 'down')) !== 'PONG'; i++) {
       await new Promise((r) => setTimeout(r, 50));
+    }
+  });
+
+  it('onLimit, onRejected, logger and metrics that return rejected promises leave no unhandled rejection', async () => {
+    // Regression: their promises were dropped, so an async hook that rejected became an unhandled rejection,
+    // which ends a Node process by default.
+    const unhandled: unknown[] = [];
+    const onUnhandled = (reason: unknown): void => {
+      unhandled.push(reason);
+    };
+    process.on('unhandledRejection', onUnhandled);
+    try {
+      const limiter = new RedisRateLimiter({
+        client: c.client,
+        prefix: 'hostile-async:',
+        rate: 1,
+        interval: 60_000,
+        onLimit: rejecting as unknown as () => void,
+        logger: rejectingLogger,
+        metrics: rejectingMetrics,
+        commandTimeout: 100,
+      });
+      expect(await limiter.allow('k')).toBe(true);
+      expect(await limiter.allow('k')).toBe(false);
+      await expect(limiter.execute(() => 1, { key: 'k' })).rejects.toSatisfy(isRateLimitExceededError);
+      const bulkhead = new RedisBulkhead({
+        client: c.client,
+        name: 'hostile-async',
+        maxConcurrent: 1,
+        logger: rejectingLogger,
+        metrics: rejectingMetrics,
+        onRejected: rejecting as unknown as () => void,
+      });
+      closers.push(bulkhead);
+      let release = (): void => undefined;
+      const holding = bulkhead.execute(() => new Promise<void>((r) => (release = r)));
+      await until(() => bulkhead.active === 1, 'the slot to be held');
+      await expect(bulkhead.execute(() => 1)).rejects.toSatisfy(isBulkheadFullError);
+      release();
+      await holding;
+      // The transition lines (down, then back) go to the logger too.
+      await server.stop();
+      expect(await limiter.allow('k2')).toBe(true);
+      await server.resume();
+      for (let i = 0; i < 100 && (await c.command('PING').catch(() => 'down')) !== 'PONG'; i++) {
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      await limiter.allow('k3');
+      // Unhandled rejections are reported after the microtask queue drains: give it a few turns.
+      for (let i = 0; i < 5; i++) await new Promise((r) => setTimeout(r, 10));
+      expect(unhandled.map((e) => String(e))).toEqual([]);
+    } finally {
+      process.off('unhandledRejection', onUnhandled);
     }
   });
 

@@ -1,6 +1,7 @@
 import type { Clock, Logger } from '@resilience/core';
 import { isNoScript, type ScriptRunner } from '../client.js';
 import type { LuaScript } from '../scripts.js';
+import { ignoreRejection } from './quiet.js';
 
 /** One command waiting for Redis: its own node in the gate's deadline list. */
 class Pending {
@@ -246,9 +247,11 @@ export class RedisGate {
       this.#wrongTypeLogged = true;
       const { owner, name, logger } = this.#options;
       try {
-        logger?.warn(
-          `${owner} ${name}: the Redis key ${JSON.stringify(pending.key)} holds a value of another type (not this package's); the fallback decides for such keys (logged once)`,
-          { name, err: error },
+        ignoreRejection(
+          logger?.warn(
+            `${owner} ${name}: the Redis key ${JSON.stringify(pending.key)} holds a value of another type (not this package's); the fallback decides for such keys (logged once)`,
+            { name, err: error },
+          ),
         );
       } catch {
         // A throwing logger changes no outcome.
@@ -262,10 +265,12 @@ export class RedisGate {
     this.#up = false;
     const { owner, name, logger } = this.#options;
     try {
-      logger?.warn(`${owner} ${name}: Redis is unavailable (${why}); the fallback decides until it answers again`, {
-        name,
-        err: error,
-      });
+      ignoreRejection(
+        logger?.warn(`${owner} ${name}: Redis is unavailable (${why}); the fallback decides until it answers again`, {
+          name,
+          err: error,
+        }),
+      );
     } catch {
       // A throwing logger changes no outcome.
     }
@@ -276,7 +281,7 @@ export class RedisGate {
     this.#up = true;
     const { owner, name, logger } = this.#options;
     try {
-      logger?.info(`${owner} ${name}: Redis answers again; decisions are back on Redis`, { name });
+      ignoreRejection(logger?.info(`${owner} ${name}: Redis answers again; decisions are back on Redis`, { name }));
     } catch {
       // A throwing logger changes no outcome.
     }

@@ -4,6 +4,7 @@ import { BulkheadFullError } from '../errors/errors.js';
 import { checkConfigKeys, knownKeys, type PeerHints } from '../internal/config-keys.js';
 import { enter } from '../internal/context.js';
 import { EventHub, type EventListener, type Subscription } from '../internal/events.js';
+import { asOperation, invoke, registerStepRunner, type StepOp } from '../internal/step.js';
 import { Telemetry } from '../internal/telemetry.js';
 import { type Commit, knownOptions, mergeUpdate, registerUpdater } from '../internal/update.js';
 import { clockOption, configObject, functionOption, numberOption, requiredNumber } from '../internal/validate.js';
@@ -138,8 +139,15 @@ export class Bulkhead<T = unknown> implements Policy<T> {
    * error. An already aborted `options.signal` rejects with its reason.
    */
   execute<R extends T>(fn: Operation<R>, options?: ExecuteOptions): Promise<R> {
-    if (this.#traced) return this.#telemetry.traced('resilience.bulkhead', undefined, () => this.#admit(fn, options));
-    return this.#admit(fn, options);
+    return this.#call(undefined, fn, options);
+  }
+
+  /** {@link Bulkhead.execute} of `invoke(op, arg, ctx)`: `fn(ctx)` itself, or a pipeline's step. */
+  #call<R>(op: StepOp | undefined, arg: unknown, options: ExecuteOptions | undefined): Promise<R> {
+    if (this.#traced) {
+      return this.#telemetry.traced('resilience.bulkhead', undefined, () => this.#admit<R>(op, arg, options));
+    }
+    return this.#admit(op, arg, options);
   }
 
   static {
@@ -151,28 +159,28 @@ export class Bulkhead<T = unknown> implements Policy<T> {
     };
   }
 
-  #admit<R>(fn: Operation<R>, options: ExecuteOptions | undefined): Promise<R> {
+  #admit<R>(op: StepOp | undefined, arg: unknown, options: ExecuteOptions | undefined): Promise<R> {
     // A Timeout's context is passed on as it is, and read without creating its lazy signal.
     let ctx: ExecutionContext;
     try {
-      ctx = enter(OWNER, fn, options);
+      ctx = enter(OWNER, arg, options);
     } catch (err) {
       return Promise.reject(err);
     }
     if (this.#active < this.#maxConcurrent) {
       this.#active++;
       if (this.#metrics) this.#record();
-      return this.#run(fn, ctx);
+      return this.#run(op, arg, ctx);
     }
-    if (this.#queue.size < this.maxQueue) return this.#queue.enqueue(fn, ctx);
+    if (this.#queue.size < this.maxQueue) return this.#queue.enqueue(asOperation<R>(op, arg), ctx);
     return Promise.reject(this.#rejection('full'));
   }
 
-  /** Runs `fn` in a slot; the slot is released once, when `fn` settles, by callbacks shared by every call. */
-  #run<R>(fn: Operation<R>, ctx: ExecutionContext): Promise<R> {
+  /** Runs the work in a slot; the slot is released once, when the work settles, by callbacks shared by every call. */
+  #run<R>(op: StepOp | undefined, arg: unknown, ctx: ExecutionContext): Promise<R> {
     let result: R | PromiseLike<R>;
     try {
-      result = fn(ctx);
+      result = invoke<R>(op, arg, ctx);
     } catch (error) {
       this.#release();
       return Promise.reject(error);
@@ -227,7 +235,7 @@ export class Bulkhead<T = unknown> implements Policy<T> {
   /** The oldest waiter, just taken from the queue, gets the freed slot. */
   #handOver(waiter: Waiter): void {
     this.#record();
-    waiter.resolve(this.#run(waiter.fn, waiter.ctx));
+    waiter.resolve(this.#run(undefined, waiter.fn, waiter.ctx));
   }
 
   #rejection(reason: BulkheadRejectReason): BulkheadFullError {
@@ -279,6 +287,8 @@ export class Bulkhead<T = unknown> implements Policy<T> {
   static {
     // biome-ignore lint/complexity/noThisInStatic: tsc 7 compiles the class's name here to undefined (see registerUpdater)
     registerUpdater(this, (bulkhead, partial) => bulkhead.#prepare(partial));
+    // biome-ignore lint/complexity/noThisInStatic: as above
+    registerStepRunner(this, (bulkhead, op, arg, options) => bulkhead.#call(op, arg, options));
   }
 
   /** The validating half of {@link Bulkhead.update}: throws, or returns what applies the change. */

@@ -3,6 +3,7 @@ import type { ExecuteOptions, ExecutionContext, Operation, Policy } from '../con
 import { isCircuitOpenError } from '../errors/guards.js';
 import { canAbort, enter, isAbortedContext } from '../internal/context.js';
 import { EventHub, type EventListener, type Subscription } from '../internal/events.js';
+import { invoke, registerStepRunner, type StepOp } from '../internal/step.js';
 import { Telemetry } from '../internal/telemetry.js';
 import { type Commit, knownOptions, mergeUpdate, registerUpdater } from '../internal/update.js';
 import { describeValue } from '../internal/validate.js';
@@ -193,12 +194,17 @@ export class CircuitBreaker<T = unknown> implements Policy<T> {
    * @param options - the caller's signal, deadline and attempt (an outer pattern's context fits)
    */
   execute<R extends T>(fn: Operation<R>, options?: ExecuteOptions): Promise<R> {
-    if (this.#x?.telemetry.tracer === undefined) return this.#run(fn, options);
-    return this.#traced(fn, options);
+    return this.#call(undefined, fn, options);
+  }
+
+  /** {@link CircuitBreaker.execute} of `invoke(op, arg, ctx)`: `fn(ctx)` itself, or a pipeline's step. */
+  #call<R extends T>(op: StepOp | undefined, arg: unknown, options: ExecuteOptions | undefined): Promise<R> {
+    if (this.#x?.telemetry.tracer === undefined) return this.#run(op, arg, options);
+    return this.#traced(op, arg, options);
   }
 
   /** {@link CircuitBreaker.execute} in a span (its closure kept out of `execute`, which would allocate its context). */
-  #traced<R extends T>(fn: Operation<R>, options: ExecuteOptions | undefined): Promise<R> {
+  #traced<R extends T>(op: StepOp | undefined, arg: unknown, options: ExecuteOptions | undefined): Promise<R> {
     const telemetry = this.#telemetry;
     let attributes: Record<string, string> | undefined;
     try {
@@ -206,7 +212,7 @@ export class CircuitBreaker<T = unknown> implements Policy<T> {
     } catch {
       // A clock that throws: #run rejects with its error.
     }
-    return telemetry.traced(SPAN_NAME, attributes, () => this.#run(fn, options));
+    return telemetry.traced(SPAN_NAME, attributes, () => this.#run<R>(op, arg, options));
   }
 
   /**
@@ -214,12 +220,12 @@ export class CircuitBreaker<T = unknown> implements Policy<T> {
    * yet), admission, the start time when durations are measured, then the
    * work and its one settlement, `#settle`.
    */
-  #run<R extends T>(fn: Operation<R>, options: ExecuteOptions | undefined): Promise<R> {
+  #run<R extends T>(op: StepOp | undefined, arg: unknown, options: ExecuteOptions | undefined): Promise<R> {
     let ctx: ExecutionContext;
     let generation: number;
     let start = UNMEASURED;
     try {
-      ctx = enter(OWNER, fn, options);
+      ctx = enter(OWNER, arg, options);
       generation = this.#admit();
       const settings = this.#settings;
       if (settings.timed) start = settings.clock.now();
@@ -231,7 +237,7 @@ export class CircuitBreaker<T = unknown> implements Policy<T> {
     const watch = !this.#settings.countCancellations && canAbort(ctx);
     let result: R | PromiseLike<R>;
     try {
-      result = fn(ctx);
+      result = invoke<R>(op, arg, ctx);
     } catch (error) {
       this.#settle(generation, start, watch && isAbortedContext(ctx), true, error);
       return Promise.reject(error);
@@ -425,6 +431,8 @@ export class CircuitBreaker<T = unknown> implements Policy<T> {
   static {
     // biome-ignore lint/complexity/noThisInStatic: tsc 7 compiles the class's name here to undefined (see registerUpdater)
     registerUpdater(this, (breaker, partial) => breaker.#prepare(partial));
+    // biome-ignore lint/complexity/noThisInStatic: as above
+    registerStepRunner(this, (breaker, op, arg, options) => breaker.#call(op, arg, options));
     reportPermit = (breaker, generation, start, outcome, error) => breaker.#reported(generation, start, outcome, error);
     newSettlers = (breaker, generation) =>
       new Settlers(

@@ -14,6 +14,7 @@ import { Hedging } from '../hedging/hedging.js';
 import type { HedgingConfig } from '../hedging/types.js';
 import { checkConfigKeys } from '../internal/config-keys.js';
 import { enter, notAFunction } from '../internal/context.js';
+import { type StepOp, stepRunner } from '../internal/step.js';
 import { configObject, describeValue } from '../internal/validate.js';
 import { RateLimiter } from '../rate-limiter/rate-limiter.js';
 import type { RateLimiterConfig, RateLimiterLike } from '../rate-limiter/types.js';
@@ -78,16 +79,25 @@ function rateLimitStep<T>(stage: PipelineStage<T>): RateLimitStage<T> | undefine
   return isRateLimiter(stage) ? new RateLimitStage<T>(stage, undefined, undefined) : undefined;
 }
 
-/** Chains the steps once, at construction, so a call allocates only one closure per inner step. */
+/**
+ * Chains the steps once, at construction. A step that is one of the core's
+ * patterns is handed the next step and the caller's `fn` as they are
+ * (`internal/step.ts`), so a call allocates nothing to compose them; any
+ * other step gets a closure per call that binds `fn`.
+ */
 function chainStages<T>(stages: readonly PipelineStage<T>[]): Runner<T> {
   const last = stages[stages.length - 1] as PipelineStage<T>;
   if (!stages.some((stage) => rateLimitStep(stage) !== undefined)) {
-    // No step spends a key: the chain need not carry one (a smaller closure per inner step and call).
+    // No step spends a key: the chain need not carry one.
     let plain: Runner<T> = (fn, ctx) => last.execute(fn, ctx);
     for (let i = stages.length - 2; i >= 0; i--) {
       const stage = stages[i] as PipelineStage<T>;
       const next = plain;
-      plain = (fn, ctx) => stage.execute((inner) => next(fn, inner, undefined), ctx);
+      const run = stepRunner(stage);
+      plain =
+        run === undefined
+          ? (fn, ctx) => stage.execute((inner) => next(fn, inner, undefined), ctx)
+          : (fn, ctx) => run(next as unknown as StepOp, fn, ctx) as Promise<never>;
     }
     return plain;
   }

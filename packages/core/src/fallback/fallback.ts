@@ -5,6 +5,7 @@ import { checkConfigKeys, knownKeys, type PeerHints } from '../internal/config-k
 import { enter, isAbortedContext } from '../internal/context.js';
 import { EventHub, type EventListener, type Subscription } from '../internal/events.js';
 import { predicateOption } from '../internal/hooks.js';
+import { invoke, registerStepRunner, type StepOp } from '../internal/step.js';
 import { Telemetry } from '../internal/telemetry.js';
 import { type Commit, mergeUpdate, registerUpdater } from '../internal/update.js';
 import { configObject, functionOption } from '../internal/validate.js';
@@ -131,20 +132,30 @@ export class Fallback<T = unknown> implements Policy<T> {
    * fallback's value is expected to fit what `fn` returns.
    */
   execute<R extends T>(fn: Operation<R>, options?: ExecuteOptions): Promise<R> {
+    return this.#call(undefined, fn, options);
+  }
+
+  /** {@link Fallback.execute} of `invoke(op, arg, ctx)`: `fn(ctx)` itself, or a pipeline's step. */
+  #call<R extends T>(op: StepOp | undefined, arg: unknown, options: ExecuteOptions | undefined): Promise<R> {
     let ctx: ExecutionContext;
     try {
-      ctx = enter(OWNER, fn, options);
+      ctx = enter(OWNER, arg, options);
     } catch (err) {
       return Promise.reject(err);
     }
-    if (this.#telemetry.tracer === undefined) return this.#run(fn, ctx, undefined);
-    return this.#telemetry.traced('resilience.fallback', undefined, (span) => this.#run(fn, ctx, span));
+    if (this.#telemetry.tracer === undefined) return this.#run(op, arg, ctx, undefined);
+    return this.#telemetry.traced('resilience.fallback', undefined, (span) => this.#run<R>(op, arg, ctx, span));
   }
 
-  async #run<R extends T>(fn: Operation<R>, ctx: ExecutionContext, span: SpanLike | undefined): Promise<R> {
+  async #run<R extends T>(
+    op: StepOp | undefined,
+    arg: unknown,
+    ctx: ExecutionContext,
+    span: SpanLike | undefined,
+  ): Promise<R> {
     let value: R;
     try {
-      value = await fn(ctx);
+      value = await invoke<R>(op, arg, ctx);
     } catch (err) {
       if (isAbortedContext(ctx) || !this.#handles(err)) throw err;
       return this.#fallBack(err, ctx, span);
@@ -201,6 +212,8 @@ export class Fallback<T = unknown> implements Policy<T> {
   static {
     // biome-ignore lint/complexity/noThisInStatic: tsc 7 compiles the class's name here to undefined (see registerUpdater)
     registerUpdater(this, (fallback, partial) => fallback.#prepare(partial));
+    // biome-ignore lint/complexity/noThisInStatic: as above
+    registerStepRunner(this, (fallback, op, arg, options) => fallback.#call(op, arg, options));
   }
 
   /** The validating half of {@link Fallback.update}: throws, or returns what applies the change. */

@@ -9,6 +9,7 @@ import { checkConfigKeys, knownKeys, type PeerHints } from '../internal/config-k
 import { enter, LazyContext, neverAbortedSignal, rootContext } from '../internal/context.js';
 import { EventHub, type EventListener, type Subscription } from '../internal/events.js';
 import { catchRejection, isThenable, predicateOption } from '../internal/hooks.js';
+import { asOperation, invoke, registerStepRunner, type StepOp } from '../internal/step.js';
 import { Telemetry } from '../internal/telemetry.js';
 import { MAX_TIMER_MS } from '../internal/timers.js';
 import { type Commit, knownOptions, mergeUpdate, registerUpdater } from '../internal/update.js';
@@ -224,24 +225,29 @@ export class Retry<T = unknown> implements Policy<T> {
    * call ends.
    */
   execute<R extends T>(fn: Operation<R>, options?: ExecuteOptions): Promise<R> {
+    return this.#call(undefined, fn, options);
+  }
+
+  /** {@link Retry.execute} of `invoke(op, arg, ctx)`: `fn(ctx)` itself, or a pipeline's step. */
+  #call<R extends T>(op: StepOp | undefined, arg: unknown, options: ExecuteOptions | undefined): Promise<R> {
     let ctx: ExecutionContext;
     let start: number;
     try {
-      ctx = enter(OWNER, fn, options, firstContext);
+      ctx = enter(OWNER, arg, options, firstContext);
       if (!this.#plain) this.#budget?.recordCall();
       start = this.#maxElapsed === Number.POSITIVE_INFINITY ? 0 : this.#clock.now();
     } catch (err) {
       return Promise.reject(err);
     }
     // Every attempt, and whatever a plain retry's first attempt did other than succeed, runs in `#run`.
-    if (!this.#plain) return this.#run(fn, ctx, start, 0, false, undefined);
+    if (!this.#plain) return this.#run(asOperation<R>(op, arg), ctx, start, 0, false, undefined);
     let result: R | PromiseLike<R>;
     try {
-      result = fn(ctx);
+      result = invoke<R>(op, arg, ctx);
     } catch (err) {
-      return this.#run(fn, ctx, start, 1, true, err);
+      return this.#run(asOperation<R>(op, arg), ctx, start, 1, true, err);
     }
-    return this.#afterFirst(result, fn, ctx, start);
+    return this.#afterFirst(result, op, arg, ctx, start);
   }
 
   /**
@@ -251,15 +257,18 @@ export class Retry<T = unknown> implements Policy<T> {
    */
   #afterFirst<R extends T>(
     result: R | PromiseLike<R>,
-    fn: Operation<R>,
+    op: StepOp | undefined,
+    arg: unknown,
     ctx: ExecutionContext,
     start: number,
   ): Promise<R> {
     try {
-      return Promise.resolve(result).then(undefined, (err: unknown) => this.#run(fn, ctx, start, 1, true, err));
+      return Promise.resolve(result).then(undefined, (err: unknown) =>
+        this.#run(asOperation<R>(op, arg), ctx, start, 1, true, err),
+      );
     } catch (err) {
       // A promise whose `constructor` or `then` getter throws: the first attempt failed with that error.
-      return this.#run(fn, ctx, start, 1, true, err);
+      return this.#run(asOperation<R>(op, arg), ctx, start, 1, true, err);
     }
   }
 
@@ -449,6 +458,8 @@ export class Retry<T = unknown> implements Policy<T> {
   static {
     // biome-ignore lint/complexity/noThisInStatic: tsc 7 compiles the class's name here to undefined (see registerUpdater)
     registerUpdater(this, (retry, partial) => retry.#prepare(partial));
+    // biome-ignore lint/complexity/noThisInStatic: as above
+    registerStepRunner(this, (retry, op, arg, options) => retry.#call(op, arg, options));
   }
 
   /** The validating half of {@link Retry.update}: throws, or returns what applies the change. */

@@ -1,0 +1,177 @@
+import fc from 'fast-check';
+import { describe, expect, it, vi } from 'vitest';
+import { Bulkhead } from '../bulkhead/index.js';
+import { CircuitBreaker } from '../circuit-breaker/index.js';
+import type { ExecuteOptions, ExecutionContext, Operation } from '../context.js';
+import { Fallback } from '../fallback/index.js';
+import { Retry } from '../retry/index.js';
+import { Timeout } from '../timeout/index.js';
+import { compose, type PipelineStage } from './pipeline.js';
+
+// A pipeline hands the core's patterns the next step and the caller's `fn` as they are
+// (`internal/step.ts`) instead of a closure per call; these tests pin that it changes nothing
+// a caller can see, and that an `execute` replaced or overridden is still the one called.
+
+const work = async (ctx: ExecutionContext): Promise<number> => ctx.attempt;
+
+describe('a pipeline of the core patterns', () => {
+  it('calls an execute replaced on the instance (a spy), not the class one', async () => {
+    const breaker = new CircuitBreaker();
+    const retry = new Retry({ maxAttempts: 2, initialDelay: 0 });
+    const spy = vi.spyOn(breaker, 'execute');
+    const policy = compose(retry, breaker, new Bulkhead({ maxConcurrent: 1 }));
+    await expect(policy.execute(work)).resolves.toBe(1);
+    expect(spy).toHaveBeenCalledTimes(1);
+  });
+
+  it('calls an execute replaced on the class after the pipeline was built (instrumentation)', async () => {
+    const original = Timeout.prototype.execute;
+    const seen: unknown[] = [];
+    const policy = compose(new Timeout({ defaultTimeout: 1000 }), new CircuitBreaker());
+    Timeout.prototype.execute = function wrapped<R>(this: Timeout, fn: Operation<R>, options?: ExecuteOptions) {
+      seen.push(options);
+      return original.call(this, fn, options) as Promise<R>;
+    };
+    try {
+      await expect(policy.execute(work, { attempt: 3 })).resolves.toBe(3);
+    } finally {
+      Timeout.prototype.execute = original;
+    }
+    expect(seen).toHaveLength(1);
+    await expect(policy.execute(work)).resolves.toBe(1);
+    expect(seen).toHaveLength(1);
+  });
+
+  it('calls a subclass’s own execute', async () => {
+    const calls: number[] = [];
+    class CountingRetry extends Retry {
+      override execute<R>(fn: Operation<R>, options?: ExecuteOptions): Promise<R> {
+        calls.push(1);
+        return super.execute(fn, options);
+      }
+    }
+    const policy = compose(new CountingRetry({ maxAttempts: 2, initialDelay: 0 }), new CircuitBreaker());
+    await expect(policy.execute(work)).resolves.toBe(1);
+    expect(calls).toEqual([1]);
+  });
+
+  it('retries the work through the inner steps with each attempt’s context', async () => {
+    const attempts: number[] = [];
+    const policy = compose(
+      new Timeout({ defaultTimeout: 10_000 }),
+      new Retry({ maxAttempts: 3, initialDelay: 0 }),
+      new CircuitBreaker(),
+      new Bulkhead({ maxConcurrent: 1 }),
+    );
+    const result = await policy.execute(async (ctx) => {
+      attempts.push(ctx.attempt);
+      expect(ctx.deadline).toBeTypeOf('number');
+      if (ctx.attempt < 3) throw new Error(`attempt ${ctx.attempt}`);
+      return 'done';
+    });
+    expect(result).toBe('done');
+    expect(attempts).toEqual([1, 2, 3]);
+  });
+
+  it('queues in a bulkhead that is not the innermost step and runs the queued call later', async () => {
+    const bulkhead = new Bulkhead({ maxConcurrent: 1, maxQueue: 1 });
+    const policy = compose(bulkhead, new CircuitBreaker());
+    let release: () => void = () => {};
+    const first = policy.execute(() => new Promise<string>((resolve) => (release = () => resolve('first'))));
+    const second = policy.execute(async () => 'second');
+    expect(bulkhead.queued).toBe(1);
+    release();
+    await expect(first).resolves.toBe('first');
+    await expect(second).resolves.toBe('second');
+  });
+
+  it('falls back from an inner step’s failure, the work’s own error reaching the fallback', async () => {
+    const failure = new Error('down');
+    const seen: unknown[] = [];
+    const policy = compose(
+      new Fallback<string>({
+        fallback: (err) => {
+          seen.push(err);
+          return 'cached';
+        },
+      }),
+      new CircuitBreaker(),
+    );
+    await expect(
+      policy.execute(() => {
+        throw failure;
+      }),
+    ).resolves.toBe('cached');
+    expect(seen).toEqual([failure]);
+  });
+});
+
+type Kind = 'timeout' | 'retry' | 'breaker' | 'bulkhead' | 'fallback' | 'custom';
+type Outcome = 'value' | 'reject' | 'throw' | 'sync-value';
+
+function build(kind: Kind): PipelineStage {
+  switch (kind) {
+    case 'timeout':
+      return new Timeout({ defaultTimeout: 10_000 });
+    case 'retry':
+      return new Retry({ maxAttempts: 3, initialDelay: 0 });
+    case 'breaker':
+      return new CircuitBreaker({ readyToTrip: (counts) => counts.consecutiveFailures >= 2 });
+    case 'bulkhead':
+      return new Bulkhead({ maxConcurrent: 1, maxQueue: 10 });
+    case 'fallback':
+      return new Fallback({ fallback: (err: unknown) => `fallback(${(err as Error).message})` });
+    case 'custom':
+      return {
+        execute: (fn, options) => Promise.resolve(fn(options ?? { signal: new AbortController().signal, attempt: 1 })),
+      };
+  }
+}
+
+/** The same step as a plain object: a pipeline calls its `execute` with a closure per call (the way before). */
+function viaExecute(stage: PipelineStage): PipelineStage {
+  return { execute: (fn, options) => stage.execute(fn, options) };
+}
+
+describe('property: a pipeline runs the core patterns as their execute does', () => {
+  it('settles the same way, with the same attempts, as the same steps called through execute', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(fc.constantFrom<Kind>('timeout', 'retry', 'breaker', 'bulkhead', 'fallback', 'custom'), {
+          minLength: 1,
+          maxLength: 5,
+        }),
+        fc.array(fc.constantFrom<Outcome>('value', 'reject', 'throw', 'sync-value'), { minLength: 1, maxLength: 8 }),
+        fc.integer({ min: 1, max: 3 }),
+        async (kinds, outcomes, calls) => {
+          const run = async (wrap: (stage: PipelineStage) => PipelineStage) => {
+            const stages = kinds.map(build);
+            const policy = compose(...stages.map(wrap));
+            const log: string[] = [];
+            let next = 0;
+            const fn = (ctx: ExecutionContext): unknown => {
+              const outcome = outcomes[next++ % outcomes.length] as Outcome;
+              log.push(`${outcome}@${ctx.attempt}`);
+              if (outcome === 'throw') throw new Error(`thrown ${next}`);
+              if (outcome === 'sync-value') return `sync ${next}`;
+              return outcome === 'value'
+                ? Promise.resolve(`value ${next}`)
+                : Promise.reject(new Error(`rejected ${next}`));
+            };
+            for (let i = 0; i < calls; i++) {
+              const settled = await policy.execute(fn as Operation<unknown>).then(
+                (value) => `ok ${String(value)}`,
+                (err: unknown) => `err ${(err as Error).name}: ${(err as Error).message}`,
+              );
+              log.push(settled);
+            }
+            const breakers = stages.filter((s): s is CircuitBreaker => s instanceof CircuitBreaker);
+            return { log, breakers: breakers.map((b) => [b.state, b.counts]) };
+          };
+          expect(await run((stage) => stage)).toEqual(await run(viaExecute));
+        },
+      ),
+      { numRuns: 150 },
+    );
+  });
+});

@@ -88,7 +88,7 @@ describe('a pipeline of the core patterns', () => {
   it('falls back from an inner step’s failure, the work’s own error reaching the fallback', async () => {
     const failure = new Error('down');
     const seen: unknown[] = [];
-    const policy = compose(
+    const policy = compose<string>(
       new Fallback<string>({
         fallback: (err) => {
           seen.push(err);
@@ -120,7 +120,7 @@ function build(kind: Kind): PipelineStage {
     case 'bulkhead':
       return new Bulkhead({ maxConcurrent: 1, maxQueue: 10 });
     case 'fallback':
-      return new Fallback({ fallback: (err: unknown) => `fallback(${(err as Error).message})` });
+      return new Fallback<unknown>({ fallback: (err: unknown) => `fallback(${(err as Error).message})` });
     case 'custom':
       return {
         execute: (fn, options) => Promise.resolve(fn(options ?? { signal: new AbortController().signal, attempt: 1 })),

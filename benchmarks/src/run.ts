@@ -146,7 +146,14 @@ async function main(): Promise<void> {
       const detail = outcome.status === 'ok' ? '' : ` — ${outcome.reason.split('\n')[0]}`;
       console.log(`  ${scenario.id} / ${subject.id}: ${outcome.status}${detail}`);
       const node = subject.node === undefined ? {} : { node: nodeOf(subject.node) };
-      return { id: subject.id, label: subject.label, library: subject.library, ...node, outcome };
+      return {
+        id: subject.id,
+        label: subject.label,
+        library: subject.library,
+        ...node,
+        ...(subject.component === true ? { component: true } : {}),
+        outcome,
+      };
     });
     reports.push({
       id: scenario.id,

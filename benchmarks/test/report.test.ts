@@ -236,3 +236,22 @@ describe('rows run on another Node (the newest cockatiel and opossum)', () => {
     expect(table).toContain('cockatiel 4, on Node v22.1.0: +80 ns (ours on the same Node 0.250×)');
   });
 });
+
+describe('parts of a composition (its steps, one boundary)', () => {
+  it('are rows of their own without a ratio column', () => {
+    const scenario: ScenarioReport = {
+      ...breaker,
+      targets: [{ kind: 'sum', subject: 'ours', parts: ['step'] }],
+      subjects: [
+        { id: 'ours', label: 'ours', library: '@resilience/core', outcome: latency(40) },
+        { id: 'step', label: 'a step alone', library: '@resilience/core', outcome: latency(10) },
+        { id: 'pair', label: 'one boundary', library: '@resilience/core', component: true, outcome: latency(25) },
+        { id: 'cockatiel', label: 'cockatiel', library: 'cockatiel', outcome: latency(120) },
+      ],
+    };
+    const md = renderMarkdown({ ...report, scenarios: [scenario] });
+    // One ratio column (ours ÷ this): the step and the boundary are rows, not columns.
+    expect(md).toContain('| cockatiel | 120 ns (119 ns – 125 ns) | 160 ns | 40 ns | 100 B | 350 B | 0.333× |\n');
+    expect(md).toContain('| one boundary | 25 ns (24 ns – 30 ns) | 65 ns | 40 ns | 100 B | 350 B | — |\n');
+  });
+});

@@ -193,7 +193,7 @@ describe('targets beyond ratios', () => {
     const [over] = verdicts(composition(150));
     expect([over?.status, over?.value]).toEqual(['miss', 30]);
     expect(goalText(composition(150), composition(150).targets[0] as never)).toBe(
-      '≤ the sum of its steps alone (A alone + B alone + C alone)',
+      '≤ the sum of its steps (A alone + B alone + C alone)',
     );
   });
 

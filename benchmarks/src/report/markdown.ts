@@ -30,9 +30,11 @@ function oursIds(scenario: ScenarioReport): string[] {
 
 function oursSubjects(scenario: ScenarioReport): SubjectReport[] {
   const others = scenario.subjects.filter((s) => !isOurs(s) && s.id !== scenario.baselineSubject);
-  // The steps a composition is measured against (a sum target's parts) are rows, not ratio columns.
+  // The parts a composition is measured against (its steps, a boundary) are rows, not ratio columns.
   const parts = new Set(scenario.targets.flatMap((t) => (t.kind === 'sum' ? t.parts : [])));
-  return others.length === 0 ? [] : scenario.subjects.filter((s) => isOurs(s) && !parts.has(s.id));
+  return others.length === 0
+    ? []
+    : scenario.subjects.filter((s) => isOurs(s) && !parts.has(s.id) && s.component !== true);
 }
 
 /**
@@ -154,7 +156,7 @@ export function goalText(scenario: ScenarioReport, target: TargetDef): string {
     case 'plus':
       return `${who(scenario, target.subject)}≤ ${label(scenario, target.against)} + ${target.maxExtraNs} ns`;
     case 'sum':
-      return `${who(scenario, target.subject)}≤ the sum of its steps alone (${target.parts.map((id) => label(scenario, id)).join(' + ')})`;
+      return `${who(scenario, target.subject)}≤ the sum of its steps (${target.parts.map((id) => label(scenario, id)).join(' + ')})`;
     case 'bytes':
       return `${who(scenario, target.subject)}≤ ${target.maxOverheadBytes} B/op over baseline`;
     case 'at-most':

@@ -20,6 +20,8 @@ export interface SubjectReport {
   readonly library: string;
   /** The Node.js version its child ran on (`v22.…`), when not the one running the bench ({@link MachineInfo.node}). */
   readonly node?: string;
+  /** A part a composition is measured against ({@link SubjectDef.component}): no ratio column. */
+  readonly component?: boolean;
   readonly outcome: SubjectOutcome;
 }
 

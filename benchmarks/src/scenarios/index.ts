@@ -3,7 +3,7 @@ import { bulkheadUncontended } from './bulkhead.js';
 import { breakerClosed, breakerThroughput } from './circuit-breaker.js';
 import { breakerClassified, retryClassified } from './classify.js';
 import { withNewestTargets } from './competitors.js';
-import { composed } from './composed.js';
+import { composed, composedThroughput } from './composed.js';
 import { expressMiddleware, expressRateLimit } from './express.js';
 import { fetchLoopback } from './fetch.js';
 import { growthBreakerInFlight, growthBulkheadQueue, growthLimiterKeys, growthRetryBudget } from './growth.js';
@@ -26,6 +26,7 @@ export const scenarios: readonly ScenarioDef[] = [
   timeoutInTime,
   bulkheadUncontended,
   composed,
+  composedThroughput,
   rateLimitOneKey,
   rateLimitManyKeys,
   rateLimitedCall,

@@ -14,6 +14,11 @@ export interface SubjectDef {
    * @default the Node.js running `pnpm bench`
    */
   readonly node?: number;
+  /**
+   * A part a composition is measured against (a step alone, one boundary), not a way to do what the
+   * scenario measures: a row of its own, without a ratio column.
+   */
+  readonly component?: boolean;
   /** Builds what to measure, in the child process; imports the library itself. */
   readonly setup: () => Promise<Prepared>;
 }

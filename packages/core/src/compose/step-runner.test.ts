@@ -85,6 +85,34 @@ describe('a pipeline of the core patterns', () => {
     await expect(second).resolves.toBe('second');
   });
 
+  it('reads an execute defined as a getter once per call, as a call of execute does', async () => {
+    for (const policy of [
+      new Timeout({ defaultTimeout: 1000 }),
+      new Retry({ maxAttempts: 2, initialDelay: 0 }),
+      new CircuitBreaker(),
+      new Bulkhead({ maxConcurrent: 1 }),
+      new Fallback({ fallback: () => 0 }),
+    ] as PipelineStage[]) {
+      const original = Object.getPrototypeOf(policy).execute as PipelineStage['execute'];
+      let reads = 0;
+      let calls = 0;
+      const wrapped: PipelineStage['execute'] = function (this: PipelineStage, fn, options) {
+        calls++;
+        return original.call(this, fn, options);
+      };
+      const composed = compose(policy, new CircuitBreaker());
+      Object.defineProperty(policy, 'execute', {
+        configurable: true,
+        get: () => {
+          reads++;
+          return wrapped;
+        },
+      });
+      await expect(composed.execute(work)).resolves.toBe(1);
+      expect([reads, calls]).toEqual([1, 1]);
+    }
+  });
+
   it('falls back from an inner step’s failure, the work’s own error reaching the fallback', async () => {
     const failure = new Error('down');
     const seen: unknown[] = [];

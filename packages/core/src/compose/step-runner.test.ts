@@ -98,9 +98,9 @@ describe('a pipeline of the core patterns', () => {
       const original = Object.getPrototypeOf(policy).execute as PipelineStage['execute'];
       let reads = 0;
       let calls = 0;
-      const wrapped: PipelineStage['execute'] = function (this: PipelineStage, fn, options) {
+      const wrapped = function <R>(this: PipelineStage, fn: Operation<R>, options?: ExecutionContext): Promise<R> {
         calls++;
-        return original.call(this, fn, options);
+        return original.call(this, fn, options) as Promise<R>;
       };
       const composed = compose(policy, new CircuitBreaker());
       Object.defineProperty(policy, 'execute', {

@@ -86,6 +86,26 @@ describe('compose', () => {
     expect(() => new Pipeline([null as unknown as PipelineStage])).toThrow(TypeError);
     expect(() => pipeline().use({ execute: 1 } as unknown as PipelineStage)).toThrow('pipeline: use() needs a policy');
   });
+
+  it('names the step and the value it refuses, without offering a config object where none is taken', () => {
+    // Regression: every refusal read "needs a policy with an execute method or a config object", also for a config
+    // passed to compose() (which takes no configs), with neither the value nor its place.
+    expect(() => compose({ maxAttempts: 3 } as unknown as PipelineStage)).toThrow(
+      'pipeline: compose() needs a policy with an execute method as step 1, got an object',
+    );
+    expect(() => compose(new Retry(), undefined as unknown as PipelineStage)).toThrow(
+      'pipeline: compose() needs a policy with an execute method as step 2, got undefined',
+    );
+    expect(() => pipeline().use(5 as unknown as PipelineStage)).toThrow(
+      'pipeline: use() needs a policy with an execute method, got 5',
+    );
+    expect(() => pipeline().use(pipeline() as unknown as PipelineStage)).toThrow(
+      'pipeline: use() needs a policy with an execute method, got a PipelineBuilder (call its build() first)',
+    );
+    expect(() => new Pipeline(5 as unknown as PipelineStage[])).toThrow(
+      'pipeline: new Pipeline() needs an array of policies, got 5',
+    );
+  });
 });
 
 describe('pipeline()', () => {

@@ -60,9 +60,15 @@ export interface PipelineRateLimitOptions {
   tokens?: number | undefined;
 }
 
-function checkStage(value: unknown, method: string): void {
+/**
+ * Refuses a step without an `execute` method, naming the method, the step's
+ * place (`index`, for `compose()`) and the value.
+ */
+function checkStage(value: unknown, method: string, index?: number): void {
   if (typeof (value as { execute?: unknown } | null)?.execute !== 'function') {
-    throw new TypeError(`pipeline: ${method}() needs a policy with an execute method or a config object`);
+    const place = index === undefined ? '' : ` as step ${index + 1}`;
+    const got = value instanceof PipelineBuilder ? 'a PipelineBuilder (call its build() first)' : describeValue(value);
+    throw new TypeError(`pipeline: ${method}() needs a policy with an execute method${place}, got ${got}`);
   }
 }
 
@@ -131,7 +137,10 @@ export class Pipeline<T = unknown> implements Policy<T, PipelineExecuteOptions> 
 
   /** @param stages - the steps, outermost first */
   constructor(stages: readonly PipelineStage<T>[]) {
-    for (const stage of stages) checkStage(stage, 'compose');
+    if (!Array.isArray(stages)) {
+      throw new TypeError(`pipeline: new Pipeline() needs an array of policies, got ${describeValue(stages)}`);
+    }
+    for (let i = 0; i < stages.length; i++) checkStage(stages[i], 'compose', i);
     this.stages = Object.freeze([...stages]);
     this.#run = stages.length === 0 ? undefined : chainStages(this.stages);
   }

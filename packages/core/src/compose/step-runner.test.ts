@@ -3,8 +3,10 @@ import { describe, expect, it, vi } from 'vitest';
 import { Bulkhead } from '../bulkhead/index.js';
 import { CircuitBreaker } from '../circuit-breaker/index.js';
 import type { ExecuteOptions, ExecutionContext, Operation } from '../context.js';
+import { isResilienceError } from '../errors/guards.js';
 import { Fallback } from '../fallback/index.js';
 import { Retry } from '../retry/index.js';
+import { FakeClock } from '../testing/index.js';
 import { Timeout } from '../timeout/index.js';
 import { compose, type PipelineStage } from './pipeline.js';
 
@@ -83,6 +85,34 @@ describe('a pipeline of the core patterns', () => {
     release();
     await expect(first).resolves.toBe('first');
     await expect(second).resolves.toBe('second');
+  });
+
+  it('reads an execute defined as a getter once per call, as a call of execute does', async () => {
+    for (const policy of [
+      new Timeout({ defaultTimeout: 1000 }),
+      new Retry({ maxAttempts: 2, initialDelay: 0 }),
+      new CircuitBreaker(),
+      new Bulkhead({ maxConcurrent: 1 }),
+      new Fallback({ fallback: () => 0 }),
+    ] as PipelineStage[]) {
+      const original = Object.getPrototypeOf(policy).execute as PipelineStage['execute'];
+      let reads = 0;
+      let calls = 0;
+      const wrapped = function <R>(this: PipelineStage, fn: Operation<R>, options?: ExecutionContext): Promise<R> {
+        calls++;
+        return original.call(this, fn, options) as Promise<R>;
+      };
+      const composed = compose(policy, new CircuitBreaker());
+      Object.defineProperty(policy, 'execute', {
+        configurable: true,
+        get: () => {
+          reads++;
+          return wrapped;
+        },
+      });
+      await expect(composed.execute(work)).resolves.toBe(1);
+      expect([reads, calls]).toEqual([1, 1]);
+    }
   });
 
   it('falls back from an inner step’s failure, the work’s own error reaching the fallback', async () => {
@@ -172,6 +202,92 @@ describe('property: a pipeline runs the core patterns as their execute does', ()
         },
       ),
       { numRuns: 150 },
+    );
+  });
+});
+
+type ConcurrentKind = 'timeout' | 'retry' | 'breaker' | 'bulkhead' | 'fallback';
+
+describe('property: concurrent calls through a pipeline of the core patterns (fc.scheduler)', () => {
+  it('settles every call once, with its own value or error, a pattern’s error or the fallback; no bulkhead over its limit', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.scheduler(),
+        fc.array(fc.constantFrom<ConcurrentKind>('timeout', 'retry', 'breaker', 'bulkhead', 'fallback'), {
+          minLength: 1,
+          maxLength: 5,
+        }),
+        fc.array(fc.constantFrom<Outcome>('value', 'reject', 'throw', 'sync-value'), { minLength: 1, maxLength: 6 }),
+        fc.array(fc.boolean(), { minLength: 1, maxLength: 6 }),
+        async (s, kinds, outcomes, aborts) => {
+          const clock = new FakeClock();
+          const bulkheads: Bulkhead[] = [];
+          const violations: string[] = [];
+          const stages = kinds.map((kind): PipelineStage => {
+            switch (kind) {
+              case 'timeout':
+                return new Timeout({ defaultTimeout: 60_000, clock });
+              case 'retry':
+                return new Retry({ maxAttempts: 2, initialDelay: 0 });
+              case 'breaker':
+                return new CircuitBreaker({ readyToTrip: (counts) => counts.consecutiveFailures >= 3, clock });
+              case 'bulkhead': {
+                const bulkhead = new Bulkhead({ maxConcurrent: 1 + (bulkheads.length % 2), maxQueue: 3, clock });
+                bulkheads.push(bulkhead);
+                return bulkhead;
+              }
+              default:
+                return new Fallback<unknown>({ fallback: () => 'fallback' });
+            }
+          });
+          const policy = compose(...stages);
+          const settled = aborts.map(() => 0);
+          const calls = aborts.map((abort, i) => {
+            const controller = new AbortController();
+            const reason = new Error(`abort ${i}`);
+            const own = new Set<unknown>([reason]);
+            let attempt = 0;
+            const fn = async (ctx: ExecutionContext): Promise<string> => {
+              for (const bulkhead of bulkheads) {
+                if (bulkhead.active > bulkhead.maxConcurrent) violations.push(`call ${i}: bulkhead over its limit`);
+              }
+              const outcome = outcomes[(i + attempt++) % outcomes.length] as Outcome;
+              const error = new Error(`call ${i} attempt ${ctx.attempt}`);
+              own.add(error);
+              if (outcome === 'throw') throw error;
+              if (outcome === 'sync-value') return `call ${i}`;
+              await s.schedule(Promise.resolve(), `work ${i}.${ctx.attempt}`);
+              if (outcome === 'reject') throw error;
+              return `call ${i}`;
+            };
+            if (abort) void s.schedule(Promise.resolve(), `abort ${i}`).then(() => controller.abort(reason));
+            return policy
+              .execute(fn as Operation<unknown>, { signal: controller.signal })
+              .then(
+                (value) => {
+                  if (value !== `call ${i}` && value !== 'fallback') violations.push(`call ${i} got ${String(value)}`);
+                },
+                (err: unknown) => {
+                  const cause = (err as { cause?: unknown }).cause;
+                  if (own.has(err) || own.has(cause)) return;
+                  if (isResilienceError(err)) return;
+                  violations.push(`call ${i} failed with ${String(err)}`);
+                },
+              )
+              .finally(() => {
+                settled[i] = (settled[i] ?? 0) + 1;
+              });
+          });
+          await s.waitFor(Promise.all(calls));
+          // Work a timeout or an abort left behind still holds its slot until it ends.
+          await s.waitAll();
+          await new Promise((resolve) => setImmediate(resolve));
+          expect(violations).toEqual([]);
+          expect(settled.every((n) => n === 1)).toBe(true);
+          for (const bulkhead of bulkheads) expect([bulkhead.active, bulkhead.queued]).toEqual([0, 0]);
+        },
+      ),
+      { numRuns: 200 },
     );
   });
 });

@@ -63,8 +63,13 @@ export function stepRunner(
   if (registered === undefined) return undefined;
   const { execute, run } = registered;
   const target = policy as { execute(fn: Operation<unknown>, options?: ExecuteOptions): Promise<unknown> };
-  return (op, arg, options) =>
-    target.execute === execute ? run(policy as never, op, arg, options) : target.execute(asOperation(op, arg), options);
+  return (op, arg, options) => {
+    // Read once, as a call of `execute` does: an `execute` getter runs once per call.
+    const current = target.execute;
+    return current === execute
+      ? run(policy as never, op, arg, options)
+      : current.call(target, asOperation(op, arg), options);
+  };
 }
 
 /** The work as a function of the context: `arg` itself, or `op` bound to `arg` (for work run more than once). */

@@ -55,13 +55,22 @@ export const missNotes: Readonly<Record<string, string>> = {
     'context the work receives (its signal made only when read), the timer held only while calls wait, and the ' +
     'checks of the caller’s signal and deadline.',
   composed:
-    'The inner patterns pass a Timeout’s lazy context on as it is and ask it “aborted?” without creating its ' +
-    '`AbortController` (`LazyContext` in `packages/core/src/internal/context.ts`), so the composed call costs no ' +
-    'controller unless the work reads `ctx.signal`. It measured 0.02–0.04× cockatiel’s `wrap`. Against the sum of ' +
-    'its steps alone: inside a pipeline each step waits on the promise the next step made, where a step alone ' +
-    'waits on `fn`’s, so every boundary adds a promise adoption and the closure that calls the next step. The rows ' +
-    'of nested layers measure that floor in the same run: four nested `then` layers (how our patterns wait) ' +
-    'against four times one, and the same for async layers. The pipeline’s excess over its steps is well above ' +
-    'that floor (2026-12-07: 84–126 ns over the sum, against a floor of 8–11 ns) and is not explained yet; ' +
-    'profiling the pipeline against its steps is issue 16’s open item.',
+    'Three things separate the pipeline from the sum of its steps, each measured. (1) Inside it the steps do more ' +
+    'than alone: the Timeout’s context reaches the inner three, which ask it “aborted?” without creating its ' +
+    '`AbortController` (`LazyContext` in `packages/core/src/internal/context.ts`), and the breaker watches it, since a ' +
+    'call the Timeout ends is a cancellation, not a failure (two closures per call: its row “as in the pipeline” costs ' +
+    'about 18 ns and 184 B more than alone). The second target compares the pipeline with those rows. (2) Composing ' +
+    'itself allocates nothing: each step of the core’s patterns is handed the next step and `fn` as they are ' +
+    '(`packages/core/src/internal/step.ts`), so the pipeline allocates what its steps allocate as they run in it ' +
+    '(1,424 B for both, measured by hand with `--expose-gc`; this table’s bytes agree within their batch noise). ' +
+    'Before 2026-12-07 every boundary made a closure and its scope per call, about 280 B more; dropping them made ' +
+    '1,000 calls in flight about 10 % faster (the throughput scenario below) and one call at a time no measurably ' +
+    'faster. (3) What remains is time at each boundary: a step alone is inlined whole by the optimizer into its ' +
+    'caller, two nested steps exceed V8’s inlining budget, so each boundary is a real call and a wait on a promise ' +
+    'still pending. The “one boundary” row (two bulkheads composed) costs 9–14 ns over twice one bulkhead; with the ' +
+    'budget raised by hand (`--max-inlined-bytecode-size-cumulative=20000`) the same boundary costs about 3 ns, the ' +
+    'floor that the rows of nested `then` layers show. A Timeout waiting on a pending promise costs about 10 ns more ' +
+    'than on `fn`’s settled one. Together that is 40–50 ns of the excess over the steps as in the pipeline; the rest, ' +
+    '20–55 ns between runs, has no cause we could isolate: profiles (perf, the V8 sampling profiler) spread it over ' +
+    'promise jobs and calls, with nothing of ours standing out. It measured 0.03× cockatiel’s `wrap`.',
 };

@@ -163,7 +163,7 @@ export class Bulkhead<T = unknown> implements Policy<T> {
     // A Timeout's context is passed on as it is, and read without creating its lazy signal.
     let ctx: ExecutionContext;
     try {
-      ctx = enter(OWNER, arg, options);
+      ctx = enter(OWNER, op ?? arg, options);
     } catch (err) {
       return Promise.reject(err);
     }

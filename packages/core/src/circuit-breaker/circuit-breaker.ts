@@ -225,7 +225,7 @@ export class CircuitBreaker<T = unknown> implements Policy<T> {
     let generation: number;
     let start = UNMEASURED;
     try {
-      ctx = enter(OWNER, arg, options);
+      ctx = enter(OWNER, op ?? arg, options);
       generation = this.#admit();
       const settings = this.#settings;
       if (settings.timed) start = settings.clock.now();

@@ -107,19 +107,41 @@ function chainStages<T>(stages: readonly PipelineStage<T>[]): Runner<T> {
     }
     return plain;
   }
+  return chainKeyed(stages, last);
+}
+
+/** A call through a pipeline with a rate-limit step: the caller's work and the key its limit steps spend. */
+interface KeyedCall {
+  readonly fn: Operation<unknown>;
+  readonly key: string | undefined;
+}
+
+type KeyedRunner = (call: KeyedCall, ctx: ExecutionContext | undefined) => Promise<unknown>;
+
+/**
+ * {@link chainStages} when a step spends a key: the call carries `fn` and the key in one object made per call, so a
+ * core pattern's step still needs no closure of its own; a rate-limit step (and any other step) gets one.
+ */
+function chainKeyed<T>(stages: readonly PipelineStage<T>[], last: PipelineStage<T>): Runner<T> {
   const lastLimit = rateLimitStep(last);
-  let run: Runner<T> =
-    lastLimit === undefined ? (fn, ctx) => last.execute(fn, ctx) : (fn, ctx, key) => lastLimit.run(fn, ctx, key);
+  let run: KeyedRunner =
+    lastLimit === undefined
+      ? (call, ctx) => last.execute(call.fn as Operation<T>, ctx)
+      : (call, ctx) => lastLimit.run(call.fn as Operation<T>, ctx, call.key);
   for (let i = stages.length - 2; i >= 0; i--) {
     const stage = stages[i] as PipelineStage<T>;
     const limit = rateLimitStep(stage);
     const next = run;
+    const step = limit === undefined ? stepRunner(stage) : undefined;
     run =
-      limit === undefined
-        ? (fn, ctx, key) => stage.execute((inner) => next(fn, inner, key), ctx)
-        : (fn, ctx, key) => limit.run((inner) => next(fn, inner, key), ctx, key);
+      limit !== undefined
+        ? (call, ctx) => limit.run((inner) => next(call, inner) as Promise<T>, ctx, call.key)
+        : step !== undefined
+          ? (call, ctx) => step(next as unknown as StepOp, call, ctx)
+          : (call, ctx) => stage.execute((inner) => next(call, inner) as Promise<T>, ctx);
   }
-  return run;
+  const keyed = run;
+  return ((fn, ctx, key) => keyed({ fn: fn as Operation<unknown>, key }, ctx)) as Runner<T>;
 }
 
 /**

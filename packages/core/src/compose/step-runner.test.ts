@@ -5,6 +5,7 @@ import { CircuitBreaker } from '../circuit-breaker/index.js';
 import type { ExecuteOptions, ExecutionContext, Operation } from '../context.js';
 import { isResilienceError } from '../errors/guards.js';
 import { Fallback } from '../fallback/index.js';
+import { RateLimiter } from '../rate-limiter/index.js';
 import { Retry } from '../retry/index.js';
 import { FakeClock } from '../testing/index.js';
 import { Timeout } from '../timeout/index.js';
@@ -136,7 +137,7 @@ describe('a pipeline of the core patterns', () => {
   });
 });
 
-type Kind = 'timeout' | 'retry' | 'breaker' | 'bulkhead' | 'fallback' | 'custom';
+type Kind = 'timeout' | 'retry' | 'breaker' | 'bulkhead' | 'fallback' | 'limiter' | 'custom';
 type Outcome = 'value' | 'reject' | 'throw' | 'sync-value';
 
 function build(kind: Kind): PipelineStage {
@@ -151,6 +152,9 @@ function build(kind: Kind): PipelineStage {
       return new Bulkhead({ maxConcurrent: 1, maxQueue: 10 });
     case 'fallback':
       return new Fallback<unknown>({ fallback: (err: unknown) => `fallback(${(err as Error).message})` });
+    case 'limiter':
+      // Never out of tokens: its step makes the pipeline carry the call's key (its other chain).
+      return new RateLimiter({ rate: 1e9, interval: 1000, burst: 1e9 });
     case 'custom':
       return {
         execute: (fn, options) => Promise.resolve(fn(options ?? { signal: new AbortController().signal, attempt: 1 })),
@@ -167,7 +171,7 @@ describe('property: a pipeline runs the core patterns as their execute does', ()
   it('settles the same way, with the same attempts, as the same steps called through execute', async () => {
     await fc.assert(
       fc.asyncProperty(
-        fc.array(fc.constantFrom<Kind>('timeout', 'retry', 'breaker', 'bulkhead', 'fallback', 'custom'), {
+        fc.array(fc.constantFrom<Kind>('timeout', 'retry', 'breaker', 'bulkhead', 'fallback', 'limiter', 'custom'), {
           minLength: 1,
           maxLength: 5,
         }),
@@ -189,7 +193,7 @@ describe('property: a pipeline runs the core patterns as their execute does', ()
                 : Promise.reject(new Error(`rejected ${next}`));
             };
             for (let i = 0; i < calls; i++) {
-              const settled = await policy.execute(fn as Operation<unknown>).then(
+              const settled = await policy.execute(fn as Operation<unknown>, { key: 'user' }).then(
                 (value) => `ok ${String(value)}`,
                 (err: unknown) => `err ${(err as Error).name}: ${(err as Error).message}`,
               );
@@ -206,14 +210,14 @@ describe('property: a pipeline runs the core patterns as their execute does', ()
   });
 });
 
-type ConcurrentKind = 'timeout' | 'retry' | 'breaker' | 'bulkhead' | 'fallback';
+type ConcurrentKind = 'timeout' | 'retry' | 'breaker' | 'bulkhead' | 'fallback' | 'limiter';
 
 describe('property: concurrent calls through a pipeline of the core patterns (fc.scheduler)', () => {
   it('settles every call once, with its own value or error, a pattern’s error or the fallback; no bulkhead over its limit', async () => {
     await fc.assert(
       fc.asyncProperty(
         fc.scheduler(),
-        fc.array(fc.constantFrom<ConcurrentKind>('timeout', 'retry', 'breaker', 'bulkhead', 'fallback'), {
+        fc.array(fc.constantFrom<ConcurrentKind>('timeout', 'retry', 'breaker', 'bulkhead', 'fallback', 'limiter'), {
           minLength: 1,
           maxLength: 5,
         }),
@@ -236,6 +240,8 @@ describe('property: concurrent calls through a pipeline of the core patterns (fc
                 bulkheads.push(bulkhead);
                 return bulkhead;
               }
+              case 'limiter':
+                return new RateLimiter({ rate: 1e9, interval: 1000, burst: 1e9, clock });
               default:
                 return new Fallback<unknown>({ fallback: () => 'fallback' });
             }
@@ -262,7 +268,7 @@ describe('property: concurrent calls through a pipeline of the core patterns (fc
             };
             if (abort) void s.schedule(Promise.resolve(), `abort ${i}`).then(() => controller.abort(reason));
             return policy
-              .execute(fn as Operation<unknown>, { signal: controller.signal })
+              .execute(fn as Operation<unknown>, { signal: controller.signal, key: `user ${i % 2}` })
               .then(
                 (value) => {
                   if (value !== `call ${i}` && value !== 'fallback') violations.push(`call ${i} got ${String(value)}`);

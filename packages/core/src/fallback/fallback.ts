@@ -139,7 +139,7 @@ export class Fallback<T = unknown> implements Policy<T> {
   #call<R extends T>(op: StepOp | undefined, arg: unknown, options: ExecuteOptions | undefined): Promise<R> {
     let ctx: ExecutionContext;
     try {
-      ctx = enter(OWNER, arg, options);
+      ctx = enter(OWNER, op ?? arg, options);
     } catch (err) {
       return Promise.reject(err);
     }

@@ -233,7 +233,7 @@ export class Retry<T = unknown> implements Policy<T> {
     let ctx: ExecutionContext;
     let start: number;
     try {
-      ctx = enter(OWNER, arg, options, firstContext);
+      ctx = enter(OWNER, op ?? arg, options, firstContext);
       if (!this.#plain) this.#budget?.recordCall();
       start = this.#maxElapsed === Number.POSITIVE_INFINITY ? 0 : this.#clock.now();
     } catch (err) {

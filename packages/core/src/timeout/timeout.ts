@@ -122,7 +122,9 @@ export class Timeout<T = unknown> implements Policy<T, TimeoutExecuteOptions> {
 
   /** {@link Timeout.execute} of `invoke(op, arg, ctx)`: `fn(ctx)` itself, or a pipeline's step. */
   #call<R>(op: StepOp | undefined, arg: unknown, options: TimeoutExecuteOptions | undefined): Promise<R> {
-    if (typeof arg !== 'function') return Promise.reject(notAFunction(OWNER, arg));
+    // The work: `fn` itself, or a pipeline's next step (the pipeline checked the caller's `fn`).
+    const work = op ?? arg;
+    if (typeof work !== 'function') return Promise.reject(notAFunction(OWNER, work));
     try {
       return this.#start(op, arg, options);
     } catch (err) {

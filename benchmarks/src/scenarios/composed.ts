@@ -108,6 +108,29 @@ function stepsInPipeline(): SubjectDef[] {
 }
 
 /**
+ * The floor of composing these four instances: nested by hand with callbacks made once (possible only for one fixed
+ * `fn`), so nothing is made per call and every call site sees one target. What the pipeline costs over its steps
+ * beyond this row is the pipeline's own; up to this row it is what nesting the four steps costs.
+ */
+const NESTED_BY_HAND: SubjectDef = {
+  id: 'nested-by-hand',
+  label: 'floor: the four steps nested by hand, callbacks made once',
+  library: '@resilience/core',
+  component: true,
+  setup: async () => {
+    const four = await ourFour();
+    if (typeof four === 'string') return unavailable(four);
+    type Step = (ctx?: object) => Promise<unknown>;
+    type Nesting = { execute(work: Step, options?: object): Promise<unknown> };
+    const [timeout, retry, breaker, bulkhead] = four as unknown as [Nesting, Nesting, Nesting, Nesting];
+    const inBulkhead: Step = (ctx) => bulkhead.execute(fn, ctx);
+    const inBreaker: Step = (ctx) => breaker.execute(inBulkhead, ctx);
+    const inRetry: Step = (ctx) => retry.execute(inBreaker, ctx);
+    return prepared({ run: () => timeout.execute(inRetry) });
+  },
+};
+
+/**
  * One boundary between two steps: two bulkheads composed, against two times one bulkhead alone.
  * Each step calls the next (a call the optimizer does not inline: the steps are too large) and
  * waits on a promise that is still pending, where a step alone waits on `fn`'s, settled already.
@@ -216,7 +239,16 @@ export const composed: ScenarioDef = {
         return prepared({ run: () => policy.execute(fn, signal) });
       },
     },
-  ]).concat(steps(), stepsInPipeline(), BULKHEAD_PAIR, ASYNC_LAYER, ASYNC_LAYERS_4, THEN_LAYER, THEN_LAYERS_4),
+  ]).concat(
+    steps(),
+    stepsInPipeline(),
+    NESTED_BY_HAND,
+    BULKHEAD_PAIR,
+    ASYNC_LAYER,
+    ASYNC_LAYERS_4,
+    THEN_LAYER,
+    THEN_LAYERS_4,
+  ),
   targets: [
     { subject: 'ours', against: 'cockatiel', maxRatio: 0.1 },
     { kind: 'sum', subject: 'ours', parts: STEP_IDS },

@@ -1,0 +1,119 @@
+// Regression tests from an attack on the keyed chain (a pipeline with a rate-limit step): a pipeline as a step,
+// a limiter whose `execute` was replaced, and a limiter of your own that returns a thenable or a plain value.
+import { describe, expect, it } from 'vitest';
+import type { Operation } from '../context.js';
+import { RateLimiter } from '../rate-limiter/rate-limiter.js';
+import type { RateLimiterExecuteOptions, RateLimiterLike } from '../rate-limiter/types.js';
+import { Retry } from '../retry/index.js';
+import { FakeClock } from '../testing/index.js';
+import { Timeout } from '../timeout/index.js';
+import { compose, pipeline } from './pipeline.js';
+
+describe('pipeline: a pipeline with a rate-limit step, as a step of another pipeline', () => {
+  it('spends the call’s key wherever it sits, and whether or not the outer pipeline has a limit step', async () => {
+    const clock = new FakeClock();
+    const limiter = new RateLimiter({ clock, rate: 5 });
+    const inner = pipeline().timeout({ clock, defaultTimeout: 1000 }).rateLimit(limiter).build();
+    const outers = [
+      compose(inner), // the only step
+      compose(inner, new Timeout({ clock, defaultTimeout: 1000 })), // outermost
+      compose(new Timeout({ clock, defaultTimeout: 1000 }), inner), // behind a core pattern, no limit step of its own
+      compose(new Retry({ clock, maxAttempts: 1 }), inner, new Timeout({ clock, defaultTimeout: 1000 })), // middle
+      compose(new Timeout({ clock, defaultTimeout: 1000 }), new RateLimiter({ clock, rate: 100 }), inner), // keyed outer
+      compose(new Timeout({ clock, defaultTimeout: 1000 }), compose(new Retry({ clock, maxAttempts: 1 }), inner)), // deeper
+    ];
+    for (const [i, outer] of outers.entries()) {
+      await expect(outer.execute(() => i, { key: `user ${i}` })).resolves.toBe(i);
+      expect(limiter.check(`user ${i}`).remaining).toBe(4);
+    }
+    expect(limiter.check().remaining).toBe(5);
+  });
+
+  it('calls a nested pipeline’s own execute when it was replaced (a spy), as before', async () => {
+    const limiter = new RateLimiter({ clock: new FakeClock(), rate: 5 });
+    const inner = pipeline().rateLimit(limiter).build();
+    const calls: unknown[] = [];
+    const original = inner.execute.bind(inner);
+    inner.execute = (fn, options) => {
+      calls.push(options);
+      return original(fn, options);
+    };
+    const outer = compose(new Timeout({ defaultTimeout: 1000 }), inner);
+    await expect(outer.execute(() => 'x', { key: 'k' })).resolves.toBe('x');
+    expect(calls).toHaveLength(1);
+  });
+});
+
+describe('pipeline: an in-memory limiter whose execute was replaced', () => {
+  it('is called through its execute (a subclass’s own, a spy) with the call’s key and the step’s tokens', async () => {
+    const seen: (RateLimiterExecuteOptions | undefined)[] = [];
+    class CountingLimiter extends RateLimiter {
+      override execute<R>(fn: Operation<R>, options?: RateLimiterExecuteOptions): Promise<R> {
+        seen.push(options);
+        return super.execute(fn, options);
+      }
+    }
+    const clock = new FakeClock();
+    const sub = new CountingLimiter({ clock, rate: 10 });
+    const spied = new RateLimiter({ clock, rate: 10 });
+    const original = spied.execute.bind(spied);
+    spied.execute = (fn, options) => {
+      seen.push(options);
+      return original(fn, options);
+    };
+    const policy = pipeline()
+      .timeout({ clock, defaultTimeout: 1000 })
+      .rateLimit(sub)
+      .rateLimit(spied, { tokens: 3 })
+      .build();
+    await expect(policy.execute(() => 'ok', { key: 'alice' })).resolves.toBe('ok');
+    expect(seen.map((options) => [options?.key, options?.tokens])).toEqual([
+      ['alice', undefined],
+      ['alice', 3],
+    ]);
+    expect(sub.check('alice').remaining).toBe(9);
+    expect(spied.check('alice').remaining).toBe(7);
+  });
+});
+
+describe('pipeline: a limiter of your own that returns a thenable or a plain value', () => {
+  const base = (execute: RateLimiterLike['execute']): RateLimiterLike => {
+    const report = { allowed: true, limit: 1, remaining: 0, resetMs: 0, retryAfterMs: 0 };
+    return {
+      rate: 1,
+      burst: 1,
+      interval: 1000,
+      allow: () => true,
+      take: () => true,
+      consume: () => report,
+      check: () => report,
+      wait: () => Promise.resolve(),
+      execute,
+    };
+  };
+
+  it('still makes execute return a promise, as the only step or the outermost one', async () => {
+    const thenable = base(
+      (fn, options) =>
+        ({
+          // biome-ignore lint/suspicious/noThenProperty: the point of the test is a hand-made thenable
+          then(resolve: (value: unknown) => void, reject: (err: unknown) => void) {
+            Promise.resolve(fn({ signal: options?.signal as AbortSignal, attempt: 1 })).then(resolve, reject);
+          },
+        }) as never,
+    );
+    const plain = base(() => 'plain value' as never);
+    for (const policy of [
+      compose(thenable),
+      compose(thenable, new Timeout({ defaultTimeout: 1000 })),
+      pipeline().rateLimit(thenable, { key: 'svc' }).build(),
+    ]) {
+      const result = policy.execute(() => 'from fn', { key: 'k' });
+      expect(result).toBeInstanceOf(Promise);
+      await expect(result).resolves.toBe('from fn');
+    }
+    const result = compose(plain).execute(() => 'from fn', { key: 'k' });
+    expect(result).toBeInstanceOf(Promise);
+    await expect(result).resolves.toBe('plain value');
+  });
+});

@@ -1,13 +1,84 @@
 // Regression tests from an attack on the keyed chain (a pipeline with a rate-limit step): a pipeline as a step,
 // a limiter whose `execute` was replaced, and a limiter of your own that returns a thenable or a plain value.
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { Bulkhead } from '../bulkhead/index.js';
+import { CircuitBreaker } from '../circuit-breaker/index.js';
 import type { Operation } from '../context.js';
+import { Fallback } from '../fallback/index.js';
 import { RateLimiter } from '../rate-limiter/rate-limiter.js';
 import type { RateLimiterExecuteOptions, RateLimiterLike } from '../rate-limiter/types.js';
 import { Retry } from '../retry/index.js';
 import { FakeClock } from '../testing/index.js';
 import { Timeout } from '../timeout/index.js';
-import { compose, pipeline } from './pipeline.js';
+import { compose, type PipelineStage, pipeline } from './pipeline.js';
+
+type StepKind = 'timeout' | 'retry' | 'breaker' | 'bulkhead' | 'fallback' | 'custom' | 'limiter' | 'nested';
+
+describe('property: every rate-limit step without a fixed key spends the call’s key, wherever it sits', () => {
+  it('at any position, any number of them, nested in pipelines or not; the default bucket stays full', async () => {
+    const step: fc.Arbitrary<StepKind> = fc.constantFrom(
+      'timeout',
+      'retry',
+      'breaker',
+      'bulkhead',
+      'fallback',
+      'custom',
+      'limiter',
+      'nested',
+    );
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(step, { minLength: 1, maxLength: 6 }),
+        fc.array(fc.constantFrom('alice', 'bob', '', 'x'.repeat(500)), { minLength: 1, maxLength: 4 }),
+        async (kinds, keys) => {
+          const clock = new FakeClock();
+          const limiters: RateLimiter[] = [];
+          const limiter = (): RateLimiter => {
+            const made = new RateLimiter({ clock, rate: 100 });
+            limiters.push(made);
+            return made;
+          };
+          const build = (kind: StepKind): PipelineStage => {
+            switch (kind) {
+              case 'timeout':
+                return new Timeout({ clock, defaultTimeout: 1000 });
+              case 'retry':
+                return new Retry({ clock, maxAttempts: 2 });
+              case 'breaker':
+                return new CircuitBreaker({});
+              case 'bulkhead':
+                return new Bulkhead({ maxConcurrent: 1, maxQueue: 10 });
+              case 'fallback':
+                return new Fallback({ fallback: () => 'fallback' });
+              case 'custom':
+                return { execute: (fn, options) => Promise.resolve(fn(options as never)) };
+              case 'limiter':
+                return limiter();
+              case 'nested':
+                return compose(
+                  new Timeout({ clock, defaultTimeout: 1000 }),
+                  limiter(),
+                  new Retry({ clock, maxAttempts: 1 }),
+                );
+            }
+          };
+          const policy = compose(...kinds.map(build));
+          for (const [i, key] of keys.entries()) {
+            await expect(policy.execute(() => i, { key })).resolves.toBe(i);
+          }
+          for (const made of limiters) {
+            for (const key of new Set(keys)) {
+              expect(made.check(key).remaining).toBe(100 - keys.filter((k) => k === key).length);
+            }
+            expect(made.check().remaining).toBe(100);
+          }
+        },
+      ),
+      { numRuns: 200 },
+    );
+  });
+});
 
 describe('pipeline: a pipeline with a rate-limit step, as a step of another pipeline', () => {
   it('spends the call’s key wherever it sits, and whether or not the outer pipeline has a limit step', async () => {

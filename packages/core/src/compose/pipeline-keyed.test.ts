@@ -50,7 +50,7 @@ describe('property: every rate-limit step without a fixed key spends the call’
               case 'bulkhead':
                 return new Bulkhead({ maxConcurrent: 1, maxQueue: 10 });
               case 'fallback':
-                return new Fallback({ fallback: () => 'fallback' });
+                return new Fallback<unknown>({ fallback: () => 'fallback' });
               case 'custom':
                 return { execute: (fn, options) => Promise.resolve(fn(options as never)) };
               case 'limiter':

@@ -115,6 +115,27 @@ describe('pipeline: a pipeline with a rate-limit step, as a step of another pipe
   });
 });
 
+describe('pipeline: a per-call key of null', () => {
+  it('is refused by the rate-limit step, as RateLimiter.execute refuses it, instead of spending the shared bucket', async () => {
+    const limiter = new RateLimiter({ clock: new FakeClock(), rate: 5 });
+    const direct = await limiter.execute(() => 'x', { key: null as never }).catch((err: unknown) => err);
+    expect(direct).toBeInstanceOf(TypeError);
+    for (const policy of [
+      compose(limiter),
+      compose(new Timeout({ defaultTimeout: 1000 }), limiter),
+      compose(new Timeout({ defaultTimeout: 1000 }), compose(limiter)),
+    ]) {
+      let ran = 0;
+      const result = policy.execute(() => ++ran, { key: null as never });
+      await expect(result).rejects.toThrow(
+        new TypeError('RateLimiter: key must be a string (or omitted for the shared bucket), got null'),
+      );
+      expect(ran).toBe(0);
+    }
+    expect(limiter.check().remaining).toBe(5);
+  });
+});
+
 describe('pipeline: an in-memory limiter whose execute was replaced', () => {
   it('is called through its execute (a subclass’s own, a spy) with the call’s key and the step’s tokens', async () => {
     const seen: (RateLimiterExecuteOptions | undefined)[] = [];

@@ -38,7 +38,9 @@ export interface PipelineExecuteOptions extends ExecuteOptions {
   /**
    * The key every rate-limit step added without a fixed key spends for this
    * call (a user, a tenant), so that one pipeline can limit per user. Steps
-   * with a fixed key spend theirs.
+   * with a fixed key spend theirs. A key the limiter does not take (`null`, an
+   * object) rejects the call with the limiter's `TypeError`, as its own
+   * `execute` does, rather than spending the shared bucket.
    * @default the limiters' shared default bucket
    */
   readonly key?: string | undefined;
@@ -218,7 +220,7 @@ export class Pipeline<T = unknown> implements Policy<T, PipelineExecuteOptions> 
     const run = this.#run;
     if (run === undefined) return runDirectly(fn, options ?? undefined);
     try {
-      return run(fn, (options ?? undefined) as ExecutionContext | undefined, options?.key ?? undefined);
+      return run(fn, (options ?? undefined) as ExecutionContext | undefined, options?.key);
     } catch (err) {
       return Promise.reject(err);
     }

@@ -16,6 +16,9 @@ export function isRateLimiter(stage: unknown): stage is RateLimiterLike {
   );
 }
 
+/** The in-memory limiter's own `execute`: a limiter whose `execute` is still this one is run without a context object. */
+const ownExecute: unknown = RateLimiter.prototype.execute;
+
 /**
  * Runs `fn` under `limiter`, spending `tokens` of `key`, with the incoming
  * context's signal, attempt and deadline. The in-memory limiter takes the
@@ -28,14 +31,19 @@ export function runRateLimited<R>(
   key: string | undefined,
   tokens: number | undefined,
 ): Promise<R> {
-  if (limiter instanceof RateLimiter) return executeKeyed(limiter, fn, options, key, tokens);
-  let ctx: ReturnType<typeof toContext>;
+  // Read once, as a call of `execute` does. An in-memory limiter whose `execute` was replaced (a subclass's own,
+  // a wrapper installed by instrumentation or a test spy) is called through it, like any other limiter.
+  const execute = limiter.execute;
+  if (execute === ownExecute && limiter instanceof RateLimiter) return executeKeyed(limiter, fn, options, key, tokens);
   try {
-    ctx = toContext(options);
+    const ctx = toContext(options);
+    // A limiter of your own may return a thenable or a plain value: the step settles as a promise of it.
+    return Promise.resolve(
+      execute.call(limiter, fn, { signal: ctx.signal, attempt: ctx.attempt, deadline: ctx.deadline, key, tokens }),
+    ) as Promise<R>;
   } catch (err) {
     return Promise.reject(err);
   }
-  return limiter.execute(fn, { signal: ctx.signal, attempt: ctx.attempt, deadline: ctx.deadline, key, tokens });
 }
 
 /**

@@ -38,7 +38,9 @@ export interface PipelineExecuteOptions extends ExecuteOptions {
   /**
    * The key every rate-limit step added without a fixed key spends for this
    * call (a user, a tenant), so that one pipeline can limit per user. Steps
-   * with a fixed key spend theirs.
+   * with a fixed key spend theirs. A key the limiter does not take (`null`, an
+   * object) rejects the call with the limiter's `TypeError`, as its own
+   * `execute` does, rather than spending the shared bucket.
    * @default the limiters' shared default bucket
    */
   readonly key?: string | undefined;
@@ -91,9 +93,9 @@ function rateLimitStep<T>(stage: PipelineStage<T>): RateLimitStage<T> | undefine
  * (`internal/step.ts`), so a call allocates nothing to compose them; any
  * other step gets a closure per call that binds `fn`.
  */
-function chainStages<T>(stages: readonly PipelineStage<T>[]): Runner<T> {
+function chainStages<T>(stages: readonly PipelineStage<T>[], keyed: boolean): Runner<T> {
   const last = stages[stages.length - 1] as PipelineStage<T>;
-  if (!stages.some((stage) => rateLimitStep(stage) !== undefined)) {
+  if (!keyed) {
     // No step spends a key: the chain need not carry one.
     let plain: Runner<T> = (fn, ctx) => last.execute(fn, ctx);
     for (let i = stages.length - 2; i >= 0; i--) {
@@ -110,6 +112,25 @@ function chainStages<T>(stages: readonly PipelineStage<T>[]): Runner<T> {
   return chainKeyed(stages, last);
 }
 
+/** Whether a step spends the call's key: a rate-limit step, or a pipeline that has one (at any depth). */
+function spendsKey(stage: PipelineStage<unknown>): boolean {
+  return keyedPipelines.has(stage) || rateLimitStep(stage) !== undefined;
+}
+
+/** The pipelines whose chain carries the call's key (a step of theirs spends it). */
+const keyedPipelines = new WeakSet<object>();
+
+/**
+ * Runs `fn` through `pipeline` as its `execute(fn, ctx)` does, handing `key` to its rate-limit steps; set once the
+ * class is defined. A pipeline whose `execute` was replaced (a subclass's own, a spy) is called through it.
+ */
+let runNested: <R>(
+  pipeline: Pipeline<never>,
+  fn: Operation<R>,
+  ctx: ExecutionContext | undefined,
+  key: string | undefined,
+) => Promise<R>;
+
 /** A call through a pipeline with a rate-limit step: the caller's work and the key its limit steps spend. */
 interface KeyedCall {
   readonly fn: Operation<unknown>;
@@ -124,21 +145,27 @@ type KeyedRunner = (call: KeyedCall, ctx: ExecutionContext | undefined) => Promi
  */
 function chainKeyed<T>(stages: readonly PipelineStage<T>[], last: PipelineStage<T>): Runner<T> {
   const lastLimit = rateLimitStep(last);
+  const lastNested = keyedPipelines.has(last) ? (last as unknown as Pipeline<never>) : undefined;
   let run: KeyedRunner =
-    lastLimit === undefined
-      ? (call, ctx) => last.execute(call.fn as Operation<T>, ctx)
-      : (call, ctx) => lastLimit.run(call.fn as Operation<T>, ctx, call.key);
+    lastLimit !== undefined
+      ? (call, ctx) => lastLimit.run(call.fn as Operation<T>, ctx, call.key)
+      : lastNested !== undefined
+        ? (call, ctx) => runNested(lastNested, call.fn, ctx, call.key)
+        : (call, ctx) => last.execute(call.fn as Operation<T>, ctx);
   for (let i = stages.length - 2; i >= 0; i--) {
     const stage = stages[i] as PipelineStage<T>;
     const limit = rateLimitStep(stage);
+    const nested = keyedPipelines.has(stage) ? (stage as unknown as Pipeline<never>) : undefined;
     const next = run;
-    const step = limit === undefined ? stepRunner(stage) : undefined;
+    const step = limit === undefined && nested === undefined ? stepRunner(stage) : undefined;
     run =
       limit !== undefined
         ? (call, ctx) => limit.run((inner) => next(call, inner) as Promise<T>, ctx, call.key)
-        : step !== undefined
-          ? (call, ctx) => step(next as unknown as StepOp, call, ctx)
-          : (call, ctx) => stage.execute((inner) => next(call, inner) as Promise<T>, ctx);
+        : nested !== undefined
+          ? (call, ctx) => runNested(nested, (inner) => next(call, inner), ctx, call.key)
+          : step !== undefined
+            ? (call, ctx) => step(next as unknown as StepOp, call, ctx)
+            : (call, ctx) => stage.execute((inner) => next(call, inner) as Promise<T>, ctx);
   }
   const keyed = run;
   return ((fn, ctx, key) => keyed({ fn: fn as Operation<unknown>, key }, ctx)) as Runner<T>;
@@ -164,7 +191,21 @@ export class Pipeline<T = unknown> implements Policy<T, PipelineExecuteOptions> 
     }
     for (let i = 0; i < stages.length; i++) checkStage(stages[i], 'compose', i);
     this.stages = Object.freeze([...stages]);
-    this.#run = stages.length === 0 ? undefined : chainStages(this.stages);
+    // A step that is itself a pipeline with a rate-limit step spends the call's key too, wherever it sits.
+    const keyed = this.stages.some(spendsKey);
+    if (keyed) keyedPipelines.add(this);
+    this.#run = stages.length === 0 ? undefined : chainStages(this.stages, keyed);
+  }
+
+  static {
+    const ownExecute = Pipeline.prototype.execute;
+    runNested = (pipeline, fn, ctx, key) => {
+      // Read once, as a call of `execute` does.
+      const execute = pipeline.execute;
+      if (execute !== ownExecute) return execute.call(pipeline, fn as Operation<never>, ctx);
+      const run = pipeline.#run as Runner<unknown>;
+      return run(fn, ctx, key);
+    };
   }
 
   /**
@@ -179,7 +220,7 @@ export class Pipeline<T = unknown> implements Policy<T, PipelineExecuteOptions> 
     const run = this.#run;
     if (run === undefined) return runDirectly(fn, options ?? undefined);
     try {
-      return run(fn, (options ?? undefined) as ExecutionContext | undefined, options?.key ?? undefined);
+      return run(fn, (options ?? undefined) as ExecutionContext | undefined, options?.key);
     } catch (err) {
       return Promise.reject(err);
     }

@@ -210,17 +210,17 @@ describe('property: a pipeline runs the core patterns as their execute does', ()
   });
 });
 
-type ConcurrentKind = 'timeout' | 'retry' | 'breaker' | 'bulkhead' | 'fallback' | 'limiter';
+type ConcurrentKind = 'timeout' | 'retry' | 'breaker' | 'bulkhead' | 'fallback' | 'limiter' | 'nested';
 
 describe('property: concurrent calls through a pipeline of the core patterns (fc.scheduler)', () => {
   it('settles every call once, with its own value or error, a pattern’s error or the fallback; no bulkhead over its limit', async () => {
     await fc.assert(
       fc.asyncProperty(
         fc.scheduler(),
-        fc.array(fc.constantFrom<ConcurrentKind>('timeout', 'retry', 'breaker', 'bulkhead', 'fallback', 'limiter'), {
-          minLength: 1,
-          maxLength: 5,
-        }),
+        fc.array(
+          fc.constantFrom<ConcurrentKind>('timeout', 'retry', 'breaker', 'bulkhead', 'fallback', 'limiter', 'nested'),
+          { minLength: 1, maxLength: 5 },
+        ),
         fc.array(fc.constantFrom<Outcome>('value', 'reject', 'throw', 'sync-value'), { minLength: 1, maxLength: 6 }),
         fc.array(fc.boolean(), { minLength: 1, maxLength: 6 }),
         async (s, kinds, outcomes, aborts) => {
@@ -242,6 +242,12 @@ describe('property: concurrent calls through a pipeline of the core patterns (fc
               }
               case 'limiter':
                 return new RateLimiter({ rate: 1e9, interval: 1000, burst: 1e9, clock });
+              case 'nested': {
+                // A pipeline as a step: its limiter spends the call's key, its bulkhead is checked like the others.
+                const bulkhead = new Bulkhead({ maxConcurrent: 1, maxQueue: 3, clock });
+                bulkheads.push(bulkhead);
+                return compose(new RateLimiter({ rate: 1e9, interval: 1000, burst: 1e9, clock }), bulkhead);
+              }
               default:
                 return new Fallback<unknown>({ fallback: () => 'fallback' });
             }

@@ -55,22 +55,24 @@ export const missNotes: Readonly<Record<string, string>> = {
     'context the work receives (its signal made only when read), the timer held only while calls wait, and the ' +
     'checks of the caller’s signal and deadline.',
   composed:
-    'Three things separate the pipeline from the sum of its steps, each measured. (1) Inside it the steps do more ' +
-    'than alone: the Timeout’s context reaches the inner three, which ask it “aborted?” without creating its ' +
-    '`AbortController` (`LazyContext` in `packages/core/src/internal/context.ts`), and the breaker watches it, since a ' +
-    'call the Timeout ends is a cancellation, not a failure (two closures per call: its row “as in the pipeline” costs ' +
-    'about 18 ns and 184 B more than alone). The second target compares the pipeline with those rows. (2) Composing ' +
-    'itself allocates nothing: each step of the core’s patterns is handed the next step and `fn` as they are ' +
-    '(`packages/core/src/internal/step.ts`), so the pipeline allocates what its steps allocate as they run in it ' +
-    '(1,424 B for both, measured by hand with `--expose-gc`; this table’s bytes agree within their batch noise). ' +
-    'Before 2026-12-07 every boundary made a closure and its scope per call, about 280 B more; dropping them made ' +
-    '1,000 calls in flight about 10 % faster (the throughput scenario below) and one call at a time no measurably ' +
-    'faster. (3) What remains is time at each boundary: a step alone is inlined whole by the optimizer into its ' +
-    'caller, two nested steps exceed V8’s inlining budget, so each boundary is a real call and a wait on a promise ' +
-    'still pending. The “one boundary” row (two bulkheads composed) costs 9–14 ns over twice one bulkhead; with the ' +
-    'budget raised by hand (`--max-inlined-bytecode-size-cumulative=20000`) the same boundary costs about 3 ns, the ' +
-    'floor that the rows of nested `then` layers show. A Timeout waiting on a pending promise costs about 10 ns more ' +
-    'than on `fn`’s settled one. Together that is 40–50 ns of the excess over the steps as in the pipeline; the rest, ' +
-    '20–55 ns between runs, has no cause we could isolate: profiles (perf, the V8 sampling profiler) spread it over ' +
-    'promise jobs and calls, with nothing of ours standing out. It measured 0.03× cockatiel’s `wrap`.',
+    'The floor is the row of the same four steps nested by hand, their callbacks made once (possible only for one ' +
+    'fixed `fn`: nothing is made per call and every call site sees one target). It exceeds the sum of the steps ' +
+    'alone by about as much as the pipeline does: that excess is what nesting these steps costs, whoever nests them. ' +
+    'The pipeline against that floor, 2026-12-07, three runs: 19 ns under, 20 ns over, 92 ns over (this table: its ' +
+    'rounds 342–371 ns, the floor’s 258–276 ns). The pipeline’s own row moves between runs (285–353 ns over six ' +
+    'runs) more than the floor’s and the steps’ do; its chain’s callbacks are shared by every step, so their call ' +
+    'sites see several targets where the hand-nested ones see one: our lead for that spread, not yet confirmed. ' +
+    'Composing allocates nothing: each step of the core’s patterns is handed the next step and `fn` as they are ' +
+    '(`packages/core/src/internal/step.ts`), where before 2026-12-07 every boundary made a closure and its scope per ' +
+    'call (about 280 B; dropping them made 1,000 calls in flight about 10 % faster, the throughput scenario below). ' +
+    'What nesting costs, in two parts. (1) Inside a pipeline the steps do more than alone: the Timeout’s context ' +
+    'reaches the inner three, which ask it “aborted?” without creating its `AbortController` (`LazyContext` in ' +
+    '`packages/core/src/internal/context.ts`), and the breaker watches it, since a call the Timeout ends is a ' +
+    'cancellation, not a failure (two closures per call: its row “as in the pipeline” costs about 18 ns and 184 B ' +
+    'more than alone); the second target compares with those rows. (2) Each boundary costs time: a step alone is ' +
+    'inlined whole into its caller, two nested steps exceed V8’s inlining budget, so each boundary is a real call and ' +
+    'a wait on a promise still pending. The “one boundary” row (two bulkheads composed) costs 9–14 ns over twice one ' +
+    'bulkhead; with the budget raised by hand (`--max-inlined-bytecode-size-cumulative=20000`) the same boundary ' +
+    'costs about 3 ns, the floor of the nested `then` rows; a Timeout waiting on a pending promise costs about 10 ns ' +
+    'more than on `fn`’s settled one. The pipeline measured 0.03× cockatiel’s `wrap`.',
 };

@@ -58,10 +58,11 @@ export const missNotes: Readonly<Record<string, string>> = {
     'The floor is the row of the same four steps nested by hand, their callbacks made once (possible only for one ' +
     'fixed `fn`: nothing is made per call and every call site sees one target). It exceeds the sum of the steps ' +
     'alone by about as much as the pipeline does: that excess is what nesting these steps costs, whoever nests them. ' +
-    'The pipeline against that floor, 2026-12-07, three runs: 19 ns under, 20 ns over, 92 ns over (this table: its ' +
-    'rounds 342–371 ns, the floor’s 258–276 ns). The pipeline’s own row moves between runs (285–353 ns over six ' +
-    'runs) more than the floor’s and the steps’ do; its chain’s callbacks are shared by every step, so their call ' +
-    'sites see several targets where the hand-nested ones see one: our lead for that spread, not yet confirmed. ' +
+    'Five runs on 2026-12-07: the floor 41–112 ns over the sum (median 79), the pipeline 61–153 ns (median 98); ' +
+    'the pipeline against the floor −19, −14, +20, +33 and +92 ns (this table is the median run). So most of the miss ' +
+    'is the floor. What the pipeline adds above it (median 20 ns) varies more between runs than the floor or the ' +
+    'steps do: its chain’s callbacks are shared by every step, so their call sites see several targets where the ' +
+    'hand-nested ones see one; that is our lead for the spread, not yet confirmed. ' +
     'Composing allocates nothing: each step of the core’s patterns is handed the next step and `fn` as they are ' +
     '(`packages/core/src/internal/step.ts`), where before 2026-12-07 every boundary made a closure and its scope per ' +
     'call (about 280 B; dropping them made 1,000 calls in flight about 10 % faster, the throughput scenario below). ' +

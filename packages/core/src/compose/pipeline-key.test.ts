@@ -4,6 +4,7 @@ import { isRateLimitExceededError } from '../errors/guards.js';
 import { RateLimiter } from '../rate-limiter/rate-limiter.js';
 import type { RateLimiterLike } from '../rate-limiter/types.js';
 import { FakeClock } from '../testing/index.js';
+import { Timeout } from '../timeout/index.js';
 import { compose, pipeline } from './pipeline.js';
 
 describe('pipeline: a per-call key (issue 10, item 17)', () => {
@@ -155,5 +156,34 @@ describe('pipeline: a rate-limit step checks its options when it is added', () =
       'pipeline: rateLimit(): options must be an object',
     );
     expect(() => pipeline().rateLimit(limiter, { key: 'svc', tokens: 1 }).build()).not.toThrow();
+  });
+});
+
+describe('pipeline: a limiter of your own that returns a thenable or a plain value', () => {
+  const base = (execute: RateLimiterLike['execute']): RateLimiterLike => ({ ...limiterLike(), execute });
+
+  it('still makes execute return a promise, as the only step or the outermost one', async () => {
+    const thenable = base(
+      (fn, options) =>
+        ({
+          // biome-ignore lint/suspicious/noThenProperty: the point of the test is a hand-made thenable
+          then(resolve: (value: unknown) => void, reject: (err: unknown) => void) {
+            Promise.resolve(fn({ signal: options?.signal as AbortSignal, attempt: 1 })).then(resolve, reject);
+          },
+        }) as never,
+    );
+    const plain = base(() => 'plain value' as never);
+    for (const policy of [
+      compose(thenable),
+      compose(thenable, new Timeout({ defaultTimeout: 1000 })),
+      pipeline().rateLimit(thenable, { key: 'svc' }).build(),
+    ]) {
+      const result = policy.execute(() => 'from fn', { key: 'k' });
+      expect(result).toBeInstanceOf(Promise);
+      await expect(result).resolves.toBe('from fn');
+    }
+    const result = compose(plain).execute(() => 'from fn', { key: 'k' });
+    expect(result).toBeInstanceOf(Promise);
+    await expect(result).resolves.toBe('plain value');
   });
 });

@@ -1,5 +1,5 @@
 // Regression tests from an attack on the keyed chain (a pipeline with a rate-limit step): a pipeline as a step,
-// a limiter whose `execute` was replaced, and a limiter of your own that returns a thenable or a plain value.
+// and a limiter whose `execute` was replaced (a limiter of your own returning a thenable: pipeline-key.test.ts).
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { Bulkhead } from '../bulkhead/index.js';
@@ -7,7 +7,7 @@ import { CircuitBreaker } from '../circuit-breaker/index.js';
 import type { Operation } from '../context.js';
 import { Fallback } from '../fallback/index.js';
 import { RateLimiter } from '../rate-limiter/rate-limiter.js';
-import type { RateLimiterExecuteOptions, RateLimiterLike } from '../rate-limiter/types.js';
+import type { RateLimiterExecuteOptions } from '../rate-limiter/types.js';
 import { Retry } from '../retry/index.js';
 import { FakeClock } from '../testing/index.js';
 import { Timeout } from '../timeout/index.js';
@@ -165,47 +165,5 @@ describe('pipeline: an in-memory limiter whose execute was replaced', () => {
     ]);
     expect(sub.check('alice').remaining).toBe(9);
     expect(spied.check('alice').remaining).toBe(7);
-  });
-});
-
-describe('pipeline: a limiter of your own that returns a thenable or a plain value', () => {
-  const base = (execute: RateLimiterLike['execute']): RateLimiterLike => {
-    const report = { allowed: true, limit: 1, remaining: 0, resetMs: 0, retryAfterMs: 0 };
-    return {
-      rate: 1,
-      burst: 1,
-      interval: 1000,
-      allow: () => true,
-      take: () => true,
-      consume: () => report,
-      check: () => report,
-      wait: () => Promise.resolve(),
-      execute,
-    };
-  };
-
-  it('still makes execute return a promise, as the only step or the outermost one', async () => {
-    const thenable = base(
-      (fn, options) =>
-        ({
-          // biome-ignore lint/suspicious/noThenProperty: the point of the test is a hand-made thenable
-          then(resolve: (value: unknown) => void, reject: (err: unknown) => void) {
-            Promise.resolve(fn({ signal: options?.signal as AbortSignal, attempt: 1 })).then(resolve, reject);
-          },
-        }) as never,
-    );
-    const plain = base(() => 'plain value' as never);
-    for (const policy of [
-      compose(thenable),
-      compose(thenable, new Timeout({ defaultTimeout: 1000 })),
-      pipeline().rateLimit(thenable, { key: 'svc' }).build(),
-    ]) {
-      const result = policy.execute(() => 'from fn', { key: 'k' });
-      expect(result).toBeInstanceOf(Promise);
-      await expect(result).resolves.toBe('from fn');
-    }
-    const result = compose(plain).execute(() => 'from fn', { key: 'k' });
-    expect(result).toBeInstanceOf(Promise);
-    await expect(result).resolves.toBe('plain value');
   });
 });

@@ -3,8 +3,9 @@ import type { ExecuteOptions, ExecutionContext, Operation } from '../context.js'
 /**
  * The work of a step as a pipeline hands it over: `op(arg, ctx)`, a function
  * the pipeline made once at construction and the call's own value (the
- * caller's `fn`). A step run this way needs no closure made per call to bind
- * `fn`, where `execute` needs one at every boundary of the pipeline.
+ * caller's `fn`; in a pipeline with a rate-limit step, one object holding `fn`
+ * and the call's key). A step run this way needs no closure made per call to
+ * bind them, where `execute` needs one at every boundary of the pipeline.
  */
 export type StepOp = (arg: never, ctx: ExecutionContext) => unknown;
 
